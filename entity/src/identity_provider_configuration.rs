@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "identity_provider_configuration")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub brand_id: Uuid,
+    pub identity_provider_id: Uuid,
+    pub auto_provision_learners: bool,
+    pub default_account_id: Option<Uuid>,
+    pub update_attributes_on_login: bool,
+    pub link_existing_contacts: bool,
+    /// `exact` or `caseInsensitive`.
+    pub company_match: String,
+    pub email_claim: String,
+    pub first_name_claim: String,
+    pub last_name_claim: String,
+    pub company_name_claim: String,
+    pub roles_claim: String,
+    pub default_role: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

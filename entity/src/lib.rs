@@ -1,0 +1,13 @@
+//! sea-orm entities, one module a table, in the layout `sea-orm-cli generate entity` produces.
+pub mod prelude;
+
+pub mod account;
+pub mod api_token;
+pub mod brand;
+pub mod company;
+pub mod contact;
+pub mod credential;
+pub mod identity_provider;
+pub mod identity_provider_configuration;
+pub mod provisioning_event;
+pub mod role_mapping;

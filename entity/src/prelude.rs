@@ -1,0 +1,10 @@
+pub use super::account::Entity as Account;
+pub use super::api_token::Entity as ApiToken;
+pub use super::brand::Entity as Brand;
+pub use super::company::Entity as Company;
+pub use super::contact::Entity as Contact;
+pub use super::credential::Entity as Credential;
+pub use super::identity_provider::Entity as IdentityProvider;
+pub use super::identity_provider_configuration::Entity as IdentityProviderConfiguration;
+pub use super::provisioning_event::Entity as ProvisioningEvent;
+pub use super::role_mapping::Entity as RoleMapping;

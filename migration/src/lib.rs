@@ -1,0 +1,14 @@
+//! Database migrations, in the sea-orm-cli layout. Each migration runs on an
+//! empty SQLite file and on an empty PostgreSQL database, and again as a no-op.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_tables::Migration)]
+    }
+}

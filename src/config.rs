@@ -1,0 +1,105 @@
+//! Settings, from flags or environment variables, in one struct.
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "autoprov", version, about = "Identity provisioning for a training platform")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run pending migrations and serve the API (the default).
+    Serve,
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Manage admin API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Print the GraphQL schema (SDL), as committed in `schema.graphql`.
+    Schema,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print its secret, alone, on stdout.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value_t = CliRole::Owner)]
+        role: CliRole,
+        /// Days until the token expires; without it the token does not expire.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+}
+
+#[derive(ValueEnum, Copy, Clone, Debug)]
+pub enum CliRole {
+    Owner,
+    Support,
+    Auditor,
+}
+
+#[derive(ValueEnum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+/// Everything the service can be told. Each flag has an environment variable.
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port (the bound address is logged).
+    #[arg(long, env = "AUTOPROV_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: String,
+    /// sqlite://FILE?mode=rwc or postgres://user@host/db.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://autoprov.db?mode=rwc",
+        global = true
+    )]
+    pub database_url: String,
+    /// Database connection pool size.
+    #[arg(long, env = "AUTOPROV_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    pub db_max_connections: u32,
+    /// Serve GraphQL introspection (the admin API has it on by default).
+    #[arg(long, env = "AUTOPROV_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub introspection: bool,
+    /// Maximum depth of a GraphQL query.
+    #[arg(long, env = "AUTOPROV_MAX_DEPTH", default_value_t = 12, global = true)]
+    pub max_depth: usize,
+    /// Maximum complexity (roughly, fields resolved) of a GraphQL query.
+    #[arg(long, env = "AUTOPROV_MAX_COMPLEXITY", default_value_t = 5000, global = true)]
+    pub max_complexity: usize,
+    /// Maximum request body size in bytes.
+    #[arg(long, env = "AUTOPROV_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    pub max_body_bytes: usize,
+    /// Log format.
+    #[arg(long, env = "AUTOPROV_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Defaults for everything but the database, as tests and embedders want them.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            bind: "127.0.0.1:0".into(),
+            database_url: database_url.into(),
+            db_max_connections: 10,
+            introspection: true,
+            max_depth: 12,
+            max_complexity: 5000,
+            max_body_bytes: 256 * 1024,
+            log_format: LogFormat::Pretty,
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Lookups used by the services. Each is one statement.
+use entity::{
+    account, api_token, brand, contact, credential, identity_provider,
+    identity_provider_configuration as configuration, role_mapping,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, PrimaryKeyTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+pub async fn find<E, Db>(db: &Db, id: Uuid) -> Result<Option<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    Db: ConnectionTrait,
+{
+    E::find_by_id(id).one(db).await
+}
+
+pub async fn exists<E, Db>(db: &Db, id: Uuid) -> Result<bool, DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    Db: ConnectionTrait,
+{
+    Ok(E::find_by_id(id).count(db).await? > 0)
+}
+
+/// Another brand with this name, if any.
+pub async fn brand_named<Db: ConnectionTrait>(
+    db: &Db,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<Option<brand::Model>, DbErr> {
+    let mut query = brand::Entity::find().filter(brand::Column::Name.eq(name));
+    if let Some(id) = except {
+        query = query.filter(brand::Column::Id.ne(id));
+    }
+    query.one(db).await
+}
+
+/// Another identity provider with this issuer, if any.
+pub async fn identity_provider_with_issuer<Db: ConnectionTrait>(
+    db: &Db,
+    issuer: &str,
+    except: Option<Uuid>,
+) -> Result<Option<identity_provider::Model>, DbErr> {
+    let mut query = identity_provider::Entity::find()
+        .filter(identity_provider::Column::Issuer.eq(issuer));
+    if let Some(id) = except {
+        query = query.filter(identity_provider::Column::Id.ne(id));
+    }
+    query.one(db).await
+}
+
+pub async fn configuration<Db: ConnectionTrait>(
+    db: &Db,
+    brand_id: Uuid,
+    identity_provider_id: Uuid,
+) -> Result<Option<configuration::Model>, DbErr> {
+    configuration::Entity::find()
+        .filter(configuration::Column::BrandId.eq(brand_id))
+        .filter(configuration::Column::IdentityProviderId.eq(identity_provider_id))
+        .one(db)
+        .await
+}
+
+pub async fn configurations_of_brand<Db: ConnectionTrait>(
+    db: &Db,
+    brand_id: Uuid,
+) -> Result<Vec<configuration::Model>, DbErr> {
+    configuration::Entity::find()
+        .filter(configuration::Column::BrandId.eq(brand_id))
+        .order_by_asc(configuration::Column::CreatedAt)
+        .order_by_asc(configuration::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn role_mappings<Db: ConnectionTrait>(
+    db: &Db,
+    configuration_id: Uuid,
+) -> Result<Vec<role_mapping::Model>, DbErr> {
+    role_mapping::Entity::find()
+        .filter(role_mapping::Column::ConfigurationId.eq(configuration_id))
+        .order_by_asc(role_mapping::Column::ProviderRole)
+        .all(db)
+        .await
+}
+
+/// Replaces a configuration's role mappings with `mappings` (provider role, role).
+pub async fn replace_role_mappings<Db: ConnectionTrait>(
+    db: &Db,
+    configuration_id: Uuid,
+    mappings: &[(String, String)],
+) -> Result<(), DbErr> {
+    use sea_orm::ActiveValue::Set;
+    role_mapping::Entity::delete_many()
+        .filter(role_mapping::Column::ConfigurationId.eq(configuration_id))
+        .exec(db)
+        .await?;
+    if mappings.is_empty() {
+        return Ok(());
+    }
+    let rows = mappings
+        .iter()
+        .map(|(provider_role, role)| role_mapping::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            configuration_id: Set(configuration_id),
+            provider_role: Set(provider_role.clone()),
+            role: Set(role.clone()),
+        });
+    role_mapping::Entity::insert_many(rows).exec(db).await?;
+    Ok(())
+}
+
+/// What still refers to an entity someone wants to delete: (what, how many).
+pub async fn references_to_brand<Db: ConnectionTrait>(
+    db: &Db,
+    id: Uuid,
+) -> Result<Vec<(&'static str, u64)>, DbErr> {
+    let configurations = configuration::Entity::find()
+        .filter(configuration::Column::BrandId.eq(id))
+        .count(db)
+        .await?;
+    Ok(vec![("identity-provider configurations", configurations)])
+}
+
+pub async fn references_to_identity_provider<Db: ConnectionTrait>(
+    db: &Db,
+    id: Uuid,
+) -> Result<Vec<(&'static str, u64)>, DbErr> {
+    let configurations = configuration::Entity::find()
+        .filter(configuration::Column::IdentityProviderId.eq(id))
+        .count(db)
+        .await?;
+    let credentials = credential::Entity::find()
+        .filter(credential::Column::IdentityProviderId.eq(id))
+        .count(db)
+        .await?;
+    Ok(vec![
+        ("brand configurations", configurations),
+        ("contact credentials", credentials),
+    ])
+}
+
+pub async fn references_to_company<Db: ConnectionTrait>(
+    db: &Db,
+    id: Uuid,
+) -> Result<Vec<(&'static str, u64)>, DbErr> {
+    let accounts = account::Entity::find()
+        .filter(account::Column::CompanyId.eq(id))
+        .count(db)
+        .await?;
+    Ok(vec![("accounts", accounts)])
+}
+
+pub async fn references_to_account<Db: ConnectionTrait>(
+    db: &Db,
+    id: Uuid,
+) -> Result<Vec<(&'static str, u64)>, DbErr> {
+    let contacts = contact::Entity::find()
+        .filter(contact::Column::AccountId.eq(id))
+        .count(db)
+        .await?;
+    let configurations = configuration::Entity::find()
+        .filter(configuration::Column::DefaultAccountId.eq(id))
+        .count(db)
+        .await?;
+    Ok(vec![
+        ("contacts", contacts),
+        ("identity-provider configurations using it as default account", configurations),
+    ])
+}
+
+/// The contact whose email folds to `email_folded`, if any.
+pub async fn contact_with_email<Db: ConnectionTrait>(
+    db: &Db,
+    email_folded: &str,
+    except: Option<Uuid>,
+) -> Result<Option<contact::Model>, DbErr> {
+    let mut query =
+        contact::Entity::find().filter(contact::Column::EmailFolded.eq(email_folded));
+    if let Some(id) = except {
+        query = query.filter(contact::Column::Id.ne(id));
+    }
+    query.one(db).await
+}
+
+pub async fn credentials_of_contact<Db: ConnectionTrait>(
+    db: &Db,
+    contact_id: Uuid,
+) -> Result<Vec<credential::Model>, DbErr> {
+    credential::Entity::find()
+        .filter(credential::Column::ContactId.eq(contact_id))
+        .order_by_asc(credential::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+pub async fn api_token_with_hash<Db: ConnectionTrait>(
+    db: &Db,
+    secret_hash: &str,
+) -> Result<Option<api_token::Model>, DbErr> {
+    api_token::Entity::find()
+        .filter(api_token::Column::SecretHash.eq(secret_hash))
+        .one(db)
+        .await
+}
+
+pub async fn any_api_token<Db: ConnectionTrait>(db: &Db) -> Result<bool, DbErr> {
+    Ok(api_token::Entity::find()
+        .select_only()
+        .column(api_token::Column::Id)
+        .limit(1)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+        .is_some())
+}

@@ -1,0 +1,5 @@
+//! Pure rules with no I/O: global IDs, input validation, access control.
+pub mod access;
+pub mod configuration;
+pub mod id;
+pub mod validate;

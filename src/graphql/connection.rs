@@ -1,0 +1,366 @@
+//! Lists in Administrate's shape: `first`/`offset`/`after`, `filters`, `order`, and a
+//! connection whose `pageInfo` carries `totalRecords`.
+use async_graphql::{Enum, InputObject, InputType, OutputType, SimpleObject};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use chrono::DateTime;
+use sea_orm::{ConnectionTrait, EntityTrait, Value};
+
+use super::types::{Account, ApiToken, Brand, Company, Contact, IdentityProvider};
+use crate::{
+    db::list::{self, FilterOp, ListRequest},
+    domain::id::{self, NodeKind},
+    error::{AppError, GqlResultExt},
+};
+
+pub const DEFAULT_PAGE: i32 = 25;
+pub const MAX_PAGE: i32 = 100;
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "camelCase")]
+pub enum FilterOperation {
+    Eq,
+    Ne,
+    In,
+    /// SQL LIKE pattern (`%` any run, `_` one character), case-insensitive.
+    Like,
+    Gt,
+    Lt,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[graphql(rename_items = "camelCase")]
+pub enum OrderDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// What kind of value a filterable field holds, and so how a filter value is read.
+#[derive(Copy, Clone, Debug)]
+pub enum ValueKind {
+    Text,
+    Id(NodeKind),
+    /// Text compared case-insensitively (emails): the value is folded like the column.
+    FoldedText,
+    Bool,
+    Timestamp,
+    OneOf(&'static [&'static str]),
+}
+
+/// A filterable, orderable field of one entity.
+pub trait ListField: InputType + Copy {
+    type Entity: EntityTrait;
+    fn column(self) -> <Self::Entity as EntityTrait>::Column;
+    fn kind(self) -> ValueKind;
+    fn id_column() -> <Self::Entity as EntityTrait>::Column;
+    fn default_order() -> Self;
+}
+
+#[derive(InputObject)]
+#[graphql(concrete(name = "BrandFilter", params(BrandField)))]
+#[graphql(concrete(name = "IdentityProviderFilter", params(IdentityProviderField)))]
+#[graphql(concrete(name = "CompanyFilter", params(CompanyField)))]
+#[graphql(concrete(name = "AccountFilter", params(AccountField)))]
+#[graphql(concrete(name = "ContactFilter", params(ContactField)))]
+#[graphql(concrete(name = "ApiTokenFilter", params(ApiTokenField)))]
+pub struct Filter<F: ListField> {
+    pub field: F,
+    pub operation: FilterOperation,
+    /// The value for every operation but `in`.
+    pub value: Option<String>,
+    /// The values for `in`.
+    pub values: Option<Vec<String>>,
+}
+
+#[derive(InputObject)]
+#[graphql(concrete(name = "BrandOrder", params(BrandField)))]
+#[graphql(concrete(name = "IdentityProviderOrder", params(IdentityProviderField)))]
+#[graphql(concrete(name = "CompanyOrder", params(CompanyField)))]
+#[graphql(concrete(name = "AccountOrder", params(AccountField)))]
+#[graphql(concrete(name = "ContactOrder", params(ContactField)))]
+#[graphql(concrete(name = "ApiTokenOrder", params(ApiTokenField)))]
+pub struct Order<F: ListField> {
+    pub field: F,
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+    /// Rows matching the filters, across all pages.
+    pub total_records: u64,
+}
+
+#[derive(SimpleObject)]
+#[graphql(concrete(name = "BrandEdge", params(Brand)))]
+#[graphql(concrete(name = "IdentityProviderEdge", params(IdentityProvider)))]
+#[graphql(concrete(name = "CompanyEdge", params(Company)))]
+#[graphql(concrete(name = "AccountEdge", params(Account)))]
+#[graphql(concrete(name = "ContactEdge", params(Contact)))]
+#[graphql(concrete(name = "ApiTokenEdge", params(ApiToken)))]
+pub struct Edge<T: OutputType> {
+    pub cursor: String,
+    pub node: T,
+}
+
+#[derive(SimpleObject)]
+#[graphql(concrete(name = "BrandConnection", params(Brand)))]
+#[graphql(concrete(name = "IdentityProviderConnection", params(IdentityProvider)))]
+#[graphql(concrete(name = "CompanyConnection", params(Company)))]
+#[graphql(concrete(name = "AccountConnection", params(Account)))]
+#[graphql(concrete(name = "ContactConnection", params(Contact)))]
+#[graphql(concrete(name = "ApiTokenConnection", params(ApiToken)))]
+pub struct Connection<T: OutputType>
+where
+    Edge<T>: OutputType,
+{
+    pub edges: Vec<Edge<T>>,
+    pub page_info: PageInfo,
+}
+
+fn cursor(position: u64) -> String {
+    STANDARD.encode(format!("cursor:{position}"))
+}
+
+fn position(label: &str, raw: &str) -> Result<u64, AppError> {
+    STANDARD
+        .decode(raw)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("cursor:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| AppError::BadRequest(format!("{label}: not a cursor given by this API")))
+}
+
+fn bad(label: &str, why: &str) -> AppError {
+    AppError::BadRequest(format!("{label}: {why}"))
+}
+
+fn value(label: &str, kind: ValueKind, raw: &str) -> Result<Value, AppError> {
+    let id = |k: NodeKind| {
+        id::decode(k, label, raw)
+            .map(|u| Value::Uuid(Some(u)))
+            .map_err(|e| bad(label, &e.message))
+    };
+    match kind {
+        ValueKind::Text => Ok(Value::String(Some(raw.to_owned()))),
+        ValueKind::Id(k) => id(k),
+        ValueKind::FoldedText => Ok(Value::String(Some(crate::domain::validate::fold_email(raw)))),
+        ValueKind::Bool => match raw {
+            "true" => Ok(Value::Bool(Some(true))),
+            "false" => Ok(Value::Bool(Some(false))),
+            _ => Err(bad(label, "must be `true` or `false`")),
+        },
+        ValueKind::Timestamp => DateTime::parse_from_rfc3339(raw)
+            .map(|t| Value::ChronoDateTimeUtc(Some(t.to_utc())))
+            .map_err(|_| bad(label, "must be an RFC 3339 timestamp, e.g. 2026-01-31T09:00:00Z")),
+        ValueKind::OneOf(allowed) if allowed.contains(&raw) => {
+            Ok(Value::String(Some(raw.to_owned())))
+        }
+        ValueKind::OneOf(allowed) => Err(bad(
+            label,
+            &format!("must be one of {}", allowed.join(", ")),
+        )),
+    }
+}
+
+fn op(operation: FilterOperation) -> FilterOp {
+    match operation {
+        FilterOperation::Eq => FilterOp::Eq,
+        FilterOperation::Ne => FilterOp::Ne,
+        FilterOperation::In => FilterOp::In,
+        FilterOperation::Like => FilterOp::Like,
+        FilterOperation::Gt => FilterOp::Gt,
+        FilterOperation::Lt => FilterOp::Lt,
+    }
+}
+
+/// The arguments every list takes.
+pub struct ListArgs<F: ListField> {
+    pub first: Option<i32>,
+    pub offset: Option<i32>,
+    pub after: Option<String>,
+    pub filters: Option<Vec<Filter<F>>>,
+    pub order: Option<Order<F>>,
+}
+
+impl<F: ListField> ListArgs<F> {
+    fn into_request(self) -> Result<ListRequest<<F::Entity as EntityTrait>::Column>, AppError> {
+        let first = self.first.unwrap_or(DEFAULT_PAGE);
+        if !(0..=MAX_PAGE).contains(&first) {
+            return Err(bad("first", &format!("must be between 0 and {MAX_PAGE}")));
+        }
+        let offset = self.offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(bad("offset", "must not be negative"));
+        }
+        let after = match &self.after {
+            Some(raw) => position("after", raw)? + 1,
+            None => 0,
+        };
+        let mut filters = Vec::new();
+        for (i, f) in self.filters.unwrap_or_default().into_iter().enumerate() {
+            let kind = f.field.kind();
+            let raw_values = match (f.operation, f.value, f.values) {
+                (FilterOperation::In, _, Some(values)) => values,
+                (FilterOperation::In, Some(v), None) => vec![v],
+                (_, Some(v), _) => vec![v],
+                _ => return Err(bad(&format!("filters[{i}].value"), "a value is required")),
+            };
+            if f.operation == FilterOperation::Like
+                && !matches!(kind, ValueKind::Text | ValueKind::FoldedText)
+            {
+                return Err(bad(
+                    &format!("filters[{i}].operation"),
+                    "`like` applies to text fields only",
+                ));
+            }
+            let label = format!("filters[{i}].value");
+            let values = raw_values
+                .iter()
+                .map(|raw| value(&label, kind, raw))
+                .collect::<Result<Vec<_>, _>>()?;
+            filters.push(list::Filter {
+                column: f.field.column(),
+                op: op(f.operation),
+                values,
+            });
+        }
+        let (order_field, direction) = match self.order {
+            Some(o) => (o.field, o.direction),
+            None => (F::default_order(), OrderDirection::Asc),
+        };
+        Ok(ListRequest {
+            filters,
+            order_by: order_field.column(),
+            descending: direction == OrderDirection::Desc,
+            tie_breaker: F::id_column(),
+            offset: after + offset as u64,
+            limit: first as u64,
+        })
+    }
+}
+
+/// Runs a list query and shapes the page as a connection of `T`.
+pub async fn list<F, T, Db>(db: &Db, args: ListArgs<F>) -> async_graphql::Result<Connection<T>>
+where
+    F: ListField,
+    <F::Entity as EntityTrait>::Model: Sync,
+    T: OutputType + From<<F::Entity as EntityTrait>::Model>,
+    Edge<T>: OutputType,
+    Db: ConnectionTrait,
+{
+    let request = args.into_request().gql()?;
+    let page = list::list::<F::Entity, _>(db, request).await.gql()?;
+    let count = page.items.len() as u64;
+    let edges: Vec<Edge<T>> = page
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| Edge {
+            cursor: cursor(page.offset + i as u64),
+            node: T::from(m),
+        })
+        .collect();
+    Ok(Connection {
+        page_info: PageInfo {
+            has_next_page: page.offset + count < page.total,
+            has_previous_page: page.offset > 0,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+            total_records: page.total,
+        },
+        edges,
+    })
+}
+
+macro_rules! list_fields {
+    ($(#[$meta:meta])* $name:ident for $entity:path { $($variant:ident => $column:ident : $kind:expr),+ $(,)? } default $default:ident) => {
+        $(#[$meta])*
+        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+        #[graphql(rename_items = "camelCase")]
+        pub enum $name { $($variant),+ }
+
+        impl ListField for $name {
+            type Entity = $entity;
+            fn column(self) -> <$entity as EntityTrait>::Column {
+                match self { $(Self::$variant => <$entity as EntityTrait>::Column::$column),+ }
+            }
+            fn kind(self) -> ValueKind {
+                match self { $(Self::$variant => $kind),+ }
+            }
+            fn id_column() -> <$entity as EntityTrait>::Column {
+                <$entity as EntityTrait>::Column::Id
+            }
+            fn default_order() -> Self { Self::$default }
+        }
+    };
+}
+
+list_fields!(
+    /// A field of a brand to filter or order by.
+    BrandField for entity::brand::Entity {
+        Id => Id: ValueKind::Id(NodeKind::Brand),
+        Name => Name: ValueKind::Text,
+        CreatedAt => CreatedAt: ValueKind::Timestamp,
+        UpdatedAt => UpdatedAt: ValueKind::Timestamp,
+    } default CreatedAt
+);
+
+list_fields!(
+    /// A field of an identity provider to filter or order by.
+    IdentityProviderField for entity::identity_provider::Entity {
+        Id => Id: ValueKind::Id(NodeKind::IdentityProvider),
+        Name => Name: ValueKind::Text,
+        Protocol => Protocol: ValueKind::OneOf(&["oidc", "saml"]),
+        Issuer => Issuer: ValueKind::Text,
+        CreatedAt => CreatedAt: ValueKind::Timestamp,
+    } default CreatedAt
+);
+
+list_fields!(
+    /// A field of a company to filter or order by.
+    CompanyField for entity::company::Entity {
+        Id => Id: ValueKind::Id(NodeKind::Company),
+        Name => Name: ValueKind::Text,
+        CreatedAt => CreatedAt: ValueKind::Timestamp,
+    } default CreatedAt
+);
+
+list_fields!(
+    /// A field of an account to filter or order by.
+    AccountField for entity::account::Entity {
+        Id => Id: ValueKind::Id(NodeKind::Account),
+        Name => Name: ValueKind::Text,
+        IsIndividual => IsIndividual: ValueKind::Bool,
+        CompanyId => CompanyId: ValueKind::Id(NodeKind::Company),
+        CreatedAt => CreatedAt: ValueKind::Timestamp,
+    } default CreatedAt
+);
+
+list_fields!(
+    /// A field of a contact to filter or order by.
+    ContactField for entity::contact::Entity {
+        Id => Id: ValueKind::Id(NodeKind::Contact),
+        FirstName => FirstName: ValueKind::Text,
+        LastName => LastName: ValueKind::Text,
+        Email => EmailFolded: ValueKind::FoldedText,
+        Status => Status: ValueKind::OneOf(&["active", "inactive"]),
+        AccountId => AccountId: ValueKind::Id(NodeKind::Account),
+        CreatedAt => CreatedAt: ValueKind::Timestamp,
+        UpdatedAt => UpdatedAt: ValueKind::Timestamp,
+    } default CreatedAt
+);
+
+list_fields!(
+    /// A field of an API token to filter or order by.
+    ApiTokenField for entity::api_token::Entity {
+        Id => Id: ValueKind::Id(NodeKind::ApiToken),
+        Name => Name: ValueKind::Text,
+        Role => Role: ValueKind::OneOf(&["owner", "support", "auditor"]),
+        CreatedAt => CreatedAt: ValueKind::Timestamp,
+    } default CreatedAt
+);

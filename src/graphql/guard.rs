@@ -1,0 +1,20 @@
+use async_graphql::{Context, Guard, Result};
+
+use crate::{
+    domain::access::{Action, Principal},
+    error::AppError,
+};
+
+/// Admits the request's principal if its role may perform the action.
+pub struct Allow(pub Action);
+
+impl Guard for Allow {
+    async fn check(&self, ctx: &Context<'_>) -> Result<()> {
+        let principal = ctx
+            .data_opt::<Principal>()
+            .ok_or_else(|| AppError::Unauthenticated.to_graphql())?;
+        principal
+            .authorize(self.0)
+            .map_err(|why| AppError::Forbidden(why).to_graphql())
+    }
+}

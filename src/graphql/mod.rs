@@ -1,0 +1,43 @@
+//! The GraphQL API: thin resolvers over [`crate::service`], and API types that wrap
+//! database models without exposing them.
+mod connection;
+mod guard;
+mod mutation;
+mod query;
+mod types;
+
+use async_graphql::{EmptySubscription, Schema};
+use sea_orm::DatabaseConnection;
+
+pub use guard::Allow;
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+use crate::{config::Settings, error::AppError};
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The schema with the limits of `settings`. The database and the caller are per-request data.
+pub fn schema(settings: &Settings) -> AppSchema {
+    let builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .limit_depth(settings.max_depth)
+        .limit_complexity(settings.max_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(16);
+    let builder = if settings.introspection {
+        builder
+    } else {
+        builder.disable_introspection()
+    };
+    builder.finish()
+}
+
+/// The SDL committed as `schema.graphql`.
+pub fn sdl() -> String {
+    schema(&Settings::for_database("")).sdl()
+}
+
+fn db<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| AppError::Internal("no database in request context".into()).to_graphql())
+}

@@ -1,0 +1,410 @@
+//! API types. Each wraps a database model and chooses what of it the API shows.
+use async_graphql::{Context, Enum, ID, Interface, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{
+    account, api_token, brand, company, contact, credential, identity_provider,
+    identity_provider_configuration as configuration,
+};
+
+use super::db;
+use crate::{
+    db::queries,
+    domain::{
+        configuration::CompanyMatch as DomainCompanyMatch,
+        id::{NodeKind, encode},
+    },
+    error::GqlResultExt,
+    service::{self, contacts::ContactStatus as DomainStatus, identity_providers::Protocol as DomainProtocol},
+};
+
+fn gid(kind: NodeKind, id: uuid::Uuid) -> ID {
+    ID(encode(kind, id))
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "IdentityProviderProtocol", rename_items = "camelCase")]
+pub enum Protocol {
+    Oidc,
+    Saml,
+}
+
+impl From<Protocol> for DomainProtocol {
+    fn from(p: Protocol) -> Self {
+        match p {
+            Protocol::Oidc => Self::Oidc,
+            Protocol::Saml => Self::Saml,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "camelCase")]
+pub enum CompanyMatch {
+    /// Byte-equal after trimming surrounding whitespace.
+    Exact,
+    /// Equal after trimming, ignoring case (Unicode-aware).
+    CaseInsensitive,
+}
+
+impl From<CompanyMatch> for DomainCompanyMatch {
+    fn from(m: CompanyMatch) -> Self {
+        match m {
+            CompanyMatch::Exact => Self::Exact,
+            CompanyMatch::CaseInsensitive => Self::CaseInsensitive,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "camelCase")]
+pub enum ContactStatus {
+    Active,
+    Inactive,
+}
+
+impl From<ContactStatus> for DomainStatus {
+    fn from(s: ContactStatus) -> Self {
+        match s {
+            ContactStatus::Active => Self::Active,
+            ContactStatus::Inactive => Self::Inactive,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "camelCase")]
+pub enum ApiTokenRole {
+    /// Everything, including token management.
+    Owner,
+    /// Everything but token management.
+    Support,
+    /// Queries only.
+    Auditor,
+}
+
+impl From<ApiTokenRole> for crate::domain::access::Role {
+    fn from(r: ApiTokenRole) -> Self {
+        match r {
+            ApiTokenRole::Owner => Self::Owner,
+            ApiTokenRole::Support => Self::Support,
+            ApiTokenRole::Auditor => Self::Auditor,
+        }
+    }
+}
+
+/// Any entity with a global ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    Brand(Brand),
+    IdentityProvider(IdentityProvider),
+    IdentityProviderConfiguration(IdentityProviderConfiguration),
+    Company(Company),
+    Account(Account),
+    Contact(Contact),
+    ApiToken(ApiToken),
+}
+
+pub struct Brand(pub brand::Model);
+
+#[Object]
+impl Brand {
+    async fn id(&self) -> ID {
+        gid(NodeKind::Brand, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// The brand's identity providers and how each provisions learners, oldest first.
+    async fn identity_provider_configurations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<IdentityProviderConfiguration>> {
+        let rows = queries::configurations_of_brand(db(ctx)?, self.0.id).await.gql()?;
+        Ok(rows.into_iter().map(IdentityProviderConfiguration).collect())
+    }
+}
+
+pub struct IdentityProvider(pub identity_provider::Model);
+
+#[Object]
+impl IdentityProvider {
+    async fn id(&self) -> ID {
+        gid(NodeKind::IdentityProvider, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn protocol(&self) -> Protocol {
+        match DomainProtocol::parse(&self.0.protocol) {
+            DomainProtocol::Oidc => Protocol::Oidc,
+            DomainProtocol::Saml => Protocol::Saml,
+        }
+    }
+    /// The OIDC issuer URL or SAML entity ID; unique.
+    async fn issuer(&self) -> &str {
+        &self.0.issuer
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Which claim feeds which contact field.
+#[derive(SimpleObject)]
+pub struct AttributeMap {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub company_name: String,
+    pub roles: String,
+}
+
+/// A provider role and the platform role it grants.
+#[derive(SimpleObject)]
+pub struct RoleMapping {
+    pub provider_role: String,
+    pub role: String,
+}
+
+pub struct IdentityProviderConfiguration(pub configuration::Model);
+
+#[Object]
+impl IdentityProviderConfiguration {
+    async fn id(&self) -> ID {
+        gid(NodeKind::IdentityProviderConfiguration, self.0.id)
+    }
+    async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
+        Ok(queries::find::<brand::Entity, _>(db(ctx)?, self.0.brand_id)
+            .await.gql()?
+            .map(Brand))
+    }
+    async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
+        Ok(
+            queries::find::<identity_provider::Entity, _>(db(ctx)?, self.0.identity_provider_id)
+                .await.gql()?
+                .map(IdentityProvider),
+        )
+    }
+    /// Create contacts on their first SSO sign-in.
+    async fn auto_provision_learners(&self) -> bool {
+        self.0.auto_provision_learners
+    }
+    /// The account auto-provisioned learners join, before company match is tried.
+    async fn default_account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        let Some(id) = self.0.default_account_id else {
+            return Ok(None);
+        };
+        Ok(queries::find::<account::Entity, _>(db(ctx)?, id)
+            .await.gql()?
+            .map(Account))
+    }
+    async fn update_attributes_on_login(&self) -> bool {
+        self.0.update_attributes_on_login
+    }
+    async fn link_existing_contacts(&self) -> bool {
+        self.0.link_existing_contacts
+    }
+    async fn company_match(&self) -> CompanyMatch {
+        match DomainCompanyMatch::parse(&self.0.company_match) {
+            DomainCompanyMatch::Exact => CompanyMatch::Exact,
+            DomainCompanyMatch::CaseInsensitive => CompanyMatch::CaseInsensitive,
+        }
+    }
+    async fn attribute_map(&self) -> AttributeMap {
+        let map = service::configurations::attribute_map(&self.0);
+        AttributeMap {
+            email: map.email,
+            first_name: map.first_name,
+            last_name: map.last_name,
+            company_name: map.company_name,
+            roles: map.roles,
+        }
+    }
+    /// The role given to a new contact whose roles claim maps to nothing.
+    async fn default_role(&self) -> &str {
+        &self.0.default_role
+    }
+    async fn role_mappings(&self, ctx: &Context<'_>) -> Result<Vec<RoleMapping>> {
+        let rows = queries::role_mappings(db(ctx)?, self.0.id).await.gql()?;
+        Ok(rows
+            .into_iter()
+            .map(|m| RoleMapping {
+                provider_role: m.provider_role,
+                role: m.role,
+            })
+            .collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+pub struct Company(pub company::Model);
+
+#[Object]
+impl Company {
+    async fn id(&self) -> ID {
+        gid(NodeKind::Company, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+pub struct Account(pub account::Model);
+
+#[Object]
+impl Account {
+    async fn id(&self) -> ID {
+        gid(NodeKind::Account, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// An account of one person rather than of an organisation.
+    async fn is_individual(&self) -> bool {
+        self.0.is_individual
+    }
+    async fn company(&self, ctx: &Context<'_>) -> Result<Option<Company>> {
+        let Some(id) = self.0.company_id else {
+            return Ok(None);
+        };
+        Ok(queries::find::<company::Entity, _>(db(ctx)?, id)
+            .await.gql()?
+            .map(Company))
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+pub struct Contact(pub contact::Model);
+
+#[Object]
+impl Contact {
+    async fn id(&self) -> ID {
+        gid(NodeKind::Contact, self.0.id)
+    }
+    async fn first_name(&self) -> &str {
+        &self.0.first_name
+    }
+    async fn last_name(&self) -> &str {
+        &self.0.last_name
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn status(&self) -> ContactStatus {
+        match DomainStatus::parse(&self.0.status) {
+            DomainStatus::Active => ContactStatus::Active,
+            DomainStatus::Inactive => ContactStatus::Inactive,
+        }
+    }
+    /// Platform roles.
+    async fn roles(&self) -> Vec<String> {
+        serde_json::from_value(self.0.roles.clone()).unwrap_or_default()
+    }
+    async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        Ok(queries::find::<account::Entity, _>(db(ctx)?, self.0.account_id)
+            .await.gql()?
+            .map(Account))
+    }
+    /// Sign-in identities, as on the contact's Credentials tab.
+    async fn credentials(&self, ctx: &Context<'_>) -> Result<Vec<Credential>> {
+        let rows = queries::credentials_of_contact(db(ctx)?, self.0.id).await.gql()?;
+        Ok(rows.into_iter().map(Credential).collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "camelCase")]
+pub enum CredentialKind {
+    Sso,
+    Password,
+}
+
+pub struct Credential(pub credential::Model);
+
+#[Object]
+impl Credential {
+    async fn kind(&self) -> CredentialKind {
+        if self.0.kind == "password" {
+            CredentialKind::Password
+        } else {
+            CredentialKind::Sso
+        }
+    }
+    async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
+        let Some(id) = self.0.identity_provider_id else {
+            return Ok(None);
+        };
+        Ok(queries::find::<identity_provider::Entity, _>(db(ctx)?, id)
+            .await.gql()?
+            .map(IdentityProvider))
+    }
+    /// The subject (user ID) the identity provider asserts.
+    async fn subject(&self) -> Option<&str> {
+        self.0.subject.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn last_sign_in_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_sign_in_at
+    }
+}
+
+/// An admin API token. Its secret was shown once, at creation, and is not stored.
+pub struct ApiToken(pub api_token::Model);
+
+#[Object]
+impl ApiToken {
+    async fn id(&self) -> ID {
+        gid(NodeKind::ApiToken, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn role(&self) -> Option<ApiTokenRole> {
+        match crate::domain::access::Role::parse(&self.0.role)? {
+            crate::domain::access::Role::Owner => Some(ApiTokenRole::Owner),
+            crate::domain::access::Role::Support => Some(ApiTokenRole::Support),
+            crate::domain::access::Role::Auditor => Some(ApiTokenRole::Auditor),
+        }
+    }
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.expires_at
+    }
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+    /// Neither revoked nor expired.
+    async fn active(&self) -> bool {
+        self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|at| at > Utc::now())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}

@@ -1,0 +1,87 @@
+use std::process::ExitCode;
+
+use autoprov::{
+    config::{Cli, CliRole, Command, TokenCommand},
+    domain::access::Role,
+    graphql, service,
+    startup::{Application, open_database},
+    telemetry,
+};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.settings.log_format);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(&settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(secret) = app.bootstrap_secret() {
+                println!(
+                    "Created the first owner API token. It is shown only this once; keep it safe:\n\n    {secret}\n\nSend it as `Authorization: Bearer {secret}`."
+                );
+            }
+            println!("GraphiQL: http://{}/graphql", app.local_addr());
+            app.run_until_stopped().await.map_err(|e| e.to_string())
+        }
+        Command::Migrate => {
+            open_database(&settings).await.map_err(|e| e.to_string())?;
+            tracing::info!("migrations are up to date");
+            Ok(())
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    name,
+                    role,
+                    expires_in_days,
+                },
+        } => {
+            let db = open_database(&settings).await.map_err(|e| e.to_string())?;
+            let role = match role {
+                CliRole::Owner => Role::Owner,
+                CliRole::Support => Role::Support,
+                CliRole::Auditor => Role::Auditor,
+            };
+            let expires_at = expires_in_days
+                .map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let (_, secret) = service::api_tokens::create(
+                &db,
+                service::api_tokens::NewApiToken {
+                    name: &name,
+                    role,
+                    expires_at,
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                autoprov::error::AppError::Invalid(errors) => errors
+                    .iter()
+                    .map(|e| format!("--{}: {}", e.label.as_deref().unwrap_or("?"), e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            })?;
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+    }
+}

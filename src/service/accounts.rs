@@ -1,0 +1,93 @@
+use entity::{account, company};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use super::{Problems, load, load_error, now, refuse_if_referenced};
+use crate::{
+    db,
+    domain::{id::NodeKind, validate},
+    error::AppResult,
+};
+
+pub struct NewAccount<'a> {
+    pub name: &'a str,
+    pub company_id: Option<&'a str>,
+    pub is_individual: bool,
+}
+
+#[derive(Default)]
+pub struct AccountChanges<'a> {
+    pub name: Option<&'a str>,
+    /// `Some(None)` detaches the account from its company.
+    pub company_id: Option<Option<&'a str>>,
+}
+
+pub async fn create(db: &DatabaseConnection, input: NewAccount<'_>) -> AppResult<account::Model> {
+    let mut problems = Problems::default();
+    let name = problems.check(validate::required_text("name", input.name, validate::NAME_MAX));
+    let txn = db.begin().await?;
+    let company = match input.company_id {
+        Some(raw) => problems.loaded(
+            load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", raw).await,
+        )?,
+        None => None,
+    };
+    let name = problems.finish(name)?;
+    let model = account::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        is_individual: Set(input.is_individual),
+        company_id: Set(company.map(|c| c.id)),
+        created_at: Set(now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    account_id: &str,
+    changes: AccountChanges<'_>,
+) -> AppResult<account::Model> {
+    let mut problems = Problems::default();
+    let name = changes
+        .name
+        .and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
+    let txn = db.begin().await?;
+    let current = problems.loaded(
+        load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", account_id).await,
+    )?;
+    let company = match changes.company_id {
+        Some(Some(raw)) => problems
+            .loaded(load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", raw).await)?
+            .map(|c| Some(c.id)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let current = problems.finish(current)?;
+    let mut active: account::ActiveModel = current.into();
+    if let Some(name) = name {
+        active.name = Set(name);
+    }
+    if let Some(company) = company {
+        active.company_id = Set(company);
+    }
+    let model = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn delete(db: &DatabaseConnection, account_id: &str) -> AppResult<account::Model> {
+    let txn = db.begin().await?;
+    let current = load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", account_id)
+        .await
+        .map_err(load_error)?;
+    let references = db::queries::references_to_account(&txn, current.id).await?;
+    refuse_if_referenced("accountId", account_id, "account", &references)?;
+    let active: account::ActiveModel = current.clone().into();
+    active.delete(&txn).await?;
+    txn.commit().await?;
+    Ok(current)
+}

@@ -1,0 +1,148 @@
+//! Admin API tokens: created with a CSPRNG secret shown once, stored as a SHA-256 hash.
+//!
+//! SHA-256 rather than a password hash: the secret is 256 random bits, so there is nothing to
+//! brute-force, and a fast hash lets authentication be one indexed lookup per request.
+use chrono::{DateTime, Utc};
+use entity::api_token;
+use rand::RngCore;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{load, load_error, now};
+use crate::{
+    db,
+    domain::{
+        access::{Principal, Role},
+        id::NodeKind,
+        validate,
+    },
+    error::{AppError, AppResult, ErrorCode},
+};
+
+const SECRET_PREFIX: &str = "apt_";
+
+fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    // ThreadRng is a CSPRNG (ChaCha12) seeded from the operating system.
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{SECRET_PREFIX}{}", hex::encode(bytes))
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+pub struct NewApiToken<'a> {
+    pub name: &'a str,
+    pub role: Role,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Creates a token; the returned secret exists nowhere else.
+pub async fn create<Db: ConnectionTrait>(
+    db: &Db,
+    input: NewApiToken<'_>,
+) -> AppResult<(api_token::Model, String)> {
+    let name = validate::required_text("name", input.name, validate::NAME_MAX)
+        .map_err(|e| AppError::Invalid(vec![e]))?;
+    let at = now();
+    if let Some(expires_at) = input.expires_at
+        && expires_at <= at
+    {
+        return Err(AppError::field(
+            "expiresAt",
+            ErrorCode::Invalid,
+            "must be in the future",
+            Some(&expires_at.to_rfc3339()),
+        ));
+    }
+    let secret = new_secret();
+    let model = api_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        role: Set(input.role.as_str().into()),
+        brand_id: Set(None),
+        secret_hash: Set(hash(&secret)),
+        expires_at: Set(input.expires_at),
+        revoked_at: Set(None),
+        created_at: Set(at),
+    }
+    .insert(db)
+    .await?;
+    Ok((model, secret))
+}
+
+/// On an empty database, creates the first owner token and returns its secret.
+pub async fn bootstrap(db: &DatabaseConnection) -> AppResult<Option<String>> {
+    if db::queries::any_api_token(db).await? {
+        return Ok(None);
+    }
+    let (_, secret) = create(
+        db,
+        NewApiToken {
+            name: "bootstrap owner",
+            role: Role::Owner,
+            expires_at: None,
+        },
+    )
+    .await?;
+    Ok(Some(secret))
+}
+
+/// The principal a bearer secret stands for; unknown, revoked and expired are all
+/// [`AppError::Unauthenticated`], so a caller cannot tell which.
+pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> AppResult<Principal> {
+    if !secret.starts_with(SECRET_PREFIX) {
+        return Err(AppError::Unauthenticated);
+    }
+    let token = db::queries::api_token_with_hash(db, &hash(secret))
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let expired = token.expires_at.is_some_and(|at| at <= Utc::now());
+    if token.revoked_at.is_some() || expired {
+        return Err(AppError::Unauthenticated);
+    }
+    let role = Role::parse(&token.role).ok_or_else(|| {
+        AppError::Internal(format!("token {} has unknown role {}", token.id, token.role))
+    })?;
+    Ok(Principal {
+        token_id: token.id,
+        role,
+    })
+}
+
+/// Revokes a token; revoking a revoked token is a no-op that keeps the first revocation time.
+pub async fn revoke(db: &DatabaseConnection, api_token_id: &str) -> AppResult<api_token::Model> {
+    let token = load::<api_token::Entity, _>(db, NodeKind::ApiToken, "apiTokenId", api_token_id)
+        .await
+        .map_err(load_error)?;
+    if token.revoked_at.is_some() {
+        return Ok(token);
+    }
+    let mut active: api_token::ActiveModel = token.into();
+    active.revoked_at = Set(Some(now()));
+    Ok(active.update(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_long_random_and_prefixed() {
+        let a = new_secret();
+        let b = new_secret();
+        assert_ne!(a, b);
+        assert!(a.starts_with(SECRET_PREFIX));
+        assert_eq!(a.len(), SECRET_PREFIX.len() + 64);
+    }
+
+    #[test]
+    fn hash_is_stable_and_not_the_secret() {
+        let s = new_secret();
+        assert_eq!(hash(&s), hash(&s));
+        assert_ne!(hash(&s), s);
+        assert_eq!(hash(&s).len(), 64);
+    }
+}

@@ -1,0 +1,87 @@
+use entity::brand;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use super::{Problems, load, now, refuse_if_referenced, unique_or_internal};
+use crate::{
+    db,
+    domain::{id::NodeKind, validate},
+    error::{AppError, AppResult, ErrorCode, FieldError},
+};
+
+fn name_taken(raw: &str) -> FieldError {
+    FieldError::new(
+        "name",
+        ErrorCode::AlreadyExists,
+        "a brand with this name already exists",
+        Some(raw),
+    )
+}
+
+pub async fn create(db: &DatabaseConnection, name: &str) -> AppResult<brand::Model> {
+    let name_clean = validate::required_text("name", name, validate::NAME_MAX)
+        .map_err(|e| AppError::Invalid(vec![e]))?;
+    let txn = db.begin().await?;
+    if db::queries::brand_named(&txn, &name_clean, None).await?.is_some() {
+        return Err(AppError::Invalid(vec![name_taken(name)]));
+    }
+    let at = now();
+    let model = brand::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name_clean),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| unique_or_internal(e, || name_taken(name)))?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    brand_id: &str,
+    name: Option<&str>,
+) -> AppResult<brand::Model> {
+    let mut problems = Problems::default();
+    let name_clean = name.and_then(|n| {
+        problems.check(validate::required_text("name", n, validate::NAME_MAX))
+    });
+    let txn = db.begin().await?;
+    let brand = problems.loaded(
+        load::<brand::Entity, _>(&txn, NodeKind::Brand, "brandId", brand_id).await,
+    )?;
+    let brand = problems.finish(brand)?;
+    let Some(new_name) = name_clean else {
+        return Ok(brand);
+    };
+    if db::queries::brand_named(&txn, &new_name, Some(brand.id))
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Invalid(vec![name_taken(name.unwrap_or_default())]));
+    }
+    let mut active: brand::ActiveModel = brand.into();
+    active.name = Set(new_name);
+    active.updated_at = Set(now());
+    let model = active
+        .update(&txn)
+        .await
+        .map_err(|e| unique_or_internal(e, || name_taken(name.unwrap_or_default())))?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn delete(db: &DatabaseConnection, brand_id: &str) -> AppResult<brand::Model> {
+    let txn = db.begin().await?;
+    let brand = load::<brand::Entity, _>(&txn, NodeKind::Brand, "brandId", brand_id)
+        .await
+        .map_err(super::load_error)?;
+    let references = db::queries::references_to_brand(&txn, brand.id).await?;
+    refuse_if_referenced("brandId", brand_id, "brand", &references)?;
+    let active: brand::ActiveModel = brand.clone().into();
+    active.delete(&txn).await?;
+    txn.commit().await?;
+    Ok(brand)
+}

@@ -1,0 +1,61 @@
+use entity::company;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use super::{Problems, load, load_error, now, refuse_if_referenced};
+use crate::{
+    db,
+    domain::{id::NodeKind, validate},
+    error::{AppError, AppResult},
+};
+
+/// Company names need not be unique: two organisations may share a name.
+pub async fn create(db: &DatabaseConnection, name: &str) -> AppResult<company::Model> {
+    let name = validate::required_text("name", name, validate::NAME_MAX)
+        .map_err(|e| AppError::Invalid(vec![e]))?;
+    let model = company::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name_folded: Set(validate::fold_name(&name)),
+        name: Set(name),
+        created_at: Set(now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(model)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    company_id: &str,
+    name: Option<&str>,
+) -> AppResult<company::Model> {
+    let mut problems = Problems::default();
+    let name = name.and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
+    let txn = db.begin().await?;
+    let current = problems.loaded(
+        load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", company_id).await,
+    )?;
+    let current = problems.finish(current)?;
+    let Some(name) = name else {
+        return Ok(current);
+    };
+    let mut active: company::ActiveModel = current.into();
+    active.name_folded = Set(validate::fold_name(&name));
+    active.name = Set(name);
+    let model = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn delete(db: &DatabaseConnection, company_id: &str) -> AppResult<company::Model> {
+    let txn = db.begin().await?;
+    let current = load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", company_id)
+        .await
+        .map_err(load_error)?;
+    let references = db::queries::references_to_company(&txn, current.id).await?;
+    refuse_if_referenced("companyId", company_id, "company", &references)?;
+    let active: company::ActiveModel = current.clone().into();
+    active.delete(&txn).await?;
+    txn.commit().await?;
+    Ok(current)
+}

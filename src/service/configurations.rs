@@ -1,0 +1,246 @@
+//! A brand's configuration of one identity provider (`brands { *IdentityProviderConfiguration }`).
+use entity::{
+    account, brand, identity_provider, identity_provider_configuration as configuration,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{Problems, load, now, unique_or_internal};
+use crate::{
+    db,
+    domain::{
+        configuration::{
+            AttributeMap, AttributeMapPatch, CompanyMatch, DEFAULT_ROLE, role_mappings, role_name,
+        },
+        id::NodeKind,
+    },
+    error::{AppError, AppResult, ErrorCode, FieldError},
+};
+
+/// The input of create and update alike; `None` means omitted.
+#[derive(Default)]
+pub struct ConfigurationInput<'a> {
+    pub brand_id: &'a str,
+    pub identity_provider_id: &'a str,
+    pub auto_provision_learners: Option<bool>,
+    /// `Some(None)`: an explicit null, which clears the default account.
+    pub default_account_id: Option<Option<&'a str>>,
+    pub update_attributes_on_login: Option<bool>,
+    pub link_existing_contacts: Option<bool>,
+    pub company_match: Option<CompanyMatch>,
+    pub attribute_map: Option<AttributeMapPatch>,
+    pub default_role: Option<&'a str>,
+    pub role_mappings: Option<Vec<(String, String)>>,
+}
+
+/// Everything the input names, loaded and validated.
+struct Resolved {
+    brand: brand::Model,
+    identity_provider_id: Uuid,
+    default_account_id: Option<Option<Uuid>>,
+    default_role: Option<String>,
+    role_mappings: Option<Vec<(String, String)>>,
+}
+
+async fn resolve(
+    txn: &DatabaseTransaction,
+    input: &ConfigurationInput<'_>,
+    problems: &mut Problems,
+) -> AppResult<Option<Resolved>> {
+    let brand = problems.loaded(
+        load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", input.brand_id).await,
+    )?;
+    let identity_provider = problems.loaded(
+        load::<identity_provider::Entity, _>(
+            txn,
+            NodeKind::IdentityProvider,
+            "identityProviderId",
+            input.identity_provider_id,
+        )
+        .await,
+    )?;
+    let default_account_id = match input.default_account_id {
+        Some(Some(raw)) => problems
+            .loaded(
+                load::<account::Entity, _>(txn, NodeKind::Account, "defaultAccountId", raw).await,
+            )?
+            .map(|a| Some(a.id)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let default_role = input
+        .default_role
+        .and_then(|r| problems.check(role_name("defaultRole", r)));
+    let role_mappings = input
+        .role_mappings
+        .as_ref()
+        .and_then(|m| problems.check_all(role_mappings(m)));
+    Ok(brand.zip(identity_provider).map(|(brand, idp)| Resolved {
+        brand,
+        identity_provider_id: idp.id,
+        default_account_id,
+        default_role,
+        role_mappings,
+    }))
+}
+
+/// The attribute map a configuration applies.
+pub fn attribute_map(model: &configuration::Model) -> AttributeMap {
+    AttributeMap {
+        email: model.email_claim.clone(),
+        first_name: model.first_name_claim.clone(),
+        last_name: model.last_name_claim.clone(),
+        company_name: model.company_name_claim.clone(),
+        roles: model.roles_claim.clone(),
+    }
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    input: ConfigurationInput<'_>,
+) -> AppResult<(brand::Model, configuration::Model)> {
+    let mut problems = Problems::default();
+    let attribute_map = match &input.attribute_map {
+        Some(patch) => problems.check_all(AttributeMap::default().patched(patch)),
+        None => Some(AttributeMap::default()),
+    };
+    let txn = db.begin().await?;
+    let resolved = resolve(&txn, &input, &mut problems).await?;
+    let (r, attribute_map) = problems.finish(resolved.zip(attribute_map))?;
+    let already_exists = || {
+        FieldError::new(
+            "identityProviderId",
+            ErrorCode::AlreadyExists,
+            "this brand already has a configuration for this identity provider; \
+             use updateIdentityProviderConfiguration to change it",
+            Some(input.identity_provider_id),
+        )
+    };
+    if db::queries::configuration(&txn, r.brand.id, r.identity_provider_id)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Invalid(vec![already_exists()]));
+    }
+    let at = now();
+    let model = configuration::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        brand_id: Set(r.brand.id),
+        identity_provider_id: Set(r.identity_provider_id),
+        auto_provision_learners: Set(input.auto_provision_learners.unwrap_or(false)),
+        default_account_id: Set(r.default_account_id.flatten()),
+        update_attributes_on_login: Set(input.update_attributes_on_login.unwrap_or(false)),
+        link_existing_contacts: Set(input.link_existing_contacts.unwrap_or(true)),
+        company_match: Set(input
+            .company_match
+            .unwrap_or(CompanyMatch::Exact)
+            .as_str()
+            .into()),
+        email_claim: Set(attribute_map.email),
+        first_name_claim: Set(attribute_map.first_name),
+        last_name_claim: Set(attribute_map.last_name),
+        company_name_claim: Set(attribute_map.company_name),
+        roles_claim: Set(attribute_map.roles),
+        default_role: Set(r.default_role.unwrap_or_else(|| DEFAULT_ROLE.into())),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| unique_or_internal(e, already_exists))?;
+    if let Some(mappings) = &r.role_mappings {
+        db::queries::replace_role_mappings(&txn, model.id, mappings).await?;
+    }
+    txn.commit().await?;
+    Ok((r.brand, model))
+}
+
+fn missing(input: &ConfigurationInput<'_>) -> AppError {
+    AppError::field(
+        "identityProviderId",
+        ErrorCode::NotFound,
+        "this brand has no configuration for this identity provider; \
+         use createIdentityProviderConfiguration first",
+        Some(input.identity_provider_id),
+    )
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    input: ConfigurationInput<'_>,
+) -> AppResult<(brand::Model, configuration::Model)> {
+    let mut problems = Problems::default();
+    let txn = db.begin().await?;
+    let resolved = resolve(&txn, &input, &mut problems).await?;
+    let r = problems.finish(resolved)?;
+    let current = db::queries::configuration(&txn, r.brand.id, r.identity_provider_id)
+        .await?
+        .ok_or_else(|| missing(&input))?;
+    let attribute_map = match &input.attribute_map {
+        Some(patch) => Some(
+            attribute_map(&current)
+                .patched(patch)
+                .map_err(AppError::Invalid)?,
+        ),
+        None => None,
+    };
+    let mut active: configuration::ActiveModel = current.into();
+    if let Some(v) = input.auto_provision_learners {
+        active.auto_provision_learners = Set(v);
+    }
+    if let Some(v) = r.default_account_id {
+        active.default_account_id = Set(v);
+    }
+    if let Some(v) = input.update_attributes_on_login {
+        active.update_attributes_on_login = Set(v);
+    }
+    if let Some(v) = input.link_existing_contacts {
+        active.link_existing_contacts = Set(v);
+    }
+    if let Some(v) = input.company_match {
+        active.company_match = Set(v.as_str().into());
+    }
+    if let Some(map) = attribute_map {
+        active.email_claim = Set(map.email);
+        active.first_name_claim = Set(map.first_name);
+        active.last_name_claim = Set(map.last_name);
+        active.company_name_claim = Set(map.company_name);
+        active.roles_claim = Set(map.roles);
+    }
+    if let Some(v) = r.default_role {
+        active.default_role = Set(v);
+    }
+    active.updated_at = Set(now());
+    let model = active.update(&txn).await?;
+    if let Some(mappings) = &r.role_mappings {
+        db::queries::replace_role_mappings(&txn, model.id, mappings).await?;
+    }
+    txn.commit().await?;
+    Ok((r.brand, model))
+}
+
+pub async fn delete(
+    db: &DatabaseConnection,
+    brand_id: &str,
+    identity_provider_id: &str,
+) -> AppResult<brand::Model> {
+    let input = ConfigurationInput {
+        brand_id,
+        identity_provider_id,
+        ..Default::default()
+    };
+    let mut problems = Problems::default();
+    let txn = db.begin().await?;
+    let resolved = resolve(&txn, &input, &mut problems).await?;
+    let r = problems.finish(resolved)?;
+    let current = db::queries::configuration(&txn, r.brand.id, r.identity_provider_id)
+        .await?
+        .ok_or_else(|| missing(&input))?;
+    let active: configuration::ActiveModel = current.into();
+    active.delete(&txn).await?;
+    txn.commit().await?;
+    Ok(r.brand)
+}

@@ -1,0 +1,181 @@
+use entity::{account, contact};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use super::{Problems, load, now, unique_or_internal};
+use crate::{
+    db,
+    domain::{configuration::role_name, id::NodeKind, validate},
+    error::{AppError, AppResult, ErrorCode, FieldError},
+};
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ContactStatus {
+    Active,
+    Inactive,
+}
+
+impl ContactStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        if raw == "inactive" {
+            Self::Inactive
+        } else {
+            Self::Active
+        }
+    }
+}
+
+pub struct NewContact<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: &'a str,
+    pub account_id: &'a str,
+    /// Platform roles; `None` gives the default role, `learner`.
+    pub roles: Option<&'a [String]>,
+}
+
+#[derive(Default)]
+pub struct ContactChanges<'a> {
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub status: Option<ContactStatus>,
+    pub account_id: Option<&'a str>,
+    pub roles: Option<&'a [String]>,
+}
+
+fn email_taken(raw: &str) -> FieldError {
+    FieldError::new(
+        "email",
+        ErrorCode::AlreadyExists,
+        "a contact with this email already exists (emails are compared case-insensitively)",
+        Some(raw),
+    )
+}
+
+fn roles(problems: &mut Problems, raw: &[String]) -> serde_json::Value {
+    let mut roles: Vec<String> = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        if let Some(role) = problems.check(role_name(&format!("roles[{i}]"), r)) {
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+    }
+    serde_json::Value::from(roles)
+}
+
+pub async fn create(db: &DatabaseConnection, input: NewContact<'_>) -> AppResult<contact::Model> {
+    let mut problems = Problems::default();
+    let first_name =
+        problems.check(validate::required_text("firstName", input.first_name, validate::NAME_MAX));
+    let last_name =
+        problems.check(validate::required_text("lastName", input.last_name, validate::NAME_MAX));
+    let email = problems.check(validate::email("email", input.email));
+    let roles = match input.roles {
+        Some(raw) => roles(&mut problems, raw),
+        None => serde_json::json!([crate::domain::configuration::DEFAULT_ROLE]),
+    };
+    let txn = db.begin().await?;
+    let account = problems.loaded(
+        load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", input.account_id).await,
+    )?;
+    let (account, ((first_name, last_name), email)) =
+        problems.finish(account.zip(first_name.zip(last_name).zip(email)))?;
+    let email_folded = validate::fold_email(&email);
+    if db::queries::contact_with_email(&txn, &email_folded, None)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Invalid(vec![email_taken(input.email)]));
+    }
+    let at = now();
+    let model = contact::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        first_name: Set(first_name),
+        last_name: Set(last_name),
+        email: Set(email),
+        email_folded: Set(email_folded),
+        account_id: Set(account.id),
+        roles: Set(roles),
+        status: Set(ContactStatus::Active.as_str().into()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    contact_id: &str,
+    changes: ContactChanges<'_>,
+) -> AppResult<contact::Model> {
+    let mut problems = Problems::default();
+    let first_name = changes.first_name.and_then(|v| {
+        problems.check(validate::required_text("firstName", v, validate::NAME_MAX))
+    });
+    let last_name = changes.last_name.and_then(|v| {
+        problems.check(validate::required_text("lastName", v, validate::NAME_MAX))
+    });
+    let email = changes
+        .email
+        .and_then(|v| problems.check(validate::email("email", v)));
+    let new_roles = changes.roles.map(|raw| roles(&mut problems, raw));
+    let txn = db.begin().await?;
+    let current = problems.loaded(
+        load::<contact::Entity, _>(&txn, NodeKind::Contact, "contactId", contact_id).await,
+    )?;
+    let account = match changes.account_id {
+        Some(raw) => problems.loaded(
+            load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", raw).await,
+        )?,
+        None => None,
+    };
+    let current = problems.finish(current)?;
+    let email_raw = changes.email.unwrap_or_default();
+    let mut active: contact::ActiveModel = current.clone().into();
+    if let Some(email) = email {
+        let folded = validate::fold_email(&email);
+        if db::queries::contact_with_email(&txn, &folded, Some(current.id))
+            .await?
+            .is_some()
+        {
+            return Err(AppError::Invalid(vec![email_taken(email_raw)]));
+        }
+        active.email = Set(email);
+        active.email_folded = Set(folded);
+    }
+    if let Some(v) = first_name {
+        active.first_name = Set(v);
+    }
+    if let Some(v) = last_name {
+        active.last_name = Set(v);
+    }
+    if let Some(v) = changes.status {
+        active.status = Set(v.as_str().into());
+    }
+    if let Some(account) = account {
+        active.account_id = Set(account.id);
+    }
+    if let Some(roles) = new_roles {
+        active.roles = Set(roles);
+    }
+    active.updated_at = Set(now());
+    let model = active
+        .update(&txn)
+        .await
+        .map_err(|e| unique_or_internal(e, || email_taken(email_raw)))?;
+    txn.commit().await?;
+    Ok(model)
+}

@@ -1,0 +1,163 @@
+use entity::identity_provider;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use super::{Problems, load, load_error, now, refuse_if_referenced, unique_or_internal};
+use crate::{
+    db,
+    domain::{id::NodeKind, validate},
+    error::{AppError, AppResult, ErrorCode, FieldError},
+};
+
+/// `oidc` or `saml`, as stored.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Oidc,
+    Saml,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Oidc => "oidc",
+            Self::Saml => "saml",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        if raw == "saml" { Self::Saml } else { Self::Oidc }
+    }
+}
+
+pub struct NewIdentityProvider<'a> {
+    pub name: &'a str,
+    pub protocol: Protocol,
+    pub issuer: &'a str,
+}
+
+#[derive(Default)]
+pub struct IdentityProviderChanges<'a> {
+    pub name: Option<&'a str>,
+    pub protocol: Option<Protocol>,
+    pub issuer: Option<&'a str>,
+}
+
+fn issuer_taken(raw: &str) -> FieldError {
+    FieldError::new(
+        "issuer",
+        ErrorCode::AlreadyExists,
+        "an identity provider with this issuer already exists",
+        Some(raw),
+    )
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    input: NewIdentityProvider<'_>,
+) -> AppResult<identity_provider::Model> {
+    let mut problems = Problems::default();
+    let name = problems.check(validate::required_text("name", input.name, validate::NAME_MAX));
+    let issuer = problems.check(validate::required_text(
+        "issuer",
+        input.issuer,
+        validate::ISSUER_MAX,
+    ));
+    problems.into_result()?;
+    let (Some(name), Some(issuer)) = (name, issuer) else {
+        return Err(AppError::Internal("validated value missing".into()));
+    };
+    let txn = db.begin().await?;
+    if db::queries::identity_provider_with_issuer(&txn, &issuer, None)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Invalid(vec![issuer_taken(input.issuer)]));
+    }
+    let at = now();
+    let model = identity_provider::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        protocol: Set(input.protocol.as_str().into()),
+        issuer: Set(issuer),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| unique_or_internal(e, || issuer_taken(input.issuer)))?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    identity_provider_id: &str,
+    changes: IdentityProviderChanges<'_>,
+) -> AppResult<identity_provider::Model> {
+    let mut problems = Problems::default();
+    let name = changes
+        .name
+        .and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
+    let issuer = changes.issuer.and_then(|i| {
+        problems.check(validate::required_text("issuer", i, validate::ISSUER_MAX))
+    });
+    let txn = db.begin().await?;
+    let current = problems.loaded(
+        load::<identity_provider::Entity, _>(
+            &txn,
+            NodeKind::IdentityProvider,
+            "identityProviderId",
+            identity_provider_id,
+        )
+        .await,
+    )?;
+    let current = problems.finish(current)?;
+    let issuer_raw = changes.issuer.unwrap_or_default();
+    if let Some(issuer) = &issuer {
+        if db::queries::identity_provider_with_issuer(&txn, issuer, Some(current.id))
+            .await?
+            .is_some()
+        {
+            return Err(AppError::Invalid(vec![issuer_taken(issuer_raw)]));
+        }
+    }
+    let mut active: identity_provider::ActiveModel = current.into();
+    if let Some(name) = name {
+        active.name = Set(name);
+    }
+    if let Some(protocol) = changes.protocol {
+        active.protocol = Set(protocol.as_str().into());
+    }
+    if let Some(issuer) = issuer {
+        active.issuer = Set(issuer);
+    }
+    active.updated_at = Set(now());
+    let model = active
+        .update(&txn)
+        .await
+        .map_err(|e| unique_or_internal(e, || issuer_taken(issuer_raw)))?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn delete(
+    db: &DatabaseConnection,
+    identity_provider_id: &str,
+) -> AppResult<identity_provider::Model> {
+    let label = "identityProviderId";
+    let txn = db.begin().await?;
+    let current = load::<identity_provider::Entity, _>(
+        &txn,
+        NodeKind::IdentityProvider,
+        label,
+        identity_provider_id,
+    )
+    .await
+    .map_err(load_error)?;
+    let references = db::queries::references_to_identity_provider(&txn, current.id).await?;
+    refuse_if_referenced(label, identity_provider_id, "identity provider", &references)?;
+    let active: identity_provider::ActiveModel = current.clone().into();
+    active.delete(&txn).await?;
+    txn.commit().await?;
+    Ok(current)
+}

@@ -1,0 +1,156 @@
+//! One function per use case: validate, open a transaction, load, decide, persist.
+//! Inputs arrive as the client sent them (IDs as global-ID strings) so that every refusal
+//! can name the field and echo the value.
+pub mod accounts;
+pub mod api_tokens;
+pub mod brands;
+pub mod companies;
+pub mod configurations;
+pub mod contacts;
+pub mod identity_providers;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PrimaryKeyTrait};
+use uuid::Uuid;
+
+use crate::{
+    db,
+    domain::id::{self, NodeKind},
+    error::{AppError, AppResult, ErrorCode, FieldError},
+};
+
+/// Wall-clock time, truncated to microseconds so that what is stored equals what is returned
+/// on both databases (PostgreSQL keeps microseconds).
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// Accumulates field errors so a client sees every problem of an input at once.
+#[derive(Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        result.map_err(|e| self.0.push(e)).ok()
+    }
+
+    pub fn check_all<T>(&mut self, result: Result<T, Vec<FieldError>>) -> Option<T> {
+        result.map_err(|e| self.0.extend(e)).ok()
+    }
+
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
+    /// Ends validation: every problem, or the loaded value (present whenever there were none).
+    pub fn finish<T>(self, loaded: Option<T>) -> AppResult<T> {
+        self.into_result()?;
+        loaded.ok_or_else(|| AppError::Internal("validated value missing".into()))
+    }
+
+    pub fn into_result(self) -> AppResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self.0))
+        }
+    }
+}
+
+/// Decodes `raw` as an ID of `kind` for the field `label` and loads the entity, or says why not.
+pub async fn load<E, Db>(
+    db: &Db,
+    kind: NodeKind,
+    label: &str,
+    raw: &str,
+) -> Result<E::Model, LoadError>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    Db: ConnectionTrait,
+{
+    let uuid = id::decode(kind, label, raw).map_err(LoadError::Field)?;
+    db::queries::find::<E, _>(db, uuid)
+        .await?
+        .ok_or_else(|| LoadError::Field(not_found(kind, label, raw)))
+}
+
+pub fn not_found(kind: NodeKind, label: &str, raw: &str) -> FieldError {
+    FieldError::new(
+        label,
+        ErrorCode::NotFound,
+        format!("no {} has this ID", kind.type_name()),
+        Some(raw),
+    )
+}
+
+/// Why an entity could not be loaded: the client's fault, or the database's.
+pub enum LoadError {
+    Field(FieldError),
+    Db(DbErr),
+}
+
+impl From<DbErr> for LoadError {
+    fn from(err: DbErr) -> Self {
+        Self::Db(err)
+    }
+}
+
+impl Problems {
+    /// Records a client-side load failure; a database failure is returned as an error.
+    pub fn loaded<T>(&mut self, result: Result<T, LoadError>) -> AppResult<Option<T>> {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(LoadError::Field(e)) => {
+                self.0.push(e);
+                Ok(None)
+            }
+            Err(LoadError::Db(e)) => Err(e.into()),
+        }
+    }
+}
+
+/// Refuses a delete while anything still refers to the entity.
+pub fn refuse_if_referenced(
+    label: &str,
+    raw: &str,
+    what: &str,
+    references: &[(&'static str, u64)],
+) -> AppResult<()> {
+    let still: Vec<String> = references
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{n} {name}"))
+        .collect();
+    if still.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::field(
+        label,
+        ErrorCode::InUse,
+        format!(
+            "this {what} is still referenced by {}; remove those first",
+            still.join(" and ")
+        ),
+        Some(raw),
+    ))
+}
+
+/// Maps a unique-constraint violation (a concurrent writer won the race) to the field error
+/// the pre-check would have given; anything else is internal.
+pub fn unique_or_internal(err: DbErr, conflict: impl FnOnce() -> FieldError) -> AppError {
+    if db::is_unique_violation(&err) {
+        AppError::Invalid(vec![conflict()])
+    } else {
+        err.into()
+    }
+}
+
+/// For use cases with a single ID to load: the load failure as an [`AppError`].
+pub fn load_error(err: LoadError) -> AppError {
+    match err {
+        LoadError::Field(e) => AppError::Invalid(vec![e]),
+        LoadError::Db(e) => e.into(),
+    }
+}

@@ -2,7 +2,11 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "autoprov", version, about = "Identity provisioning for a training platform")]
+#[command(
+    name = "autoprov",
+    version,
+    about = "Identity provisioning for a training platform"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -58,7 +62,12 @@ pub enum LogFormat {
 #[derive(Args, Debug, Clone)]
 pub struct Settings {
     /// Address to listen on; port 0 picks a free port (the bound address is logged).
-    #[arg(long, env = "AUTOPROV_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "AUTOPROV_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind: String,
     /// sqlite://FILE?mode=rwc or postgres://user@host/db.
     #[arg(
@@ -69,7 +78,12 @@ pub struct Settings {
     )]
     pub database_url: String,
     /// Database connection pool size.
-    #[arg(long, env = "AUTOPROV_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "AUTOPROV_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
     pub db_max_connections: u32,
     /// Serve GraphQL introspection (the admin API has it on by default).
     #[arg(long, env = "AUTOPROV_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
@@ -78,7 +92,12 @@ pub struct Settings {
     #[arg(long, env = "AUTOPROV_MAX_DEPTH", default_value_t = 12, global = true)]
     pub max_depth: usize,
     /// Maximum complexity (roughly, fields resolved) of a GraphQL query.
-    #[arg(long, env = "AUTOPROV_MAX_COMPLEXITY", default_value_t = 5000, global = true)]
+    #[arg(
+        long,
+        env = "AUTOPROV_MAX_COMPLEXITY",
+        default_value_t = 5000,
+        global = true
+    )]
     pub max_complexity: usize,
     /// Maximum request body size in bytes.
     #[arg(long, env = "AUTOPROV_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]

@@ -73,9 +73,7 @@ fn graphql_error(status: StatusCode, error: &AppError) -> Response {
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, secret) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| secret.trim())
+    scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim())
 }
 
 async fn graphql(
@@ -130,10 +128,17 @@ async fn graphql(
         }
     };
     tracing::debug!(token_id = %principal.token_id, operation = ?request.operation_name, "graphql");
-    let response = state
+    let mut response = state
         .schema
         .execute(request.data(state.db.clone()).data(principal))
         .await;
+    // Resolver errors carry a code already; parse, validation and limit errors do not.
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+        }
+    }
     GraphQLResponse::from(response).into_response()
 }
 

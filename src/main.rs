@@ -57,8 +57,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 CliRole::Support => Role::Support,
                 CliRole::Auditor => Role::Auditor,
             };
-            let expires_at = expires_in_days
-                .map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let expires_at =
+                expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
             let (_, secret) = service::api_tokens::create(
                 &db,
                 service::api_tokens::NewApiToken {

@@ -157,7 +157,11 @@ fn fk(
 }
 
 fn index(name: &str, table: impl IntoIden) -> IndexCreateStatement {
-    Index::create().name(name).table(table).if_not_exists().to_owned()
+    Index::create()
+        .name(name)
+        .table(table)
+        .if_not_exists()
+        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -264,19 +268,36 @@ impl MigrationTrait for Migration {
                 .col(pk_uuid(IdentityProviderConfiguration::Id))
                 .col(uuid(IdentityProviderConfiguration::BrandId))
                 .col(uuid(IdentityProviderConfiguration::IdentityProviderId))
-                .col(boolean(IdentityProviderConfiguration::AutoProvisionLearners))
+                .col(boolean(
+                    IdentityProviderConfiguration::AutoProvisionLearners,
+                ))
                 .col(uuid_null(IdentityProviderConfiguration::DefaultAccountId))
-                .col(boolean(IdentityProviderConfiguration::UpdateAttributesOnLogin))
+                .col(boolean(
+                    IdentityProviderConfiguration::UpdateAttributesOnLogin,
+                ))
                 .col(boolean(IdentityProviderConfiguration::LinkExistingContacts))
                 .col(string_len(IdentityProviderConfiguration::CompanyMatch, 32))
                 .col(string_len(IdentityProviderConfiguration::EmailClaim, 200))
-                .col(string_len(IdentityProviderConfiguration::FirstNameClaim, 200))
-                .col(string_len(IdentityProviderConfiguration::LastNameClaim, 200))
-                .col(string_len(IdentityProviderConfiguration::CompanyNameClaim, 200))
+                .col(string_len(
+                    IdentityProviderConfiguration::FirstNameClaim,
+                    200,
+                ))
+                .col(string_len(
+                    IdentityProviderConfiguration::LastNameClaim,
+                    200,
+                ))
+                .col(string_len(
+                    IdentityProviderConfiguration::CompanyNameClaim,
+                    200,
+                ))
                 .col(string_len(IdentityProviderConfiguration::RolesClaim, 200))
                 .col(string_len(IdentityProviderConfiguration::DefaultRole, 100))
-                .col(timestamp_with_time_zone(IdentityProviderConfiguration::CreatedAt))
-                .col(timestamp_with_time_zone(IdentityProviderConfiguration::UpdatedAt))
+                .col(timestamp_with_time_zone(
+                    IdentityProviderConfiguration::CreatedAt,
+                ))
+                .col(timestamp_with_time_zone(
+                    IdentityProviderConfiguration::UpdatedAt,
+                ))
                 .foreign_key(&mut fk(
                     "fk_idp_configuration_brand",
                     (
@@ -477,7 +498,10 @@ impl MigrationTrait for Migration {
                 ))
                 .foreign_key(&mut fk(
                     "fk_provisioning_event_identity_provider",
-                    (ProvisioningEvent::Table, ProvisioningEvent::IdentityProviderId),
+                    (
+                        ProvisioningEvent::Table,
+                        ProvisioningEvent::IdentityProviderId,
+                    ),
                     (IdentityProvider::Table, IdentityProvider::Id),
                     ForeignKeyAction::SetNull,
                 ))
@@ -498,9 +522,18 @@ impl MigrationTrait for Migration {
         .await?;
         for (name, col) in [
             ("ix_provisioning_event_brand", ProvisioningEvent::BrandId),
-            ("ix_provisioning_event_contact", ProvisioningEvent::ContactId),
-            ("ix_provisioning_event_idp", ProvisioningEvent::IdentityProviderId),
-            ("ix_provisioning_event_account", ProvisioningEvent::AccountId),
+            (
+                "ix_provisioning_event_contact",
+                ProvisioningEvent::ContactId,
+            ),
+            (
+                "ix_provisioning_event_idp",
+                ProvisioningEvent::IdentityProviderId,
+            ),
+            (
+                "ix_provisioning_event_account",
+                ProvisioningEvent::AccountId,
+            ),
         ] {
             m.create_index(
                 index(name, ProvisioningEvent::Table)

@@ -40,7 +40,11 @@ pub struct Page<M> {
 
 fn condition<C: ColumnTrait>(filter: Filter<C>) -> SimpleExpr {
     let col = filter.column;
-    let first = filter.values.first().cloned().unwrap_or(Value::String(None));
+    let first = filter
+        .values
+        .first()
+        .cloned()
+        .unwrap_or(Value::String(None));
     match filter.op {
         FilterOp::Eq => col.eq(first),
         FilterOp::Ne => col.ne(first),

@@ -43,5 +43,8 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 }
 
 pub fn is_foreign_key_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_)))
+    matches!(
+        err.sql_err(),
+        Some(SqlErr::ForeignKeyConstraintViolation(_))
+    )
 }

@@ -4,8 +4,8 @@ use entity::{
     identity_provider_configuration as configuration, role_mapping,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, PrimaryKeyTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, PrimaryKeyTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -47,8 +47,8 @@ pub async fn identity_provider_with_issuer<Db: ConnectionTrait>(
     issuer: &str,
     except: Option<Uuid>,
 ) -> Result<Option<identity_provider::Model>, DbErr> {
-    let mut query = identity_provider::Entity::find()
-        .filter(identity_provider::Column::Issuer.eq(issuer));
+    let mut query =
+        identity_provider::Entity::find().filter(identity_provider::Column::Issuer.eq(issuer));
     if let Some(id) = except {
         query = query.filter(identity_provider::Column::Id.ne(id));
     }
@@ -171,7 +171,10 @@ pub async fn references_to_account<Db: ConnectionTrait>(
         .await?;
     Ok(vec![
         ("contacts", contacts),
-        ("identity-provider configurations using it as default account", configurations),
+        (
+            "identity-provider configurations using it as default account",
+            configurations,
+        ),
     ])
 }
 
@@ -181,8 +184,7 @@ pub async fn contact_with_email<Db: ConnectionTrait>(
     email_folded: &str,
     except: Option<Uuid>,
 ) -> Result<Option<contact::Model>, DbErr> {
-    let mut query =
-        contact::Entity::find().filter(contact::Column::EmailFolded.eq(email_folded));
+    let mut query = contact::Entity::find().filter(contact::Column::EmailFolded.eq(email_folded));
     if let Some(id) = except {
         query = query.filter(contact::Column::Id.ne(id));
     }

@@ -158,7 +158,10 @@ mod tests {
 
     #[test]
     fn several_provider_roles_may_share_a_role() {
-        let ok = role_mappings(&pairs(&[("Staff", "instructor"), ("Faculty", "instructor")]));
+        let ok = role_mappings(&pairs(&[
+            ("Staff", "instructor"),
+            ("Faculty", "instructor"),
+        ]));
         assert_eq!(ok.unwrap().len(), 2);
     }
 
@@ -167,7 +170,10 @@ mod tests {
         let errs =
             role_mappings(&pairs(&[("Staff", "instructor"), ("Staff", "learner")])).unwrap_err();
         assert_eq!(errs.len(), 1);
-        assert_eq!(errs[0].label.as_deref(), Some("roleMappings[1].providerRole"));
+        assert_eq!(
+            errs[0].label.as_deref(),
+            Some("roleMappings[1].providerRole")
+        );
         assert_eq!(errs[0].code, ErrorCode::AlreadyExists);
     }
 

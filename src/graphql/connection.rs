@@ -148,7 +148,9 @@ fn value(label: &str, kind: ValueKind, raw: &str) -> Result<Value, AppError> {
     match kind {
         ValueKind::Text => Ok(Value::String(Some(raw.to_owned()))),
         ValueKind::Id(k) => id(k),
-        ValueKind::FoldedText => Ok(Value::String(Some(crate::domain::validate::fold_email(raw)))),
+        ValueKind::FoldedText => Ok(Value::String(Some(crate::domain::validate::fold_email(
+            raw,
+        )))),
         ValueKind::Bool => match raw {
             "true" => Ok(Value::Bool(Some(true))),
             "false" => Ok(Value::Bool(Some(false))),
@@ -156,7 +158,12 @@ fn value(label: &str, kind: ValueKind, raw: &str) -> Result<Value, AppError> {
         },
         ValueKind::Timestamp => DateTime::parse_from_rfc3339(raw)
             .map(|t| Value::ChronoDateTimeUtc(Some(t.to_utc())))
-            .map_err(|_| bad(label, "must be an RFC 3339 timestamp, e.g. 2026-01-31T09:00:00Z")),
+            .map_err(|_| {
+                bad(
+                    label,
+                    "must be an RFC 3339 timestamp, e.g. 2026-01-31T09:00:00Z",
+                )
+            }),
         ValueKind::OneOf(allowed) if allowed.contains(&raw) => {
             Ok(Value::String(Some(raw.to_owned())))
         }

@@ -236,12 +236,8 @@ impl BrandMutations {
         input: DeleteIdentityProviderConfigurationInput,
     ) -> Result<BrandPayload> {
         BrandPayload::from(
-            service::configurations::delete(
-                db(ctx)?,
-                &input.brand_id,
-                &input.identity_provider_id,
-            )
-            .await,
+            service::configurations::delete(db(ctx)?, &input.brand_id, &input.identity_provider_id)
+                .await,
         )
     }
 }
@@ -618,7 +614,8 @@ impl ApiTokenMutations {
         ctx: &Context<'_>,
         input: RevokeApiTokenInput,
     ) -> Result<RevokeApiTokenPayload> {
-        let (v, errors) = payload(service::api_tokens::revoke(db(ctx)?, &input.api_token_id).await)?;
+        let (v, errors) =
+            payload(service::api_tokens::revoke(db(ctx)?, &input.api_token_id).await)?;
         Ok(RevokeApiTokenPayload {
             api_token: v.map(ApiToken),
             errors,

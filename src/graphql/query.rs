@@ -9,7 +9,10 @@ use super::{
         IdentityProviderField, ListArgs, Order, list,
     },
     db,
-    types::{Account, ApiToken, Brand, Company, Contact, IdentityProvider, IdentityProviderConfiguration, Node},
+    types::{
+        Account, ApiToken, Brand, Company, Contact, IdentityProvider,
+        IdentityProviderConfiguration, Node,
+    },
 };
 use crate::{
     db::queries,
@@ -67,30 +70,37 @@ impl QueryRoot {
         let db = db(ctx)?;
         let node = match kind {
             NodeKind::Brand => queries::find::<brand::Entity, _>(db, uuid)
-                .await.gql()?
+                .await
+                .gql()?
                 .map(|m| Node::Brand(Brand(m))),
             NodeKind::IdentityProvider => queries::find::<identity_provider::Entity, _>(db, uuid)
-                .await.gql()?
+                .await
+                .gql()?
                 .map(|m| Node::IdentityProvider(IdentityProvider(m))),
             NodeKind::IdentityProviderConfiguration => {
                 queries::find::<entity::identity_provider_configuration::Entity, _>(db, uuid)
-                    .await.gql()?
+                    .await
+                    .gql()?
                     .map(|m| Node::IdentityProviderConfiguration(IdentityProviderConfiguration(m)))
             }
             NodeKind::Company => queries::find::<company::Entity, _>(db, uuid)
-                .await.gql()?
+                .await
+                .gql()?
                 .map(|m| Node::Company(Company(m))),
             NodeKind::Account => queries::find::<account::Entity, _>(db, uuid)
-                .await.gql()?
+                .await
+                .gql()?
                 .map(|m| Node::Account(Account(m))),
             NodeKind::Contact => queries::find::<contact::Entity, _>(db, uuid)
-                .await.gql()?
+                .await
+                .gql()?
                 .map(|m| Node::Contact(Contact(m))),
             NodeKind::ApiToken => {
                 let principal = Allow(Action::ManageTokens);
                 async_graphql::Guard::check(&principal, ctx).await?;
                 queries::find::<api_token::Entity, _>(db, uuid)
-                    .await.gql()?
+                    .await
+                    .gql()?
                     .map(|m| Node::ApiToken(ApiToken(m)))
             }
             NodeKind::ProvisioningEvent => None,
@@ -104,7 +114,11 @@ impl QueryRoot {
     }
 
     #[graphql(guard = "Allow(Action::Read)")]
-    async fn identity_provider(&self, ctx: &Context<'_>, id: ID) -> Result<Option<IdentityProvider>> {
+    async fn identity_provider(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<IdentityProvider>> {
         fetch::<identity_provider::Entity, _>(ctx, NodeKind::IdentityProvider, &id).await
     }
 
@@ -123,7 +137,10 @@ impl QueryRoot {
         fetch::<contact::Entity, _>(ctx, NodeKind::Contact, &id).await
     }
 
-    #[graphql(guard = "Allow(Action::Read)", complexity = "first.unwrap_or(25).max(1) as usize * child_complexity")]
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+    )]
     async fn brands(
         &self,
         ctx: &Context<'_>,
@@ -133,10 +150,23 @@ impl QueryRoot {
         filters: Option<Vec<Filter<BrandField>>>,
         order: Option<Order<BrandField>>,
     ) -> Result<Connection<Brand>> {
-        list(db(ctx)?, ListArgs { first, offset, after, filters, order }).await
+        list(
+            db(ctx)?,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
     }
 
-    #[graphql(guard = "Allow(Action::Read)", complexity = "first.unwrap_or(25).max(1) as usize * child_complexity")]
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+    )]
     async fn identity_providers(
         &self,
         ctx: &Context<'_>,
@@ -146,10 +176,23 @@ impl QueryRoot {
         filters: Option<Vec<Filter<IdentityProviderField>>>,
         order: Option<Order<IdentityProviderField>>,
     ) -> Result<Connection<IdentityProvider>> {
-        list(db(ctx)?, ListArgs { first, offset, after, filters, order }).await
+        list(
+            db(ctx)?,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
     }
 
-    #[graphql(guard = "Allow(Action::Read)", complexity = "first.unwrap_or(25).max(1) as usize * child_complexity")]
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+    )]
     async fn companies(
         &self,
         ctx: &Context<'_>,
@@ -159,10 +202,23 @@ impl QueryRoot {
         filters: Option<Vec<Filter<CompanyField>>>,
         order: Option<Order<CompanyField>>,
     ) -> Result<Connection<Company>> {
-        list(db(ctx)?, ListArgs { first, offset, after, filters, order }).await
+        list(
+            db(ctx)?,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
     }
 
-    #[graphql(guard = "Allow(Action::Read)", complexity = "first.unwrap_or(25).max(1) as usize * child_complexity")]
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+    )]
     async fn accounts(
         &self,
         ctx: &Context<'_>,
@@ -172,10 +228,23 @@ impl QueryRoot {
         filters: Option<Vec<Filter<AccountField>>>,
         order: Option<Order<AccountField>>,
     ) -> Result<Connection<Account>> {
-        list(db(ctx)?, ListArgs { first, offset, after, filters, order }).await
+        list(
+            db(ctx)?,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
     }
 
-    #[graphql(guard = "Allow(Action::Read)", complexity = "first.unwrap_or(25).max(1) as usize * child_complexity")]
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+    )]
     async fn contacts(
         &self,
         ctx: &Context<'_>,
@@ -185,11 +254,24 @@ impl QueryRoot {
         filters: Option<Vec<Filter<ContactField>>>,
         order: Option<Order<ContactField>>,
     ) -> Result<Connection<Contact>> {
-        list(db(ctx)?, ListArgs { first, offset, after, filters, order }).await
+        list(
+            db(ctx)?,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
     }
 
     /// API tokens (owner only). Secrets are never shown after creation.
-    #[graphql(guard = "Allow(Action::ManageTokens)", complexity = "first.unwrap_or(25).max(1) as usize * child_complexity")]
+    #[graphql(
+        guard = "Allow(Action::ManageTokens)",
+        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+    )]
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,
@@ -199,6 +281,16 @@ impl QueryRoot {
         filters: Option<Vec<Filter<ApiTokenField>>>,
         order: Option<Order<ApiTokenField>>,
     ) -> Result<Connection<ApiToken>> {
-        list(db(ctx)?, ListArgs { first, offset, after, filters, order }).await
+        list(
+            db(ctx)?,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
     }
 }

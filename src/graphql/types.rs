@@ -14,7 +14,10 @@ use crate::{
         id::{NodeKind, encode},
     },
     error::GqlResultExt,
-    service::{self, contacts::ContactStatus as DomainStatus, identity_providers::Protocol as DomainProtocol},
+    service::{
+        self, contacts::ContactStatus as DomainStatus,
+        identity_providers::Protocol as DomainProtocol,
+    },
 };
 
 fn gid(kind: NodeKind, id: uuid::Uuid) -> ID {
@@ -126,8 +129,13 @@ impl Brand {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Vec<IdentityProviderConfiguration>> {
-        let rows = queries::configurations_of_brand(db(ctx)?, self.0.id).await.gql()?;
-        Ok(rows.into_iter().map(IdentityProviderConfiguration).collect())
+        let rows = queries::configurations_of_brand(db(ctx)?, self.0.id)
+            .await
+            .gql()?;
+        Ok(rows
+            .into_iter()
+            .map(IdentityProviderConfiguration)
+            .collect())
     }
 }
 
@@ -185,13 +193,15 @@ impl IdentityProviderConfiguration {
     }
     async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
         Ok(queries::find::<brand::Entity, _>(db(ctx)?, self.0.brand_id)
-            .await.gql()?
+            .await
+            .gql()?
             .map(Brand))
     }
     async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
         Ok(
             queries::find::<identity_provider::Entity, _>(db(ctx)?, self.0.identity_provider_id)
-                .await.gql()?
+                .await
+                .gql()?
                 .map(IdentityProvider),
         )
     }
@@ -205,7 +215,8 @@ impl IdentityProviderConfiguration {
             return Ok(None);
         };
         Ok(queries::find::<account::Entity, _>(db(ctx)?, id)
-            .await.gql()?
+            .await
+            .gql()?
             .map(Account))
     }
     async fn update_attributes_on_login(&self) -> bool {
@@ -286,7 +297,8 @@ impl Account {
             return Ok(None);
         };
         Ok(queries::find::<company::Entity, _>(db(ctx)?, id)
-            .await.gql()?
+            .await
+            .gql()?
             .map(Company))
     }
     async fn created_at(&self) -> DateTime<Utc> {
@@ -321,13 +333,18 @@ impl Contact {
         serde_json::from_value(self.0.roles.clone()).unwrap_or_default()
     }
     async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
-        Ok(queries::find::<account::Entity, _>(db(ctx)?, self.0.account_id)
-            .await.gql()?
-            .map(Account))
+        Ok(
+            queries::find::<account::Entity, _>(db(ctx)?, self.0.account_id)
+                .await
+                .gql()?
+                .map(Account),
+        )
     }
     /// Sign-in identities, as on the contact's Credentials tab.
     async fn credentials(&self, ctx: &Context<'_>) -> Result<Vec<Credential>> {
-        let rows = queries::credentials_of_contact(db(ctx)?, self.0.id).await.gql()?;
+        let rows = queries::credentials_of_contact(db(ctx)?, self.0.id)
+            .await
+            .gql()?;
         Ok(rows.into_iter().map(Credential).collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {
@@ -361,7 +378,8 @@ impl Credential {
             return Ok(None);
         };
         Ok(queries::find::<identity_provider::Entity, _>(db(ctx)?, id)
-            .await.gql()?
+            .await
+            .gql()?
             .map(IdentityProvider))
     }
     /// The subject (user ID) the identity provider asserts.

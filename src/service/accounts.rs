@@ -24,12 +24,15 @@ pub struct AccountChanges<'a> {
 
 pub async fn create(db: &DatabaseConnection, input: NewAccount<'_>) -> AppResult<account::Model> {
     let mut problems = Problems::default();
-    let name = problems.check(validate::required_text("name", input.name, validate::NAME_MAX));
+    let name = problems.check(validate::required_text(
+        "name",
+        input.name,
+        validate::NAME_MAX,
+    ));
     let txn = db.begin().await?;
     let company = match input.company_id {
-        Some(raw) => problems.loaded(
-            load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", raw).await,
-        )?,
+        Some(raw) => problems
+            .loaded(load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", raw).await)?,
         None => None,
     };
     let name = problems.finish(name)?;

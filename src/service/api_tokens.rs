@@ -104,7 +104,10 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> AppResult<Pr
         return Err(AppError::Unauthenticated);
     }
     let role = Role::parse(&token.role).ok_or_else(|| {
-        AppError::Internal(format!("token {} has unknown role {}", token.id, token.role))
+        AppError::Internal(format!(
+            "token {} has unknown role {}",
+            token.id, token.role
+        ))
     })?;
     Ok(Principal {
         token_id: token.id,

@@ -22,7 +22,10 @@ pub async fn create(db: &DatabaseConnection, name: &str) -> AppResult<brand::Mod
     let name_clean = validate::required_text("name", name, validate::NAME_MAX)
         .map_err(|e| AppError::Invalid(vec![e]))?;
     let txn = db.begin().await?;
-    if db::queries::brand_named(&txn, &name_clean, None).await?.is_some() {
+    if db::queries::brand_named(&txn, &name_clean, None)
+        .await?
+        .is_some()
+    {
         return Err(AppError::Invalid(vec![name_taken(name)]));
     }
     let at = now();
@@ -45,13 +48,11 @@ pub async fn update(
     name: Option<&str>,
 ) -> AppResult<brand::Model> {
     let mut problems = Problems::default();
-    let name_clean = name.and_then(|n| {
-        problems.check(validate::required_text("name", n, validate::NAME_MAX))
-    });
+    let name_clean =
+        name.and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
     let txn = db.begin().await?;
-    let brand = problems.loaded(
-        load::<brand::Entity, _>(&txn, NodeKind::Brand, "brandId", brand_id).await,
-    )?;
+    let brand = problems
+        .loaded(load::<brand::Entity, _>(&txn, NodeKind::Brand, "brandId", brand_id).await)?;
     let brand = problems.finish(brand)?;
     let Some(new_name) = name_clean else {
         return Ok(brand);
@@ -60,7 +61,9 @@ pub async fn update(
         .await?
         .is_some()
     {
-        return Err(AppError::Invalid(vec![name_taken(name.unwrap_or_default())]));
+        return Err(AppError::Invalid(vec![name_taken(
+            name.unwrap_or_default(),
+        )]));
     }
     let mut active: brand::ActiveModel = brand.into();
     active.name = Set(new_name);

@@ -30,7 +30,8 @@ pub async fn update(
     name: Option<&str>,
 ) -> AppResult<company::Model> {
     let mut problems = Problems::default();
-    let name = name.and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
+    let name =
+        name.and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
     let txn = db.begin().await?;
     let current = problems.loaded(
         load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", company_id).await,

@@ -1,10 +1,7 @@
 //! A brand's configuration of one identity provider (`brands { *IdentityProviderConfiguration }`).
-use entity::{
-    account, brand, identity_provider, identity_provider_configuration as configuration,
-};
+use entity::{account, brand, identity_provider, identity_provider_configuration as configuration};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -50,9 +47,8 @@ async fn resolve(
     input: &ConfigurationInput<'_>,
     problems: &mut Problems,
 ) -> AppResult<Option<Resolved>> {
-    let brand = problems.loaded(
-        load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", input.brand_id).await,
-    )?;
+    let brand = problems
+        .loaded(load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", input.brand_id).await)?;
     let identity_provider = problems.loaded(
         load::<identity_provider::Entity, _>(
             txn,

@@ -63,10 +63,10 @@ fn email_taken(raw: &str) -> FieldError {
 fn roles(problems: &mut Problems, raw: &[String]) -> serde_json::Value {
     let mut roles: Vec<String> = Vec::new();
     for (i, r) in raw.iter().enumerate() {
-        if let Some(role) = problems.check(role_name(&format!("roles[{i}]"), r)) {
-            if !roles.contains(&role) {
-                roles.push(role);
-            }
+        if let Some(role) = problems.check(role_name(&format!("roles[{i}]"), r))
+            && !roles.contains(&role)
+        {
+            roles.push(role);
         }
     }
     serde_json::Value::from(roles)
@@ -74,10 +74,16 @@ fn roles(problems: &mut Problems, raw: &[String]) -> serde_json::Value {
 
 pub async fn create(db: &DatabaseConnection, input: NewContact<'_>) -> AppResult<contact::Model> {
     let mut problems = Problems::default();
-    let first_name =
-        problems.check(validate::required_text("firstName", input.first_name, validate::NAME_MAX));
-    let last_name =
-        problems.check(validate::required_text("lastName", input.last_name, validate::NAME_MAX));
+    let first_name = problems.check(validate::required_text(
+        "firstName",
+        input.first_name,
+        validate::NAME_MAX,
+    ));
+    let last_name = problems.check(validate::required_text(
+        "lastName",
+        input.last_name,
+        validate::NAME_MAX,
+    ));
     let email = problems.check(validate::email("email", input.email));
     let roles = match input.roles {
         Some(raw) => roles(&mut problems, raw),
@@ -122,12 +128,12 @@ pub async fn update(
     changes: ContactChanges<'_>,
 ) -> AppResult<contact::Model> {
     let mut problems = Problems::default();
-    let first_name = changes.first_name.and_then(|v| {
-        problems.check(validate::required_text("firstName", v, validate::NAME_MAX))
-    });
-    let last_name = changes.last_name.and_then(|v| {
-        problems.check(validate::required_text("lastName", v, validate::NAME_MAX))
-    });
+    let first_name = changes
+        .first_name
+        .and_then(|v| problems.check(validate::required_text("firstName", v, validate::NAME_MAX)));
+    let last_name = changes
+        .last_name
+        .and_then(|v| problems.check(validate::required_text("lastName", v, validate::NAME_MAX)));
     let email = changes
         .email
         .and_then(|v| problems.check(validate::email("email", v)));
@@ -137,9 +143,8 @@ pub async fn update(
         load::<contact::Entity, _>(&txn, NodeKind::Contact, "contactId", contact_id).await,
     )?;
     let account = match changes.account_id {
-        Some(raw) => problems.loaded(
-            load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", raw).await,
-        )?,
+        Some(raw) => problems
+            .loaded(load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", raw).await)?,
         None => None,
     };
     let current = problems.finish(current)?;

@@ -25,7 +25,11 @@ impl Protocol {
     }
 
     pub fn parse(raw: &str) -> Self {
-        if raw == "saml" { Self::Saml } else { Self::Oidc }
+        if raw == "saml" {
+            Self::Saml
+        } else {
+            Self::Oidc
+        }
     }
 }
 
@@ -56,16 +60,17 @@ pub async fn create(
     input: NewIdentityProvider<'_>,
 ) -> AppResult<identity_provider::Model> {
     let mut problems = Problems::default();
-    let name = problems.check(validate::required_text("name", input.name, validate::NAME_MAX));
+    let name = problems.check(validate::required_text(
+        "name",
+        input.name,
+        validate::NAME_MAX,
+    ));
     let issuer = problems.check(validate::required_text(
         "issuer",
         input.issuer,
         validate::ISSUER_MAX,
     ));
-    problems.into_result()?;
-    let (Some(name), Some(issuer)) = (name, issuer) else {
-        return Err(AppError::Internal("validated value missing".into()));
-    };
+    let (name, issuer) = problems.finish(name.zip(issuer))?;
     let txn = db.begin().await?;
     if db::queries::identity_provider_with_issuer(&txn, &issuer, None)
         .await?
@@ -98,9 +103,9 @@ pub async fn update(
     let name = changes
         .name
         .and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
-    let issuer = changes.issuer.and_then(|i| {
-        problems.check(validate::required_text("issuer", i, validate::ISSUER_MAX))
-    });
+    let issuer = changes
+        .issuer
+        .and_then(|i| problems.check(validate::required_text("issuer", i, validate::ISSUER_MAX)));
     let txn = db.begin().await?;
     let current = problems.loaded(
         load::<identity_provider::Entity, _>(
@@ -113,13 +118,12 @@ pub async fn update(
     )?;
     let current = problems.finish(current)?;
     let issuer_raw = changes.issuer.unwrap_or_default();
-    if let Some(issuer) = &issuer {
-        if db::queries::identity_provider_with_issuer(&txn, issuer, Some(current.id))
+    if let Some(issuer) = &issuer
+        && db::queries::identity_provider_with_issuer(&txn, issuer, Some(current.id))
             .await?
             .is_some()
-        {
-            return Err(AppError::Invalid(vec![issuer_taken(issuer_raw)]));
-        }
+    {
+        return Err(AppError::Invalid(vec![issuer_taken(issuer_raw)]));
     }
     let mut active: identity_provider::ActiveModel = current.into();
     if let Some(name) = name {
@@ -155,7 +159,12 @@ pub async fn delete(
     .await
     .map_err(load_error)?;
     let references = db::queries::references_to_identity_provider(&txn, current.id).await?;
-    refuse_if_referenced(label, identity_provider_id, "identity provider", &references)?;
+    refuse_if_referenced(
+        label,
+        identity_provider_id,
+        "identity provider",
+        &references,
+    )?;
     let active: identity_provider::ActiveModel = current.clone().into();
     active.delete(&txn).await?;
     txn.commit().await?;

@@ -1,1 +1,13 @@
+//! The one integration-test binary: every test starts the real server on port 0 against a
+//! fresh SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set.
+mod helpers;
 
+mod auth;
+mod brands;
+mod cli;
+mod configurations;
+mod contacts;
+mod deletes;
+mod limits;
+mod lists;
+mod operations;

@@ -1,0 +1,168 @@
+//! The binary's run contract: `token create`, `schema`, `migrate`, and `serve` with signals.
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{TestDatabase, spawn_app_with};
+
+fn autoprov() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_autoprov"));
+    command.env_remove("RUST_LOG");
+    command
+}
+
+#[tokio::test]
+async fn schema_command_matches_the_committed_schema_graphql() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .expect("schema.graphql at the top level");
+    let printed = autoprov()
+        .arg("schema")
+        .output()
+        .expect("run autoprov schema");
+    assert!(printed.status.success());
+    let printed = String::from_utf8(printed.stdout).expect("utf-8");
+    assert_eq!(autoprov::graphql::sdl(), printed);
+    assert!(
+        committed == printed,
+        "schema.graphql is out of date; regenerate it with:\n\n    cargo run -- schema > schema.graphql\n"
+    );
+}
+
+#[tokio::test]
+async fn token_create_prints_only_a_working_secret() {
+    let database = TestDatabase::new().await;
+    let output = autoprov()
+        .args(["token", "create", "--name", "ci", "--role", "auditor"])
+        .env("DATABASE_URL", &database.url)
+        .output()
+        .expect("run token create");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    let secret = stdout.trim_end_matches('\n');
+    assert!(
+        secret.starts_with("apt_") && !secret.contains(char::is_whitespace),
+        "{stdout:?}"
+    );
+
+    // The database already has a token, so serve bootstraps none; the CLI token works.
+    let url = database.url.clone();
+    let app = spawn_app_with_database(database).await;
+    assert!(
+        app.1.is_none(),
+        "no bootstrap token on a database that has tokens"
+    );
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{}/graphql", app.0))
+        .bearer_auth(secret)
+        .json(&json!({"query": "{ brands { pageInfo { totalRecords } } }"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200, "{url}");
+}
+
+/// Starts a server on an existing database; returns its address and bootstrap secret.
+async fn spawn_app_with_database(database: TestDatabase) -> (String, Option<String>, TestDatabase) {
+    let settings = autoprov::config::Settings::for_database(database.url.clone());
+    let app = autoprov::startup::Application::build(&settings)
+        .await
+        .expect("build");
+    let address = format!("http://{}", app.local_addr());
+    let secret = app.bootstrap_secret().map(str::to_owned);
+    tokio::spawn(app.run_until(std::future::pending()));
+    (address, secret, database)
+}
+
+#[tokio::test]
+async fn token_create_refuses_a_blank_name_and_migrate_is_repeatable() {
+    let database = TestDatabase::new().await;
+    for _ in 0..2 {
+        let status = autoprov()
+            .arg("migrate")
+            .env("DATABASE_URL", &database.url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run migrate");
+        assert!(status.success());
+    }
+    let output = autoprov()
+        .args(["token", "create", "--name", "  "])
+        .env("DATABASE_URL", &database.url)
+        .output()
+        .expect("run token create");
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--name"));
+}
+
+#[tokio::test]
+async fn serve_prints_the_bootstrap_token_once_and_stops_on_sigterm() {
+    let database = TestDatabase::new().await;
+    let mut child = autoprov()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &database.url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take_while(|l| !l.starts_with("GraphiQL:"))
+            .collect::<Vec<_>>()
+    });
+    let lines = tokio::time::timeout(Duration::from_secs(60), lines)
+        .await
+        .expect("serve starts")
+        .expect("read stdout");
+    assert!(
+        lines.iter().any(|l| l.trim().starts_with("apt_")),
+        "{lines:?}"
+    );
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(
+        status.success(),
+        "graceful shutdown exits 0, got {status:?}"
+    );
+
+    // A second start on the same database prints no token.
+    let settings = autoprov::config::Settings::for_database(database.url.clone());
+    let app = autoprov::startup::Application::build(&settings)
+        .await
+        .expect("build");
+    assert!(app.bootstrap_secret().is_none());
+}
+
+#[tokio::test]
+async fn introspection_can_be_switched_off() {
+    let app = spawn_app_with(|s| s.introspection = false).await;
+    let body = app
+        .gql("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["__schema"], json!(null), "{body}");
+    let app = spawn_app_with(|_| {}).await;
+    let data = app
+        .data("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(data["__schema"]["queryType"]["name"], "QueryRoot");
+}

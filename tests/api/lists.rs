@@ -1,0 +1,144 @@
+//! Lists: paging by first/offset/after, filters, order, totalRecords.
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+const COMPANIES: &str = "query($first: Int, $offset: Int, $after: String, $filters: [CompanyFilter!], $order: CompanyOrder) {
+  companies(first: $first, offset: $offset, after: $after, filters: $filters, order: $order) {
+    edges { cursor node { id name } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor totalRecords } } }";
+
+fn names(data: &Value) -> Vec<String> {
+    data["companies"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn pages_by_first_offset_and_after_cursor() {
+    let app = spawn_app().await;
+    for i in 0..7 {
+        app.create_company(&format!("Company {i}")).await;
+    }
+    let page1 = app.data(COMPANIES, json!({"first": 3})).await;
+    assert_eq!(names(&page1), ["Company 0", "Company 1", "Company 2"]);
+    let info = &page1["companies"]["pageInfo"];
+    assert_eq!(info["totalRecords"], 7);
+    assert_eq!(info["hasNextPage"], true);
+    assert_eq!(info["hasPreviousPage"], false);
+
+    let page2 = app
+        .data(COMPANIES, json!({"first": 3, "after": info["endCursor"]}))
+        .await;
+    assert_eq!(names(&page2), ["Company 3", "Company 4", "Company 5"]);
+    assert_eq!(page2["companies"]["pageInfo"]["hasPreviousPage"], true);
+
+    let by_offset = app.data(COMPANIES, json!({"first": 3, "offset": 6})).await;
+    assert_eq!(names(&by_offset), ["Company 6"]);
+    assert_eq!(by_offset["companies"]["pageInfo"]["hasNextPage"], false);
+
+    let body = app.gql(COMPANIES, json!({"after": "garbage"})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn filters_and_order() {
+    let app = spawn_app().await;
+    for name in ["Acme", "Acme Labs", "Globex", "Initech"] {
+        app.create_company(name).await;
+    }
+    let data = app
+        .data(COMPANIES, json!({"filters": [{"field": "name", "operation": "like", "value": "acme%"}], "order": {"field": "name", "direction": "desc"}}))
+        .await;
+    assert_eq!(names(&data), ["Acme Labs", "Acme"]);
+    assert_eq!(data["companies"]["pageInfo"]["totalRecords"], 2);
+
+    let data = app
+        .data(COMPANIES, json!({"filters": [{"field": "name", "operation": "in", "values": ["Globex", "Initech", "Nope"]}]}))
+        .await;
+    assert_eq!(names(&data), ["Globex", "Initech"]);
+
+    let data = app
+        .data(COMPANIES, json!({"filters": [{"field": "name", "operation": "ne", "value": "Acme"}, {"field": "name", "operation": "lt", "value": "H"}]}))
+        .await;
+    assert_eq!(names(&data), ["Acme Labs", "Globex"]);
+}
+
+#[tokio::test]
+async fn filter_values_are_validated_and_named() {
+    let app = spawn_app().await;
+    for (filter, label) in [
+        (
+            json!({"field": "id", "operation": "eq", "value": "nope"}),
+            "filters[0].value",
+        ),
+        (
+            json!({"field": "createdAt", "operation": "gt", "value": "yesterday"}),
+            "filters[0].value",
+        ),
+        (
+            json!({"field": "createdAt", "operation": "like", "value": "2026%"}),
+            "filters[0].operation",
+        ),
+        (
+            json!({"field": "name", "operation": "eq"}),
+            "filters[0].value",
+        ),
+    ] {
+        let body = app.gql(COMPANIES, json!({"filters": [filter]})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with(label),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn contacts_filter_by_email_case_insensitively_and_by_account() {
+    let app = spawn_app().await;
+    let a = app.create_account("A", None).await;
+    let b = app.create_account("B", None).await;
+    let ada = app.create_contact("Ada@Example.com", &a).await;
+    app.create_contact("bob@example.com", &b).await;
+    let query = "query($filters: [ContactFilter!]) { contacts(filters: $filters) { edges { node { id } } pageInfo { totalRecords } } }";
+    for filters in [
+        json!([{"field": "email", "operation": "eq", "value": "ada@example.COM"}]),
+        json!([{"field": "accountId", "operation": "eq", "value": a}]),
+    ] {
+        let data = app.data(query, json!({"filters": filters})).await;
+        assert_eq!(
+            data["contacts"]["edges"],
+            json!([{"node": {"id": ada}}]),
+            "{filters}"
+        );
+        assert_eq!(data["contacts"]["pageInfo"]["totalRecords"], 1);
+    }
+}
+
+#[tokio::test]
+async fn accounts_filter_by_company() {
+    let app = spawn_app().await;
+    let acme = app.create_company("Acme").await;
+    let first = app.create_account("Acme One", Some(&acme)).await;
+    app.create_account("Loner", None).await;
+    let data = app
+        .data(
+            "query($c: String) { accounts(filters: [{field: companyId, operation: eq, value: $c}]) { edges { node { id company { name } } } } }",
+            json!({"c": acme}),
+        )
+        .await;
+    assert_eq!(
+        data["accounts"]["edges"],
+        json!([{"node": {"id": first, "company": {"name": "Acme"}}}])
+    );
+}

@@ -1,0 +1,90 @@
+//! Health, readiness, the playground, node lookups and migrations.
+use migration::{Migrator, MigratorTrait};
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn health_readiness_and_playground_need_no_token() {
+    let app = spawn_app().await;
+    for (path, needle) in [
+        ("/healthz", "ok"),
+        ("/readyz", "ready"),
+        ("/graphql", "graphiql"),
+    ] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(response.headers().contains_key("x-request-id"));
+        let body = response.text().await.expect("body");
+        assert!(body.to_lowercase().contains(needle), "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn node_resolves_every_entity_type_and_refuses_foreign_ids() {
+    let app = spawn_app().await;
+    let company = app.create_company("C").await;
+    let account = app.create_account("A", Some(&company)).await;
+    let ids = [
+        (app.create_brand("B").await, "Brand"),
+        (
+            app.create_identity_provider("https://i").await,
+            "IdentityProvider",
+        ),
+        (company, "Company"),
+        (
+            app.create_contact("c@example.com", &account).await,
+            "Contact",
+        ),
+        (account, "Account"),
+    ];
+    for (id, type_name) in ids {
+        let data = app
+            .data(
+                "query($id: ID!) { node(id: $id) { __typename id } }",
+                json!({"id": id}),
+            )
+            .await;
+        assert_eq!(data["node"], json!({"__typename": type_name, "id": id}));
+    }
+    let body = app.gql("{ node(id: \"garbage\") { id } }", json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let body = app
+        .gql(
+            "query($id: ID!) { brand(id: $id) { id } }",
+            json!({"id": crate::helpers::unknown_id("Account")}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("id")
+    );
+}
+
+#[tokio::test]
+async fn migrations_rerun_as_a_no_op() {
+    let app = spawn_app().await;
+    app.create_brand("Kept").await;
+    Migrator::up(&app.db, None).await.expect("second run");
+    let pending = Migrator::get_pending_migrations(&app.db)
+        .await
+        .expect("status");
+    assert!(pending.is_empty());
+    let data = app
+        .data("{ brands { edges { node { name } } } }", json!({}))
+        .await;
+    assert_eq!(data["brands"]["edges"], json!([{"node": {"name": "Kept"}}]));
+    assert!(app.database.url.starts_with(if app.database.is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    }));
+}

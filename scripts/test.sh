@@ -3,13 +3,17 @@
 # PostgreSQL comes from TEST_DATABASE_URL (default: the local server, user postgres);
 # scripts/ensure-postgres.sh starts or installs it when needed.
 set -euo pipefail
+set -o pipefail
 cd "$(dirname "$0")/.."
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
 export TEST_PG_URL="${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 unset TEST_DATABASE_URL
 
 echo "==> tests on SQLite"
-cargo test --workspace --locked
+cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 echo "==> tests on PostgreSQL ($TEST_PG_URL)"
 bash scripts/ensure-postgres.sh
@@ -18,5 +22,8 @@ drop_test_databases() {
     while read -r db; do psql "$TEST_PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null; done
 }
 drop_test_databases
-TEST_DATABASE_URL="$TEST_PG_URL" cargo test --workspace --locked
+TEST_DATABASE_URL="$TEST_PG_URL" cargo test --workspace --locked 2>&1 | tee -a "$log"
 drop_test_databases
+
+# One closing line over both runs (cargo's own last line is the empty doc-test run).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "all runs: %d passed, %d failed\n", p, f }' "$log"

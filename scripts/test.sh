@@ -3,7 +3,6 @@
 # PostgreSQL comes from TEST_DATABASE_URL (default: the local server, user postgres);
 # scripts/ensure-postgres.sh starts or installs it when needed.
 set -euo pipefail
-set -o pipefail
 cd "$(dirname "$0")/.."
 
 log=$(mktemp)
@@ -26,4 +25,4 @@ TEST_DATABASE_URL="$TEST_PG_URL" cargo test --workspace --locked 2>&1 | tee -a "
 drop_test_databases
 
 # One closing line over both runs (cargo's own last line is the empty doc-test run).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "all runs: %d passed, %d failed\n", p, f }' "$log"
+awk '/^test result:/ { p += $4; f += $6 } END { printf "total: %d passed, %d failed\n", p, f }' "$log"

@@ -64,6 +64,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 service::api_tokens::NewApiToken {
                     name: &name,
                     role,
+                    brand_id: None,
                     expires_at,
                 },
             )

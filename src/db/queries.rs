@@ -1,7 +1,7 @@
 //! Lookups used by the services. Each is one statement.
 use entity::{
-    account, api_token, brand, contact, credential, identity_provider,
-    identity_provider_configuration as configuration, role_mapping,
+    account, api_token, brand, company, contact, credential, identity_provider,
+    identity_provider_configuration as configuration, provisioning_event, role_mapping,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, PrimaryKeyTrait, QueryFilter,
@@ -221,4 +221,57 @@ pub async fn any_api_token<Db: ConnectionTrait>(db: &Db) -> Result<bool, DbErr> 
         .one(db)
         .await?
         .is_some())
+}
+
+/// The credential of (identity provider, subject) and its contact, in one statement.
+pub async fn credential_with_contact<Db: ConnectionTrait>(
+    db: &Db,
+    identity_provider_id: Uuid,
+    subject: &str,
+) -> Result<Option<(credential::Model, contact::Model)>, DbErr> {
+    let found = credential::Entity::find()
+        .find_also_related(contact::Entity)
+        .filter(credential::Column::IdentityProviderId.eq(identity_provider_id))
+        .filter(credential::Column::Subject.eq(subject))
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(credential, contact)| contact.map(|c| (credential, c))))
+}
+
+/// The first (oldest) account of the oldest company whose name matches and that has accounts.
+/// `folded` compares the case-folded name instead of the exact one.
+pub async fn first_account_of_company_named<Db: ConnectionTrait>(
+    db: &Db,
+    name: &str,
+    folded: bool,
+) -> Result<Option<account::Model>, DbErr> {
+    let by_name = if folded {
+        company::Column::NameFolded.eq(name)
+    } else {
+        company::Column::Name.eq(name)
+    };
+    account::Entity::find()
+        .inner_join(company::Entity)
+        .filter(by_name)
+        .order_by_asc(company::Column::CreatedAt)
+        .order_by_asc(company::Column::Id)
+        .order_by_asc(account::Column::CreatedAt)
+        .order_by_asc(account::Column::Id)
+        .one(db)
+        .await
+}
+
+/// The contact's provisioning events, newest first.
+pub async fn provisioning_events_of_contact<Db: ConnectionTrait>(
+    db: &Db,
+    contact_id: Uuid,
+    limit: u64,
+) -> Result<Vec<provisioning_event::Model>, DbErr> {
+    provisioning_event::Entity::find()
+        .filter(provisioning_event::Column::ContactId.eq(contact_id))
+        .order_by_desc(provisioning_event::Column::OccurredAt)
+        .order_by_desc(provisioning_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
 }

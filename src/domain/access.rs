@@ -10,6 +10,8 @@ pub enum Role {
     Support,
     /// Queries only.
     Auditor,
+    /// The LMS portal of one brand: the sign-in hook for that brand, nothing else.
+    Portal,
 }
 
 impl Role {
@@ -18,6 +20,7 @@ impl Role {
             Self::Owner => "owner",
             Self::Support => "support",
             Self::Auditor => "auditor",
+            Self::Portal => "portal",
         }
     }
 
@@ -26,6 +29,7 @@ impl Role {
             "owner" => Some(Self::Owner),
             "support" => Some(Self::Support),
             "auditor" => Some(Self::Auditor),
+            "portal" => Some(Self::Portal),
             _ => None,
         }
     }
@@ -36,6 +40,8 @@ impl Role {
 pub struct Principal {
     pub token_id: Uuid,
     pub role: Role,
+    /// The brand a portal token acts for.
+    pub brand_id: Option<Uuid>,
 }
 
 /// What a request wants to do, at the granularity access control cares about.
@@ -47,12 +53,18 @@ pub enum Action {
     Administer,
     /// Creating, listing or revoking API tokens.
     ManageTokens,
+    /// Calling the sign-in hook (or its preview) for a brand.
+    SignIn { brand_id: Option<Uuid> },
 }
 
 impl Principal {
     /// `Err` carries the message shown with the `FORBIDDEN` code.
     pub fn authorize(&self, action: Action) -> Result<(), String> {
         let allowed = match (self.role, action) {
+            (Role::Portal, Action::SignIn { brand_id }) => {
+                brand_id.is_some() && brand_id == self.brand_id
+            }
+            (Role::Portal, _) => false,
             (Role::Owner, _) => true,
             (Role::Support, Action::ManageTokens) => false,
             (Role::Support, _) => true,
@@ -69,6 +81,9 @@ impl Principal {
                     Action::Read => "read",
                     Action::Administer => "make changes",
                     Action::ManageTokens => "manage API tokens",
+                    Action::SignIn { .. } if self.role == Role::Portal =>
+                        "sign in learners of another brand",
+                    Action::SignIn { .. } => "call the sign-in hook",
                 }
             ))
         }
@@ -83,21 +98,46 @@ mod tests {
         Principal {
             token_id: Uuid::now_v7(),
             role,
+            brand_id: None,
         }
     }
 
     #[test]
     fn role_matrix() {
         use Action::*;
+        let brand = Some(Uuid::now_v7());
         let cases = [
-            (Role::Owner, [true, true, true]),
-            (Role::Support, [true, true, false]),
-            (Role::Auditor, [true, false, false]),
+            (Role::Owner, [true, true, true, true]),
+            (Role::Support, [true, true, false, true]),
+            (Role::Auditor, [true, false, false, false]),
         ];
         for (role, expected) in cases {
             let p = principal(role);
-            let got = [Read, Administer, ManageTokens].map(|a| p.authorize(a).is_ok());
+            let got = [Read, Administer, ManageTokens, SignIn { brand_id: brand }]
+                .map(|a| p.authorize(a).is_ok());
             assert_eq!(got, expected, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn a_portal_token_signs_in_for_its_own_brand_only() {
+        use Action::*;
+        let brand = Some(Uuid::now_v7());
+        let portal = Principal {
+            brand_id: brand,
+            ..principal(Role::Portal)
+        };
+        assert!(portal.authorize(SignIn { brand_id: brand }).is_ok());
+        assert!(
+            portal
+                .authorize(SignIn {
+                    brand_id: Some(Uuid::now_v7())
+                })
+                .is_err()
+        );
+        assert!(portal.authorize(SignIn { brand_id: None }).is_err());
+        for action in [Read, Administer, ManageTokens] {
+            assert!(portal.authorize(action).is_err(), "{action:?}");
         }
     }
 
@@ -111,7 +151,7 @@ mod tests {
 
     #[test]
     fn role_names_round_trip() {
-        for role in [Role::Owner, Role::Support, Role::Auditor] {
+        for role in [Role::Owner, Role::Support, Role::Auditor, Role::Portal] {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("admin"), None);

@@ -70,7 +70,7 @@ pub fn decode(expected: NodeKind, label: &str, raw: &str) -> Result<Uuid, FieldE
             label,
             ErrorCode::WrongType,
             format!(
-                "expected the ID of a {}, got the ID of a {}",
+                "expected an ID of type {}, got one of type {}",
                 expected.type_name(),
                 kind.type_name()
             ),

@@ -2,4 +2,5 @@
 pub mod access;
 pub mod configuration;
 pub mod id;
+pub mod signin;
 pub mod validate;

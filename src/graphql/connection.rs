@@ -5,7 +5,9 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::DateTime;
 use sea_orm::{ConnectionTrait, EntityTrait, Value};
 
-use super::types::{Account, ApiToken, Brand, Company, Contact, IdentityProvider};
+use super::types::{
+    Account, ApiToken, Brand, Company, Contact, IdentityProvider, ProvisioningEvent,
+};
 use crate::{
     db::list::{self, FilterOp, ListRequest},
     domain::id::{self, NodeKind},
@@ -54,6 +56,8 @@ pub trait ListField: InputType + Copy {
     fn kind(self) -> ValueKind;
     fn id_column() -> <Self::Entity as EntityTrait>::Column;
     fn default_order() -> Self;
+    /// Whether the default order runs newest first.
+    fn default_descending() -> bool;
 }
 
 #[derive(InputObject)]
@@ -63,6 +67,7 @@ pub trait ListField: InputType + Copy {
 #[graphql(concrete(name = "AccountFilter", params(AccountField)))]
 #[graphql(concrete(name = "ContactFilter", params(ContactField)))]
 #[graphql(concrete(name = "ApiTokenFilter", params(ApiTokenField)))]
+#[graphql(concrete(name = "ProvisioningEventFilter", params(ProvisioningEventField)))]
 pub struct Filter<F: ListField> {
     pub field: F,
     pub operation: FilterOperation,
@@ -79,6 +84,7 @@ pub struct Filter<F: ListField> {
 #[graphql(concrete(name = "AccountOrder", params(AccountField)))]
 #[graphql(concrete(name = "ContactOrder", params(ContactField)))]
 #[graphql(concrete(name = "ApiTokenOrder", params(ApiTokenField)))]
+#[graphql(concrete(name = "ProvisioningEventOrder", params(ProvisioningEventField)))]
 pub struct Order<F: ListField> {
     pub field: F,
     #[graphql(default)]
@@ -102,6 +108,7 @@ pub struct PageInfo {
 #[graphql(concrete(name = "AccountEdge", params(Account)))]
 #[graphql(concrete(name = "ContactEdge", params(Contact)))]
 #[graphql(concrete(name = "ApiTokenEdge", params(ApiToken)))]
+#[graphql(concrete(name = "ProvisioningEventEdge", params(ProvisioningEvent)))]
 pub struct Edge<T: OutputType> {
     pub cursor: String,
     pub node: T,
@@ -114,6 +121,7 @@ pub struct Edge<T: OutputType> {
 #[graphql(concrete(name = "AccountConnection", params(Account)))]
 #[graphql(concrete(name = "ContactConnection", params(Contact)))]
 #[graphql(concrete(name = "ApiTokenConnection", params(ApiToken)))]
+#[graphql(concrete(name = "ProvisioningEventConnection", params(ProvisioningEvent)))]
 pub struct Connection<T: OutputType>
 where
     Edge<T>: OutputType,
@@ -238,6 +246,7 @@ impl<F: ListField> ListArgs<F> {
         }
         let (order_field, direction) = match self.order {
             Some(o) => (o.field, o.direction),
+            None if F::default_descending() => (F::default_order(), OrderDirection::Desc),
             None => (F::default_order(), OrderDirection::Asc),
         };
         Ok(ListRequest {
@@ -285,7 +294,7 @@ where
 }
 
 macro_rules! list_fields {
-    ($(#[$meta:meta])* $name:ident for $entity:path { $($variant:ident => $column:ident : $kind:expr),+ $(,)? } default $default:ident) => {
+    ($(#[$meta:meta])* $name:ident for $entity:path { $($variant:ident => $column:ident : $kind:expr),+ $(,)? } default $default:ident $direction:ident) => {
         $(#[$meta])*
         #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
         #[graphql(rename_items = "camelCase")]
@@ -303,6 +312,7 @@ macro_rules! list_fields {
                 <$entity as EntityTrait>::Column::Id
             }
             fn default_order() -> Self { Self::$default }
+            fn default_descending() -> bool { stringify!($direction) == "desc" }
         }
     };
 }
@@ -314,7 +324,7 @@ list_fields!(
         Name => Name: ValueKind::Text,
         CreatedAt => CreatedAt: ValueKind::Timestamp,
         UpdatedAt => UpdatedAt: ValueKind::Timestamp,
-    } default CreatedAt
+    } default CreatedAt asc
 );
 
 list_fields!(
@@ -325,7 +335,7 @@ list_fields!(
         Protocol => Protocol: ValueKind::OneOf(&["oidc", "saml"]),
         Issuer => Issuer: ValueKind::Text,
         CreatedAt => CreatedAt: ValueKind::Timestamp,
-    } default CreatedAt
+    } default CreatedAt asc
 );
 
 list_fields!(
@@ -334,7 +344,7 @@ list_fields!(
         Id => Id: ValueKind::Id(NodeKind::Company),
         Name => Name: ValueKind::Text,
         CreatedAt => CreatedAt: ValueKind::Timestamp,
-    } default CreatedAt
+    } default CreatedAt asc
 );
 
 list_fields!(
@@ -345,7 +355,7 @@ list_fields!(
         IsIndividual => IsIndividual: ValueKind::Bool,
         CompanyId => CompanyId: ValueKind::Id(NodeKind::Company),
         CreatedAt => CreatedAt: ValueKind::Timestamp,
-    } default CreatedAt
+    } default CreatedAt asc
 );
 
 list_fields!(
@@ -359,7 +369,7 @@ list_fields!(
         AccountId => AccountId: ValueKind::Id(NodeKind::Account),
         CreatedAt => CreatedAt: ValueKind::Timestamp,
         UpdatedAt => UpdatedAt: ValueKind::Timestamp,
-    } default CreatedAt
+    } default CreatedAt asc
 );
 
 list_fields!(
@@ -367,7 +377,22 @@ list_fields!(
     ApiTokenField for entity::api_token::Entity {
         Id => Id: ValueKind::Id(NodeKind::ApiToken),
         Name => Name: ValueKind::Text,
-        Role => Role: ValueKind::OneOf(&["owner", "support", "auditor"]),
+        Role => Role: ValueKind::OneOf(&["owner", "support", "auditor", "portal"]),
         CreatedAt => CreatedAt: ValueKind::Timestamp,
-    } default CreatedAt
+    } default CreatedAt asc
+);
+
+list_fields!(
+    /// A field of a provisioning event to filter or order by.
+    ProvisioningEventField for entity::provisioning_event::Entity {
+        Id => Id: ValueKind::Id(NodeKind::ProvisioningEvent),
+        BrandId => BrandId: ValueKind::Id(NodeKind::Brand),
+        IdentityProviderId => IdentityProviderId: ValueKind::Id(NodeKind::IdentityProvider),
+        ContactId => ContactId: ValueKind::Id(NodeKind::Contact),
+        AccountId => AccountId: ValueKind::Id(NodeKind::Account),
+        Subject => Subject: ValueKind::Text,
+        Outcome => Outcome: ValueKind::OneOf(&["created", "linked", "signedIn", "denied"]),
+        AccountAssignment => AccountAssignment: ValueKind::OneOf(&["defaultAccount", "companyMatch", "individualAccount"]),
+        OccurredAt => OccurredAt: ValueKind::Timestamp,
+    } default OccurredAt desc
 );

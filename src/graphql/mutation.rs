@@ -1,18 +1,20 @@
 //! Mutations, namespaced by entity as in Administrate. Each takes one `input` and returns a
 //! payload whose `errors` carry business refusals; the entity is null when there are errors.
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, Guard, ID, InputObject, Json, MaybeUndefined, Object, Result, SimpleObject,
+};
 use chrono::{DateTime, Utc};
 
 use super::{
     Allow, db,
     types::{
-        Account, ApiToken, ApiTokenRole, Brand, Company, CompanyMatch, Contact, ContactStatus,
-        IdentityProvider, IdentityProviderConfiguration, Protocol,
+        Account, AccountAssignment, ApiToken, ApiTokenRole, Brand, Company, CompanyMatch, Contact,
+        ContactStatus, IdentityProvider, IdentityProviderConfiguration, Protocol, SignInOutcome,
     },
 };
 use crate::{
     domain::{access::Action, configuration::AttributeMapPatch},
-    error::{AppError, AppResult, FieldError},
+    error::{AppError, AppResult, FieldError, GqlResultExt},
     service::{
         self, accounts::AccountChanges, contacts::ContactChanges,
         identity_providers::IdentityProviderChanges,
@@ -55,6 +57,98 @@ impl MutationRoot {
     #[graphql(guard = "Allow(Action::ManageTokens)")]
     async fn api_tokens(&self) -> ApiTokenMutations {
         ApiTokenMutations
+    }
+    /// The sign-in hook; each field checks that the token may act for the input's brand.
+    async fn sso(&self) -> SsoMutations {
+        SsoMutations
+    }
+}
+
+// ---- sign-in hook ----
+
+#[derive(InputObject)]
+pub struct SignInInput {
+    pub brand_id: ID,
+    pub identity_provider_id: ID,
+    /// The user ID the identity provider asserts (OIDC `sub`, SAML NameID); compared exactly.
+    pub subject: String,
+    /// The IdP's claims or attributes: a JSON object of strings or lists of strings.
+    pub claims: Json<serde_json::Value>,
+}
+
+#[derive(SimpleObject)]
+pub struct SignInPayload {
+    pub contact: Option<Contact>,
+    pub account: Option<Account>,
+    pub outcome: SignInOutcome,
+    /// For `created`: which rule chose the account.
+    pub account_assignment: Option<AccountAssignment>,
+    /// Contact attributes set or changed by this call.
+    pub changed_attributes: Vec<String>,
+    /// Why this outcome and this account, as written to the provisioning log.
+    pub reason: String,
+    pub errors: Vec<FieldError>,
+}
+
+pub struct SsoMutations;
+
+impl SsoMutations {
+    async fn run(
+        ctx: &Context<'_>,
+        input: &SignInInput,
+        mode: service::sso::Mode,
+    ) -> Result<SignInPayload> {
+        let brand_id = crate::domain::id::decode(
+            crate::domain::id::NodeKind::Brand,
+            "brandId",
+            &input.brand_id,
+        )
+        .ok();
+        Allow(Action::SignIn { brand_id }).check(ctx).await?;
+        let result = service::sso::sign_in(
+            db(ctx)?,
+            &service::sso::SignInInput {
+                brand_id: &input.brand_id,
+                identity_provider_id: &input.identity_provider_id,
+                subject: &input.subject,
+                claims: &input.claims.0,
+            },
+            mode,
+        )
+        .await
+        .gql()?;
+        Ok(SignInPayload {
+            contact: result.contact.map(Contact),
+            account: result.account.map(Account),
+            outcome: result.outcome.into(),
+            account_assignment: result.account_assignment.map(Into::into),
+            changed_attributes: result
+                .changed_attributes
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            reason: result.reason,
+            errors: result.errors,
+        })
+    }
+}
+
+#[Object(serial)]
+impl SsoMutations {
+    /// Called by the LMS portal at each SSO sign-in: finds or creates the contact and
+    /// chooses its account. Every call, denials included, writes one provisioning event.
+    async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<SignInPayload> {
+        Self::run(ctx, &input, service::sso::Mode::Commit).await
+    }
+
+    /// The same decision as `signIn` for the same input, writing nothing (no event either).
+    /// A contact or account it would create is shown with an ID that does not exist.
+    async fn preview_sign_in(
+        &self,
+        ctx: &Context<'_>,
+        input: SignInInput,
+    ) -> Result<SignInPayload> {
+        Self::run(ctx, &input, service::sso::Mode::Preview).await
     }
 }
 
@@ -557,6 +651,8 @@ impl ContactMutations {
 pub struct CreateApiTokenInput {
     pub name: String,
     pub role: ApiTokenRole,
+    /// The brand of a portal token (required for `portal`, refused for other roles).
+    pub brand_id: Option<ID>,
     /// Without it the token does not expire.
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -595,6 +691,7 @@ impl ApiTokenMutations {
                 service::api_tokens::NewApiToken {
                     name: &input.name,
                     role: input.role.into(),
+                    brand_id: input.brand_id.as_ref().map(|id| id.as_str()),
                     expires_at: input.expires_at,
                 },
             )

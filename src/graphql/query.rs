@@ -1,17 +1,17 @@
 use async_graphql::{Context, ID, Object, Result};
-use entity::{account, api_token, brand, company, contact, identity_provider};
+use entity::{account, api_token, brand, company, contact, identity_provider, provisioning_event};
 use sea_orm::DatabaseConnection;
 
 use super::{
     Allow,
     connection::{
         AccountField, ApiTokenField, BrandField, CompanyField, Connection, ContactField, Filter,
-        IdentityProviderField, ListArgs, Order, list,
+        IdentityProviderField, ListArgs, Order, ProvisioningEventField, list,
     },
     db,
     types::{
         Account, ApiToken, Brand, Company, Contact, IdentityProvider,
-        IdentityProviderConfiguration, Node,
+        IdentityProviderConfiguration, Node, ProvisioningEvent,
     },
 };
 use crate::{
@@ -56,7 +56,8 @@ from_model!(
     Company: company::Model,
     Account: account::Model,
     Contact: contact::Model,
-    ApiToken: api_token::Model
+    ApiToken: api_token::Model,
+    ProvisioningEvent: provisioning_event::Model
 );
 
 #[Object]
@@ -103,7 +104,10 @@ impl QueryRoot {
                     .gql()?
                     .map(|m| Node::ApiToken(ApiToken(m)))
             }
-            NodeKind::ProvisioningEvent => None,
+            NodeKind::ProvisioningEvent => queries::find::<provisioning_event::Entity, _>(db, uuid)
+                .await
+                .gql()?
+                .map(|m| Node::ProvisioningEvent(ProvisioningEvent(m))),
         };
         Ok(node)
     }
@@ -254,6 +258,34 @@ impl QueryRoot {
         filters: Option<Vec<Filter<ContactField>>>,
         order: Option<Order<ContactField>>,
     ) -> Result<Connection<Contact>> {
+        list(
+            db(ctx)?,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
+    }
+
+    /// The provisioning log: one event per sign-in call, denials included; newest first
+    /// unless `order` says otherwise.
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+    )]
+    async fn provisioning_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        offset: Option<i32>,
+        after: Option<String>,
+        filters: Option<Vec<Filter<ProvisioningEventField>>>,
+        order: Option<Order<ProvisioningEventField>>,
+    ) -> Result<Connection<ProvisioningEvent>> {
         list(
             db(ctx)?,
             ListArgs {

@@ -3,20 +3,23 @@ use async_graphql::{Context, Enum, ID, Interface, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{
     account, api_token, brand, company, contact, credential, identity_provider,
-    identity_provider_configuration as configuration,
+    identity_provider_configuration as configuration, provisioning_event,
 };
 
 use super::db;
 use crate::{
     db::queries,
     domain::{
+        access::Role,
         configuration::CompanyMatch as DomainCompanyMatch,
         id::{NodeKind, encode},
     },
     error::GqlResultExt,
     service::{
-        self, contacts::ContactStatus as DomainStatus,
+        self,
+        contacts::ContactStatus as DomainStatus,
         identity_providers::Protocol as DomainProtocol,
+        sso::{AccountAssignment as DomainAssignment, Outcome},
     },
 };
 
@@ -83,14 +86,17 @@ pub enum ApiTokenRole {
     Support,
     /// Queries only.
     Auditor,
+    /// The sign-in hook of one brand (`sso.signIn`, `sso.previewSignIn`), nothing else.
+    Portal,
 }
 
-impl From<ApiTokenRole> for crate::domain::access::Role {
+impl From<ApiTokenRole> for Role {
     fn from(r: ApiTokenRole) -> Self {
         match r {
             ApiTokenRole::Owner => Self::Owner,
             ApiTokenRole::Support => Self::Support,
             ApiTokenRole::Auditor => Self::Auditor,
+            ApiTokenRole::Portal => Self::Portal,
         }
     }
 }
@@ -105,6 +111,7 @@ pub enum Node {
     Company(Company),
     Account(Account),
     Contact(Contact),
+    ProvisioningEvent(ProvisioningEvent),
     ApiToken(ApiToken),
 }
 
@@ -347,11 +354,141 @@ impl Contact {
             .gql()?;
         Ok(rows.into_iter().map(Credential).collect())
     }
+    /// This contact's sign-ins, newest first.
+    async fn provisioning_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 25, validator(minimum = 0, maximum = 100))] first: i32,
+    ) -> Result<Vec<ProvisioningEvent>> {
+        let rows = queries::provisioning_events_of_contact(db(ctx)?, self.0.id, first as u64)
+            .await
+            .gql()?;
+        Ok(rows.into_iter().map(ProvisioningEvent).collect())
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+}
+
+/// What a sign-in did.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "camelCase")]
+pub enum SignInOutcome {
+    /// A new contact was provisioned.
+    Created,
+    /// An existing contact without credentials got this SSO credential.
+    Linked,
+    /// A known credential signed in.
+    SignedIn,
+    /// Refused; `errors` (or the event's `reason`) says why. Nothing but the event was written.
+    Denied,
+}
+
+impl From<Outcome> for SignInOutcome {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Created => Self::Created,
+            Outcome::Linked => Self::Linked,
+            Outcome::SignedIn => Self::SignedIn,
+            Outcome::Denied => Self::Denied,
+        }
+    }
+}
+
+/// Which rule chose a new contact's account.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "camelCase")]
+pub enum AccountAssignment {
+    /// The configuration's default account.
+    DefaultAccount,
+    /// The first account of the company named by the company claim.
+    CompanyMatch,
+    /// A new individual account named after the contact.
+    IndividualAccount,
+}
+
+impl From<DomainAssignment> for AccountAssignment {
+    fn from(a: DomainAssignment) -> Self {
+        match a {
+            DomainAssignment::DefaultAccount => Self::DefaultAccount,
+            DomainAssignment::CompanyMatch => Self::CompanyMatch,
+            DomainAssignment::IndividualAccount => Self::IndividualAccount,
+        }
+    }
+}
+
+/// One entry of the provisioning log: one call of the sign-in hook.
+pub struct ProvisioningEvent(pub provisioning_event::Model);
+
+#[Object]
+impl ProvisioningEvent {
+    async fn id(&self) -> ID {
+        gid(NodeKind::ProvisioningEvent, self.0.id)
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
+        let Some(id) = self.0.brand_id else {
+            return Ok(None);
+        };
+        Ok(queries::find::<brand::Entity, _>(db(ctx)?, id)
+            .await
+            .gql()?
+            .map(Brand))
+    }
+    async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
+        let Some(id) = self.0.identity_provider_id else {
+            return Ok(None);
+        };
+        Ok(queries::find::<identity_provider::Entity, _>(db(ctx)?, id)
+            .await
+            .gql()?
+            .map(IdentityProvider))
+    }
+    /// The subject the identity provider asserted.
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+    async fn contact(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
+        let Some(id) = self.0.contact_id else {
+            return Ok(None);
+        };
+        Ok(queries::find::<contact::Entity, _>(db(ctx)?, id)
+            .await
+            .gql()?
+            .map(Contact))
+    }
+    async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        let Some(id) = self.0.account_id else {
+            return Ok(None);
+        };
+        Ok(queries::find::<account::Entity, _>(db(ctx)?, id)
+            .await
+            .gql()?
+            .map(Account))
+    }
+    async fn outcome(&self) -> SignInOutcome {
+        Outcome::parse(&self.0.outcome).into()
+    }
+    /// For `created`: which rule chose the account.
+    async fn account_assignment(&self) -> Option<AccountAssignment> {
+        self.0
+            .account_assignment
+            .as_deref()
+            .and_then(DomainAssignment::parse)
+            .map(Into::into)
+    }
+    /// Contact attributes this call set or changed.
+    async fn changed_attributes(&self) -> Vec<String> {
+        serde_json::from_value(self.0.changed_attributes.clone()).unwrap_or_default()
+    }
+    /// Why: the account rule in words, or the reason for a denial.
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
     }
 }
 
@@ -406,11 +543,22 @@ impl ApiToken {
         &self.0.name
     }
     async fn role(&self) -> Option<ApiTokenRole> {
-        match crate::domain::access::Role::parse(&self.0.role)? {
-            crate::domain::access::Role::Owner => Some(ApiTokenRole::Owner),
-            crate::domain::access::Role::Support => Some(ApiTokenRole::Support),
-            crate::domain::access::Role::Auditor => Some(ApiTokenRole::Auditor),
+        match Role::parse(&self.0.role)? {
+            Role::Owner => Some(ApiTokenRole::Owner),
+            Role::Support => Some(ApiTokenRole::Support),
+            Role::Auditor => Some(ApiTokenRole::Auditor),
+            Role::Portal => Some(ApiTokenRole::Portal),
         }
+    }
+    /// The brand a portal token acts for.
+    async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
+        let Some(id) = self.0.brand_id else {
+            return Ok(None);
+        };
+        Ok(queries::find::<brand::Entity, _>(db(ctx)?, id)
+            .await
+            .gql()?
+            .map(Brand))
     }
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.0.expires_at

@@ -1,5 +1,5 @@
 use entity::{account, company};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
 use super::{Problems, load, load_error, now, refuse_if_referenced};
@@ -29,7 +29,7 @@ pub async fn create(db: &DatabaseConnection, input: NewAccount<'_>) -> AppResult
         input.name,
         validate::NAME_MAX,
     ));
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let company = match input.company_id {
         Some(raw) => problems
             .loaded(load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", raw).await)?,
@@ -58,7 +58,7 @@ pub async fn update(
     let name = changes
         .name
         .and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let current = problems.loaded(
         load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", account_id).await,
     )?;
@@ -83,7 +83,7 @@ pub async fn update(
 }
 
 pub async fn delete(db: &DatabaseConnection, account_id: &str) -> AppResult<account::Model> {
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let current = load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", account_id)
         .await
         .map_err(load_error)?;

@@ -3,13 +3,13 @@
 //! SHA-256 rather than a password hash: the secret is 256 random bits, so there is nothing to
 //! brute-force, and a fast hash lets authentication be one indexed lookup per request.
 use chrono::{DateTime, Utc};
-use entity::api_token;
+use entity::{api_token, brand};
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{load, load_error, now};
+use super::{Problems, load, load_error, now};
 use crate::{
     db,
     domain::{
@@ -17,7 +17,7 @@ use crate::{
         id::NodeKind,
         validate,
     },
-    error::{AppError, AppResult, ErrorCode},
+    error::{AppError, AppResult, ErrorCode, FieldError},
 };
 
 const SECRET_PREFIX: &str = "apt_";
@@ -36,6 +36,8 @@ fn hash(secret: &str) -> String {
 pub struct NewApiToken<'a> {
     pub name: &'a str,
     pub role: Role,
+    /// Required for, and only for, portal tokens.
+    pub brand_id: Option<&'a str>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -44,25 +46,54 @@ pub async fn create<Db: ConnectionTrait>(
     db: &Db,
     input: NewApiToken<'_>,
 ) -> AppResult<(api_token::Model, String)> {
-    let name = validate::required_text("name", input.name, validate::NAME_MAX)
-        .map_err(|e| AppError::Invalid(vec![e]))?;
+    let mut problems = Problems::default();
+    let name = problems.check(validate::required_text(
+        "name",
+        input.name,
+        validate::NAME_MAX,
+    ));
     let at = now();
     if let Some(expires_at) = input.expires_at
         && expires_at <= at
     {
-        return Err(AppError::field(
+        problems.push(FieldError::new(
             "expiresAt",
             ErrorCode::Invalid,
             "must be in the future",
             Some(&expires_at.to_rfc3339()),
         ));
     }
+    let brand_id = match (input.role, input.brand_id) {
+        (Role::Portal, Some(raw)) => problems
+            .loaded(load::<brand::Entity, _>(db, NodeKind::Brand, "brandId", raw).await)?
+            .map(|b| b.id),
+        (Role::Portal, None) => {
+            problems.push(FieldError::new(
+                "brandId",
+                ErrorCode::Blank,
+                "a portal token acts for one brand: give its brandId",
+                None,
+            ));
+            None
+        }
+        (_, Some(raw)) => {
+            problems.push(FieldError::new(
+                "brandId",
+                ErrorCode::Invalid,
+                "only portal tokens are bound to a brand",
+                Some(raw),
+            ));
+            None
+        }
+        (_, None) => None,
+    };
+    let name = problems.finish(name)?;
     let secret = new_secret();
     let model = api_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name),
         role: Set(input.role.as_str().into()),
-        brand_id: Set(None),
+        brand_id: Set(brand_id),
         secret_hash: Set(hash(&secret)),
         expires_at: Set(input.expires_at),
         revoked_at: Set(None),
@@ -83,6 +114,7 @@ pub async fn bootstrap(db: &DatabaseConnection) -> AppResult<Option<String>> {
         NewApiToken {
             name: "bootstrap owner",
             role: Role::Owner,
+            brand_id: None,
             expires_at: None,
         },
     )
@@ -112,6 +144,7 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> AppResult<Pr
     Ok(Principal {
         token_id: token.id,
         role,
+        brand_id: token.brand_id,
     })
 }
 

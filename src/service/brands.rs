@@ -1,5 +1,5 @@
 use entity::brand;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
 use super::{Problems, load, now, refuse_if_referenced, unique_or_internal};
@@ -21,7 +21,7 @@ fn name_taken(raw: &str) -> FieldError {
 pub async fn create(db: &DatabaseConnection, name: &str) -> AppResult<brand::Model> {
     let name_clean = validate::required_text("name", name, validate::NAME_MAX)
         .map_err(|e| AppError::Invalid(vec![e]))?;
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     if db::queries::brand_named(&txn, &name_clean, None)
         .await?
         .is_some()
@@ -50,7 +50,7 @@ pub async fn update(
     let mut problems = Problems::default();
     let name_clean =
         name.and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let brand = problems
         .loaded(load::<brand::Entity, _>(&txn, NodeKind::Brand, "brandId", brand_id).await)?;
     let brand = problems.finish(brand)?;
@@ -77,7 +77,7 @@ pub async fn update(
 }
 
 pub async fn delete(db: &DatabaseConnection, brand_id: &str) -> AppResult<brand::Model> {
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let brand = load::<brand::Entity, _>(&txn, NodeKind::Brand, "brandId", brand_id)
         .await
         .map_err(super::load_error)?;

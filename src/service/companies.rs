@@ -1,5 +1,5 @@
 use entity::company;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
 use super::{Problems, load, load_error, now, refuse_if_referenced};
@@ -32,7 +32,7 @@ pub async fn update(
     let mut problems = Problems::default();
     let name =
         name.and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let current = problems.loaded(
         load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", company_id).await,
     )?;
@@ -49,7 +49,7 @@ pub async fn update(
 }
 
 pub async fn delete(db: &DatabaseConnection, company_id: &str) -> AppResult<company::Model> {
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let current = load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", company_id)
         .await
         .map_err(load_error)?;

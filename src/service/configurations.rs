@@ -1,8 +1,6 @@
 //! A brand's configuration of one identity provider (`brands { *IdentityProviderConfiguration }`).
 use entity::{account, brand, identity_provider, identity_provider_configuration as configuration};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use super::{Problems, load, now, unique_or_internal};
@@ -103,7 +101,7 @@ pub async fn create(
         Some(patch) => problems.check_all(AttributeMap::default().patched(patch)),
         None => Some(AttributeMap::default()),
     };
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let resolved = resolve(&txn, &input, &mut problems).await?;
     let (r, attribute_map) = problems.finish(resolved.zip(attribute_map))?;
     let already_exists = || {
@@ -169,7 +167,7 @@ pub async fn update(
     input: ConfigurationInput<'_>,
 ) -> AppResult<(brand::Model, configuration::Model)> {
     let mut problems = Problems::default();
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let resolved = resolve(&txn, &input, &mut problems).await?;
     let r = problems.finish(resolved)?;
     let current = db::queries::configuration(&txn, r.brand.id, r.identity_provider_id)
@@ -229,7 +227,7 @@ pub async fn delete(
         ..Default::default()
     };
     let mut problems = Problems::default();
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let resolved = resolve(&txn, &input, &mut problems).await?;
     let r = problems.finish(resolved)?;
     let current = db::queries::configuration(&txn, r.brand.id, r.identity_provider_id)

@@ -1,5 +1,5 @@
 use entity::{account, contact};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
 use super::{Problems, load, now, unique_or_internal};
@@ -89,7 +89,7 @@ pub async fn create(db: &DatabaseConnection, input: NewContact<'_>) -> AppResult
         Some(raw) => roles(&mut problems, raw),
         None => serde_json::json!([crate::domain::configuration::DEFAULT_ROLE]),
     };
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let account = problems.loaded(
         load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", input.account_id).await,
     )?;
@@ -138,7 +138,7 @@ pub async fn update(
         .email
         .and_then(|v| problems.check(validate::email("email", v)));
     let new_roles = changes.roles.map(|raw| roles(&mut problems, raw));
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let current = problems.loaded(
         load::<contact::Entity, _>(&txn, NodeKind::Contact, "contactId", contact_id).await,
     )?;

@@ -1,5 +1,5 @@
 use entity::identity_provider;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
 use super::{Problems, load, load_error, now, refuse_if_referenced, unique_or_internal};
@@ -71,7 +71,7 @@ pub async fn create(
         validate::ISSUER_MAX,
     ));
     let (name, issuer) = problems.finish(name.zip(issuer))?;
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     if db::queries::identity_provider_with_issuer(&txn, &issuer, None)
         .await?
         .is_some()
@@ -106,7 +106,7 @@ pub async fn update(
     let issuer = changes
         .issuer
         .and_then(|i| problems.check(validate::required_text("issuer", i, validate::ISSUER_MAX)));
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let current = problems.loaded(
         load::<identity_provider::Entity, _>(
             &txn,
@@ -149,7 +149,7 @@ pub async fn delete(
     identity_provider_id: &str,
 ) -> AppResult<identity_provider::Model> {
     let label = "identityProviderId";
-    let txn = db.begin().await?;
+    let txn = db::begin(db).await?;
     let current = load::<identity_provider::Entity, _>(
         &txn,
         NodeKind::IdentityProvider,

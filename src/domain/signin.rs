@@ -1,0 +1,397 @@
+//! The pure rules of the sign-in hook: reading claims through the attribute map, mapping roles,
+//! naming individual accounts and working out what an update on login changes.
+use serde_json::{Map, Value};
+
+use super::{
+    configuration::AttributeMap,
+    validate::{self, NAME_MAX},
+};
+use crate::error::{ErrorCode, FieldError};
+
+pub const SUBJECT_MAX: usize = 1024;
+pub const ROLES_MAX: usize = 100;
+
+/// The contact attributes a set of claims carries; `None` means the claim was absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attributes {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company_name: Option<String>,
+    /// Provider roles, before mapping.
+    pub roles: Option<Vec<String>>,
+    /// False only when the IdP says `email_verified: false`.
+    pub email_verified: bool,
+}
+
+fn label(claim: &str) -> String {
+    format!("claims.{claim}")
+}
+
+/// A claim as one string: a string, or a list whose first element is one. Absent, null and
+/// empty after trimming are `None`.
+fn single(claims: &Map<String, Value>, claim: &str) -> Result<Option<String>, FieldError> {
+    let value = match claims.get(claim) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) if items.is_empty() => return Ok(None),
+        Some(Value::Array(items)) => &items[0],
+        Some(v) => v,
+    };
+    match value {
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s.trim().to_owned())),
+        other => Err(FieldError::new(
+            label(claim),
+            ErrorCode::Invalid,
+            "must be a string or a list of strings",
+            Some(&other.to_string()),
+        )),
+    }
+}
+
+/// A claim as a list of strings: a string is a list of one.
+fn list(claims: &Map<String, Value>, claim: &str) -> Result<Option<Vec<String>>, FieldError> {
+    let invalid = |v: &Value| {
+        FieldError::new(
+            label(claim),
+            ErrorCode::Invalid,
+            "must be a string or a list of strings",
+            Some(&v.to_string()),
+        )
+    };
+    let items = match claims.get(claim) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid(v)))
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(invalid(other)),
+    };
+    if items.len() > ROLES_MAX {
+        return Err(FieldError::new(
+            label(claim),
+            ErrorCode::TooLong,
+            format!("must hold at most {ROLES_MAX} values"),
+            Some(&format!("{} values", items.len())),
+        ));
+    }
+    for item in &items {
+        validate::optional_text(&label(claim), item, NAME_MAX)?;
+    }
+    Ok(Some(
+        items
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    ))
+}
+
+fn bounded(claim: &str, value: Option<String>, max: usize) -> Result<Option<String>, FieldError> {
+    match value {
+        Some(v) => validate::required_text(&label(claim), &v, max).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads the mapped attributes out of `claims`, reporting every bad claim by its name.
+pub fn read_claims(claims: &Value, map: &AttributeMap) -> Result<Attributes, Vec<FieldError>> {
+    let Value::Object(claims) = claims else {
+        return Err(vec![FieldError::new(
+            "claims",
+            ErrorCode::Invalid,
+            "must be a JSON object of claim names to values",
+            Some(&claims.to_string()),
+        )]);
+    };
+    let mut errors = Vec::new();
+    let mut keep =
+        |r: Result<Option<String>, FieldError>| r.map_err(|e| errors.push(e)).ok().flatten();
+    let email = keep(single(claims, &map.email).and_then(|e| match e {
+        Some(e) => validate::email(&label(&map.email), &e).map(Some),
+        None => Ok(None),
+    }));
+    let first_name =
+        keep(single(claims, &map.first_name).and_then(|v| bounded(&map.first_name, v, NAME_MAX)));
+    let last_name =
+        keep(single(claims, &map.last_name).and_then(|v| bounded(&map.last_name, v, NAME_MAX)));
+    let company_name = keep(
+        single(claims, &map.company_name).and_then(|v| bounded(&map.company_name, v, NAME_MAX)),
+    );
+    let roles = list(claims, &map.roles)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let email_verified = match claims.get("email_verified") {
+        Some(Value::Bool(verified)) => *verified,
+        Some(Value::String(s)) => !s.eq_ignore_ascii_case("false"),
+        _ => true,
+    };
+    if errors.is_empty() {
+        Ok(Attributes {
+            email,
+            first_name,
+            last_name,
+            company_name,
+            roles,
+            email_verified,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// The email an operation needs, or the error naming the claim that should carry it.
+pub fn required_email(attributes: &Attributes, map: &AttributeMap) -> Result<String, FieldError> {
+    attributes.email.clone().ok_or_else(|| {
+        FieldError::new(
+            label(&map.email),
+            ErrorCode::Blank,
+            format!(
+                "an email is needed to find or create the contact, and the `{}` claim is missing",
+                map.email
+            ),
+            None,
+        )
+    })
+}
+
+/// Platform roles for provider roles: each mapped role once, in mapping order of the provider
+/// roles; provider roles without a mapping are ignored; nothing mapped gives the default role.
+pub fn map_roles(
+    provider_roles: &[String],
+    mappings: &[(String, String)],
+    default_role: &str,
+) -> Vec<String> {
+    let mut roles: Vec<String> = Vec::new();
+    for provider_role in provider_roles {
+        if let Some((_, role)) = mappings.iter().find(|(p, _)| p == provider_role)
+            && !roles.contains(role)
+        {
+            roles.push(role.clone());
+        }
+    }
+    if roles.is_empty() {
+        roles.push(default_role.to_owned());
+    }
+    roles
+}
+
+/// The name of the individual account made for a new contact: the contact's name, or its
+/// email when the IdP sent no name.
+pub fn individual_account_name(first_name: &str, last_name: &str, email: &str) -> String {
+    let name = format!("{first_name} {last_name}").trim().to_owned();
+    if name.is_empty() {
+        email.to_owned()
+    } else {
+        name
+    }
+}
+
+/// A contact's current values, as far as an update on login may touch them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactAttributes {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub roles: Vec<String>,
+}
+
+/// What an update on login changes: the new values and the names of the changed attributes.
+/// Absent claims change nothing; the account is never part of it.
+pub fn refresh(
+    current: &ContactAttributes,
+    claimed: &Attributes,
+    mappings: &[(String, String)],
+    default_role: &str,
+) -> (ContactAttributes, Vec<&'static str>) {
+    let mut next = current.clone();
+    let mut changed = Vec::new();
+    if let Some(email) = &claimed.email
+        && *email != current.email
+    {
+        next.email = email.clone();
+        changed.push("email");
+    }
+    if let Some(v) = &claimed.first_name
+        && *v != current.first_name
+    {
+        next.first_name = v.clone();
+        changed.push("firstName");
+    }
+    if let Some(v) = &claimed.last_name
+        && *v != current.last_name
+    {
+        next.last_name = v.clone();
+        changed.push("lastName");
+    }
+    if let Some(provider_roles) = &claimed.roles {
+        let roles = map_roles(provider_roles, mappings, default_role);
+        if roles != current.roles {
+            next.roles = roles;
+            changed.push("roles");
+        }
+    }
+    (next, changed)
+}
+
+/// Validates the subject the IdP asserts.
+pub fn subject(raw: &str) -> Result<String, FieldError> {
+    if raw.trim().is_empty() {
+        return Err(FieldError::new(
+            "subject",
+            ErrorCode::Blank,
+            "must not be blank",
+            Some(raw),
+        ));
+    }
+    if raw.chars().count() > SUBJECT_MAX {
+        return Err(FieldError::new(
+            "subject",
+            ErrorCode::TooLong,
+            format!("must be at most {SUBJECT_MAX} characters"),
+            Some(raw),
+        ));
+    }
+    // Subjects are compared exactly: no trimming, as IdPs define them.
+    Ok(raw.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map() -> AttributeMap {
+        AttributeMap::default()
+    }
+
+    #[test]
+    fn reads_default_claims() {
+        let a = read_claims(
+            &json!({"email": " Ada@Example.com ", "given_name": "Ada", "family_name": "Lovelace", "company": " Acme ", "roles": ["Staff", "Student"]}),
+            &map(),
+        )
+        .unwrap();
+        assert_eq!(a.email.as_deref(), Some("Ada@Example.com"));
+        assert_eq!(a.company_name.as_deref(), Some("Acme"));
+        assert_eq!(a.roles, Some(vec!["Staff".into(), "Student".into()]));
+        assert!(a.email_verified);
+    }
+
+    #[test]
+    fn absent_claims_are_none_and_a_string_role_is_a_list() {
+        let a = read_claims(&json!({"roles": "Staff"}), &map()).unwrap();
+        assert_eq!(a.email, None);
+        assert_eq!(a.first_name, None);
+        assert_eq!(a.roles, Some(vec!["Staff".into()]));
+    }
+
+    #[test]
+    fn a_custom_attribute_map_names_the_claims_in_errors() {
+        let custom = AttributeMap {
+            email: "mail".into(),
+            ..map()
+        };
+        let errs = read_claims(&json!({"mail": "nope", "given_name": 7}), &custom).unwrap_err();
+        let labels: Vec<_> = errs.iter().map(|e| e.label.clone().unwrap()).collect();
+        assert_eq!(labels, ["claims.mail", "claims.given_name"]);
+    }
+
+    #[test]
+    fn claims_must_be_an_object() {
+        let errs = read_claims(&json!(["email"]), &map()).unwrap_err();
+        assert_eq!(errs[0].label.as_deref(), Some("claims"));
+    }
+
+    #[test]
+    fn over_long_values_are_refused() {
+        let errs = read_claims(&json!({"given_name": "x".repeat(201)}), &map()).unwrap_err();
+        assert_eq!(errs[0].code, ErrorCode::TooLong);
+        let many: Vec<String> = (0..101).map(|i| format!("r{i}")).collect();
+        let errs = read_claims(&json!({"roles": many}), &map()).unwrap_err();
+        assert_eq!(errs[0].label.as_deref(), Some("claims.roles"));
+    }
+
+    #[test]
+    fn email_verified_false_is_recognised_as_bool_or_string() {
+        for v in [json!(false), json!("false"), json!("FALSE")] {
+            let a = read_claims(&json!({"email_verified": v}), &map()).unwrap();
+            assert!(!a.email_verified, "{v}");
+        }
+        for v in [json!(true), json!("true")] {
+            let a = read_claims(&json!({"email_verified": v}), &map()).unwrap();
+            assert!(a.email_verified, "{v}");
+        }
+    }
+
+    #[test]
+    fn role_mapping_dedups_ignores_unmapped_and_falls_back() {
+        let m = vec![
+            ("Staff".to_string(), "instructor".to_string()),
+            ("Faculty".to_string(), "instructor".to_string()),
+            ("Admin".to_string(), "administrator".to_string()),
+        ];
+        let got = map_roles(
+            &[
+                "Faculty".into(),
+                "Other".into(),
+                "Staff".into(),
+                "Admin".into(),
+            ],
+            &m,
+            "learner",
+        );
+        assert_eq!(got, ["instructor", "administrator"]);
+        assert_eq!(map_roles(&["Other".into()], &m, "learner"), ["learner"]);
+        assert_eq!(map_roles(&[], &m, "student"), ["student"]);
+    }
+
+    #[test]
+    fn individual_accounts_are_named_after_the_contact() {
+        assert_eq!(
+            individual_account_name("Ada", "Lovelace", "a@x.io"),
+            "Ada Lovelace"
+        );
+        assert_eq!(
+            individual_account_name("", "Lovelace", "a@x.io"),
+            "Lovelace"
+        );
+        assert_eq!(individual_account_name("", "", "a@x.io"), "a@x.io");
+    }
+
+    #[test]
+    fn refresh_changes_only_present_and_different_claims() {
+        let current = ContactAttributes {
+            email: "a@x.io".into(),
+            first_name: "Ada".into(),
+            last_name: "L".into(),
+            roles: vec!["learner".into()],
+        };
+        let claimed = Attributes {
+            first_name: Some("Ada".into()),
+            last_name: Some("Lovelace".into()),
+            roles: Some(vec!["Staff".into()]),
+            ..Default::default()
+        };
+        let mappings = vec![("Staff".to_string(), "instructor".to_string())];
+        let (next, changed) = refresh(&current, &claimed, &mappings, "learner");
+        assert_eq!(changed, ["lastName", "roles"]);
+        assert_eq!(next.email, "a@x.io");
+        assert_eq!(next.roles, ["instructor"]);
+        let (_, changed) = refresh(&current, &Attributes::default(), &mappings, "learner");
+        assert!(changed.is_empty());
+    }
+
+    #[test]
+    fn subjects_are_required_bounded_and_exact() {
+        assert_eq!(subject(" abc ").unwrap(), " abc ");
+        assert_eq!(subject("  ").unwrap_err().code, ErrorCode::Blank);
+        assert_eq!(
+            subject(&"s".repeat(1025)).unwrap_err().code,
+            ErrorCode::TooLong
+        );
+    }
+}

@@ -1,0 +1,675 @@
+//! The sign-in hook (PRODUCT §4): find or create the contact who just signed in through SSO,
+//! choose its account, and log one provisioning event per call.
+//!
+//! All writes of a call are one transaction. A concurrent call that created the same contact
+//! first makes ours fail on a unique constraint; the transaction is rolled back (so no orphan
+//! individual account survives) and the call is decided again, now finding the credential.
+use entity::{
+    account, brand, contact, credential, identity_provider,
+    identity_provider_configuration as configuration, provisioning_event,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbErr,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{configurations::attribute_map, now};
+use crate::{
+    db::{self, queries},
+    domain::{
+        configuration::CompanyMatch,
+        id::{self, NodeKind},
+        signin::{self, Attributes, ContactAttributes},
+        validate,
+    },
+    error::{AppError, AppResult, ErrorCode, FieldError},
+    service::contacts::ContactStatus,
+};
+
+/// How many times a call is decided again after losing a race to a concurrent call.
+const ATTEMPTS: usize = 3;
+
+pub struct SignInInput<'a> {
+    pub brand_id: &'a str,
+    pub identity_provider_id: &'a str,
+    pub subject: &'a str,
+    pub claims: &'a Value,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Decide and write.
+    Commit,
+    /// Decide the same way and write nothing, not even the event.
+    Preview,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Linked,
+    SignedIn,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Linked => "linked",
+            Self::SignedIn => "signedIn",
+            Self::Denied => "denied",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "created" => Self::Created,
+            "linked" => Self::Linked,
+            "signedIn" => Self::SignedIn,
+            _ => Self::Denied,
+        }
+    }
+}
+
+/// Which rule chose a new contact's account.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AccountAssignment {
+    DefaultAccount,
+    CompanyMatch,
+    IndividualAccount,
+}
+
+impl AccountAssignment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DefaultAccount => "defaultAccount",
+            Self::CompanyMatch => "companyMatch",
+            Self::IndividualAccount => "individualAccount",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "defaultAccount" => Some(Self::DefaultAccount),
+            "companyMatch" => Some(Self::CompanyMatch),
+            "individualAccount" => Some(Self::IndividualAccount),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct SignInResult {
+    pub outcome: Outcome,
+    pub account_assignment: Option<AccountAssignment>,
+    pub contact: Option<contact::Model>,
+    pub account: Option<account::Model>,
+    pub changed_attributes: Vec<&'static str>,
+    /// Why this outcome (and this account): the provisioning log's answer.
+    pub reason: String,
+    pub errors: Vec<FieldError>,
+}
+
+/// The brand and IdP IDs of the input, once decoded; the event refers to them when they exist.
+#[derive(Copy, Clone, Default)]
+struct Scope {
+    brand_id: Option<Uuid>,
+    identity_provider_id: Option<Uuid>,
+}
+
+struct Denial {
+    scope: Scope,
+    contact_id: Option<Uuid>,
+    errors: Vec<FieldError>,
+}
+
+impl Denial {
+    fn new(scope: Scope, label: &str, message: impl Into<String>, value: Option<&str>) -> Self {
+        Self {
+            scope,
+            contact_id: None,
+            errors: vec![FieldError::new(label, ErrorCode::Denied, message, value)],
+        }
+    }
+
+    fn about(mut self, contact: &contact::Model) -> Self {
+        self.contact_id = Some(contact.id);
+        self
+    }
+}
+
+/// Why a decision did not complete.
+enum Stop {
+    Denied(Denial),
+    /// A concurrent call won a race on a unique constraint: decide again.
+    Race,
+    Failed(AppError),
+}
+
+impl From<DbErr> for Stop {
+    fn from(err: DbErr) -> Self {
+        if db::is_unique_violation(&err) {
+            Stop::Race
+        } else {
+            Stop::Failed(err.into())
+        }
+    }
+}
+
+/// Decides the sign-in and, unless previewing, writes it and its provisioning event.
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    input: &SignInInput<'_>,
+    mode: Mode,
+) -> AppResult<SignInResult> {
+    for attempt in 1..=ATTEMPTS {
+        let txn = db::begin(db).await?;
+        match decide(&txn, input).await {
+            Ok((decided, scope)) => {
+                if mode == Mode::Preview {
+                    txn.rollback().await?;
+                    return Ok(decided);
+                }
+                insert_event(&txn, input, scope, &decided).await?;
+                txn.commit().await?;
+                return Ok(decided);
+            }
+            Err(Stop::Denied(denial)) => {
+                txn.rollback().await?;
+                return deny(db, input, denial, mode).await;
+            }
+            Err(Stop::Race) if attempt < ATTEMPTS => {
+                txn.rollback().await?;
+                tracing::info!(
+                    attempt,
+                    "sign-in lost a race to a concurrent call; deciding again"
+                );
+            }
+            Err(Stop::Race) => {
+                txn.rollback().await?;
+                return Err(AppError::Internal(
+                    "sign-in kept conflicting with concurrent calls".into(),
+                ));
+            }
+            Err(Stop::Failed(e)) => {
+                txn.rollback().await.ok();
+                return Err(e);
+            }
+        }
+    }
+    Err(AppError::Internal("sign-in attempts exhausted".into()))
+}
+
+/// Writes the denied event (outside the rolled-back decision) and shapes the result.
+async fn deny(
+    db: &DatabaseConnection,
+    input: &SignInInput<'_>,
+    denial: Denial,
+    mode: Mode,
+) -> AppResult<SignInResult> {
+    let reason = denial
+        .errors
+        .iter()
+        .map(|e| match &e.label {
+            Some(label) => format!("{label}: {}", e.message),
+            None => e.message.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let result = SignInResult {
+        outcome: Outcome::Denied,
+        account_assignment: None,
+        contact: None,
+        account: None,
+        changed_attributes: Vec::new(),
+        reason,
+        errors: denial.errors,
+    };
+    if mode == Mode::Commit {
+        // The event may name only a brand and IdP that exist (they are foreign keys).
+        let mut scope = denial.scope;
+        if let Some(id) = scope.brand_id
+            && !queries::exists::<brand::Entity, _>(db, id).await?
+        {
+            scope.brand_id = None;
+        }
+        if let Some(id) = scope.identity_provider_id
+            && !queries::exists::<identity_provider::Entity, _>(db, id).await?
+        {
+            scope.identity_provider_id = None;
+        }
+        insert_event_for(db, input, scope, &result, denial.contact_id).await?;
+    }
+    Ok(result)
+}
+
+async fn insert_event(
+    txn: &DatabaseTransaction,
+    input: &SignInInput<'_>,
+    scope: Scope,
+    decided: &SignInResult,
+) -> Result<(), DbErr> {
+    let contact_id = decided.contact.as_ref().map(|c| c.id);
+    insert_event_for(txn, input, scope, decided, contact_id).await
+}
+
+async fn insert_event_for<Db: ConnectionTrait>(
+    db: &Db,
+    input: &SignInInput<'_>,
+    scope: Scope,
+    decided: &SignInResult,
+    contact_id: Option<Uuid>,
+) -> Result<(), DbErr> {
+    // The subject is logged as sent, cut to the column's size if it was refused for length.
+    let subject: String = input.subject.chars().take(signin::SUBJECT_MAX).collect();
+    provisioning_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(now()),
+        brand_id: Set(scope.brand_id),
+        identity_provider_id: Set(scope.identity_provider_id),
+        subject: Set(subject),
+        contact_id: Set(contact_id),
+        account_id: Set(decided.account.as_ref().map(|a| a.id)),
+        outcome: Set(decided.outcome.as_str().into()),
+        account_assignment: Set(decided.account_assignment.map(|a| a.as_str().into())),
+        changed_attributes: Set(Value::from(decided.changed_attributes.clone())),
+        reason: Set(Some(decided.reason.clone())),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Decodes the input's IDs and subject; every problem is reported.
+fn parse_input(input: &SignInInput<'_>) -> Result<(Uuid, Uuid, String), Denial> {
+    let brand = id::decode(NodeKind::Brand, "brandId", input.brand_id);
+    let idp = id::decode(
+        NodeKind::IdentityProvider,
+        "identityProviderId",
+        input.identity_provider_id,
+    );
+    let subject = signin::subject(input.subject);
+    let scope = Scope {
+        brand_id: brand.as_ref().ok().copied(),
+        identity_provider_id: idp.as_ref().ok().copied(),
+    };
+    match (brand, idp, subject) {
+        (Ok(b), Ok(i), Ok(s)) => Ok((b, i, s)),
+        (b, i, s) => Err(Denial {
+            scope,
+            contact_id: None,
+            errors: [b.err(), i.err(), s.err()].into_iter().flatten().collect(),
+        }),
+    }
+}
+
+async fn decide(
+    txn: &DatabaseTransaction,
+    input: &SignInInput<'_>,
+) -> Result<(SignInResult, Scope), Stop> {
+    let (brand_id, idp_id, subject) = parse_input(input).map_err(Stop::Denied)?;
+    let scope = Scope {
+        brand_id: Some(brand_id),
+        identity_provider_id: Some(idp_id),
+    };
+    let Some(config) = queries::configuration(txn, brand_id, idp_id).await? else {
+        return Err(Stop::Denied(Denial::new(
+            scope,
+            "identityProviderId",
+            "this brand has no configuration for this identity provider, so it accepts no \
+             sign-ins through it",
+            Some(input.identity_provider_id),
+        )));
+    };
+    let map = attribute_map(&config);
+    let claimed = signin::read_claims(input.claims, &map).map_err(|errors| {
+        Stop::Denied(Denial {
+            scope,
+            contact_id: None,
+            errors,
+        })
+    })?;
+
+    // 2. A known credential: that contact signs in.
+    if let Some((credential, contact)) =
+        queries::credential_with_contact(txn, idp_id, &subject).await?
+    {
+        let decided = returning(txn, &config, &claimed, credential, contact, scope).await?;
+        return Ok((decided, scope));
+    }
+
+    // 3. A contact with the claimed email: link it, or say why not.
+    let email = signin::required_email(&claimed, &map).map_err(|e| {
+        Stop::Denied(Denial {
+            scope,
+            contact_id: None,
+            errors: vec![e],
+        })
+    })?;
+    let email_label = format!("claims.{}", map.email);
+    if let Some(contact) =
+        queries::contact_with_email(txn, &validate::fold_email(&email), None).await?
+    {
+        let decided = link(
+            txn,
+            &config,
+            &claimed,
+            idp_id,
+            &subject,
+            contact,
+            (&email_label, &email),
+            scope,
+        )
+        .await?;
+        return Ok((decided, scope));
+    }
+
+    // 4. Nobody: provision, if the configuration allows it.
+    if !config.auto_provision_learners {
+        return Err(Stop::Denied(Denial::new(
+            scope,
+            "subject",
+            "no contact has this subject or email, and auto-provisioning of learners is off \
+             for this brand and identity provider",
+            Some(input.subject),
+        )));
+    }
+    let decided = provision(txn, &config, &claimed, idp_id, &subject, email).await?;
+    Ok((decided, scope))
+}
+
+fn roles_of(contact: &contact::Model) -> Vec<String> {
+    serde_json::from_value(contact.roles.clone()).unwrap_or_default()
+}
+
+/// Applies an update on login, when the configuration asks for one; returns the contact as
+/// it now is, the changed attribute names, and a note when an email change was skipped.
+async fn refresh_on_login(
+    txn: &DatabaseTransaction,
+    config: &configuration::Model,
+    claimed: &Attributes,
+    contact: contact::Model,
+) -> Result<(contact::Model, Vec<&'static str>, Option<String>), Stop> {
+    if !config.update_attributes_on_login {
+        return Ok((contact, Vec::new(), None));
+    }
+    let current = ContactAttributes {
+        email: contact.email.clone(),
+        first_name: contact.first_name.clone(),
+        last_name: contact.last_name.clone(),
+        roles: roles_of(&contact),
+    };
+    let mappings = role_mappings(txn, config).await?;
+    let (mut next, mut changed) =
+        signin::refresh(&current, claimed, &mappings, &config.default_role);
+    let mut note = None;
+    if changed.contains(&"email") {
+        let folded = validate::fold_email(&next.email);
+        let taken = folded != contact.email_folded
+            && queries::contact_with_email(txn, &folded, Some(contact.id))
+                .await?
+                .is_some();
+        if taken {
+            note = Some(format!(
+                "email not updated to {}: another contact has it",
+                next.email
+            ));
+            next.email = current.email.clone();
+            changed.retain(|c| *c != "email");
+        }
+    }
+    if changed.is_empty() {
+        return Ok((contact, changed, note));
+    }
+    let mut active: contact::ActiveModel = contact.into();
+    active.email_folded = Set(validate::fold_email(&next.email));
+    active.email = Set(next.email);
+    active.first_name = Set(next.first_name);
+    active.last_name = Set(next.last_name);
+    active.roles = Set(Value::from(next.roles));
+    active.updated_at = Set(now());
+    Ok((active.update(txn).await?, changed, note))
+}
+
+async fn role_mappings(
+    txn: &DatabaseTransaction,
+    config: &configuration::Model,
+) -> Result<Vec<(String, String)>, DbErr> {
+    Ok(queries::role_mappings(txn, config.id)
+        .await?
+        .into_iter()
+        .map(|m| (m.provider_role, m.role))
+        .collect())
+}
+
+fn inactive(scope: Scope, contact: &contact::Model, label: &str, value: &str) -> Stop {
+    Stop::Denied(
+        Denial::new(
+            scope,
+            label,
+            "the contact is inactive; an administrator must reactivate it before it can sign in",
+            Some(value),
+        )
+        .about(contact),
+    )
+}
+
+async fn returning(
+    txn: &DatabaseTransaction,
+    config: &configuration::Model,
+    claimed: &Attributes,
+    credential: credential::Model,
+    contact: contact::Model,
+    scope: Scope,
+) -> Result<SignInResult, Stop> {
+    if ContactStatus::parse(&contact.status) == ContactStatus::Inactive {
+        let subject = credential.subject.clone().unwrap_or_default();
+        return Err(inactive(scope, &contact, "subject", &subject));
+    }
+    let mut active: credential::ActiveModel = credential.into();
+    active.last_sign_in_at = Set(Some(now()));
+    active.update(txn).await?;
+    let (contact, changed, note) = refresh_on_login(txn, config, claimed, contact).await?;
+    let account = queries::find::<account::Entity, _>(txn, contact.account_id).await?;
+    let mut reason = "signed in with an existing credential; the account is unchanged".to_owned();
+    if let Some(note) = note {
+        reason = format!("{reason}; {note}");
+    }
+    Ok(SignInResult {
+        outcome: Outcome::SignedIn,
+        account_assignment: None,
+        contact: Some(contact),
+        account,
+        changed_attributes: changed,
+        reason,
+        errors: Vec::new(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn link(
+    txn: &DatabaseTransaction,
+    config: &configuration::Model,
+    claimed: &Attributes,
+    idp_id: Uuid,
+    subject: &str,
+    contact: contact::Model,
+    (email_label, email): (&str, &str),
+    scope: Scope,
+) -> Result<SignInResult, Stop> {
+    let refuse = |message: String| {
+        Stop::Denied(Denial::new(scope, email_label, message, Some(email)).about(&contact))
+    };
+    if !config.link_existing_contacts {
+        return Err(refuse(
+            "a contact with this email already exists, and this configuration does not link \
+             existing contacts (linkExistingContacts is off)"
+                .into(),
+        ));
+    }
+    if !claimed.email_verified {
+        return Err(refuse(
+            "a contact with this email exists, but the identity provider says the email is not \
+             verified (email_verified: false), so it is not linked"
+                .into(),
+        ));
+    }
+    let credentials = queries::credentials_of_contact(txn, contact.id).await?;
+    if !credentials.is_empty() {
+        return Err(refuse(format!(
+            "a contact with this email exists and already has {} sign-in credential(s); only a \
+             contact without credentials is linked automatically",
+            credentials.len()
+        )));
+    }
+    if ContactStatus::parse(&contact.status) == ContactStatus::Inactive {
+        return Err(inactive(scope, &contact, email_label, email));
+    }
+    insert_credential(txn, contact.id, idp_id, subject).await?;
+    let (contact, changed, note) = refresh_on_login(txn, config, claimed, contact).await?;
+    let account = queries::find::<account::Entity, _>(txn, contact.account_id).await?;
+    let mut reason = "linked to the existing contact with this email, which had no credentials; \
+                      the account is unchanged"
+        .to_owned();
+    if let Some(note) = note {
+        reason = format!("{reason}; {note}");
+    }
+    Ok(SignInResult {
+        outcome: Outcome::Linked,
+        account_assignment: None,
+        contact: Some(contact),
+        account,
+        changed_attributes: changed,
+        reason,
+        errors: Vec::new(),
+    })
+}
+
+async fn insert_credential(
+    txn: &DatabaseTransaction,
+    contact_id: Uuid,
+    idp_id: Uuid,
+    subject: &str,
+) -> Result<credential::Model, DbErr> {
+    let at = now();
+    credential::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        contact_id: Set(contact_id),
+        kind: Set("sso".into()),
+        identity_provider_id: Set(Some(idp_id)),
+        subject: Set(Some(subject.to_owned())),
+        password_hash: Set(None),
+        created_at: Set(at),
+        last_sign_in_at: Set(Some(at)),
+    }
+    .insert(txn)
+    .await
+}
+
+/// Chooses the account of a new contact: default account, then company match, then a new
+/// individual account. Returns the account, the rule, and the reason in words.
+async fn choose_account(
+    txn: &DatabaseTransaction,
+    config: &configuration::Model,
+    claimed: &Attributes,
+    individual_name: String,
+) -> Result<(account::Model, AccountAssignment, String), Stop> {
+    if let Some(id) = config.default_account_id
+        && let Some(account) = queries::find::<account::Entity, _>(txn, id).await?
+    {
+        let reason = format!("default account of the configuration ({})", account.name);
+        return Ok((account, AccountAssignment::DefaultAccount, reason));
+    }
+    let no_match = match &claimed.company_name {
+        Some(company) => {
+            let folded =
+                CompanyMatch::parse(&config.company_match) == CompanyMatch::CaseInsensitive;
+            let key = if folded {
+                validate::fold_name(company)
+            } else {
+                company.trim().to_owned()
+            };
+            if let Some(account) =
+                queries::first_account_of_company_named(txn, &key, folded).await?
+            {
+                let reason = format!(
+                    "no default account; first account ({}) of the oldest company named {company:?} \
+                     with accounts ({} match)",
+                    account.name,
+                    if folded { "case-insensitive" } else { "exact" }
+                );
+                return Ok((account, AccountAssignment::CompanyMatch, reason));
+            }
+            format!("no company named {company:?} has accounts")
+        }
+        None => "the claims carry no company name".to_owned(),
+    };
+    let account = account::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(individual_name),
+        is_individual: Set(true),
+        company_id: Set(None),
+        created_at: Set(now()),
+    }
+    .insert(txn)
+    .await?;
+    let reason = format!("no default account and {no_match}: new individual account");
+    Ok((account, AccountAssignment::IndividualAccount, reason))
+}
+
+async fn provision(
+    txn: &DatabaseTransaction,
+    config: &configuration::Model,
+    claimed: &Attributes,
+    idp_id: Uuid,
+    subject: &str,
+    email: String,
+) -> Result<SignInResult, Stop> {
+    let first_name = claimed.first_name.clone().unwrap_or_default();
+    let last_name = claimed.last_name.clone().unwrap_or_default();
+    let individual_name = signin::individual_account_name(&first_name, &last_name, &email);
+    let (account, assignment, reason) =
+        choose_account(txn, config, claimed, individual_name).await?;
+    let mappings = role_mappings(txn, config).await?;
+    let roles = signin::map_roles(
+        claimed.roles.as_deref().unwrap_or_default(),
+        &mappings,
+        &config.default_role,
+    );
+    let mut changed = vec!["email"];
+    if claimed.first_name.is_some() {
+        changed.push("firstName");
+    }
+    if claimed.last_name.is_some() {
+        changed.push("lastName");
+    }
+    changed.push("roles");
+    let at = now();
+    let contact = contact::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        first_name: Set(first_name),
+        last_name: Set(last_name),
+        email_folded: Set(validate::fold_email(&email)),
+        email: Set(email),
+        account_id: Set(account.id),
+        roles: Set(Value::from(roles)),
+        status: Set(ContactStatus::Active.as_str().into()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(txn)
+    .await?;
+    insert_credential(txn, contact.id, idp_id, subject).await?;
+    Ok(SignInResult {
+        outcome: Outcome::Created,
+        account_assignment: Some(assignment),
+        contact: Some(contact),
+        account: Some(account),
+        changed_attributes: changed,
+        reason,
+        errors: Vec::new(),
+    })
+}

@@ -518,6 +518,14 @@ async fn link(
         ));
     }
     let credentials = queries::credentials_of_contact(txn, contact.id).await?;
+    let ours = credentials
+        .iter()
+        .any(|c| c.identity_provider_id == Some(idp_id) && c.subject.as_deref() == Some(subject));
+    if ours {
+        // A concurrent call for this subject committed the contact after our credential
+        // lookup: decide again, and find the credential this time.
+        return Err(Stop::Race);
+    }
     if !credentials.is_empty() {
         return Err(refuse(format!(
             "a contact with this email exists and already has {} sign-in credential(s); only a \

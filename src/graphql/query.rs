@@ -42,24 +42,6 @@ where
         .map(T::from))
 }
 
-macro_rules! from_model {
-    ($($ty:ident: $model:path),+) => {
-        $(impl From<$model> for $ty {
-            fn from(m: $model) -> Self { Self(m) }
-        })+
-    };
-}
-
-from_model!(
-    Brand: brand::Model,
-    IdentityProvider: identity_provider::Model,
-    Company: company::Model,
-    Account: account::Model,
-    Contact: contact::Model,
-    ApiToken: api_token::Model,
-    ProvisioningEvent: provisioning_event::Model
-);
-
 #[Object]
 impl QueryRoot {
     /// Any entity by its global ID.

@@ -574,3 +574,22 @@ impl ApiToken {
         self.0.created_at
     }
 }
+
+macro_rules! from_model {
+    ($($ty:ident: $model:path),+) => {
+        $(impl From<$model> for $ty {
+            fn from(m: $model) -> Self { Self(m) }
+        })+
+    };
+}
+
+from_model!(
+    IdentityProviderConfiguration: configuration::Model,
+    Brand: brand::Model,
+    IdentityProvider: identity_provider::Model,
+    Company: company::Model,
+    Account: account::Model,
+    Contact: contact::Model,
+    ApiToken: api_token::Model,
+    ProvisioningEvent: provisioning_event::Model
+);

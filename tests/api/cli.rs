@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{TestDatabase, spawn_app_with};
+use autoprov::config::Settings;
+
+use crate::helpers::{TestDatabase, spawn_app_with, spawn_server};
 
 fn autoprov() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_autoprov"));
@@ -50,33 +52,20 @@ async fn token_create_prints_only_a_working_secret() {
     );
 
     // The database already has a token, so serve bootstraps none; the CLI token works.
-    let url = database.url.clone();
-    let app = spawn_app_with_database(database).await;
+    let (address, bootstrap) = spawn_server(&Settings::for_database(database.url.clone())).await;
     assert!(
-        app.1.is_none(),
+        bootstrap.is_none(),
         "no bootstrap token on a database that has tokens"
     );
     let client = reqwest::Client::new();
     let response = client
-        .post(format!("{}/graphql", app.0))
+        .post(format!("{address}/graphql"))
         .bearer_auth(secret)
         .json(&json!({"query": "{ brands { pageInfo { totalRecords } } }"}))
         .send()
         .await
         .expect("request");
-    assert_eq!(response.status(), 200, "{url}");
-}
-
-/// Starts a server on an existing database; returns its address and bootstrap secret.
-async fn spawn_app_with_database(database: TestDatabase) -> (String, Option<String>, TestDatabase) {
-    let settings = autoprov::config::Settings::for_database(database.url.clone());
-    let app = autoprov::startup::Application::build(&settings)
-        .await
-        .expect("build");
-    let address = format!("http://{}", app.local_addr());
-    let secret = app.bootstrap_secret().map(str::to_owned);
-    tokio::spawn(app.run_until(std::future::pending()));
-    (address, secret, database)
+    assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]
@@ -146,11 +135,8 @@ async fn serve_prints_the_bootstrap_token_once_and_stops_on_sigterm() {
     );
 
     // A second start on the same database prints no token.
-    let settings = autoprov::config::Settings::for_database(database.url.clone());
-    let app = autoprov::startup::Application::build(&settings)
-        .await
-        .expect("build");
-    assert!(app.bootstrap_secret().is_none());
+    let (_, bootstrap) = spawn_server(&Settings::for_database(database.url.clone())).await;
+    assert!(bootstrap.is_none());
 }
 
 #[tokio::test]

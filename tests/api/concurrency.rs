@@ -2,10 +2,13 @@
 //! sharing one database, give one contact and one `created` event.
 use std::collections::HashSet;
 
-use autoprov::{config::Settings, startup::Application};
+use autoprov::config::Settings;
 use serde_json::json;
 
-use crate::{helpers::spawn_app, sso::Portal};
+use crate::{
+    helpers::{spawn_app, spawn_server},
+    sso::Portal,
+};
 
 const CALLS: usize = 50;
 
@@ -14,11 +17,8 @@ async fn concurrent_first_sign_ins_create_one_contact() {
     let app = spawn_app().await;
     let portal = Portal::on(app, json!({})).await;
     // A second instance on the same database.
-    let second = Application::build(&Settings::for_database(portal.app.database.url.clone()))
-        .await
-        .expect("second instance");
-    let second_address = format!("http://{}", second.local_addr());
-    tokio::spawn(second.run_until(std::future::pending()));
+    let (second_address, _) =
+        spawn_server(&Settings::for_database(portal.app.database.url.clone())).await;
 
     let query = "mutation($input: SignInInput!) { sso { signIn(input: $input) { contact { id } account { id } outcome errors { label message } } } }";
     let input = json!({"brandId": portal.brand, "identityProviderId": portal.idp, "subject": "same-subject",

@@ -62,20 +62,25 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Starts a server on port 0 and returns its base URL and the owner token it bootstrapped
+/// (only on an empty database).
+pub async fn spawn_server(settings: &Settings) -> (String, Option<String>) {
+    let app = Application::build(settings).await.expect("build app");
+    let address = format!("http://{}", app.local_addr());
+    let secret = app.bootstrap_secret().map(str::to_owned);
+    tokio::spawn(app.run_until(std::future::pending()));
+    (address, secret)
+}
+
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new().await;
     let mut settings = Settings::for_database(database.url.clone());
     configure(&mut settings);
-    let app = Application::build(&settings).await.expect("build app");
-    let owner_token = app
-        .bootstrap_secret()
-        .expect("an empty database bootstraps an owner token")
-        .to_owned();
-    let address = format!("http://{}", app.local_addr());
+    let (address, owner_token) = spawn_server(&settings).await;
+    let owner_token = owner_token.expect("an empty database bootstraps an owner token");
     let db = autoprov::db::connect(&database.url, 2)
         .await
         .expect("test connection");
-    tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         address,
         owner_token,

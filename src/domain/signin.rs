@@ -182,11 +182,17 @@ pub fn map_roles(
 /// email when the IdP sent no name.
 pub fn individual_account_name(first_name: &str, last_name: &str, email: &str) -> String {
     let name = format!("{first_name} {last_name}").trim().to_owned();
-    if name.is_empty() {
+    let name = if name.is_empty() {
         email.to_owned()
     } else {
         name
-    }
+    };
+    // Two names of up to NAME_MAX each must still fit an account name.
+    name.chars()
+        .take(NAME_MAX)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
 }
 
 /// A contact's current values, as far as an update on login may touch them.
@@ -360,6 +366,8 @@ mod tests {
             "Lovelace"
         );
         assert_eq!(individual_account_name("", "", "a@x.io"), "a@x.io");
+        let long = individual_account_name(&"a".repeat(150), &"b".repeat(150), "a@x.io");
+        assert_eq!(long.chars().count(), NAME_MAX);
     }
 
     #[test]

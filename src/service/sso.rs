@@ -181,18 +181,12 @@ pub async fn sign_in(
                 txn.rollback().await?;
                 return deny(db, input, denial, mode).await;
             }
-            Err(Stop::Race) if attempt < ATTEMPTS => {
+            Err(Stop::Race) => {
                 txn.rollback().await?;
                 tracing::info!(
                     attempt,
                     "sign-in lost a race to a concurrent call; deciding again"
                 );
-            }
-            Err(Stop::Race) => {
-                txn.rollback().await?;
-                return Err(AppError::Internal(
-                    "sign-in kept conflicting with concurrent calls".into(),
-                ));
             }
             Err(Stop::Failed(e)) => {
                 txn.rollback().await.ok();
@@ -200,7 +194,9 @@ pub async fn sign_in(
             }
         }
     }
-    Err(AppError::Internal("sign-in attempts exhausted".into()))
+    Err(AppError::Internal(
+        "sign-in kept conflicting with concurrent calls".into(),
+    ))
 }
 
 /// Writes the denied event (outside the rolled-back decision) and shapes the result.

@@ -185,6 +185,16 @@ async fn individual_account_is_named_after_the_contact_or_its_email() {
     assert_eq!(out["accountAssignment"], "individualAccount");
     assert_eq!(out["account"]["name"], "solo@x.io");
     assert_eq!(out["account"]["company"], json!(null));
+    let long = p
+        .sign_in("s2", json!({"email": "long@x.io", "given_name": "a".repeat(200), "family_name": "b".repeat(200)}))
+        .await;
+    assert_eq!(long["outcome"], "created", "{long}");
+    let name = long["account"]["name"].as_str().unwrap_or_default();
+    assert_eq!(
+        name.chars().count(),
+        200,
+        "account names stay within their limit"
+    );
     assert_eq!(
         p.app
             .row_counts()
@@ -192,7 +202,7 @@ async fn individual_account_is_named_after_the_contact_or_its_email() {
             .iter()
             .find(|(t, _)| t == "account")
             .map(|c| c.1),
-        Some(1)
+        Some(2)
     );
 }
 

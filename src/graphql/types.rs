@@ -27,6 +27,22 @@ fn gid(kind: NodeKind, id: uuid::Uuid) -> ID {
     ID(encode(kind, id))
 }
 
+/// The entity `id` refers to, if any, as its API type.
+async fn related<E, T>(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<T>>
+where
+    E: sea_orm::EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+    T: From<E::Model>,
+{
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(queries::find::<E, _>(db(ctx)?, id)
+        .await
+        .gql()?
+        .map(T::from))
+}
+
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(name = "IdentityProviderProtocol", rename_items = "camelCase")]
 pub enum Protocol {
@@ -199,18 +215,14 @@ impl IdentityProviderConfiguration {
         gid(NodeKind::IdentityProviderConfiguration, self.0.id)
     }
     async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
-        Ok(queries::find::<brand::Entity, _>(db(ctx)?, self.0.brand_id)
-            .await
-            .gql()?
-            .map(Brand))
+        related::<brand::Entity, Brand>(ctx, Some(self.0.brand_id)).await
     }
     async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
-        Ok(
-            queries::find::<identity_provider::Entity, _>(db(ctx)?, self.0.identity_provider_id)
-                .await
-                .gql()?
-                .map(IdentityProvider),
+        related::<identity_provider::Entity, IdentityProvider>(
+            ctx,
+            Some(self.0.identity_provider_id),
         )
+        .await
     }
     /// Create contacts on their first SSO sign-in.
     async fn auto_provision_learners(&self) -> bool {
@@ -218,13 +230,7 @@ impl IdentityProviderConfiguration {
     }
     /// The account auto-provisioned learners join, before company match is tried.
     async fn default_account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
-        let Some(id) = self.0.default_account_id else {
-            return Ok(None);
-        };
-        Ok(queries::find::<account::Entity, _>(db(ctx)?, id)
-            .await
-            .gql()?
-            .map(Account))
+        related::<account::Entity, Account>(ctx, self.0.default_account_id).await
     }
     async fn update_attributes_on_login(&self) -> bool {
         self.0.update_attributes_on_login
@@ -300,13 +306,7 @@ impl Account {
         self.0.is_individual
     }
     async fn company(&self, ctx: &Context<'_>) -> Result<Option<Company>> {
-        let Some(id) = self.0.company_id else {
-            return Ok(None);
-        };
-        Ok(queries::find::<company::Entity, _>(db(ctx)?, id)
-            .await
-            .gql()?
-            .map(Company))
+        related::<company::Entity, Company>(ctx, self.0.company_id).await
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -340,12 +340,7 @@ impl Contact {
         serde_json::from_value(self.0.roles.clone()).unwrap_or_default()
     }
     async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
-        Ok(
-            queries::find::<account::Entity, _>(db(ctx)?, self.0.account_id)
-                .await
-                .gql()?
-                .map(Account),
-        )
+        related::<account::Entity, Account>(ctx, Some(self.0.account_id)).await
     }
     /// Sign-in identities, as on the contact's Credentials tab.
     async fn credentials(&self, ctx: &Context<'_>) -> Result<Vec<Credential>> {
@@ -432,44 +427,21 @@ impl ProvisioningEvent {
         self.0.occurred_at
     }
     async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
-        let Some(id) = self.0.brand_id else {
-            return Ok(None);
-        };
-        Ok(queries::find::<brand::Entity, _>(db(ctx)?, id)
-            .await
-            .gql()?
-            .map(Brand))
+        related::<brand::Entity, Brand>(ctx, self.0.brand_id).await
     }
     async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
-        let Some(id) = self.0.identity_provider_id else {
-            return Ok(None);
-        };
-        Ok(queries::find::<identity_provider::Entity, _>(db(ctx)?, id)
+        related::<identity_provider::Entity, IdentityProvider>(ctx, self.0.identity_provider_id)
             .await
-            .gql()?
-            .map(IdentityProvider))
     }
     /// The subject the identity provider asserted.
     async fn subject(&self) -> &str {
         &self.0.subject
     }
     async fn contact(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
-        let Some(id) = self.0.contact_id else {
-            return Ok(None);
-        };
-        Ok(queries::find::<contact::Entity, _>(db(ctx)?, id)
-            .await
-            .gql()?
-            .map(Contact))
+        related::<contact::Entity, Contact>(ctx, self.0.contact_id).await
     }
     async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
-        let Some(id) = self.0.account_id else {
-            return Ok(None);
-        };
-        Ok(queries::find::<account::Entity, _>(db(ctx)?, id)
-            .await
-            .gql()?
-            .map(Account))
+        related::<account::Entity, Account>(ctx, self.0.account_id).await
     }
     async fn outcome(&self) -> SignInOutcome {
         Outcome::parse(&self.0.outcome).into()
@@ -511,13 +483,8 @@ impl Credential {
         }
     }
     async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
-        let Some(id) = self.0.identity_provider_id else {
-            return Ok(None);
-        };
-        Ok(queries::find::<identity_provider::Entity, _>(db(ctx)?, id)
+        related::<identity_provider::Entity, IdentityProvider>(ctx, self.0.identity_provider_id)
             .await
-            .gql()?
-            .map(IdentityProvider))
     }
     /// The subject (user ID) the identity provider asserts.
     async fn subject(&self) -> Option<&str> {
@@ -552,13 +519,7 @@ impl ApiToken {
     }
     /// The brand a portal token acts for.
     async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
-        let Some(id) = self.0.brand_id else {
-            return Ok(None);
-        };
-        Ok(queries::find::<brand::Entity, _>(db(ctx)?, id)
-            .await
-            .gql()?
-            .map(Brand))
+        related::<brand::Entity, Brand>(ctx, self.0.brand_id).await
     }
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.0.expires_at

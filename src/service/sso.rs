@@ -468,14 +468,31 @@ async fn returning(
     let mut active: credential::ActiveModel = credential.into();
     active.last_sign_in_at = Set(Some(now()));
     active.update(txn).await?;
-    let (contact, changed, note) = refresh_on_login(txn, config, claimed, contact).await?;
+    let refreshed = refresh_on_login(txn, config, claimed, contact).await?;
+    existing_contact(
+        txn,
+        Outcome::SignedIn,
+        refreshed,
+        "signed in with an existing credential; the account is unchanged",
+    )
+    .await
+}
+
+/// The result for a contact that already existed (`signedIn`, `linked`): its account is
+/// whatever it was.
+async fn existing_contact(
+    txn: &DatabaseTransaction,
+    outcome: Outcome,
+    (contact, changed, note): (contact::Model, Vec<&'static str>, Option<String>),
+    reason: &str,
+) -> Result<SignInResult, Stop> {
     let account = queries::find::<account::Entity, _>(txn, contact.account_id).await?;
-    let mut reason = "signed in with an existing credential; the account is unchanged".to_owned();
-    if let Some(note) = note {
-        reason = format!("{reason}; {note}");
-    }
+    let reason = match note {
+        Some(note) => format!("{reason}; {note}"),
+        None => reason.to_owned(),
+    };
     Ok(SignInResult {
-        outcome: Outcome::SignedIn,
+        outcome,
         account_assignment: None,
         contact: Some(contact),
         account,
@@ -533,23 +550,15 @@ async fn link(
         return Err(inactive(scope, &contact, email_label, email));
     }
     insert_credential(txn, contact.id, idp_id, subject).await?;
-    let (contact, changed, note) = refresh_on_login(txn, config, claimed, contact).await?;
-    let account = queries::find::<account::Entity, _>(txn, contact.account_id).await?;
-    let mut reason = "linked to the existing contact with this email, which had no credentials; \
-                      the account is unchanged"
-        .to_owned();
-    if let Some(note) = note {
-        reason = format!("{reason}; {note}");
-    }
-    Ok(SignInResult {
-        outcome: Outcome::Linked,
-        account_assignment: None,
-        contact: Some(contact),
-        account,
-        changed_attributes: changed,
-        reason,
-        errors: Vec::new(),
-    })
+    let refreshed = refresh_on_login(txn, config, claimed, contact).await?;
+    existing_contact(
+        txn,
+        Outcome::Linked,
+        refreshed,
+        "linked to the existing contact with this email, which had no credentials; \
+         the account is unchanged",
+    )
+    .await
 }
 
 async fn insert_credential(

@@ -614,3 +614,49 @@ async fn the_log_answers_why_a_learner_is_in_an_account() {
     assert_eq!(events[0]["outcome"], "signedIn");
     assert_eq!(events[0]["account"]["id"], out["account"]["id"]);
 }
+
+#[tokio::test]
+async fn provisioning_events_filter_by_idp_contact_and_time_range() {
+    let p = Portal::new(json!({})).await;
+    let first = p.sign_in("s1", json!({"email": "one@x.io"})).await;
+    let started = chrono::Utc::now().to_rfc3339();
+    p.sign_in("s2", json!({"email": "two@x.io"})).await;
+    p.sign_in("s1", json!({"email": "one@x.io"})).await;
+    let query = "query($f: [ProvisioningEventFilter!]) { provisioningEvents(filters: $f) { edges { node { subject outcome } } pageInfo { totalRecords } } }";
+    let total = |data: &Value| data["provisioningEvents"]["pageInfo"]["totalRecords"].clone();
+
+    let by_contact = p
+        .app
+        .data(query, json!({"f": [{"field": "contactId", "operation": "eq", "value": first["contact"]["id"]}]}))
+        .await;
+    assert_eq!(total(&by_contact), 2);
+    assert_eq!(
+        by_contact["provisioningEvents"]["edges"][0]["node"],
+        json!({"subject": "s1", "outcome": "signedIn"}),
+        "newest first"
+    );
+    let by_idp = p
+        .app
+        .data(
+            query,
+            json!({"f": [{"field": "identityProviderId", "operation": "eq", "value": p.idp}]}),
+        )
+        .await;
+    assert_eq!(total(&by_idp), 3);
+    let since = p
+        .app
+        .data(
+            query,
+            json!({"f": [{"field": "occurredAt", "operation": "gt", "value": started}]}),
+        )
+        .await;
+    assert_eq!(total(&since), 2);
+    let before = p
+        .app
+        .data(
+            query,
+            json!({"f": [{"field": "occurredAt", "operation": "lt", "value": started}]}),
+        )
+        .await;
+    assert_eq!(total(&before), 1);
+}

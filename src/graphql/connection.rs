@@ -16,6 +16,8 @@ use crate::{
 
 pub const DEFAULT_PAGE: i32 = 25;
 pub const MAX_PAGE: i32 = 100;
+/// The largest row position a cursor may name: far beyond any table, well inside SQL's BIGINT.
+const MAX_POSITION: u64 = 1 << 48;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(rename_items = "camelCase")]
@@ -213,9 +215,14 @@ impl<F: ListField> ListArgs<F> {
             return Err(bad("offset", "must not be negative"));
         }
         let after = match &self.after {
-            Some(raw) => position("after", raw)? + 1,
+            Some(raw) => position("after", raw)?
+                .checked_add(1)
+                .filter(|p| *p <= MAX_POSITION)
+                .ok_or_else(|| bad("after", "not a cursor given by this API"))?,
             None => 0,
         };
+        // i32 offsets cannot overflow this sum; the position cap keeps it a valid SQL OFFSET.
+        let start = after + offset as u64;
         let mut filters = Vec::new();
         for (i, f) in self.filters.unwrap_or_default().into_iter().enumerate() {
             let kind = f.field.kind();
@@ -254,7 +261,7 @@ impl<F: ListField> ListArgs<F> {
             order_by: order_field.column(),
             descending: direction == OrderDirection::Desc,
             tie_breaker: F::id_column(),
-            offset: after + offset as u64,
+            offset: start,
             limit: first as u64,
         })
     }

@@ -40,8 +40,20 @@ async fn pages_by_first_offset_and_after_cursor() {
     assert_eq!(names(&by_offset), ["Company 6"]);
     assert_eq!(by_offset["companies"]["pageInfo"]["hasNextPage"], false);
 
-    let body = app.gql(COMPANIES, json!({"after": "garbage"})).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    use base64::Engine;
+    let huge = base64::engine::general_purpose::STANDARD.encode(format!("cursor:{}", u64::MAX));
+    for after in ["garbage".to_owned(), huge] {
+        let body = app.gql(COMPANIES, json!({"after": after})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+    }
+    let far = base64::engine::general_purpose::STANDARD.encode("cursor:1000000000");
+    let data = app
+        .data(COMPANIES, json!({"after": far, "offset": i32::MAX}))
+        .await;
+    assert_eq!(names(&data), Vec::<String>::new());
 }
 
 #[tokio::test]

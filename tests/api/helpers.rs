@@ -44,10 +44,6 @@ impl TestDatabase {
             }
         }
     }
-
-    pub fn is_postgres(&self) -> bool {
-        self.url.starts_with("postgres")
-    }
 }
 
 pub struct TestApp {

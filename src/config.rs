@@ -102,6 +102,15 @@ pub struct Settings {
     /// Maximum request body size in bytes.
     #[arg(long, env = "AUTOPROV_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// How long (ms) an admin query waits to batch the related objects its list items ask
+    /// for into one database query (DataLoader window).
+    #[arg(
+        long,
+        env = "AUTOPROV_BATCH_WINDOW_MS",
+        default_value_t = 2,
+        global = true
+    )]
+    pub batch_window_ms: u64,
     /// Log format.
     #[arg(long, env = "AUTOPROV_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
@@ -118,6 +127,7 @@ impl Settings {
             max_depth: 12,
             max_complexity: 5000,
             max_body_bytes: 256 * 1024,
+            batch_window_ms: 2,
             log_format: LogFormat::Pretty,
         }
     }

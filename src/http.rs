@@ -18,12 +18,18 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{db, error::AppError, graphql::AppSchema, service};
+use crate::{
+    db,
+    error::AppError,
+    graphql::{self, AppSchema},
+    service,
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
+    pub batch_window: Duration,
 }
 
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
@@ -130,7 +136,11 @@ async fn graphql(
     tracing::debug!(token_id = %principal.token_id, operation = ?request.operation_name, "graphql");
     let mut response = state
         .schema
-        .execute(request.data(state.db.clone()).data(principal))
+        .execute(
+            graphql::attach_loaders(request, &state.db, state.batch_window)
+                .data(state.db.clone())
+                .data(principal),
+        )
         .await;
     // Resolver errors carry a code already; parse, validation and limit errors do not.
     for error in &mut response.errors {

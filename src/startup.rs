@@ -1,5 +1,5 @@
 //! Building and running the service: connect, migrate, bootstrap, bind, serve.
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, time::Duration};
 
 use axum::Router;
 use sea_orm::{DatabaseConnection, DbErr};
@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     config::Settings,
-    db,
+    db::{self, StatementLog},
     error::AppError,
     graphql,
     http::{self, AppState},
@@ -29,7 +29,19 @@ pub enum StartupError {
 
 /// Connects and runs pending migrations.
 pub async fn open_database(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
-    let db = db::connect(&settings.database_url, settings.db_max_connections).await?;
+    open_observed_database(settings, &StatementLog::default()).await
+}
+
+async fn open_observed_database(
+    settings: &Settings,
+    statements: &StatementLog,
+) -> Result<DatabaseConnection, DbErr> {
+    let db = db::connect(
+        &settings.database_url,
+        settings.db_max_connections,
+        statements,
+    )
+    .await?;
     db::migrate(&db).await?;
     Ok(db)
 }
@@ -40,13 +52,15 @@ pub struct Application {
     local_addr: SocketAddr,
     bootstrap_secret: Option<String>,
     db: DatabaseConnection,
+    statements: StatementLog,
 }
 
 impl Application {
     /// Opens the database, migrates it, creates the first owner token if there is no token at
     /// all, and binds the listener (port 0 picks a free port).
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let db = open_database(settings).await?;
+        let statements = StatementLog::default();
+        let db = open_observed_database(settings, &statements).await?;
         let bootstrap_secret = service::api_tokens::bootstrap(&db).await?;
         let listener =
             TcpListener::bind(&settings.bind)
@@ -62,6 +76,7 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             schema: graphql::schema(settings),
+            batch_window: Duration::from_millis(settings.batch_window_ms),
         };
         Ok(Self {
             listener,
@@ -69,6 +84,7 @@ impl Application {
             local_addr,
             bootstrap_secret,
             db,
+            statements,
         })
     }
 
@@ -83,6 +99,11 @@ impl Application {
 
     pub fn database(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Every statement the server runs is reported here.
+    pub fn statements(&self) -> StatementLog {
+        self.statements.clone()
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.

@@ -2,6 +2,7 @@
 //! Services call these with a connection or a transaction; nothing here decides policy.
 pub mod list;
 pub mod queries;
+pub mod statements;
 
 use std::time::Duration;
 
@@ -12,9 +13,20 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-/// Opens the pool. SQLite gets WAL (readers do not block the writer), a busy timeout
-/// (writers queue instead of failing with SQLITE_BUSY) and foreign keys on.
-pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+pub use statements::StatementLog;
+
+/// Opens the pool; every statement it runs is reported to `statements`.
+///
+/// SQLite gets WAL (readers never block the writer, and the writer never blocks readers),
+/// `synchronous = NORMAL` (with WAL a commit is durable against a crash of the process; only
+/// a power loss can lose the last transactions, and never corrupts the file), a busy timeout
+/// (writers queue for the single write lock instead of failing with SQLITE_BUSY) and foreign
+/// keys on. The README's Performance section says how the pool size was chosen.
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    statements: &StatementLog,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -27,7 +39,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
-    Database::connect(options).await
+    let mut db = Database::connect(options).await?;
+    statements.observe(&mut db);
+    Ok(db)
 }
 
 /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a transaction that reads and

@@ -1,15 +1,17 @@
 //! Lists in Administrate's shape: `first`/`offset`/`after`, `filters`, `order`, and a
 //! connection whose `pageInfo` carries `totalRecords`.
-use async_graphql::{Enum, InputObject, InputType, OutputType, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, InputType, OutputType, SimpleObject};
 use base64::{Engine, engine::general_purpose::STANDARD};
-use chrono::DateTime;
-use sea_orm::{ConnectionTrait, EntityTrait, Value};
+use chrono::{DateTime, SecondsFormat};
+use sea_orm::{EntityTrait, IdenStatic, ModelTrait, Value};
+use uuid::Uuid;
 
-use super::types::{
-    Account, ApiToken, Brand, Company, Contact, IdentityProvider, ProvisioningEvent,
+use super::{
+    db,
+    types::{Account, ApiToken, Brand, Company, Contact, IdentityProvider, ProvisioningEvent},
 };
 use crate::{
-    db::list::{self, FilterOp, ListRequest},
+    db::list::{self, FilterOp, Keyset, ListRequest},
     domain::id::{self, NodeKind},
     error::{AppError, GqlResultExt},
 };
@@ -132,17 +134,118 @@ where
     pub page_info: PageInfo,
 }
 
-fn cursor(position: u64) -> String {
-    STANDARD.encode(format!("cursor:{position}"))
+/// The sort key a cursor carries: which order it was read in, and the row's place in it.
+struct CursorKey {
+    column: String,
+    descending: bool,
+    id: Uuid,
+    value: Value,
 }
 
-fn position(label: &str, raw: &str) -> Result<u64, AppError> {
-    STANDARD
-        .decode(raw)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("cursor:").and_then(|n| n.parse().ok()))
-        .ok_or_else(|| AppError::BadRequest(format!("{label}: not a cursor given by this API")))
+/// Where a list continues: the row's position when it was read and, when the row's order
+/// value is not null, its sort key, so the next page seeks to it instead of counting rows.
+struct Cursor {
+    position: u64,
+    key: Option<CursorKey>,
+}
+
+const CURSOR_PREFIX: &str = "cursor:";
+
+/// A cursor's text form of a value, tagged with its type.
+fn tagged(value: &Value) -> Option<(char, String)> {
+    match value {
+        Value::String(Some(s)) => Some(('s', s.clone())),
+        Value::ChronoDateTimeUtc(Some(t)) => {
+            Some(('t', t.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+        }
+        Value::Uuid(Some(u)) => Some(('u', u.to_string())),
+        Value::Bool(Some(b)) => Some(('b', b.to_string())),
+        _ => None,
+    }
+}
+
+fn untagged(tag: &str, raw: &str) -> Option<Value> {
+    match tag {
+        "s" => Some(Value::String(Some(raw.to_owned()))),
+        "t" => DateTime::parse_from_rfc3339(raw)
+            .ok()
+            .map(|t| Value::ChronoDateTimeUtc(Some(t.to_utc()))),
+        "u" => Uuid::parse_str(raw).ok().map(|u| Value::Uuid(Some(u))),
+        "b" => raw.parse().ok().map(|b| Value::Bool(Some(b))),
+        _ => None,
+    }
+}
+
+/// The tag a sort key of this kind of field must have.
+fn tag_of(kind: ValueKind) -> char {
+    match kind {
+        ValueKind::Text | ValueKind::FoldedText | ValueKind::OneOf(_) => 's',
+        ValueKind::Timestamp => 't',
+        ValueKind::Id(_) => 'u',
+        ValueKind::Bool => 'b',
+    }
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        let text = match &self.key {
+            Some(key) => match tagged(&key.value) {
+                Some((tag, value)) => format!(
+                    "{CURSOR_PREFIX}{}:{}:{}:{}:{tag}:{value}",
+                    self.position,
+                    if key.descending { 'd' } else { 'a' },
+                    key.column,
+                    key.id,
+                ),
+                None => format!("{CURSOR_PREFIX}{}", self.position),
+            },
+            None => format!("{CURSOR_PREFIX}{}", self.position),
+        };
+        STANDARD.encode(text)
+    }
+
+    /// Reads a cursor given by this API (a bare position, or a position with a sort key).
+    fn decode(label: &str, raw: &str) -> Result<Self, AppError> {
+        let invalid = || AppError::BadRequest(format!("{label}: not a cursor given by this API"));
+        let text = STANDARD
+            .decode(raw)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(invalid)?;
+        let rest = text.strip_prefix(CURSOR_PREFIX).ok_or_else(invalid)?;
+        let mut parts = rest.splitn(6, ':');
+        let position: u64 = parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .filter(|p| *p < MAX_POSITION)
+            .ok_or_else(invalid)?;
+        let key = match (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) {
+            (None, ..) => None,
+            (Some(direction), Some(column), Some(id), Some(tag), Some(value)) => {
+                let descending = match direction {
+                    "a" => false,
+                    "d" => true,
+                    _ => return Err(invalid()),
+                };
+                let id = Uuid::parse_str(id).map_err(|_| invalid())?;
+                let value = untagged(tag, value).ok_or_else(invalid)?;
+                Some(CursorKey {
+                    column: column.to_owned(),
+                    descending,
+                    id,
+                    value,
+                })
+            }
+            _ => return Err(invalid()),
+        };
+        Ok(Self { position, key })
+    }
 }
 
 fn bad(label: &str, why: &str) -> AppError {
@@ -195,6 +298,8 @@ fn op(operation: FilterOperation) -> FilterOp {
     }
 }
 
+type ColumnOf<F> = <<F as ListField>::Entity as EntityTrait>::Column;
+
 /// The arguments every list takes.
 pub struct ListArgs<F: ListField> {
     pub first: Option<i32>,
@@ -205,7 +310,11 @@ pub struct ListArgs<F: ListField> {
 }
 
 impl<F: ListField> ListArgs<F> {
-    fn into_request(self) -> Result<ListRequest<<F::Entity as EntityTrait>::Column>, AppError> {
+    /// The query for these arguments, and the position of the page's first row.
+    fn into_request(
+        self,
+        with_total: bool,
+    ) -> Result<(ListRequest<ColumnOf<F>>, u64), AppError> {
         let first = self.first.unwrap_or(DEFAULT_PAGE);
         if !(0..=MAX_PAGE).contains(&first) {
             return Err(bad("first", &format!("must be between 0 and {MAX_PAGE}")));
@@ -214,15 +323,11 @@ impl<F: ListField> ListArgs<F> {
         if offset < 0 {
             return Err(bad("offset", "must not be negative"));
         }
-        let after = match &self.after {
-            Some(raw) => position("after", raw)?
-                .checked_add(1)
-                .filter(|p| *p <= MAX_POSITION)
-                .ok_or_else(|| bad("after", "not a cursor given by this API"))?,
-            None => 0,
-        };
-        // i32 offsets cannot overflow this sum; the position cap keeps it a valid SQL OFFSET.
-        let start = after + offset as u64;
+        let after = self
+            .after
+            .as_deref()
+            .map(|raw| Cursor::decode("after", raw))
+            .transpose()?;
         let mut filters = Vec::new();
         for (i, f) in self.filters.unwrap_or_default().into_iter().enumerate() {
             let kind = f.field.kind();
@@ -256,45 +361,98 @@ impl<F: ListField> ListArgs<F> {
             None if F::default_descending() => (F::default_order(), OrderDirection::Desc),
             None => (F::default_order(), OrderDirection::Asc),
         };
-        Ok(ListRequest {
-            filters,
-            order_by: order_field.column(),
-            descending: direction == OrderDirection::Desc,
-            tie_breaker: F::id_column(),
-            offset: start,
-            limit: first as u64,
-        })
+        let descending = direction == OrderDirection::Desc;
+        let order_by = order_field.column();
+        // A cursor read in this same order seeks to its row; any other counts rows to its
+        // position, as the list stood when the cursor was read.
+        let (keyset, skip) = match after {
+            None => (None, 0),
+            Some(Cursor {
+                position,
+                key: Some(key),
+            }) if key.column == order_by.as_str()
+                && key.descending == descending
+                && tagged(&key.value).map(|(tag, _)| tag) == Some(tag_of(order_field.kind())) =>
+            {
+                let keyset = Keyset {
+                    order_value: key.value,
+                    id: Value::Uuid(Some(key.id)),
+                };
+                (Some((keyset, position + 1)), 0)
+            }
+            Some(cursor) => (None, cursor.position + 1),
+        };
+        // i32 offsets cannot overflow these sums; the position cap keeps them valid SQL.
+        let start = skip + offset as u64;
+        let first_position = keyset.as_ref().map_or(0, |(_, p)| *p) + start;
+        Ok((
+            ListRequest {
+                filters,
+                order_by,
+                descending,
+                tie_breaker: F::id_column(),
+                after: keyset.map(|(k, _)| k),
+                offset: start,
+                limit: first as u64,
+                with_total,
+            },
+            first_position,
+        ))
     }
 }
 
-/// Runs a list query and shapes the page as a connection of `T`.
-pub async fn list<F, T, Db>(db: &Db, args: ListArgs<F>) -> async_graphql::Result<Connection<T>>
+/// Runs a list query and shapes the page as a connection of `T`. The total is counted only
+/// when the query asks for `pageInfo.totalRecords`.
+pub async fn list<F, T>(
+    ctx: &Context<'_>,
+    args: ListArgs<F>,
+) -> async_graphql::Result<Connection<T>>
 where
     F: ListField,
     <F::Entity as EntityTrait>::Model: Sync,
     T: OutputType + From<<F::Entity as EntityTrait>::Model>,
     Edge<T>: OutputType,
-    Db: ConnectionTrait,
 {
-    let request = args.into_request().gql()?;
-    let page = list::list::<F::Entity, _>(db, request).await.gql()?;
-    let count = page.items.len() as u64;
+    let with_total = ctx
+        .look_ahead()
+        .field("pageInfo")
+        .field("totalRecords")
+        .exists();
+    let (request, first_position) = args.into_request(with_total).gql()?;
+    let order_by = request.order_by;
+    let descending = request.descending;
+    let page = list::list::<F::Entity, _>(db(ctx)?, request).await.gql()?;
     let edges: Vec<Edge<T>> = page
         .items
         .into_iter()
         .enumerate()
-        .map(|(i, m)| Edge {
-            cursor: cursor(page.offset + i as u64),
-            node: T::from(m),
+        .map(|(i, model)| {
+            let key = match model.get(F::id_column()) {
+                Value::Uuid(Some(id)) => Some(CursorKey {
+                    column: order_by.as_str().to_owned(),
+                    descending,
+                    id,
+                    value: model.get(order_by),
+                }),
+                _ => None,
+            };
+            let cursor = Cursor {
+                position: first_position + i as u64,
+                key,
+            };
+            Edge {
+                cursor: cursor.encode(),
+                node: T::from(model),
+            }
         })
         .collect();
     Ok(Connection {
         page_info: PageInfo {
-            has_next_page: page.offset + count < page.total,
-            has_previous_page: page.offset > 0,
+            has_next_page: page.has_more,
+            has_previous_page: first_position > 0,
             start_cursor: edges.first().map(|e| e.cursor.clone()),
             end_cursor: edges.last().map(|e| e.cursor.clone()),
-            total_records: page.total,
+            total_records: page.total.unwrap_or_default(),
         },
         edges,
     })
@@ -403,3 +561,77 @@ list_fields!(
         OccurredAt => OccurredAt: ValueKind::Timestamp,
     } default OccurredAt desc
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(value: Value) -> Value {
+        let id = Uuid::now_v7();
+        let cursor = Cursor {
+            position: 41,
+            key: Some(CursorKey {
+                column: "created_at".into(),
+                descending: true,
+                id,
+                value,
+            }),
+        };
+        let decoded = Cursor::decode("after", &cursor.encode()).unwrap();
+        assert_eq!(decoded.position, 41);
+        let key = decoded.key.unwrap();
+        assert_eq!(
+            (key.column.as_str(), key.descending, key.id),
+            ("created_at", true, id)
+        );
+        key.value
+    }
+
+    #[test]
+    fn cursors_keep_the_sort_key_exactly() {
+        let at = DateTime::parse_from_rfc3339("2026-11-23T14:00:00.123456789Z")
+            .unwrap()
+            .to_utc();
+        let values = [
+            Value::ChronoDateTimeUtc(Some(at)),
+            Value::String(Some("a:b:c".into())),
+            Value::Uuid(Some(Uuid::now_v7())),
+            Value::Bool(Some(false)),
+        ];
+        for value in values {
+            assert_eq!(round_trip(value.clone()), value);
+        }
+    }
+
+    #[test]
+    fn a_row_without_an_order_value_gets_a_position_cursor() {
+        let cursor = Cursor {
+            position: 7,
+            key: Some(CursorKey {
+                column: "company_id".into(),
+                descending: false,
+                id: Uuid::now_v7(),
+                value: Value::Uuid(None),
+            }),
+        };
+        let decoded = Cursor::decode("after", &cursor.encode()).unwrap();
+        assert_eq!(decoded.position, 7);
+        assert!(decoded.key.is_none());
+    }
+
+    #[test]
+    fn forged_cursors_are_refused() {
+        for text in [
+            "garbage",
+            "cursor:x",
+            "cursor:1:z:name:00000000-0000-0000-0000-000000000000:s:a",
+            "cursor:1:a:name:not-a-uuid:s:a",
+            "cursor:1:a:name:00000000-0000-0000-0000-000000000000:t:yesterday",
+            "cursor:1:a:name",
+        ] {
+            let raw = STANDARD.encode(text);
+            assert!(Cursor::decode("after", &raw).is_err(), "{text}");
+        }
+        assert!(Cursor::decode("after", "%%%").is_err());
+    }
+}

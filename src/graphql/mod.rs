@@ -2,6 +2,7 @@
 //! database models without exposing them.
 mod connection;
 mod guard;
+mod loaders;
 mod mutation;
 mod query;
 mod types;
@@ -10,6 +11,7 @@ use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
 pub use guard::Allow;
+pub use loaders::attach as attach_loaders;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 

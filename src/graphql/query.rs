@@ -137,7 +137,7 @@ impl QueryRoot {
         order: Option<Order<BrandField>>,
     ) -> Result<Connection<Brand>> {
         list(
-            db(ctx)?,
+            ctx,
             ListArgs {
                 first,
                 offset,
@@ -163,7 +163,7 @@ impl QueryRoot {
         order: Option<Order<IdentityProviderField>>,
     ) -> Result<Connection<IdentityProvider>> {
         list(
-            db(ctx)?,
+            ctx,
             ListArgs {
                 first,
                 offset,
@@ -189,7 +189,7 @@ impl QueryRoot {
         order: Option<Order<CompanyField>>,
     ) -> Result<Connection<Company>> {
         list(
-            db(ctx)?,
+            ctx,
             ListArgs {
                 first,
                 offset,
@@ -215,7 +215,7 @@ impl QueryRoot {
         order: Option<Order<AccountField>>,
     ) -> Result<Connection<Account>> {
         list(
-            db(ctx)?,
+            ctx,
             ListArgs {
                 first,
                 offset,
@@ -241,7 +241,7 @@ impl QueryRoot {
         order: Option<Order<ContactField>>,
     ) -> Result<Connection<Contact>> {
         list(
-            db(ctx)?,
+            ctx,
             ListArgs {
                 first,
                 offset,
@@ -269,7 +269,7 @@ impl QueryRoot {
         order: Option<Order<ProvisioningEventField>>,
     ) -> Result<Connection<ProvisioningEvent>> {
         list(
-            db(ctx)?,
+            ctx,
             ListArgs {
                 first,
                 offset,
@@ -296,7 +296,7 @@ impl QueryRoot {
         order: Option<Order<ApiTokenField>>,
     ) -> Result<Connection<ApiToken>> {
         list(
-            db(ctx)?,
+            ctx,
             ListArgs {
                 first,
                 offset,

@@ -6,7 +6,12 @@ use entity::{
     identity_provider_configuration as configuration, provisioning_event,
 };
 
-use super::db;
+use super::{
+    db,
+    loaders::{
+        ById, ConfigurationsOfBrand, CredentialsOfContact, RoleMappingsOfConfiguration, load,
+    },
+};
 use crate::{
     db::queries,
     domain::{
@@ -27,20 +32,17 @@ fn gid(kind: NodeKind, id: uuid::Uuid) -> ID {
     ID(encode(kind, id))
 }
 
-/// The entity `id` refers to, if any, as its API type.
+/// The entity `id` refers to, if any, as its API type; batched with its siblings.
 async fn related<E, T>(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<T>>
 where
     E: sea_orm::EntityTrait,
-    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+    E::Model: Clone + Send + Sync,
     T: From<E::Model>,
 {
     let Some(id) = id else {
         return Ok(None);
     };
-    Ok(queries::find::<E, _>(db(ctx)?, id)
-        .await
-        .gql()?
-        .map(T::from))
+    Ok(load::<ById<E>, _>(ctx, id).await?.map(T::from))
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -152,10 +154,9 @@ impl Brand {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Vec<IdentityProviderConfiguration>> {
-        let rows = queries::configurations_of_brand(db(ctx)?, self.0.id)
-            .await
-            .gql()?;
+        let rows = load::<ConfigurationsOfBrand, _>(ctx, self.0.id).await?;
         Ok(rows
+            .unwrap_or_default()
             .into_iter()
             .map(IdentityProviderConfiguration)
             .collect())
@@ -259,8 +260,9 @@ impl IdentityProviderConfiguration {
         &self.0.default_role
     }
     async fn role_mappings(&self, ctx: &Context<'_>) -> Result<Vec<RoleMapping>> {
-        let rows = queries::role_mappings(db(ctx)?, self.0.id).await.gql()?;
+        let rows = load::<RoleMappingsOfConfiguration, _>(ctx, self.0.id).await?;
         Ok(rows
+            .unwrap_or_default()
             .into_iter()
             .map(|m| RoleMapping {
                 provider_role: m.provider_role,
@@ -344,10 +346,12 @@ impl Contact {
     }
     /// Sign-in identities, as on the contact's Credentials tab.
     async fn credentials(&self, ctx: &Context<'_>) -> Result<Vec<Credential>> {
-        let rows = queries::credentials_of_contact(db(ctx)?, self.0.id)
-            .await
-            .gql()?;
-        Ok(rows.into_iter().map(Credential).collect())
+        let rows = load::<CredentialsOfContact, _>(ctx, self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Credential)
+            .collect())
     }
     /// This contact's sign-ins, newest first.
     async fn provisioning_events(

@@ -141,6 +141,13 @@ impl Denial {
     }
 }
 
+/// The configuration a sign-in is decided by, with its role mappings.
+#[derive(Copy, Clone)]
+struct Rules<'a> {
+    configuration: &'a configuration::Model,
+    role_mappings: &'a [(String, String)],
+}
+
 /// Why a decision did not complete.
 enum Stop {
     Denied(Denial),
@@ -311,7 +318,7 @@ async fn decide(
         brand_id: Some(brand_id),
         identity_provider_id: Some(idp_id),
     };
-    let Some(config) = queries::configuration(txn, brand_id, idp_id).await? else {
+    let Some(context) = queries::sign_in_context(txn, brand_id, idp_id, &subject).await? else {
         return Err(Stop::Denied(Denial::new(
             scope,
             "identityProviderId",
@@ -320,7 +327,11 @@ async fn decide(
             Some(input.identity_provider_id),
         )));
     };
-    let map = attribute_map(&config);
+    let config = Rules {
+        configuration: &context.configuration,
+        role_mappings: &context.role_mappings,
+    };
+    let map = attribute_map(config.configuration);
     let claimed = signin::read_claims(input.claims, &map).map_err(|errors| {
         Stop::Denied(Denial {
             scope,
@@ -330,10 +341,8 @@ async fn decide(
     })?;
 
     // 2. A known credential: that contact signs in.
-    if let Some((credential, contact)) =
-        queries::credential_with_contact(txn, idp_id, &subject).await?
-    {
-        let decided = returning(txn, &config, &claimed, credential, contact, scope).await?;
+    if let Some(known) = context.known {
+        let decided = returning(txn, config, &claimed, known, scope).await?;
         return Ok((decided, scope));
     }
 
@@ -351,7 +360,7 @@ async fn decide(
     {
         let decided = link(
             txn,
-            &config,
+            config,
             &claimed,
             idp_id,
             &subject,
@@ -364,7 +373,7 @@ async fn decide(
     }
 
     // 4. Nobody: provision, if the configuration allows it.
-    if !config.auto_provision_learners {
+    if !config.configuration.auto_provision_learners {
         return Err(Stop::Denied(Denial::new(
             scope,
             "subject",
@@ -373,7 +382,7 @@ async fn decide(
             Some(input.subject),
         )));
     }
-    let decided = provision(txn, &config, &claimed, idp_id, &subject, email).await?;
+    let decided = provision(txn, config, &claimed, idp_id, &subject, email).await?;
     Ok((decided, scope))
 }
 
@@ -385,11 +394,11 @@ fn roles_of(contact: &contact::Model) -> Vec<String> {
 /// it now is, the changed attribute names, and a note when an email change was skipped.
 async fn refresh_on_login(
     txn: &DatabaseTransaction,
-    config: &configuration::Model,
+    config: Rules<'_>,
     claimed: &Attributes,
     contact: contact::Model,
 ) -> Result<(contact::Model, Vec<&'static str>, Option<String>), Stop> {
-    if !config.update_attributes_on_login {
+    if !config.configuration.update_attributes_on_login {
         return Ok((contact, Vec::new(), None));
     }
     let current = ContactAttributes {
@@ -398,47 +407,44 @@ async fn refresh_on_login(
         last_name: contact.last_name.clone(),
         roles: roles_of(&contact),
     };
-    let mappings = role_mappings(txn, config).await?;
-    let (mut next, mut changed) =
-        signin::refresh(&current, claimed, &mappings, &config.default_role);
-    let mut note = None;
-    if changed.contains(&"email") {
-        let folded = validate::fold_email(&next.email);
-        let taken = folded != contact.email_folded
-            && queries::contact_with_email(txn, &folded, Some(contact.id))
-                .await?
-                .is_some();
-        if taken {
-            note = Some(format!(
-                "email not updated to {}: another contact has it",
-                next.email
-            ));
-            next.email = current.email.clone();
-            changed.retain(|c| *c != "email");
-        }
-    }
+    let (next, mut changed) = signin::refresh(
+        &current,
+        claimed,
+        config.role_mappings,
+        &config.configuration.default_role,
+    );
     if changed.is_empty() {
-        return Ok((contact, changed, note));
+        return Ok((contact, changed, None));
     }
-    let mut active: contact::ActiveModel = contact.into();
-    active.email_folded = Set(validate::fold_email(&next.email));
-    active.email = Set(next.email);
-    active.first_name = Set(next.first_name);
-    active.last_name = Set(next.last_name);
-    active.roles = Set(Value::from(next.roles));
-    active.updated_at = Set(now());
-    Ok((active.update(txn).await?, changed, note))
-}
-
-async fn role_mappings(
-    txn: &DatabaseTransaction,
-    config: &configuration::Model,
-) -> Result<Vec<(String, String)>, DbErr> {
-    Ok(queries::role_mappings(txn, config.id)
-        .await?
-        .into_iter()
-        .map(|m| (m.provider_role, m.role))
-        .collect())
+    let email_folded = validate::fold_email(&next.email);
+    let updated = queries::update_contact(
+        txn,
+        contact.id,
+        queries::ContactUpdate {
+            email: &next.email,
+            email_folded: &email_folded,
+            first_name: &next.first_name,
+            last_name: &next.last_name,
+            roles: Value::from(next.roles.clone()),
+            updated_at: now(),
+        },
+    )
+    .await?
+    .ok_or_else(|| {
+        Stop::Failed(AppError::Internal(format!(
+            "contact {} vanished",
+            contact.id
+        )))
+    })?;
+    let mut note = None;
+    if updated.email != next.email {
+        note = Some(format!(
+            "email not updated to {}: another contact has it",
+            next.email
+        ));
+        changed.retain(|c| *c != "email");
+    }
+    Ok((updated, changed, note))
 }
 
 fn inactive(scope: Scope, contact: &contact::Model, label: &str, value: &str) -> Stop {
@@ -455,12 +461,16 @@ fn inactive(scope: Scope, contact: &contact::Model, label: &str, value: &str) ->
 
 async fn returning(
     txn: &DatabaseTransaction,
-    config: &configuration::Model,
+    config: Rules<'_>,
     claimed: &Attributes,
-    credential: credential::Model,
-    contact: contact::Model,
+    known: queries::KnownSubject,
     scope: Scope,
 ) -> Result<SignInResult, Stop> {
+    let queries::KnownSubject {
+        credential,
+        contact,
+        account,
+    } = known;
     if ContactStatus::parse(&contact.status) == ContactStatus::Inactive {
         let subject = credential.subject.clone().unwrap_or_default();
         return Err(inactive(scope, &contact, "subject", &subject));
@@ -469,29 +479,27 @@ async fn returning(
     active.last_sign_in_at = Set(Some(now()));
     active.update(txn).await?;
     let refreshed = refresh_on_login(txn, config, claimed, contact).await?;
-    existing_contact(
-        txn,
+    Ok(existing_contact(
         Outcome::SignedIn,
         refreshed,
+        account,
         "signed in with an existing credential; the account is unchanged",
-    )
-    .await
+    ))
 }
 
 /// The result for a contact that already existed (`signedIn`, `linked`): its account is
 /// whatever it was.
-async fn existing_contact(
-    txn: &DatabaseTransaction,
+fn existing_contact(
     outcome: Outcome,
     (contact, changed, note): (contact::Model, Vec<&'static str>, Option<String>),
+    account: Option<account::Model>,
     reason: &str,
-) -> Result<SignInResult, Stop> {
-    let account = queries::find::<account::Entity, _>(txn, contact.account_id).await?;
+) -> SignInResult {
     let reason = match note {
         Some(note) => format!("{reason}; {note}"),
         None => reason.to_owned(),
     };
-    Ok(SignInResult {
+    SignInResult {
         outcome,
         account_assignment: None,
         contact: Some(contact),
@@ -499,13 +507,13 @@ async fn existing_contact(
         changed_attributes: changed,
         reason,
         errors: Vec::new(),
-    })
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn link(
     txn: &DatabaseTransaction,
-    config: &configuration::Model,
+    config: Rules<'_>,
     claimed: &Attributes,
     idp_id: Uuid,
     subject: &str,
@@ -516,7 +524,7 @@ async fn link(
     let refuse = |message: String| {
         Stop::Denied(Denial::new(scope, email_label, message, Some(email)).about(&contact))
     };
-    if !config.link_existing_contacts {
+    if !config.configuration.link_existing_contacts {
         return Err(refuse(
             "a contact with this email already exists, and this configuration does not link \
              existing contacts (linkExistingContacts is off)"
@@ -550,15 +558,15 @@ async fn link(
         return Err(inactive(scope, &contact, email_label, email));
     }
     insert_credential(txn, contact.id, idp_id, subject).await?;
+    let account = queries::find::<account::Entity, _>(txn, contact.account_id).await?;
     let refreshed = refresh_on_login(txn, config, claimed, contact).await?;
-    existing_contact(
-        txn,
+    Ok(existing_contact(
         Outcome::Linked,
         refreshed,
+        account,
         "linked to the existing contact with this email, which had no credentials; \
          the account is unchanged",
-    )
-    .await
+    ))
 }
 
 async fn insert_credential(
@@ -635,7 +643,7 @@ async fn choose_account(
 
 async fn provision(
     txn: &DatabaseTransaction,
-    config: &configuration::Model,
+    config: Rules<'_>,
     claimed: &Attributes,
     idp_id: Uuid,
     subject: &str,
@@ -645,12 +653,11 @@ async fn provision(
     let last_name = claimed.last_name.clone().unwrap_or_default();
     let individual_name = signin::individual_account_name(&first_name, &last_name, &email);
     let (account, assignment, reason) =
-        choose_account(txn, config, claimed, individual_name).await?;
-    let mappings = role_mappings(txn, config).await?;
+        choose_account(txn, config.configuration, claimed, individual_name).await?;
     let roles = signin::map_roles(
         claimed.roles.as_deref().unwrap_or_default(),
-        &mappings,
-        &config.default_role,
+        config.role_mappings,
+        &config.configuration.default_role,
     );
     let mut changed = vec!["email"];
     if claimed.first_name.is_some() {

@@ -1,6 +1,6 @@
 use std::{path::PathBuf, time::Duration};
 
-use autoprov::{config::Settings, startup::Application};
+use autoprov::{config::Settings, db::StatementLog, startup::Application};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -52,6 +52,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
     pub database: TestDatabase,
+    /// The statements the server runs (not those of the test's own `db`).
+    pub statements: StatementLog,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -61,20 +63,27 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server on port 0 and returns its base URL and the owner token it bootstrapped
 /// (only on an empty database).
 pub async fn spawn_server(settings: &Settings) -> (String, Option<String>) {
+    let (address, secret, _) = spawn_observed_server(settings).await;
+    (address, secret)
+}
+
+/// [`spawn_server`], also returning the log of the statements the server runs.
+async fn spawn_observed_server(settings: &Settings) -> (String, Option<String>, StatementLog) {
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://{}", app.local_addr());
     let secret = app.bootstrap_secret().map(str::to_owned);
+    let statements = app.statements();
     tokio::spawn(app.run_until(std::future::pending()));
-    (address, secret)
+    (address, secret, statements)
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new().await;
     let mut settings = Settings::for_database(database.url.clone());
     configure(&mut settings);
-    let (address, owner_token) = spawn_server(&settings).await;
+    let (address, owner_token, statements) = spawn_observed_server(&settings).await;
     let owner_token = owner_token.expect("an empty database bootstraps an owner token");
-    let db = autoprov::db::connect(&database.url, 2)
+    let db = autoprov::db::connect(&database.url, 2, &StatementLog::default())
         .await
         .expect("test connection");
     TestApp {
@@ -86,6 +95,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .expect("client"),
         database,
+        statements,
     }
 }
 

@@ -154,3 +154,90 @@ async fn accounts_filter_by_company() {
         json!([{"node": {"id": first, "company": {"name": "Acme"}}}])
     );
 }
+
+#[tokio::test]
+async fn an_after_cursor_continues_after_its_row_even_when_rows_are_added_before_it() {
+    let app = spawn_app().await;
+    for name in ["B", "D", "F", "H"] {
+        app.create_company(name).await;
+    }
+    let by_name = |direction: &str| json!({"field": "name", "direction": direction});
+    let page1 = app
+        .data(COMPANIES, json!({"first": 2, "order": by_name("asc")}))
+        .await;
+    assert_eq!(names(&page1), ["B", "D"]);
+    let after = page1["companies"]["pageInfo"]["endCursor"].clone();
+    // Two rows now sort before the cursor's row; a position would shift, the key does not.
+    app.create_company("A").await;
+    app.create_company("C").await;
+    let page2 = app
+        .data(
+            COMPANIES,
+            json!({"first": 2, "after": after, "order": by_name("asc")}),
+        )
+        .await;
+    assert_eq!(names(&page2), ["F", "H"]);
+    assert_eq!(page2["companies"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(page2["companies"]["pageInfo"]["hasPreviousPage"], true);
+
+    // `offset` counts on from the cursor's row.
+    let skipped = app
+        .data(
+            COMPANIES,
+            json!({"first": 2, "after": after, "offset": 1, "order": by_name("asc")}),
+        )
+        .await;
+    assert_eq!(names(&skipped), ["H"]);
+
+    // Descending order seeks the other way.
+    let desc = app
+        .data(COMPANIES, json!({"first": 3, "order": by_name("desc")}))
+        .await;
+    assert_eq!(names(&desc), ["H", "F", "D"]);
+    let rest = app
+        .data(
+            COMPANIES,
+            json!({"first": 10, "after": desc["companies"]["pageInfo"]["endCursor"], "order": by_name("desc")}),
+        )
+        .await;
+    assert_eq!(names(&rest), ["C", "B", "A"]);
+
+    // A cursor read in another order stands for its position: the second row onwards.
+    let other_order = app
+        .data(COMPANIES, json!({"first": 2, "after": after}))
+        .await;
+    assert_eq!(names(&other_order), ["F", "H"]);
+}
+
+#[tokio::test]
+async fn total_records_is_counted_only_when_asked_for() {
+    let app = spawn_app().await;
+    app.create_company("Acme").await;
+    let count_of = |statements: &[sea_orm::Statement]| {
+        statements
+            .iter()
+            .filter(|s| s.sql.contains("COUNT("))
+            .count()
+    };
+    app.statements.start_recording();
+    let data = app
+        .data(
+            "{ companies { edges { node { name } } pageInfo { hasNextPage } } }",
+            json!({}),
+        )
+        .await;
+    let without = app.statements.stop_recording();
+    assert_eq!(data["companies"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(count_of(&without), 0);
+
+    app.statements.start_recording();
+    let data = app
+        .data(
+            "{ companies { pageInfo { ...total } } } fragment total on PageInfo { totalRecords }",
+            json!({}),
+        )
+        .await;
+    let with = app.statements.stop_recording();
+    assert_eq!(data["companies"]["pageInfo"]["totalRecords"], 1);
+    assert_eq!(count_of(&with), 1);
+}

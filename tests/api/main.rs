@@ -12,4 +12,5 @@ mod deletes;
 mod limits;
 mod lists;
 mod operations;
+mod performance;
 pub mod sso;

@@ -1,0 +1,156 @@
+//! Batch loading of related objects, so a list of N objects costs one query per relation
+//! rather than N (a brand list with configurations, their identity providers and default
+//! accounts is four queries whatever its length). Loaders live for one request and do not
+//! cache across requests.
+use std::{collections::HashMap, marker::PhantomData, sync::Arc, time::Duration};
+
+use async_graphql::{Context, Request, dataloader::DataLoader, dataloader::Loader};
+use entity::{
+    account, brand, company, contact, credential, identity_provider,
+    identity_provider_configuration as configuration, role_mapping,
+};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn};
+use uuid::Uuid;
+
+use crate::{
+    db::queries,
+    error::{AppError, GqlResultExt},
+};
+
+/// A database error shared by every key of the failed batch.
+#[derive(Clone)]
+pub struct LoadError(Arc<DbErr>);
+
+impl From<DbErr> for LoadError {
+    fn from(err: DbErr) -> Self {
+        Self(Arc::new(err))
+    }
+}
+
+impl From<LoadError> for AppError {
+    fn from(err: LoadError) -> Self {
+        tracing::error!(error = %err.0, "database error in a batch load");
+        AppError::Internal(err.0.to_string())
+    }
+}
+
+/// Rows of `E` by primary key.
+pub struct ById<E> {
+    db: DatabaseConnection,
+    entity: PhantomData<fn() -> E>,
+}
+
+fn primary_key<E: EntityTrait>(model: &E::Model) -> Option<Uuid> {
+    let column = E::PrimaryKey::iter().next()?.into_column();
+    match model.get(column) {
+        sea_orm::Value::Uuid(Some(id)) => Some(id),
+        _ => None,
+    }
+}
+
+impl<E> Loader<Uuid> for ById<E>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync,
+{
+    type Value = E::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, E::Model>, LoadError> {
+        Ok(queries::find_many::<E, _>(&self.db, keys)
+            .await?
+            .into_iter()
+            .filter_map(|m| primary_key::<E>(&m).map(|id| (id, m)))
+            .collect())
+    }
+}
+
+/// Groups `rows` under the key each one names, keeping their order.
+fn grouped<M>(rows: Vec<M>, key: impl Fn(&M) -> Uuid) -> HashMap<Uuid, Vec<M>> {
+    let mut groups: HashMap<Uuid, Vec<M>> = HashMap::new();
+    for row in rows {
+        groups.entry(key(&row)).or_default().push(row);
+    }
+    groups
+}
+
+/// A brand's configurations.
+pub struct ConfigurationsOfBrand(DatabaseConnection);
+
+impl Loader<Uuid> for ConfigurationsOfBrand {
+    type Value = Vec<configuration::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let rows = queries::configurations_of_brands(&self.0, keys).await?;
+        Ok(grouped(rows, |c| c.brand_id))
+    }
+}
+
+/// A configuration's role mappings.
+pub struct RoleMappingsOfConfiguration(DatabaseConnection);
+
+impl Loader<Uuid> for RoleMappingsOfConfiguration {
+    type Value = Vec<role_mapping::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let rows = queries::role_mappings_of_configurations(&self.0, keys).await?;
+        Ok(grouped(rows, |m| m.configuration_id))
+    }
+}
+
+/// A contact's credentials.
+pub struct CredentialsOfContact(DatabaseConnection);
+
+impl Loader<Uuid> for CredentialsOfContact {
+    type Value = Vec<credential::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let rows = queries::credentials_of_contacts(&self.0, keys).await?;
+        Ok(grouped(rows, |c| c.contact_id))
+    }
+}
+
+fn batched<T: Send + Sync + 'static>(inner: T, window: Duration) -> DataLoader<T> {
+    DataLoader::new(inner, tokio::spawn).delay(window)
+}
+
+fn by_id<E: EntityTrait>(db: &DatabaseConnection, window: Duration) -> DataLoader<ById<E>> {
+    let inner = ById {
+        db: db.clone(),
+        entity: PhantomData,
+    };
+    batched(inner, window)
+}
+
+/// Adds this request's loaders to `request`. Each collects the keys asked for during
+/// `window` after the first one, then runs one query for all of them.
+pub fn attach(request: Request, db: &DatabaseConnection, window: Duration) -> Request {
+    request
+        .data(by_id::<brand::Entity>(db, window))
+        .data(by_id::<identity_provider::Entity>(db, window))
+        .data(by_id::<company::Entity>(db, window))
+        .data(by_id::<account::Entity>(db, window))
+        .data(by_id::<contact::Entity>(db, window))
+        .data(batched(ConfigurationsOfBrand(db.clone()), window))
+        .data(batched(RoleMappingsOfConfiguration(db.clone()), window))
+        .data(batched(CredentialsOfContact(db.clone()), window))
+}
+
+/// Loads one value through the request's loader `T`.
+pub async fn load<T, V>(ctx: &Context<'_>, key: Uuid) -> async_graphql::Result<Option<V>>
+where
+    T: Loader<Uuid, Value = V, Error = LoadError>,
+    V: Send + Sync + Clone + 'static,
+{
+    let loader = ctx.data::<DataLoader<T>>().map_err(|_| {
+        AppError::Internal(format!(
+            "no {} in the request context",
+            std::any::type_name::<T>()
+        ))
+        .to_graphql()
+    })?;
+    loader.load_one(key).await.gql()
+}

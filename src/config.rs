@@ -111,6 +111,15 @@ pub struct Settings {
         global = true
     )]
     pub batch_window_ms: u64,
+    /// Seconds a verified API token is trusted without looking it up again (0: every request).
+    /// A token revoked through another instance keeps working on this one for at most this long.
+    #[arg(
+        long,
+        env = "AUTOPROV_TOKEN_CACHE_SECONDS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub token_cache_seconds: u64,
     /// Log format.
     #[arg(long, env = "AUTOPROV_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
@@ -128,6 +137,7 @@ impl Settings {
             max_complexity: 5000,
             max_body_bytes: 256 * 1024,
             batch_window_ms: 2,
+            token_cache_seconds: 5,
             log_format: LogFormat::Pretty,
         }
     }

@@ -1,5 +1,5 @@
 //! HTTP routes. `/graphql` authenticates the bearer token before anything else runs.
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::GraphQLResponse;
@@ -19,10 +19,10 @@ use tower_http::{
 };
 
 use crate::{
-    db,
+    db::{self, WriteGate},
     error::AppError,
     graphql::{self, AppSchema},
-    service,
+    service::api_tokens::TokenCache,
 };
 
 #[derive(Clone)]
@@ -30,6 +30,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
     pub batch_window: Duration,
+    pub tokens: Arc<TokenCache>,
+    pub write_gate: WriteGate,
 }
 
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
@@ -89,7 +91,7 @@ async fn graphql(
 ) -> Response {
     let principal = match bearer(&headers) {
         None => return graphql_error(StatusCode::UNAUTHORIZED, &AppError::Unauthenticated),
-        Some(secret) => match service::api_tokens::authenticate(&state.db, secret).await {
+        Some(secret) => match state.tokens.authenticate(&state.db, secret).await {
             Ok(p) => p,
             Err(e @ AppError::Unauthenticated) => {
                 return graphql_error(StatusCode::UNAUTHORIZED, &e);
@@ -139,6 +141,8 @@ async fn graphql(
         .execute(
             graphql::attach_loaders(request, &state.db, state.batch_window)
                 .data(state.db.clone())
+                .data(state.tokens.clone())
+                .data(state.write_gate.clone())
                 .data(principal),
         )
         .await;

@@ -6,7 +6,7 @@ use autoprov::{
     config::{Cli, CliRole, Command, TokenCommand},
     domain::access::Role,
     graphql, service,
-    startup::{Application, open_database},
+    startup::{self, Application, open_database},
     telemetry,
 };
 use clap::Parser;
@@ -32,13 +32,15 @@ async fn run(cli: Cli) -> Result<(), String> {
             let app = Application::build(&settings)
                 .await
                 .map_err(|e| e.to_string())?;
+            // Listen for SIGTERM before announcing the address: a supervisor may stop us at once.
+            let stopped = startup::shutdown_signal();
             if let Some(secret) = app.bootstrap_secret() {
                 println!(
                     "Created the first owner API token. It is shown only this once; keep it safe:\n\n    {secret}\n\nSend it as `Authorization: Bearer {secret}`."
                 );
             }
             println!("GraphiQL: http://{}/graphql", app.local_addr());
-            app.run_until_stopped().await.map_err(|e| e.to_string())
+            app.run_until(stopped).await.map_err(|e| e.to_string())
         }
         Command::Migrate => {
             open_database(&settings).await.map_err(|e| e.to_string())?;

@@ -1,5 +1,5 @@
 //! Building and running the service: connect, migrate, bootstrap, bind, serve.
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::Router;
 use sea_orm::{DatabaseConnection, DbErr};
@@ -7,11 +7,11 @@ use tokio::net::TcpListener;
 
 use crate::{
     config::Settings,
-    db::{self, StatementLog},
+    db::{self, StatementLog, WriteGate},
     error::AppError,
     graphql,
     http::{self, AppState},
-    service,
+    service::{self, api_tokens::TokenCache},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +77,10 @@ impl Application {
             db: db.clone(),
             schema: graphql::schema(settings),
             batch_window: Duration::from_millis(settings.batch_window_ms),
+            tokens: Arc::new(TokenCache::new(Duration::from_secs(
+                settings.token_cache_seconds,
+            ))),
+            write_gate: WriteGate::for_backend(db.get_database_backend()),
         };
         Ok(Self {
             listener,
@@ -125,30 +129,49 @@ impl Application {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Completes at SIGINT or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled, so a signal that arrives before serving starts is not lost
+/// (nor does it kill the process ungracefully).
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind, name: &str| match signal(kind) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for {name}");
+                None
+            }
+        };
+        (
+            listen(SignalKind::interrupt(), "SIGINT"),
+            listen(SignalKind::terminate(), "SIGTERM"),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let (interrupt, terminate) = signals;
+            tokio::select! {
+                () = received(interrupt) => {},
+                () = received(terminate) => {},
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for SIGINT");
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
+}
+
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
 }

@@ -4,14 +4,15 @@ pub mod list;
 pub mod queries;
 pub mod statements;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use statements::StatementLog;
 
@@ -62,6 +63,29 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// A cheap round trip, for `/readyz`.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+/// Takes turns at SQLite's single write lock inside the process. A writer that waits for the
+/// lock inside SQLite polls it with sleeps of up to 100 ms (the busy handler), which stretches
+/// the slowest sign-ins to hundreds of milliseconds under load; writers queued here go in
+/// arrival order and start the moment the previous one commits. PostgreSQL locks rows, not the
+/// database, so it has no gate. Other processes on the same file still meet the busy timeout.
+#[derive(Clone, Default)]
+pub struct WriteGate(Option<Arc<Semaphore>>);
+
+impl WriteGate {
+    pub fn for_backend(backend: DbBackend) -> Self {
+        match backend {
+            DbBackend::Sqlite => Self(Some(Arc::new(Semaphore::new(1)))),
+            _ => Self(None),
+        }
+    }
+
+    /// Waits for this writer's turn; the turn ends when the returned value is dropped.
+    pub async fn turn(&self) -> Option<OwnedSemaphorePermit> {
+        let gate = self.0.clone()?;
+        gate.acquire_owned().await.ok()
+    }
 }
 
 pub fn is_unique_violation(err: &DbErr) -> bool {

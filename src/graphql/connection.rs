@@ -311,10 +311,7 @@ pub struct ListArgs<F: ListField> {
 
 impl<F: ListField> ListArgs<F> {
     /// The query for these arguments, and the position of the page's first row.
-    fn into_request(
-        self,
-        with_total: bool,
-    ) -> Result<(ListRequest<ColumnOf<F>>, u64), AppError> {
+    fn into_request(self, with_total: bool) -> Result<(ListRequest<ColumnOf<F>>, u64), AppError> {
         let first = self.first.unwrap_or(DEFAULT_PAGE);
         if !(0..=MAX_PAGE).contains(&first) {
             return Err(bad("first", &format!("must be between 0 and {MAX_PAGE}")));

@@ -1,5 +1,7 @@
 //! Mutations, namespaced by entity as in Administrate. Each takes one `input` and returns a
 //! payload whose `errors` carry business refusals; the entity is null when there are errors.
+use std::sync::Arc;
+
 use async_graphql::{
     Context, Guard, ID, InputObject, Json, MaybeUndefined, Object, Result, SimpleObject,
 };
@@ -13,10 +15,11 @@ use super::{
     },
 };
 use crate::{
+    db::WriteGate,
     domain::{access::Action, configuration::AttributeMapPatch},
     error::{AppError, AppResult, FieldError, GqlResultExt},
     service::{
-        self, accounts::AccountChanges, contacts::ContactChanges,
+        self, accounts::AccountChanges, api_tokens::TokenCache, contacts::ContactChanges,
         identity_providers::IdentityProviderChanges,
     },
 };
@@ -105,8 +108,12 @@ impl SsoMutations {
         )
         .ok();
         Allow(Action::SignIn { brand_id }).check(ctx).await?;
+        let gate = ctx.data::<WriteGate>().map_err(|_| {
+            AppError::Internal("no write gate in the request context".into()).to_graphql()
+        })?;
         let result = service::sso::sign_in(
             db(ctx)?,
+            gate,
             &service::sso::SignInInput {
                 brand_id: &input.brand_id,
                 identity_provider_id: &input.identity_provider_id,
@@ -705,14 +712,21 @@ impl ApiTokenMutations {
         })
     }
 
-    /// Revokes a token at once; requests bearing it get HTTP 401 from then on.
+    /// Revokes a token: requests bearing it get HTTP 401 from then on (on other instances of
+    /// the service, within their token cache time, 5 seconds by default).
     async fn revoke(
         &self,
         ctx: &Context<'_>,
         input: RevokeApiTokenInput,
     ) -> Result<RevokeApiTokenPayload> {
-        let (v, errors) =
-            payload(service::api_tokens::revoke(db(ctx)?, &input.api_token_id).await)?;
+        let revoked = service::api_tokens::revoke(db(ctx)?, &input.api_token_id).await;
+        if let Ok(token) = &revoked {
+            match ctx.data::<Arc<TokenCache>>() {
+                Ok(cache) => cache.forget(token.id),
+                Err(_) => tracing::error!("no token cache in the request context"),
+            }
+        }
+        let (v, errors) = payload(revoked)?;
         Ok(RevokeApiTokenPayload {
             api_token: v.map(ApiToken),
             errors,

@@ -1,7 +1,14 @@
 //! Admin API tokens: created with a CSPRNG secret shown once, stored as a SHA-256 hash.
 //!
 //! SHA-256 rather than a password hash: the secret is 256 random bits, so there is nothing to
-//! brute-force, and a fast hash lets authentication be one indexed lookup per request.
+//! brute-force, and a fast hash lets authentication be one indexed lookup, which
+//! [`TokenCache`] spares most requests.
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
 use chrono::{DateTime, Utc};
 use entity::{api_token, brand};
 use rand::RngCore;
@@ -128,11 +135,20 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> AppResult<Pr
     if !secret.starts_with(SECRET_PREFIX) {
         return Err(AppError::Unauthenticated);
     }
-    let token = db::queries::api_token_with_hash(db, &hash(secret))
+    verify(db, &hash(secret))
+        .await
+        .map(|(principal, _)| principal)
+}
+
+/// The principal of a token hash, and when the token expires.
+async fn verify(
+    db: &DatabaseConnection,
+    secret_hash: &str,
+) -> AppResult<(Principal, Option<DateTime<Utc>>)> {
+    let token = db::queries::api_token_with_hash(db, secret_hash)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    let expired = token.expires_at.is_some_and(|at| at <= Utc::now());
-    if token.revoked_at.is_some() || expired {
+    if token.revoked_at.is_some() || is_expired(token.expires_at) {
         return Err(AppError::Unauthenticated);
     }
     let role = Role::parse(&token.role).ok_or_else(|| {
@@ -141,11 +157,90 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> AppResult<Pr
             token.id, token.role
         ))
     })?;
-    Ok(Principal {
+    let principal = Principal {
         token_id: token.id,
         role,
         brand_id: token.brand_id,
-    })
+    };
+    Ok((principal, token.expires_at))
+}
+
+fn is_expired(expires_at: Option<DateTime<Utc>>) -> bool {
+    expires_at.is_some_and(|at| at <= Utc::now())
+}
+
+/// Tokens verified in the last `ttl`, so that a busy caller (the LMS portal signs learners in
+/// all day) is not looked up in the database on every request. Only valid tokens are kept,
+/// and expiry is checked at every use. A token revoked through this instance is forgotten at
+/// once; another instance notices within `ttl`. A zero `ttl` looks up every request.
+pub struct TokenCache {
+    ttl: Duration,
+    verified: Mutex<HashMap<String, Verified>>,
+}
+
+struct Verified {
+    principal: Principal,
+    expires_at: Option<DateTime<Utc>>,
+    checked_at: Instant,
+}
+
+/// More live tokens than this is unusual; the cache then starts afresh rather than grow.
+const MAX_CACHED_TOKENS: usize = 10_000;
+
+impl TokenCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            verified: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// [`authenticate`], answered from the cache when the token was verified recently.
+    pub async fn authenticate(
+        &self,
+        db: &DatabaseConnection,
+        secret: &str,
+    ) -> AppResult<Principal> {
+        if self.ttl.is_zero() {
+            return authenticate(db, secret).await;
+        }
+        if !secret.starts_with(SECRET_PREFIX) {
+            return Err(AppError::Unauthenticated);
+        }
+        let secret_hash = hash(secret);
+        if let Some(principal) = self.recent(&secret_hash) {
+            return Ok(principal);
+        }
+        let (principal, expires_at) = verify(db, &secret_hash).await?;
+        if let Ok(mut verified) = self.verified.lock() {
+            if verified.len() >= MAX_CACHED_TOKENS {
+                verified.clear();
+            }
+            verified.insert(
+                secret_hash,
+                Verified {
+                    principal: principal.clone(),
+                    expires_at,
+                    checked_at: Instant::now(),
+                },
+            );
+        }
+        Ok(principal)
+    }
+
+    fn recent(&self, secret_hash: &str) -> Option<Principal> {
+        let verified = self.verified.lock().ok()?;
+        let entry = verified.get(secret_hash)?;
+        (entry.checked_at.elapsed() < self.ttl && !is_expired(entry.expires_at))
+            .then(|| entry.principal.clone())
+    }
+
+    /// Forgets a token at once (it was revoked).
+    pub fn forget(&self, token_id: Uuid) {
+        if let Ok(mut verified) = self.verified.lock() {
+            verified.retain(|_, v| v.principal.token_id != token_id);
+        }
+    }
 }
 
 /// Revokes a token; revoking a revoked token is a no-op that keeps the first revocation time.

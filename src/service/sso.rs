@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{configurations::attribute_map, now};
 use crate::{
-    db::{self, queries},
+    db::{self, WriteGate, queries},
     domain::{
         configuration::CompanyMatch,
         id::{self, NodeKind},
@@ -169,10 +169,12 @@ impl From<DbErr> for Stop {
 /// Decides the sign-in and, unless previewing, writes it and its provisioning event.
 pub async fn sign_in(
     db: &DatabaseConnection,
+    gate: &WriteGate,
     input: &SignInInput<'_>,
     mode: Mode,
 ) -> AppResult<SignInResult> {
     for attempt in 1..=ATTEMPTS {
+        let _turn = gate.turn().await;
         let txn = db::begin(db).await?;
         match decide(&txn, input).await {
             Ok((decided, scope)) => {

@@ -206,3 +206,45 @@ async fn token_input_errors_are_payload_errors() {
         &json!({"label": "apiTokenId", "code": "malformedId"})
     );
 }
+
+/// How many API-token lookups the server ran for `requests` calls with `token`.
+async fn token_lookups(app: &crate::helpers::TestApp, token: &str, requests: usize) -> usize {
+    app.statements.start_recording();
+    for _ in 0..requests {
+        let (status, _) = app.post_graphql(Some(token), &json!({"query": LIST})).await;
+        assert_eq!(status, 200);
+    }
+    app.statements
+        .stop_recording()
+        .iter()
+        .filter(|s| s.sql.contains("\"api_token\""))
+        .count()
+}
+
+#[tokio::test]
+async fn a_verified_token_is_trusted_for_a_few_seconds_but_a_revocation_here_is_immediate() {
+    let app = spawn_app().await;
+    let support = app.create_token("support").await;
+    assert_eq!(token_lookups(&app, &support, 5).await, 1);
+
+    let id = app
+        .data("{ apiTokens(filters: [{field: role, operation: eq, value: \"support\"}]) { edges { node { id } } } }", json!({}))
+        .await["apiTokens"]["edges"][0]["node"]["id"]
+        .clone();
+    app.data(
+        "mutation($id: ID!) { apiTokens { revoke(input: {apiTokenId: $id}) { errors { label } } } }",
+        json!({"id": id}),
+    )
+    .await;
+    let (status, body) = app
+        .post_graphql(Some(&support), &json!({"query": LIST}))
+        .await;
+    assert_unauthenticated(status, &body);
+}
+
+#[tokio::test]
+async fn without_the_token_cache_every_request_looks_the_token_up() {
+    let app = crate::helpers::spawn_app_with(|s| s.token_cache_seconds = 0).await;
+    let support = app.create_token("support").await;
+    assert_eq!(token_lookups(&app, &support, 3).await, 3);
+}

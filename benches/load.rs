@@ -1,0 +1,416 @@
+//! Load benchmark of autoprov: the real server binary, driven over HTTP by concurrent
+//! clients, next to a baseline that does the same database work directly with sqlx.
+//!
+//! `cargo bench --bench load -- [--db sqlite|postgres|both] [--seconds N] [--big N]
+//! [--small N] [--concurrency 1,16,64] [--quick]`
+//!
+//! Per database: migrate and create an owner token with the CLI, start `autoprov serve`, set up
+//! a brand, three identity providers and a portal token through the API, seed companies and
+//! contacts with sqlx, then measure each operation at each concurrency level (server, then
+//! baseline). Progress goes to stderr; the markdown report to stdout and
+//! `target/bench-load.md`.
+//!
+//! The modules live in `benches/load/` (a bench root file has no directory of its own).
+#[path = "load/api.rs"]
+mod api;
+#[path = "load/baseline.rs"]
+mod baseline;
+#[path = "load/db.rs"]
+mod db;
+#[path = "load/driver.rs"]
+mod driver;
+#[path = "load/options.rs"]
+mod options;
+#[path = "load/report.rs"]
+mod report;
+#[path = "load/scenarios.rs"]
+mod scenarios;
+#[path = "load/seed.rs"]
+mod seed;
+#[path = "load/server.rs"]
+mod server;
+
+use std::sync::{Arc, Mutex};
+
+use uuid::Uuid;
+
+use db::{Kind, Target, with_pool};
+use driver::Op;
+use options::Options;
+use report::{DatabaseReport, Row, ops};
+use scenarios::{Client, Learners, Listing};
+
+/// Learners created on the "update" identity provider before its returning cell.
+const UPDATE_LEARNERS: u64 = 2000;
+
+fn main() {
+    let options = Options::from_args();
+    if !options.under_cargo_bench {
+        eprintln!("the load benchmark runs under `cargo bench --bench load` (or pass --bench)");
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("cannot start the tokio runtime");
+    let reports: Vec<DatabaseReport> = options
+        .databases
+        .iter()
+        .map(|kind| runtime.block_on(bench_database(*kind, &options)))
+        .collect();
+
+    let mut markdown = String::from("# autoprov load benchmark\n\n");
+    for report in &reports {
+        markdown.push_str(&report.markdown(&options));
+        markdown.push('\n');
+    }
+    markdown.push_str(&report::footer(&options));
+    println!("{markdown}");
+    let path = target_dir().join("bench-load.md");
+    match std::fs::write(&path, &markdown) {
+        Ok(()) => eprintln!("report written to {}", path.display()),
+        Err(e) => eprintln!("cannot write {}: {e}", path.display()),
+    }
+}
+
+/// Cargo's target directory: benches run from `<target>/release/deps/`.
+fn target_dir() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return dir.into();
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(std::path::Path::to_path_buf))
+        .filter(|dir| dir.join("CACHEDIR.TAG").exists())
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into())
+}
+
+/// Measures each operation at each concurrency level, server then baseline, and keeps rows.
+struct Runner<'a> {
+    kind: Kind,
+    options: &'a Options,
+    server: &'a mut server::Server,
+    rows: Vec<Row>,
+}
+
+impl Runner<'_> {
+    async fn cells(&mut self, operation: &str, server_op: &Op, baseline_op: &Op) {
+        for &c in &self.options.concurrency {
+            let logged_before = self.server.log_line_count();
+            let server = driver::measure(server_op, c, self.options.seconds).await;
+            let server_log_lines = self.server.log_line_count() - logged_before;
+            if !self.server.is_running() {
+                panic!(
+                    "the server died during {operation:?} at c={c}; its stderr:\n{}",
+                    self.server.log_head().join("\n")
+                );
+            }
+            let baseline = driver::measure(baseline_op, c, self.options.seconds).await;
+            eprintln!(
+                "  [{}] {operation} c={c}: server {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors \
+                 | baseline {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+                self.kind.name(),
+                server.throughput(),
+                server.p50_ms(),
+                server.p99_ms(),
+                server.errors + server.warmup_errors,
+                baseline.throughput(),
+                baseline.p50_ms(),
+                baseline.p99_ms(),
+                baseline.errors + baseline.warmup_errors,
+            );
+            if server_log_lines > 0 {
+                eprintln!("    the server logged {server_log_lines} warning/error lines");
+            }
+            for (side, stats) in [("server", &server), ("baseline", &baseline)] {
+                for e in &stats.sample_errors {
+                    eprintln!("    {side} error: {e}");
+                }
+            }
+            self.rows.push(Row {
+                operation: operation.to_owned(),
+                concurrency: c,
+                server,
+                baseline,
+                server_log_lines,
+            });
+        }
+    }
+}
+
+fn taken(learners: &Learners) -> Vec<scenarios::Learner> {
+    learners.lock().map(|l| l.clone()).unwrap_or_default()
+}
+
+fn learners() -> Learners {
+    Arc::new(Mutex::new(Vec::new()))
+}
+
+/// The identity providers' raw keys, for the baseline.
+struct IdpKeys {
+    individual: Uuid,
+    company: Uuid,
+    update: Uuid,
+}
+
+async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
+    eprintln!("== {} ==", kind.name());
+    // Anything else running on these few cores (a build, say) shows in the figures.
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let target = match kind {
+        Kind::Sqlite => Target::sqlite(),
+        Kind::Postgres => Target::postgres(&options.pg_admin_url).await,
+    };
+
+    // The server, as deployed: migrate, an owner token from the CLI, then serve.
+    server::cli(&target.url, &["migrate"]);
+    let owner = server::cli(
+        &target.url,
+        &["token", "create", "--name", "bench", "--role", "owner"],
+    )
+    .trim()
+    .to_owned();
+    let mut server = server::Server::start(&target.url);
+    eprintln!("  server pid {} on {}", server.pid, server.addr);
+
+    // Brand, identity providers, configurations and the portal token, through the API.
+    let api = api::Api::new(server.url());
+    let prefix = format!("{:08x}", rand::random::<u32>());
+    let setup = api::setup(&api, owner, &prefix).await;
+    let brand = api::uuid_of(&setup.brand);
+    let idps = IdpKeys {
+        individual: api::uuid_of(&setup.idp_individual),
+        company: api::uuid_of(&setup.idp_company),
+        update: api::uuid_of(&setup.idp_update),
+    };
+
+    // The small company table, checked through the API.
+    let pool = target.pool().await;
+    let mut seeder = seed::Seeder::new(pool.clone()).await;
+    seeder.grow_companies(options.small).await;
+    db::settle(&pool).await;
+    seeder.verify_company(&api, &setup.owner).await;
+
+    let mut client = Client::new(api, setup, prefix.clone());
+    let mut notes = Vec::new();
+    if !client.choose_noop_token().await {
+        notes.push(
+            "the portal token was refused for `{ __typename }`; noop used the owner token".into(),
+        );
+    }
+    let client = Arc::new(client);
+    let baseline = baseline::Baseline::new(pool.clone(), brand, &prefix);
+    let mut runner = Runner {
+        kind,
+        options,
+        server: &mut server,
+        rows: Vec::new(),
+    };
+
+    sign_in_cells(&mut runner, &client, &baseline, &idps).await;
+
+    // The large company table.
+    seeder.grow_companies(options.big).await;
+    db::settle(&pool).await;
+    runner
+        .cells(
+            ops::FIRST_COMPANY_BIG,
+            &scenarios::first_company(&client, options.big),
+            &baseline.first_company(idps.company, options.big),
+        )
+        .await;
+
+    // The large contact table.
+    seeder.grow_contacts(options.big).await;
+    db::settle(&pool).await;
+    seeder
+        .verify_contact(&client.api, &client.setup.owner)
+        .await;
+    let total = seed::count(&pool, "contact").await;
+    listing_cells(&mut runner, &client, &baseline, total).await;
+
+    // Wrap up: memory before the server goes, then the server, the pool, the database.
+    let rows = std::mem::take(&mut runner.rows);
+    let (peak_rss_mib, end_rss_mib) = server.memory_mib();
+    notes.push(match kind {
+        Kind::Sqlite => "after each bulk seeding: `PRAGMA wal_checkpoint(TRUNCATE)`".into(),
+        Kind::Postgres => "after each bulk seeding: `VACUUM ANALYZE`".into(),
+    });
+    notes.push(format!(
+        "load average (1, 5, 15 min) before this database's run: {}",
+        load_before
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    notes.push(format!(
+        "tables at the end: {total} contacts, {} companies",
+        seeder.companies
+    ));
+    notes.extend(server_log_notes(&server, &rows));
+    drop(server);
+    with_pool!(&pool, p => p.close().await);
+    let seeding = std::mem::take(&mut seeder.times);
+    drop(target);
+    DatabaseReport {
+        kind,
+        rows,
+        peak_rss_mib,
+        end_rss_mib,
+        seeding,
+        notes,
+    }
+}
+
+/// What the server logged (RUST_LOG=warn), by cell and by kind.
+fn server_log_notes(server: &server::Server, rows: &[Row]) -> Vec<String> {
+    let total = server.log_line_count();
+    if total == 0 {
+        return vec!["the server logged no warnings or errors (RUST_LOG=warn)".into()];
+    }
+    let by_cell: Vec<String> = rows
+        .iter()
+        .filter(|r| r.server_log_lines > 0)
+        .map(|r| {
+            format!(
+                "{} c={}: {}",
+                r.operation, r.concurrency, r.server_log_lines
+            )
+        })
+        .collect();
+    let mut notes = vec![format!(
+        "the server logged {total} warning/error lines; by cell: {}",
+        if by_cell.is_empty() {
+            "none during the cells".to_owned()
+        } else {
+            by_cell.join("; ")
+        }
+    )];
+    notes.extend(
+        server
+            .log_summary()
+            .into_iter()
+            .take(5)
+            .map(|kind| format!("  - {kind}")),
+    );
+    notes
+}
+
+/// The floor, then the sign-in cells on the small company table. Each first-sign-in cell keeps
+/// its learners for the returning cell that follows.
+async fn sign_in_cells(
+    runner: &mut Runner<'_>,
+    client: &Arc<Client>,
+    baseline: &Arc<baseline::Baseline>,
+    idps: &IdpKeys,
+) {
+    let small = runner.options.small;
+    runner
+        .cells(ops::NOOP, &scenarios::noop(client), &baseline.noop())
+        .await;
+
+    let (server_learners, baseline_learners) = (learners(), learners());
+    runner
+        .cells(
+            ops::FIRST_INDIVIDUAL,
+            &scenarios::first_individual(
+                client,
+                &client.setup.idp_individual,
+                "ind",
+                &server_learners,
+            ),
+            &baseline.first_individual(idps.individual, "ind", &baseline_learners),
+        )
+        .await;
+
+    runner
+        .cells(
+            ops::FIRST_COMPANY_SMALL,
+            &scenarios::first_company(client, small),
+            &baseline.first_company(idps.company, small),
+        )
+        .await;
+
+    runner
+        .cells(
+            ops::RETURNING,
+            &scenarios::returning(
+                client,
+                &client.setup.idp_individual,
+                taken(&server_learners),
+                false,
+            ),
+            &baseline.returning(idps.individual, taken(&baseline_learners), false),
+        )
+        .await;
+
+    eprintln!("  preparing {UPDATE_LEARNERS} learners on the \"update\" identity provider");
+    let (server_updaters, baseline_updaters) = (learners(), learners());
+    driver::prepare(
+        "server learners",
+        &scenarios::first_individual(client, &client.setup.idp_update, "upd", &server_updaters),
+        16,
+        UPDATE_LEARNERS,
+    )
+    .await;
+    driver::prepare(
+        "baseline learners",
+        &baseline.first_individual(idps.update, "upd", &baseline_updaters),
+        16,
+        UPDATE_LEARNERS,
+    )
+    .await;
+    runner
+        .cells(
+            ops::RETURNING_UPDATE,
+            &scenarios::returning(
+                client,
+                &client.setup.idp_update,
+                taken(&server_updaters),
+                true,
+            ),
+            &baseline.returning(idps.update, taken(&baseline_updaters), true),
+        )
+        .await;
+}
+
+/// The admin listings of the `total` contacts: page 1, a deep page at ~90 % by cursor (taken
+/// from the API; the baseline takes the row's key) and by offset, and page 1 with the total.
+async fn listing_cells(
+    runner: &mut Runner<'_>,
+    client: &Arc<Client>,
+    baseline: &Arc<baseline::Baseline>,
+    total: u64,
+) {
+    let position = total * 9 / 10;
+    let cursor = scenarios::cursor_at(client, position).await;
+    let key = baseline.key_at(position).await;
+    let listings = [
+        (ops::PAGE1, Listing::Page1, baseline.listing(None, 0, false)),
+        (
+            ops::DEEP_CURSOR,
+            Listing::AfterCursor(cursor),
+            baseline.listing(Some(key), 0, false),
+        ),
+        (
+            ops::DEEP_OFFSET,
+            Listing::Offset(position),
+            baseline.listing(None, position, false),
+        ),
+        (
+            ops::PAGE1_TOTAL,
+            Listing::Page1Total,
+            baseline.listing(None, 0, true),
+        ),
+    ];
+    for (name, listing, baseline_op) in listings {
+        runner
+            .cells(
+                name,
+                &scenarios::listing(client, listing, total),
+                &baseline_op,
+            )
+            .await;
+    }
+}

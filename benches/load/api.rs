@@ -1,0 +1,205 @@
+//! The GraphQL client, and the setup done through the API as an administrator would: a brand,
+//! three identity providers with their configurations, and the portal token for sign-ins.
+use std::time::Duration;
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// One HTTP client (and so one connection pool) shared by every worker, as a portal would.
+#[derive(Clone)]
+pub struct Api {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl Api {
+    pub fn new(url: String) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("cannot build the HTTP client");
+        Self { client, url }
+    }
+
+    /// Posts one operation; anything but HTTP 200 with `data` and no `errors` is an `Err`
+    /// describing what came back.
+    pub async fn post(&self, token: &str, query: &str, variables: Value) -> Result<Value, String> {
+        let response = self
+            .client
+            .post(&self.url)
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .map_err(|e| format!("request failed: {e}"))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| format!("reading the response failed: {e}"))?;
+        let mut body: Value = serde_json::from_slice(&body).map_err(|e| {
+            format!(
+                "HTTP {status}, not JSON ({e}): {}",
+                String::from_utf8_lossy(&body)
+            )
+        })?;
+        if status != reqwest::StatusCode::OK {
+            return Err(format!("HTTP {status}: {body}"));
+        }
+        if body
+            .get("errors")
+            .and_then(Value::as_array)
+            .is_some_and(|e| !e.is_empty())
+        {
+            return Err(format!("GraphQL errors: {}", body["errors"]));
+        }
+        match body.get_mut("data").map(Value::take) {
+            Some(data) if !data.is_null() => Ok(data),
+            _ => Err(format!("no data: {body}")),
+        }
+    }
+
+    /// Setup calls: panic with the request's answer if it fails.
+    pub async fn must(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.post(token, query, variables)
+            .await
+            .unwrap_or_else(|e| panic!("setup request failed: {e}\nquery: {query}"))
+    }
+}
+
+/// The payload at `path` of a mutation answer, after checking that its `errors` list is empty.
+pub fn payload<'a>(data: &'a Value, path: &[&str]) -> &'a Value {
+    let payload = path.iter().fold(data, |v, key| &v[*key]);
+    let errors = &payload["errors"];
+    assert!(
+        errors.as_array().is_some_and(Vec::is_empty),
+        "setup mutation {} refused: {errors}",
+        path.join(".")
+    );
+    payload
+}
+
+/// The UUID inside a Relay global ID (documented as base64 of `"<Type>:<uuid>"`); the baseline
+/// needs the raw keys.
+pub fn uuid_of(global_id: &str) -> Uuid {
+    STANDARD
+        .decode(global_id)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.split_once(':').and_then(|(_, u)| u.parse().ok()))
+        .unwrap_or_else(|| panic!("not a global ID of this API: {global_id}"))
+}
+
+pub fn global_id(type_name: &str, id: Uuid) -> String {
+    STANDARD.encode(format!("{type_name}:{id}"))
+}
+
+/// What setup created: global IDs for the API, raw UUIDs for the baseline, and the tokens.
+pub struct Setup {
+    pub owner: String,
+    pub portal: String,
+    pub brand: String,
+    pub idp_individual: String,
+    pub idp_company: String,
+    pub idp_update: String,
+}
+
+const FIELD_ERRORS: &str = "errors { label message value code }";
+
+pub async fn setup(api: &Api, owner: String, prefix: &str) -> Setup {
+    let data = api
+        .must(
+            &owner,
+            &format!(
+                "mutation($name: String!) {{ brands {{ create(input: {{name: $name}}) {{ brand {{ id }} {FIELD_ERRORS} }} }} }}"
+            ),
+            json!({ "name": format!("Bench brand {prefix}") }),
+        )
+        .await;
+    let brand = payload(&data, &["brands", "create"])["brand"]["id"]
+        .as_str()
+        .expect("brand id")
+        .to_owned();
+
+    // (name, updateAttributesOnLogin, companyMatch)
+    let configurations = [
+        ("individual", false, "exact"),
+        ("company", false, "caseInsensitive"),
+        ("update", true, "exact"),
+    ];
+    let mut idps = Vec::new();
+    for (name, update_on_login, company_match) in configurations {
+        let data = api
+            .must(
+                &owner,
+                &format!(
+                    "mutation($name: String!, $issuer: String!) {{ identityProviders {{ create(input: \
+                     {{name: $name, protocol: oidc, issuer: $issuer}}) {{ identityProvider {{ id }} {FIELD_ERRORS} }} }} }}"
+                ),
+                json!({
+                    "name": format!("Bench IdP {name}"),
+                    "issuer": format!("https://{name}.idp.bench.example/{prefix}"),
+                }),
+            )
+            .await;
+        let idp = payload(&data, &["identityProviders", "create"])["identityProvider"]["id"]
+            .as_str()
+            .expect("identity provider id")
+            .to_owned();
+        let data = api
+            .must(
+                &owner,
+                &format!(
+                    "mutation($input: IdentityProviderConfigurationInput!) {{ brands {{ \
+                     createIdentityProviderConfiguration(input: $input) {{ \
+                     identityProviderConfiguration {{ id autoProvisionLearners updateAttributesOnLogin companyMatch \
+                     defaultAccount {{ id }} attributeMap {{ email firstName lastName companyName }} }} \
+                     {FIELD_ERRORS} }} }} }}"
+                ),
+                json!({ "input": {
+                    "brandId": brand,
+                    "identityProviderId": idp,
+                    "autoProvisionLearners": true,
+                    "updateAttributesOnLogin": update_on_login,
+                    "companyMatch": company_match,
+                }}),
+            )
+            .await;
+        let config = &payload(&data, &["brands", "createIdentityProviderConfiguration"])["identityProviderConfiguration"];
+        // The sign-in calls send the README's default claim names.
+        assert_eq!(
+            config["attributeMap"],
+            json!({"email": "email", "firstName": "given_name", "lastName": "family_name", "companyName": "company"}),
+            "the default attribute map changed"
+        );
+        assert!(config["defaultAccount"].is_null(), "{config}");
+        idps.push(idp);
+    }
+
+    let data = api
+        .must(
+            &owner,
+            &format!(
+                "mutation($input: CreateApiTokenInput!) {{ apiTokens {{ create(input: $input) {{ \
+                 secret {FIELD_ERRORS} }} }} }}"
+            ),
+            json!({ "input": { "name": "bench portal", "role": "portal", "brandId": brand } }),
+        )
+        .await;
+    let portal = payload(&data, &["apiTokens", "create"])["secret"]
+        .as_str()
+        .expect("portal secret")
+        .to_owned();
+
+    let [idp_individual, idp_company, idp_update] =
+        <[String; 3]>::try_from(idps).expect("three identity providers");
+    Setup {
+        owner,
+        portal,
+        brand,
+        idp_individual,
+        idp_company,
+        idp_update,
+    }
+}

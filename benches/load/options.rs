@@ -1,0 +1,110 @@
+//! Command-line options, parsed by hand (no new dependencies for a bench).
+use crate::db::Kind;
+
+pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgres|both] \
+[--seconds N] [--big N] [--small N] [--concurrency 1,16,64] [--quick]
+  --quick            = --seconds 1 --big 100000 (explicit flags still win)
+  BENCH_DATABASE_URL PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/postgres)";
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub databases: Vec<Kind>,
+    /// Measured time per cell; each cell also gets a warm-up of a tenth of it.
+    pub seconds: f64,
+    /// Size the "large" tables (companies, contacts) are grown to.
+    pub big: u64,
+    /// Companies seeded for the "small" company-match cell.
+    pub small: u64,
+    pub concurrency: Vec<usize>,
+    pub pg_admin_url: String,
+    /// Cargo passes `--bench` under `cargo bench` only; `cargo test --all-targets` runs bench
+    /// targets too, without it, and must not start a load run.
+    pub under_cargo_bench: bool,
+}
+
+impl Options {
+    /// Parses `std::env::args`; panics with the usage on anything it does not understand.
+    pub fn from_args() -> Self {
+        Self::parse(std::env::args().skip(1))
+    }
+
+    fn parse(args: impl Iterator<Item = String>) -> Self {
+        let mut databases = None;
+        let mut seconds = None;
+        let mut big = None;
+        let mut small = None;
+        let mut concurrency = None;
+        let mut quick = false;
+        let mut under_cargo_bench = false;
+        let mut args = args.peekable();
+        while let Some(arg) = args.next() {
+            // `--flag=value` and `--flag value` are both accepted.
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
+                None => (arg.clone(), None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .unwrap_or_else(|| fail(&format!("{flag} needs a value")))
+            };
+            match flag.as_str() {
+                "--db" => {
+                    databases = Some(match value().as_str() {
+                        "sqlite" => vec![Kind::Sqlite],
+                        "postgres" | "pg" => vec![Kind::Postgres],
+                        "both" => vec![Kind::Sqlite, Kind::Postgres],
+                        other => fail(&format!("--db: unknown database {other:?}")),
+                    })
+                }
+                "--seconds" => seconds = Some(number::<f64>("--seconds", &value())),
+                "--big" => big = Some(number::<u64>("--big", &value())),
+                "--small" => small = Some(number::<u64>("--small", &value())),
+                "--concurrency" => {
+                    concurrency = Some(
+                        value()
+                            .split(',')
+                            .map(|c| number::<usize>("--concurrency", c.trim()))
+                            .collect::<Vec<_>>(),
+                    )
+                }
+                "--quick" => quick = true,
+                // `cargo bench` passes `--bench` to harness-less benches.
+                "--bench" => under_cargo_bench = true,
+                "--help" | "-h" => {
+                    eprintln!("{USAGE}");
+                    std::process::exit(0);
+                }
+                other => fail(&format!("unknown option {other:?}")),
+            }
+        }
+        let options = Options {
+            databases: databases.unwrap_or_else(|| vec![Kind::Sqlite, Kind::Postgres]),
+            seconds: seconds.unwrap_or(if quick { 1.0 } else { 3.0 }),
+            big: big.unwrap_or(if quick { 100_000 } else { 1_000_000 }),
+            small: small.unwrap_or(1_000),
+            concurrency: concurrency.unwrap_or_else(|| vec![1, 16, 64]),
+            pg_admin_url: std::env::var("BENCH_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+            under_cargo_bench,
+        };
+        if options.seconds <= 0.0 || options.concurrency.contains(&0) || options.small == 0 {
+            fail("--seconds, --small and every --concurrency level must be positive");
+        }
+        if options.big < options.small {
+            fail("--big must be at least --small");
+        }
+        options
+    }
+}
+
+fn number<T: std::str::FromStr>(flag: &str, raw: &str) -> T {
+    raw.parse()
+        .unwrap_or_else(|_| fail(&format!("{flag}: not a number: {raw:?}")))
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}\n{USAGE}");
+    std::process::exit(2)
+}

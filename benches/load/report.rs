@@ -1,0 +1,205 @@
+//! The report: one markdown table per database, then the figures that summarise it (memory,
+//! seeding, how costs grow with table size) and the machine it ran on.
+use std::fmt::Write as _;
+
+use crate::{db::Kind, driver::Stats, options::Options, seed::SeedTime};
+
+pub struct Row {
+    pub operation: String,
+    pub concurrency: usize,
+    pub server: Stats,
+    pub baseline: Stats,
+    /// Warning/error lines the server logged during the server cell.
+    pub server_log_lines: u64,
+}
+
+pub struct DatabaseReport {
+    pub kind: Kind,
+    pub rows: Vec<Row>,
+    pub peak_rss_mib: f64,
+    pub end_rss_mib: f64,
+    pub seeding: Vec<SeedTime>,
+    pub notes: Vec<String>,
+}
+
+/// Operation names, shared by the runner and the summary lines.
+pub mod ops {
+    pub const NOOP: &str = "noop `{ __typename }`";
+    pub const FIRST_INDIVIDUAL: &str = "first sign-in, individual account";
+    pub const FIRST_COMPANY_SMALL: &str = "first sign-in, company match (small)";
+    pub const RETURNING: &str = "returning sign-in";
+    pub const RETURNING_UPDATE: &str = "returning sign-in with update on login";
+    pub const FIRST_COMPANY_BIG: &str = "first sign-in, company match (big)";
+    pub const PAGE1: &str = "contacts page 1";
+    pub const DEEP_CURSOR: &str = "contacts deep page (after cursor)";
+    pub const DEEP_OFFSET: &str = "contacts deep page (offset)";
+    pub const PAGE1_TOTAL: &str = "contacts page 1 with totalRecords";
+}
+
+fn ms(v: f64) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else if v < 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+fn rate(v: f64) -> String {
+    if v < 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn errors(stats: &Stats) -> String {
+    match stats.warmup_errors {
+        0 => stats.errors.to_string(),
+        w => format!("{} (+{w} in warm-up)", stats.errors),
+    }
+}
+
+impl DatabaseReport {
+    fn find(&self, operation: &str, concurrency: usize) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|r| r.operation == operation && r.concurrency == concurrency)
+    }
+
+    /// "a ÷ b at c=N": p50 and mean-cost ratios, for the server and the baseline.
+    fn cost_ratio(&self, label: &str, a: &str, b: &str, c: usize) -> Option<String> {
+        let (a, b) = (self.find(a, c)?, self.find(b, c)?);
+        let ratio = |x: &Stats, y: &Stats| {
+            format!(
+                "p50 {:.2}×, mean cost {:.2}×",
+                x.p50_ms() / y.p50_ms(),
+                x.mean_cost_ms() / y.mean_cost_ms()
+            )
+        };
+        Some(format!(
+            "- {label} at c={c}: server {} (baseline {})",
+            ratio(&a.server, &b.server),
+            ratio(&a.baseline, &b.baseline)
+        ))
+    }
+
+    pub fn markdown(&self, options: &Options) -> String {
+        let mut out = String::new();
+        let w = &mut out;
+        writeln!(w, "## {}\n", self.kind.name()).ok();
+        writeln!(
+            w,
+            "| operation | c | req/s | p50 ms | p99 ms | errors | baseline req/s | ratio |"
+        )
+        .ok();
+        writeln!(w, "|---|---:|---:|---:|---:|---:|---:|---:|").ok();
+        for row in &self.rows {
+            let (s, b) = (&row.server, &row.baseline);
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+                row.operation,
+                row.concurrency,
+                rate(s.throughput()),
+                ms(s.p50_ms()),
+                ms(s.p99_ms()),
+                errors(s),
+                rate(b.throughput()),
+                s.throughput() / b.throughput()
+            )
+            .ok();
+        }
+        let baseline_errors: u64 = self.rows.iter().map(|r| r.baseline.errors).sum();
+        writeln!(w).ok();
+        if baseline_errors > 0 {
+            writeln!(w, "- **baseline errors: {baseline_errors}** (see stderr)").ok();
+        }
+        writeln!(
+            w,
+            "- server memory: peak RSS (VmHWM) {:.1} MiB, RSS at the end {:.1} MiB",
+            self.peak_rss_mib, self.end_rss_mib
+        )
+        .ok();
+        for t in &self.seeding {
+            writeln!(
+                w,
+                "- seeding {}: {} rows in {:.1} s ({:.0} rows/s)",
+                t.what,
+                t.rows,
+                t.elapsed.as_secs_f64(),
+                t.rows as f64 / t.elapsed.as_secs_f64().max(1e-9)
+            )
+            .ok();
+        }
+        let c = options.concurrency.iter().copied().min().unwrap_or(1);
+        let summaries = [
+            (
+                format!(
+                    "company match, big ({}) ÷ small ({}) companies",
+                    options.big, options.small
+                ),
+                ops::FIRST_COMPANY_BIG,
+                ops::FIRST_COMPANY_SMALL,
+            ),
+            (
+                "deep page by cursor ÷ page 1".to_owned(),
+                ops::DEEP_CURSOR,
+                ops::PAGE1,
+            ),
+            (
+                "deep page by offset ÷ page 1".to_owned(),
+                ops::DEEP_OFFSET,
+                ops::PAGE1,
+            ),
+            (
+                "page 1 with totalRecords ÷ page 1".to_owned(),
+                ops::PAGE1_TOTAL,
+                ops::PAGE1,
+            ),
+        ];
+        for (label, a, b) in summaries {
+            if let Some(line) = self.cost_ratio(&label, a, b, c) {
+                writeln!(w, "{line}").ok();
+            }
+        }
+        for note in &self.notes {
+            writeln!(w, "- {note}").ok();
+        }
+        out
+    }
+}
+
+/// Options and machine, for reading the figures later.
+pub fn footer(options: &Options) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0 / 1024.0);
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    format!(
+        "## Run\n\n\
+         - options: {:.1} s per cell (+{:.1} s warm-up), concurrency {:?}, small {} and big {} \
+         companies, contacts grown to {}\n\
+         - machine: {cpus} CPUs ({model}), {memory_gib:.1} GiB memory; the load generator, the \
+         server and the database share them\n\
+         - req/s counts successful calls; latencies are per call, errors included; ratio = \
+         server req/s ÷ baseline req/s (the baseline runs the same SQL directly on a pool of {})\n",
+        options.seconds,
+        options.seconds / 10.0,
+        options.concurrency,
+        options.small,
+        options.big,
+        options.big,
+        crate::db::POOL_SIZE,
+    )
+}

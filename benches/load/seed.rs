@@ -1,0 +1,364 @@
+//! Seeding the large tables directly with sqlx, row for row as the app writes them: UUIDv7
+//! keys and `DateTime<Utc>` (microseconds) bound as Rust values, so they encode as sea-orm
+//! encodes them on either database; multi-row INSERTs inside transactions. One seeded row of
+//! each kind is then read back through the API.
+use std::{
+    fmt::Write as _,
+    time::{Duration, Instant},
+};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sqlx::{self, AssertSqlSafe};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    api::{Api, global_id},
+    db::{Pool, check_columns, with_pool, write_tx},
+};
+
+/// The columns the seeding and baseline statements write, as the migration creates them.
+pub const COMPANY_COLUMNS: &[&str] = &["id", "name", "name_folded", "created_at"];
+pub const ACCOUNT_COLUMNS: &[&str] = &["id", "name", "is_individual", "company_id", "created_at"];
+pub const CONTACT_COLUMNS: &[&str] = &[
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "email_folded",
+    "account_id",
+    "roles",
+    "status",
+    "created_at",
+    "updated_at",
+];
+pub const CREDENTIAL_COLUMNS: &[&str] = &[
+    "id",
+    "contact_id",
+    "kind",
+    "identity_provider_id",
+    "subject",
+    "password_hash",
+    "created_at",
+    "last_sign_in_at",
+];
+pub const EVENT_COLUMNS: &[&str] = &[
+    "id",
+    "occurred_at",
+    "brand_id",
+    "identity_provider_id",
+    "subject",
+    "contact_id",
+    "account_id",
+    "outcome",
+    "account_assignment",
+    "changed_attributes",
+    "reason",
+];
+
+/// Rows per INSERT: 1000 rows of 10 columns stay well under SQLite's 32766 bound parameters.
+const ROWS_PER_STATEMENT: usize = 1000;
+/// Rows per transaction.
+const ROWS_PER_TRANSACTION: u64 = 20_000;
+
+/// Company `i`'s name; names are unique so that a company match has one answer.
+pub fn company_name(i: u64) -> String {
+    format!("Bench Co {i:07}")
+}
+
+/// The name of company `i`'s one account.
+pub fn account_name(i: u64) -> String {
+    format!("Bench Co {i:07} Training")
+}
+
+/// `fold_name` of src/domain/validate.rs: trimmed, Unicode-lowercased.
+fn fold_name(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// Wall-clock time truncated to microseconds, like the app's `service::now()`.
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// `INSERT INTO table (columns) VALUES ($1, ...), ...` for `rows` rows.
+fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut n = 0;
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns.len() {
+            n += 1;
+            let sep = if column == 0 { "" } else { ", " };
+            write!(sql, "{sep}${n}").expect("writing to a String");
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+pub struct SeedTime {
+    pub what: String,
+    pub rows: u64,
+    pub elapsed: Duration,
+}
+
+struct SeededContact {
+    i: u64,
+    id: Uuid,
+    account_id: Uuid,
+    email: String,
+    at: DateTime<Utc>,
+}
+
+pub struct Seeder {
+    pool: Pool,
+    /// Companies seeded so far; company `i` has the one account `accounts[i]`.
+    pub companies: u64,
+    accounts: Vec<Uuid>,
+    first_company: Option<(Uuid, DateTime<Utc>)>,
+    first_contact: Option<SeededContact>,
+    contacts_seeded: u64,
+    /// Creation times are strictly increasing across everything seeded.
+    last_at: DateTime<Utc>,
+    pub times: Vec<SeedTime>,
+}
+
+impl Seeder {
+    /// Checks first that the tables still have the columns the statements write.
+    pub async fn new(pool: Pool) -> Self {
+        for (table, columns) in [
+            ("company", COMPANY_COLUMNS),
+            ("account", ACCOUNT_COLUMNS),
+            ("contact", CONTACT_COLUMNS),
+            ("credential", CREDENTIAL_COLUMNS),
+            ("provisioning_event", EVENT_COLUMNS),
+        ] {
+            check_columns(&pool, table, columns).await;
+        }
+        Self {
+            pool,
+            companies: 0,
+            accounts: Vec::new(),
+            first_company: None,
+            first_contact: None,
+            contacts_seeded: 0,
+            last_at: DateTime::<Utc>::MIN_UTC,
+            times: Vec::new(),
+        }
+    }
+
+    fn next_at(&mut self) -> DateTime<Utc> {
+        let at = now().max(self.last_at + chrono::Duration::microseconds(1));
+        self.last_at = at;
+        at
+    }
+
+    /// Seeds companies, each with one (non-individual) account, until there are `to`.
+    pub async fn grow_companies(&mut self, to: u64) {
+        let start = Instant::now();
+        let from = self.companies;
+        let mut next = from;
+        while next < to {
+            let end = (next + ROWS_PER_TRANSACTION).min(to);
+            // (index, company id, account id, created at)
+            let rows: Vec<(u64, Uuid, Uuid, DateTime<Utc>)> = (next..end)
+                .map(|i| (i, Uuid::now_v7(), Uuid::now_v7(), self.next_at()))
+                .collect();
+            write_tx!(&self.pool, c => {
+                for batch in rows.chunks(ROWS_PER_STATEMENT) {
+                    let sql = insert_sql("company", COMPANY_COLUMNS, batch.len());
+                    let mut query = sqlx::query(AssertSqlSafe(sql));
+                    for (i, id, _, at) in batch {
+                        let name = company_name(*i);
+                        let folded = fold_name(&name);
+                        query = query.bind(*id).bind(name).bind(folded).bind(*at);
+                    }
+                    query.execute(&mut *c).await?;
+                    let sql = insert_sql("account", ACCOUNT_COLUMNS, batch.len());
+                    let mut query = sqlx::query(AssertSqlSafe(sql));
+                    for (i, company_id, account_id, at) in batch {
+                        query = query
+                            .bind(*account_id)
+                            .bind(account_name(*i))
+                            .bind(false)
+                            .bind(Some(*company_id))
+                            .bind(*at);
+                    }
+                    query.execute(&mut *c).await?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap_or_else(|e| panic!("seeding companies failed: {e}"));
+            if self.first_company.is_none() {
+                self.first_company = rows.first().map(|r| (r.1, r.3));
+            }
+            self.accounts.extend(rows.iter().map(|r| r.2));
+            next = end;
+        }
+        self.companies = to;
+        self.record(
+            format!("companies+accounts {from} → {to}"),
+            to - from,
+            start,
+        );
+    }
+
+    /// Seeds contacts (spread over the seeded companies' accounts) until the table has `to`.
+    pub async fn grow_contacts(&mut self, to: u64) {
+        assert!(!self.accounts.is_empty(), "seed companies before contacts");
+        let start = Instant::now();
+        let existing = count(&self.pool, "contact").await;
+        let missing = to.saturating_sub(existing);
+        let mut done = 0;
+        while done < missing {
+            let n = ROWS_PER_TRANSACTION.min(missing - done);
+            let rows: Vec<SeededContact> = (0..n)
+                .map(|_| {
+                    let i = self.contacts_seeded;
+                    self.contacts_seeded += 1;
+                    SeededContact {
+                        i,
+                        id: Uuid::now_v7(),
+                        account_id: self.accounts[(i % self.accounts.len() as u64) as usize],
+                        email: format!("Seed.{i}@Contacts.Bench.Example"),
+                        at: self.next_at(),
+                    }
+                })
+                .collect();
+            let roles = json!(["learner"]);
+            write_tx!(&self.pool, c => {
+                for batch in rows.chunks(ROWS_PER_STATEMENT) {
+                    let sql = insert_sql("contact", CONTACT_COLUMNS, batch.len());
+                    let mut query = sqlx::query(AssertSqlSafe(sql));
+                    for row in batch {
+                        query = query
+                            .bind(row.id)
+                            .bind("Seed")
+                            .bind(format!("Contact {}", row.i))
+                            .bind(row.email.clone())
+                            .bind(row.email.trim().to_lowercase())
+                            .bind(row.account_id)
+                            .bind(roles.clone())
+                            .bind("active")
+                            .bind(row.at)
+                            .bind(row.at);
+                    }
+                    query.execute(&mut *c).await?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap_or_else(|e| panic!("seeding contacts failed: {e}"));
+            done += n;
+            if self.first_contact.is_none() {
+                self.first_contact = rows.into_iter().next();
+            }
+        }
+        self.record(format!("contacts {existing} → {to}"), missing, start);
+    }
+
+    fn record(&mut self, what: String, rows: u64, start: Instant) {
+        let elapsed = start.elapsed();
+        eprintln!(
+            "  seeded {what}: {rows} rows in {:.1} s ({:.0} rows/s)",
+            elapsed.as_secs_f64(),
+            rows as f64 / elapsed.as_secs_f64().max(1e-9)
+        );
+        self.times.push(SeedTime {
+            what,
+            rows,
+            elapsed,
+        });
+    }
+
+    /// Reads the first seeded company and its account back through the API.
+    pub async fn verify_company(&self, api: &Api, owner: &str) {
+        let (id, at) = self.first_company.expect("no company seeded");
+        let company = global_id("Company", id);
+        let data = api
+            .must(
+                owner,
+                "query($id: ID!) { company(id: $id) { id name createdAt } \
+                 accounts(first: 5, filters: [{field: companyId, operation: eq, value: $id}]) { \
+                 edges { node { id name isIndividual createdAt company { id } } } } }",
+                json!({ "id": company }),
+            )
+            .await;
+        let expected_account = json!([{ "node": {
+            "id": global_id("Account", self.accounts[0]),
+            "name": account_name(0),
+            "isIndividual": false,
+            "createdAt": data["accounts"]["edges"][0]["node"]["createdAt"],
+            "company": { "id": company },
+        }}]);
+        assert_eq!(data["company"]["name"], json!(company_name(0)), "{data}");
+        assert_eq!(
+            same_time(&data["company"]["createdAt"], at),
+            Ok(()),
+            "{data}"
+        );
+        assert_eq!(data["accounts"]["edges"], expected_account, "{data}");
+        assert_eq!(
+            same_time(&data["accounts"]["edges"][0]["node"]["createdAt"], at),
+            Ok(()),
+            "{data}"
+        );
+    }
+
+    /// Reads the first seeded contact back through the API.
+    pub async fn verify_contact(&self, api: &Api, owner: &str) {
+        let Some(seeded) = &self.first_contact else {
+            return;
+        };
+        let data = api
+            .must(
+                owner,
+                "query($id: ID!) { contact(id: $id) { id email roles status createdAt updatedAt \
+                 account { id } } }",
+                json!({ "id": global_id("Contact", seeded.id) }),
+            )
+            .await;
+        let contact = &data["contact"];
+        assert_eq!(contact["email"], json!(seeded.email), "{data}");
+        assert_eq!(contact["roles"], json!(["learner"]), "{data}");
+        assert_eq!(contact["status"], json!("active"), "{data}");
+        assert_eq!(
+            contact["account"]["id"],
+            json!(global_id("Account", seeded.account_id)),
+            "{data}"
+        );
+        assert_eq!(
+            same_time(&contact["createdAt"], seeded.at),
+            Ok(()),
+            "{data}"
+        );
+        assert_eq!(
+            same_time(&contact["updatedAt"], seeded.at),
+            Ok(()),
+            "{data}"
+        );
+    }
+}
+
+fn same_time(api_value: &Value, seeded: DateTime<Utc>) -> Result<(), String> {
+    let raw = api_value.as_str().ok_or("not a string")?;
+    let parsed = DateTime::parse_from_rfc3339(raw).map_err(|e| e.to_string())?;
+    if parsed.to_utc() == seeded {
+        Ok(())
+    } else {
+        Err(format!("API says {raw}, seeded {seeded:?}"))
+    }
+}
+
+pub async fn count(pool: &Pool, table: &str) -> u64 {
+    let n: i64 = with_pool!(pool, p => {
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+            .fetch_one(p)
+            .await
+    })
+    .unwrap_or_else(|e| panic!("cannot count {table}: {e}"));
+    n as u64
+}

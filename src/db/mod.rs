@@ -91,3 +91,27 @@ impl WriteGate {
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::FutureExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_writers_take_turns_and_postgres_writers_do_not_wait() {
+        let gate = WriteGate::for_backend(DbBackend::Sqlite);
+        let first = gate.turn().await;
+        assert!(first.is_some());
+        assert!(
+            gate.turn().now_or_never().is_none(),
+            "a second writer waits"
+        );
+        drop(first);
+        assert!(gate.turn().now_or_never().flatten().is_some());
+
+        let postgres = WriteGate::for_backend(DbBackend::Postgres);
+        let _held = postgres.turn().await;
+        assert!(postgres.turn().now_or_never().is_some(), "no gate at all");
+    }
+}

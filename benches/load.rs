@@ -71,6 +71,21 @@ fn main() {
         Ok(()) => eprintln!("report written to {}", path.display()),
         Err(e) => eprintln!("cannot write {}: {e}", path.display()),
     }
+    // A failed call is a finding, not noise: the run fails so that CI's smoke run notices.
+    let failed: u64 = reports
+        .iter()
+        .flat_map(|r| &r.rows)
+        .map(|row| {
+            row.server.errors
+                + row.server.warmup_errors
+                + row.baseline.errors
+                + row.baseline.warmup_errors
+        })
+        .sum();
+    if failed > 0 {
+        eprintln!("{failed} calls failed; see the errors above");
+        std::process::exit(1);
+    }
 }
 
 /// Cargo's target directory: benches run from `<target>/release/deps/`.
@@ -89,12 +104,14 @@ fn target_dir() -> std::path::PathBuf {
 struct Runner<'a> {
     kind: Kind,
     options: &'a Options,
+    pool: &'a db::Pool,
     server: &'a mut server::Server,
     rows: Vec<Row>,
 }
 
 impl Runner<'_> {
     async fn cells(&mut self, operation: &str, server_op: &Op, baseline_op: &Op) {
+        db::analyze(self.pool).await;
         for &c in &self.options.concurrency {
             let logged_before = self.server.log_line_count();
             let server = driver::measure(server_op, c, self.options.seconds).await;
@@ -203,6 +220,7 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
     let mut runner = Runner {
         kind,
         options,
+        pool: &pool,
         server: &mut server,
         rows: Vec::new(),
     };

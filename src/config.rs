@@ -120,6 +120,14 @@ pub struct Settings {
         global = true
     )]
     pub token_cache_seconds: u64,
+    /// Statements that take this many milliseconds or more are logged at `warn`.
+    #[arg(
+        long,
+        env = "AUTOPROV_SLOW_STATEMENT_MS",
+        default_value_t = 250,
+        global = true
+    )]
+    pub slow_statement_ms: u64,
     /// Log format.
     #[arg(long, env = "AUTOPROV_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
@@ -138,6 +146,7 @@ impl Settings {
             max_body_bytes: 256 * 1024,
             batch_window_ms: 2,
             token_cache_seconds: 5,
+            slow_statement_ms: 250,
             log_format: LogFormat::Pretty,
         }
     }

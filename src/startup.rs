@@ -59,7 +59,7 @@ impl Application {
     /// Opens the database, migrates it, creates the first owner token if there is no token at
     /// all, and binds the listener (port 0 picks a free port).
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let statements = StatementLog::default();
+        let statements = StatementLog::new(Duration::from_millis(settings.slow_statement_ms));
         let db = open_observed_database(settings, &statements).await?;
         let bootstrap_secret = service::api_tokens::bootstrap(&db).await?;
         let listener =

@@ -302,3 +302,16 @@ pub async fn settle(pool: &Pool) {
     with_pool!(pool, p => sqlx::raw_sql(sql).execute(p).await.map(drop))
         .unwrap_or_else(|e| panic!("{sql} failed: {e}"));
 }
+
+/// Refreshes PostgreSQL's statistics before a measured operation, as autovacuum does on a live
+/// system. Tables here grow from empty within seconds, faster than autovacuum's one-minute
+/// rounds; until it catches up, the planner sizes them by their first rows and can choose full
+/// scans, for the server and the baseline alike. SQLite plans from its indexes alone.
+pub async fn analyze(pool: &Pool) {
+    if let Pool::Pg(p) = pool {
+        sqlx::raw_sql("ANALYZE")
+            .execute(p)
+            .await
+            .unwrap_or_else(|e| panic!("ANALYZE failed: {e}"));
+    }
+}

@@ -11,16 +11,22 @@ use std::{
 
 use sea_orm::{DatabaseConnection, Statement};
 
-/// A statement slower than this is logged at `warn`, with its SQL (never its values).
+/// By default a statement slower than this is logged at `warn`, with its SQL (never its values).
 pub const SLOW_STATEMENT: Duration = Duration::from_millis(250);
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct StatementLog {
     inner: Arc<Inner>,
 }
 
-#[derive(Default)]
+impl Default for StatementLog {
+    fn default() -> Self {
+        Self::new(SLOW_STATEMENT)
+    }
+}
+
 struct Inner {
+    slow: Duration,
     executed: AtomicU64,
     failed: AtomicU64,
     recording: AtomicBool,
@@ -28,6 +34,19 @@ struct Inner {
 }
 
 impl StatementLog {
+    /// A log that warns about statements that take `slow` or longer.
+    pub fn new(slow: Duration) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                slow,
+                executed: AtomicU64::new(0),
+                failed: AtomicU64::new(0),
+                recording: AtomicBool::new(false),
+                recorded: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
     /// Makes `db` report every statement it runs (transactions included) to this log.
     pub fn observe(&self, db: &mut DatabaseConnection) {
         let log = self.clone();
@@ -36,7 +55,7 @@ impl StatementLog {
             if info.failed {
                 log.inner.failed.fetch_add(1, Ordering::Relaxed);
             }
-            if info.elapsed >= SLOW_STATEMENT {
+            if info.elapsed >= log.inner.slow {
                 tracing::warn!(
                     elapsed_ms = info.elapsed.as_millis() as u64,
                     sql = %info.statement.sql,

@@ -4,9 +4,11 @@
 //! - [`config`]: command line and environment settings, in one struct.
 //! - [`startup`]: [`startup::Application`] connects the database, runs migrations and binds its listener.
 //! - [`http`]: axum routes (`/graphql`, `/healthz`, `/readyz`) and bearer-token authentication.
-//! - [`graphql`]: thin resolvers and API types; never exposes database models directly.
+//! - [`graphql`]: thin resolvers and API types (never database models), with batch loaders
+//!   for related objects.
 //! - [`service`]: one function per use case: open a transaction, load, decide, persist.
-//! - [`db`]: all sea-orm access: connections, lookups, listings.
+//! - [`db`]: all sea-orm access: connections, lookups, listings, the statement log and the
+//!   SQLite write gate.
 //! - [`domain`]: pure rules with no I/O: global IDs, validation, access control.
 //! - [`error`]: the one error type and its mapping to client-facing codes.
 //! - [`telemetry`]: structured tracing.

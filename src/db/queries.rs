@@ -69,29 +69,6 @@ pub async fn configuration<Db: ConnectionTrait>(
         .await
 }
 
-pub async fn configurations_of_brand<Db: ConnectionTrait>(
-    db: &Db,
-    brand_id: Uuid,
-) -> Result<Vec<configuration::Model>, DbErr> {
-    configuration::Entity::find()
-        .filter(configuration::Column::BrandId.eq(brand_id))
-        .order_by_asc(configuration::Column::CreatedAt)
-        .order_by_asc(configuration::Column::Id)
-        .all(db)
-        .await
-}
-
-pub async fn role_mappings<Db: ConnectionTrait>(
-    db: &Db,
-    configuration_id: Uuid,
-) -> Result<Vec<role_mapping::Model>, DbErr> {
-    role_mapping::Entity::find()
-        .filter(role_mapping::Column::ConfigurationId.eq(configuration_id))
-        .order_by_asc(role_mapping::Column::ProviderRole)
-        .all(db)
-        .await
-}
-
 /// Replaces a configuration's role mappings with `mappings` (provider role, role).
 pub async fn replace_role_mappings<Db: ConnectionTrait>(
     db: &Db,

@@ -99,6 +99,40 @@ pub struct Settings {
         global = true
     )]
     pub max_complexity: usize,
+    /// Maximum number of fields (aliases included) written in one GraphQL document.
+    #[arg(
+        long,
+        env = "AUTOPROV_MAX_FIELDS",
+        default_value_t = 500,
+        global = true
+    )]
+    pub max_fields: usize,
+    /// Most connections served at once; more wait in the listen backlog until one closes.
+    #[arg(
+        long,
+        env = "AUTOPROV_MAX_CONNECTIONS",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub max_connections: usize,
+    /// Seconds a connection may take to send a request's headers (idle keep-alive
+    /// connections too) before it is closed.
+    #[arg(
+        long,
+        env = "AUTOPROV_HEADER_READ_TIMEOUT_SECONDS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a request may take from its headers to its response, body upload included;
+    /// past it the answer is 408.
+    #[arg(
+        long,
+        env = "AUTOPROV_REQUEST_TIMEOUT_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout_seconds: u64,
     /// Maximum request body size in bytes.
     #[arg(long, env = "AUTOPROV_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -143,6 +177,10 @@ impl Settings {
             introspection: true,
             max_depth: 12,
             max_complexity: 5000,
+            max_fields: 500,
+            max_connections: 1024,
+            header_read_timeout_seconds: 10,
+            request_timeout_seconds: 30,
             max_body_bytes: 256 * 1024,
             batch_window_ms: 2,
             token_cache_seconds: 5,

@@ -83,6 +83,31 @@ impl AppError {
         Self::Invalid(vec![FieldError::new(label, code, message, value)])
     }
 
+    /// A stored value this version cannot read (an unknown enum value, malformed JSON): the
+    /// load fails closed, as an internal error, and the cause is logged. Never a default: an
+    /// unknown status read as `active` would let a blocked contact sign in.
+    pub fn corrupt(column: &str, value: impl std::fmt::Display) -> Self {
+        tracing::error!(column, value = %value, "unreadable stored value");
+        Self::Internal(format!("unreadable stored value in {column}: {value}"))
+    }
+
+    /// Reads a stored value with `parse`, failing closed through [`AppError::corrupt`].
+    pub fn decode<T>(
+        column: &str,
+        raw: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> AppResult<T> {
+        parse(raw).ok_or_else(|| Self::corrupt(column, raw))
+    }
+
+    /// Reads a stored JSON column into `T`, failing closed through [`AppError::corrupt`].
+    pub fn decode_json<T: serde::de::DeserializeOwned>(
+        column: &str,
+        raw: &serde_json::Value,
+    ) -> AppResult<T> {
+        serde_json::from_value(raw.clone()).map_err(|_| Self::corrupt(column, raw))
+    }
+
     /// The client-facing `extensions.code` of a top-level error.
     pub fn code(&self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@
 //! - [`config`]: command line and environment settings, in one struct.
 //! - [`startup`]: [`startup::Application`] connects the database, runs migrations and binds its listener.
 //! - [`http`]: axum routes (`/graphql`, `/healthz`, `/readyz`) and bearer-token authentication.
+//! - [`server`]: the accept loop with its connection cap and header read timeout.
 //! - [`graphql`]: thin resolvers and API types (never database models), with batch loaders
 //!   for related objects.
 //! - [`service`]: one function per use case: open a transaction, load, decide, persist.
@@ -20,6 +21,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod server;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

@@ -11,8 +11,12 @@ use crate::{
     error::AppError,
     graphql,
     http::{self, AppState},
+    server::{self, ConnectionLimits},
     service::{self, api_tokens::TokenCache},
 };
+
+/// How long in-flight requests may run on after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -49,6 +53,7 @@ async fn open_observed_database(
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    limits: ConnectionLimits,
     local_addr: SocketAddr,
     bootstrap_secret: Option<String>,
     db: DatabaseConnection,
@@ -84,7 +89,15 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: http::router(state, settings.max_body_bytes),
+            router: http::router(
+                state,
+                settings.max_body_bytes,
+                Duration::from_secs(settings.request_timeout_seconds),
+            ),
+            limits: ConnectionLimits {
+                max_connections: settings.max_connections,
+                header_read_timeout: Duration::from_secs(settings.header_read_timeout_seconds),
+            },
             local_addr,
             bootstrap_secret,
             db,
@@ -116,9 +129,14 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr, "listening");
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = server::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            shutdown,
+            DRAIN_TIMEOUT,
+        )
+        .await;
         self.db.close().await.ok();
         result
     }

@@ -56,8 +56,13 @@ pub async fn begin<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr>
     .await
 }
 
+/// Runs pending migrations. Instances starting together take turns (see
+/// [`queries::lock_startup`]), so two of them never apply the same migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    let txn = begin(db).await?;
+    queries::lock_startup(&txn).await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// A cheap round trip, for `/readyz`.

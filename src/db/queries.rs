@@ -115,14 +115,21 @@ pub async fn references_to_identity_provider<Db: ConnectionTrait>(
         .filter(configuration::Column::IdentityProviderId.eq(id))
         .count(db)
         .await?;
-    let credentials = credential::Entity::find()
-        .filter(credential::Column::IdentityProviderId.eq(id))
-        .count(db)
-        .await?;
+    let credentials = credentials_at_identity_provider(db, id).await?;
     Ok(vec![
         ("brand configurations", configurations),
         ("contact credentials", credentials),
     ])
+}
+
+pub async fn credentials_at_identity_provider<Db: ConnectionTrait>(
+    db: &Db,
+    id: Uuid,
+) -> Result<u64, DbErr> {
+    credential::Entity::find()
+        .filter(credential::Column::IdentityProviderId.eq(id))
+        .count(db)
+        .await
 }
 
 pub async fn references_to_company<Db: ConnectionTrait>(
@@ -170,6 +177,23 @@ pub async fn contact_with_email<Db: ConnectionTrait>(
     query.one(db).await
 }
 
+/// Locks a contact's row until the transaction ends, so two transactions that decide on the
+/// same contact take turns. On PostgreSQL it is `SELECT … FOR UPDATE`; SQLite needs nothing,
+/// as a write transaction ([`super::begin`]) holds the whole database from its start.
+pub async fn lock_contact<Db: ConnectionTrait>(db: &Db, contact_id: Uuid) -> Result<(), DbErr> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    contact::Entity::find_by_id(contact_id)
+        .select_only()
+        .column(contact::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await
+        .map(|_| ())
+}
+
 pub async fn credentials_of_contact<Db: ConnectionTrait>(
     db: &Db,
     contact_id: Uuid,
@@ -189,6 +213,19 @@ pub async fn api_token_with_hash<Db: ConnectionTrait>(
         .filter(api_token::Column::SecretHash.eq(secret_hash))
         .one(db)
         .await
+}
+
+/// Serialises start-up work (migrations, the first owner token) across instances until the
+/// transaction ends: a transaction-scoped advisory lock on PostgreSQL; on SQLite the write
+/// transaction ([`super::begin`]) is already exclusive.
+pub async fn lock_startup<Db: ConnectionTrait>(db: &Db) -> Result<(), DbErr> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    // Any constant works; this one is the bytes of "autoprov" as a big-endian i64.
+    db.execute_unprepared("SELECT pg_advisory_xact_lock(7022647215930896246)")
+        .await
+        .map(|_| ())
 }
 
 pub async fn any_api_token<Db: ConnectionTrait>(db: &Db) -> Result<bool, DbErr> {
@@ -226,16 +263,33 @@ pub async fn first_account_of_company_named<Db: ConnectionTrait>(
 }
 
 /// The contact's provisioning events, newest first.
-pub async fn provisioning_events_of_contact<Db: ConnectionTrait>(
+/// The newest `limit` events of each of these contacts, newest first, in one statement (a
+/// window function numbers each contact's events).
+pub async fn provisioning_events_of_contacts<Db: ConnectionTrait>(
     db: &Db,
-    contact_id: Uuid,
+    contact_ids: &[Uuid],
     limit: u64,
 ) -> Result<Vec<provisioning_event::Model>, DbErr> {
-    provisioning_event::Entity::find()
-        .filter(provisioning_event::Column::ContactId.eq(contact_id))
-        .order_by_desc(provisioning_event::Column::OccurredAt)
-        .order_by_desc(provisioning_event::Column::Id)
-        .limit(limit)
+    use provisioning_event::Column;
+    let ranked = Query::select()
+        .column(sea_orm::sea_query::Asterisk)
+        .expr_as(
+            Expr::cust(
+                "ROW_NUMBER() OVER (PARTITION BY contact_id ORDER BY occurred_at DESC, id DESC)",
+            ),
+            Alias::new("rank_in_contact"),
+        )
+        .from(provisioning_event::Entity)
+        .and_where(Expr::col(Column::ContactId).is_in(contact_ids.iter().copied()))
+        .to_owned();
+    let newest = Query::select()
+        .column(sea_orm::sea_query::Asterisk)
+        .from_subquery(ranked, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new("rank_in_contact")).lte(limit as i64))
+        .order_by(Column::OccurredAt, Order::Desc)
+        .order_by(Column::Id, Order::Desc)
+        .to_owned();
+    provisioning_event::Model::find_by_statement(db.get_database_backend().build(&newest))
         .all(db)
         .await
 }

@@ -22,11 +22,11 @@ impl CompanyMatch {
         }
     }
 
-    /// Unknown stored values fall back to the strictest comparison.
-    pub fn parse(raw: &str) -> Self {
+    pub fn parse(raw: &str) -> Option<Self> {
         match raw {
-            "caseInsensitive" => Self::CaseInsensitive,
-            _ => Self::Exact,
+            "exact" => Some(Self::Exact),
+            "caseInsensitive" => Some(Self::CaseInsensitive),
+            _ => None,
         }
     }
 }
@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn company_match_round_trips() {
         for m in [CompanyMatch::Exact, CompanyMatch::CaseInsensitive] {
-            assert_eq!(CompanyMatch::parse(m.as_str()), m);
+            assert_eq!(CompanyMatch::parse(m.as_str()), Some(m));
         }
     }
 }

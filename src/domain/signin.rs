@@ -9,6 +9,8 @@ use super::{
 use crate::error::{ErrorCode, FieldError};
 
 pub const SUBJECT_MAX: usize = 1024;
+/// The claim by which an IdP says whether it verified the email (OIDC Core §5.1).
+pub const EMAIL_VERIFIED: &str = "email_verified";
 pub const ROLES_MAX: usize = 100;
 
 /// The contact attributes a set of claims carries; `None` means the claim was absent.
@@ -20,7 +22,7 @@ pub struct Attributes {
     pub company_name: Option<String>,
     /// Provider roles, before mapping.
     pub roles: Option<Vec<String>>,
-    /// False only when the IdP says `email_verified: false`.
+    /// Whether the email may be trusted: see [`email_verified`].
     pub email_verified: bool,
 }
 
@@ -123,11 +125,7 @@ pub fn read_claims(claims: &Value, map: &AttributeMap) -> Result<Attributes, Vec
         .map_err(|e| errors.push(e))
         .ok()
         .flatten();
-    let email_verified = match claims.get("email_verified") {
-        Some(Value::Bool(verified)) => *verified,
-        Some(Value::String(s)) => !s.eq_ignore_ascii_case("false"),
-        _ => true,
-    };
+    let email_verified = email_verified(claims.get(EMAIL_VERIFIED));
     if errors.is_empty() {
         Ok(Attributes {
             email,
@@ -140,6 +138,29 @@ pub fn read_claims(claims: &Value, map: &AttributeMap) -> Result<Attributes, Vec
     } else {
         Err(errors)
     }
+}
+
+/// Email trust (PRODUCT §4): an email counts as verified when the IdP says nothing about it,
+/// or says a clear yes: `true`, `"true"`, `1`, `"1"`, case and surrounding spaces aside, alone
+/// or as the one element of a list (SAML attributes are lists). Anything else that is present,
+/// `null` and `"yes"` included, is a no: fail closed, as a doubtful email must not take over a
+/// contact.
+pub fn email_verified(claim: Option<&Value>) -> bool {
+    fn clear_yes(value: &Value) -> bool {
+        match value {
+            Value::Bool(b) => *b,
+            Value::Number(n) => n.as_u64() == Some(1),
+            Value::String(s) => {
+                let s = s.trim();
+                s.eq_ignore_ascii_case("true") || s == "1"
+            }
+            Value::Array(items) => {
+                matches!(items.as_slice(), [one] if !one.is_array() && clear_yes(one))
+            }
+            Value::Null | Value::Object(_) => false,
+        }
+    }
+    claim.is_none_or(clear_yes)
 }
 
 /// The email an operation needs, or the error naming the claim that should carry it.
@@ -322,15 +343,46 @@ mod tests {
     }
 
     #[test]
-    fn email_verified_false_is_recognised_as_bool_or_string() {
-        for v in [json!(false), json!("false"), json!("FALSE")] {
+    fn only_a_clear_yes_verifies_an_email() {
+        let unverified = [
+            json!(false),
+            json!("false"),
+            json!("FALSE"),
+            json!(" false"),
+            json!(["false"]),
+            json!("0"),
+            json!(0),
+            json!(2),
+            json!(-1),
+            json!(0.5),
+            json!(null),
+            json!("yes"),
+            json!(""),
+            json!([]),
+            json!(["true", "false"]),
+            json!([["true"]]),
+            json!({"value": true}),
+        ];
+        for v in unverified {
             let a = read_claims(&json!({"email_verified": v}), &map()).unwrap();
-            assert!(!a.email_verified, "{v}");
+            assert!(!a.email_verified, "{v} must not verify");
         }
-        for v in [json!(true), json!("true")] {
+        let verified = [
+            json!(true),
+            json!("true"),
+            json!(" TRUE "),
+            json!(["true"]),
+            json!([true]),
+            json!(1),
+            json!("1"),
+            json!([" 1 "]),
+        ];
+        for v in verified {
             let a = read_claims(&json!({"email_verified": v}), &map()).unwrap();
-            assert!(a.email_verified, "{v}");
+            assert!(a.email_verified, "{v} must verify");
         }
+        let absent = read_claims(&json!({"email": "a@x.io"}), &map()).unwrap();
+        assert!(absent.email_verified, "an IdP that says nothing is trusted");
     }
 
     #[test]

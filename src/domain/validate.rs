@@ -1,4 +1,6 @@
 //! Input validation shared by every use case. Each check names the field it refuses.
+use unicode_normalization::UnicodeNormalization;
+
 use crate::error::{ErrorCode, FieldError};
 
 pub const NAME_MAX: usize = 200;
@@ -44,8 +46,10 @@ pub fn optional_text(label: &str, raw: &str, max: usize) -> Result<String, Field
     required_text(label, raw, max)
 }
 
-/// A plausible email address: one `@`, non-empty local part, a dotted domain, no spaces.
-/// Deliberately permissive beyond that: the IdP is the authority on its users' addresses.
+/// A plausible email address: one `@`, non-empty local part, a dotted domain, no spaces,
+/// both as sent and once folded (a full-width `＠` folds to `@`), and short enough to be
+/// stored in both forms. Deliberately permissive beyond that: the IdP is the authority on its
+/// users' addresses.
 pub fn email(label: &str, raw: &str) -> Result<String, FieldError> {
     let email = required_text(label, raw, EMAIL_MAX)?;
     let invalid = || {
@@ -56,25 +60,59 @@ pub fn email(label: &str, raw: &str) -> Result<String, FieldError> {
             Some(raw),
         )
     };
-    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-    let ok = !local.is_empty()
+    let folded = fold(&email);
+    if !plausible_email(&email) || !plausible_email(&folded) {
+        return Err(invalid());
+    }
+    fits_folded(label, raw, &folded, EMAIL_MAX)?;
+    Ok(email)
+}
+
+fn plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
         && !domain.is_empty()
         && !domain.contains('@')
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !email.chars().any(char::is_whitespace);
-    if ok { Ok(email) } else { Err(invalid()) }
+        && !email.chars().any(char::is_whitespace)
 }
 
-/// The form under which emails are compared: Unicode lowercase.
-pub fn fold_email(email: &str) -> String {
-    email.trim().to_lowercase()
+/// A name that is compared folded (company names): [`required_text`], and its folded form
+/// fits the same limit.
+pub fn folded_name(label: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let name = required_text(label, raw, max)?;
+    fits_folded(label, raw, &fold(&name), max)?;
+    Ok(name)
 }
 
-/// The form under which company names match case-insensitively.
-pub fn fold_name(name: &str) -> String {
-    name.trim().to_lowercase()
+/// Folding can lengthen text (`ß` → `ss`, `İ` → `i̇`): the folded form is stored too, so it
+/// is held to the same limit.
+fn fits_folded(label: &str, raw: &str, folded: &str, max: usize) -> Result<(), FieldError> {
+    let len = folded.chars().count();
+    if len > max {
+        return Err(FieldError::new(
+            label,
+            ErrorCode::TooLong,
+            format!("must be at most {max} characters once case-folded (got {len})"),
+            Some(raw),
+        ));
+    }
+    Ok(())
+}
+
+/// The one form under which emails (and case-insensitive company names) are compared, on
+/// every path: trimmed, NFKC, full Unicode case folding, NFKC again (folding can leave text
+/// that is not NFKC-normal). So the Kelvin sign `K` is `k`, full-width `Ａ` is `a`, and `ß` is
+/// `ss`: two addresses that only look different are the same address.
+pub fn fold(text: &str) -> String {
+    let compatible: String = text.trim().nfkc().collect();
+    caseless::default_case_fold_str(&compatible)
+        .nfkc()
+        .collect()
 }
 
 #[cfg(test)]
@@ -133,7 +171,41 @@ mod tests {
 
     #[test]
     fn folding_is_unicode_aware() {
-        assert_eq!(fold_email("ÅSA@Example.COM"), "åsa@example.com");
-        assert_eq!(fold_name("  ÉCOLE Centrale "), "école centrale");
+        assert_eq!(fold("ÅSA@Example.COM"), "åsa@example.com");
+        assert_eq!(fold("  ÉCOLE Centrale "), "école centrale");
+    }
+
+    #[test]
+    fn look_alike_addresses_fold_to_one() {
+        // Kelvin sign, full-width letters and a full-width at sign, sharp s.
+        assert_eq!(fold("\u{212A}im@example.com"), "kim@example.com");
+        assert_eq!(
+            fold("\u{FF21}da\u{FF20}example.com"),
+            fold("ada@example.com")
+        );
+        assert_eq!(fold("STRASSE@example.com"), fold("straße@example.com"));
+        // Decomposed and composed forms are one address.
+        assert_eq!(
+            fold("Jose\u{301}@example.com"),
+            fold("jos\u{E9}@example.com")
+        );
+    }
+
+    #[test]
+    fn lengths_are_checked_after_folding() {
+        // 300 dotted capital Is are 300 characters, but 600 once folded.
+        let raw = format!("{}@example.com", "\u{130}".repeat(300));
+        let err = email("email", &raw).unwrap_err();
+        assert_eq!(err.code, ErrorCode::TooLong);
+        assert_eq!(err.label.as_deref(), Some("email"));
+        let err = folded_name("name", &"\u{DF}".repeat(150), NAME_MAX).unwrap_err();
+        assert_eq!(err.code, ErrorCode::TooLong);
+        assert!(folded_name("name", &"\u{DF}".repeat(100), NAME_MAX).is_ok());
+    }
+
+    #[test]
+    fn an_address_must_stay_plausible_once_folded() {
+        let err = email("email", "a\u{FF20}b@example.com").unwrap_err();
+        assert_eq!(err.code, ErrorCode::Invalid);
     }
 }

@@ -1,6 +1,6 @@
 //! Lists in Administrate's shape: `first`/`offset`/`after`, `filters`, `order`, and a
 //! connection whose `pageInfo` carries `totalRecords`.
-use async_graphql::{Context, Enum, InputObject, InputType, OutputType, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, InputType, OutputType, SimpleObject, parser};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::{DateTime, SecondsFormat};
 use sea_orm::{EntityTrait, IdenStatic, ModelTrait, Value};
@@ -20,6 +20,52 @@ pub const DEFAULT_PAGE: i32 = 25;
 pub const MAX_PAGE: i32 = 100;
 /// The largest row position a cursor may name: far beyond any table, well inside SQL's BIGINT.
 const MAX_POSITION: u64 = 1 << 48;
+/// The most rows a page may skip (`offset`, or a cursor read in another order): skipping is
+/// a scan of the skipped rows. Deeper pages continue from a cursor in the same order.
+pub const MAX_OFFSET: u64 = 10_000;
+/// The complexity of `totalRecords`, a count of every matching row.
+pub const TOTAL_RECORDS_COST: usize = 100;
+
+/// The complexity of a top-level list: each item's fields, the rows it skips (one point per
+/// hundred), and the count behind `pageInfo { totalRecords }` when `field` asks for it.
+/// async-graphql hands a complexity expression the list's own field as `__field`.
+pub fn list_complexity(
+    field: &parser::types::Field,
+    first: Option<i32>,
+    offset: Option<i32>,
+    child_complexity: usize,
+) -> usize {
+    let first = first.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize;
+    let offset = offset.unwrap_or(0).clamp(0, MAX_OFFSET as i32) as usize;
+    let total = if asks_for_total(field) {
+        TOTAL_RECORDS_COST
+    } else {
+        0
+    };
+    first
+        .saturating_mul(child_complexity)
+        .saturating_add(offset / 100)
+        .saturating_add(total)
+}
+
+/// Whether `pageInfo { totalRecords }` may be selected. A named fragment is not visible
+/// here, so a spread on the way counts as asking (priced, never free).
+fn asks_for_total(field: &parser::types::Field) -> bool {
+    use parser::types::{Selection, SelectionSet};
+    fn has(set: &SelectionSet, path: &[&str]) -> bool {
+        let Some((name, rest)) = path.split_first() else {
+            return true;
+        };
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(f) => {
+                f.node.name.node.as_str() == *name && has(&f.node.selection_set.node, rest)
+            }
+            Selection::InlineFragment(f) => has(&f.node.selection_set.node, path),
+            Selection::FragmentSpread(_) => true,
+        })
+    }
+    has(&field.selection_set.node, &["pageInfo", "totalRecords"])
+}
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(rename_items = "camelCase")]
@@ -101,7 +147,8 @@ pub struct PageInfo {
     pub has_previous_page: bool,
     pub start_cursor: Option<String>,
     pub end_cursor: Option<String>,
-    /// Rows matching the filters, across all pages.
+    /// Rows matching the filters, across all pages. Asking for it costs what the count does:
+    /// 100 complexity points, once per list.
     pub total_records: u64,
 }
 
@@ -261,9 +308,7 @@ fn value(label: &str, kind: ValueKind, raw: &str) -> Result<Value, AppError> {
     match kind {
         ValueKind::Text => Ok(Value::String(Some(raw.to_owned()))),
         ValueKind::Id(k) => id(k),
-        ValueKind::FoldedText => Ok(Value::String(Some(crate::domain::validate::fold_email(
-            raw,
-        )))),
+        ValueKind::FoldedText => Ok(Value::String(Some(crate::domain::validate::fold(raw)))),
         ValueKind::Bool => match raw {
             "true" => Ok(Value::Bool(Some(true))),
             "false" => Ok(Value::Bool(Some(false))),
@@ -381,6 +426,15 @@ impl<F: ListField> ListArgs<F> {
         };
         // i32 offsets cannot overflow these sums; the position cap keeps them valid SQL.
         let start = skip + offset as u64;
+        if start > MAX_OFFSET {
+            return Err(bad(
+                "offset",
+                &format!(
+                    "a page may skip at most {MAX_OFFSET} rows; continue from the `endCursor` of \
+                     a page in the same order instead"
+                ),
+            ));
+        }
         let first_position = keyset.as_ref().map_or(0, |(_, p)| *p) + start;
         Ok((
             ListRequest {

@@ -7,7 +7,7 @@ use std::{collections::HashMap, marker::PhantomData, sync::Arc, time::Duration};
 use async_graphql::{Context, Request, dataloader::DataLoader, dataloader::Loader};
 use entity::{
     account, brand, company, contact, credential, identity_provider,
-    identity_provider_configuration as configuration, role_mapping,
+    identity_provider_configuration as configuration, provisioning_event, role_mapping,
 };
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn};
 use uuid::Uuid;
@@ -113,6 +113,49 @@ impl Loader<Uuid> for CredentialsOfContact {
     }
 }
 
+/// The newest events of a contact, keyed by (contact, how many): one statement for every
+/// contact of a page, however many ask.
+pub struct EventsOfContact(DatabaseConnection);
+
+impl Loader<(Uuid, u64)> for EventsOfContact {
+    type Value = Vec<provisioning_event::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, u64)],
+    ) -> Result<HashMap<(Uuid, u64), Self::Value>, LoadError> {
+        let mut by_limit: HashMap<u64, Vec<Uuid>> = HashMap::new();
+        for (contact, limit) in keys {
+            by_limit.entry(*limit).or_default().push(*contact);
+        }
+        let mut loaded = HashMap::new();
+        for (limit, contacts) in by_limit {
+            let rows = queries::provisioning_events_of_contacts(&self.0, &contacts, limit).await?;
+            for (contact, events) in grouped(rows, |e| e.contact_id.unwrap_or_default()) {
+                loaded.insert((contact, limit), events);
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// The newest `limit` events of `contact`, through the request's batch loader.
+pub async fn load_events_of_contact(
+    ctx: &Context<'_>,
+    contact: Uuid,
+    limit: u64,
+) -> async_graphql::Result<Vec<provisioning_event::Model>> {
+    let loader = ctx.data::<DataLoader<EventsOfContact>>().map_err(|_| {
+        AppError::Internal("no event loader in the request context".into()).to_graphql()
+    })?;
+    Ok(loader
+        .load_one((contact, limit))
+        .await
+        .gql()?
+        .unwrap_or_default())
+}
+
 fn batched<T: Send + Sync + 'static>(inner: T, window: Duration) -> DataLoader<T> {
     DataLoader::new(inner, tokio::spawn).delay(window)
 }
@@ -137,6 +180,7 @@ pub fn attach(request: Request, db: &DatabaseConnection, window: Duration) -> Re
         .data(batched(ConfigurationsOfBrand(db.clone()), window))
         .data(batched(RoleMappingsOfConfiguration(db.clone()), window))
         .data(batched(CredentialsOfContact(db.clone()), window))
+        .data(batched(EventsOfContact(db.clone()), window))
 }
 
 /// Loads one value through the request's loader `T`.

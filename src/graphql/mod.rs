@@ -2,6 +2,7 @@
 //! database models without exposing them.
 mod connection;
 mod guard;
+mod limits;
 mod loaders;
 mod mutation;
 mod query;
@@ -25,7 +26,10 @@ pub fn schema(settings: &Settings) -> AppSchema {
         .limit_depth(settings.max_depth)
         .limit_complexity(settings.max_complexity)
         .limit_recursive_depth(32)
-        .limit_directives(16);
+        .limit_directives(16)
+        .extension(limits::FieldLimit {
+            max_fields: settings.max_fields,
+        });
     let builder = if settings.introspection {
         builder
     } else {

@@ -16,7 +16,10 @@ use super::{
 };
 use crate::{
     db::WriteGate,
-    domain::{access::Action, configuration::AttributeMapPatch},
+    domain::{
+        access::{Action, Principal},
+        configuration::AttributeMapPatch,
+    },
     error::{AppError, AppResult, FieldError, GqlResultExt},
     service::{
         self, accounts::AccountChanges, api_tokens::TokenCache, contacts::ContactChanges,
@@ -79,6 +82,8 @@ pub struct SignInInput {
     pub claims: Json<serde_json::Value>,
 }
 
+/// A portal token reads the contact's own fields, its account's `id` and `name`, `outcome`,
+/// `accountAssignment` and `errors`; the rest is for support staff (`FORBIDDEN` otherwise).
 #[derive(SimpleObject)]
 pub struct SignInPayload {
     pub contact: Option<Contact>,
@@ -86,9 +91,12 @@ pub struct SignInPayload {
     pub outcome: SignInOutcome,
     /// For `created`: which rule chose the account.
     pub account_assignment: Option<AccountAssignment>,
-    /// Contact attributes set or changed by this call.
+    /// Contact attributes set or changed by this call. Not for portal tokens.
+    #[graphql(guard = "Allow(Action::Read)")]
     pub changed_attributes: Vec<String>,
-    /// Why this outcome and this account, as written to the provisioning log.
+    /// Why this outcome and this account, as written to the provisioning log. Not for portal
+    /// tokens: it says whether a contact has the claimed email.
+    #[graphql(guard = "Allow(Action::Read)")]
     pub reason: String,
     pub errors: Vec<FieldError>,
 }
@@ -107,7 +115,12 @@ impl SsoMutations {
             &input.brand_id,
         )
         .ok();
-        Allow(Action::SignIn { brand_id }).check(ctx).await?;
+        let action = match mode {
+            service::sso::Mode::Commit => Action::SignIn { brand_id },
+            // The preview tells whether a contact has an email: support staff only.
+            service::sso::Mode::Preview => Action::Administer,
+        };
+        Allow(action).check(ctx).await?;
         let gate = ctx.data::<WriteGate>().map_err(|_| {
             AppError::Internal("no write gate in the request context".into()).to_graphql()
         })?;
@@ -124,6 +137,11 @@ impl SsoMutations {
         )
         .await
         .gql()?;
+        let errors = if result.discloses_contact && may_not_read(ctx) {
+            vec![service::sso::neutral_denial(&input.subject)]
+        } else {
+            result.errors
+        };
         Ok(SignInPayload {
             contact: result.contact.map(Contact),
             account: result.account.map(Account),
@@ -135,9 +153,15 @@ impl SsoMutations {
                 .map(|s| (*s).to_owned())
                 .collect(),
             reason: result.reason,
-            errors: result.errors,
+            errors,
         })
     }
+}
+
+/// Whether the caller is one that may not read the admin API (a portal token).
+fn may_not_read(ctx: &Context<'_>) -> bool {
+    ctx.data_opt::<Principal>()
+        .is_none_or(|p| p.authorize(Action::Read).is_err())
 }
 
 #[Object(serial)]

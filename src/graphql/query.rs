@@ -6,7 +6,7 @@ use super::{
     Allow,
     connection::{
         AccountField, ApiTokenField, BrandField, CompanyField, Connection, ContactField, Filter,
-        IdentityProviderField, ListArgs, Order, ProvisioningEventField, list,
+        IdentityProviderField, ListArgs, Order, ProvisioningEventField, list, list_complexity,
     },
     db,
     types::{
@@ -125,7 +125,7 @@ impl QueryRoot {
 
     #[graphql(
         guard = "Allow(Action::Read)",
-        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
     )]
     async fn brands(
         &self,
@@ -151,7 +151,7 @@ impl QueryRoot {
 
     #[graphql(
         guard = "Allow(Action::Read)",
-        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
     )]
     async fn identity_providers(
         &self,
@@ -177,7 +177,7 @@ impl QueryRoot {
 
     #[graphql(
         guard = "Allow(Action::Read)",
-        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
     )]
     async fn companies(
         &self,
@@ -203,7 +203,7 @@ impl QueryRoot {
 
     #[graphql(
         guard = "Allow(Action::Read)",
-        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
     )]
     async fn accounts(
         &self,
@@ -229,7 +229,7 @@ impl QueryRoot {
 
     #[graphql(
         guard = "Allow(Action::Read)",
-        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
     )]
     async fn contacts(
         &self,
@@ -257,7 +257,7 @@ impl QueryRoot {
     /// unless `order` says otherwise.
     #[graphql(
         guard = "Allow(Action::Read)",
-        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
     )]
     async fn provisioning_events(
         &self,
@@ -284,7 +284,7 @@ impl QueryRoot {
     /// API tokens (owner only). Secrets are never shown after creation.
     #[graphql(
         guard = "Allow(Action::ManageTokens)",
-        complexity = "first.unwrap_or(25).max(1) as usize * child_complexity"
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
     )]
     async fn api_tokens(
         &self,

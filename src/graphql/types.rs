@@ -7,19 +7,21 @@ use entity::{
 };
 
 use super::{
-    db,
+    Allow,
+    connection::list_complexity,
     loaders::{
         ById, ConfigurationsOfBrand, CredentialsOfContact, RoleMappingsOfConfiguration, load,
+        load_events_of_contact,
     },
 };
+
 use crate::{
-    db::queries,
     domain::{
-        access::Role,
+        access::{Action, Role},
         configuration::CompanyMatch as DomainCompanyMatch,
         id::{NodeKind, encode},
     },
-    error::GqlResultExt,
+    error::{AppError, GqlResultExt},
     service::{
         self,
         contacts::ContactStatus as DomainStatus,
@@ -27,6 +29,11 @@ use crate::{
         sso::{AccountAssignment as DomainAssignment, Outcome},
     },
 };
+
+/// The complexity multiplier of a list without `first` (a brand's configurations, a
+/// contact's credentials, role mappings): such lists hold a few items, as many as a brand has
+/// identity providers, but a query that walks back and forth through them is still priced.
+const UNPAGED_LIST_COST: usize = 10;
 
 fn gid(kind: NodeKind, id: uuid::Uuid) -> ID {
     ID(encode(kind, id))
@@ -104,7 +111,7 @@ pub enum ApiTokenRole {
     Support,
     /// Queries only.
     Auditor,
-    /// The sign-in hook of one brand (`sso.signIn`, `sso.previewSignIn`), nothing else.
+    /// The sign-in hook of one brand (`sso.signIn`), nothing else.
     Portal,
 }
 
@@ -150,6 +157,7 @@ impl Brand {
         self.0.updated_at
     }
     /// The brand's identity providers and how each provisions learners, oldest first.
+    #[graphql(complexity = "UNPAGED_LIST_COST * child_complexity")]
     async fn identity_provider_configurations(
         &self,
         ctx: &Context<'_>,
@@ -173,11 +181,17 @@ impl IdentityProvider {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn protocol(&self) -> Protocol {
-        match DomainProtocol::parse(&self.0.protocol) {
+    async fn protocol(&self) -> Result<Protocol> {
+        let protocol = AppError::decode(
+            "identity_provider.protocol",
+            &self.0.protocol,
+            DomainProtocol::parse,
+        )
+        .gql()?;
+        Ok(match protocol {
             DomainProtocol::Oidc => Protocol::Oidc,
             DomainProtocol::Saml => Protocol::Saml,
-        }
+        })
     }
     /// The OIDC issuer URL or SAML entity ID; unique.
     async fn issuer(&self) -> &str {
@@ -239,11 +253,17 @@ impl IdentityProviderConfiguration {
     async fn link_existing_contacts(&self) -> bool {
         self.0.link_existing_contacts
     }
-    async fn company_match(&self) -> CompanyMatch {
-        match DomainCompanyMatch::parse(&self.0.company_match) {
+    async fn company_match(&self) -> Result<CompanyMatch> {
+        let company_match = AppError::decode(
+            "identity_provider_configuration.company_match",
+            &self.0.company_match,
+            DomainCompanyMatch::parse,
+        )
+        .gql()?;
+        Ok(match company_match {
             DomainCompanyMatch::Exact => CompanyMatch::Exact,
             DomainCompanyMatch::CaseInsensitive => CompanyMatch::CaseInsensitive,
-        }
+        })
     }
     async fn attribute_map(&self) -> AttributeMap {
         let map = service::configurations::attribute_map(&self.0);
@@ -259,6 +279,7 @@ impl IdentityProviderConfiguration {
     async fn default_role(&self) -> &str {
         &self.0.default_role
     }
+    #[graphql(complexity = "UNPAGED_LIST_COST * child_complexity")]
     async fn role_mappings(&self, ctx: &Context<'_>) -> Result<Vec<RoleMapping>> {
         let rows = load::<RoleMappingsOfConfiguration, _>(ctx, self.0.id).await?;
         Ok(rows
@@ -304,12 +325,15 @@ impl Account {
         &self.0.name
     }
     /// An account of one person rather than of an organisation.
+    #[graphql(guard = "Allow(Action::Read)")]
     async fn is_individual(&self) -> bool {
         self.0.is_individual
     }
+    #[graphql(guard = "Allow(Action::Read)")]
     async fn company(&self, ctx: &Context<'_>) -> Result<Option<Company>> {
         related::<company::Entity, Company>(ctx, self.0.company_id).await
     }
+    #[graphql(guard = "Allow(Action::Read)")]
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -331,20 +355,27 @@ impl Contact {
     async fn email(&self) -> &str {
         &self.0.email
     }
-    async fn status(&self) -> ContactStatus {
-        match DomainStatus::parse(&self.0.status) {
+    async fn status(&self) -> Result<ContactStatus> {
+        let status =
+            AppError::decode("contact.status", &self.0.status, DomainStatus::parse).gql()?;
+        Ok(match status {
             DomainStatus::Active => ContactStatus::Active,
             DomainStatus::Inactive => ContactStatus::Inactive,
-        }
+        })
     }
     /// Platform roles.
-    async fn roles(&self) -> Vec<String> {
-        serde_json::from_value(self.0.roles.clone()).unwrap_or_default()
+    async fn roles(&self) -> Result<Vec<String>> {
+        AppError::decode_json("contact.roles", &self.0.roles).gql()
     }
+    #[graphql(guard = "Allow(Action::Read)")]
     async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
         related::<account::Entity, Account>(ctx, Some(self.0.account_id)).await
     }
     /// Sign-in identities, as on the contact's Credentials tab.
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "UNPAGED_LIST_COST * child_complexity"
+    )]
     async fn credentials(&self, ctx: &Context<'_>) -> Result<Vec<Credential>> {
         let rows = load::<CredentialsOfContact, _>(ctx, self.0.id).await?;
         Ok(rows
@@ -354,14 +385,16 @@ impl Contact {
             .collect())
     }
     /// This contact's sign-ins, newest first.
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "list_complexity(__field, Some(first), None, child_complexity)"
+    )]
     async fn provisioning_events(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 25, validator(minimum = 0, maximum = 100))] first: i32,
     ) -> Result<Vec<ProvisioningEvent>> {
-        let rows = queries::provisioning_events_of_contact(db(ctx)?, self.0.id, first as u64)
-            .await
-            .gql()?;
+        let rows = load_events_of_contact(ctx, self.0.id, first.max(0) as u64).await?;
         Ok(rows.into_iter().map(ProvisioningEvent).collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {
@@ -447,20 +480,38 @@ impl ProvisioningEvent {
     async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
         related::<account::Entity, Account>(ctx, self.0.account_id).await
     }
-    async fn outcome(&self) -> SignInOutcome {
-        Outcome::parse(&self.0.outcome).into()
+    async fn outcome(&self) -> Result<SignInOutcome> {
+        AppError::decode(
+            "provisioning_event.outcome",
+            &self.0.outcome,
+            Outcome::parse,
+        )
+        .map(Into::into)
+        .gql()
     }
     /// For `created`: which rule chose the account.
-    async fn account_assignment(&self) -> Option<AccountAssignment> {
+    async fn account_assignment(&self) -> Result<Option<AccountAssignment>> {
         self.0
             .account_assignment
             .as_deref()
-            .and_then(DomainAssignment::parse)
-            .map(Into::into)
+            .map(|raw| {
+                AppError::decode(
+                    "provisioning_event.account_assignment",
+                    raw,
+                    DomainAssignment::parse,
+                )
+            })
+            .transpose()
+            .map(|a| a.map(Into::into))
+            .gql()
     }
     /// Contact attributes this call set or changed.
-    async fn changed_attributes(&self) -> Vec<String> {
-        serde_json::from_value(self.0.changed_attributes.clone()).unwrap_or_default()
+    async fn changed_attributes(&self) -> Result<Vec<String>> {
+        AppError::decode_json(
+            "provisioning_event.changed_attributes",
+            &self.0.changed_attributes,
+        )
+        .gql()
     }
     /// Why: the account rule in words, or the reason for a denial.
     async fn reason(&self) -> Option<&str> {
@@ -479,12 +530,13 @@ pub struct Credential(pub credential::Model);
 
 #[Object]
 impl Credential {
-    async fn kind(&self) -> CredentialKind {
-        if self.0.kind == "password" {
-            CredentialKind::Password
-        } else {
-            CredentialKind::Sso
-        }
+    async fn kind(&self) -> Result<CredentialKind> {
+        AppError::decode("credential.kind", &self.0.kind, |raw| match raw {
+            "sso" => Some(CredentialKind::Sso),
+            "password" => Some(CredentialKind::Password),
+            _ => None,
+        })
+        .gql()
     }
     async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
         related::<identity_provider::Entity, IdentityProvider>(ctx, self.0.identity_provider_id)
@@ -513,13 +565,14 @@ impl ApiToken {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn role(&self) -> Option<ApiTokenRole> {
-        match Role::parse(&self.0.role)? {
-            Role::Owner => Some(ApiTokenRole::Owner),
-            Role::Support => Some(ApiTokenRole::Support),
-            Role::Auditor => Some(ApiTokenRole::Auditor),
-            Role::Portal => Some(ApiTokenRole::Portal),
-        }
+    async fn role(&self) -> Result<Option<ApiTokenRole>> {
+        let role = AppError::decode("api_token.role", &self.0.role, Role::parse).gql()?;
+        Ok(Some(match role {
+            Role::Owner => ApiTokenRole::Owner,
+            Role::Support => ApiTokenRole::Support,
+            Role::Auditor => ApiTokenRole::Auditor,
+            Role::Portal => ApiTokenRole::Portal,
+        }))
     }
     /// The brand a portal token acts for.
     async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {

@@ -5,7 +5,7 @@
 //! [`TokenCache`] spares most requests.
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Mutex, MutexGuard},
     time::{Duration, Instant},
 };
 
@@ -111,13 +111,17 @@ pub async fn create<Db: ConnectionTrait>(
     Ok((model, secret))
 }
 
-/// On an empty database, creates the first owner token and returns its secret.
+/// On an empty database, creates the first owner token and returns its secret. Instances
+/// starting together on one empty database take turns (an advisory lock on PostgreSQL, the
+/// write lock on SQLite), so exactly one of them creates and prints a token.
 pub async fn bootstrap(db: &DatabaseConnection) -> AppResult<Option<String>> {
-    if db::queries::any_api_token(db).await? {
+    let txn = db::begin(db).await?;
+    db::queries::lock_startup(&txn).await?;
+    if db::queries::any_api_token(&txn).await? {
         return Ok(None);
     }
     let (_, secret) = create(
-        db,
+        &txn,
         NewApiToken {
             name: "bootstrap owner",
             role: Role::Owner,
@@ -126,6 +130,7 @@ pub async fn bootstrap(db: &DatabaseConnection) -> AppResult<Option<String>> {
         },
     )
     .await?;
+    txn.commit().await?;
     Ok(Some(secret))
 }
 
@@ -173,9 +178,19 @@ fn is_expired(expires_at: Option<DateTime<Utc>>) -> bool {
 /// all day) is not looked up in the database on every request. Only valid tokens are kept,
 /// and expiry is checked at every use. A token revoked through this instance is forgotten at
 /// once; another instance notices within `ttl`. A zero `ttl` looks up every request.
+///
+/// A lookup that started before a revocation must not put the revoked token back: every
+/// [`TokenCache::forget`] bumps a generation, and a lookup keeps its result only if the
+/// generation it started under is still current.
 pub struct TokenCache {
     ttl: Duration,
-    verified: Mutex<HashMap<String, Verified>>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    verified: HashMap<String, Verified>,
+    generation: u64,
 }
 
 struct Verified {
@@ -184,6 +199,10 @@ struct Verified {
     checked_at: Instant,
 }
 
+/// The generation a lookup started under.
+#[derive(Copy, Clone, Debug)]
+struct Ticket(u64);
+
 /// More live tokens than this is unusual; the cache then starts afresh rather than grow.
 const MAX_CACHED_TOKENS: usize = 10_000;
 
@@ -191,8 +210,22 @@ impl TokenCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
-            verified: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
         }
+    }
+
+    /// The entries. A thread that panicked while holding them may have left them half
+    /// changed: they are then dropped, so a poisoned lock never serves (or keeps) a token a
+    /// revocation meant to forget, and revocation still works.
+    fn entries(&self) -> MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(|poisoned| {
+            tracing::error!("token cache lock poisoned; clearing the cache");
+            let mut entries = poisoned.into_inner();
+            entries.verified.clear();
+            entries.generation += 1;
+            self.entries.clear_poison();
+            entries
+        })
     }
 
     /// [`authenticate`], answered from the cache when the token was verified recently.
@@ -208,38 +241,60 @@ impl TokenCache {
             return Err(AppError::Unauthenticated);
         }
         let secret_hash = hash(secret);
-        if let Some(principal) = self.recent(&secret_hash) {
-            return Ok(principal);
-        }
+        let ticket = match self.recent(&secret_hash) {
+            Ok(principal) => return Ok(principal),
+            Err(ticket) => ticket,
+        };
         let (principal, expires_at) = verify(db, &secret_hash).await?;
-        if let Ok(mut verified) = self.verified.lock() {
-            if verified.len() >= MAX_CACHED_TOKENS {
-                verified.clear();
-            }
-            verified.insert(
-                secret_hash,
-                Verified {
-                    principal: principal.clone(),
-                    expires_at,
-                    checked_at: Instant::now(),
-                },
-            );
-        }
+        self.remember(ticket, secret_hash, &principal, expires_at);
         Ok(principal)
     }
 
-    fn recent(&self, secret_hash: &str) -> Option<Principal> {
-        let verified = self.verified.lock().ok()?;
-        let entry = verified.get(secret_hash)?;
-        (entry.checked_at.elapsed() < self.ttl && !is_expired(entry.expires_at))
-            .then(|| entry.principal.clone())
+    /// The principal of a recently verified token, or the ticket to look it up under.
+    fn recent(&self, secret_hash: &str) -> Result<Principal, Ticket> {
+        let entries = self.entries();
+        match entries.verified.get(secret_hash) {
+            Some(entry)
+                if entry.checked_at.elapsed() < self.ttl && !is_expired(entry.expires_at) =>
+            {
+                Ok(entry.principal.clone())
+            }
+            _ => Err(Ticket(entries.generation)),
+        }
     }
 
-    /// Forgets a token at once (it was revoked).
-    pub fn forget(&self, token_id: Uuid) {
-        if let Ok(mut verified) = self.verified.lock() {
-            verified.retain(|_, v| v.principal.token_id != token_id);
+    /// Keeps a lookup's result, unless a token was forgotten since the lookup started.
+    fn remember(
+        &self,
+        ticket: Ticket,
+        secret_hash: String,
+        principal: &Principal,
+        expires_at: Option<DateTime<Utc>>,
+    ) {
+        let mut entries = self.entries();
+        if entries.generation != ticket.0 {
+            return;
         }
+        if entries.verified.len() >= MAX_CACHED_TOKENS {
+            entries.verified.clear();
+        }
+        entries.verified.insert(
+            secret_hash,
+            Verified {
+                principal: principal.clone(),
+                expires_at,
+                checked_at: Instant::now(),
+            },
+        );
+    }
+
+    /// Forgets a token at once (it was revoked), and any lookup of it still in flight.
+    pub fn forget(&self, token_id: Uuid) {
+        let mut entries = self.entries();
+        entries
+            .verified
+            .retain(|_, v| v.principal.token_id != token_id);
+        entries.generation += 1;
     }
 }
 
@@ -267,6 +322,51 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.starts_with(SECRET_PREFIX));
         assert_eq!(a.len(), SECRET_PREFIX.len() + 64);
+    }
+
+    fn principal() -> Principal {
+        Principal {
+            token_id: Uuid::now_v7(),
+            role: Role::Owner,
+            brand_id: None,
+        }
+    }
+
+    #[test]
+    fn a_lookup_that_started_before_a_revocation_is_not_cached() {
+        let cache = TokenCache::new(Duration::from_secs(60));
+        let p = principal();
+        let ticket = cache.recent("h").unwrap_err();
+        // The token is revoked while its lookup is in flight.
+        cache.forget(p.token_id);
+        cache.remember(ticket, "h".into(), &p, None);
+        assert!(cache.recent("h").is_err(), "the revoked token came back");
+        // A lookup that starts afterwards is cached as usual.
+        let ticket = cache.recent("h").unwrap_err();
+        cache.remember(ticket, "h".into(), &p, None);
+        assert_eq!(cache.recent("h").unwrap(), p);
+    }
+
+    #[test]
+    fn a_poisoned_lock_does_not_stop_revocation() {
+        let cache = std::sync::Arc::new(TokenCache::new(Duration::from_secs(60)));
+        let p = principal();
+        let ticket = cache.recent("h").unwrap_err();
+        cache.remember(ticket, "h".into(), &p, None);
+        let poisoner = cache.clone();
+        std::thread::spawn(move || {
+            let _held = poisoner.entries.lock();
+            panic!("poison the lock");
+        })
+        .join()
+        .unwrap_err();
+        assert!(cache.entries.is_poisoned());
+        cache.forget(p.token_id);
+        assert!(
+            cache.recent("h").is_err(),
+            "the revoked token is still served"
+        );
+        assert!(!cache.entries.is_poisoned());
     }
 
     #[test]

@@ -11,11 +11,11 @@ use crate::{
 
 /// Company names need not be unique: two organisations may share a name.
 pub async fn create(db: &DatabaseConnection, name: &str) -> AppResult<company::Model> {
-    let name = validate::required_text("name", name, validate::NAME_MAX)
+    let name = validate::folded_name("name", name, validate::NAME_MAX)
         .map_err(|e| AppError::Invalid(vec![e]))?;
     let model = company::ActiveModel {
         id: Set(Uuid::now_v7()),
-        name_folded: Set(validate::fold_name(&name)),
+        name_folded: Set(validate::fold(&name)),
         name: Set(name),
         created_at: Set(now()),
     }
@@ -31,7 +31,7 @@ pub async fn update(
 ) -> AppResult<company::Model> {
     let mut problems = Problems::default();
     let name =
-        name.and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
+        name.and_then(|n| problems.check(validate::folded_name("name", n, validate::NAME_MAX)));
     let txn = db::begin(db).await?;
     let current = problems.loaded(
         load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", company_id).await,
@@ -41,7 +41,7 @@ pub async fn update(
         return Ok(current);
     };
     let mut active: company::ActiveModel = current.into();
-    active.name_folded = Set(validate::fold_name(&name));
+    active.name_folded = Set(validate::fold(&name));
     active.name = Set(name);
     let model = active.update(&txn).await?;
     txn.commit().await?;

@@ -23,11 +23,13 @@ impl ContactStatus {
         }
     }
 
-    pub fn parse(raw: &str) -> Self {
-        if raw == "inactive" {
-            Self::Inactive
-        } else {
-            Self::Active
+    /// `None` for a value this version does not know: callers fail closed with
+    /// [`AppError::corrupt`], never treat it as active.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "active" => Some(Self::Active),
+            "inactive" => Some(Self::Inactive),
+            _ => None,
         }
     }
 }
@@ -95,7 +97,7 @@ pub async fn create(db: &DatabaseConnection, input: NewContact<'_>) -> AppResult
     )?;
     let (account, ((first_name, last_name), email)) =
         problems.finish(account.zip(first_name.zip(last_name).zip(email)))?;
-    let email_folded = validate::fold_email(&email);
+    let email_folded = validate::fold(&email);
     if db::queries::contact_with_email(&txn, &email_folded, None)
         .await?
         .is_some()
@@ -151,7 +153,7 @@ pub async fn update(
     let email_raw = changes.email.unwrap_or_default();
     let mut active: contact::ActiveModel = current.clone().into();
     if let Some(email) = email {
-        let folded = validate::fold_email(&email);
+        let folded = validate::fold(&email);
         if db::queries::contact_with_email(&txn, &folded, Some(current.id))
             .await?
             .is_some()

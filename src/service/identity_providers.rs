@@ -24,11 +24,11 @@ impl Protocol {
         }
     }
 
-    pub fn parse(raw: &str) -> Self {
-        if raw == "saml" {
-            Self::Saml
-        } else {
-            Self::Oidc
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "oidc" => Some(Self::Oidc),
+            "saml" => Some(Self::Saml),
+            _ => None,
         }
     }
 }
@@ -124,6 +124,24 @@ pub async fn update(
             .is_some()
     {
         return Err(AppError::Invalid(vec![issuer_taken(issuer_raw)]));
+    }
+    // A subject is only unique within its issuer: moving credentials to another issuer would
+    // let that issuer's users sign in as these contacts.
+    if let Some(issuer) = &issuer
+        && *issuer != current.issuer
+    {
+        let credentials = db::queries::credentials_at_identity_provider(&txn, current.id).await?;
+        if credentials > 0 {
+            return Err(AppError::field(
+                "issuer",
+                ErrorCode::InUse,
+                format!(
+                    "{credentials} contact credential(s) were issued by the current issuer; a \
+                     new issuer needs a new identity provider"
+                ),
+                Some(issuer_raw),
+            ));
+        }
     }
     let mut active: identity_provider::ActiveModel = current.into();
     if let Some(name) = name {

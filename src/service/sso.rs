@@ -64,12 +64,13 @@ impl Outcome {
         }
     }
 
-    pub fn parse(raw: &str) -> Self {
+    pub fn parse(raw: &str) -> Option<Self> {
         match raw {
-            "created" => Self::Created,
-            "linked" => Self::Linked,
-            "signedIn" => Self::SignedIn,
-            _ => Self::Denied,
+            "created" => Some(Self::Created),
+            "linked" => Some(Self::Linked),
+            "signedIn" => Some(Self::SignedIn),
+            "denied" => Some(Self::Denied),
+            _ => None,
         }
     }
 }
@@ -111,6 +112,21 @@ pub struct SignInResult {
     /// Why this outcome (and this account): the provisioning log's answer.
     pub reason: String,
     pub errors: Vec<FieldError>,
+    /// The denial tells whether a contact has the claimed email; callers that may not know
+    /// that (portal tokens) are shown [`neutral_denial`] instead.
+    pub discloses_contact: bool,
+}
+
+/// The denial shown, instead of the real one, to a caller that may not learn whether a contact
+/// has the claimed email: the same text whether there is one (which cannot be linked) or not
+/// (and auto-provisioning is off). The provisioning event keeps the real reason.
+pub fn neutral_denial(subject: &str) -> FieldError {
+    FieldError::new(
+        "subject",
+        ErrorCode::Denied,
+        "this sign-in is refused; the brand's administrators can see why in the provisioning log",
+        Some(subject),
+    )
 }
 
 /// The brand and IdP IDs of the input, once decoded; the event refers to them when they exist.
@@ -120,10 +136,12 @@ struct Scope {
     identity_provider_id: Option<Uuid>,
 }
 
+#[derive(Clone)]
 struct Denial {
     scope: Scope,
     contact_id: Option<Uuid>,
     errors: Vec<FieldError>,
+    discloses_contact: bool,
 }
 
 impl Denial {
@@ -132,6 +150,16 @@ impl Denial {
             scope,
             contact_id: None,
             errors: vec![FieldError::new(label, ErrorCode::Denied, message, value)],
+            discloses_contact: false,
+        }
+    }
+
+    fn invalid(scope: Scope, errors: Vec<FieldError>) -> Self {
+        Self {
+            scope,
+            contact_id: None,
+            errors,
+            discloses_contact: false,
         }
     }
 
@@ -139,6 +167,28 @@ impl Denial {
         self.contact_id = Some(contact.id);
         self
     }
+
+    /// Marks a denial whose text depends on whether a contact has the claimed email.
+    fn disclosing(mut self) -> Self {
+        self.discloses_contact = true;
+        self
+    }
+}
+
+/// Email trust (PRODUCT §4): an email the IdP did not clearly verify is never linked, never
+/// given to a new contact and never written by an update on login.
+fn unverified_email(scope: Scope, claims: &Value) -> Denial {
+    let sent = claims
+        .get(signin::EMAIL_VERIFIED)
+        .map(Value::to_string)
+        .unwrap_or_default();
+    Denial::new(
+        scope,
+        &format!("claims.{}", signin::EMAIL_VERIFIED),
+        "the identity provider does not say the email is verified, so it is not trusted to link \
+         or provision a contact, nor to change a contact's email",
+        Some(&sent),
+    )
 }
 
 /// The configuration a sign-in is decided by, with its role mappings.
@@ -215,6 +265,7 @@ async fn deny(
     denial: Denial,
     mode: Mode,
 ) -> AppResult<SignInResult> {
+    let discloses_contact = denial.discloses_contact;
     let reason = denial
         .errors
         .iter()
@@ -232,6 +283,7 @@ async fn deny(
         changed_attributes: Vec::new(),
         reason,
         errors: denial.errors,
+        discloses_contact,
     };
     if mode == Mode::Commit {
         // The event may name only a brand and IdP that exist (they are foreign keys).
@@ -303,11 +355,10 @@ fn parse_input(input: &SignInInput<'_>) -> Result<(Uuid, Uuid, String), Denial> 
     };
     match (brand, idp, subject) {
         (Ok(b), Ok(i), Ok(s)) => Ok((b, i, s)),
-        (b, i, s) => Err(Denial {
+        (b, i, s) => Err(Denial::invalid(
             scope,
-            contact_id: None,
-            errors: [b.err(), i.err(), s.err()].into_iter().flatten().collect(),
-        }),
+            [b.err(), i.err(), s.err()].into_iter().flatten().collect(),
+        )),
     }
 }
 
@@ -334,32 +385,27 @@ async fn decide(
         role_mappings: &context.role_mappings,
     };
     let map = attribute_map(config.configuration);
-    let claimed = signin::read_claims(input.claims, &map).map_err(|errors| {
-        Stop::Denied(Denial {
-            scope,
-            contact_id: None,
-            errors,
-        })
-    })?;
+    let claimed = signin::read_claims(input.claims, &map)
+        .map_err(|errors| Stop::Denied(Denial::invalid(scope, errors)))?;
+    let unverified = (!claimed.email_verified).then(|| unverified_email(scope, input.claims));
 
     // 2. A known credential: that contact signs in.
     if let Some(known) = context.known {
-        let decided = returning(txn, config, &claimed, known, scope).await?;
+        let decided = returning(txn, config, &claimed, known, scope, unverified).await?;
         return Ok((decided, scope));
     }
 
+    // 3 and 4 trust the email: without a verified one, stop before looking it up, so the
+    // answer is the same whether a contact has it or not.
+    let email = signin::required_email(&claimed, &map)
+        .map_err(|e| Stop::Denied(Denial::invalid(scope, vec![e])))?;
+    if let Some(denial) = unverified {
+        return Err(Stop::Denied(denial));
+    }
+
     // 3. A contact with the claimed email: link it, or say why not.
-    let email = signin::required_email(&claimed, &map).map_err(|e| {
-        Stop::Denied(Denial {
-            scope,
-            contact_id: None,
-            errors: vec![e],
-        })
-    })?;
     let email_label = format!("claims.{}", map.email);
-    if let Some(contact) =
-        queries::contact_with_email(txn, &validate::fold_email(&email), None).await?
-    {
+    if let Some(contact) = queries::contact_with_email(txn, &validate::fold(&email), None).await? {
         let decided = link(
             txn,
             config,
@@ -376,29 +422,34 @@ async fn decide(
 
     // 4. Nobody: provision, if the configuration allows it.
     if !config.configuration.auto_provision_learners {
-        return Err(Stop::Denied(Denial::new(
-            scope,
-            "subject",
-            "no contact has this subject or email, and auto-provisioning of learners is off \
-             for this brand and identity provider",
-            Some(input.subject),
-        )));
+        return Err(Stop::Denied(
+            Denial::new(
+                scope,
+                "subject",
+                "no contact has this subject or email, and auto-provisioning of learners is off \
+                 for this brand and identity provider",
+                Some(input.subject),
+            )
+            .disclosing(),
+        ));
     }
     let decided = provision(txn, config, &claimed, idp_id, &subject, email).await?;
     Ok((decided, scope))
 }
 
-fn roles_of(contact: &contact::Model) -> Vec<String> {
-    serde_json::from_value(contact.roles.clone()).unwrap_or_default()
+fn status_of(contact: &contact::Model) -> Result<ContactStatus, Stop> {
+    AppError::decode("contact.status", &contact.status, ContactStatus::parse).map_err(Stop::Failed)
 }
 
 /// Applies an update on login, when the configuration asks for one; returns the contact as
 /// it now is, the changed attribute names, and a note when an email change was skipped.
+/// `unverified` is the denial for an email change the IdP did not verify.
 async fn refresh_on_login(
     txn: &DatabaseTransaction,
     config: Rules<'_>,
     claimed: &Attributes,
     contact: contact::Model,
+    unverified: Option<Denial>,
 ) -> Result<(contact::Model, Vec<&'static str>, Option<String>), Stop> {
     if !config.configuration.update_attributes_on_login {
         return Ok((contact, Vec::new(), None));
@@ -407,7 +458,8 @@ async fn refresh_on_login(
         email: contact.email.clone(),
         first_name: contact.first_name.clone(),
         last_name: contact.last_name.clone(),
-        roles: roles_of(&contact),
+        // Corrupt roles fail the call: read as `[]`, they would be "changed" and written back.
+        roles: AppError::decode_json("contact.roles", &contact.roles).map_err(Stop::Failed)?,
     };
     let (next, mut changed) = signin::refresh(
         &current,
@@ -418,7 +470,12 @@ async fn refresh_on_login(
     if changed.is_empty() {
         return Ok((contact, changed, None));
     }
-    let email_folded = validate::fold_email(&next.email);
+    if let Some(denial) = unverified
+        && changed.contains(&"email")
+    {
+        return Err(Stop::Denied(denial.about(&contact)));
+    }
+    let email_folded = validate::fold(&next.email);
     let updated = queries::update_contact(
         txn,
         contact.id,
@@ -449,16 +506,14 @@ async fn refresh_on_login(
     Ok((updated, changed, note))
 }
 
-fn inactive(scope: Scope, contact: &contact::Model, label: &str, value: &str) -> Stop {
-    Stop::Denied(
-        Denial::new(
-            scope,
-            label,
-            "the contact is inactive; an administrator must reactivate it before it can sign in",
-            Some(value),
-        )
-        .about(contact),
+fn inactive(scope: Scope, contact: &contact::Model, label: &str, value: &str) -> Denial {
+    Denial::new(
+        scope,
+        label,
+        "the contact is inactive; an administrator must reactivate it before it can sign in",
+        Some(value),
     )
+    .about(contact)
 }
 
 async fn returning(
@@ -467,20 +522,21 @@ async fn returning(
     claimed: &Attributes,
     known: queries::KnownSubject,
     scope: Scope,
+    unverified: Option<Denial>,
 ) -> Result<SignInResult, Stop> {
     let queries::KnownSubject {
         credential,
         contact,
         account,
     } = known;
-    if ContactStatus::parse(&contact.status) == ContactStatus::Inactive {
+    if status_of(&contact)? == ContactStatus::Inactive {
         let subject = credential.subject.clone().unwrap_or_default();
-        return Err(inactive(scope, &contact, "subject", &subject));
+        return Err(Stop::Denied(inactive(scope, &contact, "subject", &subject)));
     }
     let mut active: credential::ActiveModel = credential.into();
     active.last_sign_in_at = Set(Some(now()));
     active.update(txn).await?;
-    let refreshed = refresh_on_login(txn, config, claimed, contact).await?;
+    let refreshed = refresh_on_login(txn, config, claimed, contact, unverified).await?;
     Ok(existing_contact(
         Outcome::SignedIn,
         refreshed,
@@ -509,6 +565,7 @@ fn existing_contact(
         changed_attributes: changed,
         reason,
         errors: Vec::new(),
+        discloses_contact: false,
     }
 }
 
@@ -524,7 +581,11 @@ async fn link(
     scope: Scope,
 ) -> Result<SignInResult, Stop> {
     let refuse = |message: String| {
-        Stop::Denied(Denial::new(scope, email_label, message, Some(email)).about(&contact))
+        Stop::Denied(
+            Denial::new(scope, email_label, message, Some(email))
+                .about(&contact)
+                .disclosing(),
+        )
     };
     if !config.configuration.link_existing_contacts {
         return Err(refuse(
@@ -533,13 +594,10 @@ async fn link(
                 .into(),
         ));
     }
-    if !claimed.email_verified {
-        return Err(refuse(
-            "a contact with this email exists, but the identity provider says the email is not \
-             verified (email_verified: false), so it is not linked"
-                .into(),
-        ));
-    }
+    // Two calls linking this contact through two subjects: the second waits here for the
+    // first to commit, then finds its credential below (PostgreSQL reads each statement from
+    // a new snapshot; SQLite's write transaction already holds the whole database).
+    queries::lock_contact(txn, contact.id).await?;
     let credentials = queries::credentials_of_contact(txn, contact.id).await?;
     let ours = credentials
         .iter()
@@ -556,12 +614,15 @@ async fn link(
             credentials.len()
         )));
     }
-    if ContactStatus::parse(&contact.status) == ContactStatus::Inactive {
-        return Err(inactive(scope, &contact, email_label, email));
+    if status_of(&contact)? == ContactStatus::Inactive {
+        return Err(Stop::Denied(
+            inactive(scope, &contact, email_label, email).disclosing(),
+        ));
     }
     insert_credential(txn, contact.id, idp_id, subject).await?;
     let account = queries::find::<account::Entity, _>(txn, contact.account_id).await?;
-    let refreshed = refresh_on_login(txn, config, claimed, contact).await?;
+    // Linking needs a verified email, so there is no unverified change to refuse here.
+    let refreshed = refresh_on_login(txn, config, claimed, contact, None).await?;
     Ok(existing_contact(
         Outcome::Linked,
         refreshed,
@@ -608,10 +669,15 @@ async fn choose_account(
     }
     let no_match = match &claimed.company_name {
         Some(company) => {
-            let folded =
-                CompanyMatch::parse(&config.company_match) == CompanyMatch::CaseInsensitive;
+            let company_match = AppError::decode(
+                "identity_provider_configuration.company_match",
+                &config.company_match,
+                CompanyMatch::parse,
+            )
+            .map_err(Stop::Failed)?;
+            let folded = company_match == CompanyMatch::CaseInsensitive;
             let key = if folded {
-                validate::fold_name(company)
+                validate::fold(company)
             } else {
                 company.trim().to_owned()
             };
@@ -674,7 +740,7 @@ async fn provision(
         id: Set(Uuid::now_v7()),
         first_name: Set(first_name),
         last_name: Set(last_name),
-        email_folded: Set(validate::fold_email(&email)),
+        email_folded: Set(validate::fold(&email)),
         email: Set(email),
         account_id: Set(account.id),
         roles: Set(Value::from(roles)),
@@ -693,5 +759,6 @@ async fn provision(
         changed_attributes: changed,
         reason,
         errors: Vec::new(),
+        discloses_contact: false,
     })
 }

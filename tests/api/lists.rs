@@ -49,10 +49,27 @@ async fn pages_by_first_offset_and_after_cursor() {
             "{body}"
         );
     }
+    // Skipping is a scan: beyond the cap, the client is told to follow cursors instead.
     let far = base64::engine::general_purpose::STANDARD.encode("cursor:1000000000");
-    let data = app
-        .data(COMPANIES, json!({"after": far, "offset": i32::MAX}))
-        .await;
+    for variables in [
+        json!({"after": far, "offset": i32::MAX}),
+        json!({"offset": 10_001}),
+        json!({"after": far}),
+    ] {
+        let body = app.gql(COMPANIES, variables.clone()).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{variables}: {body}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("offset:"),
+            "{body}"
+        );
+    }
+    let data = app.data(COMPANIES, json!({"offset": 10_000})).await;
     assert_eq!(names(&data), Vec::<String>::new());
 }
 

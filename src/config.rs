@@ -133,6 +133,23 @@ pub struct Settings {
         global = true
     )]
     pub request_timeout_seconds: u64,
+    /// `sso.signIn` calls a second that one API token may make, sustained (0: no limit).
+    /// Each instance paces on its own.
+    #[arg(
+        long,
+        env = "AUTOPROV_SIGN_IN_RATE",
+        default_value_t = 100.0,
+        global = true
+    )]
+    pub sign_in_rate: f64,
+    /// `sso.signIn` calls one API token may make at once after a quiet spell.
+    #[arg(
+        long,
+        env = "AUTOPROV_SIGN_IN_BURST",
+        default_value_t = 200,
+        global = true
+    )]
+    pub sign_in_burst: u32,
     /// Maximum request body size in bytes.
     #[arg(long, env = "AUTOPROV_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -179,6 +196,8 @@ impl Settings {
             max_complexity: 5000,
             max_fields: 500,
             max_connections: 1024,
+            sign_in_rate: 100.0,
+            sign_in_burst: 200,
             header_read_timeout_seconds: 10,
             request_timeout_seconds: 30,
             max_body_bytes: 256 * 1024,

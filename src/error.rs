@@ -68,6 +68,9 @@ pub enum AppError {
     /// A malformed or over-limit request (e.g. `first` above 100) outside any payload.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Too many calls of a paced operation (`sso.signIn`) by one token: HTTP 429.
+    #[error("rate limited; retry after {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
     /// Anything unexpected: logged in full, shown as a bare "internal error".
     #[error("internal error: {0}")]
     Internal(String),
@@ -114,6 +117,7 @@ impl AppError {
             Self::Invalid(_) | Self::BadRequest(_) => "BAD_USER_INPUT",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -134,10 +138,24 @@ impl AppError {
             }
             Self::Forbidden(why) => why.clone(),
             Self::BadRequest(why) => why.clone(),
+            Self::RateLimited {
+                retry_after_seconds,
+            } => format!("too many sign-ins from this token; retry after {retry_after_seconds} s"),
             Self::Internal(_) => "internal error".into(),
         };
         let code = self.code();
-        async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code))
+        let retry_after = match self {
+            Self::RateLimited {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(seconds) = retry_after {
+                ext.set("retryAfter", seconds);
+            }
+        })
     }
 }
 

@@ -23,7 +23,7 @@ use crate::{
     db::{self, WriteGate},
     error::AppError,
     graphql::{self, AppSchema},
-    service::api_tokens::TokenCache,
+    service::{api_tokens::TokenCache, rate_limit::SignInPacer},
 };
 
 #[derive(Clone)]
@@ -33,6 +33,7 @@ pub struct AppState {
     pub batch_window: Duration,
     pub tokens: Arc<TokenCache>,
     pub write_gate: WriteGate,
+    pub sign_in_pacer: Arc<SignInPacer>,
 }
 
 pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
@@ -149,17 +150,31 @@ async fn graphql(
                 .data(state.db.clone())
                 .data(state.tokens.clone())
                 .data(state.write_gate.clone())
+                .data(state.sign_in_pacer.clone())
                 .data(principal),
         )
         .await;
     // Resolver errors carry a code already; parse, validation and limit errors do not.
+    let mut retry_after = None;
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
         }
+        if extensions.get("code") == Some(&async_graphql::Value::from("RATE_LIMITED")) {
+            retry_after = extensions.get("retryAfter").map(ToString::to_string);
+        }
     }
-    GraphQLResponse::from(response).into_response()
+    let mut http_response = GraphQLResponse::from(response).into_response();
+    if let Some(seconds) = retry_after {
+        *http_response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(value) = HeaderValue::from_str(&seconds) {
+            http_response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, value);
+        }
+    }
+    http_response
 }
 
 async fn graphiql() -> Html<String> {

@@ -8,11 +8,12 @@ use tokio::net::TcpListener;
 use crate::{
     config::Settings,
     db::{self, StatementLog, WriteGate},
+    domain::rate::Pace,
     error::AppError,
     graphql,
     http::{self, AppState},
     server::{self, ConnectionLimits},
-    service::{self, api_tokens::TokenCache},
+    service::{self, api_tokens::TokenCache, rate_limit::SignInPacer},
 };
 
 /// How long in-flight requests may run on after a shutdown signal.
@@ -86,6 +87,10 @@ impl Application {
                 settings.token_cache_seconds,
             ))),
             write_gate: WriteGate::for_backend(db.get_database_backend()),
+            sign_in_pacer: Arc::new(SignInPacer::new(Pace {
+                rate: settings.sign_in_rate,
+                burst: f64::from(settings.sign_in_burst),
+            })),
         };
         Ok(Self {
             listener,

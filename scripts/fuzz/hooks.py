@@ -199,7 +199,7 @@ def before_call(context, case, kwargs):
 # provider) pair that has a configuration, so most generated signIn / previewSignIn calls would
 # stop at "malformed ID" or "no configuration". For about 60% of them (chosen from a hash of the
 # generated query, so a case replays the same way) brandId and identityProviderId are replaced
-# by a seeded pair (env FUZZ_SIGNIN_PAIRS: "brand:idp,brand:idp,..."), and for about a third the
+# by a seeded pair (env FUZZ_SIGNIN_PAIRS: "brand:idp,brand:idp,..."), and for about half the
 # subject by one of a few fixed subjects, so that later calls sign in again (signedIn) or meet
 # the contacts earlier calls created.
 # ---------------------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ class _AimSignIn(graphql.Visitor):
         self.digest = digest
         self.aim = digest % 10 < 6 and bool(SIGNIN_PAIRS)
         self.pair = SIGNIN_PAIRS[(digest // 10) % len(SIGNIN_PAIRS)] if SIGNIN_PAIRS else None
-        self.subject = SUBJECTS[(digest // 100) % len(SUBJECTS)] if (digest // 1000) % 3 == 0 else None
+        self.subject = SUBJECTS[(digest // 100) % len(SUBJECTS)] if (digest // 1000) % 2 == 0 else None
 
     def enter_object_field(self, node, *_args):
         name = node.name.value

@@ -147,8 +147,9 @@ elapsed=$(( SECONDS - started ))
 alive=yes
 kill -0 "$server_pid" 2>/dev/null || alive=no
 panics=$(grep -c -i 'panicked' "$work/server.log" || true)
+log_errors=$(grep -c '"level":"ERROR"' "$work/server.log" || true)
 cases=$(grep -oE '^ *[0-9]+ generated' "$work/schemathesis.out" | grep -oE '[0-9]+' | head -n1 || true)
-echo "fuzz: schemathesis exit $st_status, ${cases:-?} cases in ${elapsed}s (max-examples $max_examples, seed $seed), server alive: $alive, panics logged: $panics"
+echo "fuzz: schemathesis exit $st_status, ${cases:-?} cases in ${elapsed}s (max-examples $max_examples, seed $seed), server alive: $alive, panics: $panics, ERROR log lines: $log_errors"
 if [[ $st_status -ne 0 || $alive != yes || $panics -ne 0 ]]; then
     echo "fuzz: FAILED" >&2
     exit 1

@@ -23,7 +23,7 @@ use crate::{
     error::{AppError, AppResult, FieldError, GqlResultExt},
     service::{
         self, accounts::AccountChanges, api_tokens::TokenCache, contacts::ContactChanges,
-        identity_providers::IdentityProviderChanges,
+        identity_providers::IdentityProviderChanges, rate_limit::SignInPacer,
     },
 };
 
@@ -121,6 +121,12 @@ impl SsoMutations {
             service::sso::Mode::Preview => Action::Administer,
         };
         Allow(action).check(ctx).await?;
+        if mode == service::sso::Mode::Commit
+            && let (Ok(pacer), Ok(principal)) =
+                (ctx.data::<Arc<SignInPacer>>(), ctx.data::<Principal>())
+        {
+            pacer.admit(principal.token_id).gql()?;
+        }
         let gate = ctx.data::<WriteGate>().map_err(|_| {
             AppError::Internal("no write gate in the request context".into()).to_graphql()
         })?;

@@ -8,6 +8,7 @@ pub mod companies;
 pub mod configurations;
 pub mod contacts;
 pub mod identity_providers;
+pub mod rate_limit;
 pub mod sso;
 
 use chrono::{DateTime, Utc};

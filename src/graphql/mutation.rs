@@ -121,10 +121,14 @@ impl SsoMutations {
             service::sso::Mode::Preview => Action::Administer,
         };
         Allow(action).check(ctx).await?;
-        if mode == service::sso::Mode::Commit
-            && let (Ok(pacer), Ok(principal)) =
-                (ctx.data::<Arc<SignInPacer>>(), ctx.data::<Principal>())
-        {
+        if mode == service::sso::Mode::Commit {
+            let missing = |what: &str| {
+                AppError::Internal(format!("no {what} in the request context")).to_graphql()
+            };
+            let pacer = ctx
+                .data::<Arc<SignInPacer>>()
+                .map_err(|_| missing("sign-in pacer"))?;
+            let principal = ctx.data::<Principal>().map_err(|_| missing("principal"))?;
             pacer.admit(principal.token_id).gql()?;
         }
         let gate = ctx.data::<WriteGate>().map_err(|_| {

@@ -416,3 +416,37 @@ async fn an_issuer_with_credentials_cannot_change() {
         (&json!("issuer"), &json!("inUse"))
     );
 }
+
+/// A GraphQL `Int` is 32 bits: a larger one is refused before anything runs, wherever it stands
+/// (a skipped field, a nested list in a mutation's payload), and the mutation writes nothing.
+#[tokio::test]
+async fn ints_beyond_32_bits_are_refused_before_anything_runs() {
+    let app = spawn_app().await;
+    let account = app.create_account("Kept", None).await;
+    let before = app.row_counts().await;
+    for (query, variables) in [
+        (
+            "{ b: brands(offset: 4294967296) @include(if: false) { pageInfo { hasNextPage } } }".to_owned(),
+            json!({}),
+        ),
+        (
+            "query($n: Int!) { contacts { edges { node { provisioningEvents(first: $n) { id } } } } }".to_owned(),
+            json!({"n": 4_294_967_296_i64}),
+        ),
+        (
+            format!(
+                "mutation {{ contacts {{ create(input: {{firstName: \"E\", lastName: \"X\", email: \"e@x.io\", accountId: \"{account}\"}}) {{
+                    contact {{ provisioningEvents(first: 4294967296) {{ id }} }} errors {{ code }} }} }} }}"
+            ),
+            json!({}),
+        ),
+    ] {
+        let body = app.gql(&query, variables).await;
+        assert_eq!(body["data"], Value::Null, "{query}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{query}: {body}"
+        );
+    }
+    assert_eq!(app.row_counts().await, before);
+}

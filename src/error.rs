@@ -1,13 +1,9 @@
-//! The one error type of the service, and the single place it becomes what a client sees.
-//!
-//! Business errors ([`AppError::Invalid`]) go into a mutation payload's `errors` list; everything
-//! else becomes a top-level GraphQL error with an `extensions.code`. Internal causes are logged
-//! with tracing and never shown.
-use async_graphql::{Enum, ErrorExtensions, SimpleObject};
+//! The one error type of the core, with no transport in it: codes and field paths that every
+//! transport maps in its own module (GraphQL in `graphql::errors`). Clients tell errors apart
+//! by code and label, never by message. Internal causes are logged with tracing and never shown.
 
-/// Why a field was refused. Values are lowerCamelCase, as in Administrate.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(rename_items = "camelCase")]
+/// Why a field was refused.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     /// A required value is missing or empty.
     Blank,
@@ -29,10 +25,10 @@ pub enum ErrorCode {
     Denied,
 }
 
-/// One problem with one input field of a mutation.
-#[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
+/// One problem with one input field.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
-    /// The input field at fault, e.g. `defaultAccountId`.
+    /// The path of the input field at fault, e.g. `defaultAccountId`, `claims.email`.
     pub label: Option<String>,
     pub message: String,
     /// The offending value as sent.
@@ -109,72 +105,6 @@ impl AppError {
         raw: &serde_json::Value,
     ) -> AppResult<T> {
         serde_json::from_value(raw.clone()).map_err(|_| Self::corrupt(column, raw))
-    }
-
-    /// The client-facing `extensions.code` of a top-level error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Invalid(_) | Self::BadRequest(_) => "BAD_USER_INPUT",
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::Forbidden(_) => "FORBIDDEN",
-            Self::RateLimited { .. } => "RATE_LIMITED",
-            Self::Internal(_) => "INTERNAL_SERVER_ERROR",
-        }
-    }
-
-    /// The top-level GraphQL error a client sees for this error.
-    pub fn to_graphql(&self) -> async_graphql::Error {
-        let message = match self {
-            Self::Invalid(errors) => errors
-                .iter()
-                .map(|e| match &e.label {
-                    Some(label) => format!("{label}: {}", e.message),
-                    None => e.message.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-            Self::Unauthenticated => {
-                "a valid API token is required: send `Authorization: Bearer <secret>`".into()
-            }
-            Self::Forbidden(why) => why.clone(),
-            Self::BadRequest(why) => why.clone(),
-            Self::RateLimited {
-                retry_after_seconds,
-            } => format!("too many sign-ins from this token; retry after {retry_after_seconds} s"),
-            Self::Internal(_) => "internal error".into(),
-        };
-        let code = self.code();
-        let retry_after = match self {
-            Self::RateLimited {
-                retry_after_seconds,
-            } => Some(*retry_after_seconds),
-            _ => None,
-        };
-        async_graphql::Error::new(message).extend_with(|_, ext| {
-            ext.set("code", code);
-            if let Some(seconds) = retry_after {
-                ext.set("retryAfter", seconds);
-            }
-        })
-    }
-}
-
-impl From<sea_orm::DbErr> for AppError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        tracing::error!(error = %err, "database error");
-        Self::Internal(err.to_string())
-    }
-}
-
-/// Turns any error a resolver meets into a client-facing GraphQL error through [`AppError`],
-/// so database text never leaks (async-graphql's blanket `From<Display>` would show it).
-pub trait GqlResultExt<T> {
-    fn gql(self) -> async_graphql::Result<T>;
-}
-
-impl<T, E: Into<AppError>> GqlResultExt<T> for Result<T, E> {
-    fn gql(self) -> async_graphql::Result<T> {
-        self.map_err(|e| e.into().to_graphql())
     }
 }
 

@@ -72,8 +72,8 @@ fn graphql_error(status: StatusCode, error: &AppError) -> Response {
     let body = json!({
         "data": null,
         "errors": [{
-            "message": error.to_graphql().message,
-            "extensions": { "code": error.code() },
+            "message": graphql::errors::message(error),
+            "extensions": { "code": graphql::errors::code(error) },
         }],
     });
     let mut response = (status, axum::Json(body)).into_response();

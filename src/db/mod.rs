@@ -93,6 +93,14 @@ impl WriteGate {
     }
 }
 
+/// A database error is an internal one: logged in full here, never shown to a client.
+impl From<DbErr> for crate::error::AppError {
+    fn from(err: DbErr) -> Self {
+        tracing::error!(error = %err, "database error");
+        Self::Internal(err.to_string())
+    }
+}
+
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }

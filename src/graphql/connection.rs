@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat};
 use sea_orm::{EntityTrait, IdenStatic, ModelTrait, Value};
 use uuid::Uuid;
 
+use super::errors::GqlResultExt;
 use super::{
     db,
     types::{Account, ApiToken, Brand, Company, Contact, IdentityProvider, ProvisioningEvent},
@@ -13,7 +14,7 @@ use super::{
 use crate::{
     db::list::{self, FilterOp, Keyset, ListRequest},
     domain::id::{self, NodeKind},
-    error::{AppError, GqlResultExt},
+    error::AppError,
 };
 
 pub const DEFAULT_PAGE: i32 = 25;

@@ -1,5 +1,6 @@
 use async_graphql::{Context, Guard, Result};
 
+use super::errors::ToGraphql;
 use crate::{
     domain::access::{Action, Principal},
     error::AppError,

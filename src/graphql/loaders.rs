@@ -12,10 +12,8 @@ use entity::{
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn};
 use uuid::Uuid;
 
-use crate::{
-    db::queries,
-    error::{AppError, GqlResultExt},
-};
+use super::errors::{GqlResultExt, ToGraphql};
+use crate::{db::queries, error::AppError};
 
 /// A database error shared by every key of the failed batch.
 #[derive(Clone)]

@@ -1,6 +1,7 @@
 //! The GraphQL API: thin resolvers over [`crate::service`], and API types that wrap
 //! database models without exposing them.
 mod connection;
+pub mod errors;
 mod guard;
 mod limits;
 mod loaders;
@@ -17,6 +18,7 @@ pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
 use crate::{config::Settings, error::AppError};
+use errors::ToGraphql;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

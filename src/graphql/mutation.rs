@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Allow, db,
+    errors::{ApiFieldError, GqlResultExt, ToGraphql, field_errors},
     types::{
         Account, AccountAssignment, ApiToken, ApiTokenRole, Brand, Company, CompanyMatch, Contact,
         ContactStatus, IdentityProvider, IdentityProviderConfiguration, Protocol, SignInOutcome,
@@ -20,7 +21,7 @@ use crate::{
         access::{Action, Principal},
         configuration::AttributeMapPatch,
     },
-    error::{AppError, AppResult, FieldError, GqlResultExt},
+    error::{AppError, AppResult},
     service::{
         self, accounts::AccountChanges, api_tokens::TokenCache, contacts::ContactChanges,
         identity_providers::IdentityProviderChanges, rate_limit::SignInPacer,
@@ -28,10 +29,10 @@ use crate::{
 };
 
 /// Splits a use case's result into (entity, errors); unexpected errors go to the top level.
-fn payload<T>(result: AppResult<T>) -> Result<(Option<T>, Vec<FieldError>)> {
+fn payload<T>(result: AppResult<T>) -> Result<(Option<T>, Vec<ApiFieldError>)> {
     match result {
         Ok(v) => Ok((Some(v), Vec::new())),
-        Err(AppError::Invalid(errors)) => Ok((None, errors)),
+        Err(AppError::Invalid(errors)) => Ok((None, field_errors(errors))),
         Err(other) => Err(other.to_graphql()),
     }
 }
@@ -98,7 +99,7 @@ pub struct SignInPayload {
     /// tokens: it says whether a contact has the claimed email.
     #[graphql(guard = "Allow(Action::Read)")]
     pub reason: String,
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ApiFieldError>,
 }
 
 pub struct SsoMutations;
@@ -152,6 +153,7 @@ impl SsoMutations {
         } else {
             result.errors
         };
+        let errors = field_errors(errors);
         Ok(SignInPayload {
             contact: result.contact.map(Contact),
             account: result.account.map(Account),
@@ -214,7 +216,7 @@ pub struct DeleteBrandInput {
 #[derive(SimpleObject)]
 pub struct BrandPayload {
     pub brand: Option<Brand>,
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ApiFieldError>,
 }
 
 impl BrandPayload {
@@ -306,7 +308,7 @@ pub struct DeleteIdentityProviderConfigurationInput {
 pub struct IdentityProviderConfigurationPayload {
     pub brand: Option<Brand>,
     pub identity_provider_configuration: Option<IdentityProviderConfiguration>,
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ApiFieldError>,
 }
 
 impl IdentityProviderConfigurationPayload {
@@ -403,7 +405,7 @@ pub struct DeleteIdentityProviderInput {
 #[derive(SimpleObject)]
 pub struct IdentityProviderPayload {
     pub identity_provider: Option<IdentityProvider>,
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ApiFieldError>,
 }
 
 impl IdentityProviderPayload {
@@ -490,7 +492,7 @@ pub struct DeleteCompanyInput {
 #[derive(SimpleObject)]
 pub struct CompanyPayload {
     pub company: Option<Company>,
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ApiFieldError>,
 }
 
 impl CompanyPayload {
@@ -550,7 +552,7 @@ pub struct DeleteAccountInput {
 #[derive(SimpleObject)]
 pub struct AccountPayload {
     pub account: Option<Account>,
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ApiFieldError>,
 }
 
 impl AccountPayload {
@@ -634,7 +636,7 @@ pub struct UpdateContactInput {
 #[derive(SimpleObject)]
 pub struct ContactPayload {
     pub contact: Option<Contact>,
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ApiFieldError>,
 }
 
 impl ContactPayload {
@@ -708,13 +710,13 @@ pub struct CreateApiTokenPayload {
     pub api_token: Option<ApiToken>,
     /// The bearer secret. Shown this once; only its hash is stored.
     pub secret: Option<String>,
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ApiFieldError>,
 }
 
 #[derive(SimpleObject)]
 pub struct RevokeApiTokenPayload {
     pub api_token: Option<ApiToken>,
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ApiFieldError>,
 }
 
 pub struct ApiTokenMutations;

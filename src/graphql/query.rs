@@ -9,6 +9,7 @@ use super::{
         IdentityProviderField, ListArgs, Order, ProvisioningEventField, list, list_complexity,
     },
     db,
+    errors::{GqlResultExt, ToGraphql},
     types::{
         Account, ApiToken, Brand, Company, Contact, IdentityProvider,
         IdentityProviderConfiguration, Node, ProvisioningEvent,
@@ -20,7 +21,7 @@ use crate::{
         access::Action,
         id::{self, NodeKind},
     },
-    error::{AppError, GqlResultExt},
+    error::AppError,
 };
 
 pub struct QueryRoot;

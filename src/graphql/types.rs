@@ -9,6 +9,7 @@ use entity::{
 use super::{
     Allow,
     connection::list_complexity,
+    errors::GqlResultExt,
     loaders::{
         ById, ConfigurationsOfBrand, CredentialsOfContact, RoleMappingsOfConfiguration, load,
         load_events_of_contact,
@@ -21,7 +22,7 @@ use crate::{
         configuration::CompanyMatch as DomainCompanyMatch,
         id::{NodeKind, encode},
     },
-    error::{AppError, GqlResultExt},
+    error::AppError,
     service::{
         self,
         contacts::ContactStatus as DomainStatus,

@@ -163,11 +163,15 @@ async fn token_secrets_are_shown_once_and_stored_only_as_hashes() {
         .all(&app.db)
         .await
         .expect("tokens");
-    assert!(
-        stored
-            .iter()
-            .all(|t| t.secret_hash != secret && !t.secret_hash.contains(&secret))
-    );
+    // Stored is the SHA-256 of the secret, nothing else that could give the secret back.
+    use sha2::Digest;
+    let expected = hex::encode(sha2::Sha256::digest(secret.as_bytes()));
+    let row = stored
+        .iter()
+        .find(|t| t.secret_hash == expected)
+        .expect("the new token is stored under the hash of its secret");
+    assert_eq!(row.secret_hash.len(), 64);
+    assert!(stored.iter().all(|t| !t.name.contains(&secret)));
 
     // The API type has no field that could carry a secret.
     let body = app

@@ -52,7 +52,8 @@ async fn concurrent_first_sign_ins_create_one_contact() {
         let body = call.await.expect("join");
         let payload = &body["data"]["sso"]["signIn"];
         assert_eq!(payload["errors"], json!([]), "{body}");
-        contacts.insert(payload["contact"]["id"].to_string());
+        let contact = payload["contact"]["id"].as_str().expect("a contact id");
+        contacts.insert(contact.to_owned());
         match payload["outcome"].as_str() {
             Some("created") => created += 1,
             Some("signedIn") => {}

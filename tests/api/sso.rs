@@ -299,7 +299,9 @@ async fn returning_sign_in_keeps_the_contact_and_account_and_updates_only_when_a
     let credential = &out["contact"]["credentials"][0];
     assert_eq!(credential["subject"], "s1");
     assert_eq!(credential["identityProvider"]["id"], p.idp);
-    assert!(credential["lastSignInAt"].as_str() >= credential["createdAt"].as_str());
+    let created_at = credential["createdAt"].as_str().expect("createdAt");
+    let last_sign_in_at = credential["lastSignInAt"].as_str().expect("lastSignInAt");
+    assert!(last_sign_in_at >= created_at, "{credential}");
 
     let events = p.events().await;
     let outcomes: Vec<_> = events.iter().map(|e| e["outcome"].clone()).collect();

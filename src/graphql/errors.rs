@@ -1,0 +1,130 @@
+//! How core errors ([`crate::error`]) look to a GraphQL client, in this one place: business
+//! errors become a payload's `errors: [FieldError!]!`; everything else a top-level error with
+//! an `extensions.code`.
+use async_graphql::{Enum, ErrorExtensions, SimpleObject};
+
+use crate::error::{AppError, ErrorCode, FieldError};
+
+/// Why a field was refused. Values are lowerCamelCase, as in Administrate.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    name = "ErrorCode",
+    remote = "crate::error::ErrorCode",
+    rename_items = "camelCase"
+)]
+pub enum ApiErrorCode {
+    /// A required value is missing or empty.
+    Blank,
+    /// A value is longer than allowed.
+    TooLong,
+    /// A value is not in an accepted form.
+    Invalid,
+    /// An ID could not be decoded.
+    MalformedId,
+    /// An ID names an entity of another type.
+    WrongType,
+    /// An ID is well formed but names nothing.
+    NotFound,
+    /// The value must be unique and is already taken.
+    AlreadyExists,
+    /// The entity is still referenced and cannot be deleted.
+    InUse,
+    /// The operation was refused by a rule (e.g. a denied sign-in).
+    Denied,
+}
+
+/// One problem with one input field of a mutation.
+#[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "FieldError")]
+pub struct ApiFieldError {
+    /// The input field at fault, e.g. `defaultAccountId`.
+    pub label: Option<String>,
+    pub message: String,
+    /// The offending value as sent.
+    pub value: Option<String>,
+    pub code: ApiErrorCode,
+}
+
+impl From<FieldError> for ApiFieldError {
+    fn from(e: FieldError) -> Self {
+        Self {
+            label: e.label,
+            message: e.message,
+            value: e.value,
+            code: ErrorCode::into(e.code),
+        }
+    }
+}
+
+/// A payload's `errors` list.
+pub fn field_errors(errors: Vec<FieldError>) -> Vec<ApiFieldError> {
+    errors.into_iter().map(Into::into).collect()
+}
+
+/// The `extensions.code` of a top-level error.
+pub fn code(error: &AppError) -> &'static str {
+    match error {
+        AppError::Invalid(_) | AppError::BadRequest(_) => "BAD_USER_INPUT",
+        AppError::Unauthenticated => "UNAUTHENTICATED",
+        AppError::Forbidden(_) => "FORBIDDEN",
+        AppError::RateLimited { .. } => "RATE_LIMITED",
+        AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
+    }
+}
+
+/// The message of a top-level error; an internal cause is never shown.
+pub fn message(error: &AppError) -> String {
+    match error {
+        AppError::Invalid(errors) => errors
+            .iter()
+            .map(|e| match &e.label {
+                Some(label) => format!("{label}: {}", e.message),
+                None => e.message.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        AppError::Unauthenticated => {
+            "a valid API token is required: send `Authorization: Bearer <secret>`".into()
+        }
+        AppError::Forbidden(why) | AppError::BadRequest(why) => why.clone(),
+        AppError::RateLimited {
+            retry_after_seconds,
+        } => format!("too many sign-ins from this token; retry after {retry_after_seconds} s"),
+        AppError::Internal(_) => "internal error".into(),
+    }
+}
+
+/// A core error as a top-level GraphQL error.
+pub trait ToGraphql {
+    fn to_graphql(&self) -> async_graphql::Error;
+}
+
+impl ToGraphql for AppError {
+    fn to_graphql(&self) -> async_graphql::Error {
+        let code = code(self);
+        let retry_after = match self {
+            AppError::RateLimited {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
+        async_graphql::Error::new(message(self)).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(seconds) = retry_after {
+                ext.set("retryAfter", seconds);
+            }
+        })
+    }
+}
+
+/// Turns any error a resolver meets into a client-facing GraphQL error through [`AppError`],
+/// so database text never leaks (async-graphql's blanket `From<Display>` would show it).
+pub trait GqlResultExt<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T, E: Into<AppError>> GqlResultExt<T> for Result<T, E> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|e| e.into().to_graphql())
+    }
+}

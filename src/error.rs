@@ -2,6 +2,8 @@
 //! transport maps in its own module (GraphQL in `graphql::errors`). Clients tell errors apart
 //! by code and label, never by message. Internal causes are logged with tracing and never shown.
 
+use crate::domain::stored::StoredEnum;
+
 /// Why a field was refused.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -90,13 +92,9 @@ impl AppError {
         Self::Internal(format!("unreadable stored value in {column}: {value}"))
     }
 
-    /// Reads a stored value with `parse`, failing closed through [`AppError::corrupt`].
-    pub fn decode<T>(
-        column: &str,
-        raw: &str,
-        parse: impl FnOnce(&str) -> Option<T>,
-    ) -> AppResult<T> {
-        parse(raw).ok_or_else(|| Self::corrupt(column, raw))
+    /// Reads a stored enum, failing closed through [`AppError::corrupt`].
+    pub fn decode<T: StoredEnum>(raw: &str) -> AppResult<T> {
+        T::parse(raw).ok_or_else(|| Self::corrupt(T::COLUMN, raw))
     }
 
     /// Reads a stored JSON column into `T`, failing closed through [`AppError::corrupt`].

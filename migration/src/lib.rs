@@ -4,6 +4,11 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_tables;
 mod m20261201_000001_refold_emails;
+mod m20261201_000002_enum_checks;
+
+/// The enum columns and the values the database accepts in each: those of the latest
+/// migration that changed them. The service's enums spell the same values (a test compares).
+pub use m20261201_000002_enum_checks::CHECKED as STORED_ENUMS;
 
 pub struct Migrator;
 
@@ -13,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_tables::Migration),
             Box::new(m20261201_000001_refold_emails::Migration),
+            Box::new(m20261201_000002_enum_checks::Migration),
         ]
     }
 }

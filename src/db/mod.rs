@@ -110,6 +110,51 @@ mod tests {
     use futures::FutureExt;
 
     use super::*;
+    use crate::domain::{
+        access::Role,
+        configuration::CompanyMatch,
+        stored::{AccountAssignment, ContactStatus, CredentialKind, Outcome, Protocol, StoredEnum},
+    };
+
+    #[test]
+    fn the_database_checks_the_same_spellings() {
+        let expected: Vec<(&str, Vec<&str>)> = vec![
+            (
+                ContactStatus::COLUMN,
+                ContactStatus::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                Protocol::COLUMN,
+                Protocol::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                CredentialKind::COLUMN,
+                CredentialKind::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                Outcome::COLUMN,
+                Outcome::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                AccountAssignment::COLUMN,
+                AccountAssignment::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (Role::COLUMN, Role::ALL.iter().map(|v| v.as_str()).collect()),
+            (
+                CompanyMatch::COLUMN,
+                CompanyMatch::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+        ];
+        let checked: Vec<(String, Vec<&str>)> = migration::STORED_ENUMS
+            .iter()
+            .map(|(table, column, values)| (format!("{table}.{column}"), values.to_vec()))
+            .collect();
+        for (column, values) in &expected {
+            let found = checked.iter().find(|(c, _)| c == column);
+            assert_eq!(found.map(|(_, v)| v), Some(values), "{column}");
+        }
+        assert_eq!(checked.len(), expected.len());
+    }
 
     #[tokio::test]
     async fn sqlite_writers_take_turns_and_postgres_writers_do_not_wait() {

@@ -1,37 +1,19 @@
 //! Who may do what. A token has one role; the rules live here and nowhere else.
 use uuid::Uuid;
 
-/// The role of an API token.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Everything, including token management.
-    Owner,
-    /// Everything but token management.
-    Support,
-    /// Queries only.
-    Auditor,
-    /// The LMS portal of one brand: the sign-in hook for that brand, nothing else.
-    Portal,
-}
+use super::stored::{StoredEnum, stored_enum};
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Owner => "owner",
-            Self::Support => "support",
-            Self::Auditor => "auditor",
-            Self::Portal => "portal",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "owner" => Some(Self::Owner),
-            "support" => Some(Self::Support),
-            "auditor" => Some(Self::Auditor),
-            "portal" => Some(Self::Portal),
-            _ => None,
-        }
+stored_enum! {
+    /// The role of an API token.
+    pub enum Role in "api_token.role" {
+        /// Everything, including token management.
+        Owner = "owner",
+        /// Everything but token management.
+        Support = "support",
+        /// Queries only.
+        Auditor = "auditor",
+        /// The LMS portal of one brand: the sign-in hook for that brand, nothing else.
+        Portal = "portal",
     }
 }
 
@@ -147,13 +129,5 @@ mod tests {
             .authorize(Action::Administer)
             .unwrap_err();
         assert!(err.contains("auditor"), "{err}");
-    }
-
-    #[test]
-    fn role_names_round_trip() {
-        for role in [Role::Owner, Role::Support, Role::Auditor, Role::Portal] {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
-        }
-        assert_eq!(Role::parse("admin"), None);
     }
 }

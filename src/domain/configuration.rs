@@ -3,31 +3,18 @@ use std::collections::HashSet;
 
 use crate::error::{ErrorCode, FieldError};
 
-use super::validate::{NAME_MAX, required_text};
+use super::{
+    stored::stored_enum,
+    validate::{NAME_MAX, required_text},
+};
 
-/// How the company claim is compared with company names.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum CompanyMatch {
-    /// Byte-equal after trimming surrounding whitespace.
-    Exact,
-    /// Equal after trimming and Unicode lowercasing.
-    CaseInsensitive,
-}
-
-impl CompanyMatch {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Exact => "exact",
-            Self::CaseInsensitive => "caseInsensitive",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "exact" => Some(Self::Exact),
-            "caseInsensitive" => Some(Self::CaseInsensitive),
-            _ => None,
-        }
+stored_enum! {
+    /// How the company claim is compared with company names.
+    pub enum CompanyMatch in "identity_provider_configuration.company_match" {
+        /// Byte-equal after trimming surrounding whitespace.
+        Exact = "exact",
+        /// Equal after trimming and folding (NFKC and Unicode case folding).
+        CaseInsensitive = "caseInsensitive",
     }
 }
 
@@ -205,12 +192,5 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(errs[0].label.as_deref(), Some("attributeMap.roles"));
-    }
-
-    #[test]
-    fn company_match_round_trips() {
-        for m in [CompanyMatch::Exact, CompanyMatch::CaseInsensitive] {
-            assert_eq!(CompanyMatch::parse(m.as_str()), Some(m));
-        }
     }
 }

@@ -4,4 +4,5 @@ pub mod configuration;
 pub mod id;
 pub mod rate;
 pub mod signin;
+pub mod stored;
 pub mod validate;

@@ -21,14 +21,13 @@ use crate::{
         access::{Action, Role},
         configuration::CompanyMatch as DomainCompanyMatch,
         id::{NodeKind, encode},
+        stored::{
+            AccountAssignment as DomainAssignment, ContactStatus as DomainStatus,
+            CredentialKind as DomainCredentialKind, Outcome, Protocol as DomainProtocol,
+        },
     },
     error::AppError,
-    service::{
-        self,
-        contacts::ContactStatus as DomainStatus,
-        identity_providers::Protocol as DomainProtocol,
-        sso::{AccountAssignment as DomainAssignment, Outcome},
-    },
+    service,
 };
 
 /// The complexity multiplier of a list without `first` (a brand's configurations, a
@@ -54,23 +53,21 @@ where
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "IdentityProviderProtocol", rename_items = "camelCase")]
+#[graphql(
+    name = "IdentityProviderProtocol",
+    remote = "crate::domain::stored::Protocol",
+    rename_items = "camelCase"
+)]
 pub enum Protocol {
     Oidc,
     Saml,
 }
 
-impl From<Protocol> for DomainProtocol {
-    fn from(p: Protocol) -> Self {
-        match p {
-            Protocol::Oidc => Self::Oidc,
-            Protocol::Saml => Self::Saml,
-        }
-    }
-}
-
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(rename_items = "camelCase")]
+#[graphql(
+    remote = "crate::domain::configuration::CompanyMatch",
+    rename_items = "camelCase"
+)]
 pub enum CompanyMatch {
     /// Byte-equal after trimming surrounding whitespace.
     Exact,
@@ -78,33 +75,18 @@ pub enum CompanyMatch {
     CaseInsensitive,
 }
 
-impl From<CompanyMatch> for DomainCompanyMatch {
-    fn from(m: CompanyMatch) -> Self {
-        match m {
-            CompanyMatch::Exact => Self::Exact,
-            CompanyMatch::CaseInsensitive => Self::CaseInsensitive,
-        }
-    }
-}
-
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(rename_items = "camelCase")]
+#[graphql(
+    remote = "crate::domain::stored::ContactStatus",
+    rename_items = "camelCase"
+)]
 pub enum ContactStatus {
     Active,
     Inactive,
 }
 
-impl From<ContactStatus> for DomainStatus {
-    fn from(s: ContactStatus) -> Self {
-        match s {
-            ContactStatus::Active => Self::Active,
-            ContactStatus::Inactive => Self::Inactive,
-        }
-    }
-}
-
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(rename_items = "camelCase")]
+#[graphql(remote = "crate::domain::access::Role", rename_items = "camelCase")]
 pub enum ApiTokenRole {
     /// Everything, including token management.
     Owner,
@@ -114,17 +96,6 @@ pub enum ApiTokenRole {
     Auditor,
     /// The sign-in hook of one brand (`sso.signIn`), nothing else.
     Portal,
-}
-
-impl From<ApiTokenRole> for Role {
-    fn from(r: ApiTokenRole) -> Self {
-        match r {
-            ApiTokenRole::Owner => Self::Owner,
-            ApiTokenRole::Support => Self::Support,
-            ApiTokenRole::Auditor => Self::Auditor,
-            ApiTokenRole::Portal => Self::Portal,
-        }
-    }
 }
 
 /// Any entity with a global ID.
@@ -183,16 +154,8 @@ impl IdentityProvider {
         &self.0.name
     }
     async fn protocol(&self) -> Result<Protocol> {
-        let protocol = AppError::decode(
-            "identity_provider.protocol",
-            &self.0.protocol,
-            DomainProtocol::parse,
-        )
-        .gql()?;
-        Ok(match protocol {
-            DomainProtocol::Oidc => Protocol::Oidc,
-            DomainProtocol::Saml => Protocol::Saml,
-        })
+        let protocol: DomainProtocol = AppError::decode(&self.0.protocol).gql()?;
+        Ok(protocol.into())
     }
     /// The OIDC issuer URL or SAML entity ID; unique.
     async fn issuer(&self) -> &str {
@@ -255,16 +218,8 @@ impl IdentityProviderConfiguration {
         self.0.link_existing_contacts
     }
     async fn company_match(&self) -> Result<CompanyMatch> {
-        let company_match = AppError::decode(
-            "identity_provider_configuration.company_match",
-            &self.0.company_match,
-            DomainCompanyMatch::parse,
-        )
-        .gql()?;
-        Ok(match company_match {
-            DomainCompanyMatch::Exact => CompanyMatch::Exact,
-            DomainCompanyMatch::CaseInsensitive => CompanyMatch::CaseInsensitive,
-        })
+        let company_match: DomainCompanyMatch = AppError::decode(&self.0.company_match).gql()?;
+        Ok(company_match.into())
     }
     async fn attribute_map(&self) -> AttributeMap {
         let map = service::configurations::attribute_map(&self.0);
@@ -357,12 +312,8 @@ impl Contact {
         &self.0.email
     }
     async fn status(&self) -> Result<ContactStatus> {
-        let status =
-            AppError::decode("contact.status", &self.0.status, DomainStatus::parse).gql()?;
-        Ok(match status {
-            DomainStatus::Active => ContactStatus::Active,
-            DomainStatus::Inactive => ContactStatus::Inactive,
-        })
+        let status: DomainStatus = AppError::decode(&self.0.status).gql()?;
+        Ok(status.into())
     }
     /// Platform roles.
     async fn roles(&self) -> Result<Vec<String>> {
@@ -408,7 +359,7 @@ impl Contact {
 
 /// What a sign-in did.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(rename_items = "camelCase")]
+#[graphql(remote = "crate::domain::stored::Outcome", rename_items = "camelCase")]
 pub enum SignInOutcome {
     /// A new contact was provisioned.
     Created,
@@ -420,20 +371,12 @@ pub enum SignInOutcome {
     Denied,
 }
 
-impl From<Outcome> for SignInOutcome {
-    fn from(o: Outcome) -> Self {
-        match o {
-            Outcome::Created => Self::Created,
-            Outcome::Linked => Self::Linked,
-            Outcome::SignedIn => Self::SignedIn,
-            Outcome::Denied => Self::Denied,
-        }
-    }
-}
-
 /// Which rule chose a new contact's account.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(rename_items = "camelCase")]
+#[graphql(
+    remote = "crate::domain::stored::AccountAssignment",
+    rename_items = "camelCase"
+)]
 pub enum AccountAssignment {
     /// The configuration's default account.
     DefaultAccount,
@@ -441,16 +384,6 @@ pub enum AccountAssignment {
     CompanyMatch,
     /// A new individual account named after the contact.
     IndividualAccount,
-}
-
-impl From<DomainAssignment> for AccountAssignment {
-    fn from(a: DomainAssignment) -> Self {
-        match a {
-            DomainAssignment::DefaultAccount => Self::DefaultAccount,
-            DomainAssignment::CompanyMatch => Self::CompanyMatch,
-            DomainAssignment::IndividualAccount => Self::IndividualAccount,
-        }
-    }
 }
 
 /// One entry of the provisioning log: one call of the sign-in hook.
@@ -482,29 +415,16 @@ impl ProvisioningEvent {
         related::<account::Entity, Account>(ctx, self.0.account_id).await
     }
     async fn outcome(&self) -> Result<SignInOutcome> {
-        AppError::decode(
-            "provisioning_event.outcome",
-            &self.0.outcome,
-            Outcome::parse,
-        )
-        .map(Into::into)
-        .gql()
+        let outcome: Outcome = AppError::decode(&self.0.outcome).gql()?;
+        Ok(outcome.into())
     }
     /// For `created`: which rule chose the account.
     async fn account_assignment(&self) -> Result<Option<AccountAssignment>> {
-        self.0
-            .account_assignment
-            .as_deref()
-            .map(|raw| {
-                AppError::decode(
-                    "provisioning_event.account_assignment",
-                    raw,
-                    DomainAssignment::parse,
-                )
-            })
-            .transpose()
-            .map(|a| a.map(Into::into))
-            .gql()
+        let Some(raw) = self.0.account_assignment.as_deref() else {
+            return Ok(None);
+        };
+        let assignment: DomainAssignment = AppError::decode(raw).gql()?;
+        Ok(Some(assignment.into()))
     }
     /// Contact attributes this call set or changed.
     async fn changed_attributes(&self) -> Result<Vec<String>> {
@@ -521,7 +441,10 @@ impl ProvisioningEvent {
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(rename_items = "camelCase")]
+#[graphql(
+    remote = "crate::domain::stored::CredentialKind",
+    rename_items = "camelCase"
+)]
 pub enum CredentialKind {
     Sso,
     Password,
@@ -532,12 +455,8 @@ pub struct Credential(pub credential::Model);
 #[Object]
 impl Credential {
     async fn kind(&self) -> Result<CredentialKind> {
-        AppError::decode("credential.kind", &self.0.kind, |raw| match raw {
-            "sso" => Some(CredentialKind::Sso),
-            "password" => Some(CredentialKind::Password),
-            _ => None,
-        })
-        .gql()
+        let kind: DomainCredentialKind = AppError::decode(&self.0.kind).gql()?;
+        Ok(kind.into())
     }
     async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
         related::<identity_provider::Entity, IdentityProvider>(ctx, self.0.identity_provider_id)
@@ -567,13 +486,8 @@ impl ApiToken {
         &self.0.name
     }
     async fn role(&self) -> Result<Option<ApiTokenRole>> {
-        let role = AppError::decode("api_token.role", &self.0.role, Role::parse).gql()?;
-        Ok(Some(match role {
-            Role::Owner => ApiTokenRole::Owner,
-            Role::Support => ApiTokenRole::Support,
-            Role::Auditor => ApiTokenRole::Auditor,
-            Role::Portal => ApiTokenRole::Portal,
-        }))
+        let role: Role = AppError::decode(&self.0.role).gql()?;
+        Ok(Some(role.into()))
     }
     /// The brand a portal token acts for.
     async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {

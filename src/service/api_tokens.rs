@@ -3,6 +3,7 @@
 //! SHA-256 rather than a password hash: the secret is 256 random bits, so there is nothing to
 //! brute-force, and a fast hash lets authentication be one indexed lookup, which
 //! [`TokenCache`] spares most requests.
+use crate::domain::stored::StoredEnum;
 use std::{
     collections::HashMap,
     sync::{Mutex, MutexGuard},

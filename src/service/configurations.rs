@@ -1,4 +1,5 @@
 //! A brand's configuration of one identity provider (`brands { *IdentityProviderConfiguration }`).
+use crate::domain::stored::StoredEnum;
 use entity::{account, brand, identity_provider, identity_provider_configuration as configuration};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;

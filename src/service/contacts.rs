@@ -1,3 +1,4 @@
+use crate::domain::stored::{ContactStatus, StoredEnum};
 use entity::{account, contact};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
@@ -8,31 +9,6 @@ use crate::{
     domain::{configuration::role_name, id::NodeKind, validate},
     error::{AppError, AppResult, ErrorCode, FieldError},
 };
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ContactStatus {
-    Active,
-    Inactive,
-}
-
-impl ContactStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Inactive => "inactive",
-        }
-    }
-
-    /// `None` for a value this version does not know: callers fail closed with
-    /// [`AppError::corrupt`], never treat it as active.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "active" => Some(Self::Active),
-            "inactive" => Some(Self::Inactive),
-            _ => None,
-        }
-    }
-}
 
 pub struct NewContact<'a> {
     pub first_name: &'a str,

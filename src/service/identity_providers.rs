@@ -1,3 +1,4 @@
+use crate::domain::stored::{Protocol, StoredEnum};
 use entity::identity_provider;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
@@ -8,30 +9,6 @@ use crate::{
     domain::{id::NodeKind, validate},
     error::{AppError, AppResult, ErrorCode, FieldError},
 };
-
-/// `oidc` or `saml`, as stored.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Protocol {
-    Oidc,
-    Saml,
-}
-
-impl Protocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Oidc => "oidc",
-            Self::Saml => "saml",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "oidc" => Some(Self::Oidc),
-            "saml" => Some(Self::Saml),
-            _ => None,
-        }
-    }
-}
 
 pub struct NewIdentityProvider<'a> {
     pub name: &'a str,

@@ -4,6 +4,9 @@
 //! All writes of a call are one transaction. A concurrent call that created the same contact
 //! first makes ours fail on a unique constraint; the transaction is rolled back (so no orphan
 //! individual account survives) and the call is decided again, now finding the credential.
+use crate::domain::stored::{
+    AccountAssignment, ContactStatus, CredentialKind, Outcome, StoredEnum,
+};
 use entity::{
     account, brand, contact, credential, identity_provider,
     identity_provider_configuration as configuration, provisioning_event,
@@ -25,7 +28,6 @@ use crate::{
         validate,
     },
     error::{AppError, AppResult, ErrorCode, FieldError},
-    service::contacts::ContactStatus,
 };
 
 /// How many times a call is decided again after losing a race to a concurrent call.
@@ -44,62 +46,6 @@ pub enum Mode {
     Commit,
     /// Decide the same way and write nothing, not even the event.
     Preview,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Created,
-    Linked,
-    SignedIn,
-    Denied,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Linked => "linked",
-            Self::SignedIn => "signedIn",
-            Self::Denied => "denied",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "created" => Some(Self::Created),
-            "linked" => Some(Self::Linked),
-            "signedIn" => Some(Self::SignedIn),
-            "denied" => Some(Self::Denied),
-            _ => None,
-        }
-    }
-}
-
-/// Which rule chose a new contact's account.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum AccountAssignment {
-    DefaultAccount,
-    CompanyMatch,
-    IndividualAccount,
-}
-
-impl AccountAssignment {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DefaultAccount => "defaultAccount",
-            Self::CompanyMatch => "companyMatch",
-            Self::IndividualAccount => "individualAccount",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "defaultAccount" => Some(Self::DefaultAccount),
-            "companyMatch" => Some(Self::CompanyMatch),
-            "individualAccount" => Some(Self::IndividualAccount),
-            _ => None,
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -438,7 +384,7 @@ async fn decide(
 }
 
 fn status_of(contact: &contact::Model) -> Result<ContactStatus, Stop> {
-    AppError::decode("contact.status", &contact.status, ContactStatus::parse).map_err(Stop::Failed)
+    AppError::decode(&contact.status).map_err(Stop::Failed)
 }
 
 /// Applies an update on login, when the configuration asks for one; returns the contact as
@@ -642,7 +588,7 @@ async fn insert_credential(
     credential::ActiveModel {
         id: Set(Uuid::now_v7()),
         contact_id: Set(contact_id),
-        kind: Set("sso".into()),
+        kind: Set(CredentialKind::Sso.as_str().into()),
         identity_provider_id: Set(Some(idp_id)),
         subject: Set(Some(subject.to_owned())),
         password_hash: Set(None),
@@ -669,12 +615,8 @@ async fn choose_account(
     }
     let no_match = match &claimed.company_name {
         Some(company) => {
-            let company_match = AppError::decode(
-                "identity_provider_configuration.company_match",
-                &config.company_match,
-                CompanyMatch::parse,
-            )
-            .map_err(Stop::Failed)?;
+            let company_match =
+                AppError::decode::<CompanyMatch>(&config.company_match).map_err(Stop::Failed)?;
             let folded = company_match == CompanyMatch::CaseInsensitive;
             let key = if folded {
                 validate::fold(company)

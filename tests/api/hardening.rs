@@ -345,6 +345,19 @@ async fn unreadable_stored_values_fail_closed() {
     let before = p.app.row_counts().await;
 
     let db = &p.app.db;
+    // The database refuses an unknown status (a CHECK constraint, or SQLite triggers)...
+    assert!(
+        db.execute_unprepared("UPDATE contact SET status = 'suspended'")
+            .await
+            .is_err(),
+        "the database accepted an unknown status"
+    );
+    // ...so a row with one was written by another version: drop the check to make one.
+    let drop_check = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "ALTER TABLE contact DROP CONSTRAINT ck_contact_status",
+        _ => "DROP TRIGGER ck_contact_status_update",
+    };
+    db.execute_unprepared(drop_check).await.expect("drop check");
     db.execute_unprepared("UPDATE contact SET status = 'suspended'")
         .await
         .expect("corrupt status");

@@ -4,13 +4,7 @@
 //! All writes of a call are one transaction. A concurrent call that created the same contact
 //! first makes ours fail on a unique constraint; the transaction is rolled back (so no orphan
 //! individual account survives) and the call is decided again, now finding the credential.
-use crate::domain::stored::{
-    AccountAssignment, ContactStatus, CredentialKind, Outcome, StoredEnum,
-};
-use entity::{
-    account, brand, contact, credential, identity_provider,
-    identity_provider_configuration as configuration, provisioning_event,
-};
+use entity::{account, brand, contact, credential, identity_provider, provisioning_event};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbErr,
@@ -22,9 +16,13 @@ use super::{configurations::attribute_map, now};
 use crate::{
     db::{self, WriteGate, queries},
     domain::{
-        configuration::CompanyMatch,
+        decision::{
+            self, AccountChoice, AccountRef, Context, Decision, Existing, Lookup, Need, NewPerson,
+            Person, Refusal, Rules, Update,
+        },
         id::{self, NodeKind},
-        signin::{self, Attributes, ContactAttributes},
+        signin::{self, ContactAttributes},
+        stored::{AccountAssignment, ContactStatus, CredentialKind, Outcome, StoredEnum},
         validate,
     },
     error::{AppError, AppResult, ErrorCode, FieldError},
@@ -82,7 +80,6 @@ struct Scope {
     identity_provider_id: Option<Uuid>,
 }
 
-#[derive(Clone)]
 struct Denial {
     scope: Scope,
     contact_id: Option<Uuid>,
@@ -91,15 +88,6 @@ struct Denial {
 }
 
 impl Denial {
-    fn new(scope: Scope, label: &str, message: impl Into<String>, value: Option<&str>) -> Self {
-        Self {
-            scope,
-            contact_id: None,
-            errors: vec![FieldError::new(label, ErrorCode::Denied, message, value)],
-            discloses_contact: false,
-        }
-    }
-
     fn invalid(scope: Scope, errors: Vec<FieldError>) -> Self {
         Self {
             scope,
@@ -109,39 +97,14 @@ impl Denial {
         }
     }
 
-    fn about(mut self, contact: &contact::Model) -> Self {
-        self.contact_id = Some(contact.id);
-        self
+    fn refused(scope: Scope, refusal: Refusal) -> Self {
+        Self {
+            scope,
+            contact_id: refusal.contact,
+            errors: vec![refusal.error],
+            discloses_contact: refusal.discloses_contact,
+        }
     }
-
-    /// Marks a denial whose text depends on whether a contact has the claimed email.
-    fn disclosing(mut self) -> Self {
-        self.discloses_contact = true;
-        self
-    }
-}
-
-/// Email trust (PRODUCT §4): an email the IdP did not clearly verify is never linked, never
-/// given to a new contact and never written by an update on login.
-fn unverified_email(scope: Scope, claims: &Value) -> Denial {
-    let sent = claims
-        .get(signin::EMAIL_VERIFIED)
-        .map(Value::to_string)
-        .unwrap_or_default();
-    Denial::new(
-        scope,
-        &format!("claims.{}", signin::EMAIL_VERIFIED),
-        "the identity provider does not say the email is verified, so it is not trusted to link \
-         or provision a contact, nor to change a contact's email",
-        Some(&sent),
-    )
-}
-
-/// The configuration a sign-in is decided by, with its role mappings.
-#[derive(Copy, Clone)]
-struct Rules<'a> {
-    configuration: &'a configuration::Model,
-    role_mappings: &'a [(String, String)],
 }
 
 /// Why a decision did not complete.
@@ -308,6 +271,7 @@ fn parse_input(input: &SignInInput<'_>) -> Result<(Uuid, Uuid, String), Denial> 
     }
 }
 
+/// Loads what the decision asks for, calls it until it decides, and persists the decision.
 async fn decide(
     txn: &DatabaseTransaction,
     input: &SignInInput<'_>,
@@ -317,110 +281,164 @@ async fn decide(
         brand_id: Some(brand_id),
         identity_provider_id: Some(idp_id),
     };
-    let Some(context) = queries::sign_in_context(txn, brand_id, idp_id, &subject).await? else {
-        return Err(Stop::Denied(Denial::new(
-            scope,
-            "identityProviderId",
-            "this brand has no configuration for this identity provider, so it accepts no \
-             sign-ins through it",
-            Some(input.identity_provider_id),
-        )));
+    let Some(loaded) = queries::sign_in_context(txn, brand_id, idp_id, &subject).await? else {
+        let refusal = Refusal {
+            error: FieldError::new(
+                "identityProviderId",
+                ErrorCode::Denied,
+                "this brand has no configuration for this identity provider, so it accepts no \
+                 sign-ins through it",
+                Some(input.identity_provider_id),
+            ),
+            contact: None,
+            discloses_contact: false,
+        };
+        return Err(Stop::Denied(Denial::refused(scope, refusal)));
     };
-    let config = Rules {
-        configuration: &context.configuration,
-        role_mappings: &context.role_mappings,
-    };
-    let map = attribute_map(config.configuration);
-    let claimed = signin::read_claims(input.claims, &map)
+    let rules = rules_of(&loaded).map_err(Stop::Failed)?;
+    let claimed = signin::read_claims(input.claims, &rules.attribute_map)
         .map_err(|errors| Stop::Denied(Denial::invalid(scope, errors)))?;
-    let unverified = (!claimed.email_verified).then(|| unverified_email(scope, input.claims));
-
-    // 2. A known credential: that contact signs in.
-    if let Some(known) = context.known {
-        let decided = returning(txn, config, &claimed, known, scope, unverified).await?;
-        return Ok((decided, scope));
-    }
-
-    // 3 and 4 trust the email: without a verified one, stop before looking it up, so the
-    // answer is the same whether a contact has it or not.
-    let email = signin::required_email(&claimed, &map)
-        .map_err(|e| Stop::Denied(Denial::invalid(scope, vec![e])))?;
-    if let Some(denial) = unverified {
-        return Err(Stop::Denied(denial));
-    }
-
-    // 3. A contact with the claimed email: link it, or say why not.
-    let email_label = format!("claims.{}", map.email);
-    if let Some(contact) = queries::contact_with_email(txn, &validate::fold(&email), None).await? {
-        let decided = link(
-            txn,
-            config,
-            &claimed,
-            idp_id,
-            &subject,
-            contact,
-            (&email_label, &email),
-            scope,
-        )
-        .await?;
-        return Ok((decided, scope));
-    }
-
-    // 4. Nobody: provision, if the configuration allows it.
-    if !config.configuration.auto_provision_learners {
-        return Err(Stop::Denied(
-            Denial::new(
-                scope,
-                "subject",
-                "no contact has this subject or email, and auto-provisioning of learners is off \
-                 for this brand and identity provider",
-                Some(input.subject),
-            )
-            .disclosing(),
-        ));
-    }
-    let decided = provision(txn, config, &claimed, idp_id, &subject, email).await?;
-    Ok((decided, scope))
-}
-
-fn status_of(contact: &contact::Model) -> Result<ContactStatus, Stop> {
-    AppError::decode(&contact.status).map_err(Stop::Failed)
-}
-
-/// Applies an update on login, when the configuration asks for one; returns the contact as
-/// it now is, the changed attribute names, and a note when an email change was skipped.
-/// `unverified` is the denial for an email change the IdP did not verify.
-async fn refresh_on_login(
-    txn: &DatabaseTransaction,
-    config: Rules<'_>,
-    claimed: &Attributes,
-    contact: contact::Model,
-    unverified: Option<Denial>,
-) -> Result<(contact::Model, Vec<&'static str>, Option<String>), Stop> {
-    if !config.configuration.update_attributes_on_login {
-        return Ok((contact, Vec::new(), None));
-    }
-    let current = ContactAttributes {
-        email: contact.email.clone(),
-        first_name: contact.first_name.clone(),
-        last_name: contact.last_name.clone(),
-        // Corrupt roles fail the call: read as `[]`, they would be "changed" and written back.
-        roles: AppError::decode_json("contact.roles", &contact.roles).map_err(Stop::Failed)?,
+    let known = loaded.known;
+    let mut context = Context {
+        rules,
+        identity_provider_id: idp_id,
+        subject: subject.clone(),
+        known: known
+            .as_ref()
+            .map(|k| person_of(&k.contact))
+            .transpose()
+            .map_err(Stop::Failed)?,
+        by_email: Lookup::NotLoaded,
+        default_account: Lookup::NotLoaded,
+        company_account: Lookup::NotLoaded,
     };
-    let (next, mut changed) = signin::refresh(
-        &current,
-        claimed,
-        config.role_mappings,
-        &config.configuration.default_role,
-    );
-    if changed.is_empty() {
-        return Ok((contact, changed, None));
+    // Rows read on the way, which the persisted decision refers to.
+    let mut email_contact = None;
+    let mut accounts = Vec::new();
+    loop {
+        let decided = match decision::decide(&context, &claimed, input.claims) {
+            Decision::Load(need) => {
+                load(txn, need, &mut context, &mut email_contact, &mut accounts).await?;
+                continue;
+            }
+            Decision::Deny(refusal) => return Err(Stop::Denied(Denial::refused(scope, refusal))),
+            Decision::Retry => return Err(Stop::Race),
+            Decision::SignIn { update, reason, .. } => {
+                let known = known.ok_or_else(|| missing("the credential's contact"))?;
+                signed_in(txn, known, update, reason).await?
+            }
+            Decision::Link { update, reason, .. } => {
+                let contact = email_contact.ok_or_else(|| missing("the contact found by email"))?;
+                linked(txn, contact, idp_id, &subject, update, reason).await?
+            }
+            Decision::Create { person, reason } => {
+                created(txn, person, accounts, idp_id, &subject, reason).await?
+            }
+        };
+        return Ok((decided, scope));
     }
-    if let Some(denial) = unverified
-        && changed.contains(&"email")
-    {
-        return Err(Stop::Denied(denial.about(&contact)));
+}
+
+/// A decision that names a row this call did not read: a bug, never a client's fault.
+fn missing(what: &str) -> Stop {
+    Stop::Failed(AppError::Internal(format!(
+        "the decision needs {what}, which was not loaded"
+    )))
+}
+
+/// Loads what the decision needs into `context`, keeping the rows for the persisted decision.
+async fn load(
+    txn: &DatabaseTransaction,
+    need: Need,
+    context: &mut Context,
+    email_contact: &mut Option<contact::Model>,
+    accounts: &mut Vec<account::Model>,
+) -> Result<(), Stop> {
+    match need {
+        Need::ContactByEmail { email_folded } => {
+            let found = queries::contact_with_email(txn, &email_folded, None).await?;
+            let existing = match &found {
+                Some(contact) => {
+                    // Two calls linking this contact through two subjects: the second waits
+                    // here for the first to commit, then finds its credential (PostgreSQL
+                    // reads each statement from a new snapshot; SQLite's write transaction
+                    // already holds the whole database).
+                    queries::lock_contact(txn, contact.id).await?;
+                    let credentials = queries::credentials_of_contact(txn, contact.id).await?;
+                    Some(Existing {
+                        person: person_of(contact).map_err(Stop::Failed)?,
+                        credentials: credentials
+                            .into_iter()
+                            .map(|c| (c.identity_provider_id, c.subject))
+                            .collect(),
+                    })
+                }
+                None => None,
+            };
+            context.by_email = Lookup::Loaded(existing);
+            *email_contact = found;
+        }
+        Need::DefaultAccount(id) => {
+            let account = queries::find::<account::Entity, _>(txn, id).await?;
+            context.default_account = Lookup::Loaded(account.as_ref().map(account_ref));
+            accounts.extend(account);
+        }
+        Need::CompanyAccount { key, folded } => {
+            let account = queries::first_account_of_company_named(txn, &key, folded).await?;
+            context.company_account = Lookup::Loaded(account.as_ref().map(account_ref));
+            accounts.extend(account);
+        }
     }
+    Ok(())
+}
+
+fn account_ref(account: &account::Model) -> AccountRef {
+    AccountRef {
+        id: account.id,
+        name: account.name.clone(),
+    }
+}
+
+/// The configuration as the decision reads it; unreadable stored values fail closed.
+fn rules_of(loaded: &queries::SignInContext) -> AppResult<Rules> {
+    let configuration = &loaded.configuration;
+    Ok(Rules {
+        auto_provision_learners: configuration.auto_provision_learners,
+        link_existing_contacts: configuration.link_existing_contacts,
+        update_attributes_on_login: configuration.update_attributes_on_login,
+        company_match: AppError::decode(&configuration.company_match)?,
+        default_account: configuration.default_account_id,
+        default_role: configuration.default_role.clone(),
+        role_mappings: loaded.role_mappings.clone(),
+        attribute_map: attribute_map(configuration),
+    })
+}
+
+/// A contact as the decision reads it. Corrupt roles fail the call: read as `[]`, they would be
+/// "changed" and written back.
+fn person_of(contact: &contact::Model) -> AppResult<Person> {
+    Ok(Person {
+        id: contact.id,
+        status: AppError::decode(&contact.status)?,
+        attributes: ContactAttributes {
+            email: contact.email.clone(),
+            first_name: contact.first_name.clone(),
+            last_name: contact.last_name.clone(),
+            roles: AppError::decode_json("contact.roles", &contact.roles)?,
+        },
+    })
+}
+
+/// Writes an update on login; returns the contact as it now is, the changed attribute names,
+/// and a note when the email was not changed because another contact has it.
+async fn apply_update(
+    txn: &DatabaseTransaction,
+    contact: contact::Model,
+    update: Option<Update>,
+) -> Result<(contact::Model, Vec<&'static str>, Option<String>), Stop> {
+    let Some(Update { next, mut changed }) = update else {
+        return Ok((contact, Vec::new(), None));
+    };
     let email_folded = validate::fold(&next.email);
     let updated = queries::update_contact(
         txn,
@@ -435,12 +453,7 @@ async fn refresh_on_login(
         },
     )
     .await?
-    .ok_or_else(|| {
-        Stop::Failed(AppError::Internal(format!(
-            "contact {} vanished",
-            contact.id
-        )))
-    })?;
+    .ok_or_else(|| missing("the contact, which vanished"))?;
     let mut note = None;
     if updated.email != next.email {
         note = Some(format!(
@@ -450,45 +463,6 @@ async fn refresh_on_login(
         changed.retain(|c| *c != "email");
     }
     Ok((updated, changed, note))
-}
-
-fn inactive(scope: Scope, contact: &contact::Model, label: &str, value: &str) -> Denial {
-    Denial::new(
-        scope,
-        label,
-        "the contact is inactive; an administrator must reactivate it before it can sign in",
-        Some(value),
-    )
-    .about(contact)
-}
-
-async fn returning(
-    txn: &DatabaseTransaction,
-    config: Rules<'_>,
-    claimed: &Attributes,
-    known: queries::KnownSubject,
-    scope: Scope,
-    unverified: Option<Denial>,
-) -> Result<SignInResult, Stop> {
-    let queries::KnownSubject {
-        credential,
-        contact,
-        account,
-    } = known;
-    if status_of(&contact)? == ContactStatus::Inactive {
-        let subject = credential.subject.clone().unwrap_or_default();
-        return Err(Stop::Denied(inactive(scope, &contact, "subject", &subject)));
-    }
-    let mut active: credential::ActiveModel = credential.into();
-    active.last_sign_in_at = Set(Some(now()));
-    active.update(txn).await?;
-    let refreshed = refresh_on_login(txn, config, claimed, contact, unverified).await?;
-    Ok(existing_contact(
-        Outcome::SignedIn,
-        refreshed,
-        account,
-        "signed in with an existing credential; the account is unchanged",
-    ))
 }
 
 /// The result for a contact that already existed (`signedIn`, `linked`): its account is
@@ -515,67 +489,41 @@ fn existing_contact(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn link(
+async fn signed_in(
     txn: &DatabaseTransaction,
-    config: Rules<'_>,
-    claimed: &Attributes,
+    known: queries::KnownSubject,
+    update: Option<Update>,
+    reason: &str,
+) -> Result<SignInResult, Stop> {
+    let queries::KnownSubject {
+        credential,
+        contact,
+        account,
+    } = known;
+    let mut active: credential::ActiveModel = credential.into();
+    active.last_sign_in_at = Set(Some(now()));
+    active.update(txn).await?;
+    let updated = apply_update(txn, contact, update).await?;
+    Ok(existing_contact(
+        Outcome::SignedIn,
+        updated,
+        account,
+        reason,
+    ))
+}
+
+async fn linked(
+    txn: &DatabaseTransaction,
+    contact: contact::Model,
     idp_id: Uuid,
     subject: &str,
-    contact: contact::Model,
-    (email_label, email): (&str, &str),
-    scope: Scope,
+    update: Option<Update>,
+    reason: &str,
 ) -> Result<SignInResult, Stop> {
-    let refuse = |message: String| {
-        Stop::Denied(
-            Denial::new(scope, email_label, message, Some(email))
-                .about(&contact)
-                .disclosing(),
-        )
-    };
-    if !config.configuration.link_existing_contacts {
-        return Err(refuse(
-            "a contact with this email already exists, and this configuration does not link \
-             existing contacts (linkExistingContacts is off)"
-                .into(),
-        ));
-    }
-    // Two calls linking this contact through two subjects: the second waits here for the
-    // first to commit, then finds its credential below (PostgreSQL reads each statement from
-    // a new snapshot; SQLite's write transaction already holds the whole database).
-    queries::lock_contact(txn, contact.id).await?;
-    let credentials = queries::credentials_of_contact(txn, contact.id).await?;
-    let ours = credentials
-        .iter()
-        .any(|c| c.identity_provider_id == Some(idp_id) && c.subject.as_deref() == Some(subject));
-    if ours {
-        // A concurrent call for this subject committed the contact after our credential
-        // lookup: decide again, and find the credential this time.
-        return Err(Stop::Race);
-    }
-    if !credentials.is_empty() {
-        return Err(refuse(format!(
-            "a contact with this email exists and already has {} sign-in credential(s); only a \
-             contact without credentials is linked automatically",
-            credentials.len()
-        )));
-    }
-    if status_of(&contact)? == ContactStatus::Inactive {
-        return Err(Stop::Denied(
-            inactive(scope, &contact, email_label, email).disclosing(),
-        ));
-    }
     insert_credential(txn, contact.id, idp_id, subject).await?;
     let account = queries::find::<account::Entity, _>(txn, contact.account_id).await?;
-    // Linking needs a verified email, so there is no unverified change to refuse here.
-    let refreshed = refresh_on_login(txn, config, claimed, contact, None).await?;
-    Ok(existing_contact(
-        Outcome::Linked,
-        refreshed,
-        account,
-        "linked to the existing contact with this email, which had no credentials; \
-         the account is unchanged",
-    ))
+    let updated = apply_update(txn, contact, update).await?;
+    Ok(existing_contact(Outcome::Linked, updated, account, reason))
 }
 
 async fn insert_credential(
@@ -599,93 +547,40 @@ async fn insert_credential(
     .await
 }
 
-/// Chooses the account of a new contact: default account, then company match, then a new
-/// individual account. Returns the account, the rule, and the reason in words.
-async fn choose_account(
+async fn created(
     txn: &DatabaseTransaction,
-    config: &configuration::Model,
-    claimed: &Attributes,
-    individual_name: String,
-) -> Result<(account::Model, AccountAssignment, String), Stop> {
-    if let Some(id) = config.default_account_id
-        && let Some(account) = queries::find::<account::Entity, _>(txn, id).await?
-    {
-        let reason = format!("default account of the configuration ({})", account.name);
-        return Ok((account, AccountAssignment::DefaultAccount, reason));
-    }
-    let no_match = match &claimed.company_name {
-        Some(company) => {
-            let company_match =
-                AppError::decode::<CompanyMatch>(&config.company_match).map_err(Stop::Failed)?;
-            let folded = company_match == CompanyMatch::CaseInsensitive;
-            let key = if folded {
-                validate::fold(company)
-            } else {
-                company.trim().to_owned()
-            };
-            if let Some(account) =
-                queries::first_account_of_company_named(txn, &key, folded).await?
-            {
-                let reason = format!(
-                    "no default account; first account ({}) of the oldest company named {company:?} \
-                     with accounts ({} match)",
-                    account.name,
-                    if folded { "case-insensitive" } else { "exact" }
-                );
-                return Ok((account, AccountAssignment::CompanyMatch, reason));
-            }
-            format!("no company named {company:?} has accounts")
-        }
-        None => "the claims carry no company name".to_owned(),
-    };
-    let account = account::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(individual_name),
-        is_individual: Set(true),
-        company_id: Set(None),
-        created_at: Set(now()),
-    }
-    .insert(txn)
-    .await?;
-    let reason = format!("no default account and {no_match}: new individual account");
-    Ok((account, AccountAssignment::IndividualAccount, reason))
-}
-
-async fn provision(
-    txn: &DatabaseTransaction,
-    config: Rules<'_>,
-    claimed: &Attributes,
+    person: NewPerson,
+    accounts: Vec<account::Model>,
     idp_id: Uuid,
     subject: &str,
-    email: String,
+    reason: String,
 ) -> Result<SignInResult, Stop> {
-    let first_name = claimed.first_name.clone().unwrap_or_default();
-    let last_name = claimed.last_name.clone().unwrap_or_default();
-    let individual_name = signin::individual_account_name(&first_name, &last_name, &email);
-    let (account, assignment, reason) =
-        choose_account(txn, config.configuration, claimed, individual_name).await?;
-    let roles = signin::map_roles(
-        claimed.roles.as_deref().unwrap_or_default(),
-        config.role_mappings,
-        &config.configuration.default_role,
-    );
-    let mut changed = vec!["email"];
-    if claimed.first_name.is_some() {
-        changed.push("firstName");
-    }
-    if claimed.last_name.is_some() {
-        changed.push("lastName");
-    }
-    changed.push("roles");
+    let account = match person.account {
+        AccountChoice::Existing(chosen) => accounts
+            .into_iter()
+            .find(|a| a.id == chosen.id)
+            .ok_or_else(|| missing("the chosen account"))?,
+        AccountChoice::Individual(name) => {
+            account::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                name: Set(name),
+                is_individual: Set(true),
+                company_id: Set(None),
+                created_at: Set(now()),
+            }
+            .insert(txn)
+            .await?
+        }
+    };
     let at = now();
     let contact = contact::ActiveModel {
         id: Set(Uuid::now_v7()),
-        first_name: Set(first_name),
-        last_name: Set(last_name),
-        email_folded: Set(validate::fold(&email)),
-        email: Set(email),
+        first_name: Set(person.first_name),
+        last_name: Set(person.last_name),
+        email_folded: Set(validate::fold(&person.email)),
+        email: Set(person.email),
         account_id: Set(account.id),
-        roles: Set(Value::from(roles)),
+        roles: Set(Value::from(person.roles)),
         status: Set(ContactStatus::Active.as_str().into()),
         created_at: Set(at),
         updated_at: Set(at),
@@ -695,10 +590,10 @@ async fn provision(
     insert_credential(txn, contact.id, idp_id, subject).await?;
     Ok(SignInResult {
         outcome: Outcome::Created,
-        account_assignment: Some(assignment),
+        account_assignment: Some(person.assignment),
         contact: Some(contact),
         account: Some(account),
-        changed_attributes: changed,
+        changed_attributes: person.changed,
         reason,
         errors: Vec::new(),
         discloses_contact: false,

@@ -1,0 +1,421 @@
+//! The sign-in decision (PRODUCT §4) as a pure function: [`decide`] reads a [`Context`] and
+//! says what to do, or what it needs to know first. The service loads what is asked for, calls
+//! again, and persists the final decision; nothing here does I/O.
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    configuration::{AttributeMap, CompanyMatch},
+    signin::{self, Attributes, ContactAttributes, EMAIL_VERIFIED},
+    stored::{AccountAssignment, ContactStatus},
+    validate,
+};
+use crate::error::FieldError;
+
+/// The configuration of (brand, IdP), as the decision reads it.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    pub auto_provision_learners: bool,
+    pub link_existing_contacts: bool,
+    pub update_attributes_on_login: bool,
+    pub company_match: CompanyMatch,
+    pub default_account: Option<Uuid>,
+    pub default_role: String,
+    /// (provider role, platform role).
+    pub role_mappings: Vec<(String, String)>,
+    pub attribute_map: AttributeMap,
+}
+
+/// A contact, as the decision reads it.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub id: Uuid,
+    pub status: ContactStatus,
+    pub attributes: ContactAttributes,
+}
+
+/// The contact that has the claimed email, and its credentials as (IdP, subject).
+#[derive(Clone, Debug)]
+pub struct Existing {
+    pub person: Person,
+    pub credentials: Vec<(Option<Uuid>, Option<String>)>,
+}
+
+/// An account the decision may choose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Something the decision may need loaded: not asked yet, or the answer.
+#[derive(Clone, Debug, Default)]
+pub enum Lookup<T> {
+    #[default]
+    NotLoaded,
+    Loaded(T),
+}
+
+/// Everything the decision reads.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub rules: Rules,
+    pub identity_provider_id: Uuid,
+    pub subject: String,
+    /// The contact of the (IdP, subject) credential, if there is one.
+    pub known: Option<Person>,
+    pub by_email: Lookup<Option<Existing>>,
+    pub default_account: Lookup<Option<AccountRef>>,
+    pub company_account: Lookup<Option<AccountRef>>,
+}
+
+/// What the decision needs loaded before it can go on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// The contact whose email folds to this, locked, with its credentials.
+    ContactByEmail { email_folded: String },
+    /// The configuration's default account.
+    DefaultAccount(Uuid),
+    /// The first account of the oldest company named `key` (compared folded, or exactly).
+    CompanyAccount { key: String, folded: bool },
+}
+
+/// Why a sign-in is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub error: FieldError,
+    /// The contact the refusal is about, for the provisioning log.
+    pub contact: Option<Uuid>,
+    /// The text tells whether a contact has the claimed email.
+    pub discloses_contact: bool,
+}
+
+/// The attributes an update on login writes, and their names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Update {
+    pub next: ContactAttributes,
+    pub changed: Vec<&'static str>,
+}
+
+/// Where a new contact goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountChoice {
+    Existing(AccountRef),
+    /// A new individual account with this name.
+    Individual(String),
+}
+
+/// A contact to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPerson {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub roles: Vec<String>,
+    pub account: AccountChoice,
+    pub assignment: AccountAssignment,
+    pub changed: Vec<&'static str>,
+}
+
+/// What to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Load(Need),
+    Deny(Refusal),
+    /// The known contact signs in.
+    SignIn {
+        contact: Uuid,
+        update: Option<Update>,
+        reason: &'static str,
+    },
+    /// The contact with the claimed email gets this SSO credential.
+    Link {
+        contact: Uuid,
+        update: Option<Update>,
+        reason: &'static str,
+    },
+    Create {
+        person: NewPerson,
+        reason: String,
+    },
+    /// A concurrent call committed this subject's credential after it was looked up: decide
+    /// again from the start.
+    Retry,
+}
+
+fn refuse(label: &str, message: &str, value: Option<&str>) -> Refusal {
+    Refusal {
+        error: FieldError::new(label, crate::error::ErrorCode::Denied, message, value),
+        contact: None,
+        discloses_contact: false,
+    }
+}
+
+impl Refusal {
+    fn about(mut self, contact: Uuid) -> Self {
+        self.contact = Some(contact);
+        self
+    }
+
+    fn disclosing(mut self) -> Self {
+        self.discloses_contact = true;
+        self
+    }
+}
+
+fn inactive(label: &str, value: &str) -> Refusal {
+    refuse(
+        label,
+        "the contact is inactive; an administrator must reactivate it before it can sign in",
+        Some(value),
+    )
+}
+
+/// Email trust (PRODUCT §4): an email the IdP did not clearly verify is never linked, never
+/// given to a new contact and never written by an update on login.
+fn unverified(claims: &Value) -> Refusal {
+    let sent = claims
+        .get(EMAIL_VERIFIED)
+        .map(Value::to_string)
+        .unwrap_or_default();
+    refuse(
+        &format!("claims.{EMAIL_VERIFIED}"),
+        "the identity provider does not say the email is verified, so it is not trusted to link \
+         or provision a contact, nor to change a contact's email",
+        Some(&sent),
+    )
+}
+
+/// An update on login, when the configuration asks for one and something changes.
+fn update_on_login(
+    rules: &Rules,
+    person: &Person,
+    claimed: &Attributes,
+    claims: &Value,
+) -> Result<Option<Update>, Refusal> {
+    if !rules.update_attributes_on_login {
+        return Ok(None);
+    }
+    let (next, changed) = signin::refresh(
+        &person.attributes,
+        claimed,
+        &rules.role_mappings,
+        &rules.default_role,
+    );
+    if changed.is_empty() {
+        return Ok(None);
+    }
+    if !claimed.email_verified && changed.contains(&"email") {
+        return Err(unverified(claims).about(person.id));
+    }
+    Ok(Some(Update { next, changed }))
+}
+
+/// Decides a sign-in over `context`, with the claims as read (`claimed`) and as sent.
+pub fn decide(context: &Context, claimed: &Attributes, claims: &Value) -> Decision {
+    match decide_or_refuse(context, claimed, claims) {
+        Ok(decision) => decision,
+        Err(refusal) => Decision::Deny(refusal),
+    }
+}
+
+fn decide_or_refuse(
+    context: &Context,
+    claimed: &Attributes,
+    claims: &Value,
+) -> Result<Decision, Refusal> {
+    let rules = &context.rules;
+    // 2. A known credential: that contact signs in.
+    if let Some(person) = &context.known {
+        if person.status == ContactStatus::Inactive {
+            return Err(inactive("subject", &context.subject).about(person.id));
+        }
+        return Ok(Decision::SignIn {
+            contact: person.id,
+            update: update_on_login(rules, person, claimed, claims)?,
+            reason: "signed in with an existing credential; the account is unchanged",
+        });
+    }
+
+    // 3 and 4 trust the email: without a verified one, stop before looking it up, so the
+    // answer is the same whether a contact has it or not.
+    let map = &rules.attribute_map;
+    let email = signin::required_email(claimed, map).map_err(|error| Refusal {
+        error,
+        contact: None,
+        discloses_contact: false,
+    })?;
+    if !claimed.email_verified {
+        return Err(unverified(claims));
+    }
+
+    // 3. A contact with the claimed email: link it, or say why not.
+    let existing = match &context.by_email {
+        Lookup::NotLoaded => {
+            return Ok(Decision::Load(Need::ContactByEmail {
+                email_folded: validate::fold(&email),
+            }));
+        }
+        Lookup::Loaded(existing) => existing,
+    };
+    if let Some(existing) = existing {
+        return link(context, existing, claimed, claims, &email);
+    }
+
+    // 4. Nobody: provision, if the configuration allows it.
+    if !rules.auto_provision_learners {
+        return Err(refuse(
+            "subject",
+            "no contact has this subject or email, and auto-provisioning of learners is off \
+             for this brand and identity provider",
+            Some(&context.subject),
+        )
+        .disclosing());
+    }
+    provision(context, claimed, email)
+}
+
+fn link(
+    context: &Context,
+    existing: &Existing,
+    claimed: &Attributes,
+    claims: &Value,
+    email: &str,
+) -> Result<Decision, Refusal> {
+    let person = &existing.person;
+    let label = format!("claims.{}", context.rules.attribute_map.email);
+    let refuse_link = |message: &str| {
+        refuse(&label, message, Some(email))
+            .about(person.id)
+            .disclosing()
+    };
+    if !context.rules.link_existing_contacts {
+        return Err(refuse_link(
+            "a contact with this email already exists, and this configuration does not link \
+             existing contacts (linkExistingContacts is off)",
+        ));
+    }
+    let ours = existing.credentials.iter().any(|(idp, subject)| {
+        *idp == Some(context.identity_provider_id) && subject.as_deref() == Some(&context.subject)
+    });
+    if ours {
+        return Ok(Decision::Retry);
+    }
+    if !existing.credentials.is_empty() {
+        return Err(refuse_link(&format!(
+            "a contact with this email exists and already has {} sign-in credential(s); only a \
+             contact without credentials is linked automatically",
+            existing.credentials.len()
+        )));
+    }
+    if person.status == ContactStatus::Inactive {
+        return Err(inactive(&label, email).about(person.id).disclosing());
+    }
+    Ok(Decision::Link {
+        contact: person.id,
+        update: update_on_login(&context.rules, person, claimed, claims)?,
+        reason: "linked to the existing contact with this email, which had no credentials; \
+                 the account is unchanged",
+    })
+}
+
+fn provision(context: &Context, claimed: &Attributes, email: String) -> Result<Decision, Refusal> {
+    let rules = &context.rules;
+    let first_name = claimed.first_name.clone().unwrap_or_default();
+    let last_name = claimed.last_name.clone().unwrap_or_default();
+    let (account, assignment, reason) =
+        match choose_account(context, claimed, &first_name, &last_name, &email) {
+            Ok(chosen) => chosen,
+            Err(need) => return Ok(Decision::Load(need)),
+        };
+    let roles = signin::map_roles(
+        claimed.roles.as_deref().unwrap_or_default(),
+        &rules.role_mappings,
+        &rules.default_role,
+    );
+    let mut changed = vec!["email"];
+    if claimed.first_name.is_some() {
+        changed.push("firstName");
+    }
+    if claimed.last_name.is_some() {
+        changed.push("lastName");
+    }
+    changed.push("roles");
+    Ok(Decision::Create {
+        person: NewPerson {
+            email,
+            first_name,
+            last_name,
+            roles,
+            account,
+            assignment,
+            changed,
+        },
+        reason,
+    })
+}
+
+/// Default account, then company match, then a new individual account; or what must be
+/// loaded to tell.
+fn choose_account(
+    context: &Context,
+    claimed: &Attributes,
+    first_name: &str,
+    last_name: &str,
+    email: &str,
+) -> Result<(AccountChoice, AccountAssignment, String), Need> {
+    if let Some(id) = context.rules.default_account {
+        match &context.default_account {
+            Lookup::NotLoaded => return Err(Need::DefaultAccount(id)),
+            Lookup::Loaded(Some(account)) => {
+                let reason = format!("default account of the configuration ({})", account.name);
+                return Ok((
+                    AccountChoice::Existing(account.clone()),
+                    AccountAssignment::DefaultAccount,
+                    reason,
+                ));
+            }
+            Lookup::Loaded(None) => {}
+        }
+    }
+    let no_match = match &claimed.company_name {
+        Some(company) => {
+            let folded = context.rules.company_match == CompanyMatch::CaseInsensitive;
+            match &context.company_account {
+                Lookup::NotLoaded => {
+                    let key = if folded {
+                        validate::fold(company)
+                    } else {
+                        company.trim().to_owned()
+                    };
+                    return Err(Need::CompanyAccount { key, folded });
+                }
+                Lookup::Loaded(Some(account)) => {
+                    let reason = format!(
+                        "no default account; first account ({}) of the oldest company named \
+                         {company:?} with accounts ({} match)",
+                        account.name,
+                        if folded { "case-insensitive" } else { "exact" }
+                    );
+                    return Ok((
+                        AccountChoice::Existing(account.clone()),
+                        AccountAssignment::CompanyMatch,
+                        reason,
+                    ));
+                }
+                Lookup::Loaded(None) => format!("no company named {company:?} has accounts"),
+            }
+        }
+        None => "the claims carry no company name".to_owned(),
+    };
+    Ok((
+        AccountChoice::Individual(signin::individual_account_name(
+            first_name, last_name, email,
+        )),
+        AccountAssignment::IndividualAccount,
+        format!("no default account and {no_match}: new individual account"),
+    ))
+}
+
+#[cfg(test)]
+mod tests;

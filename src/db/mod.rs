@@ -2,6 +2,7 @@
 //! Services call these with a connection or a transaction; nothing here decides policy.
 pub mod list;
 pub mod queries;
+pub mod sign_in;
 pub mod statements;
 
 use std::{sync::Arc, time::Duration};

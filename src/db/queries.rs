@@ -1,13 +1,13 @@
-//! Lookups used by the services. Each is one statement.
+//! Reads and small writes used by the services, each one statement unless its doc says
+//! otherwise. What the sign-in hook reads and writes in its own shapes is in [`super::sign_in`].
 use entity::{
     account, api_token, brand, company, contact, credential, identity_provider,
     identity_provider_configuration as configuration, provisioning_event, role_mapping,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic,
-    Iterable, JoinType, Order, PaginatorTrait, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect,
-    sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement},
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, Order,
+    PaginatorTrait, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
 
@@ -262,7 +262,6 @@ pub async fn first_account_of_company_named<Db: ConnectionTrait>(
         .await
 }
 
-/// The contact's provisioning events, newest first.
 /// The newest `limit` events of each of these contacts, newest first, in one statement (a
 /// window function numbers each contact's events).
 pub async fn provisioning_events_of_contacts<Db: ConnectionTrait>(
@@ -292,191 +291,6 @@ pub async fn provisioning_events_of_contacts<Db: ConnectionTrait>(
     provisioning_event::Model::find_by_statement(db.get_database_backend().build(&newest))
         .all(db)
         .await
-}
-
-/// Everything a sign-in needs to decide, read in one statement: the brand's configuration for
-/// the identity provider, its role mappings, and the credential of the subject (if any) with
-/// its contact and the contact's account.
-pub struct SignInContext {
-    pub configuration: configuration::Model,
-    /// (provider role, role), ordered by provider role.
-    pub role_mappings: Vec<(String, String)>,
-    pub known: Option<KnownSubject>,
-}
-
-pub struct KnownSubject {
-    pub credential: credential::Model,
-    pub contact: contact::Model,
-    pub account: Option<account::Model>,
-}
-
-/// Selects every column of `E` from the table aliased `table`, each aliased `{table}_{column}`.
-fn select_all_of<E: EntityTrait>(query: &mut SelectStatement, table: &str) {
-    for column in E::Column::iter() {
-        query.expr_as(
-            Expr::col((Alias::new(table), column)),
-            Alias::new(format!("{table}_{}", column.as_str())),
-        );
-    }
-}
-
-/// The model of `E` in columns prefixed `{table}_`, or `None` when the outer join found no row.
-fn joined<M: FromQueryResult>(row: &QueryResult, table: &str) -> Result<Option<M>, DbErr> {
-    let prefix = format!("{table}_");
-    match row.try_get::<Option<Uuid>>(&prefix, "id")? {
-        Some(_) => M::from_query_result(row, &prefix).map(Some),
-        None => Ok(None),
-    }
-}
-
-pub async fn sign_in_context<Db: ConnectionTrait>(
-    db: &Db,
-    brand_id: Uuid,
-    identity_provider_id: Uuid,
-    subject: &str,
-) -> Result<Option<SignInContext>, DbErr> {
-    let (c, r, p, a, m) = ("c", "r", "p", "a", "m");
-    let mut query = Query::select();
-    select_all_of::<configuration::Entity>(&mut query, c);
-    select_all_of::<credential::Entity>(&mut query, r);
-    select_all_of::<contact::Entity>(&mut query, p);
-    select_all_of::<account::Entity>(&mut query, a);
-    query
-        .expr_as(
-            Expr::col((Alias::new(m), role_mapping::Column::ProviderRole)),
-            Alias::new("m_provider_role"),
-        )
-        .expr_as(
-            Expr::col((Alias::new(m), role_mapping::Column::Role)),
-            Alias::new("m_role"),
-        )
-        .from_as(configuration::Entity, Alias::new(c))
-        .join_as(
-            JoinType::LeftJoin,
-            credential::Entity,
-            Alias::new(r),
-            Condition::all()
-                .add(
-                    Expr::col((Alias::new(r), credential::Column::IdentityProviderId))
-                        .equals((Alias::new(c), configuration::Column::IdentityProviderId)),
-                )
-                .add(Expr::col((Alias::new(r), credential::Column::Subject)).eq(subject)),
-        )
-        .join_as(
-            JoinType::LeftJoin,
-            contact::Entity,
-            Alias::new(p),
-            Expr::col((Alias::new(p), contact::Column::Id))
-                .equals((Alias::new(r), credential::Column::ContactId)),
-        )
-        .join_as(
-            JoinType::LeftJoin,
-            account::Entity,
-            Alias::new(a),
-            Expr::col((Alias::new(a), account::Column::Id))
-                .equals((Alias::new(p), contact::Column::AccountId)),
-        )
-        .join_as(
-            JoinType::LeftJoin,
-            role_mapping::Entity,
-            Alias::new(m),
-            Expr::col((Alias::new(m), role_mapping::Column::ConfigurationId))
-                .equals((Alias::new(c), configuration::Column::Id)),
-        )
-        .and_where(Expr::col((Alias::new(c), configuration::Column::BrandId)).eq(brand_id))
-        .and_where(
-            Expr::col((Alias::new(c), configuration::Column::IdentityProviderId))
-                .eq(identity_provider_id),
-        )
-        .order_by(
-            (Alias::new(m), role_mapping::Column::ProviderRole),
-            Order::Asc,
-        );
-    // One row per role mapping (at least one row): the other columns repeat.
-    let rows = db.query_all(&query).await?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let Some(configuration) = joined::<configuration::Model>(first, c)? else {
-        return Ok(None);
-    };
-    let known = match (
-        joined::<credential::Model>(first, r)?,
-        joined::<contact::Model>(first, p)?,
-    ) {
-        (Some(credential), Some(contact)) => Some(KnownSubject {
-            credential,
-            contact,
-            account: joined::<account::Model>(first, a)?,
-        }),
-        _ => None,
-    };
-    let mut role_mappings = Vec::new();
-    for row in &rows {
-        let provider_role: Option<String> = row.try_get("m_", "provider_role")?;
-        let role: Option<String> = row.try_get("m_", "role")?;
-        if let (Some(provider_role), Some(role)) = (provider_role, role) {
-            role_mappings.push((provider_role, role));
-        }
-    }
-    Ok(Some(SignInContext {
-        configuration,
-        role_mappings,
-        known,
-    }))
-}
-
-/// The attributes a sign-in writes to an existing contact.
-pub struct ContactUpdate<'a> {
-    pub email: &'a str,
-    pub email_folded: &'a str,
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub roles: serde_json::Value,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// Updates a contact in one statement and returns it as updated. The email changes only if
-/// no other contact has it (the check is inside the statement); the caller compares the
-/// returned email with the one it asked for. `None` when the contact does not exist.
-pub async fn update_contact<Db: ConnectionTrait>(
-    db: &Db,
-    id: Uuid,
-    update: ContactUpdate<'_>,
-) -> Result<Option<contact::Model>, DbErr> {
-    let other = Alias::new("other");
-    let taken = Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from_as(contact::Entity, other.clone())
-            .and_where(
-                Expr::col((other.clone(), contact::Column::EmailFolded)).eq(update.email_folded),
-            )
-            .and_where(Expr::col((other, contact::Column::Id)).ne(id))
-            .to_owned(),
-    );
-    let unless_taken = |column: contact::Column, value: &str| -> Expr {
-        Expr::case(taken.clone(), Expr::col(column))
-            .finally(Expr::val(value))
-            .into()
-    };
-    let updated = contact::Entity::update_many()
-        .col_expr(
-            contact::Column::Email,
-            unless_taken(contact::Column::Email, update.email),
-        )
-        .col_expr(
-            contact::Column::EmailFolded,
-            unless_taken(contact::Column::EmailFolded, update.email_folded),
-        )
-        .col_expr(contact::Column::FirstName, Expr::val(update.first_name))
-        .col_expr(contact::Column::LastName, Expr::val(update.last_name))
-        .col_expr(contact::Column::Roles, Expr::val(update.roles))
-        .col_expr(contact::Column::UpdatedAt, Expr::val(update.updated_at))
-        .filter(contact::Column::Id.eq(id))
-        .exec_with_returning(db)
-        .await?;
-    Ok(updated.into_iter().next())
 }
 
 /// The rows of `E` with these primary keys, in no particular order (for batch loaders).

@@ -1,14 +1,14 @@
 //! Lists in Administrate's shape: `first`/`offset`/`after`, `filters`, `order`, and a
 //! connection whose `pageInfo` carries `totalRecords`.
-use async_graphql::{Context, Enum, InputObject, InputType, OutputType, SimpleObject, parser};
-use base64::{Engine, engine::general_purpose::STANDARD};
-use chrono::{DateTime, SecondsFormat};
+use async_graphql::{Context, Enum, InputObject, InputType, OutputType, SimpleObject};
+use chrono::DateTime;
 use sea_orm::{EntityTrait, IdenStatic, ModelTrait, Value};
-use uuid::Uuid;
 
-use super::errors::GqlResultExt;
 use super::{
+    cursor::{Cursor, CursorKey, tag_of, tagged},
     db,
+    errors::GqlResultExt,
+    limits::MAX_OFFSET,
     types::{Account, ApiToken, Brand, Company, Contact, IdentityProvider, ProvisioningEvent},
 };
 use crate::{
@@ -19,54 +19,6 @@ use crate::{
 
 pub const DEFAULT_PAGE: i32 = 25;
 pub const MAX_PAGE: i32 = 100;
-/// The largest row position a cursor may name: far beyond any table, well inside SQL's BIGINT.
-const MAX_POSITION: u64 = 1 << 48;
-/// The most rows a page may skip (`offset`, or a cursor read in another order): skipping is
-/// a scan of the skipped rows. Deeper pages continue from a cursor in the same order.
-pub const MAX_OFFSET: u64 = 10_000;
-/// The complexity of `totalRecords`, a count of every matching row.
-pub const TOTAL_RECORDS_COST: usize = 100;
-
-/// The complexity of a top-level list: each item's fields, the rows it skips (one point per
-/// hundred), and the count behind `pageInfo { totalRecords }` when `field` asks for it.
-/// async-graphql hands a complexity expression the list's own field as `__field`.
-pub fn list_complexity(
-    field: &parser::types::Field,
-    first: Option<i32>,
-    offset: Option<i32>,
-    child_complexity: usize,
-) -> usize {
-    let first = first.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize;
-    let offset = offset.unwrap_or(0).clamp(0, MAX_OFFSET as i32) as usize;
-    let total = if asks_for_total(field) {
-        TOTAL_RECORDS_COST
-    } else {
-        0
-    };
-    first
-        .saturating_mul(child_complexity)
-        .saturating_add(offset / 100)
-        .saturating_add(total)
-}
-
-/// Whether `pageInfo { totalRecords }` may be selected. A named fragment is not visible
-/// here, so a spread on the way counts as asking (priced, never free).
-fn asks_for_total(field: &parser::types::Field) -> bool {
-    use parser::types::{Selection, SelectionSet};
-    fn has(set: &SelectionSet, path: &[&str]) -> bool {
-        let Some((name, rest)) = path.split_first() else {
-            return true;
-        };
-        set.items.iter().any(|item| match &item.node {
-            Selection::Field(f) => {
-                f.node.name.node.as_str() == *name && has(&f.node.selection_set.node, rest)
-            }
-            Selection::InlineFragment(f) => has(&f.node.selection_set.node, path),
-            Selection::FragmentSpread(_) => true,
-        })
-    }
-    has(&field.selection_set.node, &["pageInfo", "totalRecords"])
-}
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(rename_items = "camelCase")]
@@ -182,121 +134,7 @@ where
     pub page_info: PageInfo,
 }
 
-/// The sort key a cursor carries: which order it was read in, and the row's place in it.
-struct CursorKey {
-    column: String,
-    descending: bool,
-    id: Uuid,
-    value: Value,
-}
-
-/// Where a list continues: the row's position when it was read and, when the row's order
-/// value is not null, its sort key, so the next page seeks to it instead of counting rows.
-struct Cursor {
-    position: u64,
-    key: Option<CursorKey>,
-}
-
-const CURSOR_PREFIX: &str = "cursor:";
-
-/// A cursor's text form of a value, tagged with its type.
-fn tagged(value: &Value) -> Option<(char, String)> {
-    match value {
-        Value::String(Some(s)) => Some(('s', s.clone())),
-        Value::ChronoDateTimeUtc(Some(t)) => {
-            Some(('t', t.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
-        }
-        Value::Uuid(Some(u)) => Some(('u', u.to_string())),
-        Value::Bool(Some(b)) => Some(('b', b.to_string())),
-        _ => None,
-    }
-}
-
-fn untagged(tag: &str, raw: &str) -> Option<Value> {
-    match tag {
-        "s" => Some(Value::String(Some(raw.to_owned()))),
-        "t" => DateTime::parse_from_rfc3339(raw)
-            .ok()
-            .map(|t| Value::ChronoDateTimeUtc(Some(t.to_utc()))),
-        "u" => Uuid::parse_str(raw).ok().map(|u| Value::Uuid(Some(u))),
-        "b" => raw.parse().ok().map(|b| Value::Bool(Some(b))),
-        _ => None,
-    }
-}
-
-/// The tag a sort key of this kind of field must have.
-fn tag_of(kind: ValueKind) -> char {
-    match kind {
-        ValueKind::Text | ValueKind::FoldedText | ValueKind::OneOf(_) => 's',
-        ValueKind::Timestamp => 't',
-        ValueKind::Id(_) => 'u',
-        ValueKind::Bool => 'b',
-    }
-}
-
-impl Cursor {
-    fn encode(&self) -> String {
-        let text = match &self.key {
-            Some(key) => match tagged(&key.value) {
-                Some((tag, value)) => format!(
-                    "{CURSOR_PREFIX}{}:{}:{}:{}:{tag}:{value}",
-                    self.position,
-                    if key.descending { 'd' } else { 'a' },
-                    key.column,
-                    key.id,
-                ),
-                None => format!("{CURSOR_PREFIX}{}", self.position),
-            },
-            None => format!("{CURSOR_PREFIX}{}", self.position),
-        };
-        STANDARD.encode(text)
-    }
-
-    /// Reads a cursor given by this API (a bare position, or a position with a sort key).
-    fn decode(label: &str, raw: &str) -> Result<Self, AppError> {
-        let invalid = || AppError::BadRequest(format!("{label}: not a cursor given by this API"));
-        let text = STANDARD
-            .decode(raw)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(invalid)?;
-        let rest = text.strip_prefix(CURSOR_PREFIX).ok_or_else(invalid)?;
-        let mut parts = rest.splitn(6, ':');
-        let position: u64 = parts
-            .next()
-            .and_then(|p| p.parse().ok())
-            .filter(|p| *p < MAX_POSITION)
-            .ok_or_else(invalid)?;
-        let key = match (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) {
-            (None, ..) => None,
-            (Some(direction), Some(column), Some(id), Some(tag), Some(value)) => {
-                let descending = match direction {
-                    "a" => false,
-                    "d" => true,
-                    _ => return Err(invalid()),
-                };
-                let id = Uuid::parse_str(id).map_err(|_| invalid())?;
-                let value = untagged(tag, value).ok_or_else(invalid)?;
-                Some(CursorKey {
-                    column: column.to_owned(),
-                    descending,
-                    id,
-                    value,
-                })
-            }
-            _ => return Err(invalid()),
-        };
-        Ok(Self { position, key })
-    }
-}
-
-fn bad(label: &str, why: &str) -> AppError {
+pub(super) fn bad(label: &str, why: &str) -> AppError {
     AppError::BadRequest(format!("{label}: {why}"))
 }
 
@@ -613,77 +451,3 @@ list_fields!(
         OccurredAt => OccurredAt: ValueKind::Timestamp,
     } default OccurredAt desc
 );
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn round_trip(value: Value) -> Value {
-        let id = Uuid::now_v7();
-        let cursor = Cursor {
-            position: 41,
-            key: Some(CursorKey {
-                column: "created_at".into(),
-                descending: true,
-                id,
-                value,
-            }),
-        };
-        let decoded = Cursor::decode("after", &cursor.encode()).unwrap();
-        assert_eq!(decoded.position, 41);
-        let key = decoded.key.unwrap();
-        assert_eq!(
-            (key.column.as_str(), key.descending, key.id),
-            ("created_at", true, id)
-        );
-        key.value
-    }
-
-    #[test]
-    fn cursors_keep_the_sort_key_exactly() {
-        let at = DateTime::parse_from_rfc3339("2026-11-23T14:00:00.123456789Z")
-            .unwrap()
-            .to_utc();
-        let values = [
-            Value::ChronoDateTimeUtc(Some(at)),
-            Value::String(Some("a:b:c".into())),
-            Value::Uuid(Some(Uuid::now_v7())),
-            Value::Bool(Some(false)),
-        ];
-        for value in values {
-            assert_eq!(round_trip(value.clone()), value);
-        }
-    }
-
-    #[test]
-    fn a_row_without_an_order_value_gets_a_position_cursor() {
-        let cursor = Cursor {
-            position: 7,
-            key: Some(CursorKey {
-                column: "company_id".into(),
-                descending: false,
-                id: Uuid::now_v7(),
-                value: Value::Uuid(None),
-            }),
-        };
-        let decoded = Cursor::decode("after", &cursor.encode()).unwrap();
-        assert_eq!(decoded.position, 7);
-        assert!(decoded.key.is_none());
-    }
-
-    #[test]
-    fn forged_cursors_are_refused() {
-        for text in [
-            "garbage",
-            "cursor:x",
-            "cursor:1:z:name:00000000-0000-0000-0000-000000000000:s:a",
-            "cursor:1:a:name:not-a-uuid:s:a",
-            "cursor:1:a:name:00000000-0000-0000-0000-000000000000:t:yesterday",
-            "cursor:1:a:name",
-        ] {
-            let raw = STANDARD.encode(text);
-            assert!(Cursor::decode("after", &raw).is_err(), "{text}");
-        }
-        assert!(Cursor::decode("after", "%%%").is_err());
-    }
-}

@@ -1,6 +1,7 @@
 //! The GraphQL API: thin resolvers over [`crate::service`], and API types that wrap
 //! database models without exposing them.
 mod connection;
+mod cursor;
 pub mod errors;
 mod guard;
 mod limits;

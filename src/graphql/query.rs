@@ -1,3 +1,4 @@
+//! The root queries: one entity by ID, any node, and the lists.
 use async_graphql::{Context, ID, Object, Result};
 use entity::{account, api_token, brand, company, contact, identity_provider, provisioning_event};
 use sea_orm::DatabaseConnection;
@@ -6,10 +7,11 @@ use super::{
     Allow,
     connection::{
         AccountField, ApiTokenField, BrandField, CompanyField, Connection, ContactField, Filter,
-        IdentityProviderField, ListArgs, Order, ProvisioningEventField, list, list_complexity,
+        IdentityProviderField, ListArgs, Order, ProvisioningEventField, list,
     },
     db,
     errors::{GqlResultExt, ToGraphql},
+    limits::list_complexity,
     types::{
         Account, ApiToken, Brand, Company, Contact, IdentityProvider,
         IdentityProviderConfiguration, Node, ProvisioningEvent,

@@ -8,8 +8,8 @@ use entity::{
 
 use super::{
     Allow,
-    connection::list_complexity,
     errors::GqlResultExt,
+    limits::list_complexity,
     loaders::{
         ById, ConfigurationsOfBrand, CredentialsOfContact, RoleMappingsOfConfiguration, load,
         load_events_of_contact,

@@ -4,7 +4,7 @@
 //! All writes of a call are one transaction. A concurrent call that created the same contact
 //! first makes ours fail on a unique constraint; the transaction is rolled back (so no orphan
 //! individual account survives) and the call is decided again, now finding the credential.
-use entity::{account, brand, contact, credential, identity_provider, provisioning_event};
+use entity::{account, brand, contact, identity_provider, provisioning_event};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbErr,
@@ -14,19 +14,21 @@ use uuid::Uuid;
 
 use super::{configurations::attribute_map, now};
 use crate::{
-    db::{self, WriteGate, queries},
+    db::{self, WriteGate, queries, sign_in},
     domain::{
         decision::{
-            self, AccountChoice, AccountRef, Context, Decision, Existing, Lookup, Need, NewPerson,
-            Person, Refusal, Rules, Update,
+            self, AccountRef, Context, Decision, Existing, Lookup, Need, Person, Refusal, Rules,
         },
         id::{self, NodeKind},
         signin::{self, ContactAttributes},
-        stored::{AccountAssignment, ContactStatus, CredentialKind, Outcome, StoredEnum},
-        validate,
+        stored::{AccountAssignment, Outcome, StoredEnum},
     },
     error::{AppError, AppResult, ErrorCode, FieldError},
 };
+
+mod persist;
+
+use persist::{created, linked, signed_in};
 
 /// How many times a call is decided again after losing a race to a concurrent call.
 const ATTEMPTS: usize = 3;
@@ -80,7 +82,7 @@ struct Scope {
     identity_provider_id: Option<Uuid>,
 }
 
-struct Denial {
+pub(super) struct Denial {
     scope: Scope,
     contact_id: Option<Uuid>,
     errors: Vec<FieldError>,
@@ -281,7 +283,7 @@ async fn decide(
         brand_id: Some(brand_id),
         identity_provider_id: Some(idp_id),
     };
-    let Some(loaded) = queries::sign_in_context(txn, brand_id, idp_id, &subject).await? else {
+    let Some(loaded) = sign_in::sign_in_context(txn, brand_id, idp_id, &subject).await? else {
         let refusal = Refusal {
             error: FieldError::new(
                 "identityProviderId",
@@ -400,7 +402,7 @@ fn account_ref(account: &account::Model) -> AccountRef {
 }
 
 /// The configuration as the decision reads it; unreadable stored values fail closed.
-fn rules_of(loaded: &queries::SignInContext) -> AppResult<Rules> {
+fn rules_of(loaded: &sign_in::SignInContext) -> AppResult<Rules> {
     let configuration = &loaded.configuration;
     Ok(Rules {
         auto_provision_learners: configuration.auto_provision_learners,
@@ -426,176 +428,5 @@ fn person_of(contact: &contact::Model) -> AppResult<Person> {
             last_name: contact.last_name.clone(),
             roles: AppError::decode_json("contact.roles", &contact.roles)?,
         },
-    })
-}
-
-/// Writes an update on login; returns the contact as it now is, the changed attribute names,
-/// and a note when the email was not changed because another contact has it.
-async fn apply_update(
-    txn: &DatabaseTransaction,
-    contact: contact::Model,
-    update: Option<Update>,
-) -> Result<(contact::Model, Vec<&'static str>, Option<String>), Stop> {
-    let Some(Update { next, mut changed }) = update else {
-        return Ok((contact, Vec::new(), None));
-    };
-    let email_folded = validate::fold(&next.email);
-    let updated = queries::update_contact(
-        txn,
-        contact.id,
-        queries::ContactUpdate {
-            email: &next.email,
-            email_folded: &email_folded,
-            first_name: &next.first_name,
-            last_name: &next.last_name,
-            roles: Value::from(next.roles.clone()),
-            updated_at: now(),
-        },
-    )
-    .await?
-    .ok_or_else(|| missing("the contact, which vanished"))?;
-    let mut note = None;
-    if updated.email != next.email {
-        note = Some(format!(
-            "email not updated to {}: another contact has it",
-            next.email
-        ));
-        changed.retain(|c| *c != "email");
-    }
-    Ok((updated, changed, note))
-}
-
-/// The result for a contact that already existed (`signedIn`, `linked`): its account is
-/// whatever it was.
-fn existing_contact(
-    outcome: Outcome,
-    (contact, changed, note): (contact::Model, Vec<&'static str>, Option<String>),
-    account: Option<account::Model>,
-    reason: &str,
-) -> SignInResult {
-    let reason = match note {
-        Some(note) => format!("{reason}; {note}"),
-        None => reason.to_owned(),
-    };
-    SignInResult {
-        outcome,
-        account_assignment: None,
-        contact: Some(contact),
-        account,
-        changed_attributes: changed,
-        reason,
-        errors: Vec::new(),
-        discloses_contact: false,
-    }
-}
-
-async fn signed_in(
-    txn: &DatabaseTransaction,
-    known: queries::KnownSubject,
-    update: Option<Update>,
-    reason: &str,
-) -> Result<SignInResult, Stop> {
-    let queries::KnownSubject {
-        credential,
-        contact,
-        account,
-    } = known;
-    let mut active: credential::ActiveModel = credential.into();
-    active.last_sign_in_at = Set(Some(now()));
-    active.update(txn).await?;
-    let updated = apply_update(txn, contact, update).await?;
-    Ok(existing_contact(
-        Outcome::SignedIn,
-        updated,
-        account,
-        reason,
-    ))
-}
-
-async fn linked(
-    txn: &DatabaseTransaction,
-    contact: contact::Model,
-    idp_id: Uuid,
-    subject: &str,
-    update: Option<Update>,
-    reason: &str,
-) -> Result<SignInResult, Stop> {
-    insert_credential(txn, contact.id, idp_id, subject).await?;
-    let account = queries::find::<account::Entity, _>(txn, contact.account_id).await?;
-    let updated = apply_update(txn, contact, update).await?;
-    Ok(existing_contact(Outcome::Linked, updated, account, reason))
-}
-
-async fn insert_credential(
-    txn: &DatabaseTransaction,
-    contact_id: Uuid,
-    idp_id: Uuid,
-    subject: &str,
-) -> Result<credential::Model, DbErr> {
-    let at = now();
-    credential::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        contact_id: Set(contact_id),
-        kind: Set(CredentialKind::Sso.as_str().into()),
-        identity_provider_id: Set(Some(idp_id)),
-        subject: Set(Some(subject.to_owned())),
-        password_hash: Set(None),
-        created_at: Set(at),
-        last_sign_in_at: Set(Some(at)),
-    }
-    .insert(txn)
-    .await
-}
-
-async fn created(
-    txn: &DatabaseTransaction,
-    person: NewPerson,
-    accounts: Vec<account::Model>,
-    idp_id: Uuid,
-    subject: &str,
-    reason: String,
-) -> Result<SignInResult, Stop> {
-    let account = match person.account {
-        AccountChoice::Existing(chosen) => accounts
-            .into_iter()
-            .find(|a| a.id == chosen.id)
-            .ok_or_else(|| missing("the chosen account"))?,
-        AccountChoice::Individual(name) => {
-            account::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                name: Set(name),
-                is_individual: Set(true),
-                company_id: Set(None),
-                created_at: Set(now()),
-            }
-            .insert(txn)
-            .await?
-        }
-    };
-    let at = now();
-    let contact = contact::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        first_name: Set(person.first_name),
-        last_name: Set(person.last_name),
-        email_folded: Set(validate::fold(&person.email)),
-        email: Set(person.email),
-        account_id: Set(account.id),
-        roles: Set(Value::from(person.roles)),
-        status: Set(ContactStatus::Active.as_str().into()),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(txn)
-    .await?;
-    insert_credential(txn, contact.id, idp_id, subject).await?;
-    Ok(SignInResult {
-        outcome: Outcome::Created,
-        account_assignment: Some(person.assignment),
-        contact: Some(contact),
-        account: Some(account),
-        changed_attributes: person.changed,
-        reason,
-        errors: Vec::new(),
-        discloses_contact: false,
     })
 }

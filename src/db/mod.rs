@@ -9,8 +9,8 @@ use std::{sync::Arc, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
+    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -41,9 +41,35 @@ pub async fn connect(
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
-    let mut db = Database::connect(options).await?;
+    let mut attempt = 1;
+    let mut db = loop {
+        match Database::connect(options.clone()).await {
+            Ok(db) => break db,
+            // Another process is switching a new SQLite file to WAL, which takes the file
+            // exclusively for a moment and does not wait in the busy handler: try again.
+            Err(e) if is_sqlite_busy(&e) && attempt < CONNECT_ATTEMPTS => {
+                tracing::info!(attempt, "the SQLite file is busy; connecting again");
+                tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     statements.observe(&mut db);
     Ok(db)
+}
+
+const CONNECT_ATTEMPTS: u32 = 10;
+
+/// SQLITE_BUSY and its extended codes, as sqlx reports them.
+fn is_sqlite_busy(err: &DbErr) -> bool {
+    let (DbErr::Conn(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| matches!(code.as_ref(), "5" | "261" | "517"))
 }
 
 /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a transaction that reads and

@@ -5,11 +5,17 @@ use chrono::DateTime;
 use sea_orm::{EntityTrait, IdenStatic, ModelTrait, Value};
 
 use super::{
+    account::Account,
+    api_token::ApiToken,
+    brand::Brand,
+    company::Company,
+    contact::Contact,
     cursor::{Cursor, CursorKey, tag_of, tagged},
     db,
     errors::GqlResultExt,
+    identity_provider::IdentityProvider,
     limits::MAX_OFFSET,
-    types::{Account, ApiToken, Brand, Company, Contact, IdentityProvider, ProvisioningEvent},
+    provisioning_event::ProvisioningEvent,
 };
 use crate::{
     db::list::{self, FilterOp, Keyset, ListRequest},

@@ -1,13 +1,23 @@
 //! The GraphQL API: thin resolvers over [`crate::service`], and API types that wrap
 //! database models without exposing them.
+mod account;
+mod api_token;
+mod brand;
+mod company;
+mod configuration;
 mod connection;
+mod contact;
 mod cursor;
 pub mod errors;
 mod guard;
+mod identity_provider;
 mod limits;
 mod loaders;
 mod mutation;
+mod node;
+mod provisioning_event;
 mod query;
+mod sso;
 mod types;
 
 use async_graphql::{EmptySubscription, Schema};
@@ -25,7 +35,7 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// The schema with the limits of `settings`. The database and the caller are per-request data.
 pub fn schema(settings: &Settings) -> AppSchema {
-    let builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    let builder = Schema::build(QueryRoot::default(), MutationRoot, EmptySubscription)
         .limit_depth(settings.max_depth)
         .limit_complexity(settings.max_complexity)
         .limit_recursive_depth(32)

@@ -1,0 +1,162 @@
+//! Accounts: the object type, queries and mutations.
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{account, company};
+
+use super::{
+    Allow,
+    company::Company,
+    connection::{AccountField, Connection, Filter, ListArgs, Order, list},
+    db,
+    errors::ApiFieldError,
+    limits::list_complexity,
+    mutation::payload,
+    types::{fetch, gid, related},
+};
+use crate::{
+    domain::{access::Action, id::NodeKind},
+    error::AppResult,
+    service::{self, accounts::AccountChanges},
+};
+
+pub struct Account(pub account::Model);
+
+#[Object]
+impl Account {
+    pub async fn id(&self) -> ID {
+        gid(NodeKind::Account, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// An account of one person rather than of an organisation.
+    #[graphql(guard = "Allow(Action::Read)")]
+    async fn is_individual(&self) -> bool {
+        self.0.is_individual
+    }
+    #[graphql(guard = "Allow(Action::Read)")]
+    async fn company(&self, ctx: &Context<'_>) -> Result<Option<Company>> {
+        related::<company::Entity, Company>(ctx, self.0.company_id).await
+    }
+    #[graphql(guard = "Allow(Action::Read)")]
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    #[graphql(guard = "Allow(Action::Read)")]
+    async fn account(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Account>> {
+        fetch::<account::Entity, _>(ctx, NodeKind::Account, &id).await
+    }
+
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
+    )]
+    async fn accounts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        offset: Option<i32>,
+        after: Option<String>,
+        filters: Option<Vec<Filter<AccountField>>>,
+        order: Option<Order<AccountField>>,
+    ) -> Result<Connection<Account>> {
+        list(
+            ctx,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateAccountInput {
+    pub name: String,
+    pub company_id: Option<ID>,
+    /// An account of one person (default false).
+    #[graphql(default)]
+    pub is_individual: bool,
+}
+
+#[derive(InputObject)]
+pub struct UpdateAccountInput {
+    pub account_id: ID,
+    pub name: Option<String>,
+    /// `null` detaches the account from its company.
+    pub company_id: MaybeUndefined<ID>,
+}
+
+#[derive(InputObject)]
+pub struct DeleteAccountInput {
+    pub account_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct AccountPayload {
+    pub account: Option<Account>,
+    pub errors: Vec<ApiFieldError>,
+}
+
+impl AccountPayload {
+    fn from(result: AppResult<entity::account::Model>) -> Result<Self> {
+        let (v, errors) = payload(result)?;
+        Ok(Self {
+            account: v.map(Account),
+            errors,
+        })
+    }
+}
+
+pub struct AccountMutations;
+
+#[Object(serial)]
+impl AccountMutations {
+    async fn create(&self, ctx: &Context<'_>, input: CreateAccountInput) -> Result<AccountPayload> {
+        AccountPayload::from(
+            service::accounts::create(
+                db(ctx)?,
+                service::accounts::NewAccount {
+                    name: &input.name,
+                    company_id: input.company_id.as_ref().map(|id| id.as_str()),
+                    is_individual: input.is_individual,
+                },
+            )
+            .await,
+        )
+    }
+
+    async fn update(&self, ctx: &Context<'_>, input: UpdateAccountInput) -> Result<AccountPayload> {
+        AccountPayload::from(
+            service::accounts::update(
+                db(ctx)?,
+                &input.account_id,
+                AccountChanges {
+                    name: input.name.as_deref(),
+                    company_id: match &input.company_id {
+                        MaybeUndefined::Undefined => None,
+                        MaybeUndefined::Null => Some(None),
+                        MaybeUndefined::Value(id) => Some(Some(id.as_str())),
+                    },
+                },
+            )
+            .await,
+        )
+    }
+
+    /// Deletes an account without contacts that no configuration uses as default account.
+    async fn delete(&self, ctx: &Context<'_>, input: DeleteAccountInput) -> Result<AccountPayload> {
+        AccountPayload::from(service::accounts::delete(db(ctx)?, &input.account_id).await)
+    }
+}

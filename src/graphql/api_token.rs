@@ -1,0 +1,185 @@
+//! API tokens: the object type, the `apiTokens` query and mutations (owners only).
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{api_token, brand};
+
+use super::{
+    Allow,
+    brand::Brand,
+    connection::{ApiTokenField, Connection, Filter, ListArgs, Order, list},
+    db,
+    errors::{ApiFieldError, GqlResultExt},
+    limits::list_complexity,
+    mutation::payload,
+    types::{gid, related},
+};
+use crate::{
+    domain::{
+        access::{Action, Role},
+        id::NodeKind,
+    },
+    error::AppError,
+    service::{self, api_tokens::TokenCache},
+};
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::access::Role", rename_items = "camelCase")]
+pub enum ApiTokenRole {
+    /// Everything, including token management.
+    Owner,
+    /// Everything but token management.
+    Support,
+    /// Queries only.
+    Auditor,
+    /// The sign-in hook of one brand (`sso.signIn`), nothing else.
+    Portal,
+}
+
+/// An admin API token. Its secret was shown once, at creation, and is not stored.
+pub struct ApiToken(pub api_token::Model);
+
+#[Object]
+impl ApiToken {
+    pub async fn id(&self) -> ID {
+        gid(NodeKind::ApiToken, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn role(&self) -> Result<Option<ApiTokenRole>> {
+        let role: Role = AppError::decode(&self.0.role).gql()?;
+        Ok(Some(role.into()))
+    }
+    /// The brand a portal token acts for.
+    async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
+        related::<brand::Entity, Brand>(ctx, self.0.brand_id).await
+    }
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.expires_at
+    }
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+    /// Neither revoked nor expired.
+    async fn active(&self) -> bool {
+        self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|at| at > Utc::now())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(Default)]
+pub struct ApiTokenQuery;
+
+#[Object]
+impl ApiTokenQuery {
+    /// API tokens (owner only). Secrets are never shown after creation.
+    #[graphql(
+        guard = "Allow(Action::ManageTokens)",
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
+    )]
+    async fn api_tokens(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        offset: Option<i32>,
+        after: Option<String>,
+        filters: Option<Vec<Filter<ApiTokenField>>>,
+        order: Option<Order<ApiTokenField>>,
+    ) -> Result<Connection<ApiToken>> {
+        list(
+            ctx,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateApiTokenInput {
+    pub name: String,
+    pub role: ApiTokenRole,
+    /// The brand of a portal token (required for `portal`, refused for other roles).
+    pub brand_id: Option<ID>,
+    /// Without it the token does not expire.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(InputObject)]
+pub struct RevokeApiTokenInput {
+    pub api_token_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateApiTokenPayload {
+    pub api_token: Option<ApiToken>,
+    /// The bearer secret. Shown this once; only its hash is stored.
+    pub secret: Option<String>,
+    pub errors: Vec<ApiFieldError>,
+}
+
+#[derive(SimpleObject)]
+pub struct RevokeApiTokenPayload {
+    pub api_token: Option<ApiToken>,
+    pub errors: Vec<ApiFieldError>,
+}
+
+pub struct ApiTokenMutations;
+
+#[Object(serial)]
+impl ApiTokenMutations {
+    async fn create(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiTokenInput,
+    ) -> Result<CreateApiTokenPayload> {
+        let (v, errors) = payload(
+            service::api_tokens::create(
+                db(ctx)?,
+                service::api_tokens::NewApiToken {
+                    name: &input.name,
+                    role: input.role.into(),
+                    brand_id: input.brand_id.as_ref().map(|id| id.as_str()),
+                    expires_at: input.expires_at,
+                },
+            )
+            .await,
+        )?;
+        let (token, secret) = v.unzip();
+        Ok(CreateApiTokenPayload {
+            api_token: token.map(ApiToken),
+            secret,
+            errors,
+        })
+    }
+
+    /// Revokes a token: requests bearing it get HTTP 401 from then on (on other instances of
+    /// the service, within their token cache time, 5 seconds by default).
+    async fn revoke(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeApiTokenInput,
+    ) -> Result<RevokeApiTokenPayload> {
+        let revoked = service::api_tokens::revoke(db(ctx)?, &input.api_token_id).await;
+        if let Ok(token) = &revoked {
+            match ctx.data::<Arc<TokenCache>>() {
+                Ok(cache) => cache.forget(token.id),
+                Err(_) => tracing::error!("no token cache in the request context"),
+            }
+        }
+        let (v, errors) = payload(revoked)?;
+        Ok(RevokeApiTokenPayload {
+            api_token: v.map(ApiToken),
+            errors,
+        })
+    }
+}

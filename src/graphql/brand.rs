@@ -1,0 +1,273 @@
+//! Brands: the object type, the `brand`/`brands` queries and the `brands` mutations (which also
+//! hold the identity-provider configuration mutations, as in Administrate).
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::brand;
+
+use super::{
+    Allow,
+    configuration::{CompanyMatch, IdentityProviderConfiguration},
+    connection::{BrandField, Connection, Filter, ListArgs, Order, list},
+    db,
+    errors::ApiFieldError,
+    limits::list_complexity,
+    loaders::{ConfigurationsOfBrand, load},
+    mutation::payload,
+    types::{UNPAGED_LIST_COST, fetch, gid},
+};
+use crate::{
+    domain::{access::Action, configuration::AttributeMapPatch, id::NodeKind},
+    error::AppResult,
+    service,
+};
+
+pub struct Brand(pub brand::Model);
+
+#[Object]
+impl Brand {
+    pub async fn id(&self) -> ID {
+        gid(NodeKind::Brand, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// The brand's identity providers and how each provisions learners, oldest first.
+    #[graphql(complexity = "UNPAGED_LIST_COST * child_complexity")]
+    async fn identity_provider_configurations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<IdentityProviderConfiguration>> {
+        let rows = load::<ConfigurationsOfBrand, _>(ctx, self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(IdentityProviderConfiguration)
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct BrandQuery;
+
+#[Object]
+impl BrandQuery {
+    #[graphql(guard = "Allow(Action::Read)")]
+    async fn brand(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Brand>> {
+        fetch::<brand::Entity, _>(ctx, NodeKind::Brand, &id).await
+    }
+
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
+    )]
+    async fn brands(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        offset: Option<i32>,
+        after: Option<String>,
+        filters: Option<Vec<Filter<BrandField>>>,
+        order: Option<Order<BrandField>>,
+    ) -> Result<Connection<Brand>> {
+        list(
+            ctx,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateBrandInput {
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateBrandInput {
+    pub brand_id: ID,
+    pub name: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct DeleteBrandInput {
+    pub brand_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct BrandPayload {
+    pub brand: Option<Brand>,
+    pub errors: Vec<ApiFieldError>,
+}
+
+impl BrandPayload {
+    fn from(result: AppResult<entity::brand::Model>) -> Result<Self> {
+        let (brand, errors) = payload(result)?;
+        Ok(Self {
+            brand: brand.map(Brand),
+            errors,
+        })
+    }
+}
+
+/// Which claim feeds which contact field; omitted fields keep their current (or default) claim.
+#[derive(InputObject, Default)]
+pub struct AttributeMapInput {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company_name: Option<String>,
+    pub roles: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RoleMappingInput {
+    pub provider_role: String,
+    pub role: String,
+}
+
+/// A brand's configuration of one identity provider. On update, omitted fields are left
+/// unchanged and `defaultAccountId: null` clears the default account.
+#[derive(InputObject)]
+pub struct IdentityProviderConfigurationInput {
+    pub brand_id: ID,
+    pub identity_provider_id: ID,
+    /// Create contacts on first SSO sign-in (default false).
+    pub auto_provision_learners: Option<bool>,
+    pub default_account_id: MaybeUndefined<ID>,
+    /// Refresh mapped attributes and roles at each sign-in (default false).
+    pub update_attributes_on_login: Option<bool>,
+    /// Link a contact found by email that has no credentials yet (default true).
+    pub link_existing_contacts: Option<bool>,
+    /// How the company claim is compared with company names (default exact).
+    pub company_match: Option<CompanyMatch>,
+    pub attribute_map: Option<AttributeMapInput>,
+    /// Role of new contacts whose roles map to nothing (default learner).
+    pub default_role: Option<String>,
+    /// Replaces all role mappings when given.
+    pub role_mappings: Option<Vec<RoleMappingInput>>,
+}
+
+impl IdentityProviderConfigurationInput {
+    fn to_service(&self) -> service::configurations::ConfigurationInput<'_> {
+        service::configurations::ConfigurationInput {
+            brand_id: &self.brand_id,
+            identity_provider_id: &self.identity_provider_id,
+            auto_provision_learners: self.auto_provision_learners,
+            default_account_id: match &self.default_account_id {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(id) => Some(Some(id.as_str())),
+            },
+            update_attributes_on_login: self.update_attributes_on_login,
+            link_existing_contacts: self.link_existing_contacts,
+            company_match: self.company_match.map(Into::into),
+            attribute_map: self.attribute_map.as_ref().map(|m| AttributeMapPatch {
+                email: m.email.clone(),
+                first_name: m.first_name.clone(),
+                last_name: m.last_name.clone(),
+                company_name: m.company_name.clone(),
+                roles: m.roles.clone(),
+            }),
+            default_role: self.default_role.as_deref(),
+            role_mappings: self.role_mappings.as_ref().map(|m| {
+                m.iter()
+                    .map(|r| (r.provider_role.clone(), r.role.clone()))
+                    .collect()
+            }),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct DeleteIdentityProviderConfigurationInput {
+    pub brand_id: ID,
+    pub identity_provider_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct IdentityProviderConfigurationPayload {
+    pub brand: Option<Brand>,
+    pub identity_provider_configuration: Option<IdentityProviderConfiguration>,
+    pub errors: Vec<ApiFieldError>,
+}
+
+impl IdentityProviderConfigurationPayload {
+    fn from(
+        result: AppResult<(
+            entity::brand::Model,
+            entity::identity_provider_configuration::Model,
+        )>,
+    ) -> Result<Self> {
+        let (value, errors) = payload(result)?;
+        let (brand, configuration) = value.unzip();
+        Ok(Self {
+            brand: brand.map(Brand),
+            identity_provider_configuration: configuration.map(IdentityProviderConfiguration),
+            errors,
+        })
+    }
+}
+
+pub struct BrandMutations;
+
+#[Object(serial)]
+impl BrandMutations {
+    async fn create(&self, ctx: &Context<'_>, input: CreateBrandInput) -> Result<BrandPayload> {
+        BrandPayload::from(service::brands::create(db(ctx)?, &input.name).await)
+    }
+
+    async fn update(&self, ctx: &Context<'_>, input: UpdateBrandInput) -> Result<BrandPayload> {
+        BrandPayload::from(
+            service::brands::update(db(ctx)?, &input.brand_id, input.name.as_deref()).await,
+        )
+    }
+
+    /// Deletes a brand without identity-provider configurations (delete those first).
+    async fn delete(&self, ctx: &Context<'_>, input: DeleteBrandInput) -> Result<BrandPayload> {
+        BrandPayload::from(service::brands::delete(db(ctx)?, &input.brand_id).await)
+    }
+
+    async fn create_identity_provider_configuration(
+        &self,
+        ctx: &Context<'_>,
+        input: IdentityProviderConfigurationInput,
+    ) -> Result<IdentityProviderConfigurationPayload> {
+        IdentityProviderConfigurationPayload::from(
+            service::configurations::create(db(ctx)?, input.to_service()).await,
+        )
+    }
+
+    async fn update_identity_provider_configuration(
+        &self,
+        ctx: &Context<'_>,
+        input: IdentityProviderConfigurationInput,
+    ) -> Result<IdentityProviderConfigurationPayload> {
+        IdentityProviderConfigurationPayload::from(
+            service::configurations::update(db(ctx)?, input.to_service()).await,
+        )
+    }
+
+    async fn delete_identity_provider_configuration(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteIdentityProviderConfigurationInput,
+    ) -> Result<BrandPayload> {
+        BrandPayload::from(
+            service::configurations::delete(db(ctx)?, &input.brand_id, &input.identity_provider_id)
+                .await,
+        )
+    }
+}

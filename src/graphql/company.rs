@@ -1,0 +1,123 @@
+//! Companies: the object type, queries and mutations.
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::company;
+
+use super::{
+    Allow,
+    connection::{CompanyField, Connection, Filter, ListArgs, Order, list},
+    db,
+    errors::ApiFieldError,
+    limits::list_complexity,
+    mutation::payload,
+    types::{fetch, gid},
+};
+use crate::{
+    domain::{access::Action, id::NodeKind},
+    error::AppResult,
+    service,
+};
+
+pub struct Company(pub company::Model);
+
+#[Object]
+impl Company {
+    pub async fn id(&self) -> ID {
+        gid(NodeKind::Company, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(Default)]
+pub struct CompanyQuery;
+
+#[Object]
+impl CompanyQuery {
+    #[graphql(guard = "Allow(Action::Read)")]
+    async fn company(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Company>> {
+        fetch::<company::Entity, _>(ctx, NodeKind::Company, &id).await
+    }
+
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
+    )]
+    async fn companies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        offset: Option<i32>,
+        after: Option<String>,
+        filters: Option<Vec<Filter<CompanyField>>>,
+        order: Option<Order<CompanyField>>,
+    ) -> Result<Connection<Company>> {
+        list(
+            ctx,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateCompanyInput {
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateCompanyInput {
+    pub company_id: ID,
+    pub name: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct DeleteCompanyInput {
+    pub company_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct CompanyPayload {
+    pub company: Option<Company>,
+    pub errors: Vec<ApiFieldError>,
+}
+
+impl CompanyPayload {
+    fn from(result: AppResult<entity::company::Model>) -> Result<Self> {
+        let (v, errors) = payload(result)?;
+        Ok(Self {
+            company: v.map(Company),
+            errors,
+        })
+    }
+}
+
+pub struct CompanyMutations;
+
+#[Object(serial)]
+impl CompanyMutations {
+    async fn create(&self, ctx: &Context<'_>, input: CreateCompanyInput) -> Result<CompanyPayload> {
+        CompanyPayload::from(service::companies::create(db(ctx)?, &input.name).await)
+    }
+
+    async fn update(&self, ctx: &Context<'_>, input: UpdateCompanyInput) -> Result<CompanyPayload> {
+        CompanyPayload::from(
+            service::companies::update(db(ctx)?, &input.company_id, input.name.as_deref()).await,
+        )
+    }
+
+    /// Deletes a company without accounts.
+    async fn delete(&self, ctx: &Context<'_>, input: DeleteCompanyInput) -> Result<CompanyPayload> {
+        CompanyPayload::from(service::companies::delete(db(ctx)?, &input.company_id).await)
+    }
+}

@@ -1,0 +1,187 @@
+//! Identity providers: the object type, its protocol, queries and mutations.
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::identity_provider;
+
+use super::{
+    Allow,
+    connection::{Connection, Filter, IdentityProviderField, ListArgs, Order, list},
+    db,
+    errors::{ApiFieldError, GqlResultExt},
+    limits::list_complexity,
+    mutation::payload,
+    types::{fetch, gid},
+};
+use crate::{
+    domain::{access::Action, id::NodeKind, stored::Protocol as DomainProtocol},
+    error::{AppError, AppResult},
+    service::{self, identity_providers::IdentityProviderChanges},
+};
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    name = "IdentityProviderProtocol",
+    remote = "crate::domain::stored::Protocol",
+    rename_items = "camelCase"
+)]
+pub enum Protocol {
+    Oidc,
+    Saml,
+}
+
+pub struct IdentityProvider(pub identity_provider::Model);
+
+#[Object]
+impl IdentityProvider {
+    pub async fn id(&self) -> ID {
+        gid(NodeKind::IdentityProvider, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn protocol(&self) -> Result<Protocol> {
+        let protocol: DomainProtocol = AppError::decode(&self.0.protocol).gql()?;
+        Ok(protocol.into())
+    }
+    /// The OIDC issuer URL or SAML entity ID; unique.
+    async fn issuer(&self) -> &str {
+        &self.0.issuer
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+#[derive(Default)]
+pub struct IdentityProviderQuery;
+
+#[Object]
+impl IdentityProviderQuery {
+    #[graphql(guard = "Allow(Action::Read)")]
+    async fn identity_provider(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<IdentityProvider>> {
+        fetch::<identity_provider::Entity, _>(ctx, NodeKind::IdentityProvider, &id).await
+    }
+
+    #[graphql(
+        guard = "Allow(Action::Read)",
+        complexity = "list_complexity(__field, first, offset, child_complexity)"
+    )]
+    async fn identity_providers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        offset: Option<i32>,
+        after: Option<String>,
+        filters: Option<Vec<Filter<IdentityProviderField>>>,
+        order: Option<Order<IdentityProviderField>>,
+    ) -> Result<Connection<IdentityProvider>> {
+        list(
+            ctx,
+            ListArgs {
+                first,
+                offset,
+                after,
+                filters,
+                order,
+            },
+        )
+        .await
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateIdentityProviderInput {
+    pub name: String,
+    pub protocol: Protocol,
+    /// OIDC issuer URL or SAML entity ID; unique.
+    pub issuer: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateIdentityProviderInput {
+    pub identity_provider_id: ID,
+    pub name: Option<String>,
+    pub protocol: Option<Protocol>,
+    pub issuer: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct DeleteIdentityProviderInput {
+    pub identity_provider_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct IdentityProviderPayload {
+    pub identity_provider: Option<IdentityProvider>,
+    pub errors: Vec<ApiFieldError>,
+}
+
+impl IdentityProviderPayload {
+    fn from(result: AppResult<entity::identity_provider::Model>) -> Result<Self> {
+        let (v, errors) = payload(result)?;
+        Ok(Self {
+            identity_provider: v.map(IdentityProvider),
+            errors,
+        })
+    }
+}
+
+pub struct IdentityProviderMutations;
+
+#[Object(serial)]
+impl IdentityProviderMutations {
+    async fn create(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateIdentityProviderInput,
+    ) -> Result<IdentityProviderPayload> {
+        IdentityProviderPayload::from(
+            service::identity_providers::create(
+                db(ctx)?,
+                service::identity_providers::NewIdentityProvider {
+                    name: &input.name,
+                    protocol: input.protocol.into(),
+                    issuer: &input.issuer,
+                },
+            )
+            .await,
+        )
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateIdentityProviderInput,
+    ) -> Result<IdentityProviderPayload> {
+        IdentityProviderPayload::from(
+            service::identity_providers::update(
+                db(ctx)?,
+                &input.identity_provider_id,
+                IdentityProviderChanges {
+                    name: input.name.as_deref(),
+                    protocol: input.protocol.map(Into::into),
+                    issuer: input.issuer.as_deref(),
+                },
+            )
+            .await,
+        )
+    }
+
+    /// Deletes an identity provider no brand uses and no contact signs in with.
+    async fn delete(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteIdentityProviderInput,
+    ) -> Result<IdentityProviderPayload> {
+        IdentityProviderPayload::from(
+            service::identity_providers::delete(db(ctx)?, &input.identity_provider_id).await,
+        )
+    }
+}

@@ -1,0 +1,141 @@
+//! The sign-in hook's mutations (`sso.signIn`, `sso.previewSignIn`) and what portal tokens see.
+use std::sync::Arc;
+
+use async_graphql::{Context, Guard, ID, InputObject, Json, Object, Result, SimpleObject};
+
+use super::{
+    Allow,
+    account::Account,
+    contact::Contact,
+    db,
+    errors::{ApiFieldError, GqlResultExt, ToGraphql, field_errors},
+    provisioning_event::{AccountAssignment, SignInOutcome},
+};
+use crate::{
+    db::WriteGate,
+    domain::access::{Action, Principal},
+    error::AppError,
+    service::{self, rate_limit::SignInPacer},
+};
+
+#[derive(InputObject)]
+pub struct SignInInput {
+    pub brand_id: ID,
+    pub identity_provider_id: ID,
+    /// The user ID the identity provider asserts (OIDC `sub`, SAML NameID); compared exactly.
+    pub subject: String,
+    /// The IdP's claims or attributes: a JSON object of strings or lists of strings.
+    pub claims: Json<serde_json::Value>,
+}
+
+/// A portal token reads the contact's own fields, its account's `id` and `name`, `outcome`,
+/// `accountAssignment` and `errors`; the rest is for support staff (`FORBIDDEN` otherwise).
+#[derive(SimpleObject)]
+pub struct SignInPayload {
+    pub contact: Option<Contact>,
+    pub account: Option<Account>,
+    pub outcome: SignInOutcome,
+    /// For `created`: which rule chose the account.
+    pub account_assignment: Option<AccountAssignment>,
+    /// Contact attributes set or changed by this call. Not for portal tokens.
+    #[graphql(guard = "Allow(Action::Read)")]
+    pub changed_attributes: Vec<String>,
+    /// Why this outcome and this account, as written to the provisioning log. Not for portal
+    /// tokens: it says whether a contact has the claimed email.
+    #[graphql(guard = "Allow(Action::Read)")]
+    pub reason: String,
+    pub errors: Vec<ApiFieldError>,
+}
+
+pub struct SsoMutations;
+
+impl SsoMutations {
+    async fn run(
+        ctx: &Context<'_>,
+        input: &SignInInput,
+        mode: service::sso::Mode,
+    ) -> Result<SignInPayload> {
+        let brand_id = crate::domain::id::decode(
+            crate::domain::id::NodeKind::Brand,
+            "brandId",
+            &input.brand_id,
+        )
+        .ok();
+        let action = match mode {
+            service::sso::Mode::Commit => Action::SignIn { brand_id },
+            // The preview tells whether a contact has an email: support staff only.
+            service::sso::Mode::Preview => Action::Administer,
+        };
+        Allow(action).check(ctx).await?;
+        if mode == service::sso::Mode::Commit {
+            let missing = |what: &str| {
+                AppError::Internal(format!("no {what} in the request context")).to_graphql()
+            };
+            let pacer = ctx
+                .data::<Arc<SignInPacer>>()
+                .map_err(|_| missing("sign-in pacer"))?;
+            let principal = ctx.data::<Principal>().map_err(|_| missing("principal"))?;
+            pacer.admit(principal.token_id).gql()?;
+        }
+        let gate = ctx.data::<WriteGate>().map_err(|_| {
+            AppError::Internal("no write gate in the request context".into()).to_graphql()
+        })?;
+        let result = service::sso::sign_in(
+            db(ctx)?,
+            gate,
+            &service::sso::SignInInput {
+                brand_id: &input.brand_id,
+                identity_provider_id: &input.identity_provider_id,
+                subject: &input.subject,
+                claims: &input.claims.0,
+            },
+            mode,
+        )
+        .await
+        .gql()?;
+        let errors = if result.discloses_contact && may_not_read(ctx) {
+            vec![service::sso::neutral_denial(&input.subject)]
+        } else {
+            result.errors
+        };
+        let errors = field_errors(errors);
+        Ok(SignInPayload {
+            contact: result.contact.map(Contact),
+            account: result.account.map(Account),
+            outcome: result.outcome.into(),
+            account_assignment: result.account_assignment.map(Into::into),
+            changed_attributes: result
+                .changed_attributes
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            reason: result.reason,
+            errors,
+        })
+    }
+}
+
+/// Whether the caller is one that may not read the admin API (a portal token).
+fn may_not_read(ctx: &Context<'_>) -> bool {
+    ctx.data_opt::<Principal>()
+        .is_none_or(|p| p.authorize(Action::Read).is_err())
+}
+
+#[Object(serial)]
+impl SsoMutations {
+    /// Called by the LMS portal at each SSO sign-in: finds or creates the contact and
+    /// chooses its account. Every call, denials included, writes one provisioning event.
+    async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<SignInPayload> {
+        Self::run(ctx, &input, service::sso::Mode::Commit).await
+    }
+
+    /// The same decision as `signIn` for the same input, writing nothing (no event either).
+    /// A contact or account it would create is shown with an ID that does not exist.
+    async fn preview_sign_in(
+        &self,
+        ctx: &Context<'_>,
+        input: SignInInput,
+    ) -> Result<SignInPayload> {
+        Self::run(ctx, &input, service::sso::Mode::Preview).await
+    }
+}

@@ -1,5 +1,5 @@
 //! Accounts: the object type, queries and mutations.
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{account, company};
 
@@ -8,14 +8,12 @@ use super::{
     company::Company,
     connection::{AccountField, Connection, Filter, ListArgs, Order, list},
     db,
-    errors::ApiFieldError,
     limits::list_complexity,
-    mutation::payload,
+    mutation::entity_payload,
     types::{fetch, gid, related},
 };
 use crate::{
     domain::{access::Action, id::NodeKind},
-    error::AppResult,
     service::{self, accounts::AccountChanges},
 };
 
@@ -103,21 +101,7 @@ pub struct DeleteAccountInput {
     pub account_id: ID,
 }
 
-#[derive(SimpleObject)]
-pub struct AccountPayload {
-    pub account: Option<Account>,
-    pub errors: Vec<ApiFieldError>,
-}
-
-impl AccountPayload {
-    fn from(result: AppResult<entity::account::Model>) -> Result<Self> {
-        let (v, errors) = payload(result)?;
-        Ok(Self {
-            account: v.map(Account),
-            errors,
-        })
-    }
-}
+entity_payload!(AccountPayload { account: Account });
 
 pub struct AccountMutations;
 

@@ -12,7 +12,7 @@ use super::{
     db,
     errors::{ApiFieldError, GqlResultExt},
     limits::list_complexity,
-    mutation::payload,
+    mutation::{entity_payload, payload},
     types::{gid, related},
 };
 use crate::{
@@ -127,11 +127,9 @@ pub struct CreateApiTokenPayload {
     pub errors: Vec<ApiFieldError>,
 }
 
-#[derive(SimpleObject)]
-pub struct RevokeApiTokenPayload {
-    pub api_token: Option<ApiToken>,
-    pub errors: Vec<ApiFieldError>,
-}
+entity_payload!(RevokeApiTokenPayload {
+    api_token: ApiToken
+});
 
 pub struct ApiTokenMutations;
 
@@ -176,10 +174,6 @@ impl ApiTokenMutations {
                 Err(_) => tracing::error!("no token cache in the request context"),
             }
         }
-        let (v, errors) = payload(revoked)?;
-        Ok(RevokeApiTokenPayload {
-            api_token: v.map(ApiToken),
-            errors,
-        })
+        RevokeApiTokenPayload::from(revoked)
     }
 }

@@ -13,7 +13,7 @@ use super::{
     errors::ApiFieldError,
     limits::list_complexity,
     loaders::{ConfigurationsOfBrand, load},
-    mutation::payload,
+    mutation::{entity_payload, payload},
     types::{UNPAGED_LIST_COST, fetch, gid},
 };
 use crate::{
@@ -106,21 +106,7 @@ pub struct DeleteBrandInput {
     pub brand_id: ID,
 }
 
-#[derive(SimpleObject)]
-pub struct BrandPayload {
-    pub brand: Option<Brand>,
-    pub errors: Vec<ApiFieldError>,
-}
-
-impl BrandPayload {
-    fn from(result: AppResult<entity::brand::Model>) -> Result<Self> {
-        let (brand, errors) = payload(result)?;
-        Ok(Self {
-            brand: brand.map(Brand),
-            errors,
-        })
-    }
-}
+entity_payload!(BrandPayload { brand: Brand });
 
 /// Which claim feeds which contact field; omitted fields keep their current (or default) claim.
 #[derive(InputObject, Default)]

@@ -1,5 +1,5 @@
 //! Companies: the object type, queries and mutations.
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::company;
 
@@ -7,14 +7,12 @@ use super::{
     Allow,
     connection::{CompanyField, Connection, Filter, ListArgs, Order, list},
     db,
-    errors::ApiFieldError,
     limits::list_complexity,
-    mutation::payload,
+    mutation::entity_payload,
     types::{fetch, gid},
 };
 use crate::{
     domain::{access::Action, id::NodeKind},
-    error::AppResult,
     service,
 };
 
@@ -86,21 +84,7 @@ pub struct DeleteCompanyInput {
     pub company_id: ID,
 }
 
-#[derive(SimpleObject)]
-pub struct CompanyPayload {
-    pub company: Option<Company>,
-    pub errors: Vec<ApiFieldError>,
-}
-
-impl CompanyPayload {
-    fn from(result: AppResult<entity::company::Model>) -> Result<Self> {
-        let (v, errors) = payload(result)?;
-        Ok(Self {
-            company: v.map(Company),
-            errors,
-        })
-    }
-}
+entity_payload!(CompanyPayload { company: Company });
 
 pub struct CompanyMutations;
 

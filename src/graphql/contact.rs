@@ -1,5 +1,5 @@
 //! Contacts and their credentials: object types, queries and mutations.
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{account, contact, credential, identity_provider};
 
@@ -8,11 +8,11 @@ use super::{
     account::Account,
     connection::{Connection, ContactField, Filter, ListArgs, Order, list},
     db,
-    errors::{ApiFieldError, GqlResultExt},
+    errors::GqlResultExt,
     identity_provider::IdentityProvider,
     limits::list_complexity,
     loaders::{CredentialsOfContact, load, load_events_of_contact},
-    mutation::payload,
+    mutation::entity_payload,
     provisioning_event::ProvisioningEvent,
     types::{UNPAGED_LIST_COST, fetch, gid, related},
 };
@@ -22,7 +22,7 @@ use crate::{
         id::NodeKind,
         stored::{ContactStatus as DomainStatus, CredentialKind as DomainCredentialKind},
     },
-    error::{AppError, AppResult},
+    error::AppError,
     service::{self, contacts::ContactChanges},
 };
 
@@ -193,21 +193,7 @@ pub struct UpdateContactInput {
     pub roles: Option<Vec<String>>,
 }
 
-#[derive(SimpleObject)]
-pub struct ContactPayload {
-    pub contact: Option<Contact>,
-    pub errors: Vec<ApiFieldError>,
-}
-
-impl ContactPayload {
-    fn from(result: AppResult<entity::contact::Model>) -> Result<Self> {
-        let (v, errors) = payload(result)?;
-        Ok(Self {
-            contact: v.map(Contact),
-            errors,
-        })
-    }
-}
+entity_payload!(ContactPayload { contact: Contact });
 
 pub struct ContactMutations;
 

@@ -1,5 +1,5 @@
 //! Identity providers: the object type, its protocol, queries and mutations.
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::identity_provider;
 
@@ -7,14 +7,14 @@ use super::{
     Allow,
     connection::{Connection, Filter, IdentityProviderField, ListArgs, Order, list},
     db,
-    errors::{ApiFieldError, GqlResultExt},
+    errors::GqlResultExt,
     limits::list_complexity,
-    mutation::payload,
+    mutation::entity_payload,
     types::{fetch, gid},
 };
 use crate::{
     domain::{access::Action, id::NodeKind, stored::Protocol as DomainProtocol},
-    error::{AppError, AppResult},
+    error::AppError,
     service::{self, identity_providers::IdentityProviderChanges},
 };
 
@@ -117,21 +117,9 @@ pub struct DeleteIdentityProviderInput {
     pub identity_provider_id: ID,
 }
 
-#[derive(SimpleObject)]
-pub struct IdentityProviderPayload {
-    pub identity_provider: Option<IdentityProvider>,
-    pub errors: Vec<ApiFieldError>,
-}
-
-impl IdentityProviderPayload {
-    fn from(result: AppResult<entity::identity_provider::Model>) -> Result<Self> {
-        let (v, errors) = payload(result)?;
-        Ok(Self {
-            identity_provider: v.map(IdentityProvider),
-            errors,
-        })
-    }
-}
+entity_payload!(IdentityProviderPayload {
+    identity_provider: IdentityProvider
+});
 
 pub struct IdentityProviderMutations;
 

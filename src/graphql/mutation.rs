@@ -61,3 +61,29 @@ impl MutationRoot {
         SsoMutations
     }
 }
+
+/// Declares the payload of the mutations that return one entity: the entity (null when there
+/// are errors) and `errors`. One definition for every such payload.
+macro_rules! entity_payload {
+    ($payload:ident { $field:ident: $ty:ident }) => {
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $payload {
+            pub $field: Option<$ty>,
+            pub errors: Vec<$crate::graphql::errors::ApiFieldError>,
+        }
+
+        impl $payload {
+            fn from<M>(result: $crate::error::AppResult<M>) -> async_graphql::Result<Self>
+            where
+                $ty: From<M>,
+            {
+                let (entity, errors) = $crate::graphql::mutation::payload(result)?;
+                Ok(Self {
+                    $field: entity.map(<$ty>::from),
+                    errors,
+                })
+            }
+        }
+    };
+}
+pub(super) use entity_payload;

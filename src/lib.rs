@@ -1,17 +1,35 @@
 //! autoprov: the identity-provisioning back end of a training platform.
 //!
+//! Layers, and the one rule between them: **dependencies point inwards**. `domain` (and the
+//! core `error`) know no storage, transport or runtime crate; `service` knows no transport;
+//! transports (`graphql`, `http`) call services, never `db`. `tests/api/layers.rs` fails when a
+//! file breaks the rule; the GraphQL list plumbing (`graphql::connection`, `graphql::cursor`)
+//! is the one exception left, named there.
+//!
+//! ```text
+//!   http ── graphql ──┐            (transports: parse, authorise, map errors)
+//!                     ▼
+//!                  service ──► db ──► entity, migration   (load, call the domain, persist)
+//!                     │
+//!                     ▼
+//!                  domain, error                           (pure rules, no I/O)
+//! ```
+//!
 //! Layout:
 //! - [`config`]: command line and environment settings, in one struct.
-//! - [`startup`]: [`startup::Application`] connects the database, runs migrations and binds its listener.
-//! - [`http`]: axum routes (`/graphql`, `/healthz`, `/readyz`) and bearer-token authentication.
-//! - [`server`]: the accept loop with its connection cap and header read timeout.
-//! - [`graphql`]: thin resolvers and API types (never database models), with batch loaders
-//!   for related objects.
-//! - [`service`]: one function per use case: open a transaction, load, decide, persist.
-//! - [`db`]: all sea-orm access: connections, lookups, listings, the statement log and the
-//!   SQLite write gate.
-//! - [`domain`]: pure rules with no I/O: global IDs, validation, access control.
-//! - [`error`]: the one error type and its mapping to client-facing codes.
+//! - [`startup`]: [`startup::Application`] connects the database, runs migrations and binds its
+//!   listener; the composition root, so it may wire every layer.
+//! - `http`: axum routes (`/graphql`, `/healthz`, `/readyz`) and bearer-token authentication;
+//!   `server`: the accept loop with its connection cap and header read timeout.
+//! - [`graphql`]: one module per entity (object type, queries, mutations), merged into the
+//!   roots; `errors` maps core errors to GraphQL; `limits` prices operations; batch loaders.
+//! - [`service`]: one function per use case: open a transaction, load, call the domain,
+//!   persist; `read` serves transports the object graph.
+//! - [`db`]: all sea-orm access: connections, lookups, the sign-in statements, listings, the
+//!   statement log and the SQLite write gate.
+//! - [`domain`]: pure rules: global IDs, validation and folding, access control, stored enums,
+//!   the sign-in decision, pacing.
+//! - [`error`]: the one core error type, with codes and field paths and no transport.
 //! - [`telemetry`]: structured tracing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -20,8 +38,8 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod graphql;
-pub mod http;
-pub mod server;
+mod http;
+mod server;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

@@ -1,8 +1,8 @@
 //! All sea-orm access: connecting, migrating, lookups and listings.
 //! Services call these with a connection or a transaction; nothing here decides policy.
-pub mod list;
-pub mod queries;
-pub mod sign_in;
+pub(crate) mod list;
+pub(crate) mod queries;
+pub(crate) mod sign_in;
 pub mod statements;
 
 use std::{sync::Arc, time::Duration};

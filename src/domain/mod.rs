@@ -1,9 +1,9 @@
 //! Pure rules with no I/O: global IDs, input validation, access control, pacing.
 pub mod access;
-pub mod configuration;
-pub mod decision;
-pub mod id;
-pub mod rate;
-pub mod signin;
-pub mod stored;
-pub mod validate;
+pub(crate) mod configuration;
+pub(crate) mod decision;
+pub(crate) mod id;
+pub(crate) mod rate;
+pub(crate) mod signin;
+pub(crate) mod stored;
+pub(crate) mod validate;

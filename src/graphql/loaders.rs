@@ -9,111 +9,84 @@ use entity::{
     account, brand, company, contact, credential, identity_provider,
     identity_provider_configuration as configuration, provisioning_event, role_mapping,
 };
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn};
 use uuid::Uuid;
 
 use super::errors::{GqlResultExt, ToGraphql};
-use crate::{db::queries, error::AppError};
+use crate::{
+    error::AppError,
+    service::read::{self, Db, Stored},
+};
 
-/// A database error shared by every key of the failed batch.
+/// A failed batch, shared by every key of it (the cause was logged where it happened).
 #[derive(Clone)]
-pub struct LoadError(Arc<DbErr>);
+pub struct LoadError(Arc<str>);
 
-impl From<DbErr> for LoadError {
-    fn from(err: DbErr) -> Self {
-        Self(Arc::new(err))
+impl From<AppError> for LoadError {
+    fn from(err: AppError) -> Self {
+        Self(err.to_string().into())
     }
 }
 
 impl From<LoadError> for AppError {
     fn from(err: LoadError) -> Self {
-        tracing::error!(error = %err.0, "database error in a batch load");
         AppError::Internal(err.0.to_string())
     }
 }
 
 /// Rows of `E` by primary key.
 pub struct ById<E> {
-    db: DatabaseConnection,
+    db: Db,
     entity: PhantomData<fn() -> E>,
 }
 
-fn primary_key<E: EntityTrait>(model: &E::Model) -> Option<Uuid> {
-    let column = E::PrimaryKey::iter().next()?.into_column();
-    match model.get(column) {
-        sea_orm::Value::Uuid(Some(id)) => Some(id),
-        _ => None,
-    }
-}
-
-impl<E> Loader<Uuid> for ById<E>
-where
-    E: EntityTrait,
-    E::Model: Clone + Send + Sync,
-{
+impl<E: Stored> Loader<Uuid> for ById<E> {
     type Value = E::Model;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, E::Model>, LoadError> {
-        Ok(queries::find_many::<E, _>(&self.db, keys)
-            .await?
-            .into_iter()
-            .filter_map(|m| primary_key::<E>(&m).map(|id| (id, m)))
-            .collect())
+        Ok(read::by_ids::<E>(&self.db, keys).await?)
     }
-}
-
-/// Groups `rows` under the key each one names, keeping their order.
-fn grouped<M>(rows: Vec<M>, key: impl Fn(&M) -> Uuid) -> HashMap<Uuid, Vec<M>> {
-    let mut groups: HashMap<Uuid, Vec<M>> = HashMap::new();
-    for row in rows {
-        groups.entry(key(&row)).or_default().push(row);
-    }
-    groups
 }
 
 /// A brand's configurations.
-pub struct ConfigurationsOfBrand(DatabaseConnection);
+pub struct ConfigurationsOfBrand(Db);
 
 impl Loader<Uuid> for ConfigurationsOfBrand {
     type Value = Vec<configuration::Model>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
-        let rows = queries::configurations_of_brands(&self.0, keys).await?;
-        Ok(grouped(rows, |c| c.brand_id))
+        Ok(read::configurations_of_brands(&self.0, keys).await?)
     }
 }
 
 /// A configuration's role mappings.
-pub struct RoleMappingsOfConfiguration(DatabaseConnection);
+pub struct RoleMappingsOfConfiguration(Db);
 
 impl Loader<Uuid> for RoleMappingsOfConfiguration {
     type Value = Vec<role_mapping::Model>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
-        let rows = queries::role_mappings_of_configurations(&self.0, keys).await?;
-        Ok(grouped(rows, |m| m.configuration_id))
+        Ok(read::role_mappings_of_configurations(&self.0, keys).await?)
     }
 }
 
 /// A contact's credentials.
-pub struct CredentialsOfContact(DatabaseConnection);
+pub struct CredentialsOfContact(Db);
 
 impl Loader<Uuid> for CredentialsOfContact {
     type Value = Vec<credential::Model>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
-        let rows = queries::credentials_of_contacts(&self.0, keys).await?;
-        Ok(grouped(rows, |c| c.contact_id))
+        Ok(read::credentials_of_contacts(&self.0, keys).await?)
     }
 }
 
 /// The newest events of a contact, keyed by (contact, how many): one statement for every
 /// contact of a page, however many ask.
-pub struct EventsOfContact(DatabaseConnection);
+pub struct EventsOfContact(Db);
 
 impl Loader<(Uuid, u64)> for EventsOfContact {
     type Value = Vec<provisioning_event::Model>;
@@ -129,8 +102,7 @@ impl Loader<(Uuid, u64)> for EventsOfContact {
         }
         let mut loaded = HashMap::new();
         for (limit, contacts) in by_limit {
-            let rows = queries::provisioning_events_of_contacts(&self.0, &contacts, limit).await?;
-            for (contact, events) in grouped(rows, |e| e.contact_id.unwrap_or_default()) {
+            for (contact, events) in read::events_of_contacts(&self.0, &contacts, limit).await? {
                 loaded.insert((contact, limit), events);
             }
         }
@@ -158,7 +130,7 @@ fn batched<T: Send + Sync + 'static>(inner: T, window: Duration) -> DataLoader<T
     DataLoader::new(inner, tokio::spawn).delay(window)
 }
 
-fn by_id<E: EntityTrait>(db: &DatabaseConnection, window: Duration) -> DataLoader<ById<E>> {
+fn by_id<E: Stored>(db: &Db, window: Duration) -> DataLoader<ById<E>> {
     let inner = ById {
         db: db.clone(),
         entity: PhantomData,
@@ -168,7 +140,7 @@ fn by_id<E: EntityTrait>(db: &DatabaseConnection, window: Duration) -> DataLoade
 
 /// Adds this request's loaders to `request`. Each collects the keys asked for during
 /// `window` after the first one, then runs one query for all of them.
-pub fn attach(request: Request, db: &DatabaseConnection, window: Duration) -> Request {
+pub fn attach(request: Request, db: &Db, window: Duration) -> Request {
     request
         .data(by_id::<brand::Entity>(db, window))
         .data(by_id::<identity_provider::Entity>(db, window))

@@ -21,14 +21,13 @@ mod sso;
 mod types;
 
 use async_graphql::{EmptySubscription, Schema};
-use sea_orm::DatabaseConnection;
 
 pub use guard::Allow;
 pub use loaders::attach as attach_loaders;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
-use crate::{config::Settings, error::AppError};
+use crate::{config::Settings, error::AppError, service::read::Db};
 use errors::ToGraphql;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -56,7 +55,7 @@ pub fn sdl() -> String {
     schema(&Settings::for_database("")).sdl()
 }
 
-fn db<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
+fn db<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Db> {
+    ctx.data::<Db>()
         .map_err(|_| AppError::Internal("no database in request context".into()).to_graphql())
 }

@@ -16,13 +16,13 @@ use super::{
     provisioning_event::ProvisioningEvent,
     types::Node,
 };
-use crate::db::queries;
 use crate::{
     domain::{
         access::Action,
         id::{self, NodeKind},
     },
     error::AppError,
+    service::read,
 };
 
 #[derive(Default)]
@@ -38,41 +38,41 @@ impl NodeQuery {
         };
         let db = db(ctx)?;
         let node = match kind {
-            NodeKind::Brand => queries::find::<brand::Entity, _>(db, uuid)
+            NodeKind::Brand => read::by_id::<brand::Entity>(db, uuid)
                 .await
                 .gql()?
                 .map(|m| Node::Brand(Brand(m))),
-            NodeKind::IdentityProvider => queries::find::<identity_provider::Entity, _>(db, uuid)
+            NodeKind::IdentityProvider => read::by_id::<identity_provider::Entity>(db, uuid)
                 .await
                 .gql()?
                 .map(|m| Node::IdentityProvider(IdentityProvider(m))),
             NodeKind::IdentityProviderConfiguration => {
-                queries::find::<entity::identity_provider_configuration::Entity, _>(db, uuid)
+                read::by_id::<entity::identity_provider_configuration::Entity>(db, uuid)
                     .await
                     .gql()?
                     .map(|m| Node::IdentityProviderConfiguration(IdentityProviderConfiguration(m)))
             }
-            NodeKind::Company => queries::find::<company::Entity, _>(db, uuid)
+            NodeKind::Company => read::by_id::<company::Entity>(db, uuid)
                 .await
                 .gql()?
                 .map(|m| Node::Company(Company(m))),
-            NodeKind::Account => queries::find::<account::Entity, _>(db, uuid)
+            NodeKind::Account => read::by_id::<account::Entity>(db, uuid)
                 .await
                 .gql()?
                 .map(|m| Node::Account(Account(m))),
-            NodeKind::Contact => queries::find::<contact::Entity, _>(db, uuid)
+            NodeKind::Contact => read::by_id::<contact::Entity>(db, uuid)
                 .await
                 .gql()?
                 .map(|m| Node::Contact(Contact(m))),
             NodeKind::ApiToken => {
                 let principal = Allow(Action::ManageTokens);
                 async_graphql::Guard::check(&principal, ctx).await?;
-                queries::find::<api_token::Entity, _>(db, uuid)
+                read::by_id::<api_token::Entity>(db, uuid)
                     .await
                     .gql()?
                     .map(|m| Node::ApiToken(ApiToken(m)))
             }
-            NodeKind::ProvisioningEvent => queries::find::<provisioning_event::Entity, _>(db, uuid)
+            NodeKind::ProvisioningEvent => read::by_id::<provisioning_event::Entity>(db, uuid)
                 .await
                 .gql()?
                 .map(|m| Node::ProvisioningEvent(ProvisioningEvent(m))),

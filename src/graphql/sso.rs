@@ -12,7 +12,6 @@ use super::{
     provisioning_event::{AccountAssignment, SignInOutcome},
 };
 use crate::{
-    db::WriteGate,
     domain::access::{Action, Principal},
     error::AppError,
     service::{self, rate_limit::SignInPacer},
@@ -77,7 +76,7 @@ impl SsoMutations {
             let principal = ctx.data::<Principal>().map_err(|_| missing("principal"))?;
             pacer.admit(principal.token_id).gql()?;
         }
-        let gate = ctx.data::<WriteGate>().map_err(|_| {
+        let gate = ctx.data::<service::WriteGate>().map_err(|_| {
             AppError::Internal("no write gate in the request context".into()).to_graphql()
         })?;
         let result = service::sso::sign_in(

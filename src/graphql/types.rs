@@ -19,12 +19,10 @@ use super::{
     provisioning_event::ProvisioningEvent,
 };
 
-use sea_orm::DatabaseConnection;
-
 use crate::{
-    db::queries,
     domain::id::{self, NodeKind, encode},
     error::AppError,
+    service::read::{self, Stored},
 };
 
 /// The complexity multiplier of a list without `first` (a brand's configurations, a
@@ -39,8 +37,7 @@ pub(super) fn gid(kind: NodeKind, id: uuid::Uuid) -> ID {
 /// The entity `id` refers to, if any, as its API type; batched with its siblings.
 pub(super) async fn related<E, T>(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<T>>
 where
-    E: sea_orm::EntityTrait,
-    E::Model: Clone + Send + Sync,
+    E: Stored,
     T: From<E::Model>,
 {
     let Some(id) = id else {
@@ -86,15 +83,11 @@ from_model!(
 /// a `BAD_USER_INPUT` error naming the argument, an unknown one is `null`.
 pub(super) async fn fetch<E, T>(ctx: &Context<'_>, kind: NodeKind, raw: &ID) -> Result<Option<T>>
 where
-    E: sea_orm::EntityTrait,
-    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+    E: Stored,
     T: From<E::Model>,
 {
     let uuid = id::decode(kind, "id", raw)
         .map_err(|e| AppError::Invalid(vec![e]))
         .gql()?;
-    Ok(queries::find::<E, DatabaseConnection>(db(ctx)?, uuid)
-        .await
-        .gql()?
-        .map(T::from))
+    Ok(read::by_id::<E>(db(ctx)?, uuid).await.gql()?.map(T::from))
 }

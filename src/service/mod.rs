@@ -1,15 +1,19 @@
 //! One function per use case: validate, open a transaction, load, decide, persist.
 //! Inputs arrive as the client sent them (IDs as global-ID strings) so that every refusal
 //! can name the field and echo the value.
-pub mod accounts;
+pub(crate) mod accounts;
 pub mod api_tokens;
-pub mod brands;
-pub mod companies;
-pub mod configurations;
-pub mod contacts;
-pub mod identity_providers;
-pub mod rate_limit;
-pub mod sso;
+pub(crate) mod brands;
+pub(crate) mod companies;
+pub(crate) mod configurations;
+pub(crate) mod contacts;
+pub(crate) mod identity_providers;
+pub(crate) mod rate_limit;
+pub(crate) mod read;
+pub(crate) mod sso;
+
+/// Turns at SQLite's write lock; the sign-in hook takes one (see [`crate::db::WriteGate`]).
+pub use crate::db::WriteGate;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PrimaryKeyTrait};

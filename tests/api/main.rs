@@ -11,6 +11,7 @@ mod contacts;
 mod deletes;
 mod durability;
 mod hardening;
+mod layers;
 mod limits;
 mod lists;
 mod operations;

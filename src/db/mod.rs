@@ -84,7 +84,7 @@ pub async fn begin<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr>
 }
 
 /// Runs pending migrations. Instances starting together take turns (see
-/// [`queries::lock_startup`]), so two of them never apply the same migration.
+/// `queries::lock_startup`), so two of them never apply the same migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     let txn = begin(db).await?;
     queries::lock_startup(&txn).await?;

@@ -6,11 +6,10 @@ use entity::{account, company};
 use super::{
     Allow,
     company::Company,
-    connection::{AccountField, Connection, Filter, ListArgs, Order, list},
+    connection::{AccountField, entity_queries},
     db,
-    limits::list_complexity,
     mutation::entity_payload,
-    types::{fetch, gid, related},
+    types::{gid, related},
 };
 use crate::{
     domain::{access::Action, id::NodeKind},
@@ -42,42 +41,11 @@ impl Account {
     }
 }
 
-#[derive(Default)]
-pub struct AccountQuery;
-
-#[Object]
-impl AccountQuery {
-    #[graphql(guard = "Allow(Action::Read)")]
-    async fn account(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Account>> {
-        fetch::<account::Entity, _>(ctx, NodeKind::Account, &id).await
-    }
-
-    #[graphql(
-        guard = "Allow(Action::Read)",
-        complexity = "list_complexity(__field, first, offset, child_complexity)"
-    )]
-    async fn accounts(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        offset: Option<i32>,
-        after: Option<String>,
-        filters: Option<Vec<Filter<AccountField>>>,
-        order: Option<Order<AccountField>>,
-    ) -> Result<Connection<Account>> {
-        list(
-            ctx,
-            ListArgs {
-                first,
-                offset,
-                after,
-                filters,
-                order,
-            },
-        )
-        .await
-    }
-}
+entity_queries!(
+    AccountQuery, guard = "Allow(Action::Read)";
+    one account: account::Entity, NodeKind::Account;
+    list accounts: AccountField => Account
+);
 
 #[derive(InputObject)]
 pub struct CreateAccountInput {

@@ -8,10 +8,9 @@ use entity::{api_token, brand};
 use super::{
     Allow,
     brand::Brand,
-    connection::{ApiTokenField, Connection, Filter, ListArgs, Order, list},
+    connection::{ApiTokenField, entity_queries},
     db,
     errors::{ApiFieldError, GqlResultExt},
-    limits::list_complexity,
     mutation::{entity_payload, payload},
     types::{gid, related},
 };
@@ -71,38 +70,11 @@ impl ApiToken {
     }
 }
 
-#[derive(Default)]
-pub struct ApiTokenQuery;
-
-#[Object]
-impl ApiTokenQuery {
+entity_queries!(
+    ApiTokenQuery, guard = "Allow(Action::ManageTokens)";
     /// API tokens (owner only). Secrets are never shown after creation.
-    #[graphql(
-        guard = "Allow(Action::ManageTokens)",
-        complexity = "list_complexity(__field, first, offset, child_complexity)"
-    )]
-    async fn api_tokens(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        offset: Option<i32>,
-        after: Option<String>,
-        filters: Option<Vec<Filter<ApiTokenField>>>,
-        order: Option<Order<ApiTokenField>>,
-    ) -> Result<Connection<ApiToken>> {
-        list(
-            ctx,
-            ListArgs {
-                first,
-                offset,
-                after,
-                filters,
-                order,
-            },
-        )
-        .await
-    }
-}
+    list api_tokens: ApiTokenField => ApiToken
+);
 
 #[derive(InputObject)]
 pub struct CreateApiTokenInput {

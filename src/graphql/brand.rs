@@ -8,13 +8,12 @@ use entity::brand;
 use super::{
     Allow,
     configuration::{CompanyMatch, IdentityProviderConfiguration},
-    connection::{BrandField, Connection, Filter, ListArgs, Order, list},
+    connection::{BrandField, entity_queries},
     db,
     errors::ApiFieldError,
-    limits::list_complexity,
     loaders::{ConfigurationsOfBrand, load},
     mutation::{entity_payload, payload},
-    types::{UNPAGED_LIST_COST, fetch, gid},
+    types::{UNPAGED_LIST_COST, gid},
 };
 use crate::{
     domain::{access::Action, configuration::AttributeMapPatch, id::NodeKind},
@@ -53,42 +52,11 @@ impl Brand {
     }
 }
 
-#[derive(Default)]
-pub struct BrandQuery;
-
-#[Object]
-impl BrandQuery {
-    #[graphql(guard = "Allow(Action::Read)")]
-    async fn brand(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Brand>> {
-        fetch::<brand::Entity, _>(ctx, NodeKind::Brand, &id).await
-    }
-
-    #[graphql(
-        guard = "Allow(Action::Read)",
-        complexity = "list_complexity(__field, first, offset, child_complexity)"
-    )]
-    async fn brands(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        offset: Option<i32>,
-        after: Option<String>,
-        filters: Option<Vec<Filter<BrandField>>>,
-        order: Option<Order<BrandField>>,
-    ) -> Result<Connection<Brand>> {
-        list(
-            ctx,
-            ListArgs {
-                first,
-                offset,
-                after,
-                filters,
-                order,
-            },
-        )
-        .await
-    }
-}
+entity_queries!(
+    BrandQuery, guard = "Allow(Action::Read)";
+    one brand: brand::Entity, NodeKind::Brand;
+    list brands: BrandField => Brand
+);
 
 #[derive(InputObject)]
 pub struct CreateBrandInput {

@@ -5,11 +5,10 @@ use entity::company;
 
 use super::{
     Allow,
-    connection::{CompanyField, Connection, Filter, ListArgs, Order, list},
+    connection::{CompanyField, entity_queries},
     db,
-    limits::list_complexity,
     mutation::entity_payload,
-    types::{fetch, gid},
+    types::gid,
 };
 use crate::{
     domain::{access::Action, id::NodeKind},
@@ -31,42 +30,11 @@ impl Company {
     }
 }
 
-#[derive(Default)]
-pub struct CompanyQuery;
-
-#[Object]
-impl CompanyQuery {
-    #[graphql(guard = "Allow(Action::Read)")]
-    async fn company(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Company>> {
-        fetch::<company::Entity, _>(ctx, NodeKind::Company, &id).await
-    }
-
-    #[graphql(
-        guard = "Allow(Action::Read)",
-        complexity = "list_complexity(__field, first, offset, child_complexity)"
-    )]
-    async fn companies(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        offset: Option<i32>,
-        after: Option<String>,
-        filters: Option<Vec<Filter<CompanyField>>>,
-        order: Option<Order<CompanyField>>,
-    ) -> Result<Connection<Company>> {
-        list(
-            ctx,
-            ListArgs {
-                first,
-                offset,
-                after,
-                filters,
-                order,
-            },
-        )
-        .await
-    }
-}
+entity_queries!(
+    CompanyQuery, guard = "Allow(Action::Read)";
+    one company: company::Entity, NodeKind::Company;
+    list companies: CompanyField => Company
+);
 
 #[derive(InputObject)]
 pub struct CreateCompanyInput {

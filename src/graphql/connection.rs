@@ -457,3 +457,60 @@ list_fields!(
         OccurredAt => OccurredAt: ValueKind::Timestamp,
     } default OccurredAt desc
 );
+
+/// Declares an entity's root queries, merged into `QueryRoot`: its list (`first`, `offset`,
+/// `after`, `filters`, `order`, priced by `limits::list_complexity`) and, where it has one, the
+/// single fetch by ID; both behind `guard`.
+macro_rules! entity_queries {
+    (
+        $query:ident, guard = $guard:literal;
+        $(one $one:ident: $entity:path, $kind:expr;)?
+        $(#[doc = $doc:literal])*
+        list $list:ident: $field:ty => $node:ty
+    ) => {
+        #[derive(Default)]
+        pub struct $query;
+
+        #[async_graphql::Object]
+        impl $query {
+            $(
+                #[graphql(guard = $guard)]
+                async fn $one(
+                    &self,
+                    ctx: &async_graphql::Context<'_>,
+                    id: async_graphql::ID,
+                ) -> async_graphql::Result<Option<$node>> {
+                    $crate::graphql::types::fetch::<$entity, _>(ctx, $kind, &id).await
+                }
+            )?
+
+            $(#[doc = $doc])*
+            #[graphql(
+                guard = $guard,
+                complexity = "crate::graphql::limits::list_complexity(__field, first, offset, child_complexity)"
+            )]
+            async fn $list(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                first: Option<i32>,
+                offset: Option<i32>,
+                after: Option<String>,
+                filters: Option<Vec<$crate::graphql::connection::Filter<$field>>>,
+                order: Option<$crate::graphql::connection::Order<$field>>,
+            ) -> async_graphql::Result<$crate::graphql::connection::Connection<$node>> {
+                $crate::graphql::connection::list(
+                    ctx,
+                    $crate::graphql::connection::ListArgs {
+                        first,
+                        offset,
+                        after,
+                        filters,
+                        order,
+                    },
+                )
+                .await
+            }
+        }
+    };
+}
+pub(super) use entity_queries;

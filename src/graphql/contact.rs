@@ -6,7 +6,7 @@ use entity::{account, contact, credential, identity_provider};
 use super::{
     Allow,
     account::Account,
-    connection::{Connection, ContactField, Filter, ListArgs, Order, list},
+    connection::{ContactField, entity_queries},
     db,
     errors::GqlResultExt,
     identity_provider::IdentityProvider,
@@ -14,7 +14,7 @@ use super::{
     loaders::{CredentialsOfContact, load, load_events_of_contact},
     mutation::entity_payload,
     provisioning_event::ProvisioningEvent,
-    types::{UNPAGED_LIST_COST, fetch, gid, related},
+    types::{UNPAGED_LIST_COST, gid, related},
 };
 use crate::{
     domain::{
@@ -132,42 +132,11 @@ impl Credential {
     }
 }
 
-#[derive(Default)]
-pub struct ContactQuery;
-
-#[Object]
-impl ContactQuery {
-    #[graphql(guard = "Allow(Action::Read)")]
-    async fn contact(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Contact>> {
-        fetch::<contact::Entity, _>(ctx, NodeKind::Contact, &id).await
-    }
-
-    #[graphql(
-        guard = "Allow(Action::Read)",
-        complexity = "list_complexity(__field, first, offset, child_complexity)"
-    )]
-    async fn contacts(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        offset: Option<i32>,
-        after: Option<String>,
-        filters: Option<Vec<Filter<ContactField>>>,
-        order: Option<Order<ContactField>>,
-    ) -> Result<Connection<Contact>> {
-        list(
-            ctx,
-            ListArgs {
-                first,
-                offset,
-                after,
-                filters,
-                order,
-            },
-        )
-        .await
-    }
-}
+entity_queries!(
+    ContactQuery, guard = "Allow(Action::Read)";
+    one contact: contact::Entity, NodeKind::Contact;
+    list contacts: ContactField => Contact
+);
 
 #[derive(InputObject)]
 pub struct CreateContactInput {

@@ -5,12 +5,11 @@ use entity::identity_provider;
 
 use super::{
     Allow,
-    connection::{Connection, Filter, IdentityProviderField, ListArgs, Order, list},
+    connection::{IdentityProviderField, entity_queries},
     db,
     errors::GqlResultExt,
-    limits::list_complexity,
     mutation::entity_payload,
-    types::{fetch, gid},
+    types::gid,
 };
 use crate::{
     domain::{access::Action, id::NodeKind, stored::Protocol as DomainProtocol},
@@ -55,46 +54,11 @@ impl IdentityProvider {
     }
 }
 
-#[derive(Default)]
-pub struct IdentityProviderQuery;
-
-#[Object]
-impl IdentityProviderQuery {
-    #[graphql(guard = "Allow(Action::Read)")]
-    async fn identity_provider(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> Result<Option<IdentityProvider>> {
-        fetch::<identity_provider::Entity, _>(ctx, NodeKind::IdentityProvider, &id).await
-    }
-
-    #[graphql(
-        guard = "Allow(Action::Read)",
-        complexity = "list_complexity(__field, first, offset, child_complexity)"
-    )]
-    async fn identity_providers(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        offset: Option<i32>,
-        after: Option<String>,
-        filters: Option<Vec<Filter<IdentityProviderField>>>,
-        order: Option<Order<IdentityProviderField>>,
-    ) -> Result<Connection<IdentityProvider>> {
-        list(
-            ctx,
-            ListArgs {
-                first,
-                offset,
-                after,
-                filters,
-                order,
-            },
-        )
-        .await
-    }
-}
+entity_queries!(
+    IdentityProviderQuery, guard = "Allow(Action::Read)";
+    one identity_provider: identity_provider::Entity, NodeKind::IdentityProvider;
+    list identity_providers: IdentityProviderField => IdentityProvider
+);
 
 #[derive(InputObject)]
 pub struct CreateIdentityProviderInput {

@@ -7,11 +7,10 @@ use super::{
     Allow,
     account::Account,
     brand::Brand,
-    connection::{Connection, Filter, ListArgs, Order, ProvisioningEventField, list},
+    connection::{ProvisioningEventField, entity_queries},
     contact::Contact,
     errors::GqlResultExt,
     identity_provider::IdentityProvider,
-    limits::list_complexity,
     types::{gid, related},
 };
 use crate::{
@@ -106,36 +105,9 @@ impl ProvisioningEvent {
     }
 }
 
-#[derive(Default)]
-pub struct ProvisioningEventQuery;
-
-#[Object]
-impl ProvisioningEventQuery {
+entity_queries!(
+    ProvisioningEventQuery, guard = "Allow(Action::Read)";
     /// The provisioning log: one event per sign-in call, denials included; newest first
     /// unless `order` says otherwise.
-    #[graphql(
-        guard = "Allow(Action::Read)",
-        complexity = "list_complexity(__field, first, offset, child_complexity)"
-    )]
-    async fn provisioning_events(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        offset: Option<i32>,
-        after: Option<String>,
-        filters: Option<Vec<Filter<ProvisioningEventField>>>,
-        order: Option<Order<ProvisioningEventField>>,
-    ) -> Result<Connection<ProvisioningEvent>> {
-        list(
-            ctx,
-            ListArgs {
-                first,
-                offset,
-                after,
-                filters,
-                order,
-            },
-        )
-        .await
-    }
-}
+    list provisioning_events: ProvisioningEventField => ProvisioningEvent
+);

@@ -18,7 +18,7 @@ use super::{
     provisioning_event::ProvisioningEvent,
 };
 use crate::{
-    db::list::{self, FilterOp, Keyset, ListRequest},
+    db::list::{self, Keyset, ListRequest},
     domain::id::{self, NodeKind},
     error::AppError,
 };
@@ -27,7 +27,7 @@ pub const DEFAULT_PAGE: i32 = 25;
 pub const MAX_PAGE: i32 = 100;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(rename_items = "camelCase")]
+#[graphql(remote = "crate::db::list::FilterOp", rename_items = "camelCase")]
 pub enum FilterOperation {
     Eq,
     Ne,
@@ -177,17 +177,6 @@ fn value(label: &str, kind: ValueKind, raw: &str) -> Result<Value, AppError> {
     }
 }
 
-fn op(operation: FilterOperation) -> FilterOp {
-    match operation {
-        FilterOperation::Eq => FilterOp::Eq,
-        FilterOperation::Ne => FilterOp::Ne,
-        FilterOperation::In => FilterOp::In,
-        FilterOperation::Like => FilterOp::Like,
-        FilterOperation::Gt => FilterOp::Gt,
-        FilterOperation::Lt => FilterOp::Lt,
-    }
-}
-
 type ColumnOf<F> = <<F as ListField>::Entity as EntityTrait>::Column;
 
 /// The arguments every list takes.
@@ -239,7 +228,7 @@ impl<F: ListField> ListArgs<F> {
                 .collect::<Result<Vec<_>, _>>()?;
             filters.push(list::Filter {
                 column: f.field.column(),
-                op: op(f.operation),
+                op: f.operation.into(),
                 values,
             });
         }

@@ -14,7 +14,6 @@ mod identity_provider;
 mod limits;
 mod loaders;
 mod mutation;
-mod node;
 mod provisioning_event;
 mod query;
 mod sso;

@@ -3,8 +3,8 @@ use async_graphql::MergedObject;
 
 use super::{
     account::AccountQuery, api_token::ApiTokenQuery, brand::BrandQuery, company::CompanyQuery,
-    contact::ContactQuery, identity_provider::IdentityProviderQuery, node::NodeQuery,
-    provisioning_event::ProvisioningEventQuery,
+    contact::ContactQuery, identity_provider::IdentityProviderQuery,
+    provisioning_event::ProvisioningEventQuery, types::NodeQuery,
 };
 
 #[derive(MergedObject, Default)]

@@ -3,8 +3,7 @@
 //! Layers, and the one rule between them: **dependencies point inwards**. `domain` (and the
 //! core `error`) know no storage, transport or runtime crate; `service` knows no transport;
 //! transports (`graphql`, `http`) call services, never `db`. `tests/api/layers.rs` fails when a
-//! file breaks the rule; the GraphQL list plumbing (`graphql::connection`, `graphql::cursor`)
-//! is the one exception left, named there.
+//! file breaks the rule.
 //!
 //! ```text
 //!   http ── graphql ──┐            (transports: parse, authorise, map errors)
@@ -24,7 +23,8 @@
 //! - [`graphql`]: one module per entity (object type, queries, mutations), merged into the
 //!   roots; `errors` maps core errors to GraphQL; `limits` prices operations; batch loaders.
 //! - [`service`]: one function per use case: open a transaction, load, call the domain,
-//!   persist; `read` serves transports the object graph.
+//!   persist; `read` serves transports the object graph and `list` every list (fields,
+//!   filters, cursors, limits).
 //! - [`db`]: all sea-orm access: connections, lookups, the sign-in statements, listings, the
 //!   statement log and the SQLite write gate.
 //! - [`domain`]: pure rules: global IDs, validation and folding, access control, stored enums,

@@ -11,11 +11,8 @@ use async_graphql::{
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
 
-use super::connection::{DEFAULT_PAGE, MAX_PAGE};
+use crate::service::list::{DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE};
 
-/// The most rows a page may skip (`offset`, or a cursor read in another order): skipping is
-/// a scan of the skipped rows. Deeper pages continue from a cursor in the same order.
-pub const MAX_OFFSET: u64 = 10_000;
 /// The complexity of `totalRecords`, a count of every matching row.
 pub const TOTAL_RECORDS_COST: usize = 100;
 

@@ -7,7 +7,6 @@ mod company;
 mod configuration;
 mod connection;
 mod contact;
-mod cursor;
 pub mod errors;
 mod guard;
 mod identity_provider;

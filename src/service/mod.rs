@@ -8,6 +8,7 @@ pub(crate) mod companies;
 pub(crate) mod configurations;
 pub(crate) mod contacts;
 pub(crate) mod identity_providers;
+pub(crate) mod list;
 pub(crate) mod rate_limit;
 pub(crate) mod read;
 pub(crate) mod sso;

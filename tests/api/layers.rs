@@ -83,15 +83,10 @@ fn services_know_no_transport() {
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
-/// The list plumbing still builds its queries itself (filters to columns, cursors to values);
-/// moving it behind a service is the one step left of making GraphQL call services only.
-const LISTS: &[&str] = &["connection.rs", "cursor.rs"];
-
 #[test]
 fn graphql_calls_services_not_the_database() {
     let found: Vec<String> = sources(&src().join("graphql"))
         .iter()
-        .filter(|f| !LISTS.iter().any(|l| f.ends_with(l)))
         .flat_map(|f| offences(f, &["crate::db", "sea_orm", "sqlx"]))
         .collect();
     assert!(found.is_empty(), "{}", found.join("\n"));

@@ -5,7 +5,7 @@ use chrono::{DateTime, SecondsFormat};
 use sea_orm::Value;
 use uuid::Uuid;
 
-use super::connection::ValueKind;
+use super::ValueKind;
 use crate::error::AppError;
 
 /// The largest row position a cursor may name: far beyond any table, well inside SQL's BIGINT.

@@ -112,7 +112,8 @@ pub struct Settings {
         long,
         env = "AUTOPROV_MAX_CONNECTIONS",
         default_value_t = 1024,
-        global = true
+        global = true,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
     )]
     pub max_connections: usize,
     /// Seconds a connection may take to send a request's headers (idle keep-alive
@@ -121,7 +122,8 @@ pub struct Settings {
         long,
         env = "AUTOPROV_HEADER_READ_TIMEOUT_SECONDS",
         default_value_t = 10,
-        global = true
+        global = true,
+        value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub header_read_timeout_seconds: u64,
     /// Seconds a request may take from its headers to its response, body upload included;
@@ -130,7 +132,8 @@ pub struct Settings {
         long,
         env = "AUTOPROV_REQUEST_TIMEOUT_SECONDS",
         default_value_t = 30,
-        global = true
+        global = true,
+        value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub request_timeout_seconds: u64,
     /// `sso.signIn` calls a second that one API token may make, sustained (0: no limit).
@@ -139,7 +142,8 @@ pub struct Settings {
         long,
         env = "AUTOPROV_SIGN_IN_RATE",
         default_value_t = 100.0,
-        global = true
+        global = true,
+        value_parser = rate
     )]
     pub sign_in_rate: f64,
     /// `sso.signIn` calls one API token may make at once after a quiet spell.
@@ -182,6 +186,16 @@ pub struct Settings {
     /// Log format.
     #[arg(long, env = "AUTOPROV_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
+}
+
+/// A rate: a finite number of calls a second, zero or more.
+fn rate(raw: &str) -> Result<f64, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
+        _ => Err(format!(
+            "`{raw}` is not a rate: give calls a second, 0 or more (0: no limit)"
+        )),
+    }
 }
 
 impl Settings {

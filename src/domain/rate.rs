@@ -39,7 +39,9 @@ impl Bucket {
             self.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - self.tokens) / pace.rate))
+            // A rate too small to wait for in a `Duration` waits as long as one can.
+            Err(Duration::try_from_secs_f64((1.0 - self.tokens) / pace.rate)
+                .unwrap_or(Duration::MAX))
         }
     }
 
@@ -84,6 +86,18 @@ mod tests {
             assert!(bucket.take(PACE, much_later).is_ok());
         }
         assert!(bucket.take(PACE, much_later).is_err());
+    }
+
+    #[test]
+    fn a_tiny_rate_waits_long_without_overflowing() {
+        let pace = Pace {
+            rate: 1e-300,
+            burst: 1.0,
+        };
+        let now = Instant::now();
+        let mut bucket = Bucket::full(pace, now);
+        assert!(bucket.take(pace, now).is_ok());
+        assert_eq!(bucket.take(pace, now), Err(Duration::MAX));
     }
 
     #[test]

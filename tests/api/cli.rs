@@ -91,6 +91,28 @@ async fn token_create_refuses_a_blank_name_and_migrate_is_repeatable() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--name"));
 }
 
+#[test]
+fn settings_that_would_break_the_service_are_refused_by_name() {
+    for (flag, value) in [
+        ("--sign-in-rate", "NaN"),
+        ("--sign-in-rate", "-1"),
+        ("--sign-in-rate", "inf"),
+        ("--max-connections", "0"),
+        ("--header-read-timeout-seconds", "0"),
+        ("--request-timeout-seconds", "0"),
+    ] {
+        let output = autoprov()
+            .arg(format!("{flag}={value}"))
+            .arg("schema")
+            .output()
+            .expect("run autoprov");
+        assert!(!output.status.success(), "{flag}={value} was accepted");
+        assert!(output.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(flag), "{flag}={value}: {stderr}");
+    }
+}
+
 #[tokio::test]
 async fn serve_prints_the_bootstrap_token_once_and_stops_on_sigterm() {
     let database = TestDatabase::new().await;

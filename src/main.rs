@@ -1,3 +1,4 @@
+//! The `autoprov` binary: `serve` (the default), `migrate`, `token create` and `schema`.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::ExitCode;

@@ -1,3 +1,5 @@
+//! The guard every resolver uses: the request's principal may perform the action, or the
+//! field answers `FORBIDDEN` (the rules are `domain::access`'s).
 use async_graphql::{Context, Guard, Result};
 
 use super::errors::ToGraphql;

@@ -1,3 +1,4 @@
+//! Accounts: create, update and delete (refused while contacts or configurations use one).
 use entity::{account, company};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;

@@ -1,3 +1,4 @@
+//! Brands: create, rename and delete (refused while configurations exist).
 use entity::brand;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;

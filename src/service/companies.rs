@@ -1,3 +1,4 @@
+//! Companies: create, rename, delete (refused while accounts belong to one).
 use entity::company;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;

@@ -1,3 +1,4 @@
+//! Contacts: create and update, with the email folded and unique, and roles validated.
 use crate::domain::stored::{ContactStatus, StoredEnum};
 use entity::{account, contact};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};

@@ -1,3 +1,5 @@
+//! Identity providers: create, update (the issuer is pinned while credentials exist) and
+//! delete (refused while configured or holding credentials).
 use crate::domain::stored::{Protocol, StoredEnum};
 use entity::identity_provider;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};

@@ -32,7 +32,7 @@ pub mod ops {
     pub const FIRST_COMPANY_BIG: &str = "first sign-in, company match (big)";
     pub const PAGE1: &str = "contacts page 1";
     pub const DEEP_CURSOR: &str = "contacts deep page (after cursor)";
-    pub const DEEP_OFFSET: &str = "contacts deep page (offset)";
+    pub const DEEP_OFFSET: &str = "contacts page at offset ≤ 10,000 (the cap)";
     pub const PAGE1_TOTAL: &str = "contacts page 1 with totalRecords";
 }
 
@@ -149,7 +149,7 @@ impl DatabaseReport {
                 ops::PAGE1,
             ),
             (
-                "deep page by offset ÷ page 1".to_owned(),
+                "page at the offset cap ÷ page 1".to_owned(),
                 ops::DEEP_OFFSET,
                 ops::PAGE1,
             ),

@@ -239,7 +239,7 @@ pub enum Listing {
     Page1,
     /// After the cursor of the row at ~90 % of the table.
     AfterCursor(String),
-    /// `offset` ~90 % of the table.
+    /// An `offset`: ~90 % of the table, or the server's cap if that is less.
     Offset(u64),
     /// Page 1 asking for `totalRecords` too.
     Page1Total,
@@ -294,18 +294,23 @@ pub fn listing(client: &Arc<Client>, listing: Listing, total: u64) -> Op {
     })
 }
 
-/// The cursor of the row at `position`, from the API (its format is the server's business).
-pub async fn cursor_at(client: &Client, position: u64) -> String {
+/// The cursor of the contact with this ID in the default (creation) order, from the API (its
+/// format is the server's business). It is read from a list filtered to that one contact: a
+/// cursor carries its row's sort key, so `after` it seeks to the same place in the whole list
+/// (an `offset` to it would be refused beyond the server's cap).
+pub async fn cursor_of(client: &Client, contact: uuid::Uuid) -> String {
+    use base64::Engine;
+    let id = base64::engine::general_purpose::STANDARD.encode(format!("Contact:{contact}"));
     let data = client
         .api
         .must(
             &client.setup.owner,
-            "query($offset: Int!) { contacts(first: 1, offset: $offset) { edges { cursor } } }",
-            json!({ "offset": position }),
+            "query($id: String!) { contacts(first: 1, filters: [{field: id, operation: eq, value: $id}]) { edges { cursor } } }",
+            json!({ "id": id }),
         )
         .await;
     data["contacts"]["edges"][0]["cursor"]
         .as_str()
-        .unwrap_or_else(|| panic!("no cursor at position {position}: {data}"))
+        .unwrap_or_else(|| panic!("no cursor for contact {contact}: {data}"))
         .to_owned()
 }

@@ -11,7 +11,11 @@ use cursor::{Cursor, CursorKey, tag_of, tagged};
 pub use crate::db::list::FilterOp;
 use crate::{
     db::list::{self, Keyset, ListRequest},
-    domain::id::{self, NodeKind},
+    domain::{
+        access::Role,
+        id::{self, NodeKind},
+        stored::{AccountAssignment, ContactStatus, Outcome, Protocol, StoredEnum},
+    },
     error::{AppError, AppResult},
     service::read::Db,
 };
@@ -31,7 +35,13 @@ pub enum ValueKind {
     FoldedText,
     Bool,
     Timestamp,
-    OneOf(&'static [&'static str]),
+    /// A stored enum: one of its spellings (`domain::stored`'s, so the list cannot drift).
+    OneOf(fn() -> Vec<&'static str>),
+}
+
+/// The spellings of a stored enum, for [`ValueKind::OneOf`].
+fn spellings<T: StoredEnum>() -> Vec<&'static str> {
+    T::ALL.iter().map(|v| v.as_str()).collect()
 }
 
 /// A filterable, orderable field of one entity.
@@ -72,13 +82,17 @@ fn value(label: &str, kind: ValueKind, raw: &str) -> Result<Value, AppError> {
                     "must be an RFC 3339 timestamp, e.g. 2026-01-31T09:00:00Z",
                 )
             }),
-        ValueKind::OneOf(allowed) if allowed.contains(&raw) => {
-            Ok(Value::String(Some(raw.to_owned())))
+        ValueKind::OneOf(spellings) => {
+            let allowed = spellings();
+            if allowed.contains(&raw) {
+                Ok(Value::String(Some(raw.to_owned())))
+            } else {
+                Err(bad(
+                    label,
+                    &format!("must be one of {}", allowed.join(", ")),
+                ))
+            }
         }
-        ValueKind::OneOf(allowed) => Err(bad(
-            label,
-            &format!("must be one of {}", allowed.join(", ")),
-        )),
     }
 }
 
@@ -288,7 +302,7 @@ list_fields!(
     IdentityProviderField for entity::identity_provider::Entity {
         Id => Id: ValueKind::Id(NodeKind::IdentityProvider),
         Name => Name: ValueKind::Text,
-        Protocol => Protocol: ValueKind::OneOf(&["oidc", "saml"]),
+        Protocol => Protocol: ValueKind::OneOf(spellings::<Protocol>),
         Issuer => Issuer: ValueKind::Text,
         CreatedAt => CreatedAt: ValueKind::Timestamp,
     } default CreatedAt asc
@@ -321,7 +335,7 @@ list_fields!(
         FirstName => FirstName: ValueKind::Text,
         LastName => LastName: ValueKind::Text,
         Email => EmailFolded: ValueKind::FoldedText,
-        Status => Status: ValueKind::OneOf(&["active", "inactive"]),
+        Status => Status: ValueKind::OneOf(spellings::<ContactStatus>),
         AccountId => AccountId: ValueKind::Id(NodeKind::Account),
         CreatedAt => CreatedAt: ValueKind::Timestamp,
         UpdatedAt => UpdatedAt: ValueKind::Timestamp,
@@ -333,7 +347,7 @@ list_fields!(
     ApiTokenField for entity::api_token::Entity {
         Id => Id: ValueKind::Id(NodeKind::ApiToken),
         Name => Name: ValueKind::Text,
-        Role => Role: ValueKind::OneOf(&["owner", "support", "auditor", "portal"]),
+        Role => Role: ValueKind::OneOf(spellings::<Role>),
         CreatedAt => CreatedAt: ValueKind::Timestamp,
     } default CreatedAt asc
 );
@@ -347,8 +361,8 @@ list_fields!(
         ContactId => ContactId: ValueKind::Id(NodeKind::Contact),
         AccountId => AccountId: ValueKind::Id(NodeKind::Account),
         Subject => Subject: ValueKind::Text,
-        Outcome => Outcome: ValueKind::OneOf(&["created", "linked", "signedIn", "denied"]),
-        AccountAssignment => AccountAssignment: ValueKind::OneOf(&["defaultAccount", "companyMatch", "individualAccount"]),
+        Outcome => Outcome: ValueKind::OneOf(spellings::<Outcome>),
+        AccountAssignment => AccountAssignment: ValueKind::OneOf(spellings::<AccountAssignment>),
         OccurredAt => OccurredAt: ValueKind::Timestamp,
     } default OccurredAt desc
 );

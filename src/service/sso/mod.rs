@@ -4,7 +4,10 @@
 //! All writes of a call are one transaction. A concurrent call that created the same contact
 //! first makes ours fail on a unique constraint; the transaction is rolled back (so no orphan
 //! individual account survives) and the call is decided again, now finding the credential.
-use entity::{account, brand, contact, identity_provider, provisioning_event};
+use entity::{
+    account, brand, contact, identity_provider, identity_provider_configuration as configuration,
+    provisioning_event,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbErr,
@@ -297,10 +300,14 @@ async fn decide(
         };
         return Err(Stop::Denied(Denial::refused(scope, refusal)));
     };
-    let rules = rules_of(&loaded).map_err(Stop::Failed)?;
+    let sign_in::SignInContext {
+        configuration,
+        role_mappings,
+        known,
+    } = loaded;
+    let rules = rules_of(&configuration, role_mappings).map_err(Stop::Failed)?;
     let claimed = signin::read_claims(input.claims, &rules.attribute_map)
         .map_err(|errors| Stop::Denied(Denial::invalid(scope, errors)))?;
-    let known = loaded.known;
     let mut context = Context {
         rules,
         identity_provider_id: idp_id,
@@ -402,8 +409,10 @@ fn account_ref(account: &account::Model) -> AccountRef {
 }
 
 /// The configuration as the decision reads it; unreadable stored values fail closed.
-fn rules_of(loaded: &sign_in::SignInContext) -> AppResult<Rules> {
-    let configuration = &loaded.configuration;
+fn rules_of(
+    configuration: &configuration::Model,
+    role_mappings: Vec<(String, String)>,
+) -> AppResult<Rules> {
     Ok(Rules {
         auto_provision_learners: configuration.auto_provision_learners,
         link_existing_contacts: configuration.link_existing_contacts,
@@ -411,7 +420,7 @@ fn rules_of(loaded: &sign_in::SignInContext) -> AppResult<Rules> {
         company_match: AppError::decode(&configuration.company_match)?,
         default_account: configuration.default_account_id,
         default_role: configuration.default_role.clone(),
-        role_mappings: loaded.role_mappings.clone(),
+        role_mappings,
         attribute_map: attribute_map(configuration),
     })
 }

@@ -9,35 +9,27 @@ use super::{
     connection::{AccountField, entity_queries},
     db,
     mutation::entity_payload,
-    types::{gid, related},
+    types::row_object,
 };
 use crate::{
     domain::{access::Action, id::NodeKind},
     service::{self, accounts::AccountChanges},
 };
 
-pub struct Account(pub account::Model);
-
-#[Object]
-impl Account {
-    pub async fn id(&self) -> ID {
-        gid(NodeKind::Account, self.0.id)
+row_object! {
+    #[Object]
+    Account(account::Model), id NodeKind::Account;
+    columns {
+        name: String,
+        /// An account of one person rather than of an organisation.
+        #[graphql(guard = "Allow(Action::Read)")]
+        is_individual: bool,
+        #[graphql(guard = "Allow(Action::Read)")]
+        created_at: DateTime<Utc>,
     }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    /// An account of one person rather than of an organisation.
-    #[graphql(guard = "Allow(Action::Read)")]
-    async fn is_individual(&self) -> bool {
-        self.0.is_individual
-    }
-    #[graphql(guard = "Allow(Action::Read)")]
-    async fn company(&self, ctx: &Context<'_>) -> Result<Option<Company>> {
-        related::<company::Entity, Company>(ctx, self.0.company_id).await
-    }
-    #[graphql(guard = "Allow(Action::Read)")]
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    related {
+        #[graphql(guard = "Allow(Action::Read)")]
+        company: Company = company::Entity, company_id,
     }
 }
 

@@ -10,16 +10,15 @@ use super::{
     brand::Brand,
     connection::{ApiTokenField, entity_queries},
     db,
-    errors::{ApiFieldError, GqlResultExt},
+    errors::ApiFieldError,
     mutation::{entity_payload, payload},
-    types::{gid, related},
+    types::row_object,
 };
 use crate::{
     domain::{
         access::{Action, Role},
         id::NodeKind,
     },
-    error::AppError,
     service::{self, api_tokens::TokenCache},
 };
 
@@ -36,37 +35,26 @@ pub enum ApiTokenRole {
     Portal,
 }
 
-/// An admin API token. Its secret was shown once, at creation, and is not stored.
-pub struct ApiToken(pub api_token::Model);
-
-#[Object]
-impl ApiToken {
-    pub async fn id(&self) -> ID {
-        gid(NodeKind::ApiToken, self.0.id)
+row_object! {
+    #[Object]
+    /// An admin API token. Its secret was shown once, at creation, and is not stored.
+    ApiToken(api_token::Model), id NodeKind::ApiToken;
+    columns {
+        name: String,
+        expires_at: Option<DateTime<Utc>>,
+        revoked_at: Option<DateTime<Utc>>,
+        created_at: DateTime<Utc>,
     }
-    async fn name(&self) -> &str {
-        &self.0.name
+    stored { role: ApiTokenRole = Role }
+    related {
+        /// The brand a portal token acts for.
+        brand: Brand = brand::Entity, brand_id,
     }
-    async fn role(&self) -> Result<Option<ApiTokenRole>> {
-        let role: Role = AppError::decode(&self.0.role).gql()?;
-        Ok(Some(role.into()))
-    }
-    /// The brand a portal token acts for.
-    async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
-        related::<brand::Entity, Brand>(ctx, self.0.brand_id).await
-    }
-    async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.0.expires_at
-    }
-    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.0.revoked_at
-    }
-    /// Neither revoked nor expired.
-    async fn active(&self) -> bool {
-        self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|at| at > Utc::now())
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    resolvers {
+        /// Neither revoked nor expired.
+        async fn active(&self) -> bool {
+            self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|at| at > Utc::now())
+        }
     }
 }
 

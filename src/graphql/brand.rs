@@ -13,7 +13,7 @@ use super::{
     errors::ApiFieldError,
     loaders::{ConfigurationsOfBrand, load},
     mutation::{entity_payload, payload},
-    types::{UNPAGED_LIST_COST, gid},
+    types::{UNPAGED_LIST_COST, row_object},
 };
 use crate::{
     domain::{access::Action, configuration::AttributeMapPatch, id::NodeKind},
@@ -21,34 +21,24 @@ use crate::{
     service,
 };
 
-pub struct Brand(pub brand::Model);
-
-#[Object]
-impl Brand {
-    pub async fn id(&self) -> ID {
-        gid(NodeKind::Brand, self.0.id)
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// The brand's identity providers and how each provisions learners, oldest first.
-    #[graphql(complexity = "UNPAGED_LIST_COST * child_complexity")]
-    async fn identity_provider_configurations(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Vec<IdentityProviderConfiguration>> {
-        let rows = load::<ConfigurationsOfBrand, _>(ctx, self.0.id).await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(IdentityProviderConfiguration)
-            .collect())
+row_object! {
+    #[Object]
+    Brand(brand::Model), id NodeKind::Brand;
+    columns { name: String, created_at: DateTime<Utc>, updated_at: DateTime<Utc> }
+    resolvers {
+        /// The brand's identity providers and how each provisions learners, oldest first.
+        #[graphql(complexity = "UNPAGED_LIST_COST * child_complexity")]
+        async fn identity_provider_configurations(
+            &self,
+            ctx: &Context<'_>,
+        ) -> Result<Vec<IdentityProviderConfiguration>> {
+            let rows = load::<ConfigurationsOfBrand, _>(ctx, self.0.id).await?;
+            Ok(rows
+                .unwrap_or_default()
+                .into_iter()
+                .map(IdentityProviderConfiguration)
+                .collect())
+        }
     }
 }
 

@@ -8,26 +8,17 @@ use super::{
     connection::{CompanyField, entity_queries},
     db,
     mutation::entity_payload,
-    types::gid,
+    types::row_object,
 };
 use crate::{
     domain::{access::Action, id::NodeKind},
     service,
 };
 
-pub struct Company(pub company::Model);
-
-#[Object]
-impl Company {
-    pub async fn id(&self) -> ID {
-        gid(NodeKind::Company, self.0.id)
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
+row_object! {
+    #[Object]
+    Company(company::Model), id NodeKind::Company;
+    columns { name: String, created_at: DateTime<Utc> }
 }
 
 entity_queries!(

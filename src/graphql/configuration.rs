@@ -1,19 +1,17 @@
 //! Identity-provider configurations: how one brand provisions learners from one IdP.
-use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{account, brand, identity_provider, identity_provider_configuration as configuration};
 
 use super::{
     account::Account,
     brand::Brand,
-    errors::GqlResultExt,
     identity_provider::IdentityProvider,
     loaders::{RoleMappingsOfConfiguration, load},
-    types::{UNPAGED_LIST_COST, gid, related},
+    types::{UNPAGED_LIST_COST, row_object},
 };
 use crate::{
     domain::{configuration::CompanyMatch as DomainCompanyMatch, id::NodeKind},
-    error::AppError,
     service,
 };
 
@@ -46,71 +44,48 @@ pub struct RoleMapping {
     pub role: String,
 }
 
-pub struct IdentityProviderConfiguration(pub configuration::Model);
-
-#[Object]
-impl IdentityProviderConfiguration {
-    pub async fn id(&self) -> ID {
-        gid(NodeKind::IdentityProviderConfiguration, self.0.id)
+row_object! {
+    #[Object]
+    IdentityProviderConfiguration(configuration::Model), id NodeKind::IdentityProviderConfiguration;
+    columns {
+        /// Create contacts on their first SSO sign-in.
+        auto_provision_learners: bool,
+        update_attributes_on_login: bool,
+        link_existing_contacts: bool,
+        /// The role given to a new contact whose roles claim maps to nothing.
+        default_role: String,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
     }
-    async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
-        related::<brand::Entity, Brand>(ctx, Some(self.0.brand_id)).await
+    stored { company_match: CompanyMatch = DomainCompanyMatch }
+    related {
+        brand: Brand = brand::Entity, brand_id,
+        identity_provider: IdentityProvider = identity_provider::Entity, identity_provider_id,
+        /// The account auto-provisioned learners join, before company match is tried.
+        default_account: Account = account::Entity, default_account_id,
     }
-    async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
-        related::<identity_provider::Entity, IdentityProvider>(
-            ctx,
-            Some(self.0.identity_provider_id),
-        )
-        .await
-    }
-    /// Create contacts on their first SSO sign-in.
-    async fn auto_provision_learners(&self) -> bool {
-        self.0.auto_provision_learners
-    }
-    /// The account auto-provisioned learners join, before company match is tried.
-    async fn default_account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
-        related::<account::Entity, Account>(ctx, self.0.default_account_id).await
-    }
-    async fn update_attributes_on_login(&self) -> bool {
-        self.0.update_attributes_on_login
-    }
-    async fn link_existing_contacts(&self) -> bool {
-        self.0.link_existing_contacts
-    }
-    async fn company_match(&self) -> Result<CompanyMatch> {
-        let company_match: DomainCompanyMatch = AppError::decode(&self.0.company_match).gql()?;
-        Ok(company_match.into())
-    }
-    async fn attribute_map(&self) -> AttributeMap {
-        let map = service::configurations::attribute_map(&self.0);
-        AttributeMap {
-            email: map.email,
-            first_name: map.first_name,
-            last_name: map.last_name,
-            company_name: map.company_name,
-            roles: map.roles,
+    resolvers {
+        async fn attribute_map(&self) -> AttributeMap {
+            let map = service::configurations::attribute_map(&self.0);
+            AttributeMap {
+                email: map.email,
+                first_name: map.first_name,
+                last_name: map.last_name,
+                company_name: map.company_name,
+                roles: map.roles,
+            }
         }
-    }
-    /// The role given to a new contact whose roles claim maps to nothing.
-    async fn default_role(&self) -> &str {
-        &self.0.default_role
-    }
-    #[graphql(complexity = "UNPAGED_LIST_COST * child_complexity")]
-    async fn role_mappings(&self, ctx: &Context<'_>) -> Result<Vec<RoleMapping>> {
-        let rows = load::<RoleMappingsOfConfiguration, _>(ctx, self.0.id).await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| RoleMapping {
-                provider_role: m.provider_role,
-                role: m.role,
-            })
-            .collect())
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        #[graphql(complexity = "UNPAGED_LIST_COST * child_complexity")]
+        async fn role_mappings(&self, ctx: &Context<'_>) -> Result<Vec<RoleMapping>> {
+            let rows = load::<RoleMappingsOfConfiguration, _>(ctx, self.0.id).await?;
+            Ok(rows
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| RoleMapping {
+                    provider_role: m.provider_role,
+                    role: m.role,
+                })
+                .collect())
+        }
     }
 }

@@ -14,7 +14,7 @@ use super::{
     loaders::{CredentialsOfContact, load, load_events_of_contact},
     mutation::entity_payload,
     provisioning_event::ProvisioningEvent,
-    types::{UNPAGED_LIST_COST, gid, related},
+    types::{UNPAGED_LIST_COST, row_object},
 };
 use crate::{
     domain::{
@@ -36,65 +36,52 @@ pub enum ContactStatus {
     Inactive,
 }
 
-pub struct Contact(pub contact::Model);
-
-#[Object]
-impl Contact {
-    pub async fn id(&self) -> ID {
-        gid(NodeKind::Contact, self.0.id)
+row_object! {
+    #[Object]
+    Contact(contact::Model), id NodeKind::Contact;
+    columns {
+        first_name: String,
+        last_name: String,
+        email: String,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
     }
-    async fn first_name(&self) -> &str {
-        &self.0.first_name
+    stored { status: ContactStatus = DomainStatus }
+    related {
+        #[graphql(guard = "Allow(Action::Read)")]
+        account: Account = account::Entity, account_id,
     }
-    async fn last_name(&self) -> &str {
-        &self.0.last_name
-    }
-    async fn email(&self) -> &str {
-        &self.0.email
-    }
-    async fn status(&self) -> Result<ContactStatus> {
-        let status: DomainStatus = AppError::decode(&self.0.status).gql()?;
-        Ok(status.into())
-    }
-    /// Platform roles.
-    async fn roles(&self) -> Result<Vec<String>> {
-        AppError::decode_json("contact.roles", &self.0.roles).gql()
-    }
-    #[graphql(guard = "Allow(Action::Read)")]
-    async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
-        related::<account::Entity, Account>(ctx, Some(self.0.account_id)).await
-    }
-    /// Sign-in identities, as on the contact's Credentials tab.
-    #[graphql(
-        guard = "Allow(Action::Read)",
-        complexity = "UNPAGED_LIST_COST * child_complexity"
-    )]
-    async fn credentials(&self, ctx: &Context<'_>) -> Result<Vec<Credential>> {
-        let rows = load::<CredentialsOfContact, _>(ctx, self.0.id).await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Credential)
-            .collect())
-    }
-    /// This contact's sign-ins, newest first.
-    #[graphql(
-        guard = "Allow(Action::Read)",
-        complexity = "list_complexity(__field, Some(first), None, child_complexity)"
-    )]
-    async fn provisioning_events(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default = 25, validator(minimum = 0, maximum = 100))] first: i32,
-    ) -> Result<Vec<ProvisioningEvent>> {
-        let rows = load_events_of_contact(ctx, self.0.id, first.max(0) as u64).await?;
-        Ok(rows.into_iter().map(ProvisioningEvent).collect())
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    resolvers {
+        /// Platform roles.
+        async fn roles(&self) -> Result<Vec<String>> {
+            AppError::decode_json("contact.roles", &self.0.roles).gql()
+        }
+        /// Sign-in identities, as on the contact's Credentials tab.
+        #[graphql(
+            guard = "Allow(Action::Read)",
+            complexity = "UNPAGED_LIST_COST * child_complexity"
+        )]
+        async fn credentials(&self, ctx: &Context<'_>) -> Result<Vec<Credential>> {
+            let rows = load::<CredentialsOfContact, _>(ctx, self.0.id).await?;
+            Ok(rows
+                .unwrap_or_default()
+                .into_iter()
+                .map(Credential)
+                .collect())
+        }
+        /// This contact's sign-ins, newest first.
+        #[graphql(
+            guard = "Allow(Action::Read)",
+            complexity = "list_complexity(__field, Some(first), None, child_complexity)"
+        )]
+        async fn provisioning_events(
+            &self,
+            ctx: &Context<'_>,
+            #[graphql(default = 25, validator(minimum = 0, maximum = 100))] first: i32,
+        ) -> Result<Vec<ProvisioningEvent>> {
+            let rows = load_events_of_contact(ctx, self.0.id, first.max(0) as u64).await?;
+            Ok(rows.into_iter().map(ProvisioningEvent).collect())
+        }
     }
 }
 
@@ -108,28 +95,17 @@ pub enum CredentialKind {
     Password,
 }
 
-pub struct Credential(pub credential::Model);
-
-#[Object]
-impl Credential {
-    async fn kind(&self) -> Result<CredentialKind> {
-        let kind: DomainCredentialKind = AppError::decode(&self.0.kind).gql()?;
-        Ok(kind.into())
+row_object! {
+    #[Object]
+    Credential(credential::Model);
+    columns {
+        /// The subject (user ID) the identity provider asserts.
+        subject: Option<String>,
+        created_at: DateTime<Utc>,
+        last_sign_in_at: Option<DateTime<Utc>>,
     }
-    async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
-        related::<identity_provider::Entity, IdentityProvider>(ctx, self.0.identity_provider_id)
-            .await
-    }
-    /// The subject (user ID) the identity provider asserts.
-    async fn subject(&self) -> Option<&str> {
-        self.0.subject.as_deref()
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn last_sign_in_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_sign_in_at
-    }
+    stored { kind: CredentialKind = DomainCredentialKind }
+    related { identity_provider: IdentityProvider = identity_provider::Entity, identity_provider_id }
 }
 
 entity_queries!(

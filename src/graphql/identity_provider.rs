@@ -7,13 +7,11 @@ use super::{
     Allow,
     connection::{IdentityProviderField, entity_queries},
     db,
-    errors::GqlResultExt,
     mutation::entity_payload,
-    types::gid,
+    types::row_object,
 };
 use crate::{
     domain::{access::Action, id::NodeKind, stored::Protocol as DomainProtocol},
-    error::AppError,
     service::{self, identity_providers::IdentityProviderChanges},
 };
 
@@ -28,30 +26,17 @@ pub enum Protocol {
     Saml,
 }
 
-pub struct IdentityProvider(pub identity_provider::Model);
-
-#[Object]
-impl IdentityProvider {
-    pub async fn id(&self) -> ID {
-        gid(NodeKind::IdentityProvider, self.0.id)
+row_object! {
+    #[Object]
+    IdentityProvider(identity_provider::Model), id NodeKind::IdentityProvider;
+    columns {
+        name: String,
+        /// The OIDC issuer URL or SAML entity ID; unique.
+        issuer: String,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
     }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn protocol(&self) -> Result<Protocol> {
-        let protocol: DomainProtocol = AppError::decode(&self.0.protocol).gql()?;
-        Ok(protocol.into())
-    }
-    /// The OIDC issuer URL or SAML entity ID; unique.
-    async fn issuer(&self) -> &str {
-        &self.0.issuer
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
+    stored { protocol: Protocol = DomainProtocol }
 }
 
 entity_queries!(

@@ -1,5 +1,5 @@
 //! The provisioning log: one event per call of the sign-in hook, and its query.
-use async_graphql::{Context, Enum, ID, Object, Result};
+use async_graphql::{Enum, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{account, brand, contact, identity_provider, provisioning_event};
 
@@ -11,7 +11,7 @@ use super::{
     contact::Contact,
     errors::GqlResultExt,
     identity_provider::IdentityProvider,
-    types::{gid, related},
+    types::{row_object, stored},
 };
 use crate::{
     domain::{
@@ -51,57 +51,41 @@ pub enum AccountAssignment {
     IndividualAccount,
 }
 
-/// One entry of the provisioning log: one call of the sign-in hook.
-pub struct ProvisioningEvent(pub provisioning_event::Model);
-
-#[Object]
-impl ProvisioningEvent {
-    pub async fn id(&self) -> ID {
-        gid(NodeKind::ProvisioningEvent, self.0.id)
+row_object! {
+    #[Object]
+    /// One entry of the provisioning log: one call of the sign-in hook.
+    ProvisioningEvent(provisioning_event::Model), id NodeKind::ProvisioningEvent;
+    columns {
+        occurred_at: DateTime<Utc>,
+        /// The subject the identity provider asserted.
+        subject: String,
+        /// Why: the account rule in words, or the reason for a denial.
+        reason: Option<String>,
     }
-    async fn occurred_at(&self) -> DateTime<Utc> {
-        self.0.occurred_at
+    stored { outcome: SignInOutcome = Outcome }
+    related {
+        brand: Brand = brand::Entity, brand_id,
+        identity_provider: IdentityProvider = identity_provider::Entity, identity_provider_id,
+        contact: Contact = contact::Entity, contact_id,
+        account: Account = account::Entity, account_id,
     }
-    async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
-        related::<brand::Entity, Brand>(ctx, self.0.brand_id).await
-    }
-    async fn identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
-        related::<identity_provider::Entity, IdentityProvider>(ctx, self.0.identity_provider_id)
-            .await
-    }
-    /// The subject the identity provider asserted.
-    async fn subject(&self) -> &str {
-        &self.0.subject
-    }
-    async fn contact(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
-        related::<contact::Entity, Contact>(ctx, self.0.contact_id).await
-    }
-    async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
-        related::<account::Entity, Account>(ctx, self.0.account_id).await
-    }
-    async fn outcome(&self) -> Result<SignInOutcome> {
-        let outcome: Outcome = AppError::decode(&self.0.outcome).gql()?;
-        Ok(outcome.into())
-    }
-    /// For `created`: which rule chose the account.
-    async fn account_assignment(&self) -> Result<Option<AccountAssignment>> {
-        let Some(raw) = self.0.account_assignment.as_deref() else {
-            return Ok(None);
-        };
-        let assignment: DomainAssignment = AppError::decode(raw).gql()?;
-        Ok(Some(assignment.into()))
-    }
-    /// Contact attributes this call set or changed.
-    async fn changed_attributes(&self) -> Result<Vec<String>> {
-        AppError::decode_json(
-            "provisioning_event.changed_attributes",
-            &self.0.changed_attributes,
-        )
-        .gql()
-    }
-    /// Why: the account rule in words, or the reason for a denial.
-    async fn reason(&self) -> Option<&str> {
-        self.0.reason.as_deref()
+    resolvers {
+        /// For `created`: which rule chose the account.
+        async fn account_assignment(&self) -> Result<Option<AccountAssignment>> {
+            self.0
+                .account_assignment
+                .as_deref()
+                .map(stored::<DomainAssignment, _>)
+                .transpose()
+        }
+        /// Contact attributes this call set or changed.
+        async fn changed_attributes(&self) -> Result<Vec<String>> {
+            AppError::decode_json(
+                "provisioning_event.changed_attributes",
+                &self.0.changed_attributes,
+            )
+            .gql()
+        }
     }
 }
 

@@ -25,9 +25,10 @@ use crate::{
     domain::{
         access::Action,
         id::{self, NodeKind, encode},
+        stored::StoredEnum,
     },
     error::AppError,
-    service::read::{self, Stored},
+    service::read::{self, Db, Stored},
 };
 
 /// The complexity multiplier of a list without `first` (a brand's configurations, a
@@ -40,16 +41,84 @@ pub(super) fn gid(kind: NodeKind, id: uuid::Uuid) -> ID {
 }
 
 /// The entity `id` refers to, if any, as its API type; batched with its siblings.
-pub(super) async fn related<E, T>(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<T>>
+pub(super) async fn related<E, T>(
+    ctx: &Context<'_>,
+    id: impl Into<Option<uuid::Uuid>>,
+) -> Result<Option<T>>
 where
     E: Stored,
     T: From<E::Model>,
 {
-    let Some(id) = id else {
+    let Some(id) = id.into() else {
         return Ok(None);
     };
     Ok(load::<ById<E>, _>(ctx, id).await?.map(T::from))
 }
+
+/// A stored enum column as its API enum; an unknown spelling is an internal error.
+pub(super) fn stored<D: StoredEnum, G: From<D>>(raw: &str) -> Result<G> {
+    AppError::decode::<D>(raw).map(G::from).gql()
+}
+
+/// Declares an API object over one entity row, so that a model is never exposed as such: the
+/// wrapper and its `From<Model>`, the global `id` (for entities that have one), the `columns`
+/// shown as stored, the `stored` enum columns decoded (`field: ApiEnum = DomainEnum`), the
+/// `related` entities loaded through a batched key column (`field: ApiType = Entity, key`),
+/// and `resolvers` for the rest. The call starts with `#[Object]`, written by the caller so that
+/// the attribute's expansion (and the `complexity` expressions in it) resolve in the caller's
+/// module, not in this macro's hygiene.
+macro_rules! row_object {
+    (
+        $pound:tt $object:tt
+        $(#[$meta:meta])*
+        $name:ident($model:path) $(, id $kind:expr)?;
+        columns { $($(#[$cmeta:meta])* $column:ident: $cty:ty),* $(,)? }
+        $(stored { $($(#[$smeta:meta])* $senum:ident: $sty:ty = $sdomain:ty),* $(,)? })?
+        $(related { $($(#[$rmeta:meta])* $rel:ident: $rty:ty = $rentity:path, $rkey:ident),* $(,)? })?
+        $(resolvers { $($resolvers:tt)* })?
+    ) => {
+        $(#[$meta])*
+        pub struct $name(pub $model);
+
+        impl From<$model> for $name {
+            fn from(row: $model) -> Self {
+                Self(row)
+            }
+        }
+
+        $pound $object
+        impl $name {
+            $(
+                pub async fn id(&self) -> async_graphql::ID {
+                    $crate::graphql::types::gid($kind, self.0.id)
+                }
+            )?
+            $(
+                $(#[$cmeta])*
+                async fn $column(&self) -> $cty {
+                    ToOwned::to_owned(&self.0.$column)
+                }
+            )*
+            $($(
+                $(#[$smeta])*
+                async fn $senum(&self) -> async_graphql::Result<$sty> {
+                    $crate::graphql::types::stored::<$sdomain, $sty>(&self.0.$senum)
+                }
+            )*)?
+            $($(
+                $(#[$rmeta])*
+                async fn $rel(
+                    &self,
+                    ctx: &async_graphql::Context<'_>,
+                ) -> async_graphql::Result<Option<$rty>> {
+                    $crate::graphql::types::related::<$rentity, $rty>(ctx, self.0.$rkey).await
+                }
+            )*)?
+            $($($resolvers)*)?
+        }
+    };
+}
+pub(super) use row_object;
 
 /// Any entity with a global ID.
 #[derive(Interface)]
@@ -65,25 +134,6 @@ pub enum Node {
     ApiToken(ApiToken),
 }
 
-macro_rules! from_model {
-    ($($ty:ident: $model:path),+) => {
-        $(impl From<$model> for $ty {
-            fn from(m: $model) -> Self { Self(m) }
-        })+
-    };
-}
-
-from_model!(
-    IdentityProviderConfiguration: configuration::Model,
-    Brand: brand::Model,
-    IdentityProvider: identity_provider::Model,
-    Company: company::Model,
-    Account: account::Model,
-    Contact: contact::Model,
-    ApiToken: api_token::Model,
-    ProvisioningEvent: provisioning_event::Model
-);
-
 /// Loads one entity by global ID for a single-fetch query; a malformed or wrong-type ID is
 /// a `BAD_USER_INPUT` error naming the argument, an unknown one is `null`.
 pub(super) async fn fetch<E, T>(ctx: &Context<'_>, kind: NodeKind, raw: &ID) -> Result<Option<T>>
@@ -95,6 +145,15 @@ where
         .map_err(|e| AppError::Invalid(vec![e]))
         .gql()?;
     Ok(read::by_id::<E>(db(ctx)?, uuid).await.gql()?.map(T::from))
+}
+
+/// One row as a `Node`.
+async fn node<E, T>(db: &Db, id: uuid::Uuid) -> Result<Option<Node>>
+where
+    E: Stored,
+    T: From<E::Model> + Into<Node>,
+{
+    Ok(read::by_id::<E>(db, id).await.gql()?.map(|m| T::from(m).into()))
 }
 
 #[derive(Default)]
@@ -109,46 +168,24 @@ impl NodeQuery {
             return Err(AppError::BadRequest("id: not a valid ID".into()).to_graphql());
         };
         let db = db(ctx)?;
-        let node = match kind {
-            NodeKind::Brand => read::by_id::<brand::Entity>(db, uuid)
-                .await
-                .gql()?
-                .map(|m| Node::Brand(Brand(m))),
-            NodeKind::IdentityProvider => read::by_id::<identity_provider::Entity>(db, uuid)
-                .await
-                .gql()?
-                .map(|m| Node::IdentityProvider(IdentityProvider(m))),
+        match kind {
+            NodeKind::Brand => node::<brand::Entity, Brand>(db, uuid).await,
+            NodeKind::IdentityProvider => {
+                node::<identity_provider::Entity, IdentityProvider>(db, uuid).await
+            }
             NodeKind::IdentityProviderConfiguration => {
-                read::by_id::<entity::identity_provider_configuration::Entity>(db, uuid)
-                    .await
-                    .gql()?
-                    .map(|m| Node::IdentityProviderConfiguration(IdentityProviderConfiguration(m)))
+                node::<configuration::Entity, IdentityProviderConfiguration>(db, uuid).await
             }
-            NodeKind::Company => read::by_id::<company::Entity>(db, uuid)
-                .await
-                .gql()?
-                .map(|m| Node::Company(Company(m))),
-            NodeKind::Account => read::by_id::<account::Entity>(db, uuid)
-                .await
-                .gql()?
-                .map(|m| Node::Account(Account(m))),
-            NodeKind::Contact => read::by_id::<contact::Entity>(db, uuid)
-                .await
-                .gql()?
-                .map(|m| Node::Contact(Contact(m))),
+            NodeKind::Company => node::<company::Entity, Company>(db, uuid).await,
+            NodeKind::Account => node::<account::Entity, Account>(db, uuid).await,
+            NodeKind::Contact => node::<contact::Entity, Contact>(db, uuid).await,
             NodeKind::ApiToken => {
-                let principal = Allow(Action::ManageTokens);
-                async_graphql::Guard::check(&principal, ctx).await?;
-                read::by_id::<api_token::Entity>(db, uuid)
-                    .await
-                    .gql()?
-                    .map(|m| Node::ApiToken(ApiToken(m)))
+                async_graphql::Guard::check(&Allow(Action::ManageTokens), ctx).await?;
+                node::<api_token::Entity, ApiToken>(db, uuid).await
             }
-            NodeKind::ProvisioningEvent => read::by_id::<provisioning_event::Entity>(db, uuid)
-                .await
-                .gql()?
-                .map(|m| Node::ProvisioningEvent(ProvisioningEvent(m))),
-        };
-        Ok(node)
+            NodeKind::ProvisioningEvent => {
+                node::<provisioning_event::Entity, ProvisioningEvent>(db, uuid).await
+            }
+        }
     }
 }

@@ -153,7 +153,10 @@ where
     E: Stored,
     T: From<E::Model> + Into<Node>,
 {
-    Ok(read::by_id::<E>(db, id).await.gql()?.map(|m| T::from(m).into()))
+    Ok(read::by_id::<E>(db, id)
+        .await
+        .gql()?
+        .map(|m| T::from(m).into()))
 }
 
 #[derive(Default)]

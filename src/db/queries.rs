@@ -308,40 +308,20 @@ where
         .await
 }
 
-/// The configurations of these brands, oldest first.
-pub async fn configurations_of_brands<Db: ConnectionTrait>(
+/// The rows of `E` whose `parent` column holds one of `parents`, in `order` (each ascending).
+pub async fn children<E, Db>(
     db: &Db,
-    brand_ids: &[Uuid],
-) -> Result<Vec<configuration::Model>, DbErr> {
-    configuration::Entity::find()
-        .filter(configuration::Column::BrandId.is_in(brand_ids.iter().copied()))
-        .order_by_asc(configuration::Column::CreatedAt)
-        .order_by_asc(configuration::Column::Id)
-        .all(db)
-        .await
-}
-
-/// The role mappings of these configurations, by provider role.
-pub async fn role_mappings_of_configurations<Db: ConnectionTrait>(
-    db: &Db,
-    configuration_ids: &[Uuid],
-) -> Result<Vec<role_mapping::Model>, DbErr> {
-    role_mapping::Entity::find()
-        .filter(role_mapping::Column::ConfigurationId.is_in(configuration_ids.iter().copied()))
-        .order_by_asc(role_mapping::Column::ProviderRole)
-        .all(db)
-        .await
-}
-
-/// The credentials of these contacts, oldest first.
-pub async fn credentials_of_contacts<Db: ConnectionTrait>(
-    db: &Db,
-    contact_ids: &[Uuid],
-) -> Result<Vec<credential::Model>, DbErr> {
-    credential::Entity::find()
-        .filter(credential::Column::ContactId.is_in(contact_ids.iter().copied()))
-        .order_by_asc(credential::Column::CreatedAt)
-        .order_by_asc(credential::Column::Id)
-        .all(db)
-        .await
+    parent: E::Column,
+    order: &[E::Column],
+    parents: &[Uuid],
+) -> Result<Vec<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    Db: ConnectionTrait,
+{
+    let mut query = E::find().filter(parent.is_in(parents.iter().copied()));
+    for column in order {
+        query = query.order_by_asc(*column);
+    }
+    query.all(db).await
 }

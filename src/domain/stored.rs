@@ -3,6 +3,9 @@
 //! default (see `AppError::decode`). The database refuses unknown spellings too (a `CHECK`
 //! constraint on PostgreSQL, triggers on SQLite: migration `m20261201_000002`); a test keeps
 //! the two lists equal.
+//!
+//! What each value means to a client is documented once, on the transport's enum that mirrors
+//! it (for GraphQL, the `#[graphql(remote)]` enums, published in `schema.graphql`).
 
 /// An enum stored as text.
 pub trait StoredEnum: Sized + Copy + PartialEq + 'static {
@@ -74,13 +77,9 @@ stored_enum! {
 stored_enum! {
     /// What a sign-in did.
     pub enum Outcome in "provisioning_event.outcome" {
-        /// A new contact was provisioned.
         Created = "created",
-        /// An existing contact without credentials got this SSO credential.
         Linked = "linked",
-        /// A known credential signed in.
         SignedIn = "signedIn",
-        /// Refused; `errors` (or the event's `reason`) says why. Nothing but the event was written.
         Denied = "denied",
     }
 }
@@ -88,11 +87,8 @@ stored_enum! {
 stored_enum! {
     /// Which rule chose a new contact's account.
     pub enum AccountAssignment in "provisioning_event.account_assignment" {
-        /// The configuration's default account.
         DefaultAccount = "defaultAccount",
-        /// The first account of the company named by the company claim.
         CompanyMatch = "companyMatch",
-        /// A new individual account named after the contact.
         IndividualAccount = "individualAccount",
     }
 }

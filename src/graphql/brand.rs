@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::brand;
+use entity::{brand, identity_provider_configuration};
 
 use super::{
     Allow,
@@ -11,7 +11,7 @@ use super::{
     connection::{BrandField, entity_queries},
     db,
     errors::ApiFieldError,
-    loaders::{ConfigurationsOfBrand, load},
+    loaders::load_children,
     mutation::{entity_payload, payload},
     types::{UNPAGED_LIST_COST, row_object},
 };
@@ -32,12 +32,7 @@ row_object! {
             &self,
             ctx: &Context<'_>,
         ) -> Result<Vec<IdentityProviderConfiguration>> {
-            let rows = load::<ConfigurationsOfBrand, _>(ctx, self.0.id).await?;
-            Ok(rows
-                .unwrap_or_default()
-                .into_iter()
-                .map(IdentityProviderConfiguration)
-                .collect())
+            load_children::<identity_provider_configuration::Entity, _>(ctx, self.0.id).await
         }
     }
 }

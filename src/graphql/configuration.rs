@@ -1,13 +1,16 @@
 //! Identity-provider configurations: how one brand provisions learners from one IdP.
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{account, brand, identity_provider, identity_provider_configuration as configuration};
+use entity::{
+    account, brand, identity_provider, identity_provider_configuration as configuration,
+    role_mapping,
+};
 
 use super::{
     account::Account,
     brand::Brand,
     identity_provider::IdentityProvider,
-    loaders::{RoleMappingsOfConfiguration, load},
+    loaders::load_children,
     types::{UNPAGED_LIST_COST, row_object},
 };
 use crate::{
@@ -44,6 +47,15 @@ pub struct RoleMapping {
     pub role: String,
 }
 
+impl From<role_mapping::Model> for RoleMapping {
+    fn from(m: role_mapping::Model) -> Self {
+        Self {
+            provider_role: m.provider_role,
+            role: m.role,
+        }
+    }
+}
+
 row_object! {
     #[Object]
     IdentityProviderConfiguration(configuration::Model), id NodeKind::IdentityProviderConfiguration;
@@ -77,15 +89,7 @@ row_object! {
         }
         #[graphql(complexity = "UNPAGED_LIST_COST * child_complexity")]
         async fn role_mappings(&self, ctx: &Context<'_>) -> Result<Vec<RoleMapping>> {
-            let rows = load::<RoleMappingsOfConfiguration, _>(ctx, self.0.id).await?;
-            Ok(rows
-                .unwrap_or_default()
-                .into_iter()
-                .map(|m| RoleMapping {
-                    provider_role: m.provider_role,
-                    role: m.role,
-                })
-                .collect())
+            load_children::<role_mapping::Entity, _>(ctx, self.0.id).await
         }
     }
 }

@@ -13,12 +13,17 @@ use crate::service::list::{self as lists, FilterArg};
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::service::list::FilterOp", rename_items = "camelCase")]
 pub enum FilterOperation {
+    /// Equal to `value`.
     Eq,
+    /// Not equal to `value`.
     Ne,
+    /// Equal to one of `values`.
     In,
     /// SQL LIKE pattern (`%` any run, `_` one character), case-insensitive.
     Like,
+    /// Greater than `value` (later, for times).
     Gt,
+    /// Less than `value` (earlier, for times).
     Lt,
 }
 

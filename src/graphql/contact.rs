@@ -11,7 +11,7 @@ use super::{
     errors::GqlResultExt,
     identity_provider::IdentityProvider,
     limits::list_complexity,
-    loaders::{CredentialsOfContact, load, load_events_of_contact},
+    loaders::{load_children, load_events_of_contact},
     mutation::entity_payload,
     provisioning_event::ProvisioningEvent,
     types::{UNPAGED_LIST_COST, row_object},
@@ -62,12 +62,7 @@ row_object! {
             complexity = "UNPAGED_LIST_COST * child_complexity"
         )]
         async fn credentials(&self, ctx: &Context<'_>) -> Result<Vec<Credential>> {
-            let rows = load::<CredentialsOfContact, _>(ctx, self.0.id).await?;
-            Ok(rows
-                .unwrap_or_default()
-                .into_iter()
-                .map(Credential)
-                .collect())
+            load_children::<credential::Entity, _>(ctx, self.0.id).await
         }
         /// This contact's sign-ins, newest first.
         #[graphql(

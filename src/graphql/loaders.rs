@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::errors::{GqlResultExt, ToGraphql};
 use crate::{
     error::AppError,
-    service::read::{self, Db, Stored},
+    service::read::{self, Child, Db, Stored},
 };
 
 /// A failed batch, shared by every key of it (the cause was logged where it happened).
@@ -48,40 +48,28 @@ impl<E: Stored> Loader<Uuid> for ById<E> {
     }
 }
 
-/// A brand's configurations.
-pub struct ConfigurationsOfBrand(Db);
+/// The children of a parent row ([`read::Child`]), by parent ID.
+pub struct ChildrenOf<E> {
+    db: Db,
+    entity: PhantomData<fn() -> E>,
+}
 
-impl Loader<Uuid> for ConfigurationsOfBrand {
-    type Value = Vec<configuration::Model>;
+impl<E: Child> Loader<Uuid> for ChildrenOf<E> {
+    type Value = Vec<E::Model>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
-        Ok(read::configurations_of_brands(&self.0, keys).await?)
+        Ok(read::children::<E>(&self.db, keys).await?)
     }
 }
 
-/// A configuration's role mappings.
-pub struct RoleMappingsOfConfiguration(Db);
-
-impl Loader<Uuid> for RoleMappingsOfConfiguration {
-    type Value = Vec<role_mapping::Model>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
-        Ok(read::role_mappings_of_configurations(&self.0, keys).await?)
-    }
-}
-
-/// A contact's credentials.
-pub struct CredentialsOfContact(Db);
-
-impl Loader<Uuid> for CredentialsOfContact {
-    type Value = Vec<credential::Model>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
-        Ok(read::credentials_of_contacts(&self.0, keys).await?)
-    }
+/// The children of `parent`, as their API type.
+pub async fn load_children<E: Child, T: From<E::Model>>(
+    ctx: &Context<'_>,
+    parent: Uuid,
+) -> async_graphql::Result<Vec<T>> {
+    let rows = load::<ChildrenOf<E>, _>(ctx, parent).await?;
+    Ok(rows.unwrap_or_default().into_iter().map(T::from).collect())
 }
 
 /// The newest events of a contact, keyed by (contact, how many): one statement for every
@@ -138,6 +126,14 @@ fn by_id<E: Stored>(db: &Db, window: Duration) -> DataLoader<ById<E>> {
     batched(inner, window)
 }
 
+fn children<E: Child>(db: &Db, window: Duration) -> DataLoader<ChildrenOf<E>> {
+    let inner = ChildrenOf {
+        db: db.clone(),
+        entity: PhantomData,
+    };
+    batched(inner, window)
+}
+
 /// Adds this request's loaders to `request`. Each collects the keys asked for during
 /// `window` after the first one, then runs one query for all of them.
 pub fn attach(request: Request, db: &Db, window: Duration) -> Request {
@@ -147,9 +143,9 @@ pub fn attach(request: Request, db: &Db, window: Duration) -> Request {
         .data(by_id::<company::Entity>(db, window))
         .data(by_id::<account::Entity>(db, window))
         .data(by_id::<contact::Entity>(db, window))
-        .data(batched(ConfigurationsOfBrand(db.clone()), window))
-        .data(batched(RoleMappingsOfConfiguration(db.clone()), window))
-        .data(batched(CredentialsOfContact(db.clone()), window))
+        .data(children::<configuration::Entity>(db, window))
+        .data(children::<role_mapping::Entity>(db, window))
+        .data(children::<credential::Entity>(db, window))
         .data(batched(EventsOfContact(db.clone()), window))
 }
 

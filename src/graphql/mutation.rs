@@ -28,38 +28,33 @@ pub(super) fn payload<T>(result: AppResult<T>) -> Result<(Option<T>, Vec<ApiFiel
     }
 }
 
-pub struct MutationRoot;
+/// Declares `MutationRoot`: one namespace field per entity, each behind its guard.
+macro_rules! namespaces {
+    ($($(#[doc = $doc:literal])* $field:ident: $namespace:ident $(= $guard:literal)?),+ $(,)?) => {
+        pub struct MutationRoot;
 
-#[Object]
-impl MutationRoot {
-    #[graphql(guard = "Allow(Action::Administer)")]
-    async fn brands(&self) -> BrandMutations {
-        BrandMutations
-    }
-    #[graphql(guard = "Allow(Action::Administer)")]
-    async fn identity_providers(&self) -> IdentityProviderMutations {
-        IdentityProviderMutations
-    }
-    #[graphql(guard = "Allow(Action::Administer)")]
-    async fn companies(&self) -> CompanyMutations {
-        CompanyMutations
-    }
-    #[graphql(guard = "Allow(Action::Administer)")]
-    async fn accounts(&self) -> AccountMutations {
-        AccountMutations
-    }
-    #[graphql(guard = "Allow(Action::Administer)")]
-    async fn contacts(&self) -> ContactMutations {
-        ContactMutations
-    }
-    #[graphql(guard = "Allow(Action::ManageTokens)")]
-    async fn api_tokens(&self) -> ApiTokenMutations {
-        ApiTokenMutations
-    }
+        #[Object]
+        impl MutationRoot {
+            $(
+                $(#[doc = $doc])*
+                $(#[graphql(guard = $guard)])?
+                async fn $field(&self) -> $namespace {
+                    $namespace
+                }
+            )+
+        }
+    };
+}
+
+namespaces! {
+    brands: BrandMutations = "Allow(Action::Administer)",
+    identity_providers: IdentityProviderMutations = "Allow(Action::Administer)",
+    companies: CompanyMutations = "Allow(Action::Administer)",
+    accounts: AccountMutations = "Allow(Action::Administer)",
+    contacts: ContactMutations = "Allow(Action::Administer)",
+    api_tokens: ApiTokenMutations = "Allow(Action::ManageTokens)",
     /// The sign-in hook; each field checks that the token may act for the input's brand.
-    async fn sso(&self) -> SsoMutations {
-        SsoMutations
-    }
+    sso: SsoMutations,
 }
 
 /// Declares the payload of the mutations that return one entity: the entity (null when there

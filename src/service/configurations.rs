@@ -163,17 +163,26 @@ fn missing(input: &ConfigurationInput<'_>) -> AppError {
     )
 }
 
+/// The input's brand and identity provider, resolved, and their configuration, which must exist.
+async fn existing(
+    txn: &DatabaseTransaction,
+    input: &ConfigurationInput<'_>,
+) -> AppResult<(Resolved, configuration::Model)> {
+    let mut problems = Problems::default();
+    let resolved = resolve(txn, input, &mut problems).await?;
+    let r = problems.finish(resolved)?;
+    let current = db::queries::configuration(txn, r.brand.id, r.identity_provider_id)
+        .await?
+        .ok_or_else(|| missing(input))?;
+    Ok((r, current))
+}
+
 pub async fn update(
     db: &DatabaseConnection,
     input: ConfigurationInput<'_>,
 ) -> AppResult<(brand::Model, configuration::Model)> {
-    let mut problems = Problems::default();
     let txn = db::begin(db).await?;
-    let resolved = resolve(&txn, &input, &mut problems).await?;
-    let r = problems.finish(resolved)?;
-    let current = db::queries::configuration(&txn, r.brand.id, r.identity_provider_id)
-        .await?
-        .ok_or_else(|| missing(&input))?;
+    let (r, current) = existing(&txn, &input).await?;
     let attribute_map = match &input.attribute_map {
         Some(patch) => Some(
             attribute_map(&current)
@@ -227,13 +236,8 @@ pub async fn delete(
         identity_provider_id,
         ..Default::default()
     };
-    let mut problems = Problems::default();
     let txn = db::begin(db).await?;
-    let resolved = resolve(&txn, &input, &mut problems).await?;
-    let r = problems.finish(resolved)?;
-    let current = db::queries::configuration(&txn, r.brand.id, r.identity_provider_id)
-        .await?
-        .ok_or_else(|| missing(&input))?;
+    let (r, current) = existing(&txn, &input).await?;
     let active: configuration::ActiveModel = current.into();
     active.delete(&txn).await?;
     txn.commit().await?;

@@ -56,31 +56,51 @@ fn grouped<M>(rows: Vec<M>, key: impl Fn(&M) -> Uuid) -> HashMap<Uuid, Vec<M>> {
     groups
 }
 
-/// Each brand's configurations, oldest first.
-pub async fn configurations_of_brands(
-    db: &Db,
-    brands: &[Uuid],
-) -> AppResult<HashMap<Uuid, Vec<configuration::Model>>> {
-    let rows = queries::configurations_of_brands(db, brands).await?;
-    Ok(grouped(rows, |c| c.brand_id))
+/// An entity listed under a parent row (a brand's configurations, a contact's credentials):
+/// the column naming the parent, and the order a parent's children are listed in.
+pub trait Child: Stored {
+    const PARENT: Self::Column;
+    /// Ascending, most significant first; ends with a unique column so the order is stable.
+    const ORDER: &'static [Self::Column];
+    fn parent_of(model: &Self::Model) -> Uuid;
 }
 
-/// Each configuration's role mappings, by provider role.
-pub async fn role_mappings_of_configurations(
-    db: &Db,
-    configurations: &[Uuid],
-) -> AppResult<HashMap<Uuid, Vec<role_mapping::Model>>> {
-    let rows = queries::role_mappings_of_configurations(db, configurations).await?;
-    Ok(grouped(rows, |m| m.configuration_id))
+/// A brand's configurations, oldest first.
+impl Child for configuration::Entity {
+    const PARENT: configuration::Column = configuration::Column::BrandId;
+    const ORDER: &'static [configuration::Column] =
+        &[configuration::Column::CreatedAt, configuration::Column::Id];
+    fn parent_of(model: &configuration::Model) -> Uuid {
+        model.brand_id
+    }
 }
 
-/// Each contact's credentials, oldest first.
-pub async fn credentials_of_contacts(
+/// A configuration's role mappings, by provider role (unique within a configuration).
+impl Child for role_mapping::Entity {
+    const PARENT: role_mapping::Column = role_mapping::Column::ConfigurationId;
+    const ORDER: &'static [role_mapping::Column] = &[role_mapping::Column::ProviderRole];
+    fn parent_of(model: &role_mapping::Model) -> Uuid {
+        model.configuration_id
+    }
+}
+
+/// A contact's credentials, oldest first.
+impl Child for credential::Entity {
+    const PARENT: credential::Column = credential::Column::ContactId;
+    const ORDER: &'static [credential::Column] =
+        &[credential::Column::CreatedAt, credential::Column::Id];
+    fn parent_of(model: &credential::Model) -> Uuid {
+        model.contact_id
+    }
+}
+
+/// The children of each of `parents`, in the child's order.
+pub async fn children<E: Child>(
     db: &Db,
-    contacts: &[Uuid],
-) -> AppResult<HashMap<Uuid, Vec<credential::Model>>> {
-    let rows = queries::credentials_of_contacts(db, contacts).await?;
-    Ok(grouped(rows, |c| c.contact_id))
+    parents: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<E::Model>>> {
+    let rows = queries::children::<E, _>(db, E::PARENT, E::ORDER, parents).await?;
+    Ok(grouped(rows, E::parent_of))
 }
 
 /// Each contact's newest `limit` events, newest first.

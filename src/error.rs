@@ -4,19 +4,28 @@
 
 use crate::domain::stored::StoredEnum;
 
-/// Why a field was refused. Each code's meaning is documented where clients read it, on the
-/// transport's mirror (`graphql::errors::ApiErrorCode`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ErrorCode {
-    Blank,
-    TooLong,
-    Invalid,
-    MalformedId,
-    WrongType,
-    NotFound,
-    AlreadyExists,
-    InUse,
-    Denied,
+crate::domain::stored::mirrored_enum! {
+    /// Why a field was refused.
+    pub enum ErrorCode, variants in error_code_variants {
+        /// A required value is missing or empty.
+        Blank,
+        /// A value is longer than allowed.
+        TooLong,
+        /// A value is not in an accepted form.
+        Invalid,
+        /// An ID could not be decoded.
+        MalformedId,
+        /// An ID names an entity of another type.
+        WrongType,
+        /// An ID is well formed but names nothing.
+        NotFound,
+        /// The value must be unique and is already taken.
+        AlreadyExists,
+        /// The entity is still referenced and cannot be deleted.
+        InUse,
+        /// The operation was refused by a rule (e.g. a denied sign-in).
+        Denied,
+    }
 }
 
 /// One problem with one input field.

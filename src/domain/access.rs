@@ -5,10 +5,14 @@ use super::stored::{StoredEnum, stored_enum};
 
 stored_enum! {
     /// The role of an API token.
-    pub enum Role in "api_token.role" {
+    pub enum Role in "api_token.role", variants in role_variants {
+        /// Everything, including token management.
         Owner = "owner",
+        /// Everything but token management.
         Support = "support",
+        /// Queries only.
         Auditor = "auditor",
+        /// The LMS portal of one brand: the sign-in hook for that brand, nothing else.
         Portal = "portal",
     }
 }

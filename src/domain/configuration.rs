@@ -10,8 +10,10 @@ use super::{
 
 stored_enum! {
     /// How the company claim is compared with company names.
-    pub enum CompanyMatch in "identity_provider_configuration.company_match" {
+    pub enum CompanyMatch in "identity_provider_configuration.company_match", variants in company_match_variants {
+        /// Byte-equal after trimming surrounding whitespace.
         Exact = "exact",
+        /// Equal after trimming and folding (NFKC and Unicode case folding).
         CaseInsensitive = "caseInsensitive",
     }
 }

@@ -3,9 +3,6 @@
 //! default (see `AppError::decode`). The database refuses unknown spellings too (a `CHECK`
 //! constraint on PostgreSQL, triggers on SQLite: migration `m20261201_000002`); a test keeps
 //! the two lists equal.
-//!
-//! What each value means to a client is documented once, on the transport's enum that mirrors
-//! it (for GraphQL, the `#[graphql(remote)]` enums, published in `schema.graphql`).
 
 /// An enum stored as text.
 pub trait StoredEnum: Sized + Copy + PartialEq + 'static {
@@ -22,18 +19,64 @@ pub trait StoredEnum: Sized + Copy + PartialEq + 'static {
     }
 }
 
-/// Declares a stored enum: its variants, their stored spellings and its column.
-macro_rules! stored_enum {
+/// Declares an enum whose variants another module mirrors (a transport's enum type):
+/// the enum, and a macro `$variants!` that hands its variants, docs included, to a callback
+/// macro after the callback's own arguments. The mirror is then written once, here.
+macro_rules! mirrored_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident in $column:literal {
-            $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)+
+        pub enum $name:ident, variants in $variants:ident {
+            $($(#[$variant_meta:meta])* $variant:ident),+ $(,)?
+        }
+    ) => {
+        $crate::domain::stored::mirrored_enum! {
+            @with ($)
+            $(#[$meta])*
+            pub enum $name, variants in $variants { $($(#[$variant_meta])* $variant),+ }
+        }
+    };
+    (
+        @with ($d:tt)
+        $(#[$meta:meta])*
+        pub enum $name:ident, variants in $variants:ident {
+            $($(#[$variant_meta:meta])* $variant:ident),+
         }
     ) => {
         $(#[$meta])*
         #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
         pub enum $name {
             $($(#[$variant_meta])* $variant,)+
+        }
+
+        #[doc = concat!(
+            "`", stringify!($variants), "! { callback { args } }` calls `callback! { args { Variant, ... } }` with the variants of `",
+            stringify!($name), "`, docs included."
+        )]
+        macro_rules! $variants {
+            ($d callback:ident { $d ($d args:tt)* }) => {
+                $d callback! { $d ($d args)* { $($(#[$variant_meta])* $variant,)+ } }
+            };
+        }
+        #[allow(unused_imports)]
+        pub(crate) use $variants;
+    };
+}
+pub(crate) use mirrored_enum;
+
+/// Declares a stored enum: its variants, their stored spellings and its column, and (as
+/// [`mirrored_enum!`]) the macro that hands its variants to a transport's mirror.
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident in $column:literal, variants in $variants:ident {
+            $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)+
+        }
+    ) => {
+        $crate::domain::stored::mirrored_enum! {
+            $(#[$meta])*
+            pub enum $name, variants in $variants {
+                $($(#[$variant_meta])* $variant,)+
+            }
         }
 
         impl $crate::domain::stored::StoredEnum for $name {
@@ -52,7 +95,7 @@ pub(crate) use stored_enum;
 
 stored_enum! {
     /// Whether a contact may sign in.
-    pub enum ContactStatus in "contact.status" {
+    pub enum ContactStatus in "contact.status", variants in contact_status_variants {
         Active = "active",
         Inactive = "inactive",
     }
@@ -60,7 +103,7 @@ stored_enum! {
 
 stored_enum! {
     /// The SSO protocol an identity provider speaks.
-    pub enum Protocol in "identity_provider.protocol" {
+    pub enum Protocol in "identity_provider.protocol", variants in protocol_variants {
         Oidc = "oidc",
         Saml = "saml",
     }
@@ -68,7 +111,7 @@ stored_enum! {
 
 stored_enum! {
     /// What a credential proves: an SSO identity or a password.
-    pub enum CredentialKind in "credential.kind" {
+    pub enum CredentialKind in "credential.kind", variants in credential_kind_variants {
         Sso = "sso",
         Password = "password",
     }
@@ -76,19 +119,26 @@ stored_enum! {
 
 stored_enum! {
     /// What a sign-in did.
-    pub enum Outcome in "provisioning_event.outcome" {
+    pub enum Outcome in "provisioning_event.outcome", variants in outcome_variants {
+        /// A new contact was provisioned.
         Created = "created",
+        /// An existing contact without credentials got this SSO credential.
         Linked = "linked",
+        /// A known credential signed in.
         SignedIn = "signedIn",
+        /// Refused; `errors` (or the event's `reason`) says why. Nothing but the event was written.
         Denied = "denied",
     }
 }
 
 stored_enum! {
     /// Which rule chose a new contact's account.
-    pub enum AccountAssignment in "provisioning_event.account_assignment" {
+    pub enum AccountAssignment in "provisioning_event.account_assignment", variants in account_assignment_variants {
+        /// The configuration's default account.
         DefaultAccount = "defaultAccount",
+        /// The first account of the company named by the company claim.
         CompanyMatch = "companyMatch",
+        /// A new individual account named after the contact.
         IndividualAccount = "individualAccount",
     }
 }

@@ -1,7 +1,7 @@
 //! API tokens: the object type, the `apiTokens` query and mutations (owners only).
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{api_token, brand};
 
@@ -12,6 +12,7 @@ use super::{
     db,
     errors::ApiFieldError,
     mutation::{entity_payload, payload},
+    types::api_enum,
     types::row_object,
 };
 use crate::{
@@ -22,17 +23,10 @@ use crate::{
     service::{self, api_tokens::TokenCache},
 };
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::domain::access::Role", rename_items = "camelCase")]
-pub enum ApiTokenRole {
-    /// Everything, including token management.
-    Owner,
-    /// Everything but token management.
-    Support,
-    /// Queries only.
-    Auditor,
-    /// The sign-in hook of one brand (`sso.signIn`), nothing else.
-    Portal,
+crate::domain::access::role_variants! {
+    api_enum {
+        ApiTokenRole = "crate::domain::access::Role"
+    }
 }
 
 row_object! {

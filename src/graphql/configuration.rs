@@ -1,5 +1,5 @@
 //! Identity-provider configurations: how one brand provisions learners from one IdP.
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{
     account, brand, identity_provider, identity_provider_configuration as configuration,
@@ -11,23 +11,17 @@ use super::{
     brand::Brand,
     identity_provider::IdentityProvider,
     loaders::load_children,
-    types::{UNPAGED_LIST_COST, row_object},
+    types::{UNPAGED_LIST_COST, api_enum, row_object},
 };
 use crate::{
     domain::{configuration::CompanyMatch as DomainCompanyMatch, id::NodeKind},
     service,
 };
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::configuration::CompanyMatch",
-    rename_items = "camelCase"
-)]
-pub enum CompanyMatch {
-    /// Byte-equal after trimming surrounding whitespace.
-    Exact,
-    /// Equal after trimming, ignoring case (Unicode-aware).
-    CaseInsensitive,
+crate::domain::configuration::company_match_variants! {
+    api_enum {
+        CompanyMatch = "crate::domain::configuration::CompanyMatch"
+    }
 }
 
 /// Which claim feeds which contact field.

@@ -6,25 +6,12 @@ use async_graphql::{Context, Enum, InputObject, InputType, OutputType, SimpleObj
 use super::{
     account::Account, api_token::ApiToken, brand::Brand, company::Company, contact::Contact, db,
     errors::GqlResultExt, identity_provider::IdentityProvider,
-    provisioning_event::ProvisioningEvent,
+    provisioning_event::ProvisioningEvent, types::api_enum,
 };
 use crate::service::list::{self as lists, FilterArg};
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::service::list::FilterOp", rename_items = "camelCase")]
-pub enum FilterOperation {
-    /// Equal to `value`.
-    Eq,
-    /// Not equal to `value`.
-    Ne,
-    /// Equal to one of `values`.
-    In,
-    /// SQL LIKE pattern (`%` any run, `_` one character), case-insensitive.
-    Like,
-    /// Greater than `value` (later, for times).
-    Gt,
-    /// Less than `value` (earlier, for times).
-    Lt,
+crate::service::list::filter_op_variants! {
+    api_enum { FilterOperation = "crate::service::list::FilterOp" }
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]

@@ -1,5 +1,5 @@
 //! Contacts and their credentials: object types, queries and mutations.
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{account, contact, credential, identity_provider};
 
@@ -14,7 +14,7 @@ use super::{
     loaders::{load_children, load_events_of_contact},
     mutation::entity_payload,
     provisioning_event::ProvisioningEvent,
-    types::{UNPAGED_LIST_COST, row_object},
+    types::{UNPAGED_LIST_COST, api_enum, row_object},
 };
 use crate::{
     domain::{
@@ -26,14 +26,10 @@ use crate::{
     service::{self, contacts::ContactChanges},
 };
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::stored::ContactStatus",
-    rename_items = "camelCase"
-)]
-pub enum ContactStatus {
-    Active,
-    Inactive,
+crate::domain::stored::contact_status_variants! {
+    api_enum {
+        ContactStatus = "crate::domain::stored::ContactStatus"
+    }
 }
 
 row_object! {
@@ -80,14 +76,10 @@ row_object! {
     }
 }
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::stored::CredentialKind",
-    rename_items = "camelCase"
-)]
-pub enum CredentialKind {
-    Sso,
-    Password,
+crate::domain::stored::credential_kind_variants! {
+    api_enum {
+        CredentialKind = "crate::domain::stored::CredentialKind"
+    }
 }
 
 row_object! {

@@ -1,36 +1,17 @@
 //! How core errors ([`crate::error`]) look to a GraphQL client, in this one place: business
 //! errors become a payload's `errors: [FieldError!]!`; everything else a top-level error with
 //! an `extensions.code`.
-use async_graphql::{Enum, ErrorExtensions, SimpleObject};
+use async_graphql::{ErrorExtensions, SimpleObject};
 
+use super::types::api_enum;
 use crate::error::{AppError, ErrorCode, FieldError};
 
-/// Why a field was refused. Values are lowerCamelCase, as in Administrate.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    name = "ErrorCode",
-    remote = "crate::error::ErrorCode",
-    rename_items = "camelCase"
-)]
-pub enum ApiErrorCode {
-    /// A required value is missing or empty.
-    Blank,
-    /// A value is longer than allowed.
-    TooLong,
-    /// A value is not in an accepted form.
-    Invalid,
-    /// An ID could not be decoded.
-    MalformedId,
-    /// An ID names an entity of another type.
-    WrongType,
-    /// An ID is well formed but names nothing.
-    NotFound,
-    /// The value must be unique and is already taken.
-    AlreadyExists,
-    /// The entity is still referenced and cannot be deleted.
-    InUse,
-    /// The operation was refused by a rule (e.g. a denied sign-in).
-    Denied,
+crate::error::error_code_variants! {
+    api_enum {
+        /// Why a field was refused. Values are lowerCamelCase, as in Administrate.
+        #[graphql(name = "ErrorCode")]
+        ApiErrorCode = "crate::error::ErrorCode"
+    }
 }
 
 /// One problem with one input field of a mutation.

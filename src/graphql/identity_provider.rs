@@ -1,5 +1,5 @@
 //! Identity providers: the object type, its protocol, queries and mutations.
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::identity_provider;
 
@@ -8,6 +8,7 @@ use super::{
     connection::{IdentityProviderField, entity_queries},
     db,
     mutation::entity_payload,
+    types::api_enum,
     types::row_object,
 };
 use crate::{
@@ -15,15 +16,11 @@ use crate::{
     service::{self, identity_providers::IdentityProviderChanges},
 };
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    name = "IdentityProviderProtocol",
-    remote = "crate::domain::stored::Protocol",
-    rename_items = "camelCase"
-)]
-pub enum Protocol {
-    Oidc,
-    Saml,
+crate::domain::stored::protocol_variants! {
+    api_enum {
+        #[graphql(name = "IdentityProviderProtocol")]
+        Protocol = "crate::domain::stored::Protocol"
+    }
 }
 
 row_object! {

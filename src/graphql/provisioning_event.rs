@@ -1,5 +1,5 @@
 //! The provisioning log: one event per call of the sign-in hook, and its query.
-use async_graphql::{Enum, Object, Result};
+use async_graphql::{Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{account, brand, contact, identity_provider, provisioning_event};
 
@@ -11,7 +11,7 @@ use super::{
     contact::Contact,
     errors::GqlResultExt,
     identity_provider::IdentityProvider,
-    types::{row_object, stored},
+    types::{api_enum, row_object, stored},
 };
 use crate::{
     domain::{
@@ -22,33 +22,18 @@ use crate::{
     error::AppError,
 };
 
-/// What a sign-in did.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::domain::stored::Outcome", rename_items = "camelCase")]
-pub enum SignInOutcome {
-    /// A new contact was provisioned.
-    Created,
-    /// An existing contact without credentials got this SSO credential.
-    Linked,
-    /// A known credential signed in.
-    SignedIn,
-    /// Refused; `errors` (or the event's `reason`) says why. Nothing but the event was written.
-    Denied,
+crate::domain::stored::outcome_variants! {
+    api_enum {
+        /// What a sign-in did.
+        SignInOutcome = "crate::domain::stored::Outcome"
+    }
 }
 
-/// Which rule chose a new contact's account.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::stored::AccountAssignment",
-    rename_items = "camelCase"
-)]
-pub enum AccountAssignment {
-    /// The configuration's default account.
-    DefaultAccount,
-    /// The first account of the company named by the company claim.
-    CompanyMatch,
-    /// A new individual account named after the contact.
-    IndividualAccount,
+crate::domain::stored::account_assignment_variants! {
+    api_enum {
+        /// Which rule chose a new contact's account.
+        AccountAssignment = "crate::domain::stored::AccountAssignment"
+    }
 }
 
 row_object! {

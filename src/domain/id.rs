@@ -43,6 +43,20 @@ impl NodeKind {
         }
     }
 
+    /// The kind in words, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Brand => "brand",
+            Self::IdentityProvider => "identity provider",
+            Self::IdentityProviderConfiguration => "identity-provider configuration",
+            Self::Company => "company",
+            Self::Account => "account",
+            Self::Contact => "contact",
+            Self::ProvisioningEvent => "provisioning event",
+            Self::ApiToken => "API token",
+        }
+    }
+
     fn from_type_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.type_name() == name)
     }

@@ -3,7 +3,7 @@ use entity::{account, company};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Problems, load, load_error, now, refuse_if_referenced};
+use super::{Problems, delete_unreferenced, load, now};
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -84,14 +84,12 @@ pub async fn update(
 }
 
 pub async fn delete(db: &DatabaseConnection, account_id: &str) -> AppResult<account::Model> {
-    let txn = db::begin(db).await?;
-    let current = load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", account_id)
-        .await
-        .map_err(load_error)?;
-    let references = db::queries::references_to_account(&txn, current.id).await?;
-    refuse_if_referenced("accountId", account_id, "account", &references)?;
-    let active: account::ActiveModel = current.clone().into();
-    active.delete(&txn).await?;
-    txn.commit().await?;
-    Ok(current)
+    delete_unreferenced::<account::Entity>(
+        db,
+        NodeKind::Account,
+        "accountId",
+        account_id,
+        async |txn, id| db::queries::references_to_account(txn, id).await,
+    )
+    .await
 }

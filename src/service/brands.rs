@@ -3,7 +3,7 @@ use entity::brand;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Problems, load, now, refuse_if_referenced, unique_or_internal};
+use super::{Problems, delete_unreferenced, load, now, unique_or_internal};
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -78,14 +78,12 @@ pub async fn update(
 }
 
 pub async fn delete(db: &DatabaseConnection, brand_id: &str) -> AppResult<brand::Model> {
-    let txn = db::begin(db).await?;
-    let brand = load::<brand::Entity, _>(&txn, NodeKind::Brand, "brandId", brand_id)
-        .await
-        .map_err(super::load_error)?;
-    let references = db::queries::references_to_brand(&txn, brand.id).await?;
-    refuse_if_referenced("brandId", brand_id, "brand", &references)?;
-    let active: brand::ActiveModel = brand.clone().into();
-    active.delete(&txn).await?;
-    txn.commit().await?;
-    Ok(brand)
+    delete_unreferenced::<brand::Entity>(
+        db,
+        NodeKind::Brand,
+        "brandId",
+        brand_id,
+        async |txn, id| db::queries::references_to_brand(txn, id).await,
+    )
+    .await
 }

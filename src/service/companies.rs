@@ -3,7 +3,7 @@ use entity::company;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Problems, load, load_error, now, refuse_if_referenced};
+use super::{Problems, delete_unreferenced, load, now};
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -50,14 +50,12 @@ pub async fn update(
 }
 
 pub async fn delete(db: &DatabaseConnection, company_id: &str) -> AppResult<company::Model> {
-    let txn = db::begin(db).await?;
-    let current = load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", company_id)
-        .await
-        .map_err(load_error)?;
-    let references = db::queries::references_to_company(&txn, current.id).await?;
-    refuse_if_referenced("companyId", company_id, "company", &references)?;
-    let active: company::ActiveModel = current.clone().into();
-    active.delete(&txn).await?;
-    txn.commit().await?;
-    Ok(current)
+    delete_unreferenced::<company::Entity>(
+        db,
+        NodeKind::Company,
+        "companyId",
+        company_id,
+        async |txn, id| db::queries::references_to_company(txn, id).await,
+    )
+    .await
 }

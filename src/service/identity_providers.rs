@@ -5,7 +5,7 @@ use entity::identity_provider;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Problems, load, load_error, now, refuse_if_referenced, unique_or_internal};
+use super::{Problems, delete_unreferenced, load, now, unique_or_internal};
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -145,25 +145,12 @@ pub async fn delete(
     db: &DatabaseConnection,
     identity_provider_id: &str,
 ) -> AppResult<identity_provider::Model> {
-    let label = "identityProviderId";
-    let txn = db::begin(db).await?;
-    let current = load::<identity_provider::Entity, _>(
-        &txn,
+    delete_unreferenced::<identity_provider::Entity>(
+        db,
         NodeKind::IdentityProvider,
-        label,
+        "identityProviderId",
         identity_provider_id,
+        async |txn, id| db::queries::references_to_identity_provider(txn, id).await,
     )
     .await
-    .map_err(load_error)?;
-    let references = db::queries::references_to_identity_provider(&txn, current.id).await?;
-    refuse_if_referenced(
-        label,
-        identity_provider_id,
-        "identity provider",
-        &references,
-    )?;
-    let active: identity_provider::ActiveModel = current.clone().into();
-    active.delete(&txn).await?;
-    txn.commit().await?;
-    Ok(current)
 }

@@ -118,30 +118,48 @@ impl Problems {
     }
 }
 
-/// Refuses a delete while anything still refers to the entity.
-pub fn refuse_if_referenced(
+/// Deletes the entity `raw` names (field `label`), refused with `inUse` while `references`
+/// counts rows that still refer to it: (what refers, how many). One transaction.
+pub async fn delete_unreferenced<E>(
+    db: &sea_orm::DatabaseConnection,
+    kind: NodeKind,
     label: &str,
     raw: &str,
-    what: &str,
-    references: &[(&'static str, u64)],
-) -> AppResult<()> {
-    let still: Vec<String> = references
-        .iter()
+    references: impl AsyncFnOnce(
+        &sea_orm::DatabaseTransaction,
+        Uuid,
+    ) -> Result<Vec<(&'static str, u64)>, DbErr>,
+) -> AppResult<E::Model>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    let txn = db::begin(db).await?;
+    let id = id::decode(kind, label, raw).map_err(|e| AppError::Invalid(vec![e]))?;
+    let current = load::<E, _>(&txn, kind, label, raw)
+        .await
+        .map_err(load_error)?;
+    let still: Vec<String> = references(&txn, id)
+        .await?
+        .into_iter()
         .filter(|(_, n)| *n > 0)
-        .map(|(name, n)| format!("{n} {name}"))
+        .map(|(what, n)| format!("{n} {what}"))
         .collect();
-    if still.is_empty() {
-        return Ok(());
+    if !still.is_empty() {
+        return Err(AppError::field(
+            label,
+            ErrorCode::InUse,
+            format!(
+                "this {} is still referenced by {}; remove those first",
+                kind.noun(),
+                still.join(" and ")
+            ),
+            Some(raw),
+        ));
     }
-    Err(AppError::field(
-        label,
-        ErrorCode::InUse,
-        format!(
-            "this {what} is still referenced by {}; remove those first",
-            still.join(" and ")
-        ),
-        Some(raw),
-    ))
+    E::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(current)
 }
 
 /// Maps a unique-constraint violation (a concurrent writer won the race) to the field error

@@ -80,9 +80,31 @@ pub enum Need {
     CompanyAccount { key: String, folded: bool },
 }
 
+crate::domain::stored::mirrored_enum! {
+    /// Why a sign-in was denied, for machines: clients, tests and metrics tell denials apart
+    /// by this, never by the message.
+    pub enum DenialReason, variants in denial_reason_variants {
+        /// The input or the claims are malformed (a bad ID, a missing or invalid email).
+        InvalidInput,
+        /// The brand has no configuration for this identity provider.
+        NotConfigured,
+        /// The contact is inactive.
+        ContactInactive,
+        /// The identity provider does not say the email is verified.
+        EmailUnverified,
+        /// A contact has the email, and the configuration does not link existing contacts.
+        LinkingDisabled,
+        /// A contact has the email and already has sign-in credentials.
+        ContactHasCredentials,
+        /// Nobody has the subject or the email, and auto-provisioning is off.
+        ProvisioningDisabled,
+    }
+}
+
 /// Why a sign-in is refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
+    pub reason: DenialReason,
     pub error: FieldError,
     /// The contact the refusal is about, for the provisioning log.
     pub contact: Option<Uuid>,
@@ -143,8 +165,9 @@ pub enum Decision {
     Retry,
 }
 
-fn refuse(label: &str, message: &str, value: Option<&str>) -> Refusal {
+fn refuse(reason: DenialReason, label: &str, message: &str, value: Option<&str>) -> Refusal {
     Refusal {
+        reason,
         error: FieldError::new(label, crate::error::ErrorCode::Denied, message, value),
         contact: None,
         discloses_contact: false,
@@ -165,6 +188,7 @@ impl Refusal {
 
 fn inactive(label: &str, value: &str) -> Refusal {
     refuse(
+        DenialReason::ContactInactive,
         label,
         "the contact is inactive; an administrator must reactivate it before it can sign in",
         Some(value),
@@ -179,6 +203,7 @@ fn unverified(claims: &Value) -> Refusal {
         .map(Value::to_string)
         .unwrap_or_default();
     refuse(
+        DenialReason::EmailUnverified,
         &format!("claims.{EMAIL_VERIFIED}"),
         "the identity provider does not say the email is verified, so it is not trusted to link \
          or provision a contact, nor to change a contact's email",
@@ -241,6 +266,7 @@ fn decide_or_refuse(
     // answer is the same whether a contact has it or not.
     let map = &rules.attribute_map;
     let email = signin::required_email(claimed, map).map_err(|error| Refusal {
+        reason: DenialReason::InvalidInput,
         error,
         contact: None,
         discloses_contact: false,
@@ -265,6 +291,7 @@ fn decide_or_refuse(
     // 4. Nobody: provision, if the configuration allows it.
     if !rules.auto_provision_learners {
         return Err(refuse(
+            DenialReason::ProvisioningDisabled,
             "subject",
             "no contact has this subject or email, and auto-provisioning of learners is off \
              for this brand and identity provider",
@@ -284,13 +311,14 @@ fn link(
 ) -> Result<Decision, Refusal> {
     let person = &existing.person;
     let label = format!("claims.{}", context.rules.attribute_map.email);
-    let refuse_link = |message: &str| {
-        refuse(&label, message, Some(email))
+    let refuse_link = |reason: DenialReason, message: &str| {
+        refuse(reason, &label, message, Some(email))
             .about(person.id)
             .disclosing()
     };
     if !context.rules.link_existing_contacts {
         return Err(refuse_link(
+            DenialReason::LinkingDisabled,
             "a contact with this email already exists, and this configuration does not link \
              existing contacts (linkExistingContacts is off)",
         ));
@@ -302,11 +330,14 @@ fn link(
         return Ok(Decision::Retry);
     }
     if !existing.credentials.is_empty() {
-        return Err(refuse_link(&format!(
-            "a contact with this email exists and already has {} sign-in credential(s); only a \
+        return Err(refuse_link(
+            DenialReason::ContactHasCredentials,
+            &format!(
+                "a contact with this email exists and already has {} sign-in credential(s); only a \
              contact without credentials is linked automatically",
-            existing.credentials.len()
-        )));
+                existing.credentials.len()
+            ),
+        ));
     }
     if person.status == ContactStatus::Inactive {
         return Err(inactive(&label, email).about(person.id).disclosing());

@@ -10,6 +10,7 @@ use super::{
     db,
     errors::{ApiFieldError, GqlResultExt, ToGraphql, field_errors},
     provisioning_event::{AccountAssignment, SignInOutcome},
+    types::api_enum,
 };
 use crate::{
     domain::access::{Action, Principal},
@@ -43,7 +44,19 @@ pub struct SignInPayload {
     /// tokens: it says whether a contact has the claimed email.
     #[graphql(guard = "Allow(Action::Read)")]
     pub reason: String,
+    /// For `denied`: why, as a code to branch on (the messages in `errors` are for people).
+    /// Not for portal tokens, for the same reason as `reason`.
+    #[graphql(guard = "Allow(Action::Read)")]
+    pub denial_reason: Option<DenialReason>,
     pub errors: Vec<ApiFieldError>,
+}
+
+crate::domain::decision::denial_reason_variants! {
+    api_enum {
+        /// Why a sign-in was denied.
+        #[graphql(name = "SignInDenialReason")]
+        DenialReason = "crate::domain::decision::DenialReason"
+    }
 }
 
 pub struct SsoMutations;
@@ -109,6 +122,7 @@ impl SsoMutations {
                 .map(|s| (*s).to_owned())
                 .collect(),
             reason: result.reason,
+            denial_reason: result.denial_reason.map(Into::into),
             errors,
         })
     }

@@ -88,6 +88,7 @@ enum Expect {
     Link,
     Load(Need),
     Deny {
+        reason: DenialReason,
         label: &'static str,
         code: ErrorCode,
         about: Option<Uuid>,
@@ -97,8 +98,14 @@ enum Expect {
     Create(AccountAssignment, AccountChoice),
 }
 
-fn denied(label: &'static str, about: Option<Uuid>, discloses: bool) -> Expect {
+fn denied(
+    reason: DenialReason,
+    label: &'static str,
+    about: Option<Uuid>,
+    discloses: bool,
+) -> Expect {
     Expect::Deny {
+        reason,
         label,
         code: ErrorCode::Denied,
         about,
@@ -120,6 +127,7 @@ fn check(name: &str, context: &Context, claims: Value, expect: Expect) {
         (Expect::Load(need), Decision::Load(got)) => need == got,
         (
             Expect::Deny {
+                reason,
                 label,
                 code,
                 about,
@@ -127,7 +135,8 @@ fn check(name: &str, context: &Context, claims: Value, expect: Expect) {
             },
             Decision::Deny(refusal),
         ) => {
-            refusal.error.label.as_deref() == Some(*label)
+            refusal.reason == *reason
+                && refusal.error.label.as_deref() == Some(*label)
                 && refusal.error.code == *code
                 && refusal.contact == *about
                 && refusal.discloses_contact == *discloses
@@ -169,7 +178,7 @@ fn every_branch_of_the_sign_in_hook() {
             "known, inactive",
             known(ContactStatus::Inactive),
             ada.clone(),
-            denied("subject", Some(KNOWN), false),
+            denied(DenialReason::ContactInactive, "subject", Some(KNOWN), false),
         ),
         (
             "known, update on login changes the name",
@@ -187,7 +196,12 @@ fn every_branch_of_the_sign_in_hook() {
             "known, an unverified email may not be written",
             updating(known(ContactStatus::Active)),
             json!({"email": "boss@example.com", "email_verified": false}),
-            denied("claims.email_verified", Some(KNOWN), false),
+            denied(
+                DenialReason::EmailUnverified,
+                "claims.email_verified",
+                Some(KNOWN),
+                false,
+            ),
         ),
         (
             "known, an unverified email that changes nothing",
@@ -201,6 +215,7 @@ fn every_branch_of_the_sign_in_hook() {
             context(),
             json!({"given_name": "Ada"}),
             Expect::Deny {
+                reason: DenialReason::InvalidInput,
                 label: "claims.email",
                 code: ErrorCode::Blank,
                 about: None,
@@ -211,7 +226,12 @@ fn every_branch_of_the_sign_in_hook() {
             "unverified email, before any lookup",
             context(),
             unverified.clone(),
-            denied("claims.email_verified", None, false),
+            denied(
+                DenialReason::EmailUnverified,
+                "claims.email_verified",
+                None,
+                false,
+            ),
         ),
         (
             "the email is looked up folded",
@@ -238,13 +258,23 @@ fn every_branch_of_the_sign_in_hook() {
                 },
             ),
             ada.clone(),
-            denied("claims.email", Some(EXISTING), true),
+            denied(
+                DenialReason::LinkingDisabled,
+                "claims.email",
+                Some(EXISTING),
+                true,
+            ),
         ),
         (
             "the contact has another credential",
             existing(ContactStatus::Active, theirs),
             ada.clone(),
-            denied("claims.email", Some(EXISTING), true),
+            denied(
+                DenialReason::ContactHasCredentials,
+                "claims.email",
+                Some(EXISTING),
+                true,
+            ),
         ),
         (
             "a concurrent call linked this subject",
@@ -256,7 +286,12 @@ fn every_branch_of_the_sign_in_hook() {
             "the contact is inactive",
             existing(ContactStatus::Inactive, vec![]),
             ada.clone(),
-            denied("claims.email", Some(EXISTING), true),
+            denied(
+                DenialReason::ContactInactive,
+                "claims.email",
+                Some(EXISTING),
+                true,
+            ),
         ),
         // 4. Nobody.
         (
@@ -269,7 +304,7 @@ fn every_branch_of_the_sign_in_hook() {
                 },
             ),
             ada.clone(),
-            denied("subject", None, true),
+            denied(DenialReason::ProvisioningDisabled, "subject", None, true),
         ),
         (
             "the default account is loaded first",

@@ -20,7 +20,8 @@ use crate::{
     db::{self, WriteGate, queries, sign_in},
     domain::{
         decision::{
-            self, AccountRef, Context, Decision, Existing, Lookup, Need, Person, Refusal, Rules,
+            self, AccountRef, Context, Decision, DenialReason, Existing, Lookup, Need, Person,
+            Refusal, Rules,
         },
         id::{self, NodeKind},
         signin::{self, ContactAttributes},
@@ -61,6 +62,8 @@ pub struct SignInResult {
     /// Why this outcome (and this account): the provisioning log's answer.
     pub reason: String,
     pub errors: Vec<FieldError>,
+    /// For `denied`: why, as a code.
+    pub denial_reason: Option<DenialReason>,
     /// The denial tells whether a contact has the claimed email; callers that may not know
     /// that (portal tokens) are shown [`neutral_denial`] instead.
     pub discloses_contact: bool,
@@ -86,6 +89,7 @@ struct Scope {
 }
 
 pub(super) struct Denial {
+    reason: DenialReason,
     scope: Scope,
     contact_id: Option<Uuid>,
     errors: Vec<FieldError>,
@@ -95,6 +99,7 @@ pub(super) struct Denial {
 impl Denial {
     fn invalid(scope: Scope, errors: Vec<FieldError>) -> Self {
         Self {
+            reason: DenialReason::InvalidInput,
             scope,
             contact_id: None,
             errors,
@@ -104,6 +109,7 @@ impl Denial {
 
     fn refused(scope: Scope, refusal: Refusal) -> Self {
         Self {
+            reason: refusal.reason,
             scope,
             contact_id: refusal.contact,
             errors: vec![refusal.error],
@@ -197,6 +203,7 @@ async fn deny(
         changed_attributes: Vec::new(),
         reason,
         errors: denial.errors,
+        denial_reason: Some(denial.reason),
         discloses_contact,
     };
     if mode == Mode::Commit {
@@ -288,6 +295,7 @@ async fn decide(
     };
     let Some(loaded) = sign_in::sign_in_context(txn, brand_id, idp_id, &subject).await? else {
         let refusal = Refusal {
+            reason: DenialReason::NotConfigured,
             error: FieldError::new(
                 "identityProviderId",
                 ErrorCode::Denied,

@@ -72,6 +72,7 @@ fn existing_contact(
         changed_attributes: changed,
         reason,
         errors: Vec::new(),
+        denial_reason: None,
         discloses_contact: false,
     }
 }
@@ -183,6 +184,7 @@ pub(super) async fn created(
         changed_attributes: person.changed,
         reason,
         errors: Vec::new(),
+        denial_reason: None,
         discloses_contact: false,
     })
 }

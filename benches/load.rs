@@ -328,7 +328,8 @@ async fn sign_in_cells(
         .cells(ops::NOOP, &scenarios::noop(client), &baseline.noop())
         .await;
 
-    let (server_learners, baseline_learners) = (learners(), learners());
+    // Each pair of learner lists: the server's, the baseline's.
+    let individuals = (learners(), learners());
     runner
         .cells(
             ops::FIRST_INDIVIDUAL,
@@ -336,9 +337,9 @@ async fn sign_in_cells(
                 client,
                 &client.setup.idp_individual,
                 "ind",
-                &server_learners,
+                &individuals.0,
             ),
-            &baseline.first_individual(idps.individual, "ind", &baseline_learners),
+            &baseline.first_individual(idps.individual, "ind", &individuals.1),
         )
         .await;
 
@@ -350,47 +351,50 @@ async fn sign_in_cells(
         )
         .await;
 
-    runner
-        .cells(
-            ops::RETURNING,
-            &scenarios::returning(
-                client,
-                &client.setup.idp_individual,
-                taken(&server_learners),
-                false,
-            ),
-            &baseline.returning(idps.individual, taken(&baseline_learners), false),
-        )
-        .await;
+    returning_cell(runner, client, baseline, idps, &individuals, false).await;
 
     eprintln!("  preparing {UPDATE_LEARNERS} learners on the \"update\" identity provider");
-    let (server_updaters, baseline_updaters) = (learners(), learners());
+    let updaters = (learners(), learners());
     driver::prepare(
         "server learners",
-        &scenarios::first_individual(client, &client.setup.idp_update, "upd", &server_updaters),
+        &scenarios::first_individual(client, &client.setup.idp_update, "upd", &updaters.0),
         16,
         UPDATE_LEARNERS,
     )
     .await;
     driver::prepare(
         "baseline learners",
-        &baseline.first_individual(idps.update, "upd", &baseline_updaters),
+        &baseline.first_individual(idps.update, "upd", &updaters.1),
         16,
         UPDATE_LEARNERS,
     )
     .await;
-    runner
-        .cells(
-            ops::RETURNING_UPDATE,
-            &scenarios::returning(
-                client,
-                &client.setup.idp_update,
-                taken(&server_updaters),
-                true,
-            ),
-            &baseline.returning(idps.update, taken(&baseline_updaters), true),
+    returning_cell(runner, client, baseline, idps, &updaters, true).await;
+}
+
+/// The returning cell for a pair of learner lists (the server's, the baseline's): without
+/// `update_names` the learners of the "individual" identity provider sign in again unchanged,
+/// with it those of the "update" identity provider sign in with new names.
+async fn returning_cell(
+    runner: &mut Runner<'_>,
+    client: &Arc<Client>,
+    baseline: &Arc<baseline::Baseline>,
+    idps: &IdpKeys,
+    (server_learners, baseline_learners): &(Learners, Learners),
+    update_names: bool,
+) {
+    let (op, server_idp, baseline_idp) = if update_names {
+        (ops::RETURNING_UPDATE, &client.setup.idp_update, idps.update)
+    } else {
+        (
+            ops::RETURNING,
+            &client.setup.idp_individual,
+            idps.individual,
         )
-        .await;
+    };
+    let server = scenarios::returning(client, server_idp, taken(server_learners), update_names);
+    let base = baseline.returning(baseline_idp, taken(baseline_learners), update_names);
+    runner.cells(op, &server, &base).await;
 }
 
 /// The server's cap on `offset`.

@@ -4,7 +4,8 @@
 use std::{path::Path, str::FromStr, time::Duration};
 
 use sea_orm::sqlx::{
-    self, AssertSqlSafe, Connection, Executor,
+    self, AssertSqlSafe, Connection, Executor, Postgres, Sqlite,
+    pool::PoolConnection,
     postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions},
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -60,52 +61,66 @@ macro_rules! write_tx {
                     ::sea_orm::sqlx::query("BEGIN IMMEDIATE")
                         .execute(&mut *conn)
                         .await?;
-                    let result: Result<_, ::sea_orm::sqlx::Error> = async {
+                    let result = async {
                         let $c = &mut *conn;
                         $body
                     }
                     .await;
-                    match result {
-                        Ok(value) => {
-                            ::sea_orm::sqlx::query("COMMIT").execute(&mut *conn).await?;
-                            Ok(value)
-                        }
-                        Err(error) => {
-                            if ::sea_orm::sqlx::query("ROLLBACK")
-                                .execute(&mut *conn)
-                                .await
-                                .is_err()
-                            {
-                                // Never hand a connection with an open transaction back.
-                                drop(conn.detach());
-                            }
-                            Err(error)
-                        }
-                    }
+                    $crate::db::end_sqlite_tx(conn, result).await
                 }
                 $crate::db::Pool::Pg(pool) => {
                     let mut tx = pool.begin().await?;
-                    let result: Result<_, ::sea_orm::sqlx::Error> = async {
+                    let result = async {
                         let $c = &mut *tx;
                         $body
                     }
                     .await;
-                    match result {
-                        Ok(value) => {
-                            tx.commit().await?;
-                            Ok(value)
-                        }
-                        Err(error) => {
-                            tx.rollback().await.ok();
-                            Err(error)
-                        }
-                    }
+                    $crate::db::end_pg_tx(tx, result).await
                 }
             }
         }
     };
 }
 pub(crate) use write_tx;
+
+/// Ends the SQLite write transaction of [`write_tx!`] on `conn`: COMMIT after `result` is
+/// `Ok`, ROLLBACK after an error (and the connection is dropped, not handed back to the pool
+/// with a transaction open, if the ROLLBACK fails).
+pub async fn end_sqlite_tx<T>(
+    mut conn: PoolConnection<Sqlite>,
+    result: Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
+    match result {
+        Ok(value) => {
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            Ok(value)
+        }
+        Err(error) => {
+            if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+                drop(conn.detach());
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Ends the PostgreSQL write transaction of [`write_tx!`]: commits it after `result` is `Ok`,
+/// rolls it back after an error.
+pub async fn end_pg_tx<T>(
+    tx: sqlx::Transaction<'_, Postgres>,
+    result: Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
+    match result {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(error) => {
+            tx.rollback().await.ok();
+            Err(error)
+        }
+    }
+}
 
 /// A database created for this run and removed when dropped (also on panic).
 pub struct Target {

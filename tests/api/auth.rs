@@ -2,7 +2,7 @@ use entity::api_token;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{only_error, spawn_app};
+use crate::helpers::{TestApp, error_code, error_message, only_error, spawn_app};
 
 const LIST: &str = "{ brands { pageInfo { totalRecords } } }";
 const MUTATE: &str =
@@ -14,10 +14,17 @@ fn assert_unauthenticated(status: u16, body: &Value) {
     assert_eq!(body["data"], json!(null));
 }
 
-fn error_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_default()
+/// Asserts that a request with `token` is refused as unauthenticated.
+async fn assert_refused(app: &TestApp, token: &str) {
+    let (status, body) = app.post_graphql(Some(token), &json!({"query": LIST})).await;
+    assert_unauthenticated(status, &body);
+}
+
+/// How many brands `token` sees: none, as long as the refused calls created nothing.
+async fn brand_total(app: &TestApp, token: &str) -> Value {
+    let body = app.gql_as(token, LIST, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"]["brands"]["pageInfo"]["totalRecords"].clone()
 }
 
 #[tokio::test]
@@ -31,10 +38,7 @@ async fn requests_without_a_valid_token_get_401_with_www_authenticate() {
         Some("Basic dXNlcjpwYXNz"),
         Some("Bearer not-ours"),
     ] {
-        let mut request = app
-            .client
-            .post(format!("{}/graphql", app.address))
-            .json(&body);
+        let mut request = app.request(None).json(&body);
         if let Some(auth) = auth {
             request = request.header("Authorization", auth);
         }
@@ -54,8 +58,7 @@ async fn requests_without_a_valid_token_get_401_with_www_authenticate() {
     // Nothing was created by the refused requests.
     let (status, body) = app.post_graphql(None, &json!({"query": MUTATE})).await;
     assert_unauthenticated(status, &body);
-    let data = app.data(LIST, json!({})).await;
-    assert_eq!(data["brands"]["pageInfo"]["totalRecords"], 0);
+    assert_eq!(brand_total(&app, &app.owner_token).await, 0);
 }
 
 #[tokio::test]
@@ -87,10 +90,7 @@ async fn revoked_and_expired_tokens_are_refused() {
         )
         .await;
     assert_eq!(revoked["apiTokens"]["revoke"]["apiToken"]["active"], false);
-    let (status, body) = app
-        .post_graphql(Some(&support), &json!({"query": LIST}))
-        .await;
-    assert_unauthenticated(status, &body);
+    assert_refused(&app, &support).await;
 
     // Expiry is enforced at request time: move an existing token's expiry into the past.
     let auditor = app.create_token("auditor").await;
@@ -103,34 +103,19 @@ async fn revoked_and_expired_tokens_are_refused() {
         active.expires_at = Set(Some(chrono::Utc::now() - chrono::Duration::seconds(1)));
         active.update(&app.db).await.expect("expire");
     }
-    let (status, body) = app
-        .post_graphql(Some(&auditor), &json!({"query": LIST}))
-        .await;
-    assert_unauthenticated(status, &body);
+    assert_refused(&app, &auditor).await;
 }
 
 #[tokio::test]
 async fn an_auditor_can_query_but_not_mutate() {
     let app = spawn_app().await;
     let auditor = app.create_token("auditor").await;
-    let body = app.gql_as(&auditor, LIST, json!({})).await;
-    assert_eq!(
-        body["data"]["brands"]["pageInfo"]["totalRecords"], 0,
-        "{body}"
-    );
-
-    let body = app.gql_as(&auditor, MUTATE, json!({})).await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let body = app
-        .gql_as(
-            &auditor,
-            "{ apiTokens { pageInfo { totalRecords } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let data = app.data(LIST, json!({})).await;
-    assert_eq!(data["brands"]["pageInfo"]["totalRecords"], 0);
+    assert_eq!(brand_total(&app, &auditor).await, 0);
+    for forbidden in [MUTATE, "{ apiTokens { pageInfo { totalRecords } } }"] {
+        let body = app.gql_as(&auditor, forbidden, json!({})).await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{forbidden}: {body}");
+    }
+    assert_eq!(brand_total(&app, &app.owner_token).await, 0);
 }
 
 #[tokio::test]
@@ -177,13 +162,7 @@ async fn token_secrets_are_shown_once_and_stored_only_as_hashes() {
     let body = app
         .gql("{ apiTokens { edges { node { secret } } } }", json!({}))
         .await;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("secret"),
-        "{body}"
-    );
+    assert!(error_message(&body).contains("secret"), "{body}");
     assert_eq!(body["data"], json!(null));
 }
 
@@ -212,7 +191,7 @@ async fn token_input_errors_are_payload_errors() {
 }
 
 /// How many API-token lookups the server ran for `requests` calls with `token`.
-async fn token_lookups(app: &crate::helpers::TestApp, token: &str, requests: usize) -> usize {
+async fn token_lookups(app: &TestApp, token: &str, requests: usize) -> usize {
     app.statements.start_recording();
     for _ in 0..requests {
         let (status, _) = app.post_graphql(Some(token), &json!({"query": LIST})).await;
@@ -240,10 +219,7 @@ async fn a_verified_token_is_trusted_for_a_few_seconds_but_a_revocation_here_is_
         json!({"id": id}),
     )
     .await;
-    let (status, body) = app
-        .post_graphql(Some(&support), &json!({"query": LIST}))
-        .await;
-    assert_unauthenticated(status, &body);
+    assert_refused(&app, &support).await;
 }
 
 #[tokio::test]

@@ -2,10 +2,11 @@ use serde_json::json;
 
 use crate::helpers::{id_of, only_error, spawn_app};
 
-/// The mutations of `seeds/000_*`, verbatim but for the FIXME IDs.
-const SEED_CREATE: &str = r#"mutation create {
+/// The mutations of `seeds/000_*` (`OPERATION` is `create` or `update`), verbatim but for the
+/// FIXME IDs.
+const SEED: &str = r#"mutation OPERATION {
 brands {
-createIdentityProviderConfiguration(input: {
+OPERATIONIdentityProviderConfiguration(input: {
 brandId: "FIXME_BRAND_ID"
 identityProviderId: "FIXME_IDP_ID"
 autoProvisionLearners: true
@@ -17,22 +18,8 @@ errors { label message value }
 }
 }"#;
 
-const SEED_UPDATE: &str = r#"mutation update {
-brands {
-updateIdentityProviderConfiguration(input: {
-brandId: "FIXME_BRAND_ID"
-identityProviderId: "FIXME_IDP_ID"
-autoProvisionLearners: true
-defaultAccountId: "FIXME_ACCOUNT_ID"
-}) {
-brand { id }
-errors { label message value }
-}
-}
-}"#;
-
-fn fill(template: &str, brand: &str, idp: &str, account: &str) -> String {
-    template
+fn seed(operation: &str, brand: &str, idp: &str, account: &str) -> String {
+    SEED.replace("OPERATION", operation)
         .replace("FIXME_BRAND_ID", brand)
         .replace("FIXME_IDP_ID", idp)
         .replace("FIXME_ACCOUNT_ID", account)
@@ -52,13 +39,13 @@ async fn seed_mutations_run_verbatim_and_the_brand_shows_the_configuration() {
     let second_account = app.create_account("Acme Partners", None).await;
 
     let created = app
-        .data(&fill(SEED_CREATE, &brand, &idp, &first_account), json!({}))
+        .data(&seed("create", &brand, &idp, &first_account), json!({}))
         .await;
     let payload = &created["brands"]["createIdentityProviderConfiguration"];
     assert_eq!(payload, &json!({"brand": {"id": brand}, "errors": []}));
 
     let updated = app
-        .data(&fill(SEED_UPDATE, &brand, &idp, &second_account), json!({}))
+        .data(&seed("update", &brand, &idp, &second_account), json!({}))
         .await;
     let payload = &updated["brands"]["updateIdentityProviderConfiguration"];
     assert_eq!(payload, &json!({"brand": {"id": brand}, "errors": []}));

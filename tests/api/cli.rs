@@ -6,13 +6,9 @@ use serde_json::json;
 
 use autoprov::config::Settings;
 
-use crate::helpers::{TestDatabase, spawn_app_with, spawn_server};
-
-fn autoprov() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_autoprov"));
-    command.env_remove("RUST_LOG");
-    command
-}
+use crate::helpers::{
+    TestDatabase, autoprov, post_graphql_to, spawn_app_with, spawn_server, stdout_of,
+};
 
 #[tokio::test]
 async fn schema_command_matches_the_committed_schema_graphql() {
@@ -34,17 +30,13 @@ async fn schema_command_matches_the_committed_schema_graphql() {
 #[tokio::test]
 async fn token_create_prints_only_a_working_secret() {
     let database = TestDatabase::new().await;
-    let output = autoprov()
-        .args(["token", "create", "--name", "ci", "--role", "auditor"])
-        .env("DATABASE_URL", &database.url)
-        .output()
-        .expect("run token create");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = stdout_of(
+        autoprov()
+            .args(["token", "create", "--name", "ci", "--role", "auditor"])
+            .env("DATABASE_URL", &database.url)
+            .output()
+            .expect("run token create"),
     );
-    let stdout = String::from_utf8(output.stdout).expect("utf-8");
     let secret = stdout.trim_end_matches('\n');
     assert!(
         secret.starts_with("apt_") && !secret.contains(char::is_whitespace),
@@ -57,15 +49,10 @@ async fn token_create_prints_only_a_working_secret() {
         bootstrap.is_none(),
         "no bootstrap token on a database that has tokens"
     );
-    let client = reqwest::Client::new();
-    let response = client
-        .post(format!("{address}/graphql"))
-        .bearer_auth(secret)
-        .json(&json!({"query": "{ brands { pageInfo { totalRecords } } }"}))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), 200);
+    let list = json!({"query": "{ brands { pageInfo { totalRecords } } }"});
+    let (status, body) =
+        post_graphql_to(&reqwest::Client::new(), &address, Some(secret), &list).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]

@@ -10,12 +10,8 @@ async fn a_contact_shows_its_account_status_roles_and_credentials() {
     let company = app.create_company("Acme").await;
     let account = app.create_account("Acme", Some(&company)).await;
     let contact = app.create_contact("ada@example.com", &account).await;
-    let data = app
-        .data(
-            "query($id: ID!) { contact(id: $id) { id email firstName lastName status roles account { id name isIndividual company { id } } credentials { subject } } }",
-            json!({"id": contact}),
-        )
-        .await;
+    let query = "query($id: ID!) { contact(id: $id) { id email firstName lastName status roles account { id name isIndividual company { id } } credentials { subject } } }";
+    let data = app.data(query, json!({"id": contact})).await;
     assert_eq!(
         data["contact"],
         json!({
@@ -68,8 +64,9 @@ async fn emails_are_unique_case_insensitively_and_validated() {
 async fn contacts_can_be_deactivated_and_edited() {
     let app = spawn_app().await;
     let account = app.create_account("A", None).await;
-    let other = app.create_account("B", None).await;
     let contact = app.create_contact("ada@example.com", &account).await;
+    // Deactivated, its email recased, its roles replaced, and moved to another account.
+    let other = app.create_account("B", None).await;
     let data = app
         .data(
             "mutation($id: ID!, $a: ID!) { contacts { update(input: {contactId: $id, status: inactive, email: \"ADA@example.com\", accountId: $a, roles: [\"learner\", \"manager\"]}) { contact { id status email roles account { id } } errors { label } } } }",
@@ -80,12 +77,8 @@ async fn contacts_can_be_deactivated_and_edited() {
         data["contacts"]["update"],
         json!({"contact": {"id": contact, "status": "inactive", "email": "ADA@example.com", "roles": ["learner", "manager"], "account": {"id": other}}, "errors": []})
     );
-    let data = app
-        .data(
-            "mutation($id: ID!) { contacts { update(input: {contactId: $id, roles: [\"has space\"]}) { contact { id } errors { label code } } } }",
-            json!({"id": contact}),
-        )
-        .await;
+    let bad_role = "mutation($id: ID!) { contacts { update(input: {contactId: $id, roles: [\"has space\"]}) { contact { id } errors { label code } } } }";
+    let data = app.data(bad_role, json!({"id": contact})).await;
     assert_eq!(
         only_error(&data["contacts"]["update"]),
         &json!({"label": "roles[0]", "code": "invalid"})

@@ -1,7 +1,7 @@
 //! Deletes refuse, with a payload error, whatever would orphan data.
 use serde_json::json;
 
-use crate::helpers::{only_error, spawn_app};
+use crate::helpers::{assert_contains, only_error, spawn_app};
 
 #[tokio::test]
 async fn referenced_entities_cannot_be_deleted_until_freed() {
@@ -32,12 +32,7 @@ async fn referenced_entities_cannot_be_deleted_until_freed() {
         assert_eq!(error["label"], label);
         assert_eq!(error["code"], "inUse");
         assert_eq!(&error["value"], &json!(id));
-        assert!(
-            error["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("referenced")
-        );
+        assert_contains(&error["message"], "referenced");
     }
     assert_eq!(app.row_counts().await, before);
 
@@ -85,10 +80,5 @@ async fn an_account_with_contacts_cannot_be_deleted() {
         .await;
     let error = only_error(&data["accounts"]["delete"]);
     assert_eq!(error["code"], "inUse");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("1 contacts")
-    );
+    assert_contains(&error["message"], "1 contacts");
 }

@@ -3,28 +3,20 @@
 //! there.
 use std::{
     io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
+    process::{Child, Stdio},
     sync::{Arc, Mutex, mpsc},
     time::Duration,
 };
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestDatabase;
-
-const BIN: &str = env!("CARGO_BIN_EXE_autoprov");
+use crate::helpers::{TestDatabase, autoprov, graphql_request, stdout_of};
 
 /// `autoprov serve` on a free port; returns the child and its base URL.
 fn serve(database_url: &str) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            database_url,
-        ])
-        .args(["--sign-in-rate", "0"])
+    let mut child = autoprov()
+        .args(["serve", "--bind", "127.0.0.1:0", "--sign-in-rate", "0"])
+        .args(["--database-url", database_url])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -47,21 +39,13 @@ fn serve(database_url: &str) -> (Child, String) {
 }
 
 fn owner_token(database_url: &str) -> String {
-    let output = Command::new(BIN)
+    let output = autoprov()
         .args(["token", "create", "--name", "durability", "--role", "owner"])
         .args(["--database-url", database_url])
         .env("RUST_LOG", "warn")
         .output()
         .expect("token create");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned()
+    stdout_of(output).trim().to_owned()
 }
 
 async fn gql(
@@ -71,9 +55,7 @@ async fn gql(
     query: &str,
     variables: Value,
 ) -> reqwest::Result<Value> {
-    client
-        .post(format!("{address}/graphql"))
-        .bearer_auth(token)
+    graphql_request(client, address, Some(token))
         .json(&json!({"query": query, "variables": variables}))
         .send()
         .await?

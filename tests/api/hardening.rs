@@ -6,7 +6,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{TestDatabase, only_error, spawn_app, spawn_server},
+    helpers::{TestDatabase, error_code, only_error, spawn_app, spawn_server},
     sso::{PORTAL_SIGN_IN, Portal},
 };
 
@@ -14,23 +14,15 @@ const SIGN_IN: &str = "mutation($input: SignInInput!) { sso { signIn(input: $inp
     contact { id email roles } account { id } outcome reason changedAttributes
     errors { label message value code } } } }";
 
-fn input(p: &Portal, subject: &str, claims: Value) -> Value {
-    json!({"brandId": p.brand, "identityProviderId": p.idp, "subject": subject, "claims": claims})
-}
-
 async fn sign_in(p: &Portal, subject: &str, claims: Value) -> Value {
-    p.raw(&p.app.owner_token, SIGN_IN, input(p, subject, claims))
+    p.raw(&p.app.owner_token, SIGN_IN, p.input(subject, claims))
         .await
 }
 
-async fn count(p: &Portal, table: &str) -> i64 {
-    p.app
-        .row_counts()
-        .await
-        .into_iter()
-        .find(|(t, _)| t == table)
-        .map(|(_, n)| n)
-        .expect("table")
+/// A sign-in with the portal token `portal`, reading what a portal may read.
+async fn portal_sign_in(p: &Portal, portal: &str, subject: &str, email: &str) -> Value {
+    let input = p.input(subject, json!({"email": email}));
+    p.raw(portal, PORTAL_SIGN_IN, input).await
 }
 
 fn assert_denied(out: &Value, label: &str) {
@@ -70,7 +62,7 @@ async fn a_doubtful_email_verified_never_links_a_contact() {
         assert_denied(&out, "claims.email_verified");
         assert_eq!(only_error(&out)["value"], verified.to_string());
     }
-    assert_eq!(count(&p, "credential").await, 0);
+    assert_eq!(p.app.row_count("credential").await, 0);
     let out = sign_in(
         &p,
         "owner",
@@ -87,7 +79,7 @@ async fn an_unverified_email_is_never_written() {
     let squat = json!({"email": "boss@example.com", "email_verified": false});
     let out = sign_in(&p, "squatter", squat.clone()).await;
     assert_denied(&out, "claims.email_verified");
-    assert_eq!(count(&p, "contact").await, 0);
+    assert_eq!(p.app.row_count("contact").await, 0);
 
     // Update on login: a known subject may not move its contact to an unverified address.
     let out = sign_in(&p, "squatter", json!({"email": "squatter@example.com"})).await;
@@ -121,17 +113,11 @@ async fn amplifying_queries_are_refused_before_they_run() {
         contact { provisioningEvents(first: 100) { contact { provisioningEvents(first: 100) { id } } } } } } } } }";
     let body = p.app.gql(nested, json!({})).await;
     assert_eq!(body["data"], Value::Null, "{body}");
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
-        "{body}"
-    );
+    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
 
     let aliases: String = (0..3000).map(|i| format!("a{i}: __typename ")).collect();
     let body = p.app.gql(&format!("{{ {aliases} }}"), json!({})).await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "QUERY_TOO_LARGE",
-        "{body}"
-    );
+    assert_eq!(error_code(&body), "QUERY_TOO_LARGE", "{body}");
 
     // A page's worth of contacts with their events is one events statement, not one a contact.
     let (out, statements) = crate::performance::statements_of(
@@ -163,25 +149,9 @@ async fn a_portal_token_reads_only_its_own_sign_in() {
     let p = Portal::new(json!({"autoProvisionLearners": false})).await;
     let account = p.app.create_account("Kept", None).await;
     let ada = p.app.create_contact("ada@example.com", &account).await;
-    let data = p
-        .app
-        .data(
-            "mutation($b: ID) { apiTokens { create(input: {name: \"lms\", role: portal, brandId: $b}) { secret } } }",
-            json!({"b": p.brand}),
-        )
-        .await;
-    let portal = data["apiTokens"]["create"]["secret"]
-        .as_str()
-        .expect("secret")
-        .to_owned();
+    let (portal, _) = p.portal_token().await;
 
-    let out = p
-        .raw(
-            &portal,
-            PORTAL_SIGN_IN,
-            input(&p, "s1", json!({"email": "ada@example.com"})),
-        )
-        .await;
+    let out = portal_sign_in(&p, &portal, "s1", "ada@example.com").await;
     assert_eq!(out["outcome"], "linked", "{out}");
     assert_eq!(out["contact"]["id"], ada);
     assert_eq!(out["account"]["name"], "Kept");
@@ -200,11 +170,7 @@ async fn a_portal_token_reads_only_its_own_sign_in() {
         );
         let body = p
             .app
-            .gql_as(
-                &portal,
-                &query,
-                json!({"input": input(&p, "s1", json!({}))}),
-            )
+            .gql_as(&portal, &query, json!({"input": p.input("s1", json!({}))}))
             .await;
         let codes: Vec<&Value> = body["errors"]
             .as_array()
@@ -222,29 +188,14 @@ async fn a_portal_token_reads_only_its_own_sign_in() {
         .gql_as(
             &portal,
             preview,
-            json!({"input": input(&p, "s2", json!({"email": "x@x.io"}))}),
+            json!({"input": p.input("s2", json!({"email": "x@x.io"}))}),
         )
         .await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
-        "{body}"
-    );
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     // A denial reads the same whether a contact has the email (it has a credential now) or not.
-    let taken = p
-        .raw(
-            &portal,
-            PORTAL_SIGN_IN,
-            input(&p, "s3", json!({"email": "ada@example.com"})),
-        )
-        .await;
-    let free = p
-        .raw(
-            &portal,
-            PORTAL_SIGN_IN,
-            input(&p, "s3", json!({"email": "nobody@example.com"})),
-        )
-        .await;
+    let taken = portal_sign_in(&p, &portal, "s3", "ada@example.com").await;
+    let free = portal_sign_in(&p, &portal, "s3", "nobody@example.com").await;
     assert_eq!(taken["outcome"], "denied");
     assert_eq!(taken["errors"], free["errors"], "{taken} / {free}");
     // Support staff see the real reasons.
@@ -287,7 +238,7 @@ async fn look_alike_emails_are_the_same_address() {
     assert_denied(&out, "claims.email");
     let out = sign_in(&p, "s3", json!({"email": long})).await;
     assert_eq!(only_error(&out)["code"], "tooLong", "{out}");
-    assert_eq!(count(&p, "contact").await, 1);
+    assert_eq!(p.app.row_count("contact").await, 1);
 }
 
 /// Item 6a: two subjects racing to link one credential-less contact: one wins.
@@ -314,7 +265,7 @@ async fn concurrent_links_of_one_contact_link_it_once() {
         let linked = outcomes.iter().filter(|o| **o == "linked").count();
         assert_eq!(linked, 1, "round {round}: {outcomes:?}");
     }
-    assert_eq!(count(&p, "credential").await, 10);
+    assert_eq!(p.app.row_count("credential").await, 10);
 }
 
 /// Item 6c: instances starting together on one empty database print one owner token.
@@ -363,12 +314,9 @@ async fn unreadable_stored_values_fail_closed() {
         .expect("corrupt status");
     let body = p
         .app
-        .gql(SIGN_IN, json!({"input": input(&p, "s1", json!({}))}))
+        .gql(SIGN_IN, json!({"input": p.input("s1", json!({}))}))
         .await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR",
-        "{body}"
-    );
+    assert_eq!(error_code(&body), "INTERNAL_SERVER_ERROR", "{body}");
     assert!(!body.to_string().contains("suspended"), "{body}");
 
     db.execute_unprepared("UPDATE contact SET status = 'active', roles = '{\"not\": \"a list\"}'")
@@ -378,13 +326,10 @@ async fn unreadable_stored_values_fail_closed() {
         .app
         .gql(
             SIGN_IN,
-            json!({"input": input(&p, "s1", json!({"roles": ["Other"]}))}),
+            json!({"input": p.input("s1", json!({"roles": ["Other"]}))}),
         )
         .await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR",
-        "{body}"
-    );
+    assert_eq!(error_code(&body), "INTERNAL_SERVER_ERROR", "{body}");
     let roles = db
         .query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
@@ -407,22 +352,11 @@ async fn unreadable_stored_values_fail_closed() {
 async fn an_issuer_with_credentials_cannot_change() {
     let p = Portal::new(json!({})).await;
     let update = "mutation($id: ID!, $issuer: String!) { identityProviders { update(input: {identityProviderId: $id, issuer: $issuer}) { identityProvider { issuer } errors { label code } } } }";
-    let data = p
-        .app
-        .data(
-            update,
-            json!({"id": p.idp, "issuer": "https://sso2.example"}),
-        )
-        .await;
+    let move_to = |issuer: &str| p.app.data(update, json!({"id": p.idp, "issuer": issuer}));
+    let data = move_to("https://sso2.example").await;
     assert_eq!(data["identityProviders"]["update"]["errors"], json!([]));
     sign_in(&p, "s1", json!({"email": "a@x.io"})).await;
-    let data = p
-        .app
-        .data(
-            update,
-            json!({"id": p.idp, "issuer": "https://evil.example"}),
-        )
-        .await;
+    let data = move_to("https://evil.example").await;
     let error = only_error(&data["identityProviders"]["update"]);
     assert_eq!(
         (&error["label"], &error["code"]),
@@ -456,10 +390,7 @@ async fn ints_beyond_32_bits_are_refused_before_anything_runs() {
     ] {
         let body = app.gql(&query, variables).await;
         assert_eq!(body["data"], Value::Null, "{query}: {body}");
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
-            "{query}: {body}"
-        );
+        assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED", "{query}: {body}");
     }
     assert_eq!(app.row_counts().await, before);
 }

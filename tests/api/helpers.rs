@@ -1,4 +1,8 @@
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::PathBuf,
+    process::{Command, Output},
+    time::Duration,
+};
 
 use autoprov::{config::Settings, db::StatementLog, startup::Application};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -100,19 +104,14 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// A POST to this server's GraphQL endpoint, with `token` (or none), to be given a body.
+    pub fn request(&self, token: Option<&str>) -> reqwest::RequestBuilder {
+        graphql_request(&self.client, &self.address, token)
+    }
+
     /// POSTs a GraphQL request with `token` (or none) and returns the status and JSON body.
     pub async fn post_graphql(&self, token: Option<&str>, body: &Value) -> (u16, Value) {
-        let mut request = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .json(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let body = response.json().await.expect("JSON body");
-        (status, body)
+        post_graphql_to(&self.client, &self.address, token, body).await
     }
 
     /// Runs a query as the owner and returns the whole response body.
@@ -138,54 +137,40 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// Creates one `entity` from `input` through `namespace { create }` and returns its ID.
+    async fn create(&self, namespace: &str, entity: &str, input: Value) -> String {
+        let mut input_type = entity.to_owned();
+        input_type[..1].make_ascii_uppercase();
+        let mutation = format!(
+            "mutation($input: Create{input_type}Input!) {{ {namespace} {{ create(input: $input) {{ {entity} {{ id }} errors {{ label message }} }} }} }}"
+        );
+        let data = self.data(&mutation, json!({"input": input})).await;
+        id_of(&data[namespace]["create"], entity)
+    }
+
     pub async fn create_brand(&self, name: &str) -> String {
-        let data = self
-            .data(
-                "mutation($name: String!) { brands { create(input: {name: $name}) { brand { id } errors { message } } } }",
-                json!({"name": name}),
-            )
-            .await;
-        id_of(&data["brands"]["create"], "brand")
+        self.create("brands", "brand", json!({"name": name})).await
     }
 
     pub async fn create_identity_provider(&self, issuer: &str) -> String {
-        let data = self
-            .data(
-                "mutation($issuer: String!) { identityProviders { create(input: {name: \"IdP\", protocol: oidc, issuer: $issuer}) { identityProvider { id } errors { message } } } }",
-                json!({"issuer": issuer}),
-            )
-            .await;
-        id_of(&data["identityProviders"]["create"], "identityProvider")
+        let input = json!({"name": "IdP", "protocol": "oidc", "issuer": issuer});
+        self.create("identityProviders", "identityProvider", input)
+            .await
     }
 
     pub async fn create_company(&self, name: &str) -> String {
-        let data = self
-            .data(
-                "mutation($name: String!) { companies { create(input: {name: $name}) { company { id } errors { message } } } }",
-                json!({"name": name}),
-            )
-            .await;
-        id_of(&data["companies"]["create"], "company")
+        self.create("companies", "company", json!({"name": name}))
+            .await
     }
 
     pub async fn create_account(&self, name: &str, company_id: Option<&str>) -> String {
-        let data = self
-            .data(
-                "mutation($name: String!, $companyId: ID) { accounts { create(input: {name: $name, companyId: $companyId}) { account { id } errors { message } } } }",
-                json!({"name": name, "companyId": company_id}),
-            )
-            .await;
-        id_of(&data["accounts"]["create"], "account")
+        let input = json!({"name": name, "companyId": company_id});
+        self.create("accounts", "account", input).await
     }
 
     pub async fn create_contact(&self, email: &str, account_id: &str) -> String {
-        let data = self
-            .data(
-                "mutation($email: String!, $accountId: ID!) { contacts { create(input: {firstName: \"Ada\", lastName: \"Lovelace\", email: $email, accountId: $accountId}) { contact { id } errors { label message } } } }",
-                json!({"email": email, "accountId": account_id}),
-            )
-            .await;
-        id_of(&data["contacts"]["create"], "contact")
+        let input = json!({"firstName": "Ada", "lastName": "Lovelace", "email": email, "accountId": account_id});
+        self.create("contacts", "contact", input).await
     }
 
     /// Creates a token with `role` through the API and returns its secret.
@@ -200,6 +185,16 @@ impl TestApp {
             .as_str()
             .expect("secret")
             .to_owned()
+    }
+
+    /// The number of rows in `table`.
+    pub async fn row_count(&self, table: &str) -> i64 {
+        let counts = self.row_counts().await;
+        counts
+            .into_iter()
+            .find(|(t, _)| t == table)
+            .map(|(_, n)| n)
+            .unwrap_or_else(|| panic!("no table {table}"))
     }
 
     /// Row counts of every table: the "nothing was written" check.
@@ -253,4 +248,72 @@ pub fn only_error(payload: &Value) -> &Value {
 pub fn unknown_id(type_name: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{type_name}:{}", Uuid::now_v7()))
+}
+
+/// A POST to the GraphQL endpoint of the server at `address`, with `token` (or none).
+pub fn graphql_request(
+    client: &reqwest::Client,
+    address: &str,
+    token: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let request = client.post(format!("{address}/graphql"));
+    match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    }
+}
+
+/// POSTs a GraphQL request to the server at `address` with `token` (or none) and returns the
+/// status and JSON body.
+pub async fn post_graphql_to(
+    client: &reqwest::Client,
+    address: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
+    let response = graphql_request(client, address, token)
+        .json(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let body = response.json().await.expect("JSON body");
+    (status, body)
+}
+
+/// The `extensions.code` of the first top-level error; "" when there is none.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+/// The message of the first top-level error; "" when there is none.
+pub fn error_message(body: &Value) -> &str {
+    body["errors"][0]["message"].as_str().unwrap_or_default()
+}
+
+/// Asserts that `text` is a JSON string containing `needle`.
+pub fn assert_contains(text: &Value, needle: &str) {
+    assert!(
+        text.as_str().is_some_and(|t| t.contains(needle)),
+        "{text} does not contain {needle:?}"
+    );
+}
+
+/// The `autoprov` binary, without the caller's `RUST_LOG`.
+pub fn autoprov() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_autoprov"));
+    command.env_remove("RUST_LOG");
+    command
+}
+
+/// The standard output of a command that must have succeeded (its stderr shown if not).
+pub fn stdout_of(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
 }

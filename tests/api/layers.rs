@@ -52,44 +52,39 @@ const OUTSIDE_THE_CORE: &[&str] = &[
     "crate::server",
 ];
 
+/// Asserts that none of `files` names any of `forbidden`, listing every offence if one does.
+fn assert_none_names(files: &[PathBuf], forbidden: &[&str]) {
+    let found: Vec<String> = files.iter().flat_map(|f| offences(f, forbidden)).collect();
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
 #[test]
 fn the_domain_and_the_core_error_know_no_storage_and_no_transport() {
     let mut files = sources(&src().join("domain"));
     files.push(src().join("error.rs"));
-    let found: Vec<String> = files
-        .iter()
-        .flat_map(|f| offences(f, OUTSIDE_THE_CORE))
-        .collect();
-    assert!(found.is_empty(), "{}", found.join("\n"));
+    assert_none_names(&files, OUTSIDE_THE_CORE);
 }
 
 #[test]
 fn services_know_no_transport() {
-    let found: Vec<String> = sources(&src().join("service"))
-        .iter()
-        .flat_map(|f| {
-            offences(
-                f,
-                &[
-                    "async_graphql",
-                    "crate::graphql",
-                    "axum",
-                    "hyper",
-                    "crate::http",
-                ],
-            )
-        })
-        .collect();
-    assert!(found.is_empty(), "{}", found.join("\n"));
+    assert_none_names(
+        &sources(&src().join("service")),
+        &[
+            "async_graphql",
+            "crate::graphql",
+            "axum",
+            "hyper",
+            "crate::http",
+        ],
+    );
 }
 
 #[test]
 fn graphql_calls_services_not_the_database() {
-    let found: Vec<String> = sources(&src().join("graphql"))
-        .iter()
-        .flat_map(|f| offences(f, &["crate::db", "sea_orm", "sqlx"]))
-        .collect();
-    assert!(found.is_empty(), "{}", found.join("\n"));
+    assert_none_names(
+        &sources(&src().join("graphql")),
+        &["crate::db", "sea_orm", "sqlx"],
+    );
 }
 
 #[test]

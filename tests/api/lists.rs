@@ -1,7 +1,7 @@
 //! Lists: paging by first/offset/after, filters, order, totalRecords.
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{error_code, error_message, spawn_app};
 
 const COMPANIES: &str = "query($first: Int, $offset: Int, $after: String, $filters: [CompanyFilter!], $order: CompanyOrder) {
   companies(first: $first, offset: $offset, after: $after, filters: $filters, order: $order) {
@@ -44,10 +44,7 @@ async fn pages_by_first_offset_and_after_cursor() {
     let huge = base64::engine::general_purpose::STANDARD.encode(format!("cursor:{}", u64::MAX));
     for after in ["garbage".to_owned(), huge] {
         let body = app.gql(COMPANIES, json!({"after": after})).await;
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-            "{body}"
-        );
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     }
     // Skipping is a scan: beyond the cap, the client is told to follow cursors instead.
     let far = base64::engine::general_purpose::STANDARD.encode("cursor:1000000000");
@@ -57,17 +54,8 @@ async fn pages_by_first_offset_and_after_cursor() {
         json!({"after": far}),
     ] {
         let body = app.gql(COMPANIES, variables.clone()).await;
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-            "{variables}: {body}"
-        );
-        assert!(
-            body["errors"][0]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with("offset:"),
-            "{body}"
-        );
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{variables}: {body}");
+        assert!(error_message(&body).starts_with("offset:"), "{body}");
     }
     let data = app.data(COMPANIES, json!({"offset": 10_000})).await;
     assert_eq!(names(&data), Vec::<String>::new());
@@ -118,17 +106,8 @@ async fn filter_values_are_validated_and_named() {
         ),
     ] {
         let body = app.gql(COMPANIES, json!({"filters": [filter]})).await;
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-            "{body}"
-        );
-        assert!(
-            body["errors"][0]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with(label),
-            "{body}"
-        );
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert!(error_message(&body).starts_with(label), "{body}");
     }
 }
 
@@ -160,12 +139,8 @@ async fn accounts_filter_by_company() {
     let acme = app.create_company("Acme").await;
     let first = app.create_account("Acme One", Some(&acme)).await;
     app.create_account("Loner", None).await;
-    let data = app
-        .data(
-            "query($c: String) { accounts(filters: [{field: companyId, operation: eq, value: $c}]) { edges { node { id company { name } } } } }",
-            json!({"c": acme}),
-        )
-        .await;
+    let by_company = "query($c: String) { accounts(filters: [{field: companyId, operation: eq, value: $c}]) { edges { node { id company { name } } } } }";
+    let data = app.data(by_company, json!({"c": acme})).await;
     assert_eq!(
         data["accounts"]["edges"],
         json!([{"node": {"id": first, "company": {"name": "Acme"}}}])
@@ -230,31 +205,27 @@ async fn an_after_cursor_continues_after_its_row_even_when_rows_are_added_before
 async fn total_records_is_counted_only_when_asked_for() {
     let app = spawn_app().await;
     app.create_company("Acme").await;
-    let count_of = |statements: &[sea_orm::Statement]| {
-        statements
+    // The data of `query` and the number of COUNT statements the server ran for it.
+    let app = &app;
+    let counting = |query: &'static str| async move {
+        app.statements.start_recording();
+        let data = app.data(query, json!({})).await;
+        let statements = app.statements.stop_recording();
+        let counts = statements
             .iter()
             .filter(|s| s.sql.contains("COUNT("))
-            .count()
+            .count();
+        (data, counts)
     };
-    app.statements.start_recording();
-    let data = app
-        .data(
-            "{ companies { edges { node { name } } pageInfo { hasNextPage } } }",
-            json!({}),
-        )
-        .await;
-    let without = app.statements.stop_recording();
+    let (data, counts) =
+        counting("{ companies { edges { node { name } } pageInfo { hasNextPage } } }").await;
     assert_eq!(data["companies"]["pageInfo"]["hasNextPage"], false);
-    assert_eq!(count_of(&without), 0);
+    assert_eq!(counts, 0);
 
-    app.statements.start_recording();
-    let data = app
-        .data(
-            "{ companies { pageInfo { ...total } } } fragment total on PageInfo { totalRecords }",
-            json!({}),
-        )
-        .await;
-    let with = app.statements.stop_recording();
+    let (data, counts) = counting(
+        "{ companies { pageInfo { ...total } } } fragment total on PageInfo { totalRecords }",
+    )
+    .await;
     assert_eq!(data["companies"]["pageInfo"]["totalRecords"], 1);
-    assert_eq!(count_of(&with), 1);
+    assert_eq!(counts, 1);
 }

@@ -2,7 +2,7 @@
 use migration::{Migrator, MigratorTrait};
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{error_code, error_message, spawn_app, unknown_id};
 
 #[tokio::test]
 async fn health_readiness_and_playground_need_no_token() {
@@ -53,20 +53,13 @@ async fn node_resolves_every_entity_type_and_refuses_foreign_ids() {
         assert_eq!(data["node"], json!({"__typename": type_name, "id": id}));
     }
     let body = app.gql("{ node(id: \"garbage\") { id } }", json!({})).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    let another_type = json!({"id": unknown_id("Account")});
     let body = app
-        .gql(
-            "query($id: ID!) { brand(id: $id) { id } }",
-            json!({"id": crate::helpers::unknown_id("Account")}),
-        )
+        .gql("query($id: ID!) { brand(id: $id) { id } }", another_type)
         .await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("id")
-    );
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(error_message(&body).contains("id"), "{body}");
 }
 
 #[tokio::test]

@@ -4,7 +4,10 @@
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
 
-use crate::{helpers::TestApp, sso::Portal};
+use crate::{
+    helpers::{TestApp, assert_contains},
+    sso::Portal,
+};
 
 /// What the LMS portal asks back from the hook.
 const SIGN_IN: &str = "mutation($input: SignInInput!) { sso { signIn(input: $input) {
@@ -36,13 +39,15 @@ fn listing(statements: &[Statement]) -> String {
         .join("\n")
 }
 
+/// A sign-in, which must have no payload errors, and the statements it ran.
 async fn sign_in(p: &Portal, subject: &str, claims: Value) -> (Value, Vec<Statement>) {
-    let input = json!({"brandId": p.brand, "identityProviderId": p.idp, "subject": subject, "claims": claims});
-    statements_of(&p.app, p.raw(&p.app.owner_token, SIGN_IN, input)).await
+    let input = p.input(subject, claims);
+    let (out, statements) = statements_of(&p.app, p.raw(&p.app.owner_token, SIGN_IN, input)).await;
+    assert_eq!(out["errors"], json!([]), "{subject}: {out}");
+    (out, statements)
 }
 
-fn assert_at_most(limit: usize, what: &str, out: &Value, statements: &[Statement]) {
-    assert_eq!(out["errors"], json!([]), "{what}: {out}");
+fn assert_at_most(limit: usize, what: &str, statements: &[Statement]) {
     assert!(
         statements.len() <= limit,
         "{what} ran {} statements (limit {limit}):\n{}",
@@ -72,66 +77,44 @@ async fn sign_ins_run_a_bounded_number_of_statements() {
     let p = company_portal().await;
     let claims = |email: &str, given: &str, company: &str, roles: &[&str]| json!({"email": email, "given_name": given, "family_name": "Lovelace", "company": company, "roles": roles});
 
-    let (out, st) = sign_in(&p, "s-1", claims("ada@example.com", "Ada", "none", &[])).await;
+    let ada = claims("ada@example.com", "Ada", "none", &[]);
+
+    let (out, st) = sign_in(&p, "s-1", ada.clone()).await;
     assert_eq!(out["accountAssignment"], "individualAccount", "{out}");
-    assert_at_most(
-        8,
-        "a first sign-in with a new individual account",
-        &out,
-        &st,
-    );
+    assert_at_most(8, "a first sign-in with a new individual account", &st);
 
     let (out, st) = sign_in(&p, "s-2", claims("bob@example.com", "Bob", "ACME", &[])).await;
     assert_eq!(out["accountAssignment"], "companyMatch", "{out}");
-    assert_at_most(8, "a first sign-in by company match", &out, &st);
+    assert_at_most(8, "a first sign-in by company match", &st);
 
-    let (out, st) = sign_in(&p, "s-1", claims("ada@example.com", "Ada", "none", &[])).await;
+    let (out, st) = sign_in(&p, "s-1", ada).await;
     assert_eq!(out["outcome"], "signedIn", "{out}");
     assert_eq!(out["changedAttributes"], json!([]), "{out}");
-    assert_at_most(4, "a returning sign-in", &out, &st);
+    assert_at_most(4, "a returning sign-in", &st);
 
-    let (out, st) = sign_in(
-        &p,
-        "s-1",
-        claims("ada.l@example.com", "Augusta", "none", &["Staff"]),
-    )
-    .await;
+    let augusta = claims("ada.l@example.com", "Augusta", "none", &["Staff"]);
+    let (out, st) = sign_in(&p, "s-1", augusta).await;
     assert_eq!(out["outcome"], "signedIn", "{out}");
     assert_eq!(
         out["changedAttributes"],
         json!(["email", "firstName", "roles"]),
         "{out}"
     );
-    assert_at_most(4, "a returning sign-in that updates the contact", &out, &st);
+    assert_at_most(4, "a returning sign-in that updates the contact", &st);
 
     // Bob's email is taken: the update skips it inside the same single statement.
-    let (out, st) = sign_in(
-        &p,
-        "s-1",
-        claims("bob@example.com", "Ada", "none", &["Staff"]),
-    )
-    .await;
+    let taken = claims("bob@example.com", "Ada", "none", &["Staff"]);
+    let (out, st) = sign_in(&p, "s-1", taken).await;
     assert_eq!(out["changedAttributes"], json!(["firstName"]), "{out}");
     assert_eq!(out["contact"]["email"], "ada.l@example.com", "{out}");
-    assert!(
-        out["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("another contact has it"),
-        "{out}"
-    );
-    assert_at_most(4, "a returning sign-in claiming a taken email", &out, &st);
+    assert_contains(&out["reason"], "another contact has it");
+    assert_at_most(4, "a returning sign-in claiming a taken email", &st);
 
     let account = p.app.create_account("Walk-ins", None).await;
     p.app.create_contact("cy@example.com", &account).await;
     let (out, st) = sign_in(&p, "s-3", claims("cy@example.com", "Cy", "none", &[])).await;
     assert_eq!(out["outcome"], "linked", "{out}");
-    assert_at_most(
-        8,
-        "a first sign-in that links an existing contact",
-        &out,
-        &st,
-    );
+    assert_at_most(8, "a first sign-in that links an existing contact", &st);
 }
 
 /// The query plan of `statement`, one line per plan row. On PostgreSQL sequential scans are
@@ -239,11 +222,11 @@ async fn exact_company_match_uses_the_name_index() {
     assert_indexed(&p.app, company[0], Some("ix_company_name")).await;
 }
 
-/// One request creating `n` things at once through aliases; returns the created IDs in order.
+/// Creates an `entity` for each of `inputs` through `namespace { field }`, fifty at once
+/// through aliases; returns the created IDs in order.
 async fn create_many(
     app: &TestApp,
-    namespace: &str,
-    field: &str,
+    [namespace, field]: [&str; 2],
     entity: &str,
     inputs: &[String],
 ) -> Vec<String> {
@@ -285,38 +268,21 @@ async fn brand_lists_load_related_objects_in_batches() {
     })
     .await;
     let n = 100;
-    let brands = create_many(
-        &app,
-        "brands",
-        "create",
-        "brand",
-        &(0..n)
-            .map(|i| format!("{{name: \"Brand {i:03}\"}}"))
-            .collect::<Vec<_>>(),
-    )
-    .await;
+    let inputs = |input: fn(usize) -> String| (0..n).map(input).collect::<Vec<_>>();
+    let brand_inputs = inputs(|i| format!("{{name: \"Brand {i:03}\"}}"));
+    let idp_inputs = inputs(|i| {
+        format!("{{name: \"IdP {i}\", protocol: oidc, issuer: \"https://idp{i}.example\"}}")
+    });
+    let account_inputs = inputs(|i| format!("{{name: \"Default {i}\"}}"));
+    let brands = create_many(&app, ["brands", "create"], "brand", &brand_inputs).await;
     let idps = create_many(
         &app,
-        "identityProviders",
-        "create",
+        ["identityProviders", "create"],
         "identityProvider",
-        &(0..n)
-            .map(|i| {
-                format!("{{name: \"IdP {i}\", protocol: oidc, issuer: \"https://idp{i}.example\"}}")
-            })
-            .collect::<Vec<_>>(),
+        &idp_inputs,
     )
     .await;
-    let accounts = create_many(
-        &app,
-        "accounts",
-        "create",
-        "account",
-        &(0..n)
-            .map(|i| format!("{{name: \"Default {i}\"}}"))
-            .collect::<Vec<_>>(),
-    )
-    .await;
+    let accounts = create_many(&app, ["accounts", "create"], "account", &account_inputs).await;
     let configurations = (0..n)
         .map(|i| format!(
             "{{brandId: \"{}\", identityProviderId: \"{}\", defaultAccountId: \"{}\", roleMappings: [{{providerRole: \"Staff\", role: \"instructor\"}}]}}",
@@ -325,8 +291,7 @@ async fn brand_lists_load_related_objects_in_batches() {
         .collect::<Vec<_>>();
     create_many(
         &app,
-        "brands",
-        "createIdentityProviderConfiguration",
+        ["brands", "createIdentityProviderConfiguration"],
         "identityProviderConfiguration",
         &configurations,
     )

@@ -8,7 +8,10 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::{helpers::spawn_app_with, sso::Portal};
+use crate::{
+    helpers::{error_code, spawn_app_with},
+    sso::Portal,
+};
 
 /// Reads until the server closes the connection or `limit` passes; returns what was read and
 /// whether it closed.
@@ -111,9 +114,7 @@ async fn a_token_that_signs_in_too_fast_is_told_when_to_retry() {
     }
     let response = p
         .app
-        .client
-        .post(format!("{}/graphql", p.app.address))
-        .bearer_auth(&p.app.owner_token)
+        .request(Some(&p.app.owner_token))
         .json(&body("c"))
         .send()
         .await
@@ -126,10 +127,7 @@ async fn a_token_that_signs_in_too_fast_is_told_when_to_retry() {
         .expect("seconds");
     assert!((1..=2).contains(&retry_after), "{retry_after}");
     let out: serde_json::Value = response.json().await.expect("json");
-    assert_eq!(
-        out["errors"][0]["extensions"]["code"], "RATE_LIMITED",
-        "{out}"
-    );
+    assert_eq!(error_code(&out), "RATE_LIMITED", "{out}");
     // Nothing was written for the refused call, and another token is paced on its own.
     let contacts = p.app.row_counts().await;
     assert!(

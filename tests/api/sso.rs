@@ -1,7 +1,7 @@
 //! The sign-in hook, branch by branch (PRODUCT §4).
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, only_error, spawn_app};
+use crate::helpers::{TestApp, assert_contains, error_code, only_error, spawn_app};
 
 const SIGN_IN: &str = "mutation($input: SignInInput!) { sso { signIn(input: $input) {
     contact { id email firstName lastName roles status account { id } credentials { identityProvider { id } subject createdAt lastSignInAt } }
@@ -31,40 +31,52 @@ impl Portal {
     pub async fn on(app: TestApp, settings: Value) -> Self {
         let brand = app.create_brand("Portal").await;
         let idp = app.create_identity_provider("https://sso.example").await;
-        let mut input =
-            json!({"brandId": brand, "identityProviderId": idp, "autoProvisionLearners": true});
-        if let (Some(input), Some(extra)) = (input.as_object_mut(), settings.as_object()) {
-            input.extend(extra.clone());
-        }
-        let data = app
-            .data(
-                "mutation($input: IdentityProviderConfigurationInput!) { brands { createIdentityProviderConfiguration(input: $input) { errors { label message } } } }",
-                json!({"input": input}),
-            )
-            .await;
-        assert_eq!(
-            data["brands"]["createIdentityProviderConfiguration"]["errors"],
-            json!([])
-        );
-        Self { app, brand, idp }
+        let p = Self { app, brand, idp };
+        p.save_configuration(
+            "create",
+            with(json!({"autoProvisionLearners": true}), settings),
+        )
+        .await;
+        p
     }
 
     pub async fn configure(&self, settings: Value) {
-        let mut input = json!({"brandId": self.brand, "identityProviderId": self.idp});
-        if let (Some(input), Some(extra)) = (input.as_object_mut(), settings.as_object()) {
-            input.extend(extra.clone());
-        }
+        self.save_configuration("update", settings).await;
+    }
+
+    /// Runs `brands { <operation>IdentityProviderConfiguration }` for this brand and IdP with
+    /// `settings`, which must succeed.
+    async fn save_configuration(&self, operation: &str, settings: Value) {
+        let input = with(
+            json!({"brandId": self.brand, "identityProviderId": self.idp}),
+            settings,
+        );
+        let field = format!("{operation}IdentityProviderConfiguration");
+        let mutation = format!(
+            "mutation($input: IdentityProviderConfigurationInput!) {{ brands {{ {field}(input: $input) {{ errors {{ label message }} }} }} }}"
+        );
+        let data = self.app.data(&mutation, json!({"input": input})).await;
+        assert_eq!(data["brands"][&field]["errors"], json!([]));
+    }
+
+    /// The sign-in input for `subject` with `claims` through this brand and IdP.
+    pub fn input(&self, subject: &str, claims: Value) -> Value {
+        json!({"brandId": self.brand, "identityProviderId": self.idp, "subject": subject, "claims": claims})
+    }
+
+    /// Creates a portal token for this brand; returns its secret and the create payload.
+    pub async fn portal_token(&self) -> (String, Value) {
         let data = self
             .app
             .data(
-                "mutation($input: IdentityProviderConfigurationInput!) { brands { updateIdentityProviderConfiguration(input: $input) { errors { label message } } } }",
-                json!({"input": input}),
+                "mutation($b: ID) { apiTokens { create(input: {name: \"lms\", role: portal, brandId: $b}) { apiToken { role brand { id } } secret errors { label } } } }",
+                json!({"b": self.brand}),
             )
             .await;
-        assert_eq!(
-            data["brands"]["updateIdentityProviderConfiguration"]["errors"],
-            json!([])
-        );
+        let payload = data["apiTokens"]["create"].clone();
+        assert_eq!(payload["errors"], json!([]), "{payload}");
+        let secret = payload["secret"].as_str().expect("secret").to_owned();
+        (secret, payload)
     }
 
     pub async fn sign_in(&self, subject: &str, claims: Value) -> Value {
@@ -73,8 +85,7 @@ impl Portal {
     }
 
     pub async fn sign_in_as(&self, token: &str, subject: &str, claims: Value) -> Value {
-        let input = json!({"brandId": self.brand, "identityProviderId": self.idp, "subject": subject, "claims": claims});
-        self.raw(token, SIGN_IN, input).await
+        self.raw(token, SIGN_IN, self.input(subject, claims)).await
     }
 
     pub async fn raw(&self, token: &str, query: &str, input: Value) -> Value {
@@ -105,6 +116,27 @@ impl Portal {
     }
 }
 
+/// `base` with the fields of `extra` (an object) added or replaced.
+fn with(mut base: Value, extra: Value) -> Value {
+    if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
+        base.extend(extra);
+    }
+    base
+}
+
+/// Asserts that the row counts went from `before` to `after` by one provisioning event.
+fn assert_only_an_event_was_written(before: &[(String, i64)], after: &[(String, i64)], case: &str) {
+    assert_eq!(before.len(), after.len());
+    for ((table, b), (_, a)) in before.iter().zip(after) {
+        let expected = if table == "provisioning_event" {
+            b + 1
+        } else {
+            *b
+        };
+        assert_eq!(*a, expected, "{case}: {table}");
+    }
+}
+
 fn ada() -> Value {
     json!({"email": "ada@example.com", "given_name": "Ada", "family_name": "Lovelace", "company": "Acme"})
 }
@@ -129,12 +161,7 @@ async fn default_account_comes_first() {
     assert_eq!(events[0]["accountAssignment"], "defaultAccount");
     assert_eq!(events[0]["account"]["id"], default);
     assert_eq!(events[0]["contact"]["id"], out["contact"]["id"]);
-    assert!(
-        events[0]["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("default account")
-    );
+    assert_contains(&events[0]["reason"], "default account");
 }
 
 #[tokio::test]
@@ -166,12 +193,7 @@ async fn exact_match_is_case_sensitive_and_case_insensitive_match_is_not() {
     assert_eq!(out["accountAssignment"], "individualAccount", "{out}");
     assert_eq!(out["account"]["name"], "Ann Lee");
     assert_eq!(out["account"]["isIndividual"], true);
-    assert!(
-        out["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("no company named")
-    );
+    assert_contains(&out["reason"], "no company named");
 
     p.configure(json!({"companyMatch": "caseInsensitive"}))
         .await;
@@ -199,15 +221,7 @@ async fn individual_account_is_named_after_the_contact_or_its_email() {
         200,
         "account names stay within their limit"
     );
-    assert_eq!(
-        p.app
-            .row_counts()
-            .await
-            .iter()
-            .find(|(t, _)| t == "account")
-            .map(|c| c.1),
-        Some(2)
-    );
+    assert_eq!(p.app.row_count("account").await, 2);
 }
 
 #[tokio::test]
@@ -219,29 +233,11 @@ async fn auto_provisioning_off_denies_unknown_learners_and_writes_only_the_event
     assert_eq!(out["contact"], json!(null));
     let error = only_error(&out);
     assert_eq!(error["code"], "denied");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("auto-provisioning")
-    );
-    let after = p.app.row_counts().await;
-    for ((table, b), (_, a)) in before.iter().zip(&after) {
-        let expected = if table == "provisioning_event" {
-            b + 1
-        } else {
-            *b
-        };
-        assert_eq!(*a, expected, "{table}");
-    }
+    assert_contains(&error["message"], "auto-provisioning");
+    assert_only_an_event_was_written(&before, &p.app.row_counts().await, "");
     let events = p.events().await;
     assert_eq!(events[0]["outcome"], "denied");
-    assert!(
-        events[0]["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("auto-provisioning")
-    );
+    assert_contains(&events[0]["reason"], "auto-provisioning");
 }
 
 #[tokio::test]
@@ -328,12 +324,7 @@ async fn an_inactive_contact_is_denied() {
         .await;
     let out = p.sign_in("s1", ada()).await;
     assert_eq!(out["outcome"], "denied");
-    assert!(
-        only_error(&out)["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("inactive")
-    );
+    assert_contains(&only_error(&out)["message"], "inactive");
     assert_eq!(p.events().await[0]["contact"]["id"], contact);
 }
 
@@ -356,12 +347,7 @@ async fn linking_an_existing_contact_without_credentials() {
     assert_eq!(out["outcome"], "denied");
     let error = only_error(&out);
     assert_eq!(error["label"], "claims.email");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("credential")
-    );
+    assert_contains(&error["message"], "credential");
 }
 
 #[tokio::test]
@@ -371,12 +357,7 @@ async fn linking_is_refused_when_off_or_when_the_email_is_unverified() {
     app.create_contact("ada@example.com", &account).await;
     let p = Portal::on(app, json!({"linkExistingContacts": false})).await;
     let out = p.sign_in("s1", ada()).await;
-    assert!(
-        only_error(&out)["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("linkExistingContacts")
-    );
+    assert_contains(&only_error(&out)["message"], "linkExistingContacts");
     p.configure(json!({"linkExistingContacts": true})).await;
     let out = p
         .sign_in(
@@ -390,14 +371,7 @@ async fn linking_is_refused_when_off_or_when_the_email_is_unverified() {
         (&json!("claims.email_verified"), &json!("denied")),
         "{out}"
     );
-    let credentials = p.app.row_counts().await;
-    assert_eq!(
-        credentials
-            .iter()
-            .find(|(t, _)| t == "credential")
-            .map(|c| c.1),
-        Some(0)
-    );
+    assert_eq!(p.app.row_count("credential").await, 0);
 }
 
 #[tokio::test]
@@ -426,19 +400,14 @@ async fn preview_decides_the_same_and_writes_nothing() {
     let app = spawn_app().await;
     let default = app.create_account("Default", None).await;
     let p = Portal::on(app, json!({"defaultAccountId": default})).await;
-    let input =
-        json!({"brandId": p.brand, "identityProviderId": p.idp, "subject": "s1", "claims": ada()});
+    let input = p.input("s1", ada());
     let before = p.app.row_counts().await;
     let preview = p.raw(&p.app.owner_token, PREVIEW, input.clone()).await;
     assert_eq!(preview["outcome"], "created");
     assert_eq!(preview["accountAssignment"], "defaultAccount");
     assert_eq!(preview["account"]["id"], default);
     let denied = p
-        .raw(
-            &p.app.owner_token,
-            PREVIEW,
-            json!({"brandId": p.brand, "identityProviderId": p.idp, "subject": "", "claims": {}}),
-        )
+        .raw(&p.app.owner_token, PREVIEW, p.input("", json!({})))
         .await;
     assert_eq!(denied["outcome"], "denied");
     assert_eq!(p.app.row_counts().await, before, "preview wrote something");
@@ -498,25 +467,17 @@ async fn bad_input_is_denied_naming_the_field_and_writes_only_the_event() {
     ];
     let mut expected_events = 0;
     for (overrides, label, code) in cases {
-        let mut input = json!({"brandId": p.brand, "identityProviderId": p.idp});
-        if let (Some(i), Some(o)) = (input.as_object_mut(), overrides.as_object()) {
-            i.extend(o.clone());
-        }
+        let input = with(
+            json!({"brandId": p.brand, "identityProviderId": p.idp}),
+            overrides,
+        );
         let before = p.app.row_counts().await;
         let out = p.raw(&p.app.owner_token, SIGN_IN, input).await;
         assert_eq!(out["outcome"], "denied", "{label}: {out}");
         let error = only_error(&out);
         assert_eq!(error["label"], label, "{out}");
         assert_eq!(error["code"], code, "{out}");
-        let after = p.app.row_counts().await;
-        for ((table, b), (_, a)) in before.iter().zip(&after) {
-            let expected = if table == "provisioning_event" {
-                b + 1
-            } else {
-                *b
-            };
-            assert_eq!(*a, expected, "{label}: {table}");
-        }
+        assert_only_an_event_was_written(&before, &p.app.row_counts().await, label);
         expected_events += 1;
     }
     let all = p
@@ -533,19 +494,10 @@ async fn bad_input_is_denied_naming_the_field_and_writes_only_the_event() {
 async fn a_portal_token_may_only_sign_in_for_its_brand() {
     let p = Portal::new(json!({})).await;
     let other_brand = p.app.create_brand("Other").await;
-    let data = p
-        .app
-        .data(
-            "mutation($b: ID) { apiTokens { create(input: {name: \"lms\", role: portal, brandId: $b}) { apiToken { role brand { id } } secret errors { label } } } }",
-            json!({"b": p.brand}),
-        )
-        .await;
-    let created = &data["apiTokens"]["create"];
+    let (portal, created) = p.portal_token().await;
     assert_eq!(created["apiToken"]["brand"]["id"], p.brand);
-    let portal = created["secret"].as_str().expect("secret").to_owned();
 
-    let input =
-        json!({"brandId": p.brand, "identityProviderId": p.idp, "subject": "s1", "claims": ada()});
+    let input = p.input("s1", ada());
     let out = p.raw(&portal, PORTAL_SIGN_IN, input).await;
     assert_eq!(out["outcome"], "created");
 
@@ -560,26 +512,19 @@ async fn a_portal_token_may_only_sign_in_for_its_brand() {
         ),
     ] {
         let body = p.app.gql_as(&portal, query, variables).await;
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
-            "{body}"
-        );
+        assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     }
 
     // A portal token needs a brand; other roles may not have one.
-    let data = p
-        .app
-        .data("mutation { apiTokens { create(input: {name: \"lms\", role: portal}) { secret errors { label code } } } }", json!({}))
-        .await;
-    assert_eq!(only_error(&data["apiTokens"]["create"])["label"], "brandId");
-    let data = p
-        .app
-        .data(
-            "mutation($b: ID) { apiTokens { create(input: {name: \"x\", role: support, brandId: $b}) { secret errors { label code } } } }",
-            json!({"b": p.brand}),
-        )
-        .await;
-    assert_eq!(only_error(&data["apiTokens"]["create"])["label"], "brandId");
+    let create = "mutation($role: ApiTokenRole!, $b: ID) { apiTokens { create(input: {name: \"x\", role: $role, brandId: $b}) { secret errors { label code } } } }";
+    for variables in [
+        json!({"role": "portal"}),
+        json!({"role": "support", "b": p.brand}),
+    ] {
+        let data = p.app.data(create, variables.clone()).await;
+        let error = only_error(&data["apiTokens"]["create"]);
+        assert_eq!(error["label"], "brandId", "{variables}");
+    }
 }
 
 #[tokio::test]
@@ -604,12 +549,7 @@ async fn the_log_answers_why_a_learner_is_in_an_account() {
     assert_eq!(events.len(), 2);
     assert_eq!(events[1]["outcome"], "created");
     assert_eq!(events[1]["accountAssignment"], "individualAccount");
-    assert!(
-        events[1]["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("Nobody Inc")
-    );
+    assert_contains(&events[1]["reason"], "Nobody Inc");
     assert_eq!(events[0]["outcome"], "signedIn");
     assert_eq!(events[0]["account"]["id"], out["account"]["id"]);
 }
@@ -622,40 +562,30 @@ async fn provisioning_events_filter_by_idp_contact_and_time_range() {
     p.sign_in("s2", json!({"email": "two@x.io"})).await;
     p.sign_in("s1", json!({"email": "one@x.io"})).await;
     let query = "query($f: [ProvisioningEventFilter!]) { provisioningEvents(filters: $f) { edges { node { subject outcome } } pageInfo { totalRecords } } }";
-    let total = |data: &Value| data["provisioningEvents"]["pageInfo"]["totalRecords"].clone();
 
-    let by_contact = p
-        .app
-        .data(query, json!({"f": [{"field": "contactId", "operation": "eq", "value": first["contact"]["id"]}]}))
-        .await;
-    assert_eq!(total(&by_contact), 2);
+    let p = &p;
+    let filtered = |filter: Value| async move {
+        let data = p.app.data(query, json!({"f": [filter]})).await;
+        let total = data["provisioningEvents"]["pageInfo"]["totalRecords"].clone();
+        (total, data)
+    };
+
+    let contact = &first["contact"]["id"];
+    let (total, by_contact) =
+        filtered(json!({"field": "contactId", "operation": "eq", "value": contact})).await;
+    assert_eq!(total, 2);
     assert_eq!(
         by_contact["provisioningEvents"]["edges"][0]["node"],
         json!({"subject": "s1", "outcome": "signedIn"}),
         "newest first"
     );
-    let by_idp = p
-        .app
-        .data(
-            query,
-            json!({"f": [{"field": "identityProviderId", "operation": "eq", "value": p.idp}]}),
-        )
-        .await;
-    assert_eq!(total(&by_idp), 3);
-    let since = p
-        .app
-        .data(
-            query,
-            json!({"f": [{"field": "occurredAt", "operation": "gt", "value": started}]}),
-        )
-        .await;
-    assert_eq!(total(&since), 2);
-    let before = p
-        .app
-        .data(
-            query,
-            json!({"f": [{"field": "occurredAt", "operation": "lt", "value": started}]}),
-        )
-        .await;
-    assert_eq!(total(&before), 1);
+    for (field, operation, value, expected) in [
+        ("identityProviderId", "eq", &p.idp, 3),
+        ("occurredAt", "gt", &started, 2),
+        ("occurredAt", "lt", &started, 1),
+    ] {
+        let filter = json!({"field": field, "operation": operation, "value": value});
+        let (total, _) = filtered(filter.clone()).await;
+        assert_eq!(total, expected, "{filter}");
+    }
 }

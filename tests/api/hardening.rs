@@ -163,6 +163,7 @@ async fn a_portal_token_reads_only_its_own_sign_in() {
         "account { company { id } }",
         "account { isIndividual }",
         "reason",
+        "denialReason",
         "changedAttributes",
     ] {
         let query = format!(

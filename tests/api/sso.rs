@@ -6,14 +6,14 @@ use crate::helpers::{TestApp, assert_contains, error_code, only_error, spawn_app
 const SIGN_IN: &str = "mutation($input: SignInInput!) { sso { signIn(input: $input) {
     contact { id email firstName lastName roles status account { id } credentials { identityProvider { id } subject createdAt lastSignInAt } }
     account { id name isIndividual company { id } } outcome accountAssignment changedAttributes reason
-    errors { label message value code } } } }";
+    denialReason errors { label message value code } } } }";
 /// What a portal token may read of the payload (PRODUCT §4, "Email trust").
 pub const PORTAL_SIGN_IN: &str = "mutation($input: SignInInput!) { sso { signIn(input: $input) {
     contact { id email firstName lastName roles status createdAt updatedAt }
     account { id name } outcome accountAssignment errors { label message value code } } } }";
 const PREVIEW: &str = "mutation($input: SignInInput!) { sso { previewSignIn(input: $input) {
     contact { id email } account { id name isIndividual } outcome accountAssignment changedAttributes reason
-    errors { label message value code } } } }";
+    denialReason errors { label message value code } } } }";
 
 pub struct Portal {
     pub app: TestApp,
@@ -231,9 +231,10 @@ async fn auto_provisioning_off_denies_unknown_learners_and_writes_only_the_event
     let out = p.sign_in("s1", ada()).await;
     assert_eq!(out["outcome"], "denied");
     assert_eq!(out["contact"], json!(null));
+    assert_eq!(out["denialReason"], "provisioningDisabled");
     let error = only_error(&out);
     assert_eq!(error["code"], "denied");
-    assert_contains(&error["message"], "auto-provisioning");
+    assert_eq!(error["label"], "subject");
     assert_only_an_event_was_written(&before, &p.app.row_counts().await, "");
     let events = p.events().await;
     assert_eq!(events[0]["outcome"], "denied");
@@ -324,7 +325,8 @@ async fn an_inactive_contact_is_denied() {
         .await;
     let out = p.sign_in("s1", ada()).await;
     assert_eq!(out["outcome"], "denied");
-    assert_contains(&only_error(&out)["message"], "inactive");
+    assert_eq!(out["denialReason"], "contactInactive");
+    assert_eq!(only_error(&out)["label"], "subject");
     assert_eq!(p.events().await[0]["contact"]["id"], contact);
 }
 
@@ -345,9 +347,8 @@ async fn linking_an_existing_contact_without_credentials() {
     // Another subject with the same email: the contact now has credentials.
     let out = p.sign_in("s2", json!({"email": "ada@example.com"})).await;
     assert_eq!(out["outcome"], "denied");
-    let error = only_error(&out);
-    assert_eq!(error["label"], "claims.email");
-    assert_contains(&error["message"], "credential");
+    assert_eq!(out["denialReason"], "contactHasCredentials");
+    assert_eq!(only_error(&out)["label"], "claims.email");
 }
 
 #[tokio::test]
@@ -357,7 +358,8 @@ async fn linking_is_refused_when_off_or_when_the_email_is_unverified() {
     app.create_contact("ada@example.com", &account).await;
     let p = Portal::on(app, json!({"linkExistingContacts": false})).await;
     let out = p.sign_in("s1", ada()).await;
-    assert_contains(&only_error(&out)["message"], "linkExistingContacts");
+    assert_eq!(out["denialReason"], "linkingDisabled");
+    assert_eq!(only_error(&out)["label"], "claims.email");
     p.configure(json!({"linkExistingContacts": true})).await;
     let out = p
         .sign_in(
@@ -365,6 +367,7 @@ async fn linking_is_refused_when_off_or_when_the_email_is_unverified() {
             json!({"email": "ada@example.com", "email_verified": false}),
         )
         .await;
+    assert_eq!(out["denialReason"], "emailUnverified");
     let error = only_error(&out);
     assert_eq!(
         (&error["label"], &error["code"]),

@@ -11,6 +11,7 @@ mod contacts;
 mod deletes;
 mod durability;
 mod hardening;
+mod http_surface;
 mod layers;
 mod limits;
 mod lists;

@@ -15,6 +15,7 @@ async fn health_readiness_and_playground_need_no_token() {
         let response = app
             .client
             .get(format!("{}{path}", app.address))
+            .header("accept", "text/html")
             .send()
             .await
             .expect("request");

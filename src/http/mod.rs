@@ -1,0 +1,83 @@
+//! HTTP routes: `/graphql` (GraphQL over HTTP, in `graphql`; the bearer token is checked
+//! before anything else runs), the playground's assets (`playground`), `/healthz`, `/readyz`.
+mod graphql_over_http;
+pub mod playground;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, State},
+    http::{Request, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use sea_orm::DatabaseConnection;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    db::{self, WriteGate},
+    graphql::AppSchema,
+    service::{api_tokens::TokenCache, rate_limit::SignInPacer},
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub schema: AppSchema,
+    pub batch_window: Duration,
+    pub tokens: Arc<TokenCache>,
+    pub write_gate: WriteGate,
+    pub sign_in_pacer: Arc<SignInPacer>,
+}
+
+pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql_over_http::get).post(graphql_over_http::post))
+        .route("/graphql/assets/{*path}", get(playground::asset))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        // A body that trickles in, or a handler stuck on the database, ends with 408.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let request_id = request
+                    .extensions()
+                    .get::<RequestId>()
+                    .and_then(|id| id.header_value().to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = %request_id,
+                )
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), db::ping(&state.db)).await {
+        Ok(Ok(())) => "ready".into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database timed out").into_response(),
+    }
+}

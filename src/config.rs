@@ -89,7 +89,7 @@ pub struct Settings {
     #[arg(long, env = "AUTOPROV_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,
     /// Maximum depth of a GraphQL query.
-    #[arg(long, env = "AUTOPROV_MAX_DEPTH", default_value_t = 12, global = true)]
+    #[arg(long, env = "AUTOPROV_MAX_DEPTH", default_value_t = 15, global = true)]
     pub max_depth: usize,
     /// Maximum complexity (roughly, fields resolved) of a GraphQL query.
     #[arg(
@@ -206,7 +206,7 @@ impl Settings {
             database_url: database_url.into(),
             db_max_connections: 10,
             introspection: true,
-            max_depth: 12,
+            max_depth: 15,
             max_complexity: 5000,
             max_fields: 500,
             max_connections: 1024,

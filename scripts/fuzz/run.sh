@@ -45,15 +45,11 @@ st_version=$("$venv/bin/st" --version)
 work=$(mktemp -d "${TMPDIR:-/tmp}/autoprov-fuzz.XXXXXX")
 report_dir=${FUZZ_REPORT_DIR:-$work/report}
 mkdir -p "$report_dir"
-server_pid=
 status=1
+# shellcheck source=../lib/spawn-server.sh
+source "$here/../lib/spawn-server.sh"
 cleanup() {
-    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_server
     if [[ $status -eq 0 && -z ${FUZZ_REPORT_DIR:-} ]]; then
         rm -rf "$work"
     else
@@ -64,28 +60,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-AUTOPROV_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-warn} "$binary" serve \
-    --bind 127.0.0.1:0 --database-url "sqlite://$work/fuzz.db?mode=rwc" \
-    >"$work/server.out" 2>"$work/server.log" &
-server_pid=$!
-
-# stdout: the one-time owner token (apt_ + 64 hex digits), then "GraphiQL: http://ADDR/graphql".
-addr=
-for _ in $(seq 300); do
-    kill -0 "$server_pid" 2>/dev/null || { echo "fuzz: the server exited:" >&2; cat "$work/server.log" >&2; exit 1; }
-    addr=$(sed -n 's|^GraphiQL: http://\([^/]*\)/graphql$|\1|p' "$work/server.out")
-    [[ -n $addr ]] && break
-    sleep 0.1
-done
-[[ -n $addr ]] || { echo "fuzz: the server printed no address" >&2; exit 1; }
-token=$(grep -oE 'apt_[0-9a-f]{64}' "$work/server.out" | head -n1)
-[[ -n $token ]] || { echo "fuzz: the server printed no owner token" >&2; exit 1; }
-base="http://$addr"
-for _ in $(seq 100); do
-    [[ $(curl -fsS "$base/healthz" 2>/dev/null) == ok ]] && break
-    sleep 0.1
-done
-[[ $(curl -fsS "$base/healthz") == ok ]] || { echo "fuzz: /healthz never answered ok" >&2; exit 1; }
+spawn_server fuzz "$binary" "$work"
 echo "fuzz: autoprov at $base ($(basename "$binary")), $st_version"
 
 # --- (c) seed data -----------------------------------------------------------------------------

@@ -132,9 +132,7 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
         .flat_map(|v| v.split(','))
         .any(|item| {
             let mut parts = item.split(';').map(str::trim);
-            let matches = parts
-                .next()
-                .is_some_and(|m| m.eq_ignore_ascii_case(media));
+            let matches = parts.next().is_some_and(|m| m.eq_ignore_ascii_case(media));
             let refused = parts.any(|p| p.replace(' ', "").eq_ignore_ascii_case("q=0"));
             matches && !refused
         })
@@ -291,7 +289,10 @@ fn json_content_type(headers: &HeaderMap) -> Result<(), String> {
     for part in parts {
         if let Some((name, charset)) = part.split_once('=')
             && name.trim().eq_ignore_ascii_case("charset")
-            && !charset.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            && !charset
+                .trim()
+                .trim_matches('"')
+                .eq_ignore_ascii_case("utf-8")
         {
             return Err(format!("unsupported charset `{charset}`: send UTF-8"));
         }

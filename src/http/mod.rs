@@ -37,7 +37,10 @@ pub struct AppState {
 
 pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
     Router::new()
-        .route("/graphql", get(graphql_over_http::get).post(graphql_over_http::post))
+        .route(
+            "/graphql",
+            get(graphql_over_http::get).post(graphql_over_http::post),
+        )
         .route("/graphql/assets/{*path}", get(playground::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -278,3 +278,13 @@ async fn the_playground_is_self_contained_behind_a_strict_policy() {
         .expect("request");
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn the_standard_introspection_query_passes_the_default_limits() {
+    let app = spawn_app().await;
+    let query = include_str!("introspection.graphql");
+    let body = app.gql(query, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let types = body["data"]["__schema"]["types"].as_array().expect("types");
+    assert!(types.iter().any(|t| t["name"] == "QueryRoot"), "{body}");
+}

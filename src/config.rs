@@ -1,6 +1,8 @@
 //! Settings, from flags or environment variables, in one struct.
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::domain::{access::Role, stored::StoredEnum};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "autoprov",
@@ -186,6 +188,38 @@ pub struct Settings {
     /// Log format.
     #[arg(long, env = "AUTOPROV_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
+    /// Roles whose API tokens may read `GET /metrics` on the main address, comma-separated
+    /// (owner, support, auditor, portal), or `none`.
+    #[arg(
+        long,
+        env = "AUTOPROV_METRICS_ROLES",
+        default_value = "owner,support,auditor",
+        global = true,
+        value_parser = metrics_roles
+    )]
+    pub metrics_roles: MetricsRoles,
+    /// Also serve `GET /metrics`, without a token, on this address (for a Prometheus on the
+    /// same host or network; keep it off the public interface).
+    #[arg(long, env = "AUTOPROV_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
+}
+
+/// The roles that may read `/metrics` on the main address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricsRoles(pub Vec<Role>);
+
+fn metrics_roles(raw: &str) -> Result<MetricsRoles, String> {
+    if raw.trim().eq_ignore_ascii_case("none") {
+        return Ok(MetricsRoles(Vec::new()));
+    }
+    raw.split(',')
+        .map(|name| {
+            Role::parse(name.trim()).ok_or_else(|| {
+                format!("`{}` is not a role: give owner, support, auditor, portal or none", name.trim())
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map(MetricsRoles)
 }
 
 /// A rate: a finite number of calls a second, zero or more.
@@ -219,6 +253,8 @@ impl Settings {
             token_cache_seconds: 5,
             slow_statement_ms: 250,
             log_format: LogFormat::Pretty,
+            metrics_roles: MetricsRoles(vec![Role::Owner, Role::Support, Role::Auditor]),
+            metrics_bind: None,
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod metrics;
 mod http;
 mod server;
 pub mod service;

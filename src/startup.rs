@@ -12,6 +12,7 @@ use crate::{
     error::AppError,
     graphql,
     http::{self, AppState},
+    metrics::Metrics,
     server::{self, ConnectionLimits},
     service::{self, api_tokens::TokenCache, rate_limit::SignInPacer},
 };
@@ -51,8 +52,26 @@ async fn open_observed_database(
     Ok(db)
 }
 
+/// The `--metrics-bind` listener.
+struct MetricsListener {
+    listener: TcpListener,
+    addr: SocketAddr,
+    router: Router,
+}
+
+async fn bind(addr: &str) -> Result<(TcpListener, SocketAddr), StartupError> {
+    let error = |source| StartupError::Bind {
+        addr: addr.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(addr).await.map_err(error)?;
+    let local = listener.local_addr().map_err(error)?;
+    Ok((listener, local))
+}
+
 pub struct Application {
     listener: TcpListener,
+    metrics: Option<MetricsListener>,
     router: Router,
     limits: ConnectionLimits,
     local_addr: SocketAddr,
@@ -68,17 +87,7 @@ impl Application {
         let statements = StatementLog::new(Duration::from_millis(settings.slow_statement_ms));
         let db = open_observed_database(settings, &statements).await?;
         let bootstrap_secret = service::api_tokens::bootstrap(&db).await?;
-        let listener =
-            TcpListener::bind(&settings.bind)
-                .await
-                .map_err(|source| StartupError::Bind {
-                    addr: settings.bind.clone(),
-                    source,
-                })?;
-        let local_addr = listener.local_addr().map_err(|source| StartupError::Bind {
-            addr: settings.bind.clone(),
-            source,
-        })?;
+        let (listener, local_addr) = bind(&settings.bind).await?;
         let state = AppState {
             db: db.clone(),
             schema: graphql::schema(settings),
@@ -91,9 +100,20 @@ impl Application {
                 rate: settings.sign_in_rate,
                 burst: f64::from(settings.sign_in_burst),
             })),
+            metrics: Arc::new(Metrics::new()),
+            metrics_roles: settings.metrics_roles.0.clone(),
+        };
+        let metrics_listener = match &settings.metrics_bind {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
         };
         Ok(Self {
             listener,
+            metrics: metrics_listener.map(|(listener, addr)| MetricsListener {
+                listener,
+                addr,
+                router: http::metrics::router(state.clone()),
+            }),
             router: http::router(
                 state,
                 settings.max_body_bytes,
@@ -112,6 +132,11 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address of the tokenless `/metrics` listener, when `--metrics-bind` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.addr)
     }
 
     /// The owner token created on an empty database, if this start created one.
@@ -134,6 +159,15 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr, "listening");
+        // The metrics listener lives as long as the main one; it has no state to drain.
+        let metrics = self.metrics.map(|m| {
+            tracing::info!(address = %m.addr, "serving /metrics without a token");
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(m.listener, m.router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            })
+        });
         let result = server::serve(
             self.listener,
             self.router,
@@ -142,6 +176,9 @@ impl Application {
             DRAIN_TIMEOUT,
         )
         .await;
+        if let Some(task) = metrics {
+            task.abort();
+        }
         self.db.close().await.ok();
         result
     }

@@ -93,6 +93,25 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 /// A cheap round trip, for `/readyz`.
+/// The pool's connections: (in use, idle).
+pub fn pool_usage(db: &DatabaseConnection) -> (u32, u32) {
+    use sea_orm::DatabaseConnectionType as Pool;
+    let (size, idle) = match &db.inner {
+        // Each getter is called only for its own variant, where it cannot panic.
+        Pool::SqlxSqlitePoolConnection(_) => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        Pool::SqlxPostgresPoolConnection(_) => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+    (size.saturating_sub(idle), idle)
+}
+
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
 }

@@ -101,6 +101,21 @@ crate::domain::stored::mirrored_enum! {
     }
 }
 
+impl DenialReason {
+    /// The code as clients see it (the GraphQL enum value), for logs and metrics.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalidInput",
+            Self::NotConfigured => "notConfigured",
+            Self::ContactInactive => "contactInactive",
+            Self::EmailUnverified => "emailUnverified",
+            Self::LinkingDisabled => "linkingDisabled",
+            Self::ContactHasCredentials => "contactHasCredentials",
+            Self::ProvisioningDisabled => "provisioningDisabled",
+        }
+    }
+}
+
 /// Why a sign-in is refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {

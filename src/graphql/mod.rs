@@ -13,6 +13,7 @@ mod identity_provider;
 mod limits;
 mod loaders;
 mod mutation;
+mod observe;
 mod provisioning_event;
 mod query;
 mod sso;
@@ -39,7 +40,8 @@ pub fn schema(settings: &Settings) -> AppSchema {
         .limit_directives(16)
         .extension(limits::FieldLimit {
             max_fields: settings.max_fields,
-        });
+        })
+        .extension(observe::OperationMetrics);
     let builder = if settings.introspection {
         builder
     } else {

@@ -13,8 +13,13 @@ use super::{
     types::api_enum,
 };
 use crate::{
-    domain::access::{Action, Principal},
+    domain::{
+        access::{Action, Principal},
+        decision::DenialReason as CoreDenialReason,
+        stored::StoredEnum,
+    },
     error::AppError,
+    metrics::Metrics,
     service::{self, rate_limit::SignInPacer},
 };
 
@@ -105,6 +110,15 @@ impl SsoMutations {
         )
         .await
         .gql()?;
+        if mode == service::sso::Mode::Commit
+            && let Ok(metrics) = ctx.data::<Arc<Metrics>>()
+        {
+            metrics.sign_in(
+                result.outcome.as_str(),
+                result.account_assignment.map(StoredEnum::as_str),
+                result.denial_reason.map(CoreDenialReason::code),
+            );
+        }
         let errors = if result.discloses_contact && may_not_read(ctx) {
             vec![service::sso::neutral_denial(&input.subject)]
         } else {
@@ -150,5 +164,22 @@ impl SsoMutations {
         input: SignInInput,
     ) -> Result<SignInPayload> {
         Self::run(ctx, &input, service::sso::Mode::Preview).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::resolver_utils::EnumType;
+
+    use super::{CoreDenialReason, DenialReason};
+
+    #[test]
+    fn denial_codes_in_logs_and_metrics_are_the_api_spellings() {
+        let items = <DenialReason as EnumType>::items();
+        assert_eq!(items.len(), 7);
+        for item in items {
+            let core: CoreDenialReason = item.value.into();
+            assert_eq!(core.code(), item.name);
+        }
     }
 }

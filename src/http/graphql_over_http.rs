@@ -138,25 +138,15 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
         })
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, secret) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim())
-}
-
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     reply: &Reply,
 ) -> Result<Principal, Response> {
-    let Some(secret) = bearer(headers) else {
-        return Err(reply.error(StatusCode::UNAUTHORIZED, &AppError::Unauthenticated));
-    };
-    match state.tokens.authenticate(&state.db, secret).await {
-        Ok(principal) => Ok(principal),
-        Err(e @ AppError::Unauthenticated) => Err(reply.error(StatusCode::UNAUTHORIZED, &e)),
-        Err(e) => Err(reply.error(StatusCode::SERVICE_UNAVAILABLE, &e)),
-    }
+    super::principal(state, headers).await.map_err(|e| match e {
+        AppError::Unauthenticated => reply.error(StatusCode::UNAUTHORIZED, &e),
+        e => reply.error(StatusCode::SERVICE_UNAVAILABLE, &e),
+    })
 }
 
 /// The GraphQL request in `params` (`query`, `operationName`, `variables`, `extensions`), or
@@ -218,6 +208,7 @@ async fn execute(
                 .data(state.tokens.clone())
                 .data(state.write_gate.clone())
                 .data(state.sign_in_pacer.clone())
+                .data(state.metrics.clone())
                 .data(principal),
         )
         .await;

@@ -1,6 +1,8 @@
-//! HTTP routes: `/graphql` (GraphQL over HTTP, in `graphql`; the bearer token is checked
-//! before anything else runs), the playground's assets (`playground`), `/healthz`, `/readyz`.
+//! HTTP routes: `/graphql` (GraphQL over HTTP, in `graphql_over_http`; the bearer token is
+//! checked before anything else runs), the playground's assets (`playground`), `/metrics`
+//! (`metrics`), `/healthz`, `/readyz`.
 mod graphql_over_http;
+pub mod metrics;
 pub mod playground;
 
 use std::{sync::Arc, time::Duration};
@@ -8,7 +10,8 @@ use std::{sync::Arc, time::Duration};
 use axum::{
     Router,
     extract::{DefaultBodyLimit, State},
-    http::{Request, StatusCode},
+    http::{HeaderMap, Request, StatusCode, header},
+    middleware,
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -21,6 +24,9 @@ use tower_http::{
 
 use crate::{
     db::{self, WriteGate},
+    domain::access::{Principal, Role},
+    error::AppError,
+    metrics::Metrics,
     graphql::AppSchema,
     service::{api_tokens::TokenCache, rate_limit::SignInPacer},
 };
@@ -33,6 +39,22 @@ pub struct AppState {
     pub tokens: Arc<TokenCache>,
     pub write_gate: WriteGate,
     pub sign_in_pacer: Arc<SignInPacer>,
+    pub metrics: Arc<Metrics>,
+    /// Roles whose tokens may read `/metrics` here.
+    pub metrics_roles: Vec<Role>,
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, secret) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim())
+}
+
+/// The caller of a request, from its bearer token: `Unauthenticated` without a valid one,
+/// another error when the token store cannot be read.
+async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
+    let secret = bearer(headers).ok_or(AppError::Unauthenticated)?;
+    state.tokens.authenticate(&state.db, secret).await
 }
 
 pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
@@ -42,8 +64,10 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
             get(graphql_over_http::get).post(graphql_over_http::post),
         )
         .route("/graphql/assets/{*path}", get(playground::asset))
+        .route("/metrics", get(metrics::scrape))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         // A body that trickles in, or a handler stuck on the database, ends with 408.
         .layer(TimeoutLayer::with_status_code(

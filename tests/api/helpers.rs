@@ -58,6 +58,8 @@ pub struct TestApp {
     pub database: TestDatabase,
     /// The statements the server runs (not those of the test's own `db`).
     pub statements: StatementLog,
+    /// The tokenless `/metrics` listener's base URL, when `metrics_bind` is set.
+    pub metrics_address: Option<String>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -67,26 +69,41 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server on port 0 and returns its base URL and the owner token it bootstrapped
 /// (only on an empty database).
 pub async fn spawn_server(settings: &Settings) -> (String, Option<String>) {
-    let (address, secret, _) = spawn_observed_server(settings).await;
-    (address, secret)
+    let server = spawn_observed_server(settings).await;
+    (server.address, server.secret)
+}
+
+struct Spawned {
+    address: String,
+    secret: Option<String>,
+    statements: StatementLog,
+    metrics_address: Option<String>,
 }
 
 /// [`spawn_server`], also returning the log of the statements the server runs.
-async fn spawn_observed_server(settings: &Settings) -> (String, Option<String>, StatementLog) {
+async fn spawn_observed_server(settings: &Settings) -> Spawned {
     let app = Application::build(settings).await.expect("build app");
-    let address = format!("http://{}", app.local_addr());
-    let secret = app.bootstrap_secret().map(str::to_owned);
-    let statements = app.statements();
+    let spawned = Spawned {
+        address: format!("http://{}", app.local_addr()),
+        secret: app.bootstrap_secret().map(str::to_owned),
+        statements: app.statements(),
+        metrics_address: app.metrics_addr().map(|a| format!("http://{a}")),
+    };
     tokio::spawn(app.run_until(std::future::pending()));
-    (address, secret, statements)
+    spawned
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new().await;
     let mut settings = Settings::for_database(database.url.clone());
     configure(&mut settings);
-    let (address, owner_token, statements) = spawn_observed_server(&settings).await;
-    let owner_token = owner_token.expect("an empty database bootstraps an owner token");
+    let Spawned {
+        address,
+        secret,
+        statements,
+        metrics_address,
+    } = spawn_observed_server(&settings).await;
+    let owner_token = secret.expect("an empty database bootstraps an owner token");
     let db = autoprov::db::connect(&database.url, 2, &StatementLog::default())
         .await
         .expect("test connection");
@@ -100,6 +117,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .expect("client"),
         database,
         statements,
+        metrics_address,
     }
 }
 

@@ -14,6 +14,7 @@ mod hardening;
 mod http_surface;
 mod layers;
 mod limits;
+mod metrics;
 mod lists;
 mod operations;
 pub mod performance;

@@ -1,0 +1,82 @@
+//! `GET /metrics` (Prometheus text format) and the middleware that counts and times every HTTP
+//! request by route. On the main address only tokens of `--metrics-roles` may read it; with
+//! `--metrics-bind` a second, tokenless listener serves it alone, for a Prometheus on a
+//! private network.
+use std::time::Instant;
+
+use axum::{
+    Router,
+    extract::{MatchedPath, Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use super::AppState;
+use crate::{db, error::AppError};
+
+const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+fn exposition(state: &AppState) -> Response {
+    let body = state.metrics.render(db::pool_usage(&state.db));
+    ([(header::CONTENT_TYPE, TEXT_FORMAT)], body).into_response()
+}
+
+/// `GET /metrics` on the main address: a token of one of the configured roles.
+pub async fn scrape(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    match super::principal(&state, &headers).await {
+        Ok(principal) if state.metrics_roles.contains(&principal.role) => exposition(&state),
+        Ok(_) => (
+            StatusCode::FORBIDDEN,
+            "this token's role may not read /metrics (see --metrics-roles)\n",
+        )
+            .into_response(),
+        Err(AppError::Unauthenticated) => {
+            let mut response = (
+                StatusCode::UNAUTHORIZED,
+                "send `Authorization: Bearer <token>` (see --metrics-roles), or scrape the \
+                 --metrics-bind address\n",
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: token lookup failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "token store unavailable\n").into_response()
+        }
+    }
+}
+
+/// The router of the `--metrics-bind` listener: `/metrics` without a token, nothing else.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(state): State<AppState>| async move { exposition(&state) }),
+        )
+        .with_state(state)
+}
+
+/// Counts and times each request under its route pattern (not its raw path, which clients
+/// choose); requests that match no route share the label `unmatched`.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let method = request.method().clone();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.http_request(
+        &route,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}

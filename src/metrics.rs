@@ -1,0 +1,167 @@
+//! Prometheus metrics, one registry per application (tests run many in one process): HTTP
+//! requests and latency by route, GraphQL operations (root fields) and their latency, sign-in
+//! outcomes and denials by reason, the database pool, and build info. `GET /metrics` renders
+//! them in the Prometheus text format. Every label value comes from the code or the schema,
+//! never from the client, so no request can grow the number of series.
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// Latency buckets, in seconds: from a cached token lookup to a slow write.
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+pub struct Metrics {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    graphql_operations: IntCounterVec,
+    graphql_duration: HistogramVec,
+    sign_ins: IntCounterVec,
+    sign_in_denials: IntCounterVec,
+    db_connections: IntGaugeVec,
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let metric = IntCounterVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
+    registry
+        .register(Box::new(metric.clone()))
+        .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
+    metric
+}
+
+fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> HistogramVec {
+    let metric = HistogramVec::new(HistogramOpts::new(name, help).buckets(BUCKETS.to_vec()), labels)
+        .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
+    registry
+        .register(Box::new(metric.clone()))
+        .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
+    metric
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let metric = IntGaugeVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
+    registry
+        .register(Box::new(metric.clone()))
+        .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
+    metric
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    // The names and labels are constants: registering them cannot fail, hence `unreachable!`.
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let build_info = gauge(
+            &registry,
+            "autoprov_build_info",
+            "The running build: always 1, with its version as a label.",
+            &["version"],
+        );
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        Self {
+            http_requests: counter(
+                &registry,
+                "autoprov_http_requests_total",
+                "HTTP requests answered, by route, method and status.",
+                &["route", "method", "status"],
+            ),
+            http_duration: histogram(
+                &registry,
+                "autoprov_http_request_duration_seconds",
+                "Time to answer an HTTP request, by route and method.",
+                &["route", "method"],
+            ),
+            graphql_operations: counter(
+                &registry,
+                "autoprov_graphql_operations_total",
+                "GraphQL operations run, by root field (`query brands`, `mutation \
+                 brands.create`) and result (ok or error).",
+                &["operation", "result"],
+            ),
+            graphql_duration: histogram(
+                &registry,
+                "autoprov_graphql_operation_duration_seconds",
+                "Time to resolve a GraphQL operation's root field, by operation.",
+                &["operation"],
+            ),
+            sign_ins: counter(
+                &registry,
+                "autoprov_sign_ins_total",
+                "sso.signIn calls, by outcome and, for created contacts, the account rule \
+                 (none otherwise).",
+                &["outcome", "account_assignment"],
+            ),
+            sign_in_denials: counter(
+                &registry,
+                "autoprov_sign_in_denials_total",
+                "Denied sso.signIn calls, by reason code (SignInDenialReason).",
+                &["reason"],
+            ),
+            db_connections: gauge(
+                &registry,
+                "autoprov_db_connections",
+                "Database pool connections, by state (in_use, idle), at scrape time.",
+                &["state"],
+            ),
+            registry,
+        }
+    }
+
+    pub fn http_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        self.http_requests
+            .with_label_values(&[route, method, &status.to_string()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[route, method])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn graphql_operation(&self, operation: &str, ok: bool, elapsed: Duration) {
+        let result = if ok { "ok" } else { "error" };
+        self.graphql_operations
+            .with_label_values(&[operation, result])
+            .inc();
+        self.graphql_duration
+            .with_label_values(&[operation])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn sign_in(&self, outcome: &str, account_assignment: Option<&str>, denial: Option<&str>) {
+        self.sign_ins
+            .with_label_values(&[outcome, account_assignment.unwrap_or("none")])
+            .inc();
+        if let Some(reason) = denial {
+            self.sign_in_denials.with_label_values(&[reason]).inc();
+        }
+    }
+
+    /// The text exposition of every metric, with the pool gauges read now.
+    pub fn render(&self, pool: (u32, u32)) -> String {
+        let (in_use, idle) = pool;
+        self.db_connections
+            .with_label_values(&["in_use"])
+            .set(i64::from(in_use));
+        self.db_connections
+            .with_label_values(&["idle"])
+            .set(i64::from(idle));
+        let mut buffer = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::error!(error = %e, "metrics could not be encoded");
+        }
+        String::from_utf8_lossy(&buffer).into_owned()
+    }
+}

@@ -215,7 +215,10 @@ fn metrics_roles(raw: &str) -> Result<MetricsRoles, String> {
     raw.split(',')
         .map(|name| {
             Role::parse(name.trim()).ok_or_else(|| {
-                format!("`{}` is not a role: give owner, support, auditor, portal or none", name.trim())
+                format!(
+                    "`{}` is not a role: give owner, support, auditor, portal or none",
+                    name.trim()
+                )
             })
         })
         .collect::<Result<_, _>>()

@@ -26,8 +26,8 @@ use crate::{
     db::{self, WriteGate},
     domain::access::{Principal, Role},
     error::AppError,
-    metrics::Metrics,
     graphql::AppSchema,
+    metrics::Metrics,
     service::{api_tokens::TokenCache, rate_limit::SignInPacer},
 };
 
@@ -67,7 +67,10 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/metrics", get(metrics::scrape))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         // A body that trickles in, or a handler stuck on the database, ends with 408.
         .layer(TimeoutLayer::with_status_code(

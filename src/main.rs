@@ -66,6 +66,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
             let (_, secret) = service::api_tokens::create(
                 &db,
+                &autoprov::domain::audit::Actor::system("autoprov token create (command line)"),
                 service::api_tokens::NewApiToken {
                     name: &name,
                     role,

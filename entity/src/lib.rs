@@ -3,6 +3,7 @@ pub mod prelude;
 
 pub mod account;
 pub mod api_token;
+pub mod audit_event;
 pub mod brand;
 pub mod company;
 pub mod contact;

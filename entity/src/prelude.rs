@@ -1,5 +1,6 @@
 pub use super::account::Entity as Account;
 pub use super::api_token::Entity as ApiToken;
+pub use super::audit_event::Entity as AuditEvent;
 pub use super::brand::Entity as Brand;
 pub use super::company::Entity as Company;
 pub use super::contact::Entity as Contact;

@@ -5,10 +5,18 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_tables;
 mod m20261201_000001_refold_emails;
 mod m20261201_000002_enum_checks;
+mod m20261201_000003_audit_log;
 
 /// The enum columns and the values the database accepts in each: those of the latest
-/// migration that changed them. The service's enums spell the same values (a test compares).
-pub use m20261201_000002_enum_checks::CHECKED as STORED_ENUMS;
+/// migration that changed them, as (table, column, values). The service's enums spell the same
+/// values (a test compares).
+pub fn stored_enums() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
+    m20261201_000002_enum_checks::CHECKED
+        .iter()
+        .chain(m20261201_000003_audit_log::CHECKED)
+        .copied()
+        .collect()
+}
 
 pub struct Migrator;
 
@@ -19,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_tables::Migration),
             Box::new(m20261201_000001_refold_emails::Migration),
             Box::new(m20261201_000002_enum_checks::Migration),
+            Box::new(m20261201_000003_audit_log::Migration),
         ]
     }
 }

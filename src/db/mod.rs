@@ -1,5 +1,6 @@
 //! All sea-orm access: connecting, migrating, lookups and listings.
 //! Services call these with a connection or a transaction; nothing here decides policy.
+pub(crate) mod audit;
 pub(crate) mod list;
 pub(crate) mod queries;
 pub(crate) mod sign_in;
@@ -158,6 +159,7 @@ mod tests {
     use super::*;
     use crate::domain::{
         access::Role,
+        audit::AuditEntity,
         configuration::CompanyMatch,
         stored::{AccountAssignment, ContactStatus, CredentialKind, Outcome, Protocol, StoredEnum},
     };
@@ -190,9 +192,13 @@ mod tests {
                 CompanyMatch::COLUMN,
                 CompanyMatch::ALL.iter().map(|v| v.as_str()).collect(),
             ),
+            (
+                AuditEntity::COLUMN,
+                AuditEntity::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
         ];
-        let checked: Vec<(String, Vec<&str>)> = migration::STORED_ENUMS
-            .iter()
+        let checked: Vec<(String, Vec<&str>)> = migration::stored_enums()
+            .into_iter()
             .map(|(table, column, values)| (format!("{table}.{column}"), values.to_vec()))
             .collect();
         for (column, values) in &expected {

@@ -2,11 +2,11 @@
 //! otherwise. What the sign-in hook reads and writes in its own shapes is in [`super::sign_in`].
 use entity::{
     account, api_token, brand, company, contact, credential, identity_provider,
-    identity_provider_configuration as configuration, provisioning_event, role_mapping,
+    identity_provider_configuration as configuration, role_mapping,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iterable, Order,
-    PaginatorTrait, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IdenStatic, Iterable, Order, PaginatorTrait,
+    PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
@@ -262,33 +262,42 @@ pub async fn first_account_of_company_named<Db: ConnectionTrait>(
         .await
 }
 
-/// The newest `limit` events of each of these contacts, newest first, in one statement (a
-/// window function numbers each contact's events).
-pub async fn provisioning_events_of_contacts<Db: ConnectionTrait>(
+/// The newest `limit` rows of `E` for each of `parents` (by `time`, then ID, newest first):
+/// one statement with a window function, however many parents.
+pub async fn newest_children<E, Db>(
     db: &Db,
-    contact_ids: &[Uuid],
+    parent: E::Column,
+    time: E::Column,
+    parents: &[Uuid],
     limit: u64,
-) -> Result<Vec<provisioning_event::Model>, DbErr> {
-    use provisioning_event::Column;
+) -> Result<Vec<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    Db: ConnectionTrait,
+{
+    // Column names come from the entity, never from a client.
     let ranked = Query::select()
         .column(sea_orm::sea_query::Asterisk)
         .expr_as(
-            Expr::cust(
-                "ROW_NUMBER() OVER (PARTITION BY contact_id ORDER BY occurred_at DESC, id DESC)",
-            ),
-            Alias::new("rank_in_contact"),
+            Expr::cust(format!(
+                "ROW_NUMBER() OVER (PARTITION BY {} ORDER BY {} DESC, id DESC)",
+                parent.as_str(),
+                time.as_str()
+            )),
+            Alias::new("rank_in_parent"),
         )
-        .from(provisioning_event::Entity)
-        .and_where(Expr::col(Column::ContactId).is_in(contact_ids.iter().copied()))
+        .from(E::default())
+        .and_where(Expr::col(parent).is_in(parents.iter().copied()))
         .to_owned();
     let newest = Query::select()
         .column(sea_orm::sea_query::Asterisk)
         .from_subquery(ranked, Alias::new("ranked"))
-        .and_where(Expr::col(Alias::new("rank_in_contact")).lte(limit as i64))
-        .order_by(Column::OccurredAt, Order::Desc)
-        .order_by(Column::Id, Order::Desc)
+        .and_where(Expr::col(Alias::new("rank_in_parent")).lte(limit as i64))
+        .order_by(time, Order::Desc)
+        .order_by(Alias::new("id"), Order::Desc)
         .to_owned();
-    provisioning_event::Model::find_by_statement(db.get_database_backend().build(&newest))
+    E::find()
+        .from_raw_sql(db.get_database_backend().build(&newest))
         .all(db)
         .await
 }

@@ -21,6 +21,8 @@ stored_enum! {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     pub token_id: Uuid,
+    /// The token's name, as the audit log records who acted.
+    pub token_name: String,
     pub role: Role,
     /// The brand a portal token acts for.
     pub brand_id: Option<Uuid>,
@@ -78,6 +80,7 @@ mod tests {
 
     fn principal(role: Role) -> Principal {
         Principal {
+            token_name: "test".into(),
             token_id: Uuid::now_v7(),
             role,
             brand_id: None,
@@ -106,6 +109,7 @@ mod tests {
         use Action::*;
         let brand = Some(Uuid::now_v7());
         let portal = Principal {
+            token_name: "portal".into(),
             brand_id: brand,
             ..principal(Role::Portal)
         };

@@ -16,10 +16,11 @@ pub enum NodeKind {
     Contact,
     ProvisioningEvent,
     ApiToken,
+    AuditEvent,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 8] = [
+    pub const ALL: [NodeKind; 9] = [
         Self::Brand,
         Self::IdentityProvider,
         Self::IdentityProviderConfiguration,
@@ -28,6 +29,7 @@ impl NodeKind {
         Self::Contact,
         Self::ProvisioningEvent,
         Self::ApiToken,
+        Self::AuditEvent,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -40,6 +42,7 @@ impl NodeKind {
             Self::Contact => "Contact",
             Self::ProvisioningEvent => "ProvisioningEvent",
             Self::ApiToken => "ApiToken",
+            Self::AuditEvent => "AuditEvent",
         }
     }
 
@@ -54,6 +57,7 @@ impl NodeKind {
             Self::Contact => "contact",
             Self::ProvisioningEvent => "provisioning event",
             Self::ApiToken => "API token",
+            Self::AuditEvent => "audit event",
         }
     }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{account, company};
 
 use super::{
-    Allow,
+    Allow, actor,
     company::Company,
     connection::{AccountField, entity_queries},
     db,
@@ -71,6 +71,7 @@ impl AccountMutations {
         AccountPayload::from(
             service::accounts::create(
                 db(ctx)?,
+                &actor(ctx)?,
                 service::accounts::NewAccount {
                     name: &input.name,
                     company_id: input.company_id.as_ref().map(|id| id.as_str()),
@@ -85,6 +86,7 @@ impl AccountMutations {
         AccountPayload::from(
             service::accounts::update(
                 db(ctx)?,
+                &actor(ctx)?,
                 &input.account_id,
                 AccountChanges {
                     name: input.name.as_deref(),
@@ -101,6 +103,8 @@ impl AccountMutations {
 
     /// Deletes an account without contacts that no configuration uses as default account.
     async fn delete(&self, ctx: &Context<'_>, input: DeleteAccountInput) -> Result<AccountPayload> {
-        AccountPayload::from(service::accounts::delete(db(ctx)?, &input.account_id).await)
+        AccountPayload::from(
+            service::accounts::delete(db(ctx)?, &actor(ctx)?, &input.account_id).await,
+        )
     }
 }

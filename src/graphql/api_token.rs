@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{api_token, brand};
 
 use super::{
-    Allow,
+    Allow, actor,
     brand::Brand,
     connection::{ApiTokenField, entity_queries},
     db,
@@ -97,6 +97,7 @@ impl ApiTokenMutations {
         let (v, errors) = payload(
             service::api_tokens::create(
                 db(ctx)?,
+                &actor(ctx)?,
                 service::api_tokens::NewApiToken {
                     name: &input.name,
                     role: input.role.into(),
@@ -121,7 +122,8 @@ impl ApiTokenMutations {
         ctx: &Context<'_>,
         input: RevokeApiTokenInput,
     ) -> Result<RevokeApiTokenPayload> {
-        let revoked = service::api_tokens::revoke(db(ctx)?, &input.api_token_id).await;
+        let revoked =
+            service::api_tokens::revoke(db(ctx)?, &actor(ctx)?, &input.api_token_id).await;
         if let Ok(token) = &revoked {
             match ctx.data::<Arc<TokenCache>>() {
                 Ok(cache) => cache.forget(token.id),

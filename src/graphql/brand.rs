@@ -3,15 +3,17 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{brand, identity_provider_configuration};
+use entity::{audit_event, brand, identity_provider_configuration};
 
 use super::{
-    Allow,
+    Allow, actor,
+    audit_event::AuditEvent,
     configuration::{CompanyMatch, IdentityProviderConfiguration},
     connection::{BrandField, entity_queries},
     db,
     errors::ApiFieldError,
-    loaders::load_children,
+    limits::list_complexity,
+    loaders::{load_children, load_newest},
     mutation::{entity_payload, payload},
     types::{UNPAGED_LIST_COST, row_object},
 };
@@ -26,6 +28,16 @@ row_object! {
     Brand(brand::Model), id NodeKind::Brand;
     columns { name: String, created_at: DateTime<Utc>, updated_at: DateTime<Utc> }
     resolvers {
+        /// Who changed this brand, its configurations and its portal tokens, and how: the
+        /// newest `first` admin changes, newest first (`auditEvents` filters the whole log).
+        #[graphql(complexity = "list_complexity(__field, Some(first), None, child_complexity)")]
+        async fn audit_events(
+            &self,
+            ctx: &Context<'_>,
+            #[graphql(default = 25, validator(minimum = 0, maximum = 100))] first: i32,
+        ) -> Result<Vec<AuditEvent>> {
+            load_newest::<audit_event::Entity, _>(ctx, self.0.id, first.max(0) as u64).await
+        }
         /// The brand's identity providers and how each provisions learners, oldest first.
         #[graphql(complexity = "UNPAGED_LIST_COST * child_complexity")]
         async fn identity_provider_configurations(
@@ -165,18 +177,24 @@ pub struct BrandMutations;
 #[Object(serial)]
 impl BrandMutations {
     async fn create(&self, ctx: &Context<'_>, input: CreateBrandInput) -> Result<BrandPayload> {
-        BrandPayload::from(service::brands::create(db(ctx)?, &input.name).await)
+        BrandPayload::from(service::brands::create(db(ctx)?, &actor(ctx)?, &input.name).await)
     }
 
     async fn update(&self, ctx: &Context<'_>, input: UpdateBrandInput) -> Result<BrandPayload> {
         BrandPayload::from(
-            service::brands::update(db(ctx)?, &input.brand_id, input.name.as_deref()).await,
+            service::brands::update(
+                db(ctx)?,
+                &actor(ctx)?,
+                &input.brand_id,
+                input.name.as_deref(),
+            )
+            .await,
         )
     }
 
     /// Deletes a brand without identity-provider configurations (delete those first).
     async fn delete(&self, ctx: &Context<'_>, input: DeleteBrandInput) -> Result<BrandPayload> {
-        BrandPayload::from(service::brands::delete(db(ctx)?, &input.brand_id).await)
+        BrandPayload::from(service::brands::delete(db(ctx)?, &actor(ctx)?, &input.brand_id).await)
     }
 
     async fn create_identity_provider_configuration(
@@ -185,7 +203,7 @@ impl BrandMutations {
         input: IdentityProviderConfigurationInput,
     ) -> Result<IdentityProviderConfigurationPayload> {
         IdentityProviderConfigurationPayload::from(
-            service::configurations::create(db(ctx)?, input.to_service()).await,
+            service::configurations::create(db(ctx)?, &actor(ctx)?, input.to_service()).await,
         )
     }
 
@@ -195,7 +213,7 @@ impl BrandMutations {
         input: IdentityProviderConfigurationInput,
     ) -> Result<IdentityProviderConfigurationPayload> {
         IdentityProviderConfigurationPayload::from(
-            service::configurations::update(db(ctx)?, input.to_service()).await,
+            service::configurations::update(db(ctx)?, &actor(ctx)?, input.to_service()).await,
         )
     }
 
@@ -205,8 +223,13 @@ impl BrandMutations {
         input: DeleteIdentityProviderConfigurationInput,
     ) -> Result<BrandPayload> {
         BrandPayload::from(
-            service::configurations::delete(db(ctx)?, &input.brand_id, &input.identity_provider_id)
-                .await,
+            service::configurations::delete(
+                db(ctx)?,
+                &actor(ctx)?,
+                &input.brand_id,
+                &input.identity_provider_id,
+            )
+            .await,
         )
     }
 }

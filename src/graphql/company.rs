@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::company;
 
 use super::{
-    Allow,
+    Allow, actor,
     connection::{CompanyField, entity_queries},
     db,
     mutation::entity_payload,
@@ -50,17 +50,25 @@ pub struct CompanyMutations;
 #[Object(serial)]
 impl CompanyMutations {
     async fn create(&self, ctx: &Context<'_>, input: CreateCompanyInput) -> Result<CompanyPayload> {
-        CompanyPayload::from(service::companies::create(db(ctx)?, &input.name).await)
+        CompanyPayload::from(service::companies::create(db(ctx)?, &actor(ctx)?, &input.name).await)
     }
 
     async fn update(&self, ctx: &Context<'_>, input: UpdateCompanyInput) -> Result<CompanyPayload> {
         CompanyPayload::from(
-            service::companies::update(db(ctx)?, &input.company_id, input.name.as_deref()).await,
+            service::companies::update(
+                db(ctx)?,
+                &actor(ctx)?,
+                &input.company_id,
+                input.name.as_deref(),
+            )
+            .await,
         )
     }
 
     /// Deletes a company without accounts.
     async fn delete(&self, ctx: &Context<'_>, input: DeleteCompanyInput) -> Result<CompanyPayload> {
-        CompanyPayload::from(service::companies::delete(db(ctx)?, &input.company_id).await)
+        CompanyPayload::from(
+            service::companies::delete(db(ctx)?, &actor(ctx)?, &input.company_id).await,
+        )
     }
 }

@@ -4,8 +4,8 @@
 use async_graphql::{Context, Enum, InputObject, InputType, OutputType, SimpleObject};
 
 use super::{
-    account::Account, api_token::ApiToken, brand::Brand, company::Company, contact::Contact, db,
-    errors::GqlResultExt, identity_provider::IdentityProvider,
+    account::Account, api_token::ApiToken, audit_event::AuditEvent, brand::Brand, company::Company,
+    contact::Contact, db, errors::GqlResultExt, identity_provider::IdentityProvider,
     provisioning_event::ProvisioningEvent, types::api_enum,
 };
 use crate::service::list::{self as lists, FilterArg};
@@ -30,6 +30,7 @@ pub enum OrderDirection {
 #[graphql(concrete(name = "ContactFilter", params(ContactField)))]
 #[graphql(concrete(name = "ApiTokenFilter", params(ApiTokenField)))]
 #[graphql(concrete(name = "ProvisioningEventFilter", params(ProvisioningEventField)))]
+#[graphql(concrete(name = "AuditEventFilter", params(AuditEventField)))]
 pub struct Filter<F: ApiField> {
     pub field: F,
     pub operation: FilterOperation,
@@ -47,6 +48,7 @@ pub struct Filter<F: ApiField> {
 #[graphql(concrete(name = "ContactOrder", params(ContactField)))]
 #[graphql(concrete(name = "ApiTokenOrder", params(ApiTokenField)))]
 #[graphql(concrete(name = "ProvisioningEventOrder", params(ProvisioningEventField)))]
+#[graphql(concrete(name = "AuditEventOrder", params(AuditEventField)))]
 pub struct Order<F: ApiField> {
     pub field: F,
     #[graphql(default)]
@@ -72,6 +74,7 @@ pub struct PageInfo {
 #[graphql(concrete(name = "ContactEdge", params(Contact)))]
 #[graphql(concrete(name = "ApiTokenEdge", params(ApiToken)))]
 #[graphql(concrete(name = "ProvisioningEventEdge", params(ProvisioningEvent)))]
+#[graphql(concrete(name = "AuditEventEdge", params(AuditEvent)))]
 pub struct Edge<T: OutputType> {
     pub cursor: String,
     pub node: T,
@@ -85,6 +88,7 @@ pub struct Edge<T: OutputType> {
 #[graphql(concrete(name = "ContactConnection", params(Contact)))]
 #[graphql(concrete(name = "ApiTokenConnection", params(ApiToken)))]
 #[graphql(concrete(name = "ProvisioningEventConnection", params(ProvisioningEvent)))]
+#[graphql(concrete(name = "AuditEventConnection", params(AuditEvent)))]
 pub struct Connection<T: OutputType>
 where
     Edge<T>: OutputType,
@@ -133,6 +137,10 @@ api_fields! {
     ProvisioningEventField => ProvisioningEventField {
         Id, BrandId, IdentityProviderId, ContactId, AccountId, Subject, Outcome,
         AccountAssignment, OccurredAt,
+    }
+    /// A field of an audit event to filter or order by.
+    AuditEventField => AuditEventField {
+        Id, EntityId, EntityType, BrandId, ActorTokenId, ActorName, Operation, OccurredAt,
     }
 }
 

@@ -1,17 +1,18 @@
 //! Contacts and their credentials: object types, queries and mutations.
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{account, contact, credential, identity_provider};
+use entity::{account, contact, credential, identity_provider, provisioning_event};
 
 use super::{
     Allow,
     account::Account,
+    actor,
     connection::{ContactField, entity_queries},
     db,
     errors::GqlResultExt,
     identity_provider::IdentityProvider,
     limits::list_complexity,
-    loaders::{load_children, load_events_of_contact},
+    loaders::{load_children, load_newest},
     mutation::entity_payload,
     provisioning_event::ProvisioningEvent,
     types::{UNPAGED_LIST_COST, api_enum, row_object},
@@ -70,8 +71,7 @@ row_object! {
             ctx: &Context<'_>,
             #[graphql(default = 25, validator(minimum = 0, maximum = 100))] first: i32,
         ) -> Result<Vec<ProvisioningEvent>> {
-            let rows = load_events_of_contact(ctx, self.0.id, first.max(0) as u64).await?;
-            Ok(rows.into_iter().map(ProvisioningEvent).collect())
+            load_newest::<provisioning_event::Entity, _>(ctx, self.0.id, first.max(0) as u64).await
         }
     }
 }
@@ -135,6 +135,7 @@ impl ContactMutations {
         ContactPayload::from(
             service::contacts::create(
                 db(ctx)?,
+                &actor(ctx)?,
                 service::contacts::NewContact {
                     first_name: &input.first_name,
                     last_name: &input.last_name,
@@ -151,6 +152,7 @@ impl ContactMutations {
         ContactPayload::from(
             service::contacts::update(
                 db(ctx)?,
+                &actor(ctx)?,
                 &input.contact_id,
                 ContactChanges {
                     first_name: input.first_name.as_deref(),

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::identity_provider;
 
 use super::{
-    Allow,
+    Allow, actor,
     connection::{IdentityProviderField, entity_queries},
     db,
     mutation::entity_payload,
@@ -79,6 +79,7 @@ impl IdentityProviderMutations {
         IdentityProviderPayload::from(
             service::identity_providers::create(
                 db(ctx)?,
+                &actor(ctx)?,
                 service::identity_providers::NewIdentityProvider {
                     name: &input.name,
                     protocol: input.protocol.into(),
@@ -97,6 +98,7 @@ impl IdentityProviderMutations {
         IdentityProviderPayload::from(
             service::identity_providers::update(
                 db(ctx)?,
+                &actor(ctx)?,
                 &input.identity_provider_id,
                 IdentityProviderChanges {
                     name: input.name.as_deref(),
@@ -115,7 +117,12 @@ impl IdentityProviderMutations {
         input: DeleteIdentityProviderInput,
     ) -> Result<IdentityProviderPayload> {
         IdentityProviderPayload::from(
-            service::identity_providers::delete(db(ctx)?, &input.identity_provider_id).await,
+            service::identity_providers::delete(
+                db(ctx)?,
+                &actor(ctx)?,
+                &input.identity_provider_id,
+            )
+            .await,
         )
     }
 }

@@ -6,7 +6,7 @@ use std::{collections::HashMap, marker::PhantomData, sync::Arc, time::Duration};
 
 use async_graphql::{Context, Request, dataloader::DataLoader, dataloader::Loader};
 use entity::{
-    account, brand, company, contact, credential, identity_provider,
+    account, audit_event, brand, company, contact, credential, identity_provider,
     identity_provider_configuration as configuration, provisioning_event, role_mapping,
 };
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::errors::{GqlResultExt, ToGraphql};
 use crate::{
     error::AppError,
-    service::read::{self, Child, Db, Stored},
+    service::read::{self, Child, Db, Log, Stored},
 };
 
 /// A failed batch, shared by every key of it (the cause was logged where it happened).
@@ -72,12 +72,15 @@ pub async fn load_children<E: Child, T: From<E::Model>>(
     Ok(rows.unwrap_or_default().into_iter().map(T::from).collect())
 }
 
-/// The newest events of a contact, keyed by (contact, how many): one statement for every
-/// contact of a page, however many ask.
-pub struct EventsOfContact(Db);
+/// The newest entries of a log ([`read::Log`]) under a parent, keyed by (parent, how many):
+/// one statement for every parent of a page, however many ask.
+pub struct NewestOf<E> {
+    db: Db,
+    entity: PhantomData<fn() -> E>,
+}
 
-impl Loader<(Uuid, u64)> for EventsOfContact {
-    type Value = Vec<provisioning_event::Model>;
+impl<E: Log> Loader<(Uuid, u64)> for NewestOf<E> {
+    type Value = Vec<E::Model>;
     type Error = LoadError;
 
     async fn load(
@@ -85,33 +88,37 @@ impl Loader<(Uuid, u64)> for EventsOfContact {
         keys: &[(Uuid, u64)],
     ) -> Result<HashMap<(Uuid, u64), Self::Value>, LoadError> {
         let mut by_limit: HashMap<u64, Vec<Uuid>> = HashMap::new();
-        for (contact, limit) in keys {
-            by_limit.entry(*limit).or_default().push(*contact);
+        for (parent, limit) in keys {
+            by_limit.entry(*limit).or_default().push(*parent);
         }
         let mut loaded = HashMap::new();
-        for (limit, contacts) in by_limit {
-            for (contact, events) in read::events_of_contacts(&self.0, &contacts, limit).await? {
-                loaded.insert((contact, limit), events);
+        for (limit, parents) in by_limit {
+            for (parent, rows) in read::newest::<E>(&self.db, &parents, limit).await? {
+                loaded.insert((parent, limit), rows);
             }
         }
         Ok(loaded)
     }
 }
 
-/// The newest `limit` events of `contact`, through the request's batch loader.
-pub async fn load_events_of_contact(
+/// The newest `limit` entries of `parent`'s log, as their API type, through the request's
+/// batch loader.
+pub async fn load_newest<E: Log, T: From<E::Model>>(
     ctx: &Context<'_>,
-    contact: Uuid,
+    parent: Uuid,
     limit: u64,
-) -> async_graphql::Result<Vec<provisioning_event::Model>> {
-    let loader = ctx.data::<DataLoader<EventsOfContact>>().map_err(|_| {
-        AppError::Internal("no event loader in the request context".into()).to_graphql()
+) -> async_graphql::Result<Vec<T>> {
+    let loader = ctx.data::<DataLoader<NewestOf<E>>>().map_err(|_| {
+        AppError::Internal("no log loader in the request context".into()).to_graphql()
     })?;
     Ok(loader
-        .load_one((contact, limit))
+        .load_one((parent, limit))
         .await
         .gql()?
-        .unwrap_or_default())
+        .unwrap_or_default()
+        .into_iter()
+        .map(T::from)
+        .collect())
 }
 
 fn batched<T: Send + Sync + 'static>(inner: T, window: Duration) -> DataLoader<T> {
@@ -120,6 +127,14 @@ fn batched<T: Send + Sync + 'static>(inner: T, window: Duration) -> DataLoader<T
 
 fn by_id<E: Stored>(db: &Db, window: Duration) -> DataLoader<ById<E>> {
     let inner = ById {
+        db: db.clone(),
+        entity: PhantomData,
+    };
+    batched(inner, window)
+}
+
+fn newest<E: Log>(db: &Db, window: Duration) -> DataLoader<NewestOf<E>> {
+    let inner = NewestOf {
         db: db.clone(),
         entity: PhantomData,
     };
@@ -146,7 +161,8 @@ pub fn attach(request: Request, db: &Db, window: Duration) -> Request {
         .data(children::<configuration::Entity>(db, window))
         .data(children::<role_mapping::Entity>(db, window))
         .data(children::<credential::Entity>(db, window))
-        .data(batched(EventsOfContact(db.clone()), window))
+        .data(newest::<provisioning_event::Entity>(db, window))
+        .data(newest::<audit_event::Entity>(db, window))
 }
 
 /// Loads one value through the request's loader `T`.

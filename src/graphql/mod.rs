@@ -2,6 +2,7 @@
 //! database models without exposing them.
 mod account;
 mod api_token;
+mod audit_event;
 mod brand;
 mod company;
 mod configuration;
@@ -26,7 +27,12 @@ pub use loaders::attach as attach_loaders;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
-use crate::{config::Settings, error::AppError, service::read::Db};
+use crate::{
+    config::Settings,
+    domain::{access::Principal, audit::Actor},
+    error::AppError,
+    service::read::Db,
+};
 use errors::ToGraphql;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -53,6 +59,17 @@ pub fn schema(settings: &Settings) -> AppSchema {
 /// The SDL committed as `schema.graphql`.
 pub fn sdl() -> String {
     schema(&Settings::for_database("")).sdl()
+}
+
+/// Who is making an admin change, for the audit log: the request's API token.
+fn actor(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Actor> {
+    let principal = ctx
+        .data::<Principal>()
+        .map_err(|_| AppError::Internal("no principal in request context".into()).to_graphql())?;
+    Ok(Actor {
+        token_id: Some(principal.token_id),
+        name: principal.token_name.clone(),
+    })
 }
 
 fn db<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Db> {

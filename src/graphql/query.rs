@@ -2,9 +2,10 @@
 use async_graphql::MergedObject;
 
 use super::{
-    account::AccountQuery, api_token::ApiTokenQuery, brand::BrandQuery, company::CompanyQuery,
-    contact::ContactQuery, identity_provider::IdentityProviderQuery,
-    provisioning_event::ProvisioningEventQuery, types::NodeQuery,
+    account::AccountQuery, api_token::ApiTokenQuery, audit_event::AuditEventQuery,
+    brand::BrandQuery, company::CompanyQuery, contact::ContactQuery,
+    identity_provider::IdentityProviderQuery, provisioning_event::ProvisioningEventQuery,
+    types::NodeQuery,
 };
 
 #[derive(MergedObject, Default)]
@@ -17,4 +18,5 @@ pub struct QueryRoot(
     ContactQuery,
     ProvisioningEventQuery,
     ApiTokenQuery,
+    AuditEventQuery,
 );

@@ -2,7 +2,7 @@
 //! loading one entity or a related one.
 use async_graphql::{Context, ID, Interface, Object, Result};
 use entity::{
-    account, api_token, brand, company, contact, identity_provider,
+    account, api_token, audit_event, brand, company, contact, identity_provider,
     identity_provider_configuration as configuration, provisioning_event,
 };
 
@@ -10,6 +10,7 @@ use super::{
     Allow,
     account::Account,
     api_token::ApiToken,
+    audit_event::AuditEvent,
     brand::Brand,
     company::Company,
     configuration::IdentityProviderConfiguration,
@@ -150,6 +151,7 @@ pub enum Node {
     Contact(Contact),
     ProvisioningEvent(ProvisioningEvent),
     ApiToken(ApiToken),
+    AuditEvent(AuditEvent),
 }
 
 /// Loads one entity by global ID for a single-fetch query; a malformed or wrong-type ID is
@@ -207,6 +209,7 @@ impl NodeQuery {
             NodeKind::ProvisioningEvent => {
                 node::<provisioning_event::Entity, ProvisioningEvent>(db, uuid).await
             }
+            NodeKind::AuditEvent => node::<audit_event::Entity, AuditEvent>(db, uuid).await,
         }
     }
 }

@@ -3,7 +3,8 @@ use entity::{account, company};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Problems, delete_unreferenced, load, now};
+use super::{Deletion, Problems, audit::Change, delete_unreferenced, load, now};
+use crate::domain::audit::{Actor, AuditEntity};
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -23,7 +24,11 @@ pub struct AccountChanges<'a> {
     pub company_id: Option<Option<&'a str>>,
 }
 
-pub async fn create(db: &DatabaseConnection, input: NewAccount<'_>) -> AppResult<account::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewAccount<'_>,
+) -> AppResult<account::Model> {
     let mut problems = Problems::default();
     let name = problems.check(validate::required_text(
         "name",
@@ -46,12 +51,20 @@ pub async fn create(db: &DatabaseConnection, input: NewAccount<'_>) -> AppResult
     }
     .insert(&txn)
     .await?;
+    super::audit::record(
+        &txn,
+        actor,
+        "accounts.create",
+        Change::of::<account::Entity>(AuditEntity::Account, model.id, None, None, Some(&model)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
 pub async fn update(
     db: &DatabaseConnection,
+    actor: &Actor,
     account_id: &str,
     changes: AccountChanges<'_>,
 ) -> AppResult<account::Model> {
@@ -71,6 +84,7 @@ pub async fn update(
         None => None,
     };
     let current = problems.finish(current)?;
+    let before = current.clone();
     let mut active: account::ActiveModel = current.into();
     if let Some(name) = name {
         active.name = Set(name);
@@ -79,17 +93,37 @@ pub async fn update(
         active.company_id = Set(company);
     }
     let model = active.update(&txn).await?;
+    super::audit::record(
+        &txn,
+        actor,
+        "accounts.update",
+        Change::of::<account::Entity>(
+            AuditEntity::Account,
+            model.id,
+            None,
+            Some(&before),
+            Some(&model),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
-pub async fn delete(db: &DatabaseConnection, account_id: &str) -> AppResult<account::Model> {
-    delete_unreferenced::<account::Entity>(
-        db,
-        NodeKind::Account,
-        "accountId",
-        account_id,
-        async |txn, id| db::queries::references_to_account(txn, id).await,
-    )
+const DELETE: Deletion = Deletion {
+    kind: NodeKind::Account,
+    label: "accountId",
+    entity: AuditEntity::Account,
+    operation: "accounts.delete",
+};
+
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    account_id: &str,
+) -> AppResult<account::Model> {
+    delete_unreferenced::<account::Entity>(db, actor, &DELETE, account_id, async |txn, id| {
+        db::queries::references_to_account(txn, id).await
+    })
     .await
 }

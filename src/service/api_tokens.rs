@@ -13,11 +13,12 @@ use std::{
 use chrono::{DateTime, Utc};
 use entity::{api_token, brand};
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Problems, load, load_error, now};
+use super::{Problems, audit::Change, load, load_error, now};
+use crate::domain::audit::{Actor, AuditEntity};
 use crate::{
     db,
     domain::{
@@ -50,8 +51,20 @@ pub struct NewApiToken<'a> {
 }
 
 /// Creates a token; the returned secret exists nowhere else.
-pub async fn create<Db: ConnectionTrait>(
-    db: &Db,
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewApiToken<'_>,
+) -> AppResult<(api_token::Model, String)> {
+    let txn = db::begin(db).await?;
+    let created = create_in(&txn, actor, input).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn create_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
     input: NewApiToken<'_>,
 ) -> AppResult<(api_token::Model, String)> {
     let mut problems = Problems::default();
@@ -73,7 +86,7 @@ pub async fn create<Db: ConnectionTrait>(
     }
     let brand_id = match (input.role, input.brand_id) {
         (Role::Portal, Some(raw)) => problems
-            .loaded(load::<brand::Entity, _>(db, NodeKind::Brand, "brandId", raw).await)?
+            .loaded(load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", raw).await)?
             .map(|b| b.id),
         (Role::Portal, None) => {
             problems.push(FieldError::new(
@@ -107,8 +120,16 @@ pub async fn create<Db: ConnectionTrait>(
         revoked_at: Set(None),
         created_at: Set(at),
     }
-    .insert(db)
+    .insert(txn)
     .await?;
+    let change = Change::of::<api_token::Entity>(
+        AuditEntity::ApiToken,
+        model.id,
+        model.brand_id,
+        None,
+        Some(&model),
+    );
+    super::audit::record(txn, actor, "apiTokens.create", change).await?;
     Ok((model, secret))
 }
 
@@ -121,8 +142,9 @@ pub async fn bootstrap(db: &DatabaseConnection) -> AppResult<Option<String>> {
     if db::queries::any_api_token(&txn).await? {
         return Ok(None);
     }
-    let (_, secret) = create(
+    let (_, secret) = create_in(
         &txn,
+        &Actor::system("autoprov (first start)"),
         NewApiToken {
             name: "bootstrap owner",
             role: Role::Owner,
@@ -165,6 +187,7 @@ async fn verify(
     })?;
     let principal = Principal {
         token_id: token.id,
+        token_name: token.name.clone(),
         role,
         brand_id: token.brand_id,
     };
@@ -300,16 +323,32 @@ impl TokenCache {
 }
 
 /// Revokes a token; revoking a revoked token is a no-op that keeps the first revocation time.
-pub async fn revoke(db: &DatabaseConnection, api_token_id: &str) -> AppResult<api_token::Model> {
-    let token = load::<api_token::Entity, _>(db, NodeKind::ApiToken, "apiTokenId", api_token_id)
+pub async fn revoke(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    api_token_id: &str,
+) -> AppResult<api_token::Model> {
+    let txn = db::begin(db).await?;
+    let token = load::<api_token::Entity, _>(&txn, NodeKind::ApiToken, "apiTokenId", api_token_id)
         .await
         .map_err(load_error)?;
     if token.revoked_at.is_some() {
         return Ok(token);
     }
+    let before = token.clone();
     let mut active: api_token::ActiveModel = token.into();
     active.revoked_at = Set(Some(now()));
-    Ok(active.update(db).await?)
+    let model = active.update(&txn).await?;
+    let change = Change::of::<api_token::Entity>(
+        AuditEntity::ApiToken,
+        model.id,
+        model.brand_id,
+        Some(&before),
+        Some(&model),
+    );
+    super::audit::record(&txn, actor, "apiTokens.revoke", change).await?;
+    txn.commit().await?;
+    Ok(model)
 }
 
 #[cfg(test)]
@@ -328,6 +367,7 @@ mod tests {
     fn principal() -> Principal {
         Principal {
             token_id: Uuid::now_v7(),
+            token_name: "test".into(),
             role: Role::Owner,
             brand_id: None,
         }

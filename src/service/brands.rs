@@ -3,7 +3,10 @@ use entity::brand;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Problems, delete_unreferenced, load, now, unique_or_internal};
+use super::{
+    Deletion, Problems, audit::Change, delete_unreferenced, load, now, unique_or_internal,
+};
+use crate::domain::audit::{Actor, AuditEntity};
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -19,7 +22,7 @@ fn name_taken(raw: &str) -> FieldError {
     )
 }
 
-pub async fn create(db: &DatabaseConnection, name: &str) -> AppResult<brand::Model> {
+pub async fn create(db: &DatabaseConnection, actor: &Actor, name: &str) -> AppResult<brand::Model> {
     let name_clean = validate::required_text("name", name, validate::NAME_MAX)
         .map_err(|e| AppError::Invalid(vec![e]))?;
     let txn = db::begin(db).await?;
@@ -39,12 +42,26 @@ pub async fn create(db: &DatabaseConnection, name: &str) -> AppResult<brand::Mod
     .insert(&txn)
     .await
     .map_err(|e| unique_or_internal(e, || name_taken(name)))?;
+    super::audit::record(
+        &txn,
+        actor,
+        "brands.create",
+        Change::of::<brand::Entity>(
+            AuditEntity::Brand,
+            model.id,
+            Some(model.id),
+            None,
+            Some(&model),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
 pub async fn update(
     db: &DatabaseConnection,
+    actor: &Actor,
     brand_id: &str,
     name: Option<&str>,
 ) -> AppResult<brand::Model> {
@@ -66,6 +83,7 @@ pub async fn update(
             name.unwrap_or_default(),
         )]));
     }
+    let before = brand.clone();
     let mut active: brand::ActiveModel = brand.into();
     active.name = Set(new_name);
     active.updated_at = Set(now());
@@ -73,17 +91,37 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| unique_or_internal(e, || name_taken(name.unwrap_or_default())))?;
+    super::audit::record(
+        &txn,
+        actor,
+        "brands.update",
+        Change::of::<brand::Entity>(
+            AuditEntity::Brand,
+            model.id,
+            Some(model.id),
+            Some(&before),
+            Some(&model),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
-pub async fn delete(db: &DatabaseConnection, brand_id: &str) -> AppResult<brand::Model> {
-    delete_unreferenced::<brand::Entity>(
-        db,
-        NodeKind::Brand,
-        "brandId",
-        brand_id,
-        async |txn, id| db::queries::references_to_brand(txn, id).await,
-    )
+const DELETE: Deletion = Deletion {
+    kind: NodeKind::Brand,
+    label: "brandId",
+    entity: AuditEntity::Brand,
+    operation: "brands.delete",
+};
+
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    brand_id: &str,
+) -> AppResult<brand::Model> {
+    delete_unreferenced::<brand::Entity>(db, actor, &DELETE, brand_id, async |txn, id| {
+        db::queries::references_to_brand(txn, id).await
+    })
     .await
 }

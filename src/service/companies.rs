@@ -3,7 +3,8 @@ use entity::company;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Problems, delete_unreferenced, load, now};
+use super::{Deletion, Problems, audit::Change, delete_unreferenced, load, now};
+use crate::domain::audit::{Actor, AuditEntity};
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -11,22 +12,36 @@ use crate::{
 };
 
 /// Company names need not be unique: two organisations may share a name.
-pub async fn create(db: &DatabaseConnection, name: &str) -> AppResult<company::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+) -> AppResult<company::Model> {
     let name = validate::folded_name("name", name, validate::NAME_MAX)
         .map_err(|e| AppError::Invalid(vec![e]))?;
+    let txn = db::begin(db).await?;
     let model = company::ActiveModel {
         id: Set(Uuid::now_v7()),
         name_folded: Set(validate::fold(&name)),
         name: Set(name),
         created_at: Set(now()),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    super::audit::record(
+        &txn,
+        actor,
+        "companies.create",
+        Change::of::<company::Entity>(AuditEntity::Company, model.id, None, None, Some(&model)),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(model)
 }
 
 pub async fn update(
     db: &DatabaseConnection,
+    actor: &Actor,
     company_id: &str,
     name: Option<&str>,
 ) -> AppResult<company::Model> {
@@ -41,21 +56,42 @@ pub async fn update(
     let Some(name) = name else {
         return Ok(current);
     };
+    let before = current.clone();
     let mut active: company::ActiveModel = current.into();
     active.name_folded = Set(validate::fold(&name));
     active.name = Set(name);
     let model = active.update(&txn).await?;
+    super::audit::record(
+        &txn,
+        actor,
+        "companies.update",
+        Change::of::<company::Entity>(
+            AuditEntity::Company,
+            model.id,
+            None,
+            Some(&before),
+            Some(&model),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
-pub async fn delete(db: &DatabaseConnection, company_id: &str) -> AppResult<company::Model> {
-    delete_unreferenced::<company::Entity>(
-        db,
-        NodeKind::Company,
-        "companyId",
-        company_id,
-        async |txn, id| db::queries::references_to_company(txn, id).await,
-    )
+const DELETE: Deletion = Deletion {
+    kind: NodeKind::Company,
+    label: "companyId",
+    entity: AuditEntity::Company,
+    operation: "companies.delete",
+};
+
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    company_id: &str,
+) -> AppResult<company::Model> {
+    delete_unreferenced::<company::Entity>(db, actor, &DELETE, company_id, async |txn, id| {
+        db::queries::references_to_company(txn, id).await
+    })
     .await
 }

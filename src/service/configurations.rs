@@ -1,10 +1,15 @@
 //! A brand's configuration of one identity provider (`brands { *IdentityProviderConfiguration }`).
 use crate::domain::stored::StoredEnum;
-use entity::{account, brand, identity_provider, identity_provider_configuration as configuration};
+use entity::{
+    account, brand, identity_provider, identity_provider_configuration as configuration,
+    role_mapping,
+};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{Problems, load, now, unique_or_internal};
+use super::{Problems, audit::Change, load, now, unique_or_internal};
+use crate::domain::audit::{Actor, AuditEntity};
 use crate::{
     db,
     domain::{
@@ -95,6 +100,7 @@ pub fn attribute_map(model: &configuration::Model) -> AttributeMap {
 
 pub async fn create(
     db: &DatabaseConnection,
+    actor: &Actor,
     input: ConfigurationInput<'_>,
 ) -> AppResult<(brand::Model, configuration::Model)> {
     let mut problems = Problems::default();
@@ -149,8 +155,44 @@ pub async fn create(
     if let Some(mappings) = &r.role_mappings {
         db::queries::replace_role_mappings(&txn, model.id, mappings).await?;
     }
+    let after = audited(&txn, &model).await?;
+    let change = Change {
+        entity: AuditEntity::IdentityProviderConfiguration,
+        id: model.id,
+        brand_id: Some(r.brand.id),
+        before: None,
+        after: Some(after),
+    };
+    super::audit::record(
+        &txn,
+        actor,
+        "brands.createIdentityProviderConfiguration",
+        change,
+    )
+    .await?;
     txn.commit().await?;
     Ok((r.brand, model))
+}
+
+/// A configuration as the audit log records it: its row and its role mappings.
+async fn audited(
+    txn: &DatabaseTransaction,
+    model: &configuration::Model,
+) -> AppResult<Map<String, Value>> {
+    let mut row = db::audit::row::<configuration::Entity>(model);
+    let mappings = db::queries::children::<role_mapping::Entity, _>(
+        txn,
+        role_mapping::Column::ConfigurationId,
+        &[role_mapping::Column::ProviderRole],
+        &[model.id],
+    )
+    .await?;
+    let mappings: Vec<Value> = mappings
+        .into_iter()
+        .map(|m| json!({"providerRole": m.provider_role, "role": m.role}))
+        .collect();
+    row.insert("roleMappings".into(), Value::Array(mappings));
+    Ok(row)
 }
 
 fn missing(input: &ConfigurationInput<'_>) -> AppError {
@@ -179,6 +221,7 @@ async fn existing(
 
 pub async fn update(
     db: &DatabaseConnection,
+    actor: &Actor,
     input: ConfigurationInput<'_>,
 ) -> AppResult<(brand::Model, configuration::Model)> {
     let txn = db::begin(db).await?;
@@ -191,6 +234,7 @@ pub async fn update(
         ),
         None => None,
     };
+    let before = audited(&txn, &current).await?;
     let mut active: configuration::ActiveModel = current.into();
     if let Some(v) = input.auto_provision_learners {
         active.auto_provision_learners = Set(v);
@@ -222,12 +266,28 @@ pub async fn update(
     if let Some(mappings) = &r.role_mappings {
         db::queries::replace_role_mappings(&txn, model.id, mappings).await?;
     }
+    let after = audited(&txn, &model).await?;
+    let change = Change {
+        entity: AuditEntity::IdentityProviderConfiguration,
+        id: model.id,
+        brand_id: Some(r.brand.id),
+        before: Some(before),
+        after: Some(after),
+    };
+    super::audit::record(
+        &txn,
+        actor,
+        "brands.updateIdentityProviderConfiguration",
+        change,
+    )
+    .await?;
     txn.commit().await?;
     Ok((r.brand, model))
 }
 
 pub async fn delete(
     db: &DatabaseConnection,
+    actor: &Actor,
     brand_id: &str,
     identity_provider_id: &str,
 ) -> AppResult<brand::Model> {
@@ -238,6 +298,21 @@ pub async fn delete(
     };
     let txn = db::begin(db).await?;
     let (r, current) = existing(&txn, &input).await?;
+    let before = audited(&txn, &current).await?;
+    let change = Change {
+        entity: AuditEntity::IdentityProviderConfiguration,
+        id: current.id,
+        brand_id: Some(r.brand.id),
+        before: Some(before),
+        after: None,
+    };
+    super::audit::record(
+        &txn,
+        actor,
+        "brands.deleteIdentityProviderConfiguration",
+        change,
+    )
+    .await?;
     let active: configuration::ActiveModel = current.into();
     active.delete(&txn).await?;
     txn.commit().await?;

@@ -4,7 +4,8 @@ use entity::{account, contact};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Problems, load, now, unique_or_internal};
+use super::{Problems, audit::Change, load, now, unique_or_internal};
+use crate::domain::audit::{Actor, AuditEntity};
 use crate::{
     db,
     domain::{configuration::role_name, id::NodeKind, validate},
@@ -51,7 +52,11 @@ fn roles(problems: &mut Problems, raw: &[String]) -> serde_json::Value {
     serde_json::Value::from(roles)
 }
 
-pub async fn create(db: &DatabaseConnection, input: NewContact<'_>) -> AppResult<contact::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewContact<'_>,
+) -> AppResult<contact::Model> {
     let mut problems = Problems::default();
     let first_name = problems.check(validate::required_text(
         "firstName",
@@ -97,12 +102,20 @@ pub async fn create(db: &DatabaseConnection, input: NewContact<'_>) -> AppResult
     .insert(&txn)
     .await
     .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
+    super::audit::record(
+        &txn,
+        actor,
+        "contacts.create",
+        Change::of::<contact::Entity>(AuditEntity::Contact, model.id, None, None, Some(&model)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
 pub async fn update(
     db: &DatabaseConnection,
+    actor: &Actor,
     contact_id: &str,
     changes: ContactChanges<'_>,
 ) -> AppResult<contact::Model> {
@@ -160,6 +173,19 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| unique_or_internal(e, || email_taken(email_raw)))?;
+    super::audit::record(
+        &txn,
+        actor,
+        "contacts.update",
+        Change::of::<contact::Entity>(
+            AuditEntity::Contact,
+            model.id,
+            None,
+            Some(&current),
+            Some(&model),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -5,7 +5,10 @@ use entity::identity_provider;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Problems, delete_unreferenced, load, now, unique_or_internal};
+use super::{
+    Deletion, Problems, audit::Change, delete_unreferenced, load, now, unique_or_internal,
+};
+use crate::domain::audit::{Actor, AuditEntity};
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -36,6 +39,7 @@ fn issuer_taken(raw: &str) -> FieldError {
 
 pub async fn create(
     db: &DatabaseConnection,
+    actor: &Actor,
     input: NewIdentityProvider<'_>,
 ) -> AppResult<identity_provider::Model> {
     let mut problems = Problems::default();
@@ -69,12 +73,26 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(|e| unique_or_internal(e, || issuer_taken(input.issuer)))?;
+    super::audit::record(
+        &txn,
+        actor,
+        "identityProviders.create",
+        Change::of::<identity_provider::Entity>(
+            AuditEntity::IdentityProvider,
+            model.id,
+            None,
+            None,
+            Some(&model),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
 pub async fn update(
     db: &DatabaseConnection,
+    actor: &Actor,
     identity_provider_id: &str,
     changes: IdentityProviderChanges<'_>,
 ) -> AppResult<identity_provider::Model> {
@@ -122,6 +140,7 @@ pub async fn update(
             ));
         }
     }
+    let before = current.clone();
     let mut active: identity_provider::ActiveModel = current.into();
     if let Some(name) = name {
         active.name = Set(name);
@@ -137,18 +156,39 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| unique_or_internal(e, || issuer_taken(issuer_raw)))?;
+    super::audit::record(
+        &txn,
+        actor,
+        "identityProviders.update",
+        Change::of::<identity_provider::Entity>(
+            AuditEntity::IdentityProvider,
+            model.id,
+            None,
+            Some(&before),
+            Some(&model),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
+const DELETE: Deletion = Deletion {
+    kind: NodeKind::IdentityProvider,
+    label: "identityProviderId",
+    entity: AuditEntity::IdentityProvider,
+    operation: "identityProviders.delete",
+};
+
 pub async fn delete(
     db: &DatabaseConnection,
+    actor: &Actor,
     identity_provider_id: &str,
 ) -> AppResult<identity_provider::Model> {
     delete_unreferenced::<identity_provider::Entity>(
         db,
-        NodeKind::IdentityProvider,
-        "identityProviderId",
+        actor,
+        &DELETE,
         identity_provider_id,
         async |txn, id| db::queries::references_to_identity_provider(txn, id).await,
     )

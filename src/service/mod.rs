@@ -3,6 +3,7 @@
 //! can name the field and echo the value.
 pub(crate) mod accounts;
 pub mod api_tokens;
+pub(crate) mod audit;
 pub(crate) mod brands;
 pub(crate) mod companies;
 pub(crate) mod configurations;
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PrimaryKeyTrait};
 use uuid::Uuid;
 
+use crate::domain::audit::{Actor, AuditEntity};
 use crate::{
     db,
     domain::id::{self, NodeKind},
@@ -118,12 +120,21 @@ impl Problems {
     }
 }
 
-/// Deletes the entity `raw` names (field `label`), refused with `inUse` while `references`
-/// counts rows that still refer to it: (what refers, how many). One transaction.
+/// What a delete use case deletes: the kind of ID it takes, in which input field, and how the
+/// audit log names the entity and the operation.
+pub struct Deletion {
+    pub kind: NodeKind,
+    pub label: &'static str,
+    pub entity: AuditEntity,
+    pub operation: &'static str,
+}
+
+/// Deletes the entity `raw` names, refused with `inUse` while `references` counts rows that
+/// still refer to it: (what refers, how many). One transaction, audit event included.
 pub async fn delete_unreferenced<E>(
     db: &sea_orm::DatabaseConnection,
-    kind: NodeKind,
-    label: &str,
+    actor: &Actor,
+    deletion: &Deletion,
     raw: &str,
     references: impl AsyncFnOnce(
         &sea_orm::DatabaseTransaction,
@@ -134,6 +145,12 @@ where
     E: EntityTrait,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
+    let Deletion {
+        kind,
+        label,
+        entity,
+        operation,
+    } = *deletion;
     let txn = db::begin(db).await?;
     let id = id::decode(kind, label, raw).map_err(|e| AppError::Invalid(vec![e]))?;
     let current = load::<E, _>(&txn, kind, label, raw)
@@ -158,6 +175,10 @@ where
         ));
     }
     E::delete_by_id(id).exec(&txn).await?;
+    // A brand is its own brand; the other deletable entities belong to none.
+    let brand_id = (entity == AuditEntity::Brand).then_some(id);
+    let change = audit::Change::of::<E>(entity, id, brand_id, Some(&current), None);
+    audit::record(&txn, actor, operation, change).await?;
     txn.commit().await?;
     Ok(current)
 }

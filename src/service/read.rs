@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use entity::{
-    credential, identity_provider_configuration as configuration, provisioning_event, role_mapping,
+    audit_event, credential, identity_provider_configuration as configuration, provisioning_event,
+    role_mapping,
 };
 use sea_orm::{EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, PrimaryKeyTrait};
 use uuid::Uuid;
@@ -103,12 +104,36 @@ pub async fn children<E: Child>(
     Ok(grouped(rows, E::parent_of))
 }
 
-/// Each contact's newest `limit` events, newest first.
-pub async fn events_of_contacts(
+/// An entity kept as a log under a parent row (a contact's provisioning events, a brand's
+/// audit events), read newest first.
+pub trait Log: Stored {
+    const PARENT: Self::Column;
+    const TIME: Self::Column;
+    fn parent_of(model: &Self::Model) -> Option<Uuid>;
+}
+
+impl Log for provisioning_event::Entity {
+    const PARENT: provisioning_event::Column = provisioning_event::Column::ContactId;
+    const TIME: provisioning_event::Column = provisioning_event::Column::OccurredAt;
+    fn parent_of(model: &provisioning_event::Model) -> Option<Uuid> {
+        model.contact_id
+    }
+}
+
+impl Log for audit_event::Entity {
+    const PARENT: audit_event::Column = audit_event::Column::BrandId;
+    const TIME: audit_event::Column = audit_event::Column::OccurredAt;
+    fn parent_of(model: &audit_event::Model) -> Option<Uuid> {
+        model.brand_id
+    }
+}
+
+/// Each parent's newest `limit` entries, newest first.
+pub async fn newest<E: Log>(
     db: &Db,
-    contacts: &[Uuid],
+    parents: &[Uuid],
     limit: u64,
-) -> AppResult<HashMap<Uuid, Vec<provisioning_event::Model>>> {
-    let rows = queries::provisioning_events_of_contacts(db, contacts, limit).await?;
-    Ok(grouped(rows, |e| e.contact_id.unwrap_or_default()))
+) -> AppResult<HashMap<Uuid, Vec<E::Model>>> {
+    let rows = queries::newest_children::<E, _>(db, E::PARENT, E::TIME, parents, limit).await?;
+    Ok(grouped(rows, |m| E::parent_of(m).unwrap_or_default()))
 }

@@ -229,6 +229,7 @@ impl TestApp {
             "credential",
             "provisioning_event",
             "api_token",
+            "audit_event",
         ] {
             let row = self
                 .db

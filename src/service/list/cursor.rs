@@ -58,7 +58,7 @@ pub(super) fn tag_of(kind: ValueKind) -> char {
     match kind {
         ValueKind::Text | ValueKind::FoldedText | ValueKind::OneOf(_) => 's',
         ValueKind::Timestamp => 't',
-        ValueKind::Id(_) => 'u',
+        ValueKind::Id(_) | ValueKind::AnyId => 'u',
         ValueKind::Bool => 'b',
     }
 }

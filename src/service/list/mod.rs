@@ -14,6 +14,7 @@ use crate::{
     db::list::{self, Keyset, ListRequest},
     domain::{
         access::Role,
+        audit::AuditEntity,
         id::{self, NodeKind},
         stored::{AccountAssignment, ContactStatus, Outcome, Protocol, StoredEnum},
     },
@@ -32,6 +33,8 @@ pub const MAX_OFFSET: u64 = 10_000;
 pub enum ValueKind {
     Text,
     Id(NodeKind),
+    /// A global ID of any entity type (the audit log's `entityId`).
+    AnyId,
     /// Text compared case-insensitively (emails): the value is folded like the column.
     FoldedText,
     Bool,
@@ -69,6 +72,9 @@ fn value(label: &str, kind: ValueKind, raw: &str) -> Result<Value, AppError> {
     match kind {
         ValueKind::Text => Ok(Value::String(Some(raw.to_owned()))),
         ValueKind::Id(k) => id(k),
+        ValueKind::AnyId => id::decode_any(raw)
+            .map(|(_, u)| Value::Uuid(Some(u)))
+            .ok_or_else(|| bad(label, "not a valid ID")),
         ValueKind::FoldedText => Ok(Value::String(Some(crate::domain::validate::fold(raw)))),
         ValueKind::Bool => match raw {
             "true" => Ok(Value::Bool(Some(true))),
@@ -364,6 +370,20 @@ list_fields!(
         Subject => Subject: ValueKind::Text,
         Outcome => Outcome: ValueKind::OneOf(spellings::<Outcome>),
         AccountAssignment => AccountAssignment: ValueKind::OneOf(spellings::<AccountAssignment>),
+        OccurredAt => OccurredAt: ValueKind::Timestamp,
+    } default OccurredAt desc
+);
+
+list_fields!(
+    /// A field of an audit event to filter or order by.
+    AuditEventField for entity::audit_event::Entity {
+        Id => Id: ValueKind::Id(NodeKind::AuditEvent),
+        EntityId => EntityId: ValueKind::AnyId,
+        EntityType => EntityType: ValueKind::OneOf(spellings::<AuditEntity>),
+        BrandId => BrandId: ValueKind::Id(NodeKind::Brand),
+        ActorTokenId => ActorTokenId: ValueKind::Id(NodeKind::ApiToken),
+        ActorName => ActorName: ValueKind::Text,
+        Operation => Operation: ValueKind::Text,
         OccurredAt => OccurredAt: ValueKind::Timestamp,
     } default OccurredAt desc
 );

@@ -1,0 +1,121 @@
+//! The audit log of admin changes: the `AuditEvent` type and the `auditEvents` query (a
+//! brand's own events are also `Brand.auditEvents`).
+use async_graphql::{ID, Json, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{audit_event, brand};
+
+use super::{
+    Allow,
+    brand::Brand,
+    connection::{AuditEventField, entity_queries},
+    errors::GqlResultExt,
+    types::{api_enum, gid, row_object},
+};
+use crate::{
+    domain::{
+        access::Action,
+        audit::AuditEntity as CoreAuditEntity,
+        id::{NodeKind, encode},
+    },
+    error::AppError,
+};
+
+crate::domain::audit::audit_entity_variants! {
+    api_enum {
+        /// The kind of entity an admin change was made to.
+        #[graphql(name = "AuditEntityType")]
+        AuditEntityType = "crate::domain::audit::AuditEntity"
+    }
+}
+
+/// One changed field: its value before and after (null before a create, after a delete).
+#[derive(SimpleObject)]
+#[graphql(name = "AuditFieldChange")]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<Json<serde_json::Value>>,
+    pub after: Option<Json<serde_json::Value>>,
+}
+
+fn kind_of(entity: CoreAuditEntity) -> NodeKind {
+    match entity {
+        CoreAuditEntity::Brand => NodeKind::Brand,
+        CoreAuditEntity::IdentityProvider => NodeKind::IdentityProvider,
+        CoreAuditEntity::IdentityProviderConfiguration => NodeKind::IdentityProviderConfiguration,
+        CoreAuditEntity::Company => NodeKind::Company,
+        CoreAuditEntity::Account => NodeKind::Account,
+        CoreAuditEntity::Contact => NodeKind::Contact,
+        CoreAuditEntity::ApiToken => NodeKind::ApiToken,
+    }
+}
+
+row_object! {
+    #[Object]
+    /// One admin change: who made it, through which mutation, to which entity, and the fields
+    /// it changed. Written in the same transaction as the change; secrets are never recorded.
+    AuditEvent(audit_event::Model), id NodeKind::AuditEvent;
+    columns {
+        occurred_at: DateTime<Utc>,
+        /// The name of the API token that made the change, as it was then (or the service's
+        /// own name for changes it made itself: the first start, the command line).
+        actor_name: String,
+        /// The mutation, e.g. `brands.updateIdentityProviderConfiguration`.
+        operation: String,
+    }
+    stored { entity_type: AuditEntityType = CoreAuditEntity }
+    related {
+        /// The brand the entity belongs to; null once the brand is deleted.
+        brand: Brand = brand::Entity, brand_id,
+    }
+    resolvers {
+        /// The ID of the API token that made the change (null for the service itself).
+        async fn actor_token_id(&self) -> Option<ID> {
+            self.0.actor_token_id.map(|id| gid(NodeKind::ApiToken, id))
+        }
+        /// The changed entity's global ID (it may no longer exist).
+        async fn entity_id(&self) -> Result<ID> {
+            let entity: CoreAuditEntity = AppError::decode(&self.0.entity_type).gql()?;
+            Ok(ID(encode(kind_of(entity), self.0.entity_id)))
+        }
+        /// The fields the change set, with their values before and after.
+        async fn changes(&self) -> Result<Vec<FieldChange>> {
+            let changes: serde_json::Map<String, serde_json::Value> =
+                AppError::decode_json("audit_event.changes", &self.0.changes).gql()?;
+            Ok(changes
+                .into_iter()
+                .map(|(field, change)| FieldChange {
+                    field,
+                    before: change.get("before").cloned().map(Json),
+                    after: change.get("after").cloned().map(Json),
+                })
+                .collect())
+        }
+    }
+}
+
+entity_queries!(
+    AuditEventQuery, guard = "Allow(Action::Read)";
+    /// The audit log of admin changes, newest first unless `order` says otherwise. Filter by
+    /// `entityId` (any entity's ID), `entityType`, `brandId`, `actorTokenId`, `actorName`,
+    /// `operation` or `occurredAt`.
+    list audit_events: AuditEventField => AuditEvent
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::stored::StoredEnum;
+
+    #[test]
+    fn every_audited_entity_has_the_global_id_type_of_its_name() {
+        for entity in CoreAuditEntity::ALL {
+            let type_name = kind_of(*entity).type_name();
+            let spelled = entity.as_str();
+            assert!(
+                type_name.eq_ignore_ascii_case(spelled),
+                "{type_name} / {spelled}"
+            );
+            assert_eq!(type_name[1..], spelled[1..]);
+        }
+    }
+}

@@ -225,7 +225,10 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
         rows: Vec::new(),
     };
 
+    let counted_before = client.api.sign_ins_counted(&client.setup.owner).await;
     sign_in_cells(&mut runner, &client, &baseline, &idps).await;
+    let counted_after = client.api.sign_ins_counted(&client.setup.owner).await;
+    notes.push(sign_ins_counted_note(counted_before, counted_after));
 
     // The large company table.
     seeder.grow_companies(options.big).await;
@@ -282,6 +285,42 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
 }
 
 /// What the server logged (RUST_LOG=warn), by cell and by kind.
+/// What `/metrics` counted during the sign-in cells. The counters must move: a run whose
+/// sign-ins the metrics did not see fails.
+fn sign_ins_counted_note(
+    before: Result<Vec<(String, f64)>, String>,
+    after: Result<Vec<(String, f64)>, String>,
+) -> String {
+    let (before, after) = match (before, after) {
+        (Ok(before), Ok(after)) => (before, after),
+        (Err(e), _) | (_, Err(e)) => panic!("the sign-in counters could not be read: {e}"),
+    };
+    let moved: Vec<(String, f64)> = after
+        .into_iter()
+        .map(|(labels, n)| {
+            let was = before
+                .iter()
+                .find(|(l, _)| *l == labels)
+                .map_or(0.0, |(_, n)| *n);
+            (labels, n - was)
+        })
+        .filter(|(_, delta)| *delta > 0.0)
+        .collect();
+    let total: f64 = moved.iter().map(|(_, n)| n).sum();
+    assert!(
+        total > 0.0,
+        "/metrics counted no sign-in during the sign-in cells"
+    );
+    format!(
+        "`/metrics` counted {total} sign-ins during the sign-in cells: {}",
+        moved
+            .iter()
+            .map(|(labels, n)| format!("`{labels}` +{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 fn server_log_notes(server: &server::Server, rows: &[Row]) -> Vec<String> {
     let total = server.log_line_count();
     if total == 0 {

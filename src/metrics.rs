@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    core::Collector,
 };
 
 /// Latency buckets, in seconds: from a cached token lookup to a slow write.
@@ -25,34 +26,39 @@ pub struct Metrics {
     db_connections: IntGaugeVec,
 }
 
-fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-    let metric = IntCounterVec::new(Opts::new(name, help), labels)
-        .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
+/// Registers `metric` under `name`. Names and labels are constants of this file, so neither
+/// building nor registering can fail at run time.
+fn registered<M: Collector + Clone + 'static>(
+    registry: &Registry,
+    name: &str,
+    metric: prometheus::Result<M>,
+) -> M {
+    let metric = metric.unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
     registry
         .register(Box::new(metric.clone()))
         .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
     metric
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    registered(
+        registry,
+        name,
+        IntCounterVec::new(Opts::new(name, help), labels),
+    )
 }
 
 fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> HistogramVec {
-    let metric = HistogramVec::new(
-        HistogramOpts::new(name, help).buckets(BUCKETS.to_vec()),
-        labels,
-    )
-    .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
-    registry
-        .register(Box::new(metric.clone()))
-        .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
-    metric
+    let opts = HistogramOpts::new(name, help).buckets(BUCKETS.to_vec());
+    registered(registry, name, HistogramVec::new(opts, labels))
 }
 
 fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
-    let metric = IntGaugeVec::new(Opts::new(name, help), labels)
-        .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
-    registry
-        .register(Box::new(metric.clone()))
-        .unwrap_or_else(|e| unreachable!("metric {name}: {e}"));
-    metric
+    registered(
+        registry,
+        name,
+        IntGaugeVec::new(Opts::new(name, help), labels),
+    )
 }
 
 impl Default for Metrics {
@@ -62,7 +68,6 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    // The names and labels are constants: registering them cannot fail, hence `unreachable!`.
     pub fn new() -> Self {
         let registry = Registry::new();
         let build_info = gauge(

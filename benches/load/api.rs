@@ -22,6 +22,30 @@ impl Api {
         Self { client, url }
     }
 
+    /// The `autoprov_sign_ins_total` series of `GET /metrics`, by their labels.
+    pub async fn sign_ins_counted(&self, token: &str) -> Result<Vec<(String, f64)>, String> {
+        let url = self.url.replace("/graphql", "/metrics");
+        let text = self
+            .client
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| format!("GET /metrics failed: {e}"))?
+            .text()
+            .await
+            .map_err(|e| format!("reading /metrics failed: {e}"))?;
+        Ok(text
+            .lines()
+            .filter_map(|line| line.strip_prefix("autoprov_sign_ins_total"))
+            .filter_map(|rest| {
+                let (labels, value) = rest.rsplit_once(' ')?;
+                Some((labels.to_owned(), value.parse().ok()?))
+            })
+            .collect())
+    }
+
     /// Posts one operation; anything but HTTP 200 with `data` and no `errors` is an `Err`
     /// describing what came back.
     pub async fn post(&self, token: &str, query: &str, variables: Value) -> Result<Value, String> {

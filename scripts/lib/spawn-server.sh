@@ -3,7 +3,10 @@
 #                                   /healthz, and sets server_pid, base (http://ADDR) and token
 #                                   (the bootstrap owner token); logs go to WORK/server.log
 #   stop_server                     SIGTERM, then SIGKILL after 5 s
+#   begin_session NAME              a temporary folder in $work, removed on success (set
+#                                   status=0 at the end) and kept, with the server log, on failure
 server_pid=
+status=1
 spawn_server() {
     local name=$1 binary=$2 work=$3 addr=
     AUTOPROV_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-warn} "$binary" serve \
@@ -34,5 +37,21 @@ stop_server() {
         for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
+    fi
+}
+
+begin_session() {
+    session_name=$1
+    work=$(mktemp -d "${TMPDIR:-/tmp}/autoprov-$session_name.XXXXXX")
+    trap end_session EXIT
+    trap 'exit 130' INT TERM
+}
+
+end_session() {
+    stop_server
+    if [[ $status -eq 0 ]]; then
+        rm -rf "$work"
+    else
+        echo "$session_name: server log kept in $work/server.log" >&2
     fi
 }

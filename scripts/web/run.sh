@@ -23,16 +23,9 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
     echo "$want" >"$stamp"
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/autoprov-web.XXXXXX")
-status=1
 # shellcheck source=../lib/spawn-server.sh
 source "$here/../lib/spawn-server.sh"
-cleanup() {
-    stop_server
-    if [[ $status -eq 0 ]]; then rm -rf "$work"; else echo "web: server log kept in $work/server.log" >&2; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+begin_session web
 
 spawn_server web "$binary" "$work"
 echo "web: autoprov at $base"

@@ -50,11 +50,13 @@ macro_rules! mirrored_enum {
 
         #[doc = concat!(
             "`", stringify!($variants), "! { callback { args } }` calls `callback! { args { Variant, ... } }` with the variants of `",
-            stringify!($name), "`, docs included."
+            stringify!($name), "`, docs included: `callback! { args [enum docs] { Variant, ... } }`."
         )]
         macro_rules! $variants {
             ($d callback:ident { $d ($d args:tt)* }) => {
-                $d callback! { $d ($d args)* { $($(#[$variant_meta])* $variant,)+ } }
+                $d callback! {
+                    $d ($d args)* [$(#[$meta])*] { $($(#[$variant_meta])* $variant,)+ }
+                }
             };
         }
         #[allow(unused_imports)]

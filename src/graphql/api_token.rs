@@ -23,11 +23,7 @@ use crate::{
     service::{self, api_tokens::TokenCache},
 };
 
-crate::domain::access::role_variants! {
-    api_enum {
-        ApiTokenRole = "crate::domain::access::Role"
-    }
-}
+crate::domain::access::role_variants! { api_enum { ApiTokenRole = "crate::domain::access::Role" } }
 
 row_object! {
     #[Object]

@@ -20,13 +20,7 @@ use crate::{
     error::AppError,
 };
 
-crate::domain::audit::audit_entity_variants! {
-    api_enum {
-        /// The kind of entity an admin change was made to.
-        #[graphql(name = "AuditEntityType")]
-        AuditEntityType = "crate::domain::audit::AuditEntity"
-    }
-}
+crate::domain::audit::audit_entity_variants! { api_enum { AuditEntityType = "crate::domain::audit::AuditEntity" } }
 
 /// One changed field: its value before and after (null before a create, after a delete).
 #[derive(SimpleObject)]

@@ -18,11 +18,7 @@ use crate::{
     service,
 };
 
-crate::domain::configuration::company_match_variants! {
-    api_enum {
-        CompanyMatch = "crate::domain::configuration::CompanyMatch"
-    }
-}
+crate::domain::configuration::company_match_variants! { api_enum { CompanyMatch = "crate::domain::configuration::CompanyMatch" } }
 
 /// Which claim feeds which contact field.
 #[derive(SimpleObject)]

@@ -10,9 +10,7 @@ use super::{
 };
 use crate::service::list::{self as lists, FilterArg};
 
-crate::service::list::filter_op_variants! {
-    api_enum { FilterOperation = "crate::service::list::FilterOp" }
-}
+crate::service::list::filter_op_variants! { api_enum { FilterOperation = "crate::service::list::FilterOp" } }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 #[graphql(rename_items = "camelCase")]

@@ -27,11 +27,7 @@ use crate::{
     service::{self, contacts::ContactChanges},
 };
 
-crate::domain::stored::contact_status_variants! {
-    api_enum {
-        ContactStatus = "crate::domain::stored::ContactStatus"
-    }
-}
+crate::domain::stored::contact_status_variants! { api_enum { ContactStatus = "crate::domain::stored::ContactStatus" } }
 
 row_object! {
     #[Object]
@@ -76,11 +72,7 @@ row_object! {
     }
 }
 
-crate::domain::stored::credential_kind_variants! {
-    api_enum {
-        CredentialKind = "crate::domain::stored::CredentialKind"
-    }
-}
+crate::domain::stored::credential_kind_variants! { api_enum { CredentialKind = "crate::domain::stored::CredentialKind" } }
 
 row_object! {
     #[Object]

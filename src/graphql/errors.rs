@@ -6,13 +6,7 @@ use async_graphql::{ErrorExtensions, SimpleObject};
 use super::types::api_enum;
 use crate::error::{AppError, ErrorCode, FieldError};
 
-crate::error::error_code_variants! {
-    api_enum {
-        /// Why a field was refused. Values are lowerCamelCase, as in Administrate.
-        #[graphql(name = "ErrorCode")]
-        ApiErrorCode = "crate::error::ErrorCode"
-    }
-}
+crate::error::error_code_variants! { api_enum { #[graphql(name = "ErrorCode")] ApiErrorCode = "crate::error::ErrorCode" } }
 
 /// One problem with one input field of a mutation.
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]

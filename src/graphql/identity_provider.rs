@@ -16,12 +16,7 @@ use crate::{
     service::{self, identity_providers::IdentityProviderChanges},
 };
 
-crate::domain::stored::protocol_variants! {
-    api_enum {
-        #[graphql(name = "IdentityProviderProtocol")]
-        Protocol = "crate::domain::stored::Protocol"
-    }
-}
+crate::domain::stored::protocol_variants! { api_enum { #[graphql(name = "IdentityProviderProtocol")] Protocol = "crate::domain::stored::Protocol" } }
 
 row_object! {
     #[Object]

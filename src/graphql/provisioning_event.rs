@@ -22,19 +22,9 @@ use crate::{
     error::AppError,
 };
 
-crate::domain::stored::outcome_variants! {
-    api_enum {
-        /// What a sign-in did.
-        SignInOutcome = "crate::domain::stored::Outcome"
-    }
-}
+crate::domain::stored::outcome_variants! { api_enum { SignInOutcome = "crate::domain::stored::Outcome" } }
 
-crate::domain::stored::account_assignment_variants! {
-    api_enum {
-        /// Which rule chose a new contact's account.
-        AccountAssignment = "crate::domain::stored::AccountAssignment"
-    }
-}
+crate::domain::stored::account_assignment_variants! { api_enum { AccountAssignment = "crate::domain::stored::AccountAssignment" } }
 
 row_object! {
     #[Object]

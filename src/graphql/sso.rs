@@ -56,13 +56,7 @@ pub struct SignInPayload {
     pub errors: Vec<ApiFieldError>,
 }
 
-crate::domain::decision::denial_reason_variants! {
-    api_enum {
-        /// Why a sign-in was denied.
-        #[graphql(name = "SignInDenialReason")]
-        DenialReason = "crate::domain::decision::DenialReason"
-    }
-}
+crate::domain::decision::denial_reason_variants! { api_enum { #[graphql(name = "SignInDenialReason")] DenialReason = "crate::domain::decision::DenialReason" } }
 
 pub struct SsoMutations;
 

@@ -62,15 +62,19 @@ pub(super) fn stored<D: StoredEnum, G: From<D>>(raw: &str) -> Result<G> {
 }
 
 /// Declares the GraphQL enum mirroring a core enum (`#[graphql(remote)]`). Called through the
-/// core enum's `*_variants!` macro, which supplies the variants and their docs, so they are
-/// written once, in the core.
+/// core enum's `*_variants!` macro, which supplies the enum's docs, its variants and theirs, so
+/// they are written once, in the core; the call adds only the Rust name, the remote path and,
+/// where the API's name differs, `#[graphql(name = ...)]`.
 macro_rules! api_enum {
     (
-        $(#[$meta:meta])*
-        $name:ident = $remote:literal { $($(#[$variant_meta:meta])* $variant:ident,)+ }
+        $(#[$extra:meta])*
+        $name:ident = $remote:literal
+        [$(#[$meta:meta])*]
+        { $($(#[$variant_meta:meta])* $variant:ident,)+ }
     ) => {
         #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
         $(#[$meta])*
+        $(#[$extra])*
         #[graphql(remote = $remote, rename_items = "camelCase")]
         pub enum $name {
             $($(#[$variant_meta])* $variant,)+

@@ -3,8 +3,8 @@ use entity::{account, company};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Deletion, Problems, audit::Change, delete_unreferenced, load, now};
-use crate::domain::audit::{Actor, AuditEntity};
+use super::{Deletion, Problems, delete_unreferenced, load, now};
+use crate::domain::audit::Actor;
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -51,11 +51,12 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    super::audit::record(
+    super::audit::record_row::<account::Entity, _>(
         &txn,
         actor,
         "accounts.create",
-        Change::of::<account::Entity>(AuditEntity::Account, model.id, None, None, Some(&model)),
+        None,
+        Some(&model),
     )
     .await?;
     txn.commit().await?;
@@ -93,17 +94,12 @@ pub async fn update(
         active.company_id = Set(company);
     }
     let model = active.update(&txn).await?;
-    super::audit::record(
+    super::audit::record_row::<account::Entity, _>(
         &txn,
         actor,
         "accounts.update",
-        Change::of::<account::Entity>(
-            AuditEntity::Account,
-            model.id,
-            None,
-            Some(&before),
-            Some(&model),
-        ),
+        Some(&before),
+        Some(&model),
     )
     .await?;
     txn.commit().await?;
@@ -113,7 +109,6 @@ pub async fn update(
 const DELETE: Deletion = Deletion {
     kind: NodeKind::Account,
     label: "accountId",
-    entity: AuditEntity::Account,
     operation: "accounts.delete",
 };
 

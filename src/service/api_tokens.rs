@@ -17,8 +17,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTr
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Problems, audit::Change, load, load_error, now};
-use crate::domain::audit::{Actor, AuditEntity};
+use super::{Problems, load, load_error, now};
+use crate::domain::audit::Actor;
 use crate::{
     db,
     domain::{
@@ -122,14 +122,14 @@ async fn create_in(
     }
     .insert(txn)
     .await?;
-    let change = Change::of::<api_token::Entity>(
-        AuditEntity::ApiToken,
-        model.id,
-        model.brand_id,
+    super::audit::record_row::<api_token::Entity, _>(
+        txn,
+        actor,
+        "apiTokens.create",
         None,
         Some(&model),
-    );
-    super::audit::record(txn, actor, "apiTokens.create", change).await?;
+    )
+    .await?;
     Ok((model, secret))
 }
 
@@ -339,14 +339,14 @@ pub async fn revoke(
     let mut active: api_token::ActiveModel = token.into();
     active.revoked_at = Set(Some(now()));
     let model = active.update(&txn).await?;
-    let change = Change::of::<api_token::Entity>(
-        AuditEntity::ApiToken,
-        model.id,
-        model.brand_id,
+    super::audit::record_row::<api_token::Entity, _>(
+        &txn,
+        actor,
+        "apiTokens.revoke",
         Some(&before),
         Some(&model),
-    );
-    super::audit::record(&txn, actor, "apiTokens.revoke", change).await?;
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -37,6 +37,57 @@ impl Change {
     }
 }
 
+/// An entity whose rows the audit log records as they are (configurations add their role
+/// mappings, so they build their [`Change`] themselves).
+pub trait Audited: EntityTrait {
+    const ENTITY: AuditEntity;
+    fn id_of(model: &Self::Model) -> Uuid;
+    /// The brand the row belongs to, for `Brand.auditEvents`.
+    fn brand_of(_model: &Self::Model) -> Option<Uuid> {
+        None
+    }
+}
+
+macro_rules! audited {
+    ($($entity:ident: $kind:ident $(, brand $brand:expr)?;)+) => {$(
+        impl Audited for entity::$entity::Entity {
+            const ENTITY: AuditEntity = AuditEntity::$kind;
+            fn id_of(model: &entity::$entity::Model) -> Uuid {
+                model.id
+            }
+            $(fn brand_of(model: &entity::$entity::Model) -> Option<Uuid> {
+                let brand: fn(&entity::$entity::Model) -> Option<Uuid> = $brand;
+                brand(model)
+            })?
+        }
+    )+};
+}
+
+audited! {
+    brand: Brand, brand |m| Some(m.id);
+    identity_provider: IdentityProvider;
+    company: Company;
+    account: Account;
+    contact: Contact;
+    api_token: ApiToken, brand |m| m.brand_id;
+}
+
+/// Records the change of one [`Audited`] row: `before` is `None` for a create, `after` for a
+/// delete.
+pub async fn record_row<E: Audited, C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    operation: &str,
+    before: Option<&E::Model>,
+    after: Option<&E::Model>,
+) -> AppResult<()> {
+    let Some(row) = after.or(before) else {
+        return Ok(());
+    };
+    let change = Change::of::<E>(E::ENTITY, E::id_of(row), E::brand_of(row), before, after);
+    record(txn, actor, operation, change).await
+}
+
 /// Writes the event for `change` made by `actor` through `operation` (a mutation's path, e.g.
 /// `brands.update`). An update that changed nothing writes nothing.
 pub async fn record<C: ConnectionTrait>(

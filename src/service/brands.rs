@@ -3,10 +3,8 @@ use entity::brand;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{
-    Deletion, Problems, audit::Change, delete_unreferenced, load, now, unique_or_internal,
-};
-use crate::domain::audit::{Actor, AuditEntity};
+use super::{Deletion, Problems, delete_unreferenced, load, now, unique_or_internal};
+use crate::domain::audit::Actor;
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -42,19 +40,8 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, name: &str) -> AppRe
     .insert(&txn)
     .await
     .map_err(|e| unique_or_internal(e, || name_taken(name)))?;
-    super::audit::record(
-        &txn,
-        actor,
-        "brands.create",
-        Change::of::<brand::Entity>(
-            AuditEntity::Brand,
-            model.id,
-            Some(model.id),
-            None,
-            Some(&model),
-        ),
-    )
-    .await?;
+    super::audit::record_row::<brand::Entity, _>(&txn, actor, "brands.create", None, Some(&model))
+        .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -91,17 +78,12 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| unique_or_internal(e, || name_taken(name.unwrap_or_default())))?;
-    super::audit::record(
+    super::audit::record_row::<brand::Entity, _>(
         &txn,
         actor,
         "brands.update",
-        Change::of::<brand::Entity>(
-            AuditEntity::Brand,
-            model.id,
-            Some(model.id),
-            Some(&before),
-            Some(&model),
-        ),
+        Some(&before),
+        Some(&model),
     )
     .await?;
     txn.commit().await?;
@@ -111,7 +93,6 @@ pub async fn update(
 const DELETE: Deletion = Deletion {
     kind: NodeKind::Brand,
     label: "brandId",
-    entity: AuditEntity::Brand,
     operation: "brands.delete",
 };
 

@@ -3,8 +3,8 @@ use entity::company;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Deletion, Problems, audit::Change, delete_unreferenced, load, now};
-use crate::domain::audit::{Actor, AuditEntity};
+use super::{Deletion, Problems, delete_unreferenced, load, now};
+use crate::domain::audit::Actor;
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -28,11 +28,12 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    super::audit::record(
+    super::audit::record_row::<company::Entity, _>(
         &txn,
         actor,
         "companies.create",
-        Change::of::<company::Entity>(AuditEntity::Company, model.id, None, None, Some(&model)),
+        None,
+        Some(&model),
     )
     .await?;
     txn.commit().await?;
@@ -61,17 +62,12 @@ pub async fn update(
     active.name_folded = Set(validate::fold(&name));
     active.name = Set(name);
     let model = active.update(&txn).await?;
-    super::audit::record(
+    super::audit::record_row::<company::Entity, _>(
         &txn,
         actor,
         "companies.update",
-        Change::of::<company::Entity>(
-            AuditEntity::Company,
-            model.id,
-            None,
-            Some(&before),
-            Some(&model),
-        ),
+        Some(&before),
+        Some(&model),
     )
     .await?;
     txn.commit().await?;
@@ -81,7 +77,6 @@ pub async fn update(
 const DELETE: Deletion = Deletion {
     kind: NodeKind::Company,
     label: "companyId",
-    entity: AuditEntity::Company,
     operation: "companies.delete",
 };
 

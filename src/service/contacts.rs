@@ -4,8 +4,8 @@ use entity::{account, contact};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{Problems, audit::Change, load, now, unique_or_internal};
-use crate::domain::audit::{Actor, AuditEntity};
+use super::{Problems, load, now, unique_or_internal};
+use crate::domain::audit::Actor;
 use crate::{
     db,
     domain::{configuration::role_name, id::NodeKind, validate},
@@ -102,11 +102,12 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
-    super::audit::record(
+    super::audit::record_row::<contact::Entity, _>(
         &txn,
         actor,
         "contacts.create",
-        Change::of::<contact::Entity>(AuditEntity::Contact, model.id, None, None, Some(&model)),
+        None,
+        Some(&model),
     )
     .await?;
     txn.commit().await?;
@@ -173,17 +174,12 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| unique_or_internal(e, || email_taken(email_raw)))?;
-    super::audit::record(
+    super::audit::record_row::<contact::Entity, _>(
         &txn,
         actor,
         "contacts.update",
-        Change::of::<contact::Entity>(
-            AuditEntity::Contact,
-            model.id,
-            None,
-            Some(&current),
-            Some(&model),
-        ),
+        Some(&current),
+        Some(&model),
     )
     .await?;
     txn.commit().await?;

@@ -5,10 +5,8 @@ use entity::identity_provider;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{
-    Deletion, Problems, audit::Change, delete_unreferenced, load, now, unique_or_internal,
-};
-use crate::domain::audit::{Actor, AuditEntity};
+use super::{Deletion, Problems, delete_unreferenced, load, now, unique_or_internal};
+use crate::domain::audit::Actor;
 use crate::{
     db,
     domain::{id::NodeKind, validate},
@@ -73,17 +71,12 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(|e| unique_or_internal(e, || issuer_taken(input.issuer)))?;
-    super::audit::record(
+    super::audit::record_row::<identity_provider::Entity, _>(
         &txn,
         actor,
         "identityProviders.create",
-        Change::of::<identity_provider::Entity>(
-            AuditEntity::IdentityProvider,
-            model.id,
-            None,
-            None,
-            Some(&model),
-        ),
+        None,
+        Some(&model),
     )
     .await?;
     txn.commit().await?;
@@ -156,17 +149,12 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| unique_or_internal(e, || issuer_taken(issuer_raw)))?;
-    super::audit::record(
+    super::audit::record_row::<identity_provider::Entity, _>(
         &txn,
         actor,
         "identityProviders.update",
-        Change::of::<identity_provider::Entity>(
-            AuditEntity::IdentityProvider,
-            model.id,
-            None,
-            Some(&before),
-            Some(&model),
-        ),
+        Some(&before),
+        Some(&model),
     )
     .await?;
     txn.commit().await?;
@@ -176,7 +164,6 @@ pub async fn update(
 const DELETE: Deletion = Deletion {
     kind: NodeKind::IdentityProvider,
     label: "identityProviderId",
-    entity: AuditEntity::IdentityProvider,
     operation: "identityProviders.delete",
 };
 

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PrimaryKeyTrait};
 use uuid::Uuid;
 
-use crate::domain::audit::{Actor, AuditEntity};
+use crate::domain::audit::Actor;
 use crate::{
     db,
     domain::id::{self, NodeKind},
@@ -121,11 +121,10 @@ impl Problems {
 }
 
 /// What a delete use case deletes: the kind of ID it takes, in which input field, and how the
-/// audit log names the entity and the operation.
+/// audit log names the operation.
 pub struct Deletion {
     pub kind: NodeKind,
     pub label: &'static str,
-    pub entity: AuditEntity,
     pub operation: &'static str,
 }
 
@@ -142,13 +141,12 @@ pub async fn delete_unreferenced<E>(
     ) -> Result<Vec<(&'static str, u64)>, DbErr>,
 ) -> AppResult<E::Model>
 where
-    E: EntityTrait,
+    E: audit::Audited,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
     let Deletion {
         kind,
         label,
-        entity,
         operation,
     } = *deletion;
     let txn = db::begin(db).await?;
@@ -175,10 +173,7 @@ where
         ));
     }
     E::delete_by_id(id).exec(&txn).await?;
-    // A brand is its own brand; the other deletable entities belong to none.
-    let brand_id = (entity == AuditEntity::Brand).then_some(id);
-    let change = audit::Change::of::<E>(entity, id, brand_id, Some(&current), None);
-    audit::record(&txn, actor, operation, change).await?;
+    audit::record_row::<E, _>(&txn, actor, operation, Some(&current), None).await?;
     txn.commit().await?;
     Ok(current)
 }

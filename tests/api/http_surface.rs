@@ -4,7 +4,7 @@
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_code, spawn_app};
+use crate::helpers::{TestApp, error_code, spawn_app, spawn_app_with};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -282,9 +282,38 @@ async fn the_playground_is_self_contained_behind_a_strict_policy() {
 #[tokio::test]
 async fn the_standard_introspection_query_passes_the_default_limits() {
     let app = spawn_app().await;
-    let query = include_str!("introspection.graphql");
-    let body = app.gql(query, json!({})).await;
+    let body = app.gql(&introspection_query(), json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");
     let types = body["data"]["__schema"]["types"].as_array().expect("types");
     assert!(types.iter().any(|t| t["name"] == "QueryRoot"), "{body}");
+    // It is as deep as the default allows: one level less refuses it.
+    let shallower = spawn_app_with(|s| s.max_depth = 14).await;
+    let body = shallower.gql(&introspection_query(), json!({})).await;
+    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+}
+
+/// The introspection query GraphiQL sends (graphql-js `getIntrospectionQuery` with descriptions,
+/// deprecated input values, repeatable directives and `specifiedByURL`): its type references
+/// nest `ofType` nine levels deep, which makes the query 15 deep.
+fn introspection_query() -> String {
+    let mut type_ref = "kind name".to_owned();
+    for _ in 0..9 {
+        type_ref = format!("kind name ofType {{ {type_ref} }}");
+    }
+    let input_value =
+        "name description type { ...TypeRef } defaultValue isDeprecated deprecationReason";
+    format!(
+        "query IntrospectionQuery {{ __schema {{ description queryType {{ name kind }} \
+         mutationType {{ name kind }} subscriptionType {{ name kind }} types {{ ...FullType }} \
+         directives {{ name description isRepeatable locations \
+         args(includeDeprecated: true) {{ ...InputValue }} }} }} }}
+         fragment FullType on __Type {{ kind name description specifiedByURL \
+         fields(includeDeprecated: true) {{ name description \
+         args(includeDeprecated: true) {{ ...InputValue }} type {{ ...TypeRef }} \
+         isDeprecated deprecationReason }} inputFields(includeDeprecated: true) {{ ...InputValue }} \
+         interfaces {{ ...TypeRef }} enumValues(includeDeprecated: true) {{ name description \
+         isDeprecated deprecationReason }} possibleTypes {{ ...TypeRef }} }}
+         fragment InputValue on __InputValue {{ {input_value} }}
+         fragment TypeRef on __Type {{ {type_ref} }}"
+    )
 }

@@ -14,8 +14,8 @@ use crate::domain::{
 };
 
 /// Every column of `model`, by its API (camelCase) name; timestamps in RFC 3339.
-pub fn row<E: EntityTrait>(model: &E::Model) -> Map<String, Value> {
-    E::Column::iter()
+pub fn row<M: ModelTrait>(model: &M) -> Map<String, Value> {
+    <M::Entity as EntityTrait>::Column::iter()
         .map(|column| {
             let value = match model.get(column) {
                 sea_orm::Value::ChronoDateTimeUtc(Some(at)) => {

@@ -51,14 +51,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    super::audit::record_row::<account::Entity, _>(
-        &txn,
-        actor,
-        "accounts.create",
-        None,
-        Some(&model),
-    )
-    .await?;
+    super::audit::created(&txn, actor, "accounts.create", &model).await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -94,14 +87,7 @@ pub async fn update(
         active.company_id = Set(company);
     }
     let model = active.update(&txn).await?;
-    super::audit::record_row::<account::Entity, _>(
-        &txn,
-        actor,
-        "accounts.update",
-        Some(&before),
-        Some(&model),
-    )
-    .await?;
+    super::audit::updated(&txn, actor, "accounts.update", &before, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

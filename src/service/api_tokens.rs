@@ -122,14 +122,7 @@ async fn create_in(
     }
     .insert(txn)
     .await?;
-    super::audit::record_row::<api_token::Entity, _>(
-        txn,
-        actor,
-        "apiTokens.create",
-        None,
-        Some(&model),
-    )
-    .await?;
+    super::audit::created(txn, actor, "apiTokens.create", &model).await?;
     Ok((model, secret))
 }
 
@@ -339,14 +332,7 @@ pub async fn revoke(
     let mut active: api_token::ActiveModel = token.into();
     active.revoked_at = Set(Some(now()));
     let model = active.update(&txn).await?;
-    super::audit::record_row::<api_token::Entity, _>(
-        &txn,
-        actor,
-        "apiTokens.revoke",
-        Some(&before),
-        Some(&model),
-    )
-    .await?;
+    super::audit::updated(&txn, actor, "apiTokens.revoke", &before, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -1,6 +1,6 @@
 //! Recording admin changes in the audit log, inside the transaction of the change itself: the
 //! change and its record commit together or not at all.
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ConnectionTrait, ModelTrait};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -19,45 +19,27 @@ pub struct Change {
     pub after: Option<Map<String, Value>>,
 }
 
-impl Change {
-    pub fn of<E: EntityTrait>(
-        entity: AuditEntity,
-        id: Uuid,
-        brand_id: Option<Uuid>,
-        before: Option<&E::Model>,
-        after: Option<&E::Model>,
-    ) -> Self {
-        Self {
-            entity,
-            id,
-            brand_id,
-            before: before.map(db::audit::row::<E>),
-            after: after.map(db::audit::row::<E>),
-        }
-    }
-}
-
-/// An entity whose rows the audit log records as they are (configurations add their role
-/// mappings, so they build their [`Change`] themselves).
-pub trait Audited: EntityTrait {
+/// A row the audit log records as it is (configurations add their role mappings, so they
+/// build their [`Change`] themselves).
+pub trait Audited: ModelTrait + Sync {
     const ENTITY: AuditEntity;
-    fn id_of(model: &Self::Model) -> Uuid;
+    fn id(&self) -> Uuid;
     /// The brand the row belongs to, for `Brand.auditEvents`.
-    fn brand_of(_model: &Self::Model) -> Option<Uuid> {
+    fn brand(&self) -> Option<Uuid> {
         None
     }
 }
 
 macro_rules! audited {
     ($($entity:ident: $kind:ident $(, brand $brand:expr)?;)+) => {$(
-        impl Audited for entity::$entity::Entity {
+        impl Audited for entity::$entity::Model {
             const ENTITY: AuditEntity = AuditEntity::$kind;
-            fn id_of(model: &entity::$entity::Model) -> Uuid {
-                model.id
+            fn id(&self) -> Uuid {
+                self.id
             }
-            $(fn brand_of(model: &entity::$entity::Model) -> Option<Uuid> {
-                let brand: fn(&entity::$entity::Model) -> Option<Uuid> = $brand;
-                brand(model)
+            $(fn brand(&self) -> Option<Uuid> {
+                let brand: fn(&Self) -> Option<Uuid> = $brand;
+                brand(self)
             })?
         }
     )+};
@@ -72,20 +54,55 @@ audited! {
     api_token: ApiToken, brand |m| m.brand_id;
 }
 
-/// Records the change of one [`Audited`] row: `before` is `None` for a create, `after` for a
-/// delete.
-pub async fn record_row<E: Audited, C: ConnectionTrait>(
+async fn record_row<M: Audited, C: ConnectionTrait>(
     txn: &C,
     actor: &Actor,
     operation: &str,
-    before: Option<&E::Model>,
-    after: Option<&E::Model>,
+    before: Option<&M>,
+    after: Option<&M>,
 ) -> AppResult<()> {
     let Some(row) = after.or(before) else {
         return Ok(());
     };
-    let change = Change::of::<E>(E::ENTITY, E::id_of(row), E::brand_of(row), before, after);
+    let change = Change {
+        entity: M::ENTITY,
+        id: row.id(),
+        brand_id: row.brand(),
+        before: before.map(db::audit::row),
+        after: after.map(db::audit::row),
+    };
     record(txn, actor, operation, change).await
+}
+
+/// Records the creation of `row` by `actor` through `operation`.
+pub async fn created<M: Audited, C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    operation: &str,
+    row: &M,
+) -> AppResult<()> {
+    record_row(txn, actor, operation, None, Some(row)).await
+}
+
+/// Records the change of a row from `before` to `after` (nothing if no field changed).
+pub async fn updated<M: Audited, C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    operation: &str,
+    before: &M,
+    after: &M,
+) -> AppResult<()> {
+    record_row(txn, actor, operation, Some(before), Some(after)).await
+}
+
+/// Records the deletion of `row`.
+pub async fn deleted<M: Audited, C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    operation: &str,
+    row: &M,
+) -> AppResult<()> {
+    record_row(txn, actor, operation, Some(row), None).await
 }
 
 /// Writes the event for `change` made by `actor` through `operation` (a mutation's path, e.g.

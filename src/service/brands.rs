@@ -40,8 +40,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, name: &str) -> AppRe
     .insert(&txn)
     .await
     .map_err(|e| unique_or_internal(e, || name_taken(name)))?;
-    super::audit::record_row::<brand::Entity, _>(&txn, actor, "brands.create", None, Some(&model))
-        .await?;
+    super::audit::created(&txn, actor, "brands.create", &model).await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -78,14 +77,7 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| unique_or_internal(e, || name_taken(name.unwrap_or_default())))?;
-    super::audit::record_row::<brand::Entity, _>(
-        &txn,
-        actor,
-        "brands.update",
-        Some(&before),
-        Some(&model),
-    )
-    .await?;
+    super::audit::updated(&txn, actor, "brands.update", &before, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

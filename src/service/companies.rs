@@ -28,14 +28,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    super::audit::record_row::<company::Entity, _>(
-        &txn,
-        actor,
-        "companies.create",
-        None,
-        Some(&model),
-    )
-    .await?;
+    super::audit::created(&txn, actor, "companies.create", &model).await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -62,14 +55,7 @@ pub async fn update(
     active.name_folded = Set(validate::fold(&name));
     active.name = Set(name);
     let model = active.update(&txn).await?;
-    super::audit::record_row::<company::Entity, _>(
-        &txn,
-        actor,
-        "companies.update",
-        Some(&before),
-        Some(&model),
-    )
-    .await?;
+    super::audit::updated(&txn, actor, "companies.update", &before, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -156,22 +156,36 @@ pub async fn create(
         db::queries::replace_role_mappings(&txn, model.id, mappings).await?;
     }
     let after = audited(&txn, &model).await?;
-    let change = Change {
-        entity: AuditEntity::IdentityProviderConfiguration,
-        id: model.id,
-        brand_id: Some(r.brand.id),
-        before: None,
-        after: Some(after),
-    };
-    super::audit::record(
+    record(
         &txn,
         actor,
         "brands.createIdentityProviderConfiguration",
-        change,
+        &model,
+        None,
+        Some(after),
     )
     .await?;
     txn.commit().await?;
     Ok((r.brand, model))
+}
+
+/// Records a configuration's change, its rows as [`audited`] reads them.
+async fn record(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    operation: &str,
+    model: &configuration::Model,
+    before: Option<Map<String, Value>>,
+    after: Option<Map<String, Value>>,
+) -> AppResult<()> {
+    let change = Change {
+        entity: AuditEntity::IdentityProviderConfiguration,
+        id: model.id,
+        brand_id: Some(model.brand_id),
+        before,
+        after,
+    };
+    super::audit::record(txn, actor, operation, change).await
 }
 
 /// A configuration as the audit log records it: its row and its role mappings.
@@ -179,7 +193,7 @@ async fn audited(
     txn: &DatabaseTransaction,
     model: &configuration::Model,
 ) -> AppResult<Map<String, Value>> {
-    let mut row = db::audit::row::<configuration::Entity>(model);
+    let mut row = db::audit::row(model);
     let mappings = db::queries::children::<role_mapping::Entity, _>(
         txn,
         role_mapping::Column::ConfigurationId,
@@ -267,18 +281,13 @@ pub async fn update(
         db::queries::replace_role_mappings(&txn, model.id, mappings).await?;
     }
     let after = audited(&txn, &model).await?;
-    let change = Change {
-        entity: AuditEntity::IdentityProviderConfiguration,
-        id: model.id,
-        brand_id: Some(r.brand.id),
-        before: Some(before),
-        after: Some(after),
-    };
-    super::audit::record(
+    record(
         &txn,
         actor,
         "brands.updateIdentityProviderConfiguration",
-        change,
+        &model,
+        Some(before),
+        Some(after),
     )
     .await?;
     txn.commit().await?;
@@ -299,18 +308,13 @@ pub async fn delete(
     let txn = db::begin(db).await?;
     let (r, current) = existing(&txn, &input).await?;
     let before = audited(&txn, &current).await?;
-    let change = Change {
-        entity: AuditEntity::IdentityProviderConfiguration,
-        id: current.id,
-        brand_id: Some(r.brand.id),
-        before: Some(before),
-        after: None,
-    };
-    super::audit::record(
+    record(
         &txn,
         actor,
         "brands.deleteIdentityProviderConfiguration",
-        change,
+        &current,
+        Some(before),
+        None,
     )
     .await?;
     let active: configuration::ActiveModel = current.into();

@@ -102,14 +102,7 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
-    super::audit::record_row::<contact::Entity, _>(
-        &txn,
-        actor,
-        "contacts.create",
-        None,
-        Some(&model),
-    )
-    .await?;
+    super::audit::created(&txn, actor, "contacts.create", &model).await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -174,14 +167,7 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| unique_or_internal(e, || email_taken(email_raw)))?;
-    super::audit::record_row::<contact::Entity, _>(
-        &txn,
-        actor,
-        "contacts.update",
-        Some(&current),
-        Some(&model),
-    )
-    .await?;
+    super::audit::updated(&txn, actor, "contacts.update", &current, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -71,14 +71,7 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(|e| unique_or_internal(e, || issuer_taken(input.issuer)))?;
-    super::audit::record_row::<identity_provider::Entity, _>(
-        &txn,
-        actor,
-        "identityProviders.create",
-        None,
-        Some(&model),
-    )
-    .await?;
+    super::audit::created(&txn, actor, "identityProviders.create", &model).await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -149,14 +142,7 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| unique_or_internal(e, || issuer_taken(issuer_raw)))?;
-    super::audit::record_row::<identity_provider::Entity, _>(
-        &txn,
-        actor,
-        "identityProviders.update",
-        Some(&before),
-        Some(&model),
-    )
-    .await?;
+    super::audit::updated(&txn, actor, "identityProviders.update", &before, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -141,7 +141,7 @@ pub async fn delete_unreferenced<E>(
     ) -> Result<Vec<(&'static str, u64)>, DbErr>,
 ) -> AppResult<E::Model>
 where
-    E: audit::Audited,
+    E: EntityTrait<Model: audit::Audited>,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
     let Deletion {
@@ -173,7 +173,7 @@ where
         ));
     }
     E::delete_by_id(id).exec(&txn).await?;
-    audit::record_row::<E, _>(&txn, actor, operation, Some(&current), None).await?;
+    audit::deleted(&txn, actor, operation, &current).await?;
     txn.commit().await?;
     Ok(current)
 }

@@ -18,17 +18,22 @@
 //! - [`config`]: command line and environment settings, in one struct.
 //! - [`startup`]: [`startup::Application`] connects the database, runs migrations and binds its
 //!   listener; the composition root, so it may wire every layer.
-//! - `http`: axum routes (`/graphql`, `/healthz`, `/readyz`) and bearer-token authentication;
-//!   `server`: the accept loop with its connection cap and header read timeout.
+//! - `http`: axum routes and bearer-token authentication: GraphQL over HTTP (`/graphql`, its
+//!   media types and status codes), the self-contained playground and its assets, `/metrics`,
+//!   `/healthz`, `/readyz`; `server`: the accept loop with its connection cap and header read
+//!   timeout.
 //! - [`graphql`]: one module per entity (object type, queries, mutations), merged into the
-//!   roots; `errors` maps core errors to GraphQL; `limits` prices operations; batch loaders.
+//!   roots; `errors` maps core errors to GraphQL; `limits` prices operations; `observe` times
+//!   operations for the metrics; batch loaders.
+//! - [`metrics`]: the Prometheus registry (a cross-cutting concern, like `telemetry`).
 //! - [`service`]: one function per use case: open a transaction, load, call the domain,
-//!   persist; `read` serves transports the object graph and `list` every list (fields,
-//!   filters, cursors, limits).
+//!   persist (and record admin changes in the audit log, in the same transaction); `read`
+//!   serves transports the object graph and `list` every list (fields, filters, cursors,
+//!   limits).
 //! - [`db`]: all sea-orm access: connections, lookups, the sign-in statements, listings, the
 //!   statement log and the SQLite write gate.
 //! - [`domain`]: pure rules: global IDs, validation and folding, access control, stored enums,
-//!   the sign-in decision, pacing.
+//!   the sign-in decision, what an audit event records, pacing.
 //! - [`error`]: the one core error type, with codes and field paths and no transport.
 //! - [`telemetry`]: structured tracing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -59,8 +59,11 @@ impl Reply {
                 }
             }
         }
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, self.content_type())], bytes).into_response()
+        self.bytes(status, body.to_string().into_bytes())
+    }
+
+    fn bytes(&self, status: StatusCode, body: Vec<u8>) -> Response {
+        (status, [(header::CONTENT_TYPE, self.content_type())], body).into_response()
     }
 
     /// One top-level error; the request was not executed.
@@ -96,26 +99,38 @@ impl Reply {
             if extensions.get("code") == Some(&async_graphql::Value::from("RATE_LIMITED")) {
                 retry_after = extensions.get("retryAfter").map(ToString::to_string);
             }
+            if let Some(id) = &self.request_id {
+                extensions.set("requestId", id.as_str());
+            }
         }
         // Errors without a path come from parsing, validation or variable coercion: nothing ran.
         let not_executed = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()
             && response.errors.iter().all(|e| e.path.is_empty());
-        let mut body = serde_json::to_value(&response).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "a GraphQL response could not be serialised");
-            json!({"errors": [{"message": "internal error"}]})
-        });
         let status = if retry_after.is_some() {
             StatusCode::TOO_MANY_REQUESTS
         } else if not_executed && self.graphql_response {
-            if let Some(body) = body.as_object_mut() {
-                body.remove("data");
-            }
             StatusCode::BAD_REQUEST
         } else {
             StatusCode::OK
         };
-        let mut http = self.json(status, body);
+        // The common case is written straight from the response; only a 400 without `data`
+        // goes through a JSON tree to drop the key.
+        let bytes = if status == StatusCode::BAD_REQUEST {
+            serde_json::to_value(&response).map(|mut body| {
+                if let Some(body) = body.as_object_mut() {
+                    body.remove("data");
+                }
+                body.to_string().into_bytes()
+            })
+        } else {
+            serde_json::to_vec(&response)
+        };
+        let bytes = bytes.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "a GraphQL response could not be serialised");
+            br#"{"errors":[{"message":"internal error"}]}"#.to_vec()
+        });
+        let mut http = self.bytes(status, bytes);
         if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s).ok()) {
             http.headers_mut().insert(header::RETRY_AFTER, value);
         }

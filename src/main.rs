@@ -71,6 +71,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     name: &name,
                     role,
                     brand_id: None,
+                    identity_provider_id: None,
                     expires_at,
                 },
             )

@@ -6,10 +6,12 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
-    /// `owner`, `support`, `auditor` or `portal`.
+    /// `owner`, `support`, `auditor`, `portal` or `scim`.
     pub role: String,
-    /// Set for portal tokens, which act for one brand only.
+    /// Set for portal and SCIM tokens, which act for one brand only.
     pub brand_id: Option<Uuid>,
+    /// Set for SCIM tokens: with `brand_id`, the identity-provider configuration they serve.
+    pub identity_provider_id: Option<Uuid>,
     /// Hex SHA-256 of the secret; the secret itself is never stored.
     pub secret_hash: String,
     pub expires_at: Option<DateTimeUtc>,

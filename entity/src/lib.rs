@@ -12,3 +12,6 @@ pub mod identity_provider;
 pub mod identity_provider_configuration;
 pub mod provisioning_event;
 pub mod role_mapping;
+pub mod scim_group;
+pub mod scim_group_member;
+pub mod scim_user;

@@ -9,3 +9,6 @@ pub use super::identity_provider::Entity as IdentityProvider;
 pub use super::identity_provider_configuration::Entity as IdentityProviderConfiguration;
 pub use super::provisioning_event::Entity as ProvisioningEvent;
 pub use super::role_mapping::Entity as RoleMapping;
+pub use super::scim_group::Entity as ScimGroup;
+pub use super::scim_group_member::Entity as ScimGroupMember;
+pub use super::scim_user::Entity as ScimUser;

@@ -17,6 +17,8 @@ pub struct Model {
     /// JSON array of changed attribute names.
     pub changed_attributes: Json,
     pub reason: Option<String>,
+    /// Which door the person came through: `sso`, `scim` or `admin`.
+    pub source: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

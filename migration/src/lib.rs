@@ -6,14 +6,22 @@ mod m20261123_000001_create_tables;
 mod m20261201_000001_refold_emails;
 mod m20261201_000002_enum_checks;
 mod m20261201_000003_audit_log;
+mod m20261201_000004_scim;
 
 /// The enum columns and the values the database accepts in each: those of the latest
 /// migration that changed them, as (table, column, values). The service's enums spell the same
 /// values (a test compares).
 pub fn stored_enums() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
+    let later = || {
+        m20261201_000003_audit_log::CHECKED
+            .iter()
+            .chain(m20261201_000004_scim::CHECKED)
+    };
+    // A later migration's list replaces an earlier one's for the same column.
     m20261201_000002_enum_checks::CHECKED
         .iter()
-        .chain(m20261201_000003_audit_log::CHECKED)
+        .filter(|(table, column, _)| !later().any(|(t, c, _)| t == table && c == column))
+        .chain(later())
         .copied()
         .collect()
 }
@@ -28,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_refold_emails::Migration),
             Box::new(m20261201_000002_enum_checks::Migration),
             Box::new(m20261201_000003_audit_log::Migration),
+            Box::new(m20261201_000004_scim::Migration),
         ]
     }
 }

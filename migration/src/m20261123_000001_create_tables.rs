@@ -141,7 +141,7 @@ enum ApiToken {
     CreatedAt,
 }
 
-fn fk(
+pub(crate) fn fk(
     name: &str,
     from: (impl IntoIden, impl IntoIden),
     to: (impl IntoIden, impl IntoIden),
@@ -156,7 +156,7 @@ fn fk(
         .to_owned()
 }
 
-fn index(name: &str, table: impl IntoIden) -> IndexCreateStatement {
+pub(crate) fn index(name: &str, table: impl IntoIden) -> IndexCreateStatement {
     Index::create()
         .name(name)
         .table(table)

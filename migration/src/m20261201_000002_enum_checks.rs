@@ -48,57 +48,78 @@ fn allowed(values: &[&str]) -> String {
         .join(", ")
 }
 
+/// Makes the database refuse any value of `table.column` outside `values` (new writes only).
+pub(crate) async fn add_check(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+    values: &[&str],
+) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    let (check, list) = (name(table, column), allowed(values));
+    match manager.get_database_backend() {
+        DbBackend::Postgres => {
+            db.execute_unprepared(&format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {check} \
+                 CHECK ({column} IN ({list})) NOT VALID"
+            ))
+            .await?;
+        }
+        _ => {
+            let events = [
+                ("insert", "INSERT".to_owned()),
+                ("update", format!("UPDATE OF {column}")),
+            ];
+            for (when, event) in events {
+                db.execute_unprepared(&format!(
+                    "CREATE TRIGGER {check}_{when} BEFORE {event} ON {table} FOR EACH ROW \
+                     WHEN NEW.{column} NOT IN ({list}) \
+                     BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {check}'); END"
+                ))
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Undoes [`add_check`].
+pub(crate) async fn drop_check(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    let check = name(table, column);
+    match manager.get_database_backend() {
+        DbBackend::Postgres => {
+            db.execute_unprepared(&format!(
+                "ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}"
+            ))
+            .await?;
+        }
+        _ => {
+            for when in ["insert", "update"] {
+                db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {check}_{when}"))
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
         for (table, column, values) in CHECKED {
-            let (check, list) = (name(table, column), allowed(values));
-            match manager.get_database_backend() {
-                DbBackend::Postgres => {
-                    db.execute_unprepared(&format!(
-                        "ALTER TABLE {table} ADD CONSTRAINT {check} \
-                         CHECK ({column} IN ({list})) NOT VALID"
-                    ))
-                    .await?;
-                }
-                _ => {
-                    let events = [
-                        ("insert", "INSERT".to_owned()),
-                        ("update", format!("UPDATE OF {column}")),
-                    ];
-                    for (when, event) in events {
-                        db.execute_unprepared(&format!(
-                            "CREATE TRIGGER {check}_{when} BEFORE {event} ON {table} FOR EACH ROW \
-                             WHEN NEW.{column} NOT IN ({list}) \
-                             BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {check}'); END"
-                        ))
-                        .await?;
-                    }
-                }
-            }
+            add_check(manager, table, column, values).await?;
         }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
         for (table, column, _) in CHECKED {
-            let check = name(table, column);
-            match manager.get_database_backend() {
-                DbBackend::Postgres => {
-                    db.execute_unprepared(&format!(
-                        "ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}"
-                    ))
-                    .await?;
-                }
-                _ => {
-                    for when in ["insert", "update"] {
-                        db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {check}_{when}"))
-                            .await?;
-                    }
-                }
-            }
+            drop_check(manager, table, column).await?;
         }
         Ok(())
     }

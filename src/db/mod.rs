@@ -3,6 +3,7 @@
 pub(crate) mod audit;
 pub(crate) mod list;
 pub(crate) mod queries;
+pub(crate) mod scim;
 pub(crate) mod sign_in;
 pub mod statements;
 
@@ -161,7 +162,9 @@ mod tests {
         access::Role,
         audit::AuditEntity,
         configuration::CompanyMatch,
-        stored::{AccountAssignment, ContactStatus, CredentialKind, Outcome, Protocol, StoredEnum},
+        stored::{
+            AccountAssignment, ContactStatus, CredentialKind, Outcome, Protocol, Source, StoredEnum,
+        },
     };
 
     #[test]
@@ -188,6 +191,10 @@ mod tests {
                 AccountAssignment::ALL.iter().map(|v| v.as_str()).collect(),
             ),
             (Role::COLUMN, Role::ALL.iter().map(|v| v.as_str()).collect()),
+            (
+                Source::COLUMN,
+                Source::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
             (
                 CompanyMatch::COLUMN,
                 CompanyMatch::ALL.iter().map(|v| v.as_str()).collect(),

@@ -14,6 +14,9 @@ stored_enum! {
         Auditor = "auditor",
         /// The LMS portal of one brand: the sign-in hook for that brand, nothing else.
         Portal = "portal",
+        /// An identity provider's SCIM client: `/scim/v2` for one identity-provider
+        /// configuration (brand and IdP), and no GraphQL at all.
+        Scim = "scim",
     }
 }
 
@@ -24,8 +27,10 @@ pub struct Principal {
     /// The token's name, as the audit log records who acted.
     pub token_name: String,
     pub role: Role,
-    /// The brand a portal token acts for.
+    /// The brand a portal or SCIM token acts for.
     pub brand_id: Option<Uuid>,
+    /// The identity provider a SCIM token acts for.
+    pub identity_provider_id: Option<Uuid>,
 }
 
 /// What a request wants to do, at the granularity access control cares about.
@@ -42,6 +47,15 @@ pub enum Action {
 }
 
 impl Principal {
+    /// The identity-provider configuration, as (brand, IdP), whose SCIM users and groups this
+    /// caller manages; `None` for every token but a SCIM one.
+    pub fn scim_scope(&self) -> Option<(Uuid, Uuid)> {
+        match (self.role, self.brand_id, self.identity_provider_id) {
+            (Role::Scim, Some(brand), Some(idp)) => Some((brand, idp)),
+            _ => None,
+        }
+    }
+
     /// `Err` carries the message shown with the `FORBIDDEN` code.
     pub fn authorize(&self, action: Action) -> Result<(), String> {
         let allowed = match (self.role, action) {
@@ -49,6 +63,7 @@ impl Principal {
                 brand_id.is_some() && brand_id == self.brand_id
             }
             (Role::Portal, _) => false,
+            (Role::Scim, _) => false,
             (Role::Owner, _) => true,
             (Role::Support, Action::ManageTokens) => false,
             (Role::Support, _) => true,
@@ -84,6 +99,7 @@ mod tests {
             token_id: Uuid::now_v7(),
             role,
             brand_id: None,
+            identity_provider_id: None,
         }
     }
 
@@ -125,6 +141,27 @@ mod tests {
         for action in [Read, Administer, ManageTokens] {
             assert!(portal.authorize(action).is_err(), "{action:?}");
         }
+    }
+
+    #[test]
+    fn a_scim_token_opens_no_graphql_and_only_its_configuration() {
+        use Action::*;
+        let (brand, idp) = (Uuid::now_v7(), Uuid::now_v7());
+        let scim = Principal {
+            brand_id: Some(brand),
+            identity_provider_id: Some(idp),
+            ..principal(Role::Scim)
+        };
+        for action in [Read, Administer, ManageTokens, SignIn { brand_id: Some(brand) }] {
+            assert!(scim.authorize(action).is_err(), "{action:?}");
+        }
+        assert_eq!(scim.scim_scope(), Some((brand, idp)));
+        let owner = Principal {
+            brand_id: Some(brand),
+            identity_provider_id: Some(idp),
+            ..principal(Role::Owner)
+        };
+        assert_eq!(owner.scim_scope(), None);
     }
 
     #[test]

@@ -369,11 +369,20 @@ fn provision(context: &Context, claimed: &Attributes, email: String) -> Result<D
     let rules = &context.rules;
     let first_name = claimed.first_name.clone().unwrap_or_default();
     let last_name = claimed.last_name.clone().unwrap_or_default();
-    let (account, assignment, reason) =
-        match choose_account(context, claimed, &first_name, &last_name, &email) {
-            Ok(chosen) => chosen,
-            Err(need) => return Ok(Decision::Load(need)),
-        };
+    let (account, assignment, reason) = match choose_account(
+        &context.rules,
+        &context.default_account,
+        &context.company_account,
+        claimed.company_name.as_deref(),
+        NewName {
+            first: &first_name,
+            last: &last_name,
+            email: &email,
+        },
+    ) {
+        Ok(chosen) => chosen,
+        Err(need) => return Ok(Decision::Load(need)),
+    };
     let roles = signin::map_roles(
         claimed.roles.as_deref().unwrap_or_default(),
         &rules.role_mappings,
@@ -401,17 +410,25 @@ fn provision(context: &Context, claimed: &Attributes, email: String) -> Result<D
     })
 }
 
+/// Who a new contact is, as an individual account is named after them.
+#[derive(Copy, Clone, Debug)]
+pub struct NewName<'a> {
+    pub first: &'a str,
+    pub last: &'a str,
+    pub email: &'a str,
+}
+
 /// Default account, then company match, then a new individual account; or what must be
-/// loaded to tell.
-fn choose_account(
-    context: &Context,
-    claimed: &Attributes,
-    first_name: &str,
-    last_name: &str,
-    email: &str,
+/// loaded to tell. The sign-in hook and SCIM provisioning both place new contacts by it.
+pub fn choose_account(
+    rules: &Rules,
+    default_account: &Lookup<Option<AccountRef>>,
+    company_account: &Lookup<Option<AccountRef>>,
+    company_name: Option<&str>,
+    name: NewName<'_>,
 ) -> Result<(AccountChoice, AccountAssignment, String), Need> {
-    if let Some(id) = context.rules.default_account {
-        match &context.default_account {
+    if let Some(id) = rules.default_account {
+        match default_account {
             Lookup::NotLoaded => return Err(Need::DefaultAccount(id)),
             Lookup::Loaded(Some(account)) => {
                 let reason = format!("default account of the configuration ({})", account.name);
@@ -424,10 +441,10 @@ fn choose_account(
             Lookup::Loaded(None) => {}
         }
     }
-    let no_match = match &claimed.company_name {
+    let no_match = match company_name {
         Some(company) => {
-            let folded = context.rules.company_match == CompanyMatch::CaseInsensitive;
-            match &context.company_account {
+            let folded = rules.company_match == CompanyMatch::CaseInsensitive;
+            match company_account {
                 Lookup::NotLoaded => {
                     let key = if folded {
                         validate::fold(company)
@@ -456,7 +473,7 @@ fn choose_account(
     };
     Ok((
         AccountChoice::Individual(signin::individual_account_name(
-            first_name, last_name, email,
+            name.first, name.last, name.email,
         )),
         AccountAssignment::IndividualAccount,
         format!("no default account and {no_match}: new individual account"),

@@ -5,6 +5,7 @@ pub(crate) mod configuration;
 pub(crate) mod decision;
 pub(crate) mod id;
 pub(crate) mod rate;
+pub mod scim;
 pub(crate) mod signin;
 pub(crate) mod stored;
 pub(crate) mod validate;

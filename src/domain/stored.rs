@@ -145,6 +145,18 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// Which door a provisioning event came through.
+    pub enum Source in "provisioning_event.source", variants in source_variants {
+        /// The sign-in hook.
+        Sso = "sso",
+        /// The SCIM endpoint (the identity provider pushed the change).
+        Scim = "scim",
+        /// The admin API.
+        Admin = "admin",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +176,7 @@ mod tests {
         round_trips::<CredentialKind>();
         round_trips::<Outcome>();
         round_trips::<AccountAssignment>();
+        round_trips::<Source>();
         round_trips::<crate::domain::access::Role>();
         round_trips::<crate::domain::configuration::CompanyMatch>();
         // Spellings are exact: the database compares bytes.

@@ -3,11 +3,12 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{api_token, brand};
+use entity::{api_token, brand, identity_provider};
 
 use super::{
     Allow, actor,
     brand::Brand,
+    identity_provider::IdentityProvider,
     connection::{ApiTokenField, entity_queries},
     db,
     errors::ApiFieldError,
@@ -37,8 +38,10 @@ row_object! {
     }
     stored { role: ApiTokenRole = Role }
     related {
-        /// The brand a portal token acts for.
+        /// The brand a portal or SCIM token acts for.
         brand: Brand = brand::Entity, brand_id,
+        /// The identity provider a SCIM token acts for.
+        identity_provider: IdentityProvider = identity_provider::Entity, identity_provider_id,
     }
     resolvers {
         /// Neither revoked nor expired.
@@ -58,9 +61,13 @@ entity_queries!(
 pub struct CreateApiTokenInput {
     pub name: String,
     pub role: ApiTokenRole,
-    /// The brand of a portal token (required for `portal`, refused for other roles).
+    /// The brand of a portal or SCIM token (required for `portal` and `scim`, refused for
+    /// other roles).
     pub brand_id: Option<ID>,
-    /// Without it the token does not expire.
+    /// The identity provider of a SCIM token (required for `scim`, refused for other roles):
+    /// the token serves the brand's configuration for it.
+    pub identity_provider_id: Option<ID>,
+    /// Without it the token does not expire, except a `scim` token: 365 days.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -98,6 +105,7 @@ impl ApiTokenMutations {
                     name: &input.name,
                     role: input.role.into(),
                     brand_id: input.brand_id.as_ref().map(|id| id.as_str()),
+                    identity_provider_id: input.identity_provider_id.as_ref().map(|id| id.as_str()),
                     expires_at: input.expires_at,
                 },
             )

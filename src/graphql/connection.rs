@@ -134,7 +134,7 @@ api_fields! {
     /// A field of a provisioning event to filter or order by.
     ProvisioningEventField => ProvisioningEventField {
         Id, BrandId, IdentityProviderId, ContactId, AccountId, Subject, Outcome,
-        AccountAssignment, OccurredAt,
+        AccountAssignment, Source, OccurredAt,
     }
     /// A field of an audit event to filter or order by.
     AuditEventField => AuditEventField {

@@ -17,12 +17,14 @@ use crate::{
     domain::{
         access::Action,
         id::NodeKind,
-        stored::{AccountAssignment as DomainAssignment, Outcome},
+        stored::{AccountAssignment as DomainAssignment, Outcome, Source},
     },
     error::AppError,
 };
 
 crate::domain::stored::outcome_variants! { api_enum { SignInOutcome = "crate::domain::stored::Outcome" } }
+
+crate::domain::stored::source_variants! { api_enum { ProvisioningSource = "crate::domain::stored::Source" } }
 
 crate::domain::stored::account_assignment_variants! { api_enum { AccountAssignment = "crate::domain::stored::AccountAssignment" } }
 
@@ -37,7 +39,11 @@ row_object! {
         /// Why: the account rule in words, or the reason for a denial.
         reason: Option<String>,
     }
-    stored { outcome: SignInOutcome = Outcome }
+    stored {
+        outcome: SignInOutcome = Outcome,
+        /// Which door: the sign-in hook (`sso`), the SCIM endpoint (`scim`) or the admin API.
+        source: ProvisioningSource = Source,
+    }
     related {
         brand: Brand = brand::Entity, brand_id,
         identity_provider: IdentityProvider = identity_provider::Entity, identity_provider_id,

@@ -11,7 +11,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use entity::{api_token, brand};
+use entity::{api_token, brand, identity_provider};
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
 use sha2::{Digest, Sha256};
@@ -45,10 +45,18 @@ fn hash(secret: &str) -> String {
 pub struct NewApiToken<'a> {
     pub name: &'a str,
     pub role: Role,
-    /// Required for, and only for, portal tokens.
+    /// Required for, and only for, portal and SCIM tokens.
     pub brand_id: Option<&'a str>,
+    /// Required for, and only for, SCIM tokens: with the brand, the configuration they serve.
+    pub identity_provider_id: Option<&'a str>,
+    /// Without it a token does not expire, except a SCIM token, which expires after
+    /// [`SCIM_TOKEN_LIFETIME_DAYS`].
     pub expires_at: Option<DateTime<Utc>>,
 }
+
+/// How long a SCIM token lives when its creator does not say: Entra ID's "Secret Token" is
+/// issued for a year, and rotating it is part of the set-up (README, "SCIM").
+pub const SCIM_TOKEN_LIFETIME_DAYS: i64 = 365;
 
 /// Creates a token; the returned secret exists nowhere else.
 pub async fn create(
@@ -84,29 +92,82 @@ async fn create_in(
             Some(&expires_at.to_rfc3339()),
         ));
     }
-    let brand_id = match (input.role, input.brand_id) {
-        (Role::Portal, Some(raw)) => problems
+    let bound_to_brand = matches!(input.role, Role::Portal | Role::Scim);
+    let brand_id = match (bound_to_brand, input.brand_id) {
+        (true, Some(raw)) => problems
             .loaded(load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", raw).await)?
             .map(|b| b.id),
-        (Role::Portal, None) => {
+        (true, None) => {
             problems.push(FieldError::new(
                 "brandId",
                 ErrorCode::Blank,
-                "a portal token acts for one brand: give its brandId",
+                format!(
+                    "a {} token acts for one brand: give its brandId",
+                    input.role.as_str()
+                ),
+                None,
+            ));
+            None
+        }
+        (false, Some(raw)) => {
+            problems.push(FieldError::new(
+                "brandId",
+                ErrorCode::Invalid,
+                "only portal and SCIM tokens are bound to a brand",
+                Some(raw),
+            ));
+            None
+        }
+        (false, None) => None,
+    };
+    let identity_provider_id = match (input.role, input.identity_provider_id) {
+        (Role::Scim, Some(raw)) => problems
+            .loaded(
+                load::<identity_provider::Entity, _>(
+                    txn,
+                    NodeKind::IdentityProvider,
+                    "identityProviderId",
+                    raw,
+                )
+                .await,
+            )?
+            .map(|idp| idp.id),
+        (Role::Scim, None) => {
+            problems.push(FieldError::new(
+                "identityProviderId",
+                ErrorCode::Blank,
+                "a SCIM token serves one identity-provider configuration: give the \
+                 identityProviderId as well as the brandId",
                 None,
             ));
             None
         }
         (_, Some(raw)) => {
             problems.push(FieldError::new(
-                "brandId",
+                "identityProviderId",
                 ErrorCode::Invalid,
-                "only portal tokens are bound to a brand",
+                "only SCIM tokens are bound to an identity provider",
                 Some(raw),
             ));
             None
         }
         (_, None) => None,
+    };
+    if let (Some(brand), Some(idp), Some(raw)) =
+        (brand_id, identity_provider_id, input.identity_provider_id)
+        && db::queries::configuration(txn, brand, idp).await?.is_none()
+    {
+        problems.push(FieldError::new(
+            "identityProviderId",
+            ErrorCode::NotFound,
+            "this brand has no configuration for this identity provider; create it first \
+             (brands.createIdentityProviderConfiguration)",
+            Some(raw),
+        ));
+    }
+    let expires_at = match (input.expires_at, input.role) {
+        (None, Role::Scim) => Some(at + chrono::Duration::days(SCIM_TOKEN_LIFETIME_DAYS)),
+        (given, _) => given,
     };
     let name = problems.finish(name)?;
     let secret = new_secret();
@@ -115,8 +176,9 @@ async fn create_in(
         name: Set(name),
         role: Set(input.role.as_str().into()),
         brand_id: Set(brand_id),
+        identity_provider_id: Set(identity_provider_id),
         secret_hash: Set(hash(&secret)),
-        expires_at: Set(input.expires_at),
+        expires_at: Set(expires_at),
         revoked_at: Set(None),
         created_at: Set(at),
     }
@@ -142,6 +204,7 @@ pub async fn bootstrap(db: &DatabaseConnection) -> AppResult<Option<String>> {
             name: "bootstrap owner",
             role: Role::Owner,
             brand_id: None,
+            identity_provider_id: None,
             expires_at: None,
         },
     )
@@ -183,6 +246,7 @@ async fn verify(
         token_name: token.name.clone(),
         role,
         brand_id: token.brand_id,
+        identity_provider_id: token.identity_provider_id,
     };
     Ok((principal, token.expires_at))
 }
@@ -356,6 +420,7 @@ mod tests {
             token_name: "test".into(),
             role: Role::Owner,
             brand_id: None,
+            identity_provider_id: None,
         }
     }
 

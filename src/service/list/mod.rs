@@ -16,7 +16,7 @@ use crate::{
         access::Role,
         audit::AuditEntity,
         id::{self, NodeKind},
-        stored::{AccountAssignment, ContactStatus, Outcome, Protocol, StoredEnum},
+        stored::{AccountAssignment, ContactStatus, Outcome, Protocol, Source, StoredEnum},
     },
     error::{AppError, AppResult},
     service::read::Db,
@@ -370,6 +370,7 @@ list_fields!(
         Subject => Subject: ValueKind::Text,
         Outcome => Outcome: ValueKind::OneOf(spellings::<Outcome>),
         AccountAssignment => AccountAssignment: ValueKind::OneOf(spellings::<AccountAssignment>),
+        Source => Source: ValueKind::OneOf(spellings::<Source>),
         OccurredAt => OccurredAt: ValueKind::Timestamp,
     } default OccurredAt desc
 );

@@ -25,12 +25,12 @@ use crate::{
         },
         id::{self, NodeKind},
         signin::{self, ContactAttributes},
-        stored::{AccountAssignment, Outcome, StoredEnum},
+        stored::{AccountAssignment, Outcome, Source, StoredEnum},
     },
     error::{AppError, AppResult, ErrorCode, FieldError},
 };
 
-mod persist;
+pub(crate) mod persist;
 
 use persist::{created, linked, signed_in};
 
@@ -255,6 +255,7 @@ async fn insert_event_for<Db: ConnectionTrait>(
         account_assignment: Set(decided.account_assignment.map(|a| a.as_str().into())),
         changed_attributes: Set(Value::from(decided.changed_attributes.clone())),
         reason: Set(Some(decided.reason.clone())),
+        source: Set(Source::Sso.as_str().into()),
     }
     .insert(db)
     .await?;
@@ -395,13 +396,13 @@ async fn load(
             context.by_email = Lookup::Loaded(existing);
             *email_contact = found;
         }
-        Need::DefaultAccount(id) => {
-            let account = queries::find::<account::Entity, _>(txn, id).await?;
+        Need::DefaultAccount(_) => {
+            let account = needed_account(txn, &need).await?;
             context.default_account = Lookup::Loaded(account.as_ref().map(account_ref));
             accounts.extend(account);
         }
-        Need::CompanyAccount { key, folded } => {
-            let account = queries::first_account_of_company_named(txn, &key, folded).await?;
+        Need::CompanyAccount { .. } => {
+            let account = needed_account(txn, &need).await?;
             context.company_account = Lookup::Loaded(account.as_ref().map(account_ref));
             accounts.extend(account);
         }
@@ -409,7 +410,21 @@ async fn load(
     Ok(())
 }
 
-fn account_ref(account: &account::Model) -> AccountRef {
+/// The account a [`Need::DefaultAccount`] or [`Need::CompanyAccount`] asks for.
+pub(crate) async fn needed_account(
+    txn: &DatabaseTransaction,
+    need: &Need,
+) -> Result<Option<account::Model>, DbErr> {
+    match need {
+        Need::DefaultAccount(id) => queries::find::<account::Entity, _>(txn, *id).await,
+        Need::CompanyAccount { key, folded } => {
+            queries::first_account_of_company_named(txn, key, *folded).await
+        }
+        Need::ContactByEmail { .. } => Ok(None),
+    }
+}
+
+pub(crate) fn account_ref(account: &account::Model) -> AccountRef {
     AccountRef {
         id: account.id,
         name: account.name.clone(),
@@ -417,7 +432,7 @@ fn account_ref(account: &account::Model) -> AccountRef {
 }
 
 /// The configuration as the decision reads it; unreadable stored values fail closed.
-fn rules_of(
+pub(crate) fn rules_of(
     configuration: &configuration::Model,
     role_mappings: Vec<(String, String)>,
 ) -> AppResult<Rules> {

@@ -1,0 +1,980 @@
+//! SCIM filters (RFC 7644 §3.4.2.2) as conditions over the attributes we store.
+//!
+//! The `scim_v2` crate owns the grammar; this module decides what each attribute path means
+//! for our storage and refuses everything else with `invalidFilter`, so that the `db` layer
+//! only ever sees attributes it has columns for and literals already of the column's type.
+//! A filter we cannot honour is an error, never "match all": a provisioning client that
+//! asks "does this user exist?" and gets every user back would link the wrong account.
+use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, ParseError, ValFilter};
+
+use super::{
+    AttrType, ENTERPRISE_SCHEMA, FILTER_MAX, GROUP_SCHEMA, GroupAttr, ScimError, USER_SCHEMA,
+    UserAttr, boolean,
+};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Co,
+    Sw,
+    Ew,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+/// A comparison's right-hand side, already of the attribute's type, so the `db` layer never
+/// has to reparse or guess.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Text(String),
+    Id(uuid::Uuid),
+    Bool(bool),
+    DateTime(chrono::DateTime<chrono::Utc>),
+}
+
+/// A filter over attributes `A`; `Always` is what remains once the parts we can decide
+/// without the database have been decided.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cond<A> {
+    Always(bool),
+    Present(A),
+    Compare(A, Op, Literal),
+    Not(Box<Cond<A>>),
+    And(Vec<Cond<A>>),
+    Or(Vec<Cond<A>>),
+}
+
+/// The condition a `/Users` filter sets.
+pub fn users(filter: &str) -> Result<Cond<UserAttr>, ScimError> {
+    condition(filter)
+}
+
+/// The condition a `/Groups` filter sets.
+pub fn groups(filter: &str) -> Result<Cond<GroupAttr>, ScimError> {
+    condition(filter)
+}
+
+/// What an attribute path names in our storage.
+enum Target<A> {
+    Stored(A),
+    /// A sub-attribute we do not store because every value of its parent has the same one
+    /// (`emails.type` is always "work"): it exists exactly when the parent does, so comparing
+    /// it is decided here and leaves at most "the parent is present" for the database.
+    Fixed {
+        parent: A,
+        value: Fixed,
+    },
+}
+
+#[derive(Copy, Clone)]
+enum Fixed {
+    /// Compared ignoring case, as the `type` sub-attributes are (`caseExact: false`).
+    Text(&'static str),
+    Bool(bool),
+}
+
+/// One resource's attributes, so that a single walker serves Users and Groups.
+trait Attr: Copy {
+    fn resolve(path: &AttrPath) -> Result<Target<Self>, ScimError>;
+    fn kind(self) -> AttrType;
+}
+
+impl Attr for UserAttr {
+    fn resolve(path: &AttrPath) -> Result<Target<Self>, ScimError> {
+        use UserAttr as U;
+        let stored = Target::Stored;
+        // RFC 7643 §2.1: attribute names are case-insensitive.
+        let name = path.name.to_ascii_lowercase();
+        let sub = path.sub_attr.as_deref().map(str::to_ascii_lowercase);
+        let (schema, target) = match (name.as_str(), sub.as_deref()) {
+            ("id", None) => (USER_SCHEMA, stored(U::Id)),
+            ("username", None) => (USER_SCHEMA, stored(U::UserName)),
+            ("externalid", None) => (USER_SCHEMA, stored(U::ExternalId)),
+            ("name", Some("givenname")) => (USER_SCHEMA, stored(U::GivenName)),
+            ("name", Some("familyname")) => (USER_SCHEMA, stored(U::FamilyName)),
+            ("displayname", None) => (USER_SCHEMA, stored(U::DisplayName)),
+            ("title", None) => (USER_SCHEMA, stored(U::Title)),
+            ("emails", None | Some("value")) => (USER_SCHEMA, stored(U::Email)),
+            ("emails", Some("type")) => (USER_SCHEMA, fixed(U::Email, Fixed::Text("work"))),
+            ("emails", Some("primary")) => (USER_SCHEMA, fixed(U::Email, Fixed::Bool(true))),
+            ("active", None) => (USER_SCHEMA, stored(U::Active)),
+            ("meta", Some("created")) => (USER_SCHEMA, stored(U::Created)),
+            ("meta", Some("lastmodified")) => (USER_SCHEMA, stored(U::LastModified)),
+            ("department", None) => (ENTERPRISE_SCHEMA, stored(U::Department)),
+            ("employeenumber", None) => (ENTERPRISE_SCHEMA, stored(U::EmployeeNumber)),
+            ("organization", None) => (ENTERPRISE_SCHEMA, stored(U::Organization)),
+            ("manager", None | Some("value")) => (ENTERPRISE_SCHEMA, stored(U::Manager)),
+            _ => return Err(not_filterable(path, "Users")),
+        };
+        in_schema(path, schema)?;
+        Ok(target)
+    }
+
+    fn kind(self) -> AttrType {
+        self.attr_type()
+    }
+}
+
+impl Attr for GroupAttr {
+    fn resolve(path: &AttrPath) -> Result<Target<Self>, ScimError> {
+        use GroupAttr as G;
+        let stored = Target::Stored;
+        let name = path.name.to_ascii_lowercase();
+        let sub = path.sub_attr.as_deref().map(str::to_ascii_lowercase);
+        let target = match (name.as_str(), sub.as_deref()) {
+            ("id", None) => stored(G::Id),
+            ("displayname", None) => stored(G::DisplayName),
+            ("externalid", None) => stored(G::ExternalId),
+            ("members", None | Some("value")) => stored(G::Member),
+            ("members", Some("type")) => fixed(G::Member, Fixed::Text("User")),
+            ("meta", Some("created")) => stored(G::Created),
+            ("meta", Some("lastmodified")) => stored(G::LastModified),
+            _ => return Err(not_filterable(path, "Groups")),
+        };
+        in_schema(path, GROUP_SCHEMA)?;
+        Ok(target)
+    }
+
+    fn kind(self) -> AttrType {
+        self.attr_type()
+    }
+}
+
+fn fixed<A>(parent: A, value: Fixed) -> Target<A> {
+    Target::Fixed { parent, value }
+}
+
+fn not_filterable(path: &AttrPath, resource: &str) -> ScimError {
+    ScimError::invalid_filter(format!(
+        "attribute \"{path}\" is unknown or not filterable on {resource}"
+    ))
+}
+
+/// A client may qualify a name with its schema URN, but only with the right one: the same
+/// name under another schema is another attribute, and one we do not have.
+fn in_schema(path: &AttrPath, schema: &str) -> Result<(), ScimError> {
+    match &path.uri {
+        Some(uri) if !uri.eq_ignore_ascii_case(schema) => Err(ScimError::invalid_filter(format!(
+            "attribute \"{path}\": \"{}\" is not in schema \"{uri}\" (it is in \"{schema}\")",
+            path.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn condition<A: Attr>(text: &str) -> Result<Cond<A>, ScimError> {
+    if text.len() > FILTER_MAX {
+        return Err(ScimError::invalid_filter(format!(
+            "the filter is {} bytes long; the longest accepted is {FILTER_MAX}",
+            text.len()
+        )));
+    }
+    if text.trim().is_empty() {
+        return Err(ScimError::invalid_filter("the filter is empty"));
+    }
+    let parsed: Filter = text
+        .parse()
+        .map_err(|e| ScimError::invalid_filter(unparsable(text, e)))?;
+    filter(&parsed)
+}
+
+/// Says where parsing stopped in the client's own offsets; the crate's default message lists
+/// the lexer's regular expressions, which tell a client nothing.
+fn unparsable(text: &str, error: ParseError) -> String {
+    // The crate parses the trimmed text, so its offsets start after the leading blanks.
+    let lead = text.len() - text.trim_start().len();
+    match error {
+        ParseError::InvalidToken { location } => {
+            format!(
+                "the filter does not parse: unexpected character at byte {}",
+                location + lead
+            )
+        }
+        ParseError::UnrecognizedEof { .. } => "the filter does not parse: it ends too early".into(),
+        ParseError::UnrecognizedToken {
+            token: (at, token, _),
+            ..
+        }
+        | ParseError::ExtraToken {
+            token: (at, token, _),
+        } => format!(
+            "the filter does not parse: unexpected \"{}\" at byte {}",
+            token.trim(),
+            at + lead
+        ),
+        ParseError::User { error } => format!("the filter does not parse: {error}"),
+    }
+}
+
+fn filter<A: Attr>(f: &Filter) -> Result<Cond<A>, ScimError> {
+    Ok(match f {
+        Filter::Attr(exp) => attr_exp(exp, None)?,
+        Filter::ValuePath(vp) => val_filter(&vp.filter, &vp.attr)?,
+        Filter::Not(inner) => not(filter(inner)?),
+        Filter::And(items) => junction(true, items.iter().map(filter).collect::<Result<_, _>>()?),
+        Filter::Or(items) => junction(false, items.iter().map(filter).collect::<Result<_, _>>()?),
+    })
+}
+
+/// `parent[...]`: with at most one value per parent in our storage, "some value matches"
+/// is the same as the plain `parent.sub` comparisons.
+fn val_filter<A: Attr>(f: &ValFilter, parent: &AttrPath) -> Result<Cond<A>, ScimError> {
+    let each = |items: &[ValFilter]| -> Result<Vec<Cond<A>>, ScimError> {
+        items.iter().map(|i| val_filter(i, parent)).collect()
+    };
+    Ok(match f {
+        ValFilter::Attr(exp) => attr_exp(exp, Some(parent))?,
+        ValFilter::Not(inner) => not(val_filter(inner, parent)?),
+        ValFilter::And(items) => junction(true, each(items.as_slice())?),
+        ValFilter::Or(items) => junction(false, each(items.as_slice())?),
+    })
+}
+
+fn attr_exp<A: Attr>(exp: &AttrExp, parent: Option<&AttrPath>) -> Result<Cond<A>, ScimError> {
+    let written = match exp {
+        AttrExp::Present(path) | AttrExp::Comparison(path, _, _) => path,
+    };
+    let path = match parent {
+        Some(parent) => nested(parent, written)?,
+        None => written.clone(),
+    };
+    let target = A::resolve(&path)?;
+    match exp {
+        AttrExp::Present(_) => Ok(Cond::Present(subject(&target))),
+        AttrExp::Comparison(_, op, value) => compare(target, op_of(op), value, &path),
+    }
+}
+
+/// `emails[type eq "work"]` reads as `emails.type eq "work"`.
+fn nested(parent: &AttrPath, inner: &AttrPath) -> Result<AttrPath, ScimError> {
+    if parent.sub_attr.is_some() {
+        return Err(ScimError::invalid_filter(format!(
+            "\"{parent}[...]\": a value filter follows an attribute, not a sub-attribute"
+        )));
+    }
+    if inner.uri.is_some() || inner.sub_attr.is_some() {
+        return Err(ScimError::invalid_filter(format!(
+            "\"{inner}\" inside \"{parent}[...]\" is not a sub-attribute name of \"{parent}\""
+        )));
+    }
+    Ok(AttrPath {
+        uri: parent.uri.clone(),
+        name: parent.name.clone(),
+        sub_attr: Some(inner.name.clone()),
+    })
+}
+
+/// The stored attribute whose presence stands for the target's.
+fn subject<A: Attr>(target: &Target<A>) -> A {
+    match target {
+        Target::Stored(attr) => *attr,
+        Target::Fixed { parent, .. } => *parent,
+    }
+}
+
+fn compare<A: Attr>(
+    target: Target<A>,
+    op: Op,
+    value: &CompValue,
+    path: &AttrPath,
+) -> Result<Cond<A>, ScimError> {
+    let kind = match &target {
+        Target::Stored(attr) => attr.kind(),
+        Target::Fixed { value, .. } => value.kind(),
+    };
+    if !allows(kind, &op) {
+        let takes = match kind {
+            AttrType::DateTime => "eq, ne, gt, ge, lt or le",
+            _ => "eq or ne",
+        };
+        return Err(ScimError::invalid_filter(format!(
+            "operator \"{}\" cannot be used on \"{path}\", which takes {takes}",
+            op.as_str()
+        )));
+    }
+    // RFC 7644 §3.4.2.2: an unassigned attribute is null, so `eq null` asks for its absence.
+    if *value == CompValue::Null {
+        return match op {
+            Op::Eq => Ok(not(Cond::Present(subject(&target)))),
+            Op::Ne => Ok(Cond::Present(subject(&target))),
+            _ => Err(ScimError::invalid_filter(format!(
+                "\"{path} {} null\": null can only be compared with eq or ne",
+                op.as_str()
+            ))),
+        };
+    }
+    let Some(literal) = literal(kind, value, path)? else {
+        // Not an id we could have issued: it equals none of ours and differs from all of them.
+        return Ok(Cond::Always(op == Op::Ne));
+    };
+    Ok(match target {
+        Target::Stored(attr) => Cond::Compare(attr, op, literal),
+        Target::Fixed { parent, value } if value.holds(&op, &literal) => Cond::Present(parent),
+        Target::Fixed { .. } => Cond::Always(false),
+    })
+}
+
+fn allows(kind: AttrType, op: &Op) -> bool {
+    match kind {
+        AttrType::Text | AttrType::ExactText => true,
+        AttrType::Boolean | AttrType::Id => matches!(op, Op::Eq | Op::Ne),
+        AttrType::DateTime => !matches!(op, Op::Co | Op::Sw | Op::Ew),
+    }
+}
+
+/// The value as the attribute's type; `None` for an id that is not one we could have issued.
+fn literal(
+    kind: AttrType,
+    value: &CompValue,
+    path: &AttrPath,
+) -> Result<Option<Literal>, ScimError> {
+    let refuse = |expected: &str| {
+        Err(ScimError::invalid_filter(format!(
+            "\"{path}\" is compared with {value}, but it takes {expected}"
+        )))
+    };
+    match (kind, value) {
+        (AttrType::Text | AttrType::ExactText, CompValue::Str(s)) => {
+            Ok(Some(Literal::Text(s.clone())))
+        }
+        (AttrType::Text | AttrType::ExactText, CompValue::Number(n)) => {
+            Ok(Some(Literal::Text(n.to_string())))
+        }
+        (AttrType::Text | AttrType::ExactText, _) => refuse("a string"),
+        (AttrType::Boolean, CompValue::True) => Ok(Some(Literal::Bool(true))),
+        (AttrType::Boolean, CompValue::False) => Ok(Some(Literal::Bool(false))),
+        // Microsoft Entra ID sends booleans as "True"/"False".
+        (AttrType::Boolean, CompValue::Str(s)) => {
+            match boolean(&serde_json::Value::String(s.clone())) {
+                Some(b) => Ok(Some(Literal::Bool(b))),
+                None => refuse("true or false"),
+            }
+        }
+        (AttrType::Boolean, _) => refuse("true or false"),
+        (AttrType::DateTime, CompValue::Str(s)) => match chrono::DateTime::parse_from_rfc3339(s) {
+            Ok(t) => Ok(Some(Literal::DateTime(t.with_timezone(&chrono::Utc)))),
+            Err(_) => refuse("an RFC 3339 date-time such as \"2024-01-31T12:00:00Z\""),
+        },
+        (AttrType::DateTime, _) => refuse("an RFC 3339 date-time string"),
+        (AttrType::Id, CompValue::Str(s)) => Ok(issued_id(s).map(Literal::Id)),
+        (AttrType::Id, _) => refuse("a string id"),
+    }
+}
+
+/// Our ids are written as hyphenated UUIDs; other spellings (braces, `urn:uuid:`, no
+/// hyphens) are not strings we ever issued. Hex case does not matter (RFC 9562 §4).
+fn issued_id(s: &str) -> Option<uuid::Uuid> {
+    if s.len() != 36 {
+        return None;
+    }
+    uuid::Uuid::try_parse(s).ok()
+}
+
+impl Fixed {
+    fn kind(self) -> AttrType {
+        match self {
+            Fixed::Text(_) => AttrType::Text,
+            Fixed::Bool(_) => AttrType::Boolean,
+        }
+    }
+
+    fn holds(self, op: &Op, literal: &Literal) -> bool {
+        match (self, literal) {
+            (Fixed::Text(ours), Literal::Text(theirs)) => {
+                let (a, b) = (ours.to_lowercase(), theirs.to_lowercase());
+                match op {
+                    Op::Eq => a == b,
+                    Op::Ne => a != b,
+                    Op::Co => a.contains(&b),
+                    Op::Sw => a.starts_with(&b),
+                    Op::Ew => a.ends_with(&b),
+                    Op::Gt => a > b,
+                    Op::Ge => a >= b,
+                    Op::Lt => a < b,
+                    Op::Le => a <= b,
+                }
+            }
+            (Fixed::Bool(ours), Literal::Bool(theirs)) => match op {
+                Op::Eq => ours == *theirs,
+                Op::Ne => ours != *theirs,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+fn op_of(op: &CompareOp) -> Op {
+    match op {
+        CompareOp::Eq => Op::Eq,
+        CompareOp::Ne => Op::Ne,
+        CompareOp::Co => Op::Co,
+        CompareOp::Sw => Op::Sw,
+        CompareOp::Ew => Op::Ew,
+        CompareOp::Gt => Op::Gt,
+        CompareOp::Ge => Op::Ge,
+        CompareOp::Lt => Op::Lt,
+        CompareOp::Le => Op::Le,
+    }
+}
+
+impl Op {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Op::Eq => "eq",
+            Op::Ne => "ne",
+            Op::Co => "co",
+            Op::Sw => "sw",
+            Op::Ew => "ew",
+            Op::Gt => "gt",
+            Op::Ge => "ge",
+            Op::Lt => "lt",
+            Op::Le => "le",
+        }
+    }
+}
+
+fn not<A>(c: Cond<A>) -> Cond<A> {
+    match c {
+        Cond::Always(b) => Cond::Always(!b),
+        c => Cond::Not(Box::new(c)),
+    }
+}
+
+/// `and` when `all`, else `or`: `Always(all)` changes nothing, `Always(!all)` decides the
+/// whole, and a nested junction of the same kind is merged into this one.
+fn junction<A>(all: bool, items: Vec<Cond<A>>) -> Cond<A> {
+    let mut kept = Vec::with_capacity(items.len());
+    for c in items {
+        match c {
+            Cond::Always(b) if b == all => {}
+            Cond::Always(_) => return Cond::Always(!all),
+            Cond::And(inner) if all => kept.extend(inner),
+            Cond::Or(inner) if !all => kept.extend(inner),
+            c => kept.push(c),
+        }
+    }
+    match kept.len() {
+        0 => Cond::Always(all),
+        1 => kept.remove(0),
+        _ if all => Cond::And(kept),
+        _ => Cond::Or(kept),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use GroupAttr as G;
+    use UserAttr as U;
+    use chrono::{TimeZone, Utc};
+
+    fn text(s: &str) -> Literal {
+        Literal::Text(s.into())
+    }
+
+    fn cmp<A>(a: A, op: Op, lit: Literal) -> Cond<A> {
+        Cond::Compare(a, op, lit)
+    }
+
+    /// The detail of a refused user filter, after checking it is an invalidFilter.
+    fn refused(f: &str) -> String {
+        let e = users(f).expect_err(f);
+        assert_eq!(e.status, 400, "{f}");
+        assert_eq!(
+            e.scim_type,
+            Some(super::super::ScimType::InvalidFilter),
+            "{f}"
+        );
+        e.detail
+    }
+
+    fn refused_group(f: &str) -> String {
+        let e = groups(f).expect_err(f);
+        assert_eq!(
+            e.scim_type,
+            Some(super::super::ScimType::InvalidFilter),
+            "{f}"
+        );
+        e.detail
+    }
+
+    #[test]
+    fn every_operator_on_text() {
+        for (word, op) in [
+            ("eq", Op::Eq),
+            ("ne", Op::Ne),
+            ("co", Op::Co),
+            ("sw", Op::Sw),
+            ("ew", Op::Ew),
+            ("gt", Op::Gt),
+            ("ge", Op::Ge),
+            ("lt", Op::Lt),
+            ("le", Op::Le),
+        ] {
+            let f = format!("title {word} \"Eng\"");
+            assert_eq!(users(&f).unwrap(), cmp(U::Title, op, text("Eng")), "{f}");
+        }
+    }
+
+    #[test]
+    fn date_time_operators_and_values() {
+        let t = Utc.with_ymd_and_hms(2024, 1, 31, 10, 0, 0).unwrap();
+        for (word, op) in [
+            ("eq", Op::Eq),
+            ("ne", Op::Ne),
+            ("gt", Op::Gt),
+            ("ge", Op::Ge),
+            ("lt", Op::Lt),
+            ("le", Op::Le),
+        ] {
+            let f = format!("meta.lastModified {word} \"2024-01-31T12:00:00+02:00\"");
+            assert_eq!(
+                users(&f).unwrap(),
+                cmp(U::LastModified, op, Literal::DateTime(t)),
+                "{f}"
+            );
+        }
+        assert_eq!(
+            groups(r#"meta.created gt "2024-01-31T10:00:00Z""#).unwrap(),
+            cmp(G::Created, Op::Gt, Literal::DateTime(t))
+        );
+        let d = refused(r#"meta.created co "2024""#);
+        assert!(d.contains("\"co\"") && d.contains("meta.created"), "{d}");
+    }
+
+    #[test]
+    fn bad_date_is_refused() {
+        let d = refused(r#"meta.created gt "yesterday""#);
+        assert!(d.contains("meta.created") && d.contains("RFC 3339"), "{d}");
+        refused(r#"meta.created gt "2024-01-31""#);
+        refused("meta.created gt 2024");
+        refused("meta.lastModified eq true");
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or() {
+        assert_eq!(
+            users(r#"title eq "a" or title eq "b" and active eq true"#).unwrap(),
+            Cond::Or(vec![
+                cmp(U::Title, Op::Eq, text("a")),
+                Cond::And(vec![
+                    cmp(U::Title, Op::Eq, text("b")),
+                    cmp(U::Active, Op::Eq, Literal::Bool(true)),
+                ]),
+            ])
+        );
+    }
+
+    #[test]
+    fn parentheses_and_not_group() {
+        assert_eq!(
+            users(r#"(title eq "a" or title eq "b") and not (active eq true)"#).unwrap(),
+            Cond::And(vec![
+                Cond::Or(vec![
+                    cmp(U::Title, Op::Eq, text("a")),
+                    cmp(U::Title, Op::Eq, text("b")),
+                ]),
+                Cond::Not(Box::new(cmp(U::Active, Op::Eq, Literal::Bool(true)))),
+            ])
+        );
+        assert_eq!(
+            users(r#"not (title pr or displayName pr)"#).unwrap(),
+            Cond::Not(Box::new(Cond::Or(vec![
+                Cond::Present(U::Title),
+                Cond::Present(U::DisplayName),
+            ])))
+        );
+    }
+
+    #[test]
+    fn value_path_with_and() {
+        assert_eq!(
+            users(r#"emails[type eq "work" and value co "@example.com"]"#).unwrap(),
+            Cond::And(vec![
+                Cond::Present(U::Email),
+                cmp(U::Email, Op::Co, text("@example.com"))
+            ])
+        );
+        assert_eq!(
+            users(r#"emails[value ew "@example.com" or value sw "ops"] and active eq true"#)
+                .unwrap(),
+            Cond::And(vec![
+                Cond::Or(vec![
+                    cmp(U::Email, Op::Ew, text("@example.com")),
+                    cmp(U::Email, Op::Sw, text("ops")),
+                ]),
+                cmp(U::Active, Op::Eq, Literal::Bool(true)),
+            ])
+        );
+    }
+
+    #[test]
+    fn constants_are_folded() {
+        assert_eq!(
+            users(r#"emails[type eq "home"]"#).unwrap(),
+            Cond::Always(false)
+        );
+        assert_eq!(
+            users(r#"emails[type eq "WORK"]"#).unwrap(),
+            Cond::Present(U::Email)
+        );
+        assert_eq!(
+            users(r#"emails.type ne "home""#).unwrap(),
+            Cond::Present(U::Email)
+        );
+        assert_eq!(
+            users(r#"emails.type sw "Wo""#).unwrap(),
+            Cond::Present(U::Email)
+        );
+        assert_eq!(
+            users(r#"emails[primary eq true]"#).unwrap(),
+            Cond::Present(U::Email)
+        );
+        assert_eq!(
+            users(r#"emails[primary eq "False"]"#).unwrap(),
+            Cond::Always(false)
+        );
+        assert_eq!(
+            users(r#"emails[type eq "home" and value co "x"] or title pr"#).unwrap(),
+            Cond::Present(U::Title)
+        );
+        assert_eq!(
+            users(r#"not (emails[type eq "home"]) and title pr"#).unwrap(),
+            Cond::Present(U::Title)
+        );
+        assert_eq!(
+            groups(r#"members[type eq "user"]"#).unwrap(),
+            Cond::Present(G::Member)
+        );
+        assert_eq!(
+            groups(r#"members.type eq "Group""#).unwrap(),
+            Cond::Always(false)
+        );
+        refused(r#"emails[primary co "t"]"#);
+    }
+
+    #[test]
+    fn urn_prefixed_names() {
+        assert_eq!(
+            users(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "bjensen""#).unwrap(),
+            cmp(U::UserName, Op::Eq, text("bjensen"))
+        );
+        assert_eq!(
+            users(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName sw "J""#).unwrap(),
+            cmp(U::FamilyName, Op::Sw, text("J"))
+        );
+        assert_eq!(
+            users(
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m-1""#
+            )
+            .unwrap(),
+            cmp(U::Manager, Op::Eq, text("m-1"))
+        );
+        assert_eq!(
+            users(
+                r#"URN:IETF:params:scim:schemas:extension:enterprise:2.0:user:Department eq "R&D""#
+            )
+            .unwrap(),
+            cmp(U::Department, Op::Eq, text("R&D"))
+        );
+        assert_eq!(
+            users(r#"urn:ietf:params:scim:schemas:core:2.0:User:emails[value eq "a@b.c"]"#)
+                .unwrap(),
+            cmp(U::Email, Op::Eq, text("a@b.c"))
+        );
+        assert_eq!(
+            groups(r#"urn:ietf:params:scim:schemas:core:2.0:Group:displayName eq "Ops""#).unwrap(),
+            cmp(G::DisplayName, Op::Eq, text("Ops"))
+        );
+    }
+
+    #[test]
+    fn wrong_urn_is_refused() {
+        let d = refused(
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:userName eq "x""#,
+        );
+        assert!(d.contains("userName") && d.contains(USER_SCHEMA), "{d}");
+        let d = refused(r#"urn:ietf:params:scim:schemas:core:2.0:User:department eq "x""#);
+        assert!(
+            d.contains("department") && d.contains(ENTERPRISE_SCHEMA),
+            "{d}"
+        );
+        refused(r#"urn:ietf:params:scim:schemas:core:2.0:Group:userName eq "x""#);
+        refused(r#"urn:example:userName eq "x""#);
+        refused_group(r#"urn:ietf:params:scim:schemas:core:2.0:User:displayName eq "x""#);
+    }
+
+    #[test]
+    fn names_and_operators_ignore_case() {
+        assert_eq!(
+            users(r#"USERNAME EQ "Bob" AND Name.GivenName Sw "b" Or NOT (ACTIVE Eq false)"#)
+                .unwrap(),
+            Cond::Or(vec![
+                Cond::And(vec![
+                    cmp(U::UserName, Op::Eq, text("Bob")),
+                    cmp(U::GivenName, Op::Sw, text("b")),
+                ]),
+                Cond::Not(Box::new(cmp(U::Active, Op::Eq, Literal::Bool(false)))),
+            ])
+        );
+        assert_eq!(users("EMAILS PR").unwrap(), Cond::Present(U::Email));
+        assert_eq!(
+            users(r#"Emails[Value Eq "A@B.C"]"#).unwrap(),
+            cmp(U::Email, Op::Eq, text("A@B.C")),
+            "literal text is left as sent"
+        );
+        assert_eq!(
+            groups("Members.Value pr").unwrap(),
+            Cond::Present(G::Member)
+        );
+    }
+
+    #[test]
+    fn null_and_present() {
+        assert_eq!(
+            users("title eq null").unwrap(),
+            Cond::Not(Box::new(Cond::Present(U::Title)))
+        );
+        assert_eq!(users("title ne null").unwrap(), Cond::Present(U::Title));
+        assert_eq!(users("title pr").unwrap(), Cond::Present(U::Title));
+        assert_eq!(
+            users("emails.type eq null").unwrap(),
+            Cond::Not(Box::new(Cond::Present(U::Email)))
+        );
+        assert_eq!(
+            users("id eq null").unwrap(),
+            Cond::Not(Box::new(Cond::Present(U::Id)))
+        );
+        let d = refused("title gt null");
+        assert!(d.contains("title") && d.contains("null"), "{d}");
+    }
+
+    #[test]
+    fn booleans_are_lenient() {
+        let active = |b| cmp(U::Active, Op::Eq, Literal::Bool(b));
+        assert_eq!(users("active eq true").unwrap(), active(true));
+        assert_eq!(users(r#"active eq "True""#).unwrap(), active(true));
+        assert_eq!(users(r#"active eq "FALSE""#).unwrap(), active(false));
+        assert_eq!(
+            users(r#"active ne "false""#).unwrap(),
+            cmp(U::Active, Op::Ne, Literal::Bool(false))
+        );
+        refused(r#"active eq "yes""#);
+        refused("active eq 1");
+    }
+
+    #[test]
+    fn ids_that_are_not_uuids_match_nothing() {
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(
+            users(&format!(r#"id eq "{id}""#)).unwrap(),
+            cmp(U::Id, Op::Eq, Literal::Id(id))
+        );
+        let upper = id.to_string().to_uppercase();
+        assert_eq!(
+            users(&format!(r#"id ne "{upper}""#)).unwrap(),
+            cmp(U::Id, Op::Ne, Literal::Id(id))
+        );
+        assert_eq!(users(r#"id eq "bjensen""#).unwrap(), Cond::Always(false));
+        assert_eq!(users(r#"id ne "bjensen""#).unwrap(), Cond::Always(true));
+        assert_eq!(
+            users(&format!(r#"id eq "{}""#, id.simple())).unwrap(),
+            Cond::Always(false)
+        );
+        assert_eq!(
+            users(r#"id eq "nope" or userName eq "x""#).unwrap(),
+            cmp(U::UserName, Op::Eq, text("x"))
+        );
+        assert_eq!(
+            users(r#"id eq "nope" and userName eq "x""#).unwrap(),
+            Cond::Always(false)
+        );
+        refused("id eq 42");
+        let d = refused(&format!(r#"id gt "{id}""#));
+        assert!(d.contains("\"gt\"") && d.contains("\"id\""), "{d}");
+    }
+
+    #[test]
+    fn group_member_lookup() {
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(
+            groups(&format!(r#"members[value eq "{id}"]"#)).unwrap(),
+            cmp(G::Member, Op::Eq, Literal::Id(id))
+        );
+        assert_eq!(
+            groups(&format!(
+                r#"displayName eq "Ops" and members.value eq "{id}""#
+            ))
+            .unwrap(),
+            Cond::And(vec![
+                cmp(G::DisplayName, Op::Eq, text("Ops")),
+                cmp(G::Member, Op::Eq, Literal::Id(id)),
+            ])
+        );
+        assert_eq!(
+            groups(r#"members eq "not-an-id""#).unwrap(),
+            Cond::Always(false)
+        );
+        assert_eq!(
+            groups(r#"externalId eq "g-1""#).unwrap(),
+            cmp(G::ExternalId, Op::Eq, text("g-1"))
+        );
+        let d = refused_group(r#"members[display eq "Bob"]"#);
+        assert!(d.contains("members.display"), "{d}");
+        refused_group(r#"members co "a""#);
+        refused_group(r#"userName eq "x""#);
+    }
+
+    #[test]
+    fn identity_provider_lookups() {
+        // Okta
+        assert_eq!(
+            users(r#"userName eq "a@b.c""#).unwrap(),
+            cmp(U::UserName, Op::Eq, text("a@b.c"))
+        );
+        // Microsoft Entra ID
+        assert_eq!(
+            users(r#"externalId eq "x""#).unwrap(),
+            cmp(U::ExternalId, Op::Eq, text("x"))
+        );
+        assert_eq!(
+            users(r#"userName eq "x""#).unwrap(),
+            cmp(U::UserName, Op::Eq, text("x"))
+        );
+        assert_eq!(
+            groups(r#"displayName eq "Sales""#).unwrap(),
+            cmp(G::DisplayName, Op::Eq, text("Sales"))
+        );
+    }
+
+    #[test]
+    fn numbers_compare_as_text() {
+        assert_eq!(
+            users("employeeNumber eq 701984").unwrap(),
+            cmp(U::EmployeeNumber, Op::Eq, text("701984"))
+        );
+        refused("title eq true");
+    }
+
+    #[test]
+    fn every_user_attribute_resolves() {
+        for (name, attr) in [
+            ("id", U::Id),
+            ("userName", U::UserName),
+            ("externalId", U::ExternalId),
+            ("name.givenName", U::GivenName),
+            ("name.familyName", U::FamilyName),
+            ("displayName", U::DisplayName),
+            ("title", U::Title),
+            ("emails", U::Email),
+            ("emails.value", U::Email),
+            ("active", U::Active),
+            ("department", U::Department),
+            ("employeeNumber", U::EmployeeNumber),
+            ("organization", U::Organization),
+            ("manager", U::Manager),
+            ("manager.value", U::Manager),
+            ("meta.created", U::Created),
+            ("meta.lastModified", U::LastModified),
+        ] {
+            assert_eq!(
+                users(&format!("{name} pr")).unwrap(),
+                Cond::Present(attr),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn unfilterable_attributes_are_named() {
+        for name in [
+            "password",
+            "phoneNumbers",
+            "phoneNumbers.value",
+            "name.formatted",
+            "name",
+            "addresses",
+            "groups",
+            "nickName",
+            "emails.display",
+            "manager.displayName",
+            "meta.resourceType",
+            "members",
+        ] {
+            let d = refused(&format!(r#"{name} eq "x""#));
+            assert!(
+                d.contains(&format!("\"{name}\"")) && d.contains("not filterable"),
+                "{d}"
+            );
+        }
+        let d = refused(r#"password pr"#);
+        assert!(d.contains("password"), "{d}");
+        let d = refused(r#"emails[password eq "x"]"#);
+        assert!(d.contains("emails.password"), "{d}");
+        let d = refused(r#"emails.value[value eq "x"]"#);
+        assert!(d.contains("emails.value[...]"), "{d}");
+        let d = refused(r#"emails[value.x eq "x"]"#);
+        assert!(d.contains("\"value.x\" inside \"emails[...]\""), "{d}");
+    }
+
+    #[test]
+    fn operators_outside_an_attribute_type_are_refused() {
+        let d = refused("active co true");
+        assert!(d.contains("\"co\"") && d.contains("\"active\""), "{d}");
+        refused("active gt false");
+        refused(r#"id sw "0""#);
+        refused_group(r#"members gt "x""#);
+    }
+
+    #[test]
+    fn garbage_empty_and_long_filters_are_refused() {
+        for f in [
+            "",
+            "   ",
+            "garbage",
+            "userName eq",
+            r#"userName eq "x" and"#,
+            r#"userName zz "x""#,
+            r#"(userName eq "x""#,
+            r#"userName eq "x")"#,
+            "!!",
+        ] {
+            refused(f);
+        }
+        let d = refused(r#"  userName eq "x" )"#);
+        assert!(d.contains("byte 18"), "{d}");
+        let long = format!(r#"userName eq "{}""#, "a".repeat(FILTER_MAX));
+        let d = refused(&long);
+        assert!(d.contains(&FILTER_MAX.to_string()), "{d}");
+        let just_fits = format!(r#"userName eq "{}""#, "a".repeat(FILTER_MAX - 14));
+        assert_eq!(just_fits.len(), FILTER_MAX);
+        assert!(users(&just_fits).is_ok());
+    }
+
+    #[test]
+    fn simplification() {
+        let p = || Cond::Present(U::Title);
+        assert_eq!(junction::<U>(true, vec![]), Cond::Always(true));
+        assert_eq!(junction::<U>(false, vec![]), Cond::Always(false));
+        assert_eq!(junction(true, vec![Cond::Always(true), p()]), p());
+        assert_eq!(
+            junction(true, vec![Cond::Always(false), p()]),
+            Cond::Always(false)
+        );
+        assert_eq!(junction(false, vec![Cond::Always(false), p()]), p());
+        assert_eq!(
+            junction(false, vec![Cond::Always(true), p()]),
+            Cond::Always(true)
+        );
+        assert_eq!(
+            junction(true, vec![Cond::And(vec![p(), p()]), p()]),
+            Cond::And(vec![p(), p(), p()])
+        );
+        assert_eq!(not::<U>(Cond::Always(true)), Cond::Always(false));
+        assert_eq!(not(p()), Cond::Not(Box::new(p())));
+    }
+}

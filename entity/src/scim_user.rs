@@ -22,6 +22,9 @@ pub struct Model {
     pub organization: Option<String>,
     /// The enterprise extension's `manager.value`.
     pub manager_id: Option<String>,
+    /// JSON array of `{value, type, primary}`, as the IdP sent them; the chosen one is the
+    /// contact's email.
+    pub emails: Json,
     /// JSON array of `{value, type, primary}`.
     pub phone_numbers: Json,
     /// JSON array of the platform roles this user's groups granted, last time they changed.

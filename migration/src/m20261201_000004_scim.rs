@@ -66,6 +66,7 @@ enum ScimUser {
     EmployeeNumber,
     Organization,
     ManagerId,
+    Emails,
     PhoneNumbers,
     GroupRoles,
     CreatedAt,
@@ -130,6 +131,7 @@ impl MigrationTrait for Migration {
                 .col(string_len_null(ScimUser::EmployeeNumber, 200))
                 .col(string_len_null(ScimUser::Organization, 200))
                 .col(string_len_null(ScimUser::ManagerId, 1024))
+                .col(json(ScimUser::Emails))
                 .col(json(ScimUser::PhoneNumbers))
                 .col(json(ScimUser::GroupRoles))
                 .col(timestamp_with_time_zone(ScimUser::CreatedAt))

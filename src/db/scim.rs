@@ -1,6 +1,6 @@
 //! SCIM storage: users (joined to their contacts) and groups of one configuration, and the
 //! filters of `domain::scim::filter` run as SQL, never in memory.
-use entity::{contact, scim_group, scim_group_member, scim_user};
+use entity::{contact, credential, role_mapping, scim_group, scim_group_member, scim_user};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Value,
@@ -13,7 +13,7 @@ use crate::domain::{
         GroupAttr, UserAttr,
         filter::{Cond, Literal, Op},
     },
-    stored::{ContactStatus, StoredEnum},
+    stored::{ContactStatus, CredentialKind, StoredEnum},
     validate,
 };
 
@@ -452,3 +452,79 @@ pub async fn member_ids<Db: ConnectionTrait>(db: &Db, group_id: Uuid) -> Result<
         .await
 }
 
+
+/// The contact of the SSO credential (IdP, subject), if any.
+pub async fn sso_contact<Db: ConnectionTrait>(
+    db: &Db,
+    identity_provider_id: Uuid,
+    subject: &str,
+) -> Result<Option<contact::Model>, DbErr> {
+    let Some(credential) = credential::Entity::find()
+        .filter(credential::Column::IdentityProviderId.eq(identity_provider_id))
+        .filter(credential::Column::Subject.eq(subject))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    contact::Entity::find_by_id(credential.contact_id).one(db).await
+}
+
+/// A configuration's role mappings as (provider role, role).
+pub async fn role_mappings<Db: ConnectionTrait>(
+    db: &Db,
+    configuration_id: Uuid,
+) -> Result<Vec<(String, String)>, DbErr> {
+    Ok(role_mapping::Entity::find()
+        .filter(role_mapping::Column::ConfigurationId.eq(configuration_id))
+        .order_by_asc(role_mapping::Column::ProviderRole)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.provider_role, m.role))
+        .collect())
+}
+
+/// Moves a contact's SSO credential at an identity provider from one subject to another (a
+/// SCIM userName change); `false` when there was none to move.
+pub async fn rename_sso_subject<Db: ConnectionTrait>(
+    db: &Db,
+    contact_id: Uuid,
+    identity_provider_id: Uuid,
+    from: &str,
+    to: &str,
+) -> Result<bool, DbErr> {
+    let moved = credential::Entity::update_many()
+        .col_expr(credential::Column::Subject, Expr::val(to).into())
+        .filter(credential::Column::ContactId.eq(contact_id))
+        .filter(credential::Column::IdentityProviderId.eq(identity_provider_id))
+        .filter(credential::Column::Subject.eq(from))
+        .exec(db)
+        .await?;
+    Ok(moved.rows_affected > 0)
+}
+
+/// Deletes a contact's credentials of `kind`, or only its SSO credential (IdP, subject).
+pub async fn delete_credentials<Db: ConnectionTrait>(
+    db: &Db,
+    contact_id: Uuid,
+    sso: Option<(Uuid, &str)>,
+    passwords: bool,
+) -> Result<(), DbErr> {
+    if let Some((idp, subject)) = sso {
+        credential::Entity::delete_many()
+            .filter(credential::Column::ContactId.eq(contact_id))
+            .filter(credential::Column::IdentityProviderId.eq(idp))
+            .filter(credential::Column::Subject.eq(subject))
+            .exec(db)
+            .await?;
+    }
+    if passwords {
+        credential::Entity::delete_many()
+            .filter(credential::Column::ContactId.eq(contact_id))
+            .filter(credential::Column::Kind.eq(CredentialKind::Password.as_str()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}

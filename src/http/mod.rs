@@ -4,6 +4,7 @@
 mod graphql_over_http;
 pub mod metrics;
 pub mod playground;
+mod scim;
 
 use std::{sync::Arc, time::Duration};
 
@@ -65,6 +66,7 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         )
         .route("/graphql/assets/{*path}", get(playground::asset))
         .route("/metrics", get(metrics::scrape))
+        .nest("/scim/v2", scim::router(state.clone()))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(middleware::from_fn_with_state(

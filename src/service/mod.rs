@@ -12,6 +12,7 @@ pub(crate) mod identity_providers;
 pub(crate) mod list;
 pub(crate) mod rate_limit;
 pub(crate) mod read;
+pub mod scim;
 pub(crate) mod sso;
 
 /// Turns at SQLite's write lock; the sign-in hook takes one (see [`crate::db::WriteGate`]).

@@ -53,7 +53,7 @@ pub struct UserData {
     pub family_name: Option<String>,
     pub display_name: Option<String>,
     pub title: Option<String>,
-    /// The contact's email: the chosen one of `emails`, or the userName when it is one.
+    /// The contact's email: the chosen one of `emails`.
     pub email: Option<String>,
     /// As sent; the chosen one is the contact's email.
     pub emails: Vec<Contactable>,
@@ -257,10 +257,7 @@ pub fn parse(body: &Value) -> Result<UserData, ScimError> {
         Some(_) => return Err(ScimError::invalid_value("password: must be a string")),
     };
     let emails = contactables(body, "emails", validate::EMAIL_MAX, &checked_email)?;
-    let email = match chosen_email(&emails) {
-        Some(e) => Some(e.value.clone()),
-        None => validate::email("userName", &user_name).ok(),
-    };
+    let email = chosen_email(&emails).map(|e| e.value.clone());
     Ok(UserData {
         external_id: text(body, "externalId", "externalId", SUBJECT_MAX)?,
         given_name,
@@ -288,6 +285,16 @@ pub fn parse(body: &Value) -> Result<UserData, ScimError> {
         password,
         user_name,
     })
+}
+
+impl UserData {
+    /// The email a new contact gets: the chosen one of `emails`, or the userName when it is an
+    /// address (Okta's userName usually is).
+    pub fn email_for_new_contact(&self) -> Option<String> {
+        self.email
+            .clone()
+            .or_else(|| validate::email("userName", &self.user_name).ok())
+    }
 }
 
 /// What every resource's `meta` says.
@@ -459,8 +466,11 @@ mod tests {
         let two_primaries = json!({"userName": "u", "emails": [
             {"value": "a@x.org", "primary": true}, {"value": "b@x.org", "primary": true}]});
         assert!(parse(&two_primaries).unwrap_err().detail.contains("primary"));
-        assert_eq!(pick(json!([])).as_deref(), Some("u@x.org"));
-        assert_eq!(parse(&json!({"userName": "bjensen"})).unwrap().email, None);
+        assert_eq!(pick(json!([])), None);
+        let okta = parse(&json!({"userName": "u@x.org"})).unwrap();
+        assert_eq!(okta.email_for_new_contact().as_deref(), Some("u@x.org"));
+        let bare = parse(&json!({"userName": "bjensen"})).unwrap();
+        assert_eq!(bare.email_for_new_contact(), None);
     }
 
     #[test]

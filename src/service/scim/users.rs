@@ -1,0 +1,644 @@
+//! SCIM Users: contacts seen through one identity-provider configuration.
+use argon2::{Argon2, PasswordHasher, password_hash::SaltString};
+use entity::{account, contact, credential, provisioning_event, scim_user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbErr, IntoActiveModel,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    ListQuery, ScimFailure, ScimResult, Scope, check_version, in_transaction, list_response,
+    parse_id, stored_json,
+};
+use crate::{
+    db::{self, WriteGate, queries},
+    domain::{
+        decision::{AccountChoice, Lookup, NewName, choose_account},
+        scim::{
+            ScimError,
+            filter,
+            patch::{self, Kind},
+            project::Selection,
+            user::{self, Contactable, Meta, UserData},
+        },
+        signin,
+        stored::{AccountAssignment, ContactStatus, CredentialKind, Outcome, Source, StoredEnum},
+        validate,
+    },
+    error::{AppError, AppResult},
+    service::{
+        now,
+        sso::{account_ref, needed_account, rules_of},
+    },
+};
+
+/// The domain of the address a contact gets when the IdP sends none (RFC 2606 reserves
+/// `.invalid`, so it can never reach anyone). It is never returned over SCIM, and the first
+/// real address (from SCIM or a sign-in) replaces it.
+pub const PLACEHOLDER_DOMAIN: &str = "scim.invalid";
+
+fn placeholder_email(user_id: Uuid) -> String {
+    format!("{user_id}@{PLACEHOLDER_DOMAIN}")
+}
+
+fn is_placeholder(email: &str) -> bool {
+    email.ends_with(&format!("@{PLACEHOLDER_DOMAIN}"))
+}
+
+/// A stored user as the SCIM attributes it carries (never its password).
+fn data_of(u: &scim_user::Model, c: &contact::Model) -> AppResult<UserData> {
+    let mut emails: Vec<Contactable> = stored_json("scim_user.emails", &u.emails)?;
+    // A sign-in may have changed the contact's address since: the chosen element shows it.
+    let contact_email = (!is_placeholder(&c.email)).then(|| c.email.clone());
+    if let Some(current) = &contact_email
+        && let Some(chosen) = user::chosen_email(&emails).map(|e| e.value.clone())
+        && validate::fold(&chosen) != c.email_folded
+        && let Some(element) = emails.iter_mut().find(|e| e.value == chosen)
+    {
+        element.value = current.clone();
+    }
+    let status: ContactStatus = AppError::decode(&c.status)?;
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    Ok(UserData {
+        user_name: u.user_name.clone(),
+        external_id: u.external_id.clone(),
+        given_name: some(&c.first_name),
+        family_name: some(&c.last_name),
+        display_name: u.display_name.clone(),
+        title: u.title.clone(),
+        email: contact_email,
+        emails,
+        active: status == ContactStatus::Active,
+        phone_numbers: stored_json("scim_user.phone_numbers", &u.phone_numbers)?,
+        department: u.department.clone(),
+        employee_number: u.employee_number.clone(),
+        organization: u.organization.clone(),
+        manager: u.manager_id.clone(),
+        password: None,
+    })
+}
+
+fn meta_of(scope: &Scope, u: &scim_user::Model, c: &contact::Model) -> Meta {
+    Meta {
+        resource_type: "User",
+        created: u.created_at,
+        last_modified: u.updated_at.max(c.updated_at),
+        location: format!("{}/Users/{}", scope.base, u.id),
+    }
+}
+
+/// A user as returned, and its version for the `ETag` header.
+pub struct Rendered {
+    pub body: Value,
+    pub location: String,
+    pub version: String,
+}
+
+/// Renders users with their groups, loaded for all of them in one query.
+async fn render<Db: ConnectionTrait>(
+    db: &Db,
+    scope: &Scope,
+    rows: &[(scim_user::Model, contact::Model)],
+    selection: &Selection,
+) -> ScimResult<Vec<Rendered>> {
+    let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
+    let memberships = if selection.keeps("groups") {
+        db::scim::groups_of_users(db, &ids).await?
+    } else {
+        Vec::new()
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for (u, c) in rows {
+        let groups: Vec<(Uuid, String)> = memberships
+            .iter()
+            .filter(|(user, _, _)| *user == u.id)
+            .map(|(_, group, name)| (*group, name.clone()))
+            .collect();
+        let meta = meta_of(scope, u, c);
+        let mut body = user::render(u.id, &data_of(u, c)?, &groups, &scope.base, &meta);
+        selection.apply(&mut body);
+        out.push(Rendered {
+            body,
+            location: meta.location.clone(),
+            version: meta.version(),
+        });
+    }
+    Ok(out)
+}
+
+async fn load<Db: ConnectionTrait>(
+    db: &Db,
+    scope: &Scope,
+    raw_id: &str,
+) -> ScimResult<(scim_user::Model, contact::Model)> {
+    let id = parse_id(raw_id, "User")?;
+    db::scim::user(db, scope.configuration.id, id)
+        .await?
+        .ok_or_else(|| ScimError::not_found(format!("no User has the id {raw_id:?}")).into())
+}
+
+async fn render_one<Db: ConnectionTrait>(
+    db: &Db,
+    scope: &Scope,
+    row: (scim_user::Model, contact::Model),
+    selection: &Selection,
+) -> ScimResult<Rendered> {
+    render(db, scope, &[row], selection)
+        .await?
+        .pop()
+        .ok_or_else(|| ScimFailure::Internal(AppError::Internal("rendered no user".into())))
+}
+
+pub async fn get(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    raw_id: &str,
+    selection: &Selection,
+) -> ScimResult<Rendered> {
+    let row = load(db, scope, raw_id).await?;
+    render_one(db, scope, row, selection).await
+}
+
+pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+    let cond = query.condition(filter::users)?;
+    let (offset, limit) = query.window();
+    let page = db::scim::list_users(db, scope.configuration.id, &cond, offset, limit).await?;
+    let rendered = render(db, scope, &page.items, &query.selection).await?;
+    Ok(list_response(
+        page.total,
+        offset,
+        rendered.into_iter().map(|r| r.body).collect(),
+    ))
+}
+
+fn hash_password(password: &str) -> AppResult<String> {
+    let mut salt = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt);
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| AppError::Internal(format!("password salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("password hash: {e}")))
+}
+
+/// Replaces the contact's password credential (argon2id) with one for `password`.
+async fn set_password(txn: &DatabaseTransaction, contact_id: Uuid, password: &str) -> ScimResult<()> {
+    let hash = hash_password(password)?;
+    db::scim::delete_credentials(txn, contact_id, None, true).await?;
+    credential::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        contact_id: Set(contact_id),
+        kind: Set(CredentialKind::Password.as_str().into()),
+        identity_provider_id: Set(None),
+        subject: Set(None),
+        password_hash: Set(Some(hash)),
+        created_at: Set(now()),
+        last_sign_in_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// The SSO identity (IdP, userName) that makes the user's sign-ins land on this contact.
+async fn ensure_sso_identity(
+    txn: &DatabaseTransaction,
+    contact_id: Uuid,
+    idp: Uuid,
+    user_name: &str,
+) -> Result<(), DbErr> {
+    if db::scim::sso_contact(txn, idp, user_name).await?.is_some() {
+        return Ok(());
+    }
+    credential::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        contact_id: Set(contact_id),
+        kind: Set(CredentialKind::Sso.as_str().into()),
+        identity_provider_id: Set(Some(idp)),
+        subject: Set(Some(user_name.to_owned())),
+        password_hash: Set(None),
+        created_at: Set(now()),
+        last_sign_in_at: Set(None),
+    }
+    .insert(txn)
+    .await
+    .map(|_| ())
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn scim_row(
+    id: Uuid,
+    scope: &Scope,
+    contact_id: Uuid,
+    data: &UserData,
+) -> scim_user::ActiveModel {
+    let at = now();
+    scim_user::ActiveModel {
+        id: Set(id),
+        configuration_id: Set(scope.configuration.id),
+        identity_provider_id: Set(scope.identity_provider_id()),
+        contact_id: Set(contact_id),
+        user_name: Set(data.user_name.clone()),
+        user_name_folded: Set(validate::fold(&data.user_name)),
+        external_id: Set(data.external_id.clone()),
+        display_name: Set(data.display_name.clone()),
+        title: Set(data.title.clone()),
+        department: Set(data.department.clone()),
+        employee_number: Set(data.employee_number.clone()),
+        organization: Set(data.organization.clone()),
+        manager_id: Set(data.manager.clone()),
+        emails: Set(to_json(&data.emails)),
+        phone_numbers: Set(to_json(&data.phone_numbers)),
+        group_roles: Set(Value::Array(Vec::new())),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+}
+
+fn status_of(active: bool) -> &'static str {
+    if active {
+        ContactStatus::Active.as_str()
+    } else {
+        ContactStatus::Inactive.as_str()
+    }
+}
+
+/// Writes the provisioning event of a SCIM create.
+async fn log_event(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    subject: &str,
+    contact: &contact::Model,
+    outcome: Outcome,
+    assignment: Option<AccountAssignment>,
+    changed: &[&str],
+    reason: String,
+) -> Result<(), DbErr> {
+    provisioning_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(now()),
+        brand_id: Set(Some(scope.configuration.brand_id)),
+        identity_provider_id: Set(Some(scope.identity_provider_id())),
+        subject: Set(subject.chars().take(signin::SUBJECT_MAX).collect()),
+        contact_id: Set(Some(contact.id)),
+        account_id: Set(Some(contact.account_id)),
+        outcome: Set(outcome.as_str().into()),
+        account_assignment: Set(assignment.map(|a| a.as_str().into())),
+        changed_attributes: Set(Value::from(changed.to_vec())),
+        reason: Set(Some(reason)),
+        source: Set(Source::Scim.as_str().into()),
+    }
+    .insert(txn)
+    .await
+    .map(|_| ())
+}
+
+/// Places a new contact by the sign-in hook's rules: default account, company match on the
+/// enterprise `organization`, else a new individual account.
+async fn place(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    data: &UserData,
+    email: &str,
+) -> ScimResult<(account::Model, AccountAssignment, String)> {
+    let rules = rules_of(&scope.configuration, scope.role_mappings.clone())?;
+    let mut default_account = Lookup::NotLoaded;
+    let mut company_account = Lookup::NotLoaded;
+    let mut loaded: Vec<account::Model> = Vec::new();
+    let name = NewName {
+        first: data.given_name.as_deref().unwrap_or_default(),
+        last: data.family_name.as_deref().unwrap_or_default(),
+        email,
+    };
+    loop {
+        match choose_account(
+            &rules,
+            &default_account,
+            &company_account,
+            data.organization.as_deref(),
+            name,
+        ) {
+            Err(need) => {
+                let account = needed_account(txn, &need).await?;
+                let found = Lookup::Loaded(account.as_ref().map(account_ref));
+                match need {
+                    crate::domain::decision::Need::DefaultAccount(_) => default_account = found,
+                    _ => company_account = found,
+                }
+                loaded.extend(account);
+            }
+            Ok((AccountChoice::Existing(chosen), assignment, reason)) => {
+                let account = loaded
+                    .into_iter()
+                    .find(|a| a.id == chosen.id)
+                    .ok_or_else(|| AppError::Internal("the chosen account was not loaded".into()))?;
+                return Ok((account, assignment, reason));
+            }
+            Ok((AccountChoice::Individual(account_name), assignment, reason)) => {
+                let account = account::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    name: Set(account_name),
+                    is_individual: Set(true),
+                    company_id: Set(None),
+                    created_at: Set(now()),
+                }
+                .insert(txn)
+                .await?;
+                return Ok((account, assignment, reason));
+            }
+        }
+    }
+}
+
+/// `POST /Users`.
+pub async fn create(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    scope: &Scope,
+    body: &Value,
+) -> ScimResult<Rendered> {
+    let data = user::parse(body)?;
+    in_transaction(db, gate, async |txn| {
+        let row = create_in(txn, scope, &data).await?;
+        render_one(txn, scope, row, &Selection::default()).await
+    })
+    .await
+}
+
+async fn create_in(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    data: &UserData,
+) -> ScimResult<(scim_user::Model, contact::Model)> {
+    let idp = scope.identity_provider_id();
+    let folded = validate::fold(&data.user_name);
+    if db::scim::user_named(txn, idp, &folded).await?.is_some() {
+        return Err(ScimError::uniqueness(format!(
+            "userName: {:?} is already a user of this identity provider",
+            data.user_name
+        ))
+        .into());
+    }
+    let id = Uuid::now_v7();
+    let email = data.email_for_new_contact();
+    // The same person, if we know them: by their SSO identity, else by their email.
+    let mut candidate = db::scim::sso_contact(txn, idp, &data.user_name).await?;
+    let by_identity = candidate.is_some();
+    if candidate.is_none()
+        && let Some(email) = &email
+    {
+        candidate = queries::contact_with_email(txn, &validate::fold(email), None).await?;
+    }
+    let (contact, outcome, assignment, reason) = match candidate {
+        Some(existing) => {
+            let (contact, reason) = adopt(txn, scope, existing, data, by_identity).await?;
+            (contact, Outcome::Linked, None, reason)
+        }
+        None => {
+            let address = email.clone().unwrap_or_else(|| placeholder_email(id));
+            let (account, assignment, reason) = place(txn, scope, data, &address).await?;
+            let roles = signin::map_roles(
+                &[],
+                &scope.role_mappings,
+                &scope.configuration.default_role,
+            );
+            let at = now();
+            let contact = contact::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                first_name: Set(data.given_name.clone().unwrap_or_default()),
+                last_name: Set(data.family_name.clone().unwrap_or_default()),
+                email_folded: Set(validate::fold(&address)),
+                email: Set(address),
+                account_id: Set(account.id),
+                roles: Set(Value::from(roles)),
+                status: Set(status_of(data.active).into()),
+                created_at: Set(at),
+                updated_at: Set(at),
+            }
+            .insert(txn)
+            .await?;
+            (contact, Outcome::Created, Some(assignment), reason)
+        }
+    };
+    ensure_sso_identity(txn, contact.id, idp, &data.user_name).await?;
+    if let Some(password) = &data.password {
+        set_password(txn, contact.id, password).await?;
+    }
+    let row = scim_row(id, scope, contact.id, data).insert(txn).await?;
+    let mut changed = vec!["email", "firstName", "lastName", "status"];
+    if outcome == Outcome::Created {
+        changed.push("roles");
+    }
+    log_event(
+        txn,
+        scope,
+        &data.user_name,
+        &contact,
+        outcome,
+        assignment,
+        &changed,
+        format!("pushed by SCIM: {reason}"),
+    )
+    .await?;
+    tracing::info!(user = %row.id, contact = %contact.id, outcome = outcome.as_str(), "SCIM user created");
+    Ok((row, contact))
+}
+
+/// Takes over an existing contact for a new SCIM user: only one that nobody else signs in as
+/// (no credentials, or only this very SSO identity) and that no SCIM user of this IdP holds.
+async fn adopt(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    existing: contact::Model,
+    data: &UserData,
+    by_identity: bool,
+) -> ScimResult<(contact::Model, String)> {
+    let idp = scope.identity_provider_id();
+    queries::lock_contact(txn, existing.id).await?;
+    if let Some(other) = db::scim::user_of_contact(txn, idp, existing.id).await? {
+        return Err(ScimError::uniqueness(format!(
+            "emails: the contact with this email is already the user {:?} of this identity provider",
+            other.user_name
+        ))
+        .into());
+    }
+    let folded = validate::fold(&data.user_name);
+    let credentials = queries::credentials_of_contact(txn, existing.id).await?;
+    let foreign = credentials.iter().any(|c| {
+        !(c.identity_provider_id == Some(idp)
+            && c.subject.as_deref().map(validate::fold).as_deref() == Some(folded.as_str()))
+    });
+    if foreign {
+        return Err(ScimError::uniqueness(
+            "emails: a contact with this email already exists and has its own sign-in \
+             credentials; SCIM does not take it over",
+        )
+        .into());
+    }
+    let updated = write_contact(txn, existing, data).await?;
+    let how = if by_identity {
+        "adopted the contact that already signed in with this identity"
+    } else {
+        "adopted the existing contact with this email, which had no credentials"
+    };
+    Ok((updated, format!("{how}; the account is unchanged")))
+}
+
+/// Writes a user's contact attributes: names, status and (when it is free) the email.
+async fn write_contact(
+    txn: &DatabaseTransaction,
+    contact: contact::Model,
+    data: &UserData,
+) -> ScimResult<contact::Model> {
+    let mut active = contact.clone().into_active_model();
+    if let Some(email) = &data.email {
+        let folded = validate::fold(email);
+        if folded != contact.email_folded {
+            if queries::contact_with_email(txn, &folded, Some(contact.id))
+                .await?
+                .is_some()
+            {
+                return Err(ScimError::uniqueness(format!(
+                    "emails: another contact already has the email {email:?}"
+                ))
+                .into());
+            }
+            active.email = Set(email.clone());
+            active.email_folded = Set(folded);
+        }
+    }
+    active.first_name = Set(data.given_name.clone().unwrap_or_default());
+    active.last_name = Set(data.family_name.clone().unwrap_or_default());
+    active.status = Set(status_of(data.active).into());
+    active.updated_at = Set(now());
+    Ok(active.update(txn).await?)
+}
+
+/// `PUT /Users/{id}`: the body replaces every attribute (an omitted one is cleared; an omitted
+/// password keeps the current one).
+pub async fn replace(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    scope: &Scope,
+    raw_id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> ScimResult<Rendered> {
+    let data = user::parse(body)?;
+    in_transaction(db, gate, async |txn| {
+        let row = load(txn, scope, raw_id).await?;
+        check_version(if_match, &meta_of(scope, &row.0, &row.1).version())?;
+        let row = replace_in(txn, scope, row, &data).await?;
+        render_one(txn, scope, row, &Selection::default()).await
+    })
+    .await
+}
+
+/// `PATCH /Users/{id}`: the operations are applied to the user's representation, all or
+/// none, and the result is stored as a PUT.
+pub async fn patch(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    scope: &Scope,
+    raw_id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> ScimResult<Rendered> {
+    in_transaction(db, gate, async |txn| {
+        let row = load(txn, scope, raw_id).await?;
+        let current = render_one(txn, scope, row.clone(), &Selection::default()).await?;
+        check_version(if_match, &current.version)?;
+        let patched = patch::apply(&current.body, body, Kind::User)?;
+        let data = user::parse(&patched)?;
+        let row = replace_in(txn, scope, row, &data).await?;
+        render_one(txn, scope, row, &Selection::default()).await
+    })
+    .await
+}
+
+async fn replace_in(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    (u, c): (scim_user::Model, contact::Model),
+    data: &UserData,
+) -> ScimResult<(scim_user::Model, contact::Model)> {
+    let idp = scope.identity_provider_id();
+    let folded = validate::fold(&data.user_name);
+    if folded != u.user_name_folded {
+        if db::scim::user_named(txn, idp, &folded).await?.is_some() {
+            return Err(ScimError::uniqueness(format!(
+                "userName: {:?} is already a user of this identity provider",
+                data.user_name
+            ))
+            .into());
+        }
+    }
+    if data.user_name != u.user_name
+        && !db::scim::rename_sso_subject(txn, c.id, idp, &u.user_name, &data.user_name).await?
+    {
+        ensure_sso_identity(txn, c.id, idp, &data.user_name).await?;
+    }
+    let was_active = c.status == ContactStatus::Active.as_str();
+    let contact = write_contact(txn, c, data).await?;
+    if let Some(password) = &data.password {
+        set_password(txn, contact.id, password).await?;
+    }
+    let mut row = u.into_active_model();
+    let fresh = scim_row(Uuid::nil(), scope, contact.id, data);
+    row.user_name = fresh.user_name;
+    row.user_name_folded = fresh.user_name_folded;
+    row.external_id = fresh.external_id;
+    row.display_name = fresh.display_name;
+    row.title = fresh.title;
+    row.department = fresh.department;
+    row.employee_number = fresh.employee_number;
+    row.organization = fresh.organization;
+    row.manager_id = fresh.manager_id;
+    row.emails = fresh.emails;
+    row.phone_numbers = fresh.phone_numbers;
+    row.updated_at = Set(now());
+    let row = row.update(txn).await?;
+    if was_active != data.active {
+        tracing::info!(user = %row.id, active = data.active, "SCIM user (de)activated");
+    }
+    Ok((row, contact))
+}
+
+/// `DELETE /Users/{id}`: the SCIM identity goes (with its SSO credential, password and group
+/// memberships, and the roles those granted); the contact stays, inactive, with its history.
+pub async fn delete(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    scope: &Scope,
+    raw_id: &str,
+    if_match: Option<&str>,
+) -> ScimResult<()> {
+    in_transaction(db, gate, async |txn| {
+        let (u, c) = load(txn, scope, raw_id).await?;
+        check_version(if_match, &meta_of(scope, &u, &c).version())?;
+        let idp = scope.identity_provider_id();
+        db::scim::delete_credentials(txn, c.id, Some((idp, &u.user_name)), true).await?;
+        let granted: Vec<String> = stored_json("scim_user.group_roles", &u.group_roles)?;
+        let mut roles: Vec<String> = stored_json("contact.roles", &c.roles)?;
+        roles.retain(|r| !granted.contains(r));
+        if roles.is_empty() {
+            roles.push(scope.configuration.default_role.clone());
+        }
+        let user_id = u.id;
+        u.into_active_model().delete(txn).await?;
+        let mut contact = c.into_active_model();
+        contact.status = Set(ContactStatus::Inactive.as_str().into());
+        contact.roles = Set(Value::from(roles));
+        contact.updated_at = Set(now());
+        contact.update(txn).await?;
+        tracing::info!(user = %user_id, "SCIM user deleted; contact deactivated");
+        Ok(())
+    })
+    .await
+}

@@ -1,7 +1,7 @@
 //! Contacts and their credentials: object types, queries and mutations.
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{account, contact, credential, identity_provider, provisioning_event};
+use entity::{account, contact, credential, identity_provider, provisioning_event, scim_user};
 
 use super::{
     Allow,
@@ -57,6 +57,24 @@ row_object! {
         async fn credentials(&self, ctx: &Context<'_>) -> Result<Vec<Credential>> {
             load_children::<credential::Entity, _>(ctx, self.0.id).await
         }
+        /// The identity an identity provider pushed over SCIM for this contact (the oldest,
+        /// when several IdPs did; `scimIdentities` lists them all). Null for a contact SCIM
+        /// never pushed, or whose SCIM user was deleted.
+        #[graphql(guard = "Allow(Action::Read)")]
+        async fn scim_identity(&self, ctx: &Context<'_>) -> Result<Option<ScimIdentity>> {
+            Ok(load_children::<scim_user::Entity, ScimIdentity>(ctx, self.0.id)
+                .await?
+                .into_iter()
+                .next())
+        }
+        /// Every SCIM identity of this contact, oldest first.
+        #[graphql(
+            guard = "Allow(Action::Read)",
+            complexity = "UNPAGED_LIST_COST * child_complexity"
+        )]
+        async fn scim_identities(&self, ctx: &Context<'_>) -> Result<Vec<ScimIdentity>> {
+            load_children::<scim_user::Entity, _>(ctx, self.0.id).await
+        }
         /// This contact's sign-ins, newest first.
         #[graphql(
             guard = "Allow(Action::Read)",
@@ -85,6 +103,27 @@ row_object! {
     }
     stored { kind: CredentialKind = DomainCredentialKind }
     related { identity_provider: IdentityProvider = identity_provider::Entity, identity_provider_id }
+}
+
+row_object! {
+    #[Object]
+    /// A contact as an identity provider's SCIM client knows it (PRODUCT §6).
+    ScimIdentity(scim_user::Model);
+    columns {
+        /// The SCIM userName, also the subject of the contact's SSO credential at the IdP.
+        user_name: String,
+        /// The IdP's own id for the user.
+        external_id: Option<String>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+    related { identity_provider: IdentityProvider = identity_provider::Entity, identity_provider_id }
+    resolvers {
+        /// The SCIM id (as in `/scim/v2/Users/{id}`).
+        async fn scim_id(&self) -> String {
+            self.0.id.to_string()
+        }
+    }
 }
 
 entity_queries!(

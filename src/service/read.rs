@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use entity::{
     audit_event, credential, identity_provider_configuration as configuration, provisioning_event,
-    role_mapping,
+    role_mapping, scim_user,
 };
 use sea_orm::{EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, PrimaryKeyTrait};
 use uuid::Uuid;
@@ -91,6 +91,16 @@ impl Child for credential::Entity {
     const ORDER: &'static [credential::Column] =
         &[credential::Column::CreatedAt, credential::Column::Id];
     fn parent_of(model: &credential::Model) -> Uuid {
+        model.contact_id
+    }
+}
+
+/// A contact's SCIM identities (one per identity provider that pushed it), oldest first.
+impl Child for scim_user::Entity {
+    const PARENT: scim_user::Column = scim_user::Column::ContactId;
+    const ORDER: &'static [scim_user::Column] =
+        &[scim_user::Column::CreatedAt, scim_user::Column::Id];
+    fn parent_of(model: &scim_user::Model) -> Uuid {
         model.contact_id
     }
 }

@@ -1,5 +1,6 @@
 # Sourced by the scripts that check a running autoprov (fuzz, web). Defines:
-#   spawn_server NAME BINARY WORK   starts BINARY on a fresh SQLite file in WORK, waits for
+#   spawn_server NAME BINARY WORK   starts BINARY on a fresh SQLite file in WORK (or on
+#                                   $SPAWN_DATABASE_URL, which must be an empty database), waits for
 #                                   /healthz, and sets server_pid, base (http://ADDR) and token
 #                                   (the bootstrap owner token); logs go to WORK/server.log
 #   stop_server                     SIGTERM, then SIGKILL after 5 s
@@ -10,7 +11,7 @@ status=1
 spawn_server() {
     local name=$1 binary=$2 work=$3 addr=
     AUTOPROV_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-warn} "$binary" serve \
-        --bind 127.0.0.1:0 --database-url "sqlite://$work/$name.db?mode=rwc" \
+        --bind 127.0.0.1:0 --database-url "${SPAWN_DATABASE_URL:-sqlite://$work/$name.db?mode=rwc}" \
         >"$work/server.out" 2>"$work/server.log" &
     server_pid=$!
     # stdout: the one-time owner token (apt_ + 64 hex digits), then "GraphiQL: http://ADDR/graphql".

@@ -13,6 +13,9 @@
 #   SCIM_BASE=http://127.0.0.1:8080/scim/v2 SCIM_TOKEN=apt_... scripts/scim/run.sh
 #
 # Environment:
+#   SCIM_POSTGRES_URL      a PostgreSQL server URL (postgres://user:pass@host:port/db): the server
+#                          runs on a fresh database created there (and dropped afterwards)
+#                          instead of a SQLite file
 #   SCIM_BASE, SCIM_TOKEN  both set: run the tools against that already-running SCIM service
 #                          provider with that bearer token; nothing is spawned, BINARY is not needed
 #   SCIM_VENV              virtualenv for the tools (default ~/.cache/autoprov-scim-venv)
@@ -60,8 +63,12 @@ mkdir -p "$report_dir"
 status=1
 # shellcheck source=../lib/spawn-server.sh
 source "$here/../lib/spawn-server.sh"
+scratch_db=
 cleanup() {
     stop_server
+    if [[ -n $scratch_db ]]; then
+        psql -q "$SCIM_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $scratch_db" >/dev/null 2>&1 || true
+    fi
     if [[ $status -eq 0 && -z ${SCIM_REPORT_DIR:-} ]]; then
         rm -rf "$work"
     else
@@ -79,8 +86,16 @@ if [[ $external == yes ]]; then
     scim_token=$SCIM_TOKEN
     echo "scim: testing the running server at $scim_base ($versions)"
 else
+    if [[ -n ${SCIM_POSTGRES_URL:-} ]]; then
+        command -v psql >/dev/null || { echo "scim: psql is required for SCIM_POSTGRES_URL" >&2; exit 2; }
+        scratch_db=autoprov_scim_$$
+        psql -q "$SCIM_POSTGRES_URL" -c "CREATE DATABASE $scratch_db" >/dev/null
+        export SPAWN_DATABASE_URL="${SCIM_POSTGRES_URL%/*}/$scratch_db"
+    fi
     spawn_server scim "$binary" "$work"
-    echo "scim: autoprov at $base ($(basename "$binary")), $versions"
+    db_label=SQLite
+    [[ -n $scratch_db ]] && db_label="PostgreSQL ($scratch_db)"
+    echo "scim: autoprov at $base ($(basename "$binary")) on $db_label, $versions"
 
     # --- (c) a brand, an identity provider, a configuration and a SCIM token ------------------
     # gql QUERY [JQ_PATH]: runs one operation; with JQ_PATH prints that value, failing when it is

@@ -336,3 +336,114 @@ pub fn stdout_of(output: Output) -> String {
     );
     String::from_utf8(output.stdout).expect("utf-8")
 }
+
+/// A SCIM reply: status, headers, and the body as JSON (`Null` when empty).
+pub type ScimReply = (u16, reqwest::header::HeaderMap, Value);
+
+/// A client of this server's `/scim/v2`, with a bearer token (or none).
+#[derive(Clone)]
+pub struct ScimClient {
+    /// The SCIM base URL, `http://host:port/scim/v2`.
+    pub base: String,
+    pub token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl ScimClient {
+    pub fn new(app: &TestApp, token: Option<&str>) -> Self {
+        Self {
+            base: format!("{}/scim/v2", app.address),
+            token: token.map(str::to_owned),
+            http: app.client.clone(),
+        }
+    }
+
+    /// A request to `base + path` with the token, to be completed and given to [`Self::send`].
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// Sends `request` and reads the reply; a body that is not JSON fails the test.
+    pub async fn send(request: reqwest::RequestBuilder) -> ScimReply {
+        let response = request.send().await.expect("SCIM request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("SCIM body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                panic!(
+                    "{status}: the body is not JSON ({e}): {}",
+                    String::from_utf8_lossy(&bytes)
+                )
+            })
+        };
+        (status, headers, body)
+    }
+
+    /// `method path` with a JSON `body` sent as `application/scim+json`.
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> ScimReply {
+        Self::send(
+            self.request(method, path)
+                .header(reqwest::header::CONTENT_TYPE, "application/scim+json")
+                .body(body.to_string()),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> ScimReply {
+        Self::send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    /// GET with query parameters, URL-encoded.
+    pub async fn query(&self, path: &str, params: &[(&str, &str)]) -> ScimReply {
+        Self::send(self.request(reqwest::Method::GET, path).query(params)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> ScimReply {
+        self.send_json(reqwest::Method::POST, path, body).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> ScimReply {
+        self.send_json(reqwest::Method::PUT, path, body).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> ScimReply {
+        self.send_json(reqwest::Method::PATCH, path, body).await
+    }
+
+    pub async fn delete(&self, path: &str) -> ScimReply {
+        Self::send(self.request(reqwest::Method::DELETE, path)).await
+    }
+}
+
+impl TestApp {
+    /// Runs `apiTokens.create` with `input` as the owner and returns the payload.
+    pub async fn create_token_with(&self, input: Value) -> Value {
+        let data = self
+            .data(
+                "mutation($input: CreateApiTokenInput!) { apiTokens { create(input: $input) {
+                    apiToken { id name role expiresAt active brand { id } identityProvider { id } }
+                    secret errors { label message value code } } } }",
+                json!({"input": input}),
+            )
+            .await;
+        data["apiTokens"]["create"].clone()
+    }
+
+    /// Creates a SCIM token for the configuration of (`brand`, `idp`); returns its secret.
+    pub async fn create_scim_token(&self, brand: &str, idp: &str) -> String {
+        let payload = self
+            .create_token_with(
+                json!({"name": "okta", "role": "scim", "brandId": brand, "identityProviderId": idp}),
+            )
+            .await;
+        assert_eq!(payload["errors"], json!([]), "{payload}");
+        payload["secret"].as_str().expect("secret").to_owned()
+    }
+}

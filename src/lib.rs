@@ -20,7 +20,8 @@
 //!   listener; the composition root, so it may wire every layer.
 //! - `http`: axum routes and bearer-token authentication: GraphQL over HTTP (`/graphql`, its
 //!   media types and status codes), the self-contained playground and its assets, `/metrics`,
-//!   `/healthz`, `/readyz`; `server`: the accept loop with its connection cap and header read
+//!   `/healthz`, `/readyz`; SCIM v2 (`/scim/v2`: routes, SCIM tokens, `application/scim+json`
+//!   messages, ETags); `server`: the accept loop with its connection cap and header read
 //!   timeout.
 //! - [`graphql`]: one module per entity (object type, queries, mutations), merged into the
 //!   roots; `errors` maps core errors to GraphQL; `limits` prices operations; `observe` times
@@ -29,11 +30,12 @@
 //! - [`service`]: one function per use case: open a transaction, load, call the domain,
 //!   persist (and record admin changes in the audit log, in the same transaction); `read`
 //!   serves transports the object graph and `list` every list (fields, filters, cursors,
-//!   limits).
-//! - [`db`]: all sea-orm access: connections, lookups, the sign-in statements, listings, the
-//!   statement log and the SQLite write gate.
+//!   limits); `scim` the SCIM users and groups of a configuration.
+//! - [`db`]: all sea-orm access: connections, lookups, the sign-in statements, listings, SCIM
+//!   filters as SQL, the statement log and the SQLite write gate.
 //! - [`domain`]: pure rules: global IDs, validation and folding, access control, stored enums,
-//!   the sign-in decision, what an audit event records, pacing.
+//!   the sign-in decision (and the account rules SCIM shares), what an audit event records,
+//!   pacing, and SCIM's resources, PATCH, filters and discovery documents.
 //! - [`error`]: the one core error type, with codes and field paths and no transport.
 //! - [`telemetry`]: structured tracing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -2,8 +2,8 @@
 //! filters of `domain::scim::filter` run as SQL, never in memory.
 use entity::{contact, credential, role_mapping, scim_group, scim_group_member, scim_user};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Value,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Value,
     sea_query::{Alias, Expr, ExprTrait, Func, IntoColumnRef, Query},
 };
 use uuid::Uuid;
@@ -85,11 +85,15 @@ fn sql<A: Copy>(
         Cond::Not(inner) => sql(inner, backend, column_of).not(),
         Cond::And(items) => items
             .iter()
-            .fold(Condition::all(), |all, c| all.add(sql(c, backend, column_of)))
+            .fold(Condition::all(), |all, c| {
+                all.add(sql(c, backend, column_of))
+            })
             .into(),
         Cond::Or(items) => items
             .iter()
-            .fold(Condition::any(), |any, c| any.add(sql(c, backend, column_of)))
+            .fold(Condition::any(), |any, c| {
+                any.add(sql(c, backend, column_of))
+            })
             .into(),
         Cond::Present(attr) => match column_of(*attr) {
             Err(special) => special,
@@ -452,7 +456,6 @@ pub async fn member_ids<Db: ConnectionTrait>(db: &Db, group_id: Uuid) -> Result<
         .await
 }
 
-
 /// The contact of the SSO credential (IdP, subject), if any.
 pub async fn sso_contact<Db: ConnectionTrait>(
     db: &Db,
@@ -467,7 +470,9 @@ pub async fn sso_contact<Db: ConnectionTrait>(
     else {
         return Ok(None);
     };
-    contact::Entity::find_by_id(credential.contact_id).one(db).await
+    contact::Entity::find_by_id(credential.contact_id)
+        .one(db)
+        .await
 }
 
 /// A configuration's role mappings as (provider role, role).
@@ -495,7 +500,7 @@ pub async fn rename_sso_subject<Db: ConnectionTrait>(
     to: &str,
 ) -> Result<bool, DbErr> {
     let moved = credential::Entity::update_many()
-        .col_expr(credential::Column::Subject, Expr::val(to).into())
+        .col_expr(credential::Column::Subject, Expr::val(to))
         .filter(credential::Column::ContactId.eq(contact_id))
         .filter(credential::Column::IdentityProviderId.eq(identity_provider_id))
         .filter(credential::Column::Subject.eq(from))

@@ -152,7 +152,14 @@ mod tests {
             identity_provider_id: Some(idp),
             ..principal(Role::Scim)
         };
-        for action in [Read, Administer, ManageTokens, SignIn { brand_id: Some(brand) }] {
+        for action in [
+            Read,
+            Administer,
+            ManageTokens,
+            SignIn {
+                brand_id: Some(brand),
+            },
+        ] {
             assert!(scim.authorize(action).is_err(), "{action:?}");
         }
         assert_eq!(scim.scim_scope(), Some((brand, idp)));

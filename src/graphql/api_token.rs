@@ -8,10 +8,10 @@ use entity::{api_token, brand, identity_provider};
 use super::{
     Allow, actor,
     brand::Brand,
-    identity_provider::IdentityProvider,
     connection::{ApiTokenField, entity_queries},
     db,
     errors::ApiFieldError,
+    identity_provider::IdentityProvider,
     mutation::{entity_payload, payload},
     types::api_enum,
     types::row_object,

@@ -18,18 +18,23 @@ use super::AppState;
 use crate::{
     domain::scim::{ScimError, discovery, project::Selection},
     error::AppError,
-    service::scim::{
-        self as scim, ListQuery, ScimFailure, Scope,
-        users::Rendered,
-    },
+    service::scim::{self as scim, ListQuery, ScimFailure, Scope, users::Rendered},
 };
 
 pub const SCIM_JSON: &str = "application/scim+json";
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/Users", get(list_users).post(create_user).fallback(method_not_allowed))
-        .route("/Users/.search", post(search_users).fallback(method_not_allowed))
+        .route(
+            "/Users",
+            get(list_users)
+                .post(create_user)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/Users/.search",
+            post(search_users).fallback(method_not_allowed),
+        )
         .route(
             "/Users/{id}",
             get(get_user)
@@ -38,8 +43,16 @@ pub fn router(state: AppState) -> Router<AppState> {
                 .delete(delete_user)
                 .fallback(method_not_allowed),
         )
-        .route("/Groups", get(list_groups).post(create_group).fallback(method_not_allowed))
-        .route("/Groups/.search", post(search_groups).fallback(method_not_allowed))
+        .route(
+            "/Groups",
+            get(list_groups)
+                .post(create_group)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/Groups/.search",
+            post(search_groups).fallback(method_not_allowed),
+        )
         .route(
             "/Groups/{id}",
             get(get_group)
@@ -48,9 +61,18 @@ pub fn router(state: AppState) -> Router<AppState> {
                 .delete(delete_group)
                 .fallback(method_not_allowed),
         )
-        .route("/ServiceProviderConfig", get(service_provider_config).fallback(method_not_allowed))
-        .route("/ResourceTypes", get(resource_types).fallback(method_not_allowed))
-        .route("/ResourceTypes/{id}", get(resource_type).fallback(method_not_allowed))
+        .route(
+            "/ServiceProviderConfig",
+            get(service_provider_config).fallback(method_not_allowed),
+        )
+        .route(
+            "/ResourceTypes",
+            get(resource_types).fallback(method_not_allowed),
+        )
+        .route(
+            "/ResourceTypes/{id}",
+            get(resource_type).fallback(method_not_allowed),
+        )
         .route("/Schemas", get(schemas).fallback(method_not_allowed))
         .route("/Schemas/{id}", get(schema).fallback(method_not_allowed))
         .route("/Me", any(not_implemented))
@@ -109,8 +131,7 @@ async fn as_scim_message(response: Response) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(SCIM_JSON));
-    if is_scim || response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED
-    {
+    if is_scim || response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         return response;
     }
     let status = response.status();
@@ -274,9 +295,9 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 fn integer(name: &str, raw: Option<&str>) -> Result<Option<i64>, ScimError> {
     raw.map(|v| {
-        v.trim().parse::<i64>().map_err(|_| {
-            ScimError::invalid_value(format!("{name}: must be an integer, not {v:?}"))
-        })
+        v.trim()
+            .parse::<i64>()
+            .map_err(|_| ScimError::invalid_value(format!("{name}: must be an integer, not {v:?}")))
     })
     .transpose()
 }
@@ -339,7 +360,11 @@ fn search_query(headers: &HeaderMap, body: &Bytes) -> Result<ListQuery, ScimErro
     let filter = match get("filter") {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(v) => return Err(ScimError::invalid_filter(format!("filter: must be a string, not {v}"))),
+        Some(v) => {
+            return Err(ScimError::invalid_filter(format!(
+                "filter: must be a string, not {v}"
+            )));
+        }
     };
     let attributes = names("attributes")?;
     let excluded = names("excludedAttributes")?;
@@ -432,7 +457,16 @@ async fn replace_user(
         Err(e) => return error(&e),
     };
     let if_match = if_match(&headers);
-    match scim::users::replace(&state.db, &state.write_gate, &scope, &id, &body, if_match.as_deref()).await {
+    match scim::users::replace(
+        &state.db,
+        &state.write_gate,
+        &scope,
+        &id,
+        &body,
+        if_match.as_deref(),
+    )
+    .await
+    {
         Ok(user) => resource(StatusCode::OK, user, None),
         Err(f) => failure(f),
     }
@@ -450,7 +484,16 @@ async fn patch_user(
         Err(e) => return error(&e),
     };
     let if_match = if_match(&headers);
-    match scim::users::patch(&state.db, &state.write_gate, &scope, &id, &body, if_match.as_deref()).await {
+    match scim::users::patch(
+        &state.db,
+        &state.write_gate,
+        &scope,
+        &id,
+        &body,
+        if_match.as_deref(),
+    )
+    .await
+    {
         Ok(user) => resource(StatusCode::OK, user, None),
         Err(f) => failure(f),
     }
@@ -463,7 +506,15 @@ async fn delete_user(
     headers: HeaderMap,
 ) -> Response {
     let if_match = if_match(&headers);
-    match scim::users::delete(&state.db, &state.write_gate, &scope, &id, if_match.as_deref()).await {
+    match scim::users::delete(
+        &state.db,
+        &state.write_gate,
+        &scope,
+        &id,
+        if_match.as_deref(),
+    )
+    .await
+    {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(f) => failure(f),
     }
@@ -537,7 +588,16 @@ async fn replace_group(
         Err(e) => return error(&e),
     };
     let if_match = if_match(&headers);
-    match scim::groups::replace(&state.db, &state.write_gate, &scope, &id, &body, if_match.as_deref()).await {
+    match scim::groups::replace(
+        &state.db,
+        &state.write_gate,
+        &scope,
+        &id,
+        &body,
+        if_match.as_deref(),
+    )
+    .await
+    {
         Ok(group) => resource(StatusCode::OK, group, None),
         Err(f) => failure(f),
     }
@@ -555,7 +615,16 @@ async fn patch_group(
         Err(e) => return error(&e),
     };
     let if_match = if_match(&headers);
-    match scim::groups::patch(&state.db, &state.write_gate, &scope, &id, &body, if_match.as_deref()).await {
+    match scim::groups::patch(
+        &state.db,
+        &state.write_gate,
+        &scope,
+        &id,
+        &body,
+        if_match.as_deref(),
+    )
+    .await
+    {
         Ok(group) => resource(StatusCode::OK, group, None),
         Err(f) => failure(f),
     }
@@ -568,14 +637,25 @@ async fn delete_group(
     headers: HeaderMap,
 ) -> Response {
     let if_match = if_match(&headers);
-    match scim::groups::delete(&state.db, &state.write_gate, &scope, &id, if_match.as_deref()).await {
+    match scim::groups::delete(
+        &state.db,
+        &state.write_gate,
+        &scope,
+        &id,
+        if_match.as_deref(),
+    )
+    .await
+    {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(f) => failure(f),
     }
 }
 
 async fn service_provider_config(Extension(scope): Scoped) -> Response {
-    message(StatusCode::OK, &discovery::service_provider_config(&scope.base))
+    message(
+        StatusCode::OK,
+        &discovery::service_provider_config(&scope.base),
+    )
 }
 
 fn discovery_list(resources: Vec<Value>) -> Response {

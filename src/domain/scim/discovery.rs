@@ -109,7 +109,11 @@ fn contactable(kinds: &'static [&'static str], value: &'static str) -> Vec<Attr>
     vec![
         attr("value", "string", value),
         attr("type", "string", "A label: work, home, other...").canonical(kinds),
-        attr("primary", "boolean", "The preferred value; at most one is primary."),
+        attr(
+            "primary",
+            "boolean",
+            "The preferred value; at most one is primary.",
+        ),
     ]
 }
 
@@ -156,10 +160,19 @@ fn user_attributes() -> Vec<Attr> {
 fn enterprise_attributes() -> Vec<Attr> {
     vec![
         attr("employeeNumber", "string", "The employee number."),
-        attr("organization", "string", "The organisation; a new contact's company match compares it with company names."),
+        attr(
+            "organization",
+            "string",
+            "The organisation; a new contact's company match compares it with company names.",
+        ),
         attr("department", "string", "The department."),
         attr("manager", "complex", "The user's manager.").sub(vec![
-            attr("value", "string", "The manager's id at the identity provider.").exact(),
+            attr(
+                "value",
+                "string",
+                "The manager's id at the identity provider.",
+            )
+            .exact(),
         ]),
     ]
 }
@@ -191,11 +204,26 @@ fn meta(resource_type: &str, location: String) -> Value {
 /// The schema with this id, as `/Schemas/{id}` returns it.
 pub fn schema(base: &str, id: &str) -> Option<Value> {
     let (urn, name, description, attributes) = if id.eq_ignore_ascii_case(USER_SCHEMA) {
-        (USER_SCHEMA, "User", "A learner (a contact)", user_attributes())
+        (
+            USER_SCHEMA,
+            "User",
+            "A learner (a contact)",
+            user_attributes(),
+        )
     } else if id.eq_ignore_ascii_case(ENTERPRISE_SCHEMA) {
-        (ENTERPRISE_SCHEMA, "EnterpriseUser", "Enterprise attributes of a learner", enterprise_attributes())
+        (
+            ENTERPRISE_SCHEMA,
+            "EnterpriseUser",
+            "Enterprise attributes of a learner",
+            enterprise_attributes(),
+        )
     } else if id.eq_ignore_ascii_case(GROUP_SCHEMA) {
-        (GROUP_SCHEMA, "Group", "A group of learners of one configuration", group_attributes())
+        (
+            GROUP_SCHEMA,
+            "Group",
+            "A group of learners of one configuration",
+            group_attributes(),
+        )
     } else {
         return None;
     };
@@ -296,7 +324,10 @@ mod tests {
             location: "x".into(),
         };
         let doc = super::super::user::render(uuid::Uuid::nil(), &user, &[], "b", &meta);
-        let published: Vec<String> = user_attributes().iter().map(|a| a.name.to_owned()).collect();
+        let published: Vec<String> = user_attributes()
+            .iter()
+            .map(|a| a.name.to_owned())
+            .collect();
         for key in doc.as_object().unwrap().keys() {
             let common = ["schemas", "id", "externalId", "meta", ENTERPRISE_SCHEMA];
             assert!(

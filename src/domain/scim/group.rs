@@ -126,10 +126,16 @@ mod tests {
         let g = parse(&json!({"displayName": "x", "members": [{"value": "nope"}]})).unwrap();
         assert_eq!(g.ignored, vec!["nope".to_owned()]);
         assert!(g.members.is_empty());
-        let e = parse(&json!({"displayName": "x", "members": [{"display": "no value"}]})).unwrap_err();
+        let e =
+            parse(&json!({"displayName": "x", "members": [{"display": "no value"}]})).unwrap_err();
         assert!(e.detail.contains("members[0].value"), "{}", e.detail);
         let e = parse(&json!({"displayName": "x", "members": [{"value": Uuid::now_v7().to_string(), "type": "Group"}]})).unwrap_err();
         assert!(e.detail.contains("members[0].type"), "{}", e.detail);
-        assert!(parse(&json!({"members": []})).unwrap_err().detail.contains("displayName"));
+        assert!(
+            parse(&json!({"members": []}))
+                .unwrap_err()
+                .detail
+                .contains("displayName")
+        );
     }
 }

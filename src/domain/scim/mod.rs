@@ -236,6 +236,11 @@ mod tests {
         assert_eq!(body["status"], "400");
         assert_eq!(body["scimType"], "invalidFilter");
         assert_eq!(body["schemas"][0], ERROR_SCHEMA);
-        assert!(ScimError::not_found("x").to_json().get("scimType").is_none());
+        assert!(
+            ScimError::not_found("x")
+                .to_json()
+                .get("scimType")
+                .is_none()
+        );
     }
 }

@@ -118,8 +118,7 @@ impl Selection {
             *body = kept;
         } else {
             for s in &self.exclude {
-                if ALWAYS.iter().any(|a| a.eq_ignore_ascii_case(&s.name)) && s.extension.is_none()
-                {
+                if ALWAYS.iter().any(|a| a.eq_ignore_ascii_case(&s.name)) && s.extension.is_none() {
                     continue;
                 }
                 let target = match s.extension {
@@ -208,8 +207,11 @@ fn keep_named(subs: &[&Selected], value: &Value) -> Option<Value> {
     let keep_in = |map: &Map<String, Value>| -> Map<String, Value> {
         map.iter()
             .filter(|(k, _)| {
-                subs.iter()
-                    .any(|s| s.sub.as_deref().is_some_and(|sub| sub.eq_ignore_ascii_case(k)))
+                subs.iter().any(|s| {
+                    s.sub
+                        .as_deref()
+                        .is_some_and(|sub| sub.eq_ignore_ascii_case(k))
+                })
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()

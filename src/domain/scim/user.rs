@@ -35,7 +35,11 @@ pub fn chosen_email(emails: &[Contactable]) -> Option<&Contactable> {
     let rank = |e: &Contactable| {
         if e.primary == Some(true) {
             0
-        } else if e.kind.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("work")) {
+        } else if e
+            .kind
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("work"))
+        {
             1
         } else {
             2
@@ -86,9 +90,9 @@ pub(crate) fn text(
     match member(object, name) {
         None => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) if s.trim().chars().count() > max => Err(
-            ScimError::invalid_value(format!("{path}: longer than {max} characters")),
-        ),
+        Some(Value::String(s)) if s.trim().chars().count() > max => Err(ScimError::invalid_value(
+            format!("{path}: longer than {max} characters"),
+        )),
         Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
         // Entra sends employeeNumber and the like as numbers now and then.
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
@@ -354,7 +358,10 @@ pub fn render(
             body.insert(key.into(), v.clone().into());
         }
     }
-    for (key, items) in [("emails", &user.emails), ("phoneNumbers", &user.phone_numbers)] {
+    for (key, items) in [
+        ("emails", &user.emails),
+        ("phoneNumbers", &user.phone_numbers),
+    ] {
         if !items.is_empty() {
             let items: Vec<Value> = items.iter().map(Contactable::to_json).collect();
             body.insert(key.into(), items.into());
@@ -449,7 +456,10 @@ mod tests {
         assert_eq!(user.title, None);
         assert_eq!(user.employee_number.as_deref(), Some("42"));
         assert_eq!(user.manager.as_deref(), Some("m-1"));
-        assert_eq!(user.email.as_deref(), Some("Test_User_fd0ea19b@testuser.com"));
+        assert_eq!(
+            user.email.as_deref(),
+            Some("Test_User_fd0ea19b@testuser.com")
+        );
     }
 
     #[test]
@@ -459,13 +469,22 @@ mod tests {
                 .unwrap()
                 .email
         };
-        let e = pick(json!([{"value": "a@x.org", "type": "home"}, {"value": "b@x.org", "type": "work"}]));
+        let e = pick(
+            json!([{"value": "a@x.org", "type": "home"}, {"value": "b@x.org", "type": "work"}]),
+        );
         assert_eq!(e.as_deref(), Some("b@x.org"));
-        let e = pick(json!([{"value": "a@x.org", "type": "work"}, {"value": "c@x.org", "primary": "True"}]));
+        let e = pick(
+            json!([{"value": "a@x.org", "type": "work"}, {"value": "c@x.org", "primary": "True"}]),
+        );
         assert_eq!(e.as_deref(), Some("c@x.org"));
         let two_primaries = json!({"userName": "u", "emails": [
             {"value": "a@x.org", "primary": true}, {"value": "b@x.org", "primary": true}]});
-        assert!(parse(&two_primaries).unwrap_err().detail.contains("primary"));
+        assert!(
+            parse(&two_primaries)
+                .unwrap_err()
+                .detail
+                .contains("primary")
+        );
         assert_eq!(pick(json!([])), None);
         let okta = parse(&json!({"userName": "u@x.org"})).unwrap();
         assert_eq!(okta.email_for_new_contact().as_deref(), Some("u@x.org"));
@@ -485,7 +504,10 @@ mod tests {
         );
         assert!(detail(json!({"userName": "a", "name": "x"})).contains("name"));
         assert!(detail(json!({"userName": "a", "schemas": ["urn:x"]})).contains("schemas"));
-        assert_eq!(parse(&json!([])).unwrap_err().scim_type, Some(super::super::ScimType::InvalidSyntax));
+        assert_eq!(
+            parse(&json!([])).unwrap_err().scim_type,
+            Some(super::super::ScimType::InvalidSyntax)
+        );
     }
 
     #[test]
@@ -503,6 +525,12 @@ mod tests {
         assert!(doc.get("password").is_none());
         assert_eq!(doc["id"], id.to_string());
         let again = parse(&doc).unwrap();
-        assert_eq!(again, UserData { password: None, ..user });
+        assert_eq!(
+            again,
+            UserData {
+                password: None,
+                ..user
+            }
+        );
     }
 }

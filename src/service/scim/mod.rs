@@ -76,7 +76,8 @@ pub async fn scope(
     identity_provider_id: Uuid,
     base: String,
 ) -> AppResult<Option<Scope>> {
-    let Some(configuration) = db::queries::configuration(db, brand_id, identity_provider_id).await?
+    let Some(configuration) =
+        db::queries::configuration(db, brand_id, identity_provider_id).await?
     else {
         return Ok(None);
     };
@@ -143,10 +144,11 @@ fn check_version(if_match: Option<&str>, current: &str) -> Result<(), ScimError>
     let Some(sent) = if_match else {
         return Ok(());
     };
-    let matches = sent
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == current || tag.trim_start_matches("W/") == current.trim_start_matches("W/"));
+    let matches = sent.split(',').map(str::trim).any(|tag| {
+        tag == "*"
+            || tag == current
+            || tag.trim_start_matches("W/") == current.trim_start_matches("W/")
+    });
     if matches {
         Ok(())
     } else {

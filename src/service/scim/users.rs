@@ -17,8 +17,7 @@ use crate::{
     domain::{
         decision::{AccountChoice, Lookup, NewName, choose_account},
         scim::{
-            ScimError,
-            filter,
+            ScimError, filter,
             patch::{self, Kind},
             project::Selection,
             user::{self, Contactable, Meta, UserData},
@@ -185,7 +184,11 @@ fn hash_password(password: &str) -> AppResult<String> {
 }
 
 /// Replaces the contact's password credential (argon2id) with one for `password`.
-async fn set_password(txn: &DatabaseTransaction, contact_id: Uuid, password: &str) -> ScimResult<()> {
+async fn set_password(
+    txn: &DatabaseTransaction,
+    contact_id: Uuid,
+    password: &str,
+) -> ScimResult<()> {
     let hash = hash_password(password)?;
     db::scim::delete_credentials(txn, contact_id, None, true).await?;
     credential::ActiveModel {
@@ -232,12 +235,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-fn scim_row(
-    id: Uuid,
-    scope: &Scope,
-    contact_id: Uuid,
-    data: &UserData,
-) -> scim_user::ActiveModel {
+fn scim_row(id: Uuid, scope: &Scope, contact_id: Uuid, data: &UserData) -> scim_user::ActiveModel {
     let at = now();
     scim_user::ActiveModel {
         id: Set(id),
@@ -269,16 +267,26 @@ fn status_of(active: bool) -> &'static str {
     }
 }
 
+/// What a SCIM create did, for its provisioning event.
+struct Provisioned<'a> {
+    outcome: Outcome,
+    assignment: Option<AccountAssignment>,
+    changed: &'a [&'a str],
+    reason: String,
+}
+
 /// Writes the provisioning event of a SCIM create.
 async fn log_event(
     txn: &DatabaseTransaction,
     scope: &Scope,
     subject: &str,
     contact: &contact::Model,
-    outcome: Outcome,
-    assignment: Option<AccountAssignment>,
-    changed: &[&str],
-    reason: String,
+    Provisioned {
+        outcome,
+        assignment,
+        changed,
+        reason,
+    }: Provisioned<'_>,
 ) -> Result<(), DbErr> {
     provisioning_event::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -337,7 +345,9 @@ async fn place(
                 let account = loaded
                     .into_iter()
                     .find(|a| a.id == chosen.id)
-                    .ok_or_else(|| AppError::Internal("the chosen account was not loaded".into()))?;
+                    .ok_or_else(|| {
+                        AppError::Internal("the chosen account was not loaded".into())
+                    })?;
                 return Ok((account, assignment, reason));
             }
             Ok((AccountChoice::Individual(account_name), assignment, reason)) => {
@@ -403,11 +413,8 @@ async fn create_in(
         None => {
             let address = email.clone().unwrap_or_else(|| placeholder_email(id));
             let (account, assignment, reason) = place(txn, scope, data, &address).await?;
-            let roles = signin::map_roles(
-                &[],
-                &scope.role_mappings,
-                &scope.configuration.default_role,
-            );
+            let roles =
+                signin::map_roles(&[], &scope.role_mappings, &scope.configuration.default_role);
             let at = now();
             let contact = contact::ActiveModel {
                 id: Set(Uuid::now_v7()),
@@ -440,10 +447,12 @@ async fn create_in(
         scope,
         &data.user_name,
         &contact,
-        outcome,
-        assignment,
-        &changed,
-        format!("pushed by SCIM: {reason}"),
+        Provisioned {
+            outcome,
+            assignment,
+            changed: &changed,
+            reason: format!("pushed by SCIM: {reason}"),
+        },
     )
     .await?;
     tracing::info!(user = %row.id, contact = %contact.id, outcome = outcome.as_str(), "SCIM user created");
@@ -570,14 +579,12 @@ async fn replace_in(
 ) -> ScimResult<(scim_user::Model, contact::Model)> {
     let idp = scope.identity_provider_id();
     let folded = validate::fold(&data.user_name);
-    if folded != u.user_name_folded {
-        if db::scim::user_named(txn, idp, &folded).await?.is_some() {
-            return Err(ScimError::uniqueness(format!(
-                "userName: {:?} is already a user of this identity provider",
-                data.user_name
-            ))
-            .into());
-        }
+    if folded != u.user_name_folded && db::scim::user_named(txn, idp, &folded).await?.is_some() {
+        return Err(ScimError::uniqueness(format!(
+            "userName: {:?} is already a user of this identity provider",
+            data.user_name
+        ))
+        .into());
     }
     if data.user_name != u.user_name
         && !db::scim::rename_sso_subject(txn, c.id, idp, &u.user_name, &data.user_name).await?

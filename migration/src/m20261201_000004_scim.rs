@@ -21,6 +21,34 @@ pub const CHECKED: &[(&str, &str, &[&str])] = &[
         &["owner", "support", "auditor", "portal", "scim"],
     ),
     ("provisioning_event", "source", &["sso", "scim", "admin"]),
+    (
+        "provisioning_event",
+        "outcome",
+        &[
+            "created",
+            "linked",
+            "signedIn",
+            "denied",
+            "updated",
+            "deactivated",
+            "reactivated",
+            "deprovisioned",
+        ],
+    ),
+];
+
+/// The lists this migration replaces, as they were before it.
+const BEFORE: &[(&str, &str, &[&str])] = &[
+    (
+        "api_token",
+        "role",
+        &["owner", "support", "auditor", "portal"],
+    ),
+    (
+        "provisioning_event",
+        "outcome",
+        &["created", "linked", "signedIn", "denied"],
+    ),
 ];
 
 #[derive(DeriveMigrationName)]
@@ -109,7 +137,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        drop_check(m, "api_token", "role").await?;
+        for (table, column, _) in BEFORE {
+            drop_check(m, table, column).await?;
+        }
         for (table, column, values) in CHECKED {
             add_check(m, table, column, values).await?;
         }
@@ -278,13 +308,9 @@ impl MigrationTrait for Migration {
         for (table, column, _) in CHECKED {
             drop_check(m, table, column).await?;
         }
-        add_check(
-            m,
-            "api_token",
-            "role",
-            &["owner", "support", "auditor", "portal"],
-        )
-        .await?;
+        for (table, column, values) in BEFORE {
+            add_check(m, table, column, values).await?;
+        }
         m.alter_table(
             Table::alter()
                 .table(ProvisioningEvent::Table)

@@ -130,6 +130,15 @@ stored_enum! {
         SignedIn = "signedIn",
         /// Refused; `errors` (or the event's `reason`) says why. Nothing but the event was written.
         Denied = "denied",
+        /// (SCIM) The identity provider changed the contact's attributes.
+        Updated = "updated",
+        /// (SCIM) The identity provider deactivated the contact: its sign-ins are denied.
+        Deactivated = "deactivated",
+        /// (SCIM) The identity provider reactivated the contact.
+        Reactivated = "reactivated",
+        /// (SCIM) The identity provider deleted its user: the SCIM identity is gone and the
+        /// contact is inactive.
+        Deprovisioned = "deprovisioned",
     }
 }
 

@@ -267,6 +267,39 @@ fn status_of(active: bool) -> &'static str {
     }
 }
 
+/// The attributes (as the provisioning log names them) that differ between two versions of a
+/// user; a password sent counts as a change.
+fn changed_attributes(before: &UserData, after: &UserData) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    let mut note = |differs: bool, name: &'static str| {
+        if differs {
+            changed.push(name);
+        }
+    };
+    note(before.user_name != after.user_name, "userName");
+    note(before.external_id != after.external_id, "externalId");
+    note(before.given_name != after.given_name, "firstName");
+    note(before.family_name != after.family_name, "lastName");
+    note(
+        after.email.is_some() && before.email != after.email,
+        "email",
+    );
+    note(before.emails != after.emails, "emails");
+    note(before.active != after.active, "status");
+    note(before.display_name != after.display_name, "displayName");
+    note(before.title != after.title, "title");
+    note(before.phone_numbers != after.phone_numbers, "phoneNumbers");
+    note(before.department != after.department, "department");
+    note(
+        before.employee_number != after.employee_number,
+        "employeeNumber",
+    );
+    note(before.organization != after.organization, "organization");
+    note(before.manager != after.manager, "manager");
+    note(after.password.is_some(), "password");
+    changed
+}
+
 /// What a SCIM create did, for its provisioning event.
 struct Provisioned<'a> {
     outcome: Outcome,
@@ -591,7 +624,8 @@ async fn replace_in(
     {
         ensure_sso_identity(txn, c.id, idp, &data.user_name).await?;
     }
-    let was_active = c.status == ContactStatus::Active.as_str();
+    let before = data_of(&u, &c)?;
+    let changed = changed_attributes(&before, data);
     let contact = write_contact(txn, c, data).await?;
     if let Some(password) = &data.password {
         set_password(txn, contact.id, password).await?;
@@ -611,8 +645,32 @@ async fn replace_in(
     row.phone_numbers = fresh.phone_numbers;
     row.updated_at = Set(now());
     let row = row.update(txn).await?;
-    if was_active != data.active {
-        tracing::info!(user = %row.id, active = data.active, "SCIM user (de)activated");
+    if !changed.is_empty() {
+        let (outcome, reason) = match (before.active, data.active) {
+            (true, false) => (
+                Outcome::Deactivated,
+                "deactivated by the identity provider (SCIM): sign-ins are denied",
+            ),
+            (false, true) => (
+                Outcome::Reactivated,
+                "reactivated by the identity provider (SCIM)",
+            ),
+            _ => (Outcome::Updated, "updated by the identity provider (SCIM)"),
+        };
+        log_event(
+            txn,
+            scope,
+            &data.user_name,
+            &contact,
+            Provisioned {
+                outcome,
+                assignment: None,
+                changed: &changed,
+                reason: reason.to_owned(),
+            },
+        )
+        .await?;
+        tracing::info!(user = %row.id, outcome = outcome.as_str(), ?changed, "SCIM user changed");
     }
     Ok((row, contact))
 }
@@ -637,13 +695,29 @@ pub async fn delete(
         if roles.is_empty() {
             roles.push(scope.configuration.default_role.clone());
         }
-        let user_id = u.id;
+        let (user_id, user_name) = (u.id, u.user_name.clone());
         u.into_active_model().delete(txn).await?;
         let mut contact = c.into_active_model();
         contact.status = Set(ContactStatus::Inactive.as_str().into());
         contact.roles = Set(Value::from(roles));
         contact.updated_at = Set(now());
-        contact.update(txn).await?;
+        let contact = contact.update(txn).await?;
+        log_event(
+            txn,
+            scope,
+            &user_name,
+            &contact,
+            Provisioned {
+                outcome: Outcome::Deprovisioned,
+                assignment: None,
+                changed: &["status", "roles"],
+                reason: "deleted by the identity provider (SCIM): the SCIM identity, its SSO \
+                         credential and password are removed, the contact is inactive and its \
+                         history kept"
+                    .to_owned(),
+            },
+        )
+        .await?;
         tracing::info!(user = %user_id, "SCIM user deleted; contact deactivated");
         Ok(())
     })

@@ -172,7 +172,7 @@ fn text(e: Expr, op: &Op, v: String, backend: DbBackend) -> Expr {
 /// The users of a configuration matching `cond`, in creation order, with their contacts.
 pub async fn list_users<Db: ConnectionTrait>(
     db: &Db,
-    configuration_id: Uuid,
+    (configuration_id, identity_provider_id): (Uuid, Uuid),
     cond: &Cond<UserAttr>,
     offset: u64,
     limit: u64,
@@ -181,6 +181,9 @@ pub async fn list_users<Db: ConnectionTrait>(
     let filter = sql(cond, backend, &|a| Ok(user_column(a)));
     let query = scim_user::Entity::find()
         .inner_join(contact::Entity)
+        // The IdP is implied by the configuration, but naming it lets `userName eq` seek the
+        // (IdP, userName) unique index instead of walking the configuration's users.
+        .filter(scim_user::Column::IdentityProviderId.eq(identity_provider_id))
         .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
         .filter(filter);
     let total = query.clone().count(db).await?;

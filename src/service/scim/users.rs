@@ -163,7 +163,14 @@ pub async fn get(
 pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
     let cond = query.condition(filter::users)?;
     let (offset, limit) = query.window();
-    let page = db::scim::list_users(db, scope.configuration.id, &cond, offset, limit).await?;
+    let page = db::scim::list_users(
+        db,
+        (scope.configuration.id, scope.identity_provider_id()),
+        &cond,
+        offset,
+        limit,
+    )
+    .await?;
     let rendered = render(db, scope, &page.items, &query.selection).await?;
     Ok(list_response(
         page.total,

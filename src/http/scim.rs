@@ -81,6 +81,27 @@ pub fn router(state: AppState) -> Router<AppState> {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state, authenticate))
         .layer(middleware::map_response(as_scim_message))
+        .layer(middleware::from_fn(log_traffic))
+}
+
+/// One log line per SCIM request, in the request's span (so with its `x-request-id`): IdPs
+/// retry silently, and support needs to see what Okta or Entra actually sent and got.
+async fn log_traffic(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().map(str::to_owned);
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: "autoprov::scim",
+        %method,
+        path,
+        query = query.as_deref().unwrap_or(""),
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "SCIM request"
+    );
+    response
 }
 
 /// A SCIM message.

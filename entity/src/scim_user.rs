@@ -22,6 +22,10 @@ pub struct Model {
     pub organization: Option<String>,
     /// The enterprise extension's `manager.value`.
     pub manager_id: Option<String>,
+    /// `type` and `primary` of the element of `emails` that is the contact's email, for
+    /// filters.
+    pub email_type: Option<String>,
+    pub email_primary: Option<bool>,
     /// JSON array of `{value, type, primary}`, as the IdP sent them; the chosen one is the
     /// contact's email.
     pub emails: Json,

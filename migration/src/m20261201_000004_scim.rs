@@ -94,6 +94,8 @@ enum ScimUser {
     EmployeeNumber,
     Organization,
     ManagerId,
+    EmailType,
+    EmailPrimary,
     Emails,
     PhoneNumbers,
     GroupRoles,
@@ -161,6 +163,8 @@ impl MigrationTrait for Migration {
                 .col(string_len_null(ScimUser::EmployeeNumber, 200))
                 .col(string_len_null(ScimUser::Organization, 200))
                 .col(string_len_null(ScimUser::ManagerId, 1024))
+                .col(string_len_null(ScimUser::EmailType, 200))
+                .col(boolean_null(ScimUser::EmailPrimary))
                 .col(json(ScimUser::Emails))
                 .col(json(ScimUser::PhoneNumbers))
                 .col(json(ScimUser::GroupRoles))

@@ -36,6 +36,11 @@ enum Column {
     Time(Expr),
     /// The contact's status: `active` is true.
     Status(Expr),
+    /// A nullable boolean column.
+    Flag(Expr),
+    /// The contact's folded email; a placeholder address (a user the IdP sent no email for)
+    /// counts as absent.
+    Email(Expr),
 }
 
 fn col<T: IntoColumnRef>(c: T) -> Expr {
@@ -54,7 +59,9 @@ fn user_column(attr: UserAttr) -> Column {
         UserAttr::FamilyName => Column::Lowered(c(contact::Column::LastName)),
         UserAttr::DisplayName => Column::Lowered(u(U::DisplayName)),
         UserAttr::Title => Column::Lowered(u(U::Title)),
-        UserAttr::Email => Column::Folded(c(contact::Column::EmailFolded)),
+        UserAttr::Email => Column::Email(c(contact::Column::EmailFolded)),
+        UserAttr::EmailType => Column::Lowered(u(U::EmailType)),
+        UserAttr::EmailPrimary => Column::Flag(u(U::EmailPrimary)),
         UserAttr::Active => Column::Status(c(contact::Column::Status)),
         UserAttr::Department => Column::Lowered(u(U::Department)),
         UserAttr::EmployeeNumber => Column::Lowered(u(U::EmployeeNumber)),
@@ -100,7 +107,10 @@ fn sql<A: Copy>(
             Ok(Column::Lowered(e) | Column::Folded(e) | Column::Exact(e)) => {
                 e.clone().is_not_null().and(e.ne(""))
             }
-            Ok(Column::Id(e) | Column::Time(e) | Column::Status(e)) => e.is_not_null(),
+            Ok(Column::Id(e) | Column::Time(e) | Column::Status(e) | Column::Flag(e)) => {
+                e.is_not_null()
+            }
+            Ok(Column::Email(e)) => e.not_like(placeholder_pattern()),
         },
         Cond::Compare(attr, op, literal) => match column_of(*attr) {
             Err(special) => special,
@@ -115,6 +125,18 @@ fn compare(column: Column, op: &Op, literal: &Literal, backend: DbBackend) -> Ex
             text(Expr::expr(Func::lower(e)), op, v.to_lowercase(), backend)
         }
         (Column::Folded(e), Literal::Text(v)) => text(e, op, validate::fold(v), backend),
+        // Equality keeps the unique index; other operators must not see placeholders.
+        (Column::Email(e), Literal::Text(v)) if *op == Op::Eq => e.eq(validate::fold(v)),
+        (Column::Email(e), Literal::Text(v)) => {
+            let real: Expr = Expr::case(
+                e.clone().like(placeholder_pattern()),
+                Expr::val(Option::<String>::None),
+            )
+            .finally(e)
+            .into();
+            text(real, op, validate::fold(v), backend)
+        }
+        (Column::Flag(e), Literal::Bool(b)) => ordered(e, op, Value::from(*b)),
         (Column::Exact(e), Literal::Text(v)) => text(e, op, v.clone(), backend),
         (Column::Id(e), Literal::Id(id)) => ordered(e, op, Value::from(*id)),
         (Column::Time(e), Literal::DateTime(at)) => ordered(e, op, Value::from(*at)),
@@ -150,23 +172,35 @@ fn ordered(e: Expr, op: &Op, v: Value) -> Expr {
 /// `%` and `_` in a value mean themselves and case rules are the column's own on both
 /// databases.
 fn text(e: Expr, op: &Op, v: String, backend: DbBackend) -> Expr {
-    let n = v.chars().count() as i64;
+    // 32-bit, so that PostgreSQL finds `substr(text, int, int)`.
+    let n = v.chars().count().min(i32::MAX as usize) as i32;
     match op {
         Op::Co => {
-            let f = if backend == DbBackend::Postgres {
-                "strpos($1, $2) > 0"
+            let position = if backend == DbBackend::Postgres {
+                "strpos"
             } else {
-                "instr($1, $2) > 0"
+                "instr"
             };
-            Expr::cust_with_exprs(f, [e, Expr::val(v)])
+            Expr::expr(Func::cust(position).arg(e).arg(Expr::val(v))).gt(0)
         }
-        Op::Sw => Expr::cust_with_exprs("substr($1, 1, $2) = $3", [e, Expr::val(n), Expr::val(v)]),
-        Op::Ew => Expr::cust_with_exprs(
-            "substr($1, length($1) - $2 + 1) = $3",
-            [e, Expr::val(n), Expr::val(v)],
-        ),
+        Op::Sw => Expr::expr(
+            Func::cust("substr")
+                .arg(e)
+                .arg(Expr::val(1))
+                .arg(Expr::val(n)),
+        )
+        .eq(v),
+        Op::Ew => {
+            let start = Expr::expr(Func::cust("length").arg(e.clone())).sub(Expr::val(n - 1));
+            Expr::expr(Func::cust("substr").arg(e).arg(start)).eq(v)
+        }
         other => ordered(e, other, Value::from(v)),
     }
+}
+
+/// The placeholder addresses of users without email (see `service::scim::users`).
+fn placeholder_pattern() -> String {
+    format!("%@{}", crate::domain::scim::user::PLACEHOLDER_DOMAIN)
 }
 
 /// The users of a configuration matching `cond`, in creation order, with their contacts.

@@ -7,7 +7,7 @@ use std::{collections::HashMap, marker::PhantomData, sync::Arc, time::Duration};
 use async_graphql::{Context, Request, dataloader::DataLoader, dataloader::Loader};
 use entity::{
     account, audit_event, brand, company, contact, credential, identity_provider,
-    identity_provider_configuration as configuration, provisioning_event, role_mapping,
+    identity_provider_configuration as configuration, provisioning_event, role_mapping, scim_user,
 };
 use uuid::Uuid;
 
@@ -161,6 +161,7 @@ pub fn attach(request: Request, db: &Db, window: Duration) -> Request {
         .data(children::<configuration::Entity>(db, window))
         .data(children::<role_mapping::Entity>(db, window))
         .data(children::<credential::Entity>(db, window))
+        .data(children::<scim_user::Entity>(db, window))
         .data(newest::<provisioning_event::Entity>(db, window))
         .data(newest::<audit_event::Entity>(db, window))
 }

@@ -19,5 +19,6 @@ mod lists;
 mod metrics;
 mod operations;
 pub mod performance;
+mod scim;
 mod slow_clients;
 pub mod sso;

@@ -61,8 +61,9 @@ pub fn groups(filter: &str) -> Result<Cond<GroupAttr>, ScimError> {
 enum Target<A> {
     Stored(A),
     /// A sub-attribute we do not store because every value of its parent has the same one
-    /// (`emails.type` is always "work"): it exists exactly when the parent does, so comparing
-    /// it is decided here and leaves at most "the parent is present" for the database.
+    /// (a member's `type` is always "User"): it exists exactly when the parent does, so
+    /// comparing it is decided here and leaves at most "the parent is present" for the
+    /// database.
     Fixed {
         parent: A,
         value: Fixed,
@@ -73,7 +74,6 @@ enum Target<A> {
 enum Fixed {
     /// Compared ignoring case, as the `type` sub-attributes are (`caseExact: false`).
     Text(&'static str),
-    Bool(bool),
 }
 
 /// One resource's attributes, so that a single walker serves Users and Groups.
@@ -98,8 +98,8 @@ impl Attr for UserAttr {
             ("displayname", None) => (USER_SCHEMA, stored(U::DisplayName)),
             ("title", None) => (USER_SCHEMA, stored(U::Title)),
             ("emails", None | Some("value")) => (USER_SCHEMA, stored(U::Email)),
-            ("emails", Some("type")) => (USER_SCHEMA, fixed(U::Email, Fixed::Text("work"))),
-            ("emails", Some("primary")) => (USER_SCHEMA, fixed(U::Email, Fixed::Bool(true))),
+            ("emails", Some("type")) => (USER_SCHEMA, stored(U::EmailType)),
+            ("emails", Some("primary")) => (USER_SCHEMA, stored(U::EmailPrimary)),
             ("active", None) => (USER_SCHEMA, stored(U::Active)),
             ("meta", Some("created")) => (USER_SCHEMA, stored(U::Created)),
             ("meta", Some("lastmodified")) => (USER_SCHEMA, stored(U::LastModified)),
@@ -377,7 +377,6 @@ impl Fixed {
     fn kind(self) -> AttrType {
         match self {
             Fixed::Text(_) => AttrType::Text,
-            Fixed::Bool(_) => AttrType::Boolean,
         }
     }
 
@@ -397,11 +396,6 @@ impl Fixed {
                     Op::Le => a <= b,
                 }
             }
-            (Fixed::Bool(ours), Literal::Bool(theirs)) => match op {
-                Op::Eq => ours == *theirs,
-                Op::Ne => ours != *theirs,
-                _ => false,
-            },
             _ => false,
         }
     }
@@ -595,7 +589,7 @@ mod tests {
         assert_eq!(
             users(r#"emails[type eq "work" and value co "@example.com"]"#).unwrap(),
             Cond::And(vec![
-                Cond::Present(U::Email),
+                cmp(U::EmailType, Op::Eq, text("work")),
                 cmp(U::Email, Op::Co, text("@example.com"))
             ])
         );
@@ -614,37 +608,15 @@ mod tests {
 
     #[test]
     fn constants_are_folded() {
+        // `emails.type` and `emails.primary` are stored (the contact's element's): compared
+        // in the database, not here.
         assert_eq!(
             users(r#"emails[type eq "home"]"#).unwrap(),
-            Cond::Always(false)
-        );
-        assert_eq!(
-            users(r#"emails[type eq "WORK"]"#).unwrap(),
-            Cond::Present(U::Email)
-        );
-        assert_eq!(
-            users(r#"emails.type ne "home""#).unwrap(),
-            Cond::Present(U::Email)
-        );
-        assert_eq!(
-            users(r#"emails.type sw "Wo""#).unwrap(),
-            Cond::Present(U::Email)
+            cmp(U::EmailType, Op::Eq, text("home"))
         );
         assert_eq!(
             users(r#"emails[primary eq true]"#).unwrap(),
-            Cond::Present(U::Email)
-        );
-        assert_eq!(
-            users(r#"emails[primary eq "False"]"#).unwrap(),
-            Cond::Always(false)
-        );
-        assert_eq!(
-            users(r#"emails[type eq "home" and value co "x"] or title pr"#).unwrap(),
-            Cond::Present(U::Title)
-        );
-        assert_eq!(
-            users(r#"not (emails[type eq "home"]) and title pr"#).unwrap(),
-            Cond::Present(U::Title)
+            cmp(U::EmailPrimary, Op::Eq, Literal::Bool(true))
         );
         assert_eq!(
             groups(r#"members[type eq "user"]"#).unwrap(),
@@ -743,7 +715,7 @@ mod tests {
         assert_eq!(users("title pr").unwrap(), Cond::Present(U::Title));
         assert_eq!(
             users("emails.type eq null").unwrap(),
-            Cond::Not(Box::new(Cond::Present(U::Email)))
+            Cond::Not(Box::new(Cond::Present(U::EmailType)))
         );
         assert_eq!(
             users("id eq null").unwrap(),

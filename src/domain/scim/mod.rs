@@ -142,8 +142,12 @@ pub enum UserAttr {
     FamilyName,
     DisplayName,
     Title,
-    /// `emails.value` (the contact's one email, type `work`, primary).
+    /// `emails.value`: the contact's email, the chosen element of `emails`.
     Email,
+    /// `emails.type` of that element.
+    EmailType,
+    /// `emails.primary` of that element.
+    EmailPrimary,
     Active,
     Department,
     EmployeeNumber,
@@ -184,7 +188,7 @@ impl UserAttr {
         match self {
             Self::Id => AttrType::Id,
             Self::ExternalId | Self::Manager => AttrType::ExactText,
-            Self::Active => AttrType::Boolean,
+            Self::Active | Self::EmailPrimary => AttrType::Boolean,
             Self::Created | Self::LastModified => AttrType::DateTime,
             _ => AttrType::Text,
         }

@@ -7,6 +7,11 @@ use uuid::Uuid;
 use super::{ENTERPRISE_SCHEMA, ScimError, USER_SCHEMA, boolean};
 use crate::domain::{signin::SUBJECT_MAX, validate};
 
+/// The domain of the address a contact gets when the IdP sends none (RFC 2606 reserves
+/// `.invalid`, so it can never reach anyone). It is never returned over SCIM, and the first
+/// real address (from SCIM or a sign-in) replaces it.
+pub const PLACEHOLDER_DOMAIN: &str = "scim.invalid";
+
 /// The longest text we keep for the short attributes (names, title, department, ...).
 const TEXT_MAX: usize = validate::NAME_MAX;
 const DISPLAY_NAME_MAX: usize = 400;
@@ -319,8 +324,9 @@ impl Meta {
     pub fn to_json(&self) -> Value {
         json!({
             "resourceType": self.resource_type,
-            "created": self.created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "lastModified": self.last_modified.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            // Microseconds, as stored: a filter on a returned value finds the resource.
+            "created": self.created.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "lastModified": self.last_modified.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             "location": self.location,
             "version": self.version(),
         })

@@ -33,10 +33,7 @@ use crate::{
     },
 };
 
-/// The domain of the address a contact gets when the IdP sends none (RFC 2606 reserves
-/// `.invalid`, so it can never reach anyone). It is never returned over SCIM, and the first
-/// real address (from SCIM or a sign-in) replaces it.
-pub const PLACEHOLDER_DOMAIN: &str = "scim.invalid";
+use crate::domain::scim::user::PLACEHOLDER_DOMAIN;
 
 fn placeholder_email(user_id: Uuid) -> String {
     format!("{user_id}@{PLACEHOLDER_DOMAIN}")
@@ -258,6 +255,8 @@ fn scim_row(id: Uuid, scope: &Scope, contact_id: Uuid, data: &UserData) -> scim_
         employee_number: Set(data.employee_number.clone()),
         organization: Set(data.organization.clone()),
         manager_id: Set(data.manager.clone()),
+        email_type: Set(user::chosen_email(&data.emails).and_then(|e| e.kind.clone())),
+        email_primary: Set(user::chosen_email(&data.emails).and_then(|e| e.primary)),
         emails: Set(to_json(&data.emails)),
         phone_numbers: Set(to_json(&data.phone_numbers)),
         group_roles: Set(Value::Array(Vec::new())),
@@ -648,6 +647,8 @@ async fn replace_in(
     row.employee_number = fresh.employee_number;
     row.organization = fresh.organization;
     row.manager_id = fresh.manager_id;
+    row.email_type = fresh.email_type;
+    row.email_primary = fresh.email_primary;
     row.emails = fresh.emails;
     row.phone_numbers = fresh.phone_numbers;
     row.updated_at = Set(now());

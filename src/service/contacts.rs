@@ -1,5 +1,5 @@
 //! Contacts: create and update, with the email folded and unique, and roles validated.
-use crate::domain::stored::{ContactStatus, StoredEnum};
+use crate::domain::stored::{ContactStatus, Outcome, Source, StoredEnum};
 use entity::{account, contact};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
@@ -103,6 +103,15 @@ pub async fn create(
     .await
     .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
     super::audit::created(&txn, actor, "contacts.create", &model).await?;
+    log_admin_change(
+        &txn,
+        actor,
+        &model,
+        Outcome::Created,
+        &["email", "firstName", "lastName", "roles", "status"],
+        "contacts.create",
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -168,6 +177,59 @@ pub async fn update(
         .await
         .map_err(|e| unique_or_internal(e, || email_taken(email_raw)))?;
     super::audit::updated(&txn, actor, "contacts.update", &current, &model).await?;
+    let changed = changed_attributes(&current, &model);
+    if !changed.is_empty() {
+        let outcome = match (current.status.as_str(), model.status.as_str()) {
+            (before, after) if before == after => Outcome::Updated,
+            (_, after) if after == ContactStatus::Inactive.as_str() => Outcome::Deactivated,
+            _ => Outcome::Reactivated,
+        };
+        log_admin_change(&txn, actor, &model, outcome, &changed, "contacts.update").await?;
+    }
     txn.commit().await?;
     Ok(model)
+}
+
+/// The contact attributes (as the provisioning log names them) an update changed.
+fn changed_attributes(before: &contact::Model, after: &contact::Model) -> Vec<&'static str> {
+    [
+        (before.email != after.email, "email"),
+        (before.first_name != after.first_name, "firstName"),
+        (before.last_name != after.last_name, "lastName"),
+        (before.status != after.status, "status"),
+        (before.account_id != after.account_id, "account"),
+        (before.roles != after.roles, "roles"),
+    ]
+    .into_iter()
+    .filter_map(|(changed, name)| changed.then_some(name))
+    .collect()
+}
+
+/// The provisioning log's entry for an administrator's change of a contact (`source: admin`),
+/// so a contact's history shows every door, not only sign-ins and SCIM.
+async fn log_admin_change(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    contact: &contact::Model,
+    outcome: Outcome,
+    changed: &[&str],
+    operation: &str,
+) -> AppResult<()> {
+    super::provisioning_log::record(
+        txn,
+        super::provisioning_log::Entry {
+            source: Source::Admin,
+            brand_id: None,
+            identity_provider_id: None,
+            subject: &contact.email,
+            contact_id: Some(contact.id),
+            account_id: Some(contact.account_id),
+            outcome,
+            account_assignment: None,
+            changed_attributes: changed,
+            reason: format!("{operation} by {} through the admin API", actor.name),
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -10,6 +10,7 @@ pub(crate) mod configurations;
 pub(crate) mod contacts;
 pub(crate) mod identity_providers;
 pub(crate) mod list;
+pub(crate) mod provisioning_log;
 pub(crate) mod rate_limit;
 pub(crate) mod read;
 pub mod scim;

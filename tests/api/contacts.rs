@@ -84,3 +84,69 @@ async fn contacts_can_be_deactivated_and_edited() {
         &json!({"label": "roles[0]", "code": "invalid"})
     );
 }
+
+#[tokio::test]
+async fn admin_changes_of_a_contact_are_in_its_provisioning_log_as_source_admin() {
+    let app = spawn_app().await;
+    let account = app.create_account("A", None).await;
+    let contact = app.create_contact("grace@example.com", &account).await;
+    let update = "mutation($id: ID!, $status: ContactStatus, $first: String) { contacts { update(input: {contactId: $id, status: $status, firstName: $first}) { errors { message } } } }";
+    for variables in [
+        json!({"id": contact, "status": "inactive"}),
+        json!({"id": contact, "status": "active"}),
+        json!({"id": contact, "first": "Grace"}),
+        // The same name again: nothing changes, nothing is logged.
+        json!({"id": contact, "first": "Grace"}),
+    ] {
+        let data = app.data(update, variables).await;
+        assert_eq!(data["contacts"]["update"]["errors"], json!([]));
+    }
+    let events = app
+        .data(
+            "query($id: ID!) { contact(id: $id) { provisioningEvents { outcome source subject changedAttributes reason } } }",
+            json!({"id": contact}),
+        )
+        .await;
+    let events = events["contact"]["provisioningEvents"]
+        .as_array()
+        .expect("events");
+    let seen: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap(),
+                e["source"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Newest first.
+    assert_eq!(
+        seen,
+        [
+            ("updated", "admin"),
+            ("reactivated", "admin"),
+            ("deactivated", "admin"),
+            ("created", "admin"),
+        ]
+    );
+    assert_eq!(events[0]["changedAttributes"], json!(["firstName"]));
+    assert_eq!(events[3]["subject"], "grace@example.com");
+    assert!(
+        events[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("contacts.update"),
+        "{}",
+        events[1]["reason"]
+    );
+    let by_source = app
+        .data(
+            "{ provisioningEvents(filters: [{field: source, operation: eq, value: \"admin\"}]) { pageInfo { totalRecords } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        by_source["provisioningEvents"]["pageInfo"]["totalRecords"],
+        4
+    );
+}

@@ -1,6 +1,6 @@
 //! SCIM Users: contacts seen through one identity-provider configuration.
 use argon2::{Argon2, PasswordHasher, password_hash::SaltString};
-use entity::{account, contact, credential, provisioning_event, scim_user};
+use entity::{account, contact, credential, scim_user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbErr, IntoActiveModel,
@@ -28,7 +28,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     service::{
-        now,
+        now, provisioning_log,
         sso::{account_ref, needed_account, rules_of},
     },
 };
@@ -314,7 +314,7 @@ struct Provisioned<'a> {
     reason: String,
 }
 
-/// Writes the provisioning event of a SCIM create.
+/// Writes the provisioning event of a SCIM change.
 async fn log_event(
     txn: &DatabaseTransaction,
     scope: &Scope,
@@ -327,23 +327,22 @@ async fn log_event(
         reason,
     }: Provisioned<'_>,
 ) -> Result<(), DbErr> {
-    provisioning_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        occurred_at: Set(now()),
-        brand_id: Set(Some(scope.configuration.brand_id)),
-        identity_provider_id: Set(Some(scope.identity_provider_id())),
-        subject: Set(subject.chars().take(signin::SUBJECT_MAX).collect()),
-        contact_id: Set(Some(contact.id)),
-        account_id: Set(Some(contact.account_id)),
-        outcome: Set(outcome.as_str().into()),
-        account_assignment: Set(assignment.map(|a| a.as_str().into())),
-        changed_attributes: Set(Value::from(changed.to_vec())),
-        reason: Set(Some(reason)),
-        source: Set(Source::Scim.as_str().into()),
-    }
-    .insert(txn)
+    provisioning_log::record(
+        txn,
+        provisioning_log::Entry {
+            source: Source::Scim,
+            brand_id: Some(scope.configuration.brand_id),
+            identity_provider_id: Some(scope.identity_provider_id()),
+            subject,
+            contact_id: Some(contact.id),
+            account_id: Some(contact.account_id),
+            outcome,
+            account_assignment: assignment,
+            changed_attributes: changed,
+            reason,
+        },
+    )
     .await
-    .map(|_| ())
 }
 
 /// Places a new contact by the sign-in hook's rules: default account, company match on the

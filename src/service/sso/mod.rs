@@ -6,16 +6,12 @@
 //! individual account survives) and the call is decided again, now finding the credential.
 use entity::{
     account, brand, contact, identity_provider, identity_provider_configuration as configuration,
-    provisioning_event,
 };
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{configurations::attribute_map, now};
+use super::{configurations::attribute_map, provisioning_log};
 use crate::{
     db::{self, WriteGate, queries, sign_in},
     domain::{
@@ -25,7 +21,7 @@ use crate::{
         },
         id::{self, NodeKind},
         signin::{self, ContactAttributes},
-        stored::{AccountAssignment, Outcome, Source, StoredEnum},
+        stored::{AccountAssignment, Outcome, Source},
     },
     error::{AppError, AppResult, ErrorCode, FieldError},
 };
@@ -241,25 +237,22 @@ async fn insert_event_for<Db: ConnectionTrait>(
     decided: &SignInResult,
     contact_id: Option<Uuid>,
 ) -> Result<(), DbErr> {
-    // The subject is logged as sent, cut to the column's size if it was refused for length.
-    let subject: String = input.subject.chars().take(signin::SUBJECT_MAX).collect();
-    provisioning_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        occurred_at: Set(now()),
-        brand_id: Set(scope.brand_id),
-        identity_provider_id: Set(scope.identity_provider_id),
-        subject: Set(subject),
-        contact_id: Set(contact_id),
-        account_id: Set(decided.account.as_ref().map(|a| a.id)),
-        outcome: Set(decided.outcome.as_str().into()),
-        account_assignment: Set(decided.account_assignment.map(|a| a.as_str().into())),
-        changed_attributes: Set(Value::from(decided.changed_attributes.clone())),
-        reason: Set(Some(decided.reason.clone())),
-        source: Set(Source::Sso.as_str().into()),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    provisioning_log::record(
+        db,
+        provisioning_log::Entry {
+            source: Source::Sso,
+            brand_id: scope.brand_id,
+            identity_provider_id: scope.identity_provider_id,
+            subject: input.subject,
+            contact_id,
+            account_id: decided.account.as_ref().map(|a| a.id),
+            outcome: decided.outcome,
+            account_assignment: decided.account_assignment,
+            changed_attributes: &decided.changed_attributes,
+            reason: decided.reason.clone(),
+        },
+    )
+    .await
 }
 
 /// Decodes the input's IDs and subject; every problem is reported.

@@ -1,0 +1,49 @@
+//! The provisioning log (append-only): one entry per sign-in call, per SCIM change of a
+//! contact and per admin change of a contact, each saying which door it came through.
+use entity::provisioning_event;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::now;
+use crate::domain::{
+    signin,
+    stored::{AccountAssignment, Outcome, Source, StoredEnum},
+};
+
+/// One entry.
+pub struct Entry<'a> {
+    pub source: Source,
+    pub brand_id: Option<Uuid>,
+    pub identity_provider_id: Option<Uuid>,
+    /// The subject the IdP asserted (SSO), the userName (SCIM) or the email (admin).
+    pub subject: &'a str,
+    pub contact_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub outcome: Outcome,
+    pub account_assignment: Option<AccountAssignment>,
+    pub changed_attributes: &'a [&'a str],
+    pub reason: String,
+}
+
+pub async fn record<C: ConnectionTrait>(db: &C, entry: Entry<'_>) -> Result<(), DbErr> {
+    // The subject is logged as sent, cut to the column's size if it was refused for length.
+    let subject: String = entry.subject.chars().take(signin::SUBJECT_MAX).collect();
+    provisioning_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(now()),
+        brand_id: Set(entry.brand_id),
+        identity_provider_id: Set(entry.identity_provider_id),
+        subject: Set(subject),
+        contact_id: Set(entry.contact_id),
+        account_id: Set(entry.account_id),
+        outcome: Set(entry.outcome.as_str().into()),
+        account_assignment: Set(entry.account_assignment.map(|a| a.as_str().into())),
+        changed_attributes: Set(Value::from(entry.changed_attributes.to_vec())),
+        reason: Set(Some(entry.reason)),
+        source: Set(entry.source.as_str().into()),
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}

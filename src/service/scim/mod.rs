@@ -9,7 +9,7 @@ pub mod groups;
 pub mod users;
 
 use entity::identity_provider_configuration as configuration;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use uuid::Uuid;
 
 use crate::{
@@ -187,9 +187,6 @@ fn stored_json<T: serde::de::DeserializeOwned>(
 ) -> AppResult<T> {
     AppError::decode_json(column, value)
 }
-
-#[allow(dead_code)]
-fn _assert_connection<C: ConnectionTrait>(_: &C) {}
 
 #[cfg(test)]
 mod tests {

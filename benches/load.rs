@@ -7,8 +7,9 @@
 //! Per database: migrate and create an owner token with the CLI, start `autoprov serve`, set up
 //! a brand, three identity providers and a portal token through the API, seed companies and
 //! contacts with sqlx, then measure each operation at each concurrency level (server, then
-//! baseline). Progress goes to stderr; the markdown report to stdout and
-//! `target/bench-load.md`.
+//! baseline). Last come the SCIM cells: two more identity providers with a configuration and a
+//! SCIM token each, one seeded with `--small` SCIM users and one with `--big`. Progress goes to
+//! stderr; the markdown report to stdout and `target/bench-load.md`.
 //!
 //! The modules live in `benches/load/` (a bench root file has no directory of its own).
 #[path = "load/api.rs"]
@@ -25,6 +26,10 @@ mod options;
 mod report;
 #[path = "load/scenarios.rs"]
 mod scenarios;
+#[path = "load/scim.rs"]
+mod scim;
+#[path = "load/scim_baseline.rs"]
+mod scim_baseline;
 #[path = "load/seed.rs"]
 mod seed;
 #[path = "load/server.rs"]
@@ -250,6 +255,40 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
     let total = seed::count(&pool, "contact").await;
     listing_cells(&mut runner, &client, &baseline, total).await;
 
+    // SCIM: the small configuration's users and cells, then the big one's.
+    let addr = runner.server.addr.to_string();
+    for (tag, size, names) in [
+        (
+            "small",
+            options.small,
+            [
+                ops::SCIM_FILTER_SMALL,
+                ops::SCIM_PAGE_SMALL,
+                ops::SCIM_CREATE_SMALL,
+            ],
+        ),
+        (
+            "big",
+            options.big,
+            [
+                ops::SCIM_FILTER_BIG,
+                ops::SCIM_PAGE_BIG,
+                ops::SCIM_CREATE_BIG,
+            ],
+        ),
+    ] {
+        let setup = api::scim_setup(
+            &client.api,
+            &client.setup.owner,
+            &client.setup.brand,
+            &prefix,
+            tag,
+        )
+        .await;
+        let scim = scim::Scim::new(&addr, tag, &prefix, setup);
+        scim_cells(&mut runner, &mut seeder, scim, brand, size, names).await;
+    }
+
     // Wrap up: memory before the server goes, then the server, the pool, the database.
     let rows = std::mem::take(&mut runner.rows);
     let (peak_rss_mib, end_rss_mib) = server.memory_mib();
@@ -266,8 +305,10 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
             .join(", ")
     ));
     notes.push(format!(
-        "tables at the end: {total} contacts, {} companies",
-        seeder.companies
+        "tables at the end: {} contacts, {} companies, {} SCIM users",
+        seed::count(&pool, "contact").await,
+        seeder.companies,
+        seed::count(&pool, "scim_user").await,
     ));
     notes.extend(server_log_notes(&server, &rows));
     drop(server);
@@ -434,6 +475,58 @@ async fn returning_cell(
     let server = scenarios::returning(client, server_idp, taken(server_learners), update_names);
     let base = baseline.returning(baseline_idp, taken(baseline_learners), update_names);
     runner.cells(op, &server, &base).await;
+}
+
+/// Seeds `size` SCIM users into `scim`'s configuration, reads the first back through
+/// `/scim/v2`, then measures the `userName eq` filter, the last page of 100 and the create (in
+/// that order, so that the reads see exactly `size` users).
+async fn scim_cells(
+    runner: &mut Runner<'_>,
+    seeder: &mut seed::Seeder,
+    mut scim: scim::Scim,
+    brand: Uuid,
+    size: u64,
+    [filter, page, create]: [&str; 3],
+) {
+    let target = seed::ScimTarget {
+        tag: scim.tag,
+        prefix: &scim.prefix,
+        configuration_id: scim.setup.configuration_id,
+        identity_provider_id: scim.setup.idp_id,
+    };
+    let first = seeder.grow_scim_users(&target, 0, size).await;
+    db::settle(runner.pool).await;
+    scim.seeded = size;
+    if let Some(first) = &first {
+        scim.verify(first).await;
+    }
+    let scim = Arc::new(scim);
+    let baseline = scim_baseline::ScimBaseline::new(
+        runner.pool.clone(),
+        brand,
+        scim.setup.idp_id,
+        &scim.prefix,
+        scim.tag,
+        size,
+    );
+    let total = baseline.users().await;
+    assert_eq!(
+        total, size,
+        "the SCIM configuration's users before its cells"
+    );
+    runner
+        .cells(filter, &scim::filter(&scim), &baseline.filter())
+        .await;
+    runner
+        .cells(
+            page,
+            &scim::deep_page(&scim, total),
+            &baseline.deep_page(total),
+        )
+        .await;
+    runner
+        .cells(create, &scim::create(&scim), &baseline.create())
+        .await;
 }
 
 /// The server's cap on `offset`.

@@ -227,3 +227,73 @@ pub async fn setup(api: &Api, owner: String, prefix: &str) -> Setup {
         idp_update,
     }
 }
+
+/// One SCIM connection as an administrator sets it up: an identity provider, its configuration
+/// on the bench's brand (SCIM needs no sign-in settings), and a SCIM token bound to the two.
+pub struct ScimSetup {
+    pub idp_id: Uuid,
+    pub configuration_id: Uuid,
+    /// The SCIM token's secret.
+    pub token: String,
+}
+
+pub async fn scim_setup(api: &Api, owner: &str, brand: &str, prefix: &str, tag: &str) -> ScimSetup {
+    let data = api
+        .must(
+            owner,
+            &format!(
+                "mutation($name: String!, $issuer: String!) {{ identityProviders {{ create(input: \
+                 {{name: $name, protocol: saml, issuer: $issuer}}) {{ identityProvider {{ id }} {FIELD_ERRORS} }} }} }}"
+            ),
+            json!({
+                "name": format!("Bench SCIM IdP {tag}"),
+                "issuer": format!("https://scim-{tag}.idp.bench.example/{prefix}"),
+            }),
+        )
+        .await;
+    let idp = payload(&data, &["identityProviders", "create"])["identityProvider"]["id"]
+        .as_str()
+        .expect("identity provider id")
+        .to_owned();
+    let data = api
+        .must(
+            owner,
+            &format!(
+                "mutation($input: IdentityProviderConfigurationInput!) {{ brands {{ \
+                 createIdentityProviderConfiguration(input: $input) {{ \
+                 identityProviderConfiguration {{ id defaultAccount {{ id }} defaultRole }} \
+                 {FIELD_ERRORS} }} }} }}"
+            ),
+            json!({ "input": { "brandId": brand, "identityProviderId": idp } }),
+        )
+        .await;
+    let config = &payload(&data, &["brands", "createIdentityProviderConfiguration"])["identityProviderConfiguration"];
+    // A pushed user without a company gets a new individual account, as the baseline writes.
+    assert!(config["defaultAccount"].is_null(), "{config}");
+    assert_eq!(config["defaultRole"], json!("learner"), "{config}");
+    let configuration_id = uuid_of(config["id"].as_str().expect("configuration id"));
+    let data = api
+        .must(
+            owner,
+            &format!(
+                "mutation($input: CreateApiTokenInput!) {{ apiTokens {{ create(input: $input) {{ \
+                 secret {FIELD_ERRORS} }} }} }}"
+            ),
+            json!({ "input": {
+                "name": format!("bench scim {tag}"),
+                "role": "scim",
+                "brandId": brand,
+                "identityProviderId": idp,
+            }}),
+        )
+        .await;
+    let token = payload(&data, &["apiTokens", "create"])["secret"]
+        .as_str()
+        .expect("scim secret")
+        .to_owned();
+    ScimSetup {
+        idp_id: uuid_of(&idp),
+        configuration_id,
+        token,
+    }
+}

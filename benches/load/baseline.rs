@@ -21,11 +21,11 @@ use crate::{
     seed::{account_name, company_name, now},
 };
 
-const SELECT_CONFIGURATION: &str = "SELECT id, auto_provision_learners, default_account_id, \
+pub const SELECT_CONFIGURATION: &str = "SELECT id, auto_provision_learners, default_account_id, \
     update_attributes_on_login, link_existing_contacts, company_match, email_claim, \
     first_name_claim, last_name_claim, company_name_claim, roles_claim, default_role \
     FROM identity_provider_configuration WHERE brand_id = $1 AND identity_provider_id = $2 LIMIT 1";
-type ConfigurationRow = (
+pub type ConfigurationRow = (
     Uuid,
     bool,
     Option<Uuid>,
@@ -39,23 +39,23 @@ type ConfigurationRow = (
     String,
     String,
 );
-const SELECT_CREDENTIAL: &str = "SELECT id, contact_id FROM credential \
+pub const SELECT_CREDENTIAL: &str = "SELECT id, contact_id FROM credential \
     WHERE identity_provider_id = $1 AND subject = $2 LIMIT 1";
-const SELECT_CONTACT_BY_EMAIL: &str = "SELECT id FROM contact WHERE email_folded = $1 LIMIT 1";
+pub const SELECT_CONTACT_BY_EMAIL: &str = "SELECT id FROM contact WHERE email_folded = $1 LIMIT 1";
 const SELECT_COMPANY_ACCOUNT: &str = "SELECT account.id, account.name FROM account \
     JOIN company ON company.id = account.company_id WHERE company.name_folded = $1 \
     ORDER BY company.created_at, company.id, account.created_at, account.id LIMIT 1";
-const INSERT_ACCOUNT: &str = "INSERT INTO account (id, name, is_individual, company_id, created_at) \
+pub const INSERT_ACCOUNT: &str = "INSERT INTO account (id, name, is_individual, company_id, created_at) \
     VALUES ($1, $2, $3, $4, $5)";
-const INSERT_CONTACT: &str = "INSERT INTO contact (id, first_name, last_name, email, \
+pub const INSERT_CONTACT: &str = "INSERT INTO contact (id, first_name, last_name, email, \
     email_folded, account_id, roles, status, created_at, updated_at) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-const INSERT_CREDENTIAL: &str = "INSERT INTO credential (id, contact_id, kind, \
+pub const INSERT_CREDENTIAL: &str = "INSERT INTO credential (id, contact_id, kind, \
     identity_provider_id, subject, password_hash, created_at, last_sign_in_at) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-const INSERT_EVENT: &str = "INSERT INTO provisioning_event (id, occurred_at, brand_id, \
+pub const INSERT_EVENT: &str = "INSERT INTO provisioning_event (id, occurred_at, brand_id, \
     identity_provider_id, subject, contact_id, account_id, outcome, account_assignment, \
-    changed_attributes, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    changed_attributes, reason, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 const SELECT_RETURNING: &str = "SELECT credential.id, contact.id, contact.first_name, \
     contact.last_name, contact.email, contact.status, account.id, account.name \
     FROM credential JOIN contact ON contact.id = credential.contact_id \
@@ -82,7 +82,7 @@ type ContactRow = (
     DateTime<Utc>,
 );
 
-fn unexpected(what: impl Into<String>) -> sqlx::Error {
+pub fn unexpected(what: impl Into<String>) -> sqlx::Error {
     sqlx::Error::Protocol(what.into())
 }
 
@@ -258,6 +258,7 @@ impl Baseline {
                 .bind(Some(rule))
                 .bind(json!(["email", "firstName", "lastName", "roles"]))
                 .bind(Some(reason))
+                .bind("sso")
                 .execute(&mut *c)
                 .await?;
             Ok(())
@@ -334,6 +335,7 @@ impl Baseline {
                         .bind(None::<String>)
                         .bind(changed)
                         .bind(Some("signed in with an existing credential; the account is unchanged"))
+                        .bind("sso")
                         .execute(&mut *c)
                         .await?;
                     Ok(())

@@ -11,9 +11,11 @@ pub struct Options {
     pub databases: Vec<Kind>,
     /// Measured time per cell; each cell also gets a warm-up of a tenth of it.
     pub seconds: f64,
-    /// Size the "large" tables (companies, contacts) are grown to.
+    /// Size the "large" tables (companies, contacts) are grown to, and the SCIM users of the
+    /// big SCIM configuration.
     pub big: u64,
-    /// Companies seeded for the "small" company-match cell.
+    /// Companies seeded for the "small" company-match cell, and the SCIM users of the small
+    /// SCIM configuration.
     pub small: u64,
     pub concurrency: Vec<usize>,
     pub pg_admin_url: String,

@@ -186,9 +186,9 @@ impl Server {
     }
 }
 
-/// What a log line says, without its particulars: level, message and (for slow statements)
-/// the SQL, shortened; plus its `elapsed_ms` if it has one. Non-JSON lines (a panic) are kept
-/// as they are.
+/// What a log line says, without its particulars: level, message, (for slow statements) the
+/// SQL and (for errors) the error, shortened; plus its `elapsed_ms` if it has one. Non-JSON
+/// lines (a panic) are kept as they are.
 fn log_kind(line: &str) -> (String, Option<u64>) {
     let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else {
         return (line.chars().take(200).collect(), None);
@@ -208,6 +208,13 @@ fn log_kind(line: &str) -> (String, Option<u64>) {
         kind.push_str(&format!(
             ": `{}`",
             sql.chars().take(160).collect::<String>()
+        ));
+    }
+    // An error says what failed in its `error` field (a pool timeout, a lock, ...).
+    if let Some(error) = fields["error"].as_str() {
+        kind.push_str(&format!(
+            ": {}",
+            error.chars().take(160).collect::<String>()
         ));
     }
     (kind, fields["elapsed_ms"].as_u64())

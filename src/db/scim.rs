@@ -203,7 +203,32 @@ fn placeholder_pattern() -> String {
     format!("%@{}", crate::domain::scim::user::PLACEHOLDER_DOMAIN)
 }
 
+/// Whether a condition reads any attribute of `pred` (a cheaper plan is possible when not).
+fn mentions<A: Copy>(cond: &Cond<A>, pred: &dyn Fn(A) -> bool) -> bool {
+    match cond {
+        Cond::Always(_) => false,
+        Cond::Present(a) | Cond::Compare(a, _, _) => pred(*a),
+        Cond::Not(inner) => mentions(inner, pred),
+        Cond::And(items) | Cond::Or(items) => items.iter().any(|c| mentions(c, pred)),
+    }
+}
+
+fn on_contact(attr: UserAttr) -> bool {
+    matches!(
+        attr,
+        UserAttr::GivenName
+            | UserAttr::FamilyName
+            | UserAttr::Email
+            | UserAttr::Active
+            | UserAttr::LastModified
+    )
+}
+
 /// The users of a configuration matching `cond`, in creation order, with their contacts.
+///
+/// The count and the page's ids are found in `scim_user` alone unless the filter reads the
+/// contact, so a deep `startIndex` walks the page index rather than a million-row join; only
+/// the page's own rows are then joined to their contacts.
 pub async fn list_users<Db: ConnectionTrait>(
     db: &Db,
     (configuration_id, identity_provider_id): (Uuid, Uuid),
@@ -213,30 +238,44 @@ pub async fn list_users<Db: ConnectionTrait>(
 ) -> Result<ScimPage<(scim_user::Model, contact::Model)>, DbErr> {
     let backend = db.get_database_backend();
     let filter = sql(cond, backend, &|a| Ok(user_column(a)));
-    let query = scim_user::Entity::find()
-        .inner_join(contact::Entity)
-        // The IdP is implied by the configuration, but naming it lets `userName eq` seek the
-        // (IdP, userName) unique index instead of walking the configuration's users.
-        .filter(scim_user::Column::IdentityProviderId.eq(identity_provider_id))
+    let mut query = scim_user::Entity::find()
         .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
         .filter(filter);
+    if mentions(cond, &on_contact) {
+        query = query.inner_join(contact::Entity);
+    }
+    if mentions(cond, &|a| a == UserAttr::UserName) {
+        // The IdP is implied by the configuration, but naming it lets `userName eq` seek the
+        // (IdP, userName) unique index instead of walking the configuration's users.
+        query = query.filter(scim_user::Column::IdentityProviderId.eq(identity_provider_id));
+    }
     let total = query.clone().count(db).await?;
-    let items = if limit == 0 {
-        Vec::new()
-    } else {
-        query
-            .select_also(contact::Entity)
-            .order_by_asc(scim_user::Column::CreatedAt)
-            .order_by_asc(scim_user::Column::Id)
-            .offset(offset)
-            .limit(limit)
-            .all(db)
-            .await?
-            .into_iter()
-            .filter_map(|(u, c)| c.map(|c| (u, c)))
-            .collect()
-    };
-    Ok(ScimPage { total, items })
+    if limit == 0 {
+        return Ok(ScimPage {
+            total,
+            items: Vec::new(),
+        });
+    }
+    let ids: Vec<Uuid> = query
+        .select_only()
+        .column(scim_user::Column::Id)
+        .order_by_asc(scim_user::Column::CreatedAt)
+        .order_by_asc(scim_user::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut rows: Vec<(scim_user::Model, contact::Model)> = scim_user::Entity::find()
+        .filter(scim_user::Column::Id.is_in(ids.iter().copied()))
+        .find_also_related(contact::Entity)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(u, c)| c.map(|c| (u, c)))
+        .collect();
+    rows.sort_by_key(|(u, _)| ids.iter().position(|id| *id == u.id));
+    Ok(ScimPage { total, items: rows })
 }
 
 /// One user of a configuration, with its contact.

@@ -47,10 +47,9 @@ const SCIM_USER_ROW: &str = "scim_user.id, scim_user.configuration_id, \
 const CONTACT_ROW: &str = "contact.id, contact.first_name, contact.last_name, contact.email, \
     contact.email_folded, contact.account_id, contact.roles, contact.status, contact.created_at, \
     contact.updated_at";
-/// The join and scope of `list_users`: the configuration's users (the IdP named too, so that
-/// `userName eq` can seek the (IdP, userName) index), with their contacts.
-const USERS_FROM: &str = "FROM scim_user INNER JOIN contact ON scim_user.contact_id = contact.id \
-    WHERE scim_user.identity_provider_id = $1 AND scim_user.configuration_id = $2";
+/// The scope of `list_users`: the configuration's users, found in `scim_user` alone (the filter
+/// reads no contact attribute).
+const USERS_FROM: &str = "FROM scim_user WHERE scim_user.configuration_id = $1";
 /// The rendering's group lookup, run whatever the memberships (sea-query writes the empty
 /// `IN ()` of no memberships as `1 = 2`).
 const SELECT_GROUPS_NONE: &str = "SELECT id, configuration_id, display_name, \
@@ -142,8 +141,9 @@ impl ScimBaseline {
             .unwrap_or_else(|e| panic!("cannot count the SCIM users: {e}")) as u64
     }
 
-    /// `list_users` and the rendering's group lookup: the count, the page (with `filter` on
-    /// the folded userName if given), the page's group memberships.
+    /// `list_users` and the rendering's group lookup: the count and the page's ids in
+    /// `scim_user` alone (with `filter` on the folded userName, the IdP named too, if given),
+    /// the page's rows joined to their contacts, the page's group memberships.
     async fn list(
         &self,
         configuration_id: Uuid,
@@ -152,40 +152,52 @@ impl ScimBaseline {
         limit: u64,
     ) -> Result<Page, sqlx::Error> {
         let filter = if user_name_folded.is_some() {
-            " AND scim_user.user_name_folded = $3"
+            " AND scim_user.user_name_folded = $2 AND scim_user.identity_provider_id = $3"
         } else {
             " AND (1 = 1)"
         };
-        let next = if user_name_folded.is_some() { 4 } else { 3 };
-        // The count as sea-orm's paginator writes it: over the filtered join as a subquery.
+        let next = if user_name_folded.is_some() { 4 } else { 2 };
+        // The count as sea-orm's paginator writes it: over the filtered rows as a subquery.
         let count_sql = format!(
             "SELECT count(*) AS num_items FROM (SELECT {SCIM_USER_ROW} {USERS_FROM}{filter}) \
              AS sub_query"
         );
-        let page_sql = format!(
-            "SELECT {SCIM_USER_ROW}, {CONTACT_ROW} {USERS_FROM}{filter} \
+        let ids_sql = format!(
+            "SELECT scim_user.id {USERS_FROM}{filter} \
              ORDER BY scim_user.created_at, scim_user.id LIMIT ${next} OFFSET ${}",
             next + 1
         );
         let idp = self.identity_provider_id;
         with_pool!(&self.pool, p => async {
             let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql))
-                .bind(idp)
                 .bind(configuration_id);
-            let mut page = sqlx::query(AssertSqlSafe(page_sql))
-                .bind(idp)
+            let mut ids = sqlx::query_scalar::<_, Uuid>(AssertSqlSafe(ids_sql))
                 .bind(configuration_id);
             if let Some(folded) = user_name_folded {
-                count = count.bind(folded);
-                page = page.bind(folded);
+                count = count.bind(folded).bind(idp);
+                ids = ids.bind(folded).bind(idp);
             }
             let total = count.fetch_one(p).await?;
-            let rows = page.bind(limit as i64).bind(offset as i64).fetch_all(p).await?;
-            // The keys and names; the rest of each row travels but is not decoded.
-            let users = rows
-                .iter()
-                .map(|row| Ok((row.try_get::<Uuid, _>(0)?, row.try_get::<String, _>(4)?)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            let ids = ids.bind(limit as i64).bind(offset as i64).fetch_all(p).await?;
+            let mut users = Vec::new();
+            if !ids.is_empty() {
+                let sql = format!(
+                    "SELECT {SCIM_USER_ROW}, {CONTACT_ROW} FROM scim_user LEFT JOIN contact \
+                     ON scim_user.contact_id = contact.id WHERE scim_user.id IN ({})",
+                    placeholders(1, ids.len())
+                );
+                let mut rows = sqlx::query(AssertSqlSafe(sql));
+                for id in &ids {
+                    rows = rows.bind(*id);
+                }
+                // The keys and names; the rest of each row travels but is not decoded.
+                users = rows
+                    .fetch_all(p)
+                    .await?
+                    .iter()
+                    .map(|row| Ok((row.try_get::<Uuid, _>(0)?, row.try_get::<String, _>(4)?)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            }
             if !users.is_empty() {
                 let sql = format!(
                     "SELECT group_id, user_id FROM scim_group_member WHERE user_id IN ({})",

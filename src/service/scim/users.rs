@@ -1,6 +1,6 @@
 //! SCIM Users: contacts seen through one identity-provider configuration.
 use argon2::{Argon2, PasswordHasher, password_hash::SaltString};
-use entity::{account, contact, credential, scim_user};
+use entity::{contact, credential, scim_user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbErr, IntoActiveModel,
@@ -15,25 +15,24 @@ use super::{
 use crate::{
     db::{self, WriteGate, queries},
     domain::{
-        decision::{AccountChoice, Lookup, NewName, choose_account},
         scim::{
             ScimError, filter,
             patch::{self, Kind},
             project::Selection,
             user::{self, Contactable, Meta, UserData},
         },
-        signin,
         stored::{AccountAssignment, ContactStatus, CredentialKind, Outcome, Source, StoredEnum},
         validate,
     },
     error::{AppError, AppResult},
-    service::{
-        now, provisioning_log,
-        sso::{account_ref, needed_account, rules_of},
-    },
+    service::{now, provisioning_log},
 };
 
 use crate::domain::scim::user::PLACEHOLDER_DOMAIN;
+
+mod create;
+
+pub use create::create;
 
 fn placeholder_email(user_id: Uuid) -> String {
     format!("{user_id}@{PLACEHOLDER_DOMAIN}")
@@ -343,198 +342,6 @@ async fn log_event(
         },
     )
     .await
-}
-
-/// Places a new contact by the sign-in hook's rules: default account, company match on the
-/// enterprise `organization`, else a new individual account.
-async fn place(
-    txn: &DatabaseTransaction,
-    scope: &Scope,
-    data: &UserData,
-    email: &str,
-) -> ScimResult<(account::Model, AccountAssignment, String)> {
-    let rules = rules_of(&scope.configuration, scope.role_mappings.clone())?;
-    let mut default_account = Lookup::NotLoaded;
-    let mut company_account = Lookup::NotLoaded;
-    let mut loaded: Vec<account::Model> = Vec::new();
-    let name = NewName {
-        first: data.given_name.as_deref().unwrap_or_default(),
-        last: data.family_name.as_deref().unwrap_or_default(),
-        email,
-    };
-    loop {
-        match choose_account(
-            &rules,
-            &default_account,
-            &company_account,
-            data.organization.as_deref(),
-            name,
-        ) {
-            Err(need) => {
-                let account = needed_account(txn, &need).await?;
-                let found = Lookup::Loaded(account.as_ref().map(account_ref));
-                match need {
-                    crate::domain::decision::Need::DefaultAccount(_) => default_account = found,
-                    _ => company_account = found,
-                }
-                loaded.extend(account);
-            }
-            Ok((AccountChoice::Existing(chosen), assignment, reason)) => {
-                let account = loaded
-                    .into_iter()
-                    .find(|a| a.id == chosen.id)
-                    .ok_or_else(|| {
-                        AppError::Internal("the chosen account was not loaded".into())
-                    })?;
-                return Ok((account, assignment, reason));
-            }
-            Ok((AccountChoice::Individual(account_name), assignment, reason)) => {
-                let account = account::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    name: Set(account_name),
-                    is_individual: Set(true),
-                    company_id: Set(None),
-                    created_at: Set(now()),
-                }
-                .insert(txn)
-                .await?;
-                return Ok((account, assignment, reason));
-            }
-        }
-    }
-}
-
-/// `POST /Users`.
-pub async fn create(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    scope: &Scope,
-    body: &Value,
-) -> ScimResult<Rendered> {
-    let data = user::parse(body)?;
-    in_transaction(db, gate, async |txn| {
-        let row = create_in(txn, scope, &data).await?;
-        render_one(txn, scope, row, &Selection::default()).await
-    })
-    .await
-}
-
-async fn create_in(
-    txn: &DatabaseTransaction,
-    scope: &Scope,
-    data: &UserData,
-) -> ScimResult<(scim_user::Model, contact::Model)> {
-    let idp = scope.identity_provider_id();
-    let folded = validate::fold(&data.user_name);
-    if db::scim::user_named(txn, idp, &folded).await?.is_some() {
-        return Err(ScimError::uniqueness(format!(
-            "userName: {:?} is already a user of this identity provider",
-            data.user_name
-        ))
-        .into());
-    }
-    let id = Uuid::now_v7();
-    let email = data.email_for_new_contact();
-    // The same person, if we know them: by their SSO identity, else by their email.
-    let mut candidate = db::scim::sso_contact(txn, idp, &data.user_name).await?;
-    let by_identity = candidate.is_some();
-    if candidate.is_none()
-        && let Some(email) = &email
-    {
-        candidate = queries::contact_with_email(txn, &validate::fold(email), None).await?;
-    }
-    let (contact, outcome, assignment, reason) = match candidate {
-        Some(existing) => {
-            let (contact, reason) = adopt(txn, scope, existing, data, by_identity).await?;
-            (contact, Outcome::Linked, None, reason)
-        }
-        None => {
-            let address = email.clone().unwrap_or_else(|| placeholder_email(id));
-            let (account, assignment, reason) = place(txn, scope, data, &address).await?;
-            let roles =
-                signin::map_roles(&[], &scope.role_mappings, &scope.configuration.default_role);
-            let at = now();
-            let contact = contact::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                first_name: Set(data.given_name.clone().unwrap_or_default()),
-                last_name: Set(data.family_name.clone().unwrap_or_default()),
-                email_folded: Set(validate::fold(&address)),
-                email: Set(address),
-                account_id: Set(account.id),
-                roles: Set(Value::from(roles)),
-                status: Set(status_of(data.active).into()),
-                created_at: Set(at),
-                updated_at: Set(at),
-            }
-            .insert(txn)
-            .await?;
-            (contact, Outcome::Created, Some(assignment), reason)
-        }
-    };
-    ensure_sso_identity(txn, contact.id, idp, &data.user_name).await?;
-    if let Some(password) = &data.password {
-        set_password(txn, contact.id, password).await?;
-    }
-    let row = scim_row(id, scope, contact.id, data).insert(txn).await?;
-    let mut changed = vec!["email", "firstName", "lastName", "status"];
-    if outcome == Outcome::Created {
-        changed.push("roles");
-    }
-    log_event(
-        txn,
-        scope,
-        &data.user_name,
-        &contact,
-        Provisioned {
-            outcome,
-            assignment,
-            changed: &changed,
-            reason: format!("pushed by SCIM: {reason}"),
-        },
-    )
-    .await?;
-    tracing::info!(user = %row.id, contact = %contact.id, outcome = outcome.as_str(), "SCIM user created");
-    Ok((row, contact))
-}
-
-/// Takes over an existing contact for a new SCIM user: only one that nobody else signs in as
-/// (no credentials, or only this very SSO identity) and that no SCIM user of this IdP holds.
-async fn adopt(
-    txn: &DatabaseTransaction,
-    scope: &Scope,
-    existing: contact::Model,
-    data: &UserData,
-    by_identity: bool,
-) -> ScimResult<(contact::Model, String)> {
-    let idp = scope.identity_provider_id();
-    queries::lock_contact(txn, existing.id).await?;
-    if let Some(other) = db::scim::user_of_contact(txn, idp, existing.id).await? {
-        return Err(ScimError::uniqueness(format!(
-            "emails: the contact with this email is already the user {:?} of this identity provider",
-            other.user_name
-        ))
-        .into());
-    }
-    let folded = validate::fold(&data.user_name);
-    let credentials = queries::credentials_of_contact(txn, existing.id).await?;
-    let foreign = credentials.iter().any(|c| {
-        !(c.identity_provider_id == Some(idp)
-            && c.subject.as_deref().map(validate::fold).as_deref() == Some(folded.as_str()))
-    });
-    if foreign {
-        return Err(ScimError::uniqueness(
-            "emails: a contact with this email already exists and has its own sign-in \
-             credentials; SCIM does not take it over",
-        )
-        .into());
-    }
-    let updated = write_contact(txn, existing, data).await?;
-    let how = if by_identity {
-        "adopted the contact that already signed in with this identity"
-    } else {
-        "adopted the existing contact with this email, which had no credentials"
-    };
-    Ok((updated, format!("{how}; the account is unchanged")))
 }
 
 /// Writes a user's contact attributes: names, status and (when it is free) the email.

@@ -1,0 +1,179 @@
+//! Reading SCIM requests (bodies, list parameters, `.search` bodies, `If-Match`) and writing
+//! resources with their `ETag` and `Location`.
+use axum::{
+    Extension,
+    body::Bytes,
+    extract::{Query, rejection::QueryRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::Value;
+use std::sync::Arc;
+
+use super::{SCIM_JSON, failure, message};
+use crate::{
+    domain::scim::{ScimError, project::Selection},
+    service::scim::{ListQuery, ScimFailure, Scope, users::Rendered},
+};
+
+pub(super) type Scoped = Extension<Arc<Scope>>;
+
+/// A request body: `application/scim+json` or `application/json` (or no type), and JSON.
+pub(super) fn body_json(headers: &HeaderMap, body: &Bytes) -> Result<Value, ScimError> {
+    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+        let essence = content_type
+            .to_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence != SCIM_JSON && essence != "application/json" {
+            return Err(ScimError::new(
+                415,
+                None,
+                format!("Content-Type must be {SCIM_JSON} or application/json, not {essence}"),
+            ));
+        }
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ScimError::invalid_syntax(format!("the request body is not JSON: {e}")))
+}
+
+pub(super) fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// 200 (or 201 with `Location`) with the resource and its `ETag`; a GET whose
+/// `If-None-Match` names the current version is 304.
+pub(super) fn resource(
+    status: StatusCode,
+    rendered: Rendered,
+    headers: Option<&HeaderMap>,
+) -> Response {
+    let not_modified = headers
+        .and_then(|h| h.get(header::IF_NONE_MATCH))
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|sent| sent.split(',').any(|t| t.trim() == rendered.version));
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        message(status, &rendered.body)
+    };
+    if let Ok(etag) = HeaderValue::from_str(&rendered.version) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    if status == StatusCode::CREATED
+        && let Ok(location) = HeaderValue::from_str(&rendered.location)
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+pub(super) fn integer(name: &str, raw: Option<&str>) -> Result<Option<i64>, ScimError> {
+    raw.map(|v| {
+        v.trim()
+            .parse::<i64>()
+            .map_err(|_| ScimError::invalid_value(format!("{name}: must be an integer, not {v:?}")))
+    })
+    .transpose()
+}
+
+/// The query string's list parameters (RFC 7644 §3.4.2); unknown parameters are ignored.
+pub(super) fn list_query(
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<ListQuery, ScimError> {
+    let Query(params) = params
+        .map_err(|e| ScimError::invalid_syntax(format!("the query string is malformed: {e}")))?;
+    Ok(ListQuery {
+        filter: param(&params, "filter").map(str::to_owned),
+        start_index: integer("startIndex", param(&params, "startIndex"))?,
+        count: integer("count", param(&params, "count"))?,
+        selection: Selection::parse(
+            param(&params, "attributes"),
+            param(&params, "excludedAttributes"),
+        )?,
+    })
+}
+
+/// A `.search` body (RFC 7644 §3.4.3).
+pub(super) fn search_query(headers: &HeaderMap, body: &Bytes) -> Result<ListQuery, ScimError> {
+    let body = body_json(headers, body)?;
+    let body = body
+        .as_object()
+        .ok_or_else(|| ScimError::invalid_syntax("a SearchRequest must be a JSON object"))?;
+    let get = |name: &str| {
+        body.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+            .filter(|v| !v.is_null())
+    };
+    let names = |name: &str| -> Result<Option<String>, ScimError> {
+        match get(name) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| {
+                    i.as_str().map(str::to_owned).ok_or_else(|| {
+                        ScimError::invalid_value(format!("{name}: must be a list of strings"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| Some(v.join(","))),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ScimError::invalid_value(format!(
+                "{name}: must be a list of strings"
+            ))),
+        }
+    };
+    let number = |name: &str| -> Result<Option<i64>, ScimError> {
+        match get(name) {
+            None => Ok(None),
+            Some(v) => v.as_i64().map(Some).ok_or_else(|| {
+                ScimError::invalid_value(format!("{name}: must be an integer, not {v}"))
+            }),
+        }
+    };
+    let filter = match get("filter") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(v) => {
+            return Err(ScimError::invalid_filter(format!(
+                "filter: must be a string, not {v}"
+            )));
+        }
+    };
+    let attributes = names("attributes")?;
+    let excluded = names("excludedAttributes")?;
+    Ok(ListQuery {
+        filter,
+        start_index: number("startIndex")?,
+        count: number("count")?,
+        selection: Selection::parse(attributes.as_deref(), excluded.as_deref())?,
+    })
+}
+
+pub(super) fn selection(
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Selection, ScimError> {
+    Ok(list_query(params)?.selection)
+}
+
+pub(super) fn ok_list(result: Result<Value, ScimFailure>) -> Response {
+    match result {
+        Ok(list) => message(StatusCode::OK, &list),
+        Err(f) => failure(f),
+    }
+}

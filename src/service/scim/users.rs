@@ -21,18 +21,20 @@ use crate::{
             project::Selection,
             user::{self, Contactable, Meta, UserData},
         },
-        stored::{AccountAssignment, ContactStatus, CredentialKind, Outcome, Source, StoredEnum},
+        stored::{ContactStatus, CredentialKind, Outcome, StoredEnum},
         validate,
     },
     error::{AppError, AppResult},
-    service::{now, provisioning_log},
+    service::now,
 };
 
 use crate::domain::scim::user::PLACEHOLDER_DOMAIN;
 
 mod create;
+mod log;
 
 pub use create::create;
+use log::{Provisioned, changed_attributes, log_event};
 
 fn placeholder_email(user_id: Uuid) -> String {
     format!("{user_id}@{PLACEHOLDER_DOMAIN}")
@@ -270,78 +272,6 @@ fn status_of(active: bool) -> &'static str {
     } else {
         ContactStatus::Inactive.as_str()
     }
-}
-
-/// The attributes (as the provisioning log names them) that differ between two versions of a
-/// user; a password sent counts as a change.
-fn changed_attributes(before: &UserData, after: &UserData) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    let mut note = |differs: bool, name: &'static str| {
-        if differs {
-            changed.push(name);
-        }
-    };
-    note(before.user_name != after.user_name, "userName");
-    note(before.external_id != after.external_id, "externalId");
-    note(before.given_name != after.given_name, "firstName");
-    note(before.family_name != after.family_name, "lastName");
-    note(
-        after.email.is_some() && before.email != after.email,
-        "email",
-    );
-    note(before.emails != after.emails, "emails");
-    note(before.active != after.active, "status");
-    note(before.display_name != after.display_name, "displayName");
-    note(before.title != after.title, "title");
-    note(before.phone_numbers != after.phone_numbers, "phoneNumbers");
-    note(before.department != after.department, "department");
-    note(
-        before.employee_number != after.employee_number,
-        "employeeNumber",
-    );
-    note(before.organization != after.organization, "organization");
-    note(before.manager != after.manager, "manager");
-    note(after.password.is_some(), "password");
-    changed
-}
-
-/// What a SCIM create did, for its provisioning event.
-struct Provisioned<'a> {
-    outcome: Outcome,
-    assignment: Option<AccountAssignment>,
-    changed: &'a [&'a str],
-    reason: String,
-}
-
-/// Writes the provisioning event of a SCIM change.
-async fn log_event(
-    txn: &DatabaseTransaction,
-    scope: &Scope,
-    subject: &str,
-    contact: &contact::Model,
-    Provisioned {
-        outcome,
-        assignment,
-        changed,
-        reason,
-    }: Provisioned<'_>,
-) -> Result<(), DbErr> {
-    provisioning_log::record(
-        txn,
-        provisioning_log::Entry {
-            source: Source::Scim,
-            brand_id: Some(scope.configuration.brand_id),
-            identity_provider_id: Some(scope.identity_provider_id()),
-            subject,
-            contact_id: Some(contact.id),
-            account_id: Some(contact.account_id),
-            outcome,
-            account_assignment: assignment,
-            changed_attributes: changed,
-            reason,
-        },
-    )
-    .await
 }
 
 /// Writes a user's contact attributes: names, status and (when it is free) the email.

@@ -31,38 +31,38 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/Users",
-            get(list_users)
-                .post(create_user)
+            get(users::list)
+                .post(users::create)
                 .fallback(method_not_allowed),
         )
         .route(
             "/Users/.search",
-            post(search_users).fallback(method_not_allowed),
+            post(users::search).fallback(method_not_allowed),
         )
         .route(
             "/Users/{id}",
-            get(get_user)
-                .put(replace_user)
-                .patch(patch_user)
-                .delete(delete_user)
+            get(users::get)
+                .put(users::replace)
+                .patch(users::patch)
+                .delete(users::delete)
                 .fallback(method_not_allowed),
         )
         .route(
             "/Groups",
-            get(list_groups)
-                .post(create_group)
+            get(groups::list)
+                .post(groups::create)
                 .fallback(method_not_allowed),
         )
         .route(
             "/Groups/.search",
-            post(search_groups).fallback(method_not_allowed),
+            post(groups::search).fallback(method_not_allowed),
         )
         .route(
             "/Groups/{id}",
-            get(get_group)
-                .put(replace_group)
-                .patch(patch_group)
-                .delete(delete_group)
+            get(groups::get)
+                .put(groups::replace)
+                .patch(groups::patch)
+                .delete(groups::delete)
                 .fallback(method_not_allowed),
         )
         .route(

@@ -21,267 +21,129 @@ use crate::{
     service::scim,
 };
 
-pub(super) async fn list_users(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    match list_query(params) {
-        Ok(query) => ok_list(scim::users::list(&state.db, &scope, &query).await),
-        Err(e) => error(&e),
-    }
+/// The handlers of one resource type (`/Users` or `/Groups`), over `service::scim::$service`:
+/// read the request, call the service, write the answer.
+macro_rules! resource_handlers {
+    ($($service:ident),+) => {$(
+        pub(super) mod $service {
+            use super::*;
+
+            pub(in crate::http::scim) async fn list(
+                State(state): State<AppState>,
+                Extension(scope): Scoped,
+                params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+            ) -> Response {
+                match list_query(params) {
+                    Ok(query) => ok_list(scim::$service::list(&state.db, &scope, &query).await),
+                    Err(e) => error(&e),
+                }
+            }
+
+            pub(in crate::http::scim) async fn search(
+                State(state): State<AppState>,
+                Extension(scope): Scoped,
+                headers: HeaderMap,
+                body: Bytes,
+            ) -> Response {
+                match search_query(&headers, &body) {
+                    Ok(query) => ok_list(scim::$service::list(&state.db, &scope, &query).await),
+                    Err(e) => error(&e),
+                }
+            }
+
+            pub(in crate::http::scim) async fn get(
+                State(state): State<AppState>,
+                Extension(scope): Scoped,
+                Path(id): Path<String>,
+                headers: HeaderMap,
+                params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+            ) -> Response {
+                let selection = match selection(params) {
+                    Ok(s) => s,
+                    Err(e) => return error(&e),
+                };
+                match scim::$service::get(&state.db, &scope, &id, &selection).await {
+                    Ok(found) => resource(StatusCode::OK, found, Some(&headers)),
+                    Err(f) => failure(f),
+                }
+            }
+
+            pub(in crate::http::scim) async fn create(
+                State(state): State<AppState>,
+                Extension(scope): Scoped,
+                headers: HeaderMap,
+                body: Bytes,
+            ) -> Response {
+                let body = match body_json(&headers, &body) {
+                    Ok(b) => b,
+                    Err(e) => return error(&e),
+                };
+                match scim::$service::create(&state.db, &state.write_gate, &scope, &body).await {
+                    Ok(created) => resource(StatusCode::CREATED, created, None),
+                    Err(f) => failure(f),
+                }
+            }
+
+            pub(in crate::http::scim) async fn replace(
+                State(state): State<AppState>,
+                Extension(scope): Scoped,
+                Path(id): Path<String>,
+                headers: HeaderMap,
+                body: Bytes,
+            ) -> Response {
+                let body = match body_json(&headers, &body) {
+                    Ok(b) => b,
+                    Err(e) => return error(&e),
+                };
+                let if_match = if_match(&headers);
+                let (db, gate) = (&state.db, &state.write_gate);
+                match scim::$service::replace(db, gate, &scope, &id, &body, if_match.as_deref())
+                    .await
+                {
+                    Ok(replaced) => resource(StatusCode::OK, replaced, None),
+                    Err(f) => failure(f),
+                }
+            }
+
+            pub(in crate::http::scim) async fn patch(
+                State(state): State<AppState>,
+                Extension(scope): Scoped,
+                Path(id): Path<String>,
+                headers: HeaderMap,
+                body: Bytes,
+            ) -> Response {
+                let body = match body_json(&headers, &body) {
+                    Ok(b) => b,
+                    Err(e) => return error(&e),
+                };
+                let if_match = if_match(&headers);
+                let (db, gate) = (&state.db, &state.write_gate);
+                match scim::$service::patch(db, gate, &scope, &id, &body, if_match.as_deref())
+                    .await
+                {
+                    Ok(patched) => resource(StatusCode::OK, patched, None),
+                    Err(f) => failure(f),
+                }
+            }
+
+            pub(in crate::http::scim) async fn delete(
+                State(state): State<AppState>,
+                Extension(scope): Scoped,
+                Path(id): Path<String>,
+                headers: HeaderMap,
+            ) -> Response {
+                let if_match = if_match(&headers);
+                let (db, gate) = (&state.db, &state.write_gate);
+                match scim::$service::delete(db, gate, &scope, &id, if_match.as_deref()).await {
+                    Ok(()) => StatusCode::NO_CONTENT.into_response(),
+                    Err(f) => failure(f),
+                }
+            }
+        }
+    )+};
 }
 
-pub(super) async fn search_users(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match search_query(&headers, &body) {
-        Ok(query) => ok_list(scim::users::list(&state.db, &scope, &query).await),
-        Err(e) => error(&e),
-    }
-}
-
-pub(super) async fn get_user(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    let selection = match selection(params) {
-        Ok(s) => s,
-        Err(e) => return error(&e),
-    };
-    match scim::users::get(&state.db, &scope, &id, &selection).await {
-        Ok(user) => resource(StatusCode::OK, user, Some(&headers)),
-        Err(f) => failure(f),
-    }
-}
-
-pub(super) async fn create_user(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let body = match body_json(&headers, &body) {
-        Ok(b) => b,
-        Err(e) => return error(&e),
-    };
-    match scim::users::create(&state.db, &state.write_gate, &scope, &body).await {
-        Ok(user) => resource(StatusCode::CREATED, user, None),
-        Err(f) => failure(f),
-    }
-}
-
-pub(super) async fn replace_user(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let body = match body_json(&headers, &body) {
-        Ok(b) => b,
-        Err(e) => return error(&e),
-    };
-    let if_match = if_match(&headers);
-    match scim::users::replace(
-        &state.db,
-        &state.write_gate,
-        &scope,
-        &id,
-        &body,
-        if_match.as_deref(),
-    )
-    .await
-    {
-        Ok(user) => resource(StatusCode::OK, user, None),
-        Err(f) => failure(f),
-    }
-}
-
-pub(super) async fn patch_user(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let body = match body_json(&headers, &body) {
-        Ok(b) => b,
-        Err(e) => return error(&e),
-    };
-    let if_match = if_match(&headers);
-    match scim::users::patch(
-        &state.db,
-        &state.write_gate,
-        &scope,
-        &id,
-        &body,
-        if_match.as_deref(),
-    )
-    .await
-    {
-        Ok(user) => resource(StatusCode::OK, user, None),
-        Err(f) => failure(f),
-    }
-}
-
-pub(super) async fn delete_user(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let if_match = if_match(&headers);
-    match scim::users::delete(
-        &state.db,
-        &state.write_gate,
-        &scope,
-        &id,
-        if_match.as_deref(),
-    )
-    .await
-    {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(f) => failure(f),
-    }
-}
-
-pub(super) async fn list_groups(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    match list_query(params) {
-        Ok(query) => ok_list(scim::groups::list(&state.db, &scope, &query).await),
-        Err(e) => error(&e),
-    }
-}
-
-pub(super) async fn search_groups(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match search_query(&headers, &body) {
-        Ok(query) => ok_list(scim::groups::list(&state.db, &scope, &query).await),
-        Err(e) => error(&e),
-    }
-}
-
-pub(super) async fn get_group(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    let selection = match selection(params) {
-        Ok(s) => s,
-        Err(e) => return error(&e),
-    };
-    match scim::groups::get(&state.db, &scope, &id, &selection).await {
-        Ok(group) => resource(StatusCode::OK, group, Some(&headers)),
-        Err(f) => failure(f),
-    }
-}
-
-pub(super) async fn create_group(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let body = match body_json(&headers, &body) {
-        Ok(b) => b,
-        Err(e) => return error(&e),
-    };
-    match scim::groups::create(&state.db, &state.write_gate, &scope, &body).await {
-        Ok(group) => resource(StatusCode::CREATED, group, None),
-        Err(f) => failure(f),
-    }
-}
-
-pub(super) async fn replace_group(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let body = match body_json(&headers, &body) {
-        Ok(b) => b,
-        Err(e) => return error(&e),
-    };
-    let if_match = if_match(&headers);
-    match scim::groups::replace(
-        &state.db,
-        &state.write_gate,
-        &scope,
-        &id,
-        &body,
-        if_match.as_deref(),
-    )
-    .await
-    {
-        Ok(group) => resource(StatusCode::OK, group, None),
-        Err(f) => failure(f),
-    }
-}
-
-pub(super) async fn patch_group(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let body = match body_json(&headers, &body) {
-        Ok(b) => b,
-        Err(e) => return error(&e),
-    };
-    let if_match = if_match(&headers);
-    match scim::groups::patch(
-        &state.db,
-        &state.write_gate,
-        &scope,
-        &id,
-        &body,
-        if_match.as_deref(),
-    )
-    .await
-    {
-        Ok(group) => resource(StatusCode::OK, group, None),
-        Err(f) => failure(f),
-    }
-}
-
-pub(super) async fn delete_group(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let if_match = if_match(&headers);
-    match scim::groups::delete(
-        &state.db,
-        &state.write_gate,
-        &scope,
-        &id,
-        if_match.as_deref(),
-    )
-    .await
-    {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(f) => failure(f),
-    }
-}
+resource_handlers!(users, groups);
 
 pub(super) async fn service_provider_config(Extension(scope): Scoped) -> Response {
     message(

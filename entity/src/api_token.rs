@@ -6,12 +6,15 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
-    /// `owner`, `support`, `auditor`, `portal` or `scim`.
+    /// `owner`, `support`, `auditor`, `portal`, `scim` or `dashboard`.
     pub role: String,
     /// Set for portal and SCIM tokens, which act for one brand only.
     pub brand_id: Option<Uuid>,
     /// Set for SCIM tokens: with `brand_id`, the identity-provider configuration they serve.
     pub identity_provider_id: Option<Uuid>,
+    /// Set for an administrator's sign-in token (`sso.adminSignIn`): revoked with the
+    /// administrator's deactivation.
+    pub administrator_id: Option<Uuid>,
     /// Hex SHA-256 of the secret; the secret itself is never stored.
     pub secret_hash: String,
     pub expires_at: Option<DateTimeUtc>,

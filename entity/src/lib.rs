@@ -2,12 +2,17 @@
 pub mod prelude;
 
 pub mod account;
+pub mod admin_provisioning_rule;
+pub mod administrator;
+pub mod administrator_event;
 pub mod api_token;
 pub mod audit_event;
 pub mod brand;
 pub mod company;
 pub mod contact;
 pub mod credential;
+pub mod employee;
+pub mod employee_sync;
 pub mod identity_provider;
 pub mod identity_provider_configuration;
 pub mod provisioning_event;

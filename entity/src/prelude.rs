@@ -1,10 +1,15 @@
 pub use super::account::Entity as Account;
+pub use super::admin_provisioning_rule::Entity as AdminProvisioningRule;
+pub use super::administrator::Entity as Administrator;
+pub use super::administrator_event::Entity as AdministratorEvent;
 pub use super::api_token::Entity as ApiToken;
 pub use super::audit_event::Entity as AuditEvent;
 pub use super::brand::Entity as Brand;
 pub use super::company::Entity as Company;
 pub use super::contact::Entity as Contact;
 pub use super::credential::Entity as Credential;
+pub use super::employee::Entity as Employee;
+pub use super::employee_sync::Entity as EmployeeSync;
 pub use super::identity_provider::Entity as IdentityProvider;
 pub use super::identity_provider_configuration::Entity as IdentityProviderConfiguration;
 pub use super::provisioning_event::Entity as ProvisioningEvent;

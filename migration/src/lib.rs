@@ -7,23 +7,27 @@ mod m20261201_000001_refold_emails;
 mod m20261201_000002_enum_checks;
 mod m20261201_000003_audit_log;
 mod m20261201_000004_scim;
+mod m20261201_000005_administrators;
 
 /// The enum columns and the values the database accepts in each: those of the latest
 /// migration that changed them, as (table, column, values). The service's enums spell the same
 /// values (a test compares).
 pub fn stored_enums() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
-    let later = || {
-        m20261201_000003_audit_log::CHECKED
-            .iter()
-            .chain(m20261201_000004_scim::CHECKED)
-    };
+    let in_order = [
+        m20261201_000002_enum_checks::CHECKED,
+        m20261201_000003_audit_log::CHECKED,
+        m20261201_000004_scim::CHECKED,
+        m20261201_000005_administrators::CHECKED,
+    ];
     // A later migration's list replaces an earlier one's for the same column.
-    m20261201_000002_enum_checks::CHECKED
-        .iter()
-        .filter(|(table, column, _)| !later().any(|(t, c, _)| t == table && c == column))
-        .chain(later())
-        .copied()
-        .collect()
+    let mut lists: Vec<(&'static str, &'static str, &'static [&'static str])> = Vec::new();
+    for &(table, column, values) in in_order.into_iter().flatten() {
+        match lists.iter_mut().find(|(t, c, _)| *t == table && *c == column) {
+            Some(list) => list.2 = values,
+            None => lists.push((table, column, values)),
+        }
+    }
+    lists
 }
 
 pub struct Migrator;
@@ -37,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_enum_checks::Migration),
             Box::new(m20261201_000003_audit_log::Migration),
             Box::new(m20261201_000004_scim::Migration),
+            Box::new(m20261201_000005_administrators::Migration),
         ]
     }
 }

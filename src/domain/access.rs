@@ -17,6 +17,9 @@ stored_enum! {
         /// An identity provider's SCIM client: `/scim/v2` for one identity-provider
         /// configuration (brand and IdP), and no GraphQL at all.
         Scim = "scim",
+        /// The administration dashboard: signs administrators in through SSO
+        /// (`sso.adminSignIn`), nothing else.
+        Dashboard = "dashboard",
     }
 }
 
@@ -31,6 +34,9 @@ pub struct Principal {
     pub brand_id: Option<Uuid>,
     /// The identity provider a SCIM token acts for.
     pub identity_provider_id: Option<Uuid>,
+    /// The administrator an administrator's sign-in token belongs to: the audit log
+    /// attributes its changes to that person.
+    pub administrator_id: Option<Uuid>,
 }
 
 /// What a request wants to do, at the granularity access control cares about.
@@ -44,6 +50,13 @@ pub enum Action {
     ManageTokens,
     /// Calling the sign-in hook (or its preview) for a brand.
     SignIn { brand_id: Option<Uuid> },
+    /// Creating and changing administrators and the rules that provision them: who may
+    /// hand out roles, so owners only.
+    ManageAdministrators,
+    /// Sending an employee file (or applying a held sync).
+    ImportEmployees,
+    /// Signing an administrator in through SSO (`sso.adminSignIn`).
+    AdminSignIn,
 }
 
 impl Principal {
@@ -64,8 +77,10 @@ impl Principal {
             }
             (Role::Portal, _) => false,
             (Role::Scim, _) => false,
+            (Role::Dashboard, action) => action == Action::AdminSignIn,
             (Role::Owner, _) => true,
-            (Role::Support, Action::ManageTokens) => false,
+            (Role::Support, Action::ManageTokens | Action::ManageAdministrators) => false,
+            (Role::Support, Action::AdminSignIn) => false,
             (Role::Support, _) => true,
             (Role::Auditor, Action::Read) => true,
             (Role::Auditor, _) => false,
@@ -83,6 +98,10 @@ impl Principal {
                     Action::SignIn { .. } if self.role == Role::Portal =>
                         "sign in learners of another brand",
                     Action::SignIn { .. } => "call the sign-in hook",
+                    Action::ManageAdministrators =>
+                        "manage administrators or their provisioning rules",
+                    Action::ImportEmployees => "send employee files",
+                    Action::AdminSignIn => "sign administrators in",
                 }
             ))
         }
@@ -100,6 +119,7 @@ mod tests {
             role,
             brand_id: None,
             identity_provider_id: None,
+            administrator_id: None,
         }
     }
 
@@ -108,14 +128,23 @@ mod tests {
         use Action::*;
         let brand = Some(Uuid::now_v7());
         let cases = [
-            (Role::Owner, [true, true, true, true]),
-            (Role::Support, [true, true, false, true]),
-            (Role::Auditor, [true, false, false, false]),
+            (Role::Owner, [true, true, true, true, true, true, true]),
+            (Role::Support, [true, true, false, true, false, true, false]),
+            (Role::Auditor, [true, false, false, false, false, false, false]),
+            (Role::Dashboard, [false, false, false, false, false, false, true]),
         ];
         for (role, expected) in cases {
             let p = principal(role);
-            let got = [Read, Administer, ManageTokens, SignIn { brand_id: brand }]
-                .map(|a| p.authorize(a).is_ok());
+            let got = [
+                Read,
+                Administer,
+                ManageTokens,
+                SignIn { brand_id: brand },
+                ManageAdministrators,
+                ImportEmployees,
+                AdminSignIn,
+            ]
+            .map(|a| p.authorize(a).is_ok());
             assert_eq!(got, expected, "{role:?}");
         }
     }

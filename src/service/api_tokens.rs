@@ -177,6 +177,7 @@ async fn create_in(
         role: Set(input.role.as_str().into()),
         brand_id: Set(brand_id),
         identity_provider_id: Set(identity_provider_id),
+        administrator_id: Set(None),
         secret_hash: Set(hash(&secret)),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
@@ -247,6 +248,7 @@ async fn verify(
         role,
         brand_id: token.brand_id,
         identity_provider_id: token.identity_provider_id,
+        administrator_id: token.administrator_id,
     };
     Ok((principal, token.expires_at))
 }
@@ -421,6 +423,7 @@ mod tests {
             role: Role::Owner,
             brand_id: None,
             identity_provider_id: None,
+            administrator_id: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Pure rules with no I/O: global IDs, input validation, access control, pacing.
 pub mod access;
 pub mod audit;
+pub mod employees;
 pub(crate) mod configuration;
 pub(crate) mod decision;
 pub(crate) mod id;

@@ -8,6 +8,7 @@ pub(crate) mod brands;
 pub(crate) mod companies;
 pub(crate) mod configurations;
 pub(crate) mod contacts;
+pub mod employees;
 pub(crate) mod identity_providers;
 pub(crate) mod list;
 pub(crate) mod provisioning_log;

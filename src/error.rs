@@ -25,6 +25,9 @@ crate::domain::stored::mirrored_enum! {
         InUse,
         /// The operation was refused by a rule (e.g. a denied sign-in).
         Denied,
+        /// The administrator is provisioned by a rule from employee data: its role and
+        /// status follow the rules, not manual changes.
+        ManagedByRule,
     }
 }
 

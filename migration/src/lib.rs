@@ -22,7 +22,10 @@ pub fn stored_enums() -> Vec<(&'static str, &'static str, &'static [&'static str
     // A later migration's list replaces an earlier one's for the same column.
     let mut lists: Vec<(&'static str, &'static str, &'static [&'static str])> = Vec::new();
     for &(table, column, values) in in_order.into_iter().flatten() {
-        match lists.iter_mut().find(|(t, c, _)| *t == table && *c == column) {
+        match lists
+            .iter_mut()
+            .find(|(t, c, _)| *t == table && *c == column)
+        {
             Some(list) => list.2 = values,
             None => lists.push((table, column, values)),
         }

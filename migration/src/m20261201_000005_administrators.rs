@@ -38,14 +38,22 @@ pub const CHECKED: &[(&str, &str, &[&str])] = &[
     ("administrator", "role", &["owner", "support", "auditor"]),
     ("administrator", "status", &["active", "inactive"]),
     ("administrator", "origin", &["manual", "rule"]),
-    ("admin_provisioning_rule", "role", &["owner", "support", "auditor"]),
+    (
+        "admin_provisioning_rule",
+        "role",
+        &["owner", "support", "auditor"],
+    ),
     ("employee", "status", &["active", "terminated"]),
     (
         "employee_sync",
         "status",
         &["applied", "held", "dryRun", "rejected", "superseded"],
     ),
-    ("employee_sync", "source", &["upload", "cli", "inbox", "rules"]),
+    (
+        "employee_sync",
+        "source",
+        &["upload", "cli", "inbox", "rules"],
+    ),
     (
         "administrator_event",
         "kind",
@@ -197,10 +205,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            index("ux_admin_provisioning_rule_name", AdminProvisioningRule::Table)
-                .col(AdminProvisioningRule::NameFolded)
-                .unique()
-                .to_owned(),
+            index(
+                "ux_admin_provisioning_rule_name",
+                AdminProvisioningRule::Table,
+            )
+            .col(AdminProvisioningRule::NameFolded)
+            .unique()
+            .to_owned(),
         )
         .await?;
 
@@ -324,13 +335,19 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(AdministratorEvent::OccurredAt))
                 .foreign_key(&mut fk(
                     "fk_administrator_event_administrator",
-                    (AdministratorEvent::Table, AdministratorEvent::AdministratorId),
+                    (
+                        AdministratorEvent::Table,
+                        AdministratorEvent::AdministratorId,
+                    ),
                     (Administrator::Table, Administrator::Id),
                     ForeignKeyAction::Cascade,
                 ))
                 .foreign_key(&mut fk(
                     "fk_administrator_event_sync",
-                    (AdministratorEvent::Table, AdministratorEvent::EmployeeSyncId),
+                    (
+                        AdministratorEvent::Table,
+                        AdministratorEvent::EmployeeSyncId,
+                    ),
                     (EmployeeSync::Table, EmployeeSync::Id),
                     ForeignKeyAction::SetNull,
                 ))
@@ -342,7 +359,10 @@ impl MigrationTrait for Migration {
                 "ix_administrator_event_administrator",
                 AdministratorEvent::AdministratorId,
             ),
-            ("ix_administrator_event_sync", AdministratorEvent::EmployeeSyncId),
+            (
+                "ix_administrator_event_sync",
+                AdministratorEvent::EmployeeSyncId,
+            ),
         ] {
             m.create_index(
                 index(name, AdministratorEvent::Table)

@@ -1,6 +1,7 @@
 //! All sea-orm access: connecting, migrating, lookups and listings.
 //! Services call these with a connection or a transaction; nothing here decides policy.
 pub(crate) mod audit;
+pub(crate) mod employees;
 pub(crate) mod list;
 pub(crate) mod queries;
 pub(crate) mod scim;

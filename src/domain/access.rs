@@ -130,8 +130,14 @@ mod tests {
         let cases = [
             (Role::Owner, [true, true, true, true, true, true, true]),
             (Role::Support, [true, true, false, true, false, true, false]),
-            (Role::Auditor, [true, false, false, false, false, false, false]),
-            (Role::Dashboard, [false, false, false, false, false, false, true]),
+            (
+                Role::Auditor,
+                [true, false, false, false, false, false, false],
+            ),
+            (
+                Role::Dashboard,
+                [false, false, false, false, false, false, true],
+            ),
         ];
         for (role, expected) in cases {
             let p = principal(role);

@@ -19,6 +19,9 @@ stored_enum! {
         Account = "account",
         Contact = "contact",
         ApiToken = "apiToken",
+        Administrator = "administrator",
+        AdminProvisioningRule = "adminProvisioningRule",
+        EmployeeSync = "employeeSync",
     }
 }
 
@@ -59,6 +62,8 @@ fn reference(field: &str) -> Option<NodeKind> {
         "companyId" => NodeKind::Company,
         "accountId" | "defaultAccountId" => NodeKind::Account,
         "contactId" => NodeKind::Contact,
+        "ruleId" => NodeKind::AdminProvisioningRule,
+        "administratorId" => NodeKind::Administrator,
         _ => return None,
     })
 }

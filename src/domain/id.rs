@@ -17,10 +17,14 @@ pub enum NodeKind {
     ProvisioningEvent,
     ApiToken,
     AuditEvent,
+    Administrator,
+    AdminProvisioningRule,
+    EmployeeSync,
+    AdministratorEvent,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 9] = [
+    pub const ALL: [NodeKind; 13] = [
         Self::Brand,
         Self::IdentityProvider,
         Self::IdentityProviderConfiguration,
@@ -30,6 +34,10 @@ impl NodeKind {
         Self::ProvisioningEvent,
         Self::ApiToken,
         Self::AuditEvent,
+        Self::Administrator,
+        Self::AdminProvisioningRule,
+        Self::EmployeeSync,
+        Self::AdministratorEvent,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -43,6 +51,10 @@ impl NodeKind {
             Self::ProvisioningEvent => "ProvisioningEvent",
             Self::ApiToken => "ApiToken",
             Self::AuditEvent => "AuditEvent",
+            Self::Administrator => "Administrator",
+            Self::AdminProvisioningRule => "AdminProvisioningRule",
+            Self::EmployeeSync => "EmployeeSync",
+            Self::AdministratorEvent => "AdministratorEvent",
         }
     }
 
@@ -58,6 +70,10 @@ impl NodeKind {
             Self::ProvisioningEvent => "provisioning event",
             Self::ApiToken => "API token",
             Self::AuditEvent => "audit event",
+            Self::Administrator => "administrator",
+            Self::AdminProvisioningRule => "administrator provisioning rule",
+            Self::EmployeeSync => "employee sync",
+            Self::AdministratorEvent => "administrator event",
         }
     }
 

@@ -1,9 +1,9 @@
 //! Pure rules with no I/O: global IDs, input validation, access control, pacing.
 pub mod access;
 pub mod audit;
-pub mod employees;
 pub(crate) mod configuration;
 pub(crate) mod decision;
+pub mod employees;
 pub(crate) mod id;
 pub(crate) mod rate;
 pub mod scim;

@@ -40,6 +40,9 @@ fn kind_of(entity: CoreAuditEntity) -> NodeKind {
         CoreAuditEntity::Account => NodeKind::Account,
         CoreAuditEntity::Contact => NodeKind::Contact,
         CoreAuditEntity::ApiToken => NodeKind::ApiToken,
+        CoreAuditEntity::Administrator => NodeKind::Administrator,
+        CoreAuditEntity::AdminProvisioningRule => NodeKind::AdminProvisioningRule,
+        CoreAuditEntity::EmployeeSync => NodeKind::EmployeeSync,
     }
 }
 

@@ -8,6 +8,9 @@ use super::{
     contact::Contact, db, errors::GqlResultExt, identity_provider::IdentityProvider,
     provisioning_event::ProvisioningEvent, types::api_enum,
 };
+use super::{
+    admin_rule::AdminProvisioningRule, administrator::Administrator, employee_sync::EmployeeSync,
+};
 use crate::service::list::{self as lists, FilterArg};
 
 crate::service::list::filter_op_variants! { api_enum { FilterOperation = "crate::service::list::FilterOp" } }
@@ -29,6 +32,12 @@ pub enum OrderDirection {
 #[graphql(concrete(name = "ApiTokenFilter", params(ApiTokenField)))]
 #[graphql(concrete(name = "ProvisioningEventFilter", params(ProvisioningEventField)))]
 #[graphql(concrete(name = "AuditEventFilter", params(AuditEventField)))]
+#[graphql(concrete(name = "AdministratorFilter", params(AdministratorField)))]
+#[graphql(concrete(
+    name = "AdminProvisioningRuleFilter",
+    params(AdminProvisioningRuleField)
+))]
+#[graphql(concrete(name = "EmployeeSyncFilter", params(EmployeeSyncField)))]
 pub struct Filter<F: ApiField> {
     pub field: F,
     pub operation: FilterOperation,
@@ -47,6 +56,12 @@ pub struct Filter<F: ApiField> {
 #[graphql(concrete(name = "ApiTokenOrder", params(ApiTokenField)))]
 #[graphql(concrete(name = "ProvisioningEventOrder", params(ProvisioningEventField)))]
 #[graphql(concrete(name = "AuditEventOrder", params(AuditEventField)))]
+#[graphql(concrete(name = "AdministratorOrder", params(AdministratorField)))]
+#[graphql(concrete(
+    name = "AdminProvisioningRuleOrder",
+    params(AdminProvisioningRuleField)
+))]
+#[graphql(concrete(name = "EmployeeSyncOrder", params(EmployeeSyncField)))]
 pub struct Order<F: ApiField> {
     pub field: F,
     #[graphql(default)]
@@ -73,6 +88,9 @@ pub struct PageInfo {
 #[graphql(concrete(name = "ApiTokenEdge", params(ApiToken)))]
 #[graphql(concrete(name = "ProvisioningEventEdge", params(ProvisioningEvent)))]
 #[graphql(concrete(name = "AuditEventEdge", params(AuditEvent)))]
+#[graphql(concrete(name = "AdministratorEdge", params(Administrator)))]
+#[graphql(concrete(name = "AdminProvisioningRuleEdge", params(AdminProvisioningRule)))]
+#[graphql(concrete(name = "EmployeeSyncEdge", params(EmployeeSync)))]
 pub struct Edge<T: OutputType> {
     pub cursor: String,
     pub node: T,
@@ -87,6 +105,12 @@ pub struct Edge<T: OutputType> {
 #[graphql(concrete(name = "ApiTokenConnection", params(ApiToken)))]
 #[graphql(concrete(name = "ProvisioningEventConnection", params(ProvisioningEvent)))]
 #[graphql(concrete(name = "AuditEventConnection", params(AuditEvent)))]
+#[graphql(concrete(name = "AdministratorConnection", params(Administrator)))]
+#[graphql(concrete(
+    name = "AdminProvisioningRuleConnection",
+    params(AdminProvisioningRule)
+))]
+#[graphql(concrete(name = "EmployeeSyncConnection", params(EmployeeSync)))]
 pub struct Connection<T: OutputType>
 where
     Edge<T>: OutputType,
@@ -140,6 +164,15 @@ api_fields! {
     AuditEventField => AuditEventField {
         Id, EntityId, EntityType, BrandId, ActorTokenId, ActorName, Operation, OccurredAt,
     }
+    /// A field of an administrator to filter or order by.
+    AdministratorField => AdministratorField {
+        Id, Email, FirstName, LastName, Role, Status, Origin, RuleId, EmployeeId, CreatedAt,
+        UpdatedAt,
+    }
+    /// A field of an administrator provisioning rule to filter or order by.
+    AdminProvisioningRuleField => AdminProvisioningRuleField { Id, Name, Role, CreatedAt, UpdatedAt }
+    /// A field of an employee sync to filter or order by.
+    EmployeeSyncField => EmployeeSyncField { Id, Status, Source, FileName, CreatedAt }
 }
 
 /// The arguments every list takes.

@@ -6,7 +6,8 @@ use std::{collections::HashMap, marker::PhantomData, sync::Arc, time::Duration};
 
 use async_graphql::{Context, Request, dataloader::DataLoader, dataloader::Loader};
 use entity::{
-    account, audit_event, brand, company, contact, credential, identity_provider,
+    account, admin_provisioning_rule, administrator, administrator_event, audit_event, brand,
+    company, contact, credential, employee_sync, identity_provider,
     identity_provider_configuration as configuration, provisioning_event, role_mapping, scim_user,
 };
 use uuid::Uuid;
@@ -164,6 +165,10 @@ pub fn attach(request: Request, db: &Db, window: Duration) -> Request {
         .data(children::<scim_user::Entity>(db, window))
         .data(newest::<provisioning_event::Entity>(db, window))
         .data(newest::<audit_event::Entity>(db, window))
+        .data(by_id::<administrator::Entity>(db, window))
+        .data(by_id::<admin_provisioning_rule::Entity>(db, window))
+        .data(by_id::<employee_sync::Entity>(db, window))
+        .data(newest::<administrator_event::Entity>(db, window))
 }
 
 /// Loads one value through the request's loader `T`.

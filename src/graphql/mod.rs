@@ -1,6 +1,8 @@
 //! The GraphQL API: thin resolvers over [`crate::service`], and API types that wrap
 //! database models without exposing them.
 mod account;
+mod admin_rule;
+mod administrator;
 mod api_token;
 mod audit_event;
 mod brand;
@@ -8,6 +10,7 @@ mod company;
 mod configuration;
 mod connection;
 mod contact;
+mod employee_sync;
 pub mod errors;
 mod guard;
 mod identity_provider;

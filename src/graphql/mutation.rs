@@ -6,10 +6,13 @@ use async_graphql::{Object, Result};
 use super::{
     Allow,
     account::AccountMutations,
+    admin_rule::AdminProvisioningRuleMutations,
+    administrator::AdministratorMutations,
     api_token::ApiTokenMutations,
     brand::BrandMutations,
     company::CompanyMutations,
     contact::ContactMutations,
+    employee_sync::EmployeeSyncMutations,
     errors::{ApiFieldError, ToGraphql, field_errors},
     identity_provider::IdentityProviderMutations,
     sso::SsoMutations,
@@ -55,6 +58,12 @@ namespaces! {
     api_tokens: ApiTokenMutations = "Allow(Action::ManageTokens)",
     /// The sign-in hook; each field checks that the token may act for the input's brand.
     sso: SsoMutations,
+    /// Administrators created by hand (owners only).
+    administrators: AdministratorMutations = "Allow(Action::ManageAdministrators)",
+    /// The rules that provision administrators from employee data (owners only).
+    admin_provisioning_rules: AdminProvisioningRuleMutations = "Allow(Action::ManageAdministrators)",
+    /// Employee files and held syncs (owners and support).
+    employee_syncs: EmployeeSyncMutations = "Allow(Action::ImportEmployees)",
 }
 
 /// Declares the payload of the mutations that return one entity: the entity (null when there

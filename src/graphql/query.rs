@@ -7,6 +7,10 @@ use super::{
     identity_provider::IdentityProviderQuery, provisioning_event::ProvisioningEventQuery,
     types::NodeQuery,
 };
+use super::{
+    admin_rule::AdminProvisioningRuleQuery, administrator::AdministratorQuery,
+    employee_sync::EmployeeSyncQuery,
+};
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -19,4 +23,7 @@ pub struct QueryRoot(
     ProvisioningEventQuery,
     ApiTokenQuery,
     AuditEventQuery,
+    AdministratorQuery,
+    AdminProvisioningRuleQuery,
+    EmployeeSyncQuery,
 );

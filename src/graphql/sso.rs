@@ -2,13 +2,16 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Guard, ID, InputObject, Json, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
 
 use super::{
     Allow,
     account::Account,
+    administrator::Administrator,
     contact::Contact,
     db,
     errors::{ApiFieldError, GqlResultExt, ToGraphql, field_errors},
+    mutation::payload,
     provisioning_event::{AccountAssignment, SignInOutcome},
     types::api_enum,
 };
@@ -159,6 +162,62 @@ impl SsoMutations {
     ) -> Result<SignInPayload> {
         Self::run(ctx, &input, service::sso::Mode::Preview).await
     }
+
+    /// Signs an administrator in through SSO (dashboard tokens): an active administrator
+    /// with the verified email gets a token with their role, valid for 8 hours, that the
+    /// audit log attributes to them; deactivating them revokes it. Unknown and inactive
+    /// people are refused alike.
+    #[graphql(guard = "Allow(Action::AdminSignIn)")]
+    async fn admin_sign_in(
+        &self,
+        ctx: &Context<'_>,
+        input: AdminSignInInput,
+    ) -> Result<AdminSignInPayload> {
+        let result = service::administrators::sign_in(
+            db(ctx)?,
+            &super::actor(ctx)?,
+            service::administrators::AdminSignIn {
+                identity_provider_id: &input.identity_provider_id,
+                subject: &input.subject,
+                claims: &input.claims.0,
+            },
+        )
+        .await;
+        let (session, errors) = payload(result)?;
+        Ok(match session {
+            Some(s) => AdminSignInPayload {
+                administrator: Some(Administrator(s.administrator)),
+                token: Some(s.secret),
+                expires_at: s.token.expires_at,
+                errors,
+            },
+            None => AdminSignInPayload {
+                administrator: None,
+                token: None,
+                expires_at: None,
+                errors,
+            },
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct AdminSignInInput {
+    pub identity_provider_id: ID,
+    /// The user ID the identity provider asserts.
+    pub subject: String,
+    /// The IdP's claims: `email` (verified, PRODUCT §4) names the administrator.
+    pub claims: Json<serde_json::Value>,
+}
+
+/// An administrator signed in: a bearer token with their role, shown once.
+#[derive(SimpleObject)]
+pub struct AdminSignInPayload {
+    pub administrator: Option<Administrator>,
+    /// `Authorization: Bearer <token>` for the admin API, as this administrator.
+    pub token: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub errors: Vec<ApiFieldError>,
 }
 
 #[cfg(test)]

@@ -2,13 +2,16 @@
 //! loading one entity or a related one.
 use async_graphql::{Context, ID, Interface, Object, Result};
 use entity::{
-    account, api_token, audit_event, brand, company, contact, identity_provider,
+    account, admin_provisioning_rule, administrator, administrator_event, api_token, audit_event,
+    brand, company, contact, employee_sync, identity_provider,
     identity_provider_configuration as configuration, provisioning_event,
 };
 
 use super::{
     Allow,
     account::Account,
+    admin_rule::AdminProvisioningRule,
+    administrator::{Administrator, AdministratorEvent},
     api_token::ApiToken,
     audit_event::AuditEvent,
     brand::Brand,
@@ -16,6 +19,7 @@ use super::{
     configuration::IdentityProviderConfiguration,
     contact::Contact,
     db,
+    employee_sync::EmployeeSync,
     errors::{GqlResultExt, ToGraphql},
     identity_provider::IdentityProvider,
     loaders::{ById, load},
@@ -156,6 +160,10 @@ pub enum Node {
     ProvisioningEvent(ProvisioningEvent),
     ApiToken(ApiToken),
     AuditEvent(AuditEvent),
+    Administrator(Administrator),
+    AdminProvisioningRule(AdminProvisioningRule),
+    EmployeeSync(EmployeeSync),
+    AdministratorEvent(AdministratorEvent),
 }
 
 /// Loads one entity by global ID for a single-fetch query; a malformed or wrong-type ID is
@@ -214,6 +222,14 @@ impl NodeQuery {
                 node::<provisioning_event::Entity, ProvisioningEvent>(db, uuid).await
             }
             NodeKind::AuditEvent => node::<audit_event::Entity, AuditEvent>(db, uuid).await,
+            NodeKind::Administrator => node::<administrator::Entity, Administrator>(db, uuid).await,
+            NodeKind::AdminProvisioningRule => {
+                node::<admin_provisioning_rule::Entity, AdminProvisioningRule>(db, uuid).await
+            }
+            NodeKind::EmployeeSync => node::<employee_sync::Entity, EmployeeSync>(db, uuid).await,
+            NodeKind::AdministratorEvent => {
+                node::<administrator_event::Entity, AdministratorEvent>(db, uuid).await
+            }
         }
     }
 }

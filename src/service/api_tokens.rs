@@ -189,6 +189,42 @@ async fn create_in(
     Ok((model, secret))
 }
 
+/// How long an administrator's sign-in token lives (`sso.adminSignIn`): a working day.
+pub const ADMIN_SESSION_HOURS: i64 = 8;
+
+/// Issues an administrator's sign-in token: the administrator's role, bound to them (so the
+/// audit log names the person, and deactivating them revokes it), expiring in
+/// [`ADMIN_SESSION_HOURS`].
+pub(crate) async fn create_for_administrator(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    administrator: &entity::administrator::Model,
+    role: Role,
+) -> AppResult<(api_token::Model, String)> {
+    let at = now();
+    let secret = new_secret();
+    let name = format!(
+        "{} {} <{}> (SSO)",
+        administrator.first_name, administrator.last_name, administrator.email
+    );
+    let model = api_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name.trim().chars().take(validate::NAME_MAX).collect()),
+        role: Set(role.as_str().into()),
+        brand_id: Set(None),
+        identity_provider_id: Set(None),
+        administrator_id: Set(Some(administrator.id)),
+        secret_hash: Set(hash(&secret)),
+        expires_at: Set(Some(at + chrono::Duration::hours(ADMIN_SESSION_HOURS))),
+        revoked_at: Set(None),
+        created_at: Set(at),
+    }
+    .insert(txn)
+    .await?;
+    super::audit::created(txn, actor, "sso.adminSignIn", &model).await?;
+    Ok((model, secret))
+}
+
 /// On an empty database, creates the first owner token and returns its secret. Instances
 /// starting together on one empty database take turns (an advisory lock on PostgreSQL, the
 /// write lock on SQLite), so exactly one of them creates and prints a token.
@@ -329,7 +365,12 @@ impl TokenCache {
             Err(ticket) => ticket,
         };
         let (principal, expires_at) = verify(db, &secret_hash).await?;
-        self.remember(ticket, secret_hash, &principal, expires_at);
+        // An administrator's sign-in token is looked up on every request: deactivating the
+        // administrator revokes it in the database, and that must hold at once on every
+        // instance (people click, they do not call thousands of times a second).
+        if principal.administrator_id.is_none() {
+            self.remember(ticket, secret_hash, &principal, expires_at);
+        }
         Ok(principal)
     }
 

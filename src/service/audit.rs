@@ -52,6 +52,8 @@ audited! {
     account: Account;
     contact: Contact;
     api_token: ApiToken, brand |m| m.brand_id;
+    administrator: Administrator;
+    admin_provisioning_rule: AdminProvisioningRule;
 }
 
 async fn record_row<M: Audited, C: ConnectionTrait>(

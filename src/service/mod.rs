@@ -2,6 +2,7 @@
 //! Inputs arrive as the client sent them (IDs as global-ID strings) so that every refusal
 //! can name the field and echo the value.
 pub(crate) mod accounts;
+pub(crate) mod administrators;
 pub mod api_tokens;
 pub(crate) mod audit;
 pub(crate) mod brands;

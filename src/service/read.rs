@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use entity::{
-    audit_event, credential, identity_provider_configuration as configuration, provisioning_event,
-    role_mapping, scim_user,
+    administrator_event, audit_event, credential, identity_provider_configuration as configuration,
+    provisioning_event, role_mapping, scim_user,
 };
 use sea_orm::{EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, PrimaryKeyTrait};
 use uuid::Uuid;
@@ -135,6 +135,15 @@ impl Log for audit_event::Entity {
     const TIME: audit_event::Column = audit_event::Column::OccurredAt;
     fn parent_of(model: &audit_event::Model) -> Option<Uuid> {
         model.brand_id
+    }
+}
+
+/// An administrator's events.
+impl Log for administrator_event::Entity {
+    const PARENT: administrator_event::Column = administrator_event::Column::AdministratorId;
+    const TIME: administrator_event::Column = administrator_event::Column::OccurredAt;
+    fn parent_of(model: &administrator_event::Model) -> Option<Uuid> {
+        Some(model.administrator_id)
     }
 }
 

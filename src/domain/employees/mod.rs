@@ -1,23 +1,156 @@
-//! Administrators from employee data (placeholder until the domain lands).
+//! Rule-based provisioning of administrators from an HR employee file (PRODUCT §7), as pure
+//! functions: [`file`] reads a snapshot, [`rules`] decides which employees a rule matches and
+//! whether two rules can meet, [`sync`] plans what a snapshot changes. Nothing here reads or
+//! writes storage, so every branch of the sync is tested without a database.
+// The `*_variants!` macros of these stored enums are for the transports' mirrors, which may
+// not all exist yet.
+#![allow(unused_macros)]
+pub mod file;
+pub mod rules;
+pub mod sync;
+
 use crate::domain::stored::stored_enum;
 
 stored_enum! {
-    /// Where an employee sync came from.
+    /// What an administrator may do on the platform.
+    pub enum AdminRole in "administrator.role", variants in admin_role_variants {
+        /// Everything, including rules and other administrators.
+        Owner = "owner",
+        /// Day-to-day operations.
+        Support = "support",
+        /// Read-only access.
+        Auditor = "auditor",
+    }
+}
+
+stored_enum! {
+    /// Whether an administrator may sign in.
+    pub enum AdminStatus in "administrator.status", variants in admin_status_variants {
+        Active = "active",
+        /// Suspended: sign-ins are denied; a rule may reactivate a rule administrator.
+        Inactive = "inactive",
+    }
+}
+
+stored_enum! {
+    /// Who manages an administrator: a person (never touched by a sync) or the rules.
+    pub enum AdminOrigin in "administrator.origin", variants in admin_origin_variants {
+        Manual = "manual",
+        Rule = "rule",
+    }
+}
+
+stored_enum! {
+    /// What became of one employee sync.
+    pub enum SyncStatus in "employee_sync.status", variants in sync_status_variants {
+        /// Its changes were written.
+        Applied = "applied",
+        /// It would deactivate too many administrators: nothing was written, it waits for an
+        /// explicit apply.
+        Held = "held",
+        /// Planned only, on request: nothing was written.
+        DryRun = "dryRun",
+        /// The file was refused whole: nothing was written.
+        Rejected = "rejected",
+        /// A held sync that a later one replaced: it can no longer be applied.
+        Superseded = "superseded",
+    }
+}
+
+stored_enum! {
+    /// Which door an employee sync came through.
     pub enum SyncSource in "employee_sync.source", variants in sync_source_variants {
+        /// `POST /employee-files` or GraphQL.
         Upload = "upload",
+        /// `autoprov employees import`.
         Cli = "cli",
+        /// A file dropped into the inbox directory.
         Inbox = "inbox",
+        /// A rule change re-applied to the latest snapshot.
         Rules = "rules",
     }
 }
 
 stored_enum! {
-    /// What became of an employee sync.
-    pub enum SyncStatus in "employee_sync.status", variants in sync_status_variants {
-        Applied = "applied",
-        Held = "held",
-        DryRun = "dryRun",
-        Rejected = "rejected",
-        Superseded = "superseded",
+    /// What a sync did to one administrator. One change may do several things; its kind is the
+    /// most significant: created, reactivated, deactivated, handed over, role changed, updated.
+    pub enum ChangeKind in "administrator_event.kind", variants in change_kind_variants {
+        Created = "created",
+        Reactivated = "reactivated",
+        Deactivated = "deactivated",
+        RoleChanged = "roleChanged",
+        /// Another rule took control (its role may differ too).
+        HandedOver = "handedOver",
+        /// Only the email or names followed the employee file.
+        Updated = "updated",
+    }
+}
+
+/// How a rule condition compares an employee's value with its value(s). Stored inside a rule's
+/// JSON conditions, hence serde rather than a text column of its own.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ConditionOp {
+    /// Equal (case-insensitive, trimmed).
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Equal to one of `values`.
+    In,
+    /// SQL `LIKE`: `%` is any run of characters, `_` one character; no escape character.
+    Like,
+}
+
+impl ConditionOp {
+    /// The spelling clients and stored conditions use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Eq => "eq",
+            Self::Ne => "ne",
+            Self::In => "in",
+            Self::Like => "like",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::stored::StoredEnum;
+
+    fn round_trips<T: StoredEnum + std::fmt::Debug>() {
+        for value in T::ALL {
+            assert_eq!(T::parse(value.as_str()), Some(*value), "{}", T::COLUMN);
+        }
+        assert_eq!(T::parse(""), None);
+        assert_eq!(T::parse("unknown"), None);
+    }
+
+    #[test]
+    fn every_stored_enum_round_trips_and_refuses_the_unknown() {
+        round_trips::<AdminRole>();
+        round_trips::<AdminStatus>();
+        round_trips::<AdminOrigin>();
+        round_trips::<SyncStatus>();
+        round_trips::<SyncSource>();
+        round_trips::<ChangeKind>();
+        assert_eq!(SyncStatus::DryRun.as_str(), "dryRun");
+        assert_eq!(ChangeKind::RoleChanged.as_str(), "roleChanged");
+        assert_eq!(ChangeKind::HandedOver.as_str(), "handedOver");
+        assert_eq!(AdminRole::parse("Owner"), None);
+    }
+
+    #[test]
+    fn condition_ops_are_lower_camel_in_json() {
+        for op in [
+            ConditionOp::Eq,
+            ConditionOp::Ne,
+            ConditionOp::In,
+            ConditionOp::Like,
+        ] {
+            let json = serde_json::to_value(op).unwrap();
+            assert_eq!(json, serde_json::Value::String(op.as_str().to_owned()));
+            assert_eq!(serde_json::from_value::<ConditionOp>(json).unwrap(), op);
+        }
     }
 }

@@ -1,10 +1,26 @@
-//! Employee files and the administrators they provision (PRODUCT §7).
-use entity::employee_sync;
-use sea_orm::DatabaseConnection;
+//! Employee files and the administrators they provision (PRODUCT §7): importing a file
+//! (`import`), applying a held sync (`apply`), the rules (`rules`) and the sync both share
+//! (`sync`).
+mod convert;
+pub mod rules;
+mod sync;
 
+use entity::employee_sync;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+use uuid::Uuid;
+
+pub use convert::WrittenCondition;
+
+use super::{load, load_error, now};
 use crate::{
-    domain::{audit::Actor, employees::SyncSource},
-    error::{AppError, AppResult},
+    db,
+    domain::{
+        audit::Actor,
+        employees::{SyncSource, SyncStatus, file},
+        id::NodeKind,
+        stored::StoredEnum,
+    },
+    error::{AppError, AppResult, ErrorCode},
 };
 
 /// How one employee file arrived and what to do with it.
@@ -29,6 +45,117 @@ pub async fn import(
     import: Import<'_>,
     body: &[u8],
 ) -> AppResult<employee_sync::Model> {
-    let _ = (db, actor, import, body);
-    Err(AppError::Internal("employee import not built yet".into()))
+    let snapshot = match file::parse(body) {
+        Ok(snapshot) => snapshot,
+        Err(rejection) => return reject(db, actor, &import, &rejection.message).await,
+    };
+    // The file parsed, so it is UTF-8; a held sync keeps it to apply it later.
+    let text = std::str::from_utf8(body).ok();
+    let txn = db::begin(db).await?;
+    let sync = sync::run(
+        &txn,
+        sync::Run {
+            source: import.source,
+            file_name: import.file_name,
+            actor: Some(&actor.name),
+            dry_run: import.dry_run,
+            hold_above: Some(import.max_deactivation_percent),
+            snapshot: Some(snapshot),
+            body: text,
+            existing: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(
+        sync = %sync.id, status = %sync.status, rows = sync.rows, created = sync.created,
+        reactivated = sync.reactivated, deactivated = sync.deactivated,
+        role_changed = sync.role_changed, "employee file synced"
+    );
+    Ok(sync)
+}
+
+/// Records a refused file: nothing else is written.
+async fn reject(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    import: &Import<'_>,
+    reason: &str,
+) -> AppResult<employee_sync::Model> {
+    let at = now();
+    let sync = employee_sync::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        status: Set(SyncStatus::Rejected.as_str().to_owned()),
+        source: Set(import.source.as_str().to_owned()),
+        file_name: Set(import.file_name.map(str::to_owned)),
+        actor: Set(Some(actor.name.clone())),
+        rows: Set(0),
+        created: Set(0),
+        reactivated: Set(0),
+        deactivated: Set(0),
+        role_changed: Set(0),
+        updated: Set(0),
+        unchanged: Set(0),
+        rejected_rows: Set(serde_json::json!([])),
+        notes: Set(serde_json::json!([])),
+        changes: Set(serde_json::json!([])),
+        reason: Set(Some(reason.to_owned())),
+        body: Set(None),
+        created_at: Set(at),
+        applied_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    tracing::warn!(sync = %sync.id, reason, "employee file rejected");
+    Ok(sync)
+}
+
+/// Applies a held sync: its file is planned again against the rules and administrators as
+/// they are now (they may have changed since), and applied whatever it deactivates.
+pub async fn apply(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    employee_sync_id: &str,
+) -> AppResult<employee_sync::Model> {
+    const LABEL: &str = "employeeSyncId";
+    let txn = db::begin(db).await?;
+    let held =
+        load::<employee_sync::Entity, _>(&txn, NodeKind::EmployeeSync, LABEL, employee_sync_id)
+            .await
+            .map_err(load_error)?;
+    let status = AppError::decode::<SyncStatus>(&held.status)?;
+    let refuse =
+        |why: String| AppError::field(LABEL, ErrorCode::Invalid, why, Some(employee_sync_id));
+    if status != SyncStatus::Held {
+        return Err(refuse(format!(
+            "only a held sync can be applied; this one is {}",
+            status.as_str()
+        )));
+    }
+    let Some(body) = held.body.clone() else {
+        return Err(AppError::Internal(format!(
+            "held sync {} has no file",
+            held.id
+        )));
+    };
+    let snapshot = file::parse(body.as_bytes())
+        .map_err(|r| AppError::Internal(format!("held sync {}: {}", held.id, r.message)))?;
+    let source = AppError::decode::<SyncSource>(&held.source)?;
+    let file_name = held.file_name.clone();
+    let sync = sync::run(
+        &txn,
+        sync::Run {
+            source,
+            file_name: file_name.as_deref(),
+            actor: Some(&actor.name),
+            dry_run: false,
+            hold_above: None,
+            snapshot: Some(snapshot),
+            body: None,
+            existing: Some(held),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(sync)
 }

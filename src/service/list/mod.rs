@@ -15,6 +15,7 @@ use crate::{
     domain::{
         access::Role,
         audit::AuditEntity,
+        employees::{AdminOrigin, AdminRole, AdminStatus, SyncSource, SyncStatus},
         id::{self, NodeKind},
         stored::{AccountAssignment, ContactStatus, Outcome, Protocol, Source, StoredEnum},
     },
@@ -387,4 +388,44 @@ list_fields!(
         Operation => Operation: ValueKind::Text,
         OccurredAt => OccurredAt: ValueKind::Timestamp,
     } default OccurredAt desc
+);
+
+list_fields!(
+    /// A field of an administrator to filter or order by.
+    AdministratorField for entity::administrator::Entity {
+        Id => Id: ValueKind::Id(NodeKind::Administrator),
+        Email => EmailFolded: ValueKind::FoldedText,
+        FirstName => FirstName: ValueKind::Text,
+        LastName => LastName: ValueKind::Text,
+        Role => Role: ValueKind::OneOf(spellings::<AdminRole>),
+        Status => Status: ValueKind::OneOf(spellings::<AdminStatus>),
+        Origin => Origin: ValueKind::OneOf(spellings::<AdminOrigin>),
+        RuleId => RuleId: ValueKind::Id(NodeKind::AdminProvisioningRule),
+        EmployeeId => EmployeeId: ValueKind::Text,
+        CreatedAt => CreatedAt: ValueKind::Timestamp,
+        UpdatedAt => UpdatedAt: ValueKind::Timestamp,
+    } default CreatedAt asc
+);
+
+list_fields!(
+    /// A field of an administrator provisioning rule to filter or order by. The default
+    /// order is precedence: first created first.
+    AdminProvisioningRuleField for entity::admin_provisioning_rule::Entity {
+        Id => Id: ValueKind::Id(NodeKind::AdminProvisioningRule),
+        Name => Name: ValueKind::Text,
+        Role => Role: ValueKind::OneOf(spellings::<AdminRole>),
+        CreatedAt => CreatedAt: ValueKind::Timestamp,
+        UpdatedAt => UpdatedAt: ValueKind::Timestamp,
+    } default CreatedAt asc
+);
+
+list_fields!(
+    /// A field of an employee sync to filter or order by.
+    EmployeeSyncField for entity::employee_sync::Entity {
+        Id => Id: ValueKind::Id(NodeKind::EmployeeSync),
+        Status => Status: ValueKind::OneOf(spellings::<SyncStatus>),
+        Source => Source: ValueKind::OneOf(spellings::<SyncSource>),
+        FileName => FileName: ValueKind::Text,
+        CreatedAt => CreatedAt: ValueKind::Timestamp,
+    } default CreatedAt desc
 );

@@ -1,0 +1,473 @@
+//! Reading an employee file: a CSV full snapshot of the organisation (PRODUCT §7).
+//!
+//! Two kinds of fault, on purpose: a file that cannot be trusted as a whole (not CSV, not
+//! UTF-8, a header without the required columns) is refused whole, because a snapshot read
+//! wrongly would deactivate people who are still there; a bad row only leaves that row out and
+//! is reported by line, so one typo does not stop everyone else's sync.
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::io::Read;
+
+use crate::domain::employees::rules::folded_text;
+use crate::domain::validate;
+
+/// The longest value a cell may hold, in characters: beyond it the row is left out, so a
+/// runaway quoted field cannot swallow the rest of the file into one employee unnoticed.
+pub const VALUE_MAX: usize = 1000;
+
+/// The required columns by canonical name, in the order their indexes are kept.
+const REQUIRED: [&str; 8] = [
+    "EmployeeId",
+    "Email",
+    "FirstName",
+    "LastName",
+    "Department",
+    "Location",
+    "JobTitle",
+    "ManagerId",
+];
+const EMPLOYEE_ID: usize = 0;
+const EMAIL: usize = 1;
+const FIRST_NAME: usize = 2;
+const LAST_NAME: usize = 3;
+const DEPARTMENT: usize = 4;
+const LOCATION: usize = 5;
+const JOB_TITLE: usize = 6;
+const MANAGER_ID: usize = 7;
+const STATUS: &str = "status";
+
+/// Whether the HR system still employs someone. Terminated employees match no rule.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum EmployeeStatus {
+    Active,
+    Terminated,
+}
+
+impl EmployeeStatus {
+    /// The spelling of the file, and the value rules compare against.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Terminated => "terminated",
+        }
+    }
+}
+
+/// One accepted row. Values are trimmed but keep their case: rules fold when they compare.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Employee {
+    /// Where the row starts in the file (header = line 1), for notes that point at it.
+    pub line: u64,
+    pub employee_id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub department: String,
+    pub location: String,
+    pub job_title: String,
+    /// `""` when the employee has no manager.
+    pub manager_id: String,
+    pub status: EmployeeStatus,
+    /// Derived by [`derive_managers`]: another active employee names this one as manager.
+    pub is_manager: bool,
+    /// The other columns, by normalised name.
+    pub extra: BTreeMap<String, String>,
+}
+
+/// A row left out (or, in a sync plan, a row whose change was skipped), with why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowProblem {
+    /// 1-based line where the row starts; the header is line 1.
+    pub line: u64,
+    /// The row's EmployeeId when it has one, so its administrator can be left as it is.
+    pub employee_id: Option<String>,
+    pub message: String,
+}
+
+/// A parsed file: the accepted employees in file order and the rows left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub employees: Vec<Employee>,
+    /// The columns beyond the known ones, normalised, in header order: what rules may name.
+    pub extra_columns: Vec<String>,
+    pub rejected: Vec<RowProblem>,
+}
+
+/// The file was refused whole; nothing may change because of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileRejection {
+    pub message: String,
+}
+
+impl fmt::Display for FileRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FileRejection {}
+
+fn rejection(message: impl Into<String>) -> FileRejection {
+    FileRejection {
+        message: message.into(),
+    }
+}
+
+/// The form under which column names (and rule fields) are compared: HR exports disagree on
+/// case and stray spaces, never on spelling.
+pub fn normalise_column(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// Where each column of the header is.
+struct Columns {
+    required: [usize; 8],
+    status: Option<usize>,
+    /// `(index, normalised name)` of every extra column.
+    extra: Vec<(usize, String)>,
+    width: usize,
+}
+
+/// Reads a whole employee file, streaming: only the accepted employees (and two indexes that
+/// find repeated ids and emails) are held, never the file's text.
+pub fn parse<R: Read>(reader: R) -> Result<Snapshot, FileRejection> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(Lines::new(reader));
+    let mut record = csv::StringRecord::new();
+    let header = loop {
+        if !read(&mut csv, &mut record)? {
+            return Err(rejection("the file is empty"));
+        }
+        if !is_blank(&record) {
+            break record.clone();
+        }
+    };
+    let columns = columns(&header)?;
+    let mut snapshot = Snapshot {
+        extra_columns: columns.extra.iter().map(|(_, n)| n.clone()).collect(),
+        ..Snapshot::default()
+    };
+    let mut seen = Seen::default();
+    while read(&mut csv, &mut record)? {
+        if is_blank(&record) {
+            continue;
+        }
+        let line = line_of(&mut csv, record.position());
+        match row(&columns, &record, line, &mut seen) {
+            Ok(employee) => snapshot.employees.push(employee),
+            Err(problem) => snapshot.rejected.push(problem),
+        }
+    }
+    derive_managers(&mut snapshot.employees);
+    Ok(snapshot)
+}
+
+/// Reads the next record; any error the CSV reader reports refuses the file.
+fn read<R: Read>(
+    csv: &mut csv::Reader<Lines<R>>,
+    record: &mut csv::StringRecord,
+) -> Result<bool, FileRejection> {
+    csv.read_record(record).map_err(|err| {
+        let at = match err.position() {
+            Some(position) => format!("line {}: ", line_of(csv, Some(position))),
+            None => String::new(),
+        };
+        match err.kind() {
+            csv::ErrorKind::Utf8 { .. } => rejection(format!(
+                "{at}the file is not valid UTF-8 text; save it as CSV UTF-8"
+            )),
+            csv::ErrorKind::Io(io) => rejection(format!("the file could not be read: {io}")),
+            _ => rejection(format!("{at}not valid CSV: {err}")),
+        }
+    })
+}
+
+/// The line a record starts on; 0 if the reader gave no position (it always does).
+fn line_of<R: Read>(csv: &mut csv::Reader<Lines<R>>, position: Option<&csv::Position>) -> u64 {
+    position.map_or(0, |p| csv.get_mut().line_at(p.byte()))
+}
+
+/// Counts line breaks as the CSV reader pulls bytes, so that a record's line can be told from
+/// its byte offset. The csv crate's own `Position::line` cannot be used: it is wrong after
+/// blank lines and in CRLF files (it reports where the previous record ended). Its byte
+/// offset is where the previous record's content ended, give or take one terminator byte, so
+/// a record starts after the run of `\r`/`\n` at or after that offset: its line is one plus
+/// the breaks up to the end of that run. Only the runs the reader has buffered ahead are kept.
+struct Lines<R> {
+    inner: R,
+    /// Bytes read so far.
+    offset: u64,
+    last: Option<u8>,
+    /// Runs of line-break bytes that no record has passed yet.
+    runs: VecDeque<Run>,
+    /// The breaks in the runs already passed.
+    passed: u64,
+}
+
+/// A run of `\r` and `\n` bytes: where it starts, and how many line breaks it holds (CRLF is
+/// one, a lone CR or LF is one).
+struct Run {
+    start: u64,
+    breaks: u64,
+}
+
+impl<R> Lines<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            offset: 0,
+            last: None,
+            runs: VecDeque::new(),
+            passed: 0,
+        }
+    }
+
+    /// The line of the record the CSV reader placed at `byte`. Calls come in file order.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        while let Some(run) = self.runs.front() {
+            if run.start > byte {
+                break;
+            }
+            self.passed += run.breaks;
+            self.runs.pop_front();
+        }
+        self.passed + 1
+    }
+}
+
+impl<R: Read> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in buf.iter().take(n) {
+            if b == b'\r' || b == b'\n' {
+                if !matches!(self.last, Some(b'\r' | b'\n')) {
+                    self.runs.push_back(Run {
+                        start: self.offset,
+                        breaks: 0,
+                    });
+                }
+                let crlf = b == b'\n' && self.last == Some(b'\r');
+                if let (false, Some(run)) = (crlf, self.runs.back_mut()) {
+                    run.breaks += 1;
+                }
+            }
+            self.last = Some(b);
+            self.offset += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// Spreadsheets export empty rows as `,,,,`: they are nobody, not a row without an id.
+fn is_blank(record: &csv::StringRecord) -> bool {
+    record.iter().all(|v| v.trim().is_empty())
+}
+
+fn columns(header: &csv::StringRecord) -> Result<Columns, FileRejection> {
+    let mut names = Vec::with_capacity(header.len());
+    for (i, raw) in header.iter().enumerate() {
+        // The CSV reader strips a BOM it sees whole; this catches one it did not.
+        let raw = if i == 0 {
+            raw.trim_start_matches('\u{feff}')
+        } else {
+            raw
+        };
+        if raw.chars().any(char::is_control) || raw.chars().count() > VALUE_MAX {
+            return Err(rejection(
+                "the file does not look like CSV text: its first line is not a header row",
+            ));
+        }
+        names.push(normalise_column(raw));
+    }
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            continue;
+        }
+        if let Some(first) = at.insert(name, i) {
+            return Err(rejection(format!(
+                "column {name:?} appears twice in the header (columns {} and {})",
+                first + 1,
+                i + 1
+            )));
+        }
+    }
+    let found: Vec<Option<usize>> = REQUIRED
+        .iter()
+        .map(|c| at.get(normalise_column(c).as_str()).copied())
+        .collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(c, _)| *c)
+        .collect();
+    if missing.len() == REQUIRED.len() {
+        let single = header.len() == 1 && header.iter().any(|h| h.contains([';', '\t']));
+        return Err(rejection(if single {
+            format!(
+                "the header row is a single column: columns must be separated by commas \
+                 (missing required columns: {})",
+                missing.join(", ")
+            )
+        } else {
+            format!(
+                "the file does not look like an employee CSV file: its header row has none of \
+                 the required columns {}",
+                missing.join(", ")
+            )
+        }));
+    }
+    if !missing.is_empty() {
+        return Err(rejection(format!(
+            "missing required columns: {}",
+            missing.join(", ")
+        )));
+    }
+    let mut required = [0; 8];
+    for (slot, f) in required.iter_mut().zip(&found) {
+        *slot = f.unwrap_or(0);
+    }
+    let status = at.get(STATUS).copied();
+    let known: HashSet<usize> = required.iter().copied().chain(status).collect();
+    let extra = names
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| !n.is_empty() && !known.contains(i))
+        .map(|(i, n)| (i, n.clone()))
+        .collect();
+    Ok(Columns {
+        required,
+        status,
+        extra,
+        width: header.len(),
+    })
+}
+
+/// The accepted rows' ids and folded emails, with their lines, to refuse repeats.
+#[derive(Default)]
+struct Seen {
+    ids: HashMap<String, u64>,
+    emails: HashMap<String, u64>,
+}
+
+fn row(
+    columns: &Columns,
+    record: &csv::StringRecord,
+    line: u64,
+    seen: &mut Seen,
+) -> Result<Employee, RowProblem> {
+    let value = |i: usize| record.get(i).unwrap_or("").trim();
+    let id = value(columns.required[EMPLOYEE_ID]);
+    let problem = |message: String| RowProblem {
+        line,
+        employee_id: (!id.is_empty()).then(|| id.to_owned()),
+        message,
+    };
+    if record.len() != columns.width {
+        return Err(problem(format!(
+            "has {} fields; the header has {}",
+            record.len(),
+            columns.width
+        )));
+    }
+    if let Some(long) = (0..record.len()).find(|&i| value(i).chars().count() > VALUE_MAX) {
+        return Err(problem(format!(
+            "column {} is longer than {VALUE_MAX} characters",
+            long + 1
+        )));
+    }
+    if id.is_empty() {
+        return Err(problem("EmployeeId is blank".to_owned()));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(problem(
+            "EmployeeId must not contain control characters".to_owned(),
+        ));
+    }
+    let email = validate::email("Email", value(columns.required[EMAIL]))
+        .map_err(|e| problem(format!("Email {}", e.message)))?;
+    for (name, i) in [("FirstName", FIRST_NAME), ("LastName", LAST_NAME)] {
+        let text = value(columns.required[i]);
+        if text.chars().count() > validate::NAME_MAX {
+            return Err(problem(format!(
+                "{name} is longer than {} characters",
+                validate::NAME_MAX
+            )));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(problem(format!(
+                "{name} must not contain control characters"
+            )));
+        }
+    }
+    let status = match columns.status.map(value) {
+        None => EmployeeStatus::Active,
+        Some(s) if s.is_empty() || s.eq_ignore_ascii_case("active") => EmployeeStatus::Active,
+        Some(s) if s.eq_ignore_ascii_case("terminated") => EmployeeStatus::Terminated,
+        Some(s) => {
+            return Err(problem(format!(
+                "Status {s:?} is neither active nor terminated"
+            )));
+        }
+    };
+    if let Some(earlier) = seen.ids.get(id) {
+        return Err(problem(format!(
+            "EmployeeId {id} already appears on line {earlier}"
+        )));
+    }
+    let folded = folded_text(&email).into_owned();
+    if let Some(earlier) = seen.emails.get(&folded) {
+        return Err(problem(format!(
+            "Email {email} already appears on line {earlier}"
+        )));
+    }
+    seen.ids.insert(id.to_owned(), line);
+    seen.emails.insert(folded, line);
+    Ok(Employee {
+        line,
+        employee_id: id.to_owned(),
+        email,
+        first_name: value(columns.required[FIRST_NAME]).to_owned(),
+        last_name: value(columns.required[LAST_NAME]).to_owned(),
+        department: value(columns.required[DEPARTMENT]).to_owned(),
+        location: value(columns.required[LOCATION]).to_owned(),
+        job_title: value(columns.required[JOB_TITLE]).to_owned(),
+        manager_id: value(columns.required[MANAGER_ID]).to_owned(),
+        status,
+        is_manager: false,
+        extra: columns
+            .extra
+            .iter()
+            .map(|(i, n)| (n.clone(), value(*i).to_owned()))
+            .collect(),
+    })
+}
+
+/// Sets `is_manager`: true when another *active* employee's ManagerId names this employee. A
+/// terminated report no longer makes anyone a manager; an employee naming themself does not
+/// count; unknown ids are ignored. One pass over the file and a set, so 100,000 rows are
+/// cheap, and nothing walks the reporting chain, so cycles need no care.
+pub fn derive_managers(employees: &mut [Employee]) {
+    let flags: Vec<bool> = {
+        let named: HashSet<&str> = employees
+            .iter()
+            .filter(|e| e.status == EmployeeStatus::Active)
+            .map(|e| (e.manager_id.trim(), e.employee_id.trim()))
+            .filter(|(manager, own)| !manager.is_empty() && manager != own)
+            .map(|(manager, _)| manager)
+            .collect();
+        employees
+            .iter()
+            .map(|e| named.contains(e.employee_id.trim()))
+            .collect()
+    };
+    for (employee, flag) in employees.iter_mut().zip(flags) {
+        employee.is_manager = flag;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,338 @@
+use super::*;
+
+const HEADER: &str = "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId";
+
+fn parsed(text: &str) -> Snapshot {
+    parse(text.as_bytes()).unwrap()
+}
+
+fn refused(bytes: &[u8]) -> String {
+    parse(bytes).unwrap_err().message
+}
+
+fn ids(snapshot: &Snapshot) -> Vec<&str> {
+    snapshot
+        .employees
+        .iter()
+        .map(|e| e.employee_id.as_str())
+        .collect()
+}
+
+#[test]
+fn reads_rows_with_trimmed_values_and_line_numbers() {
+    let s = parsed(&format!(
+        "{HEADER}\nE1, ann@example.com ,Ann,Lee,Sales,Paris,Head of Sales,\nE2,bob@example.com,Bob,Ray,Sales,Paris,Rep,E1\n"
+    ));
+    assert_eq!(ids(&s), ["E1", "E2"]);
+    let ann = &s.employees[0];
+    assert_eq!(
+        (ann.line, ann.email.as_str(), ann.job_title.as_str()),
+        (2, "ann@example.com", "Head of Sales")
+    );
+    assert_eq!(ann.manager_id, "");
+    assert_eq!(ann.status, EmployeeStatus::Active);
+    assert!(ann.is_manager);
+    assert!(!s.employees[1].is_manager);
+    assert_eq!(s.employees[1].line, 3);
+    assert!(s.rejected.is_empty() && s.extra_columns.is_empty());
+}
+
+#[test]
+fn header_names_are_matched_case_insensitively_after_trimming() {
+    let s = parsed(
+        "  employeeID ,EMAIL,firstname,LastName,department, Location,  jobtitle ,managerid, STATUS \n\
+         E1,a@example.com,A,B,D,L,J,,Terminated\n",
+    );
+    assert_eq!(s.employees[0].job_title, "J");
+    assert_eq!(s.employees[0].status, EmployeeStatus::Terminated);
+    assert!(s.extra_columns.is_empty());
+}
+
+#[test]
+fn columns_may_come_in_any_order_and_extra_columns_are_kept() {
+    let s = parsed(
+        "Cost Center,ManagerId,JobTitle,Location,Department,LastName,FirstName,Email,EmployeeId, Level \n\
+         CC-1,,J,L,D,B,A,a@example.com,E1,  7 \n",
+    );
+    assert_eq!(s.extra_columns, ["cost center", "level"]);
+    let e = &s.employees[0];
+    assert_eq!(e.employee_id, "E1");
+    assert_eq!(e.extra.get("cost center").map(String::as_str), Some("CC-1"));
+    assert_eq!(e.extra.get("level").map(String::as_str), Some("7"));
+}
+
+#[test]
+fn status_is_optional_case_insensitive_and_blank_means_active() {
+    let s = parsed(&format!(
+        "{HEADER},Status\nE1,a@example.com,A,B,D,L,J,, ACTIVE \nE2,b@example.com,A,B,D,L,J,,\nE3,c@example.com,A,B,D,L,J,,terminated\nE4,d@example.com,A,B,D,L,J,,retired\n"
+    ));
+    let statuses: Vec<_> = s.employees.iter().map(|e| e.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            EmployeeStatus::Active,
+            EmployeeStatus::Active,
+            EmployeeStatus::Terminated
+        ]
+    );
+    assert_eq!(s.rejected.len(), 1);
+    assert_eq!(s.rejected[0].line, 5);
+    assert_eq!(s.rejected[0].employee_id.as_deref(), Some("E4"));
+    assert!(s.rejected[0].message.contains("retired"));
+}
+
+#[test]
+fn a_utf8_bom_is_accepted() {
+    let s = parsed(&format!("\u{feff}{HEADER}\nE1,a@example.com,A,B,D,L,J,\n"));
+    assert_eq!(ids(&s), ["E1"]);
+    // A BOM the CSV reader would not see whole (it arrives one byte at a time) is still stripped.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let Some((first, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            buf[0] = *first;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+    let text = format!("\u{feff}{HEADER}\nE1,a@example.com,A,B,D,L,J,\n");
+    assert_eq!(ids(&parse(Trickle(text.as_bytes())).unwrap()), ["E1"]);
+}
+
+#[test]
+fn missing_required_columns_refuse_the_file_and_are_all_named() {
+    let message =
+        refused(b"EmployeeId,Email,FirstName,Department,Location\nE1,a@example.com,A,D,L\n");
+    assert_eq!(
+        message,
+        "missing required columns: LastName, JobTitle, ManagerId"
+    );
+}
+
+#[test]
+fn empty_and_blank_input_is_refused() {
+    assert_eq!(refused(b""), "the file is empty");
+    assert_eq!(refused(b"\n\n"), "the file is empty");
+    assert_eq!(refused(b" , \n"), "the file is empty");
+}
+
+#[test]
+fn a_header_only_file_is_an_empty_snapshot() {
+    let s = parsed(&format!("{HEADER}\n"));
+    assert!(s.employees.is_empty() && s.rejected.is_empty());
+}
+
+#[test]
+fn non_csv_input_is_refused() {
+    for text in [
+        "{\"employees\": []}\n",
+        "<html><body>Not found</body></html>\n",
+        "just some prose, with a comma\nand more\n",
+    ] {
+        let message = refused(text.as_bytes());
+        assert!(message.contains("does not look like"), "{text}: {message}");
+        assert!(message.contains("EmployeeId, Email"), "{message}");
+    }
+    let message =
+        refused(b"EmployeeId;Email;FirstName;LastName;Department;Location;JobTitle;ManagerId\n");
+    assert!(message.contains("separated by commas"), "{message}");
+}
+
+#[test]
+fn binary_input_is_refused() {
+    // Not UTF-8 (a ZIP/XLSX header).
+    let message = refused(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xff\xfe\x00");
+    assert!(message.contains("UTF-8"), "{message}");
+    // Valid UTF-8 but control characters.
+    let message = refused(b"\x00\x01\x02\x03,\x04\n");
+    assert!(message.contains("does not look like CSV"), "{message}");
+    // Invalid UTF-8 in a later row refuses the whole file too.
+    let mut bytes =
+        format!("{HEADER}\nE1,a@example.com,A,B,D,L,J,\nE2,b@example.com,").into_bytes();
+    bytes.extend_from_slice(b"\xc3\x28,B,D,L,J,\n");
+    let message = refused(&bytes);
+    assert!(message.starts_with("line 3:"), "{message}");
+}
+
+#[test]
+fn duplicate_columns_refuse_the_file() {
+    let message = refused(format!("{HEADER}, department \n").as_bytes());
+    assert!(
+        message.contains("\"department\" appears twice"),
+        "{message}"
+    );
+}
+
+#[test]
+fn quoted_fields_with_commas_and_newlines_keep_line_numbers_right() {
+    let s = parsed(&format!(
+        "{HEADER},Note\nE1,a@example.com,A,B,\"Sales, EMEA\",L,J,,\"two\nlines\"\nE2,b@example.com,\"Ann \"\"Jo\"\"\",B,D,L,J,,x\nE3,bad,A,B,D,L,J,,x\n"
+    ));
+    assert_eq!(s.employees[0].department, "Sales, EMEA");
+    assert_eq!(
+        s.employees[0].extra.get("note").map(String::as_str),
+        Some("two\nlines")
+    );
+    assert_eq!(s.employees[1].line, 4);
+    assert_eq!(s.employees[1].first_name, "Ann \"Jo\"");
+    assert_eq!(s.rejected[0].line, 5);
+}
+
+#[test]
+fn blank_lines_are_skipped() {
+    let s = parsed(&format!(
+        "\n{HEADER}\n\nE1,a@example.com,A,B,D,L,J,\n,,,,,,,\n\nE2,b@example.com,A,B,D,L,J,\n"
+    ));
+    assert_eq!(ids(&s), ["E1", "E2"]);
+    assert_eq!(s.employees[1].line, 7);
+    assert!(s.rejected.is_empty());
+}
+
+#[test]
+fn bad_rows_are_left_out_with_their_line() {
+    let long = "x".repeat(VALUE_MAX + 1);
+    let long_name = "n".repeat(validate::NAME_MAX + 1);
+    let s = parsed(&format!(
+        "{HEADER}\n\
+         E1,a@example.com,A,B,D,L,J\n\
+         ,b@example.com,A,B,D,L,J,\n\
+         E3,,A,B,D,L,J,\n\
+         E4,not-an-email,A,B,D,L,J,\n\
+         E5,e@example.com,A,B,{long},L,J,\n\
+         E6,f@example.com,{long_name},B,D,L,J,\n\
+         E7,g@example.com,A,B,D,L,J,,extra\n\
+         E8,h@example.com,A,B,D,L,J,\n"
+    ));
+    assert_eq!(ids(&s), ["E8"]);
+    let lines: Vec<u64> = s.rejected.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8]);
+    let messages: Vec<&str> = s.rejected.iter().map(|p| p.message.as_str()).collect();
+    assert!(messages[0].contains("has 7 fields; the header has 8"));
+    assert_eq!(messages[1], "EmployeeId is blank");
+    assert_eq!(s.rejected[1].employee_id, None);
+    assert!(messages[2].starts_with("Email must not be blank"));
+    assert!(messages[3].contains("email address"));
+    assert!(messages[4].contains("longer than 1000"));
+    assert!(messages[5].starts_with("FirstName is longer than 200"));
+    assert_eq!(s.rejected[6].employee_id.as_deref(), Some("E7"));
+}
+
+#[test]
+fn repeated_ids_and_emails_refuse_the_later_row() {
+    let s = parsed(&format!(
+        "{HEADER}\nE1,ann@example.com,A,B,D,L,J,\nE1,other@example.com,A,B,D,L,J,\nE2,ANN@Example.com,A,B,D,L,J,\nE3,c@example.com,A,B,D,L,J,\n"
+    ));
+    assert_eq!(ids(&s), ["E1", "E3"]);
+    assert_eq!(
+        s.rejected[0].message,
+        "EmployeeId E1 already appears on line 2"
+    );
+    assert_eq!(
+        s.rejected[1].message,
+        "Email ANN@Example.com already appears on line 2"
+    );
+    assert_eq!(s.rejected[1].line, 4);
+}
+
+fn employee(id: &str, manager: &str, status: EmployeeStatus) -> Employee {
+    Employee {
+        line: 0,
+        employee_id: id.to_owned(),
+        email: format!("{id}@example.com"),
+        first_name: String::new(),
+        last_name: String::new(),
+        department: String::new(),
+        location: String::new(),
+        job_title: String::new(),
+        manager_id: manager.to_owned(),
+        status,
+        is_manager: false,
+        extra: BTreeMap::new(),
+    }
+}
+
+fn managers(employees: &mut [Employee]) -> Vec<&str> {
+    derive_managers(employees);
+    employees
+        .iter()
+        .filter(|e| e.is_manager)
+        .map(|e| e.employee_id.as_str())
+        .collect()
+}
+
+#[test]
+fn is_manager_is_derived_from_active_reports() {
+    use EmployeeStatus::{Active, Terminated};
+    let mut staff = [
+        employee("boss", "", Active),
+        employee("mid", "boss", Active),
+        employee("rep", "mid", Active),
+        employee("solo", "solo", Active),
+        employee("left", "", Active),
+        employee("gone", "left", Terminated),
+        employee("x", "unknown", Active),
+    ];
+    // Self-management does not count; a terminated report makes no manager.
+    assert_eq!(managers(&mut staff), ["boss", "mid"]);
+}
+
+#[test]
+fn management_cycles_are_harmless() {
+    use EmployeeStatus::Active;
+    let mut staff = [
+        employee("a", "b", Active),
+        employee("b", "a", Active),
+        employee("c", "c", Active),
+    ];
+    assert_eq!(managers(&mut staff), ["a", "b"]);
+    // Deriving again from scratch clears stale flags.
+    staff[0].manager_id.clear();
+    assert_eq!(managers(&mut staff), ["a"]);
+}
+
+#[test]
+fn rejections_display_their_message() {
+    let err = parse(&b""[..]).unwrap_err();
+    assert_eq!(err.to_string(), "the file is empty");
+}
+
+#[test]
+fn line_numbers_survive_blank_lines_crlf_and_quoted_newlines() {
+    let row = |id: &str| format!("{id},{id}@example.com,A,B,D,L,J,");
+    for (text, lines) in [
+        (format!("{HEADER}\n{}\n{}\n", row("E1"), row("E2")), [2, 3]),
+        (
+            format!("{HEADER}\r\n{}\r\n{}\r\n", row("E1"), row("E2")),
+            [2, 3],
+        ),
+        (
+            format!("\r\n{HEADER}\r\n\r\n{}\r\n\r\n\r\n{}", row("E1"), row("E2")),
+            [4, 7],
+        ),
+        (
+            format!("{HEADER}\r{}\r\r{}\r", row("E1"), row("E2")),
+            [2, 4],
+        ),
+        (
+            format!("\u{feff}{HEADER}\n\n{}\n\n{}\n", row("E1"), row("E2")),
+            [3, 5],
+        ),
+        (
+            format!(
+                "{HEADER},Note\n{},\"a\r\n\r\nb\"\n\n{},\"\n\"\n",
+                row("E1"),
+                row("E2")
+            ),
+            [2, 6],
+        ),
+    ] {
+        let s = parsed(&text);
+        let found: Vec<u64> = s.employees.iter().map(|e| e.line).collect();
+        assert_eq!(found, lines, "{text:?}");
+    }
+    // Rejected rows and whole-file faults use the same count.
+    let s = parsed(&format!("{HEADER}\r\n\r\n{}\r\nbad\r\n", row("E1")));
+    assert_eq!(s.rejected[0].line, 4);
+}

@@ -1,0 +1,187 @@
+//! Administrators (PRODUCT §7): the object type, its events, queries and the manual
+//! mutations.
+use async_graphql::{Context, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::{admin_provisioning_rule, administrator, administrator_event, employee_sync};
+
+use super::{
+    Allow, actor,
+    admin_rule::AdminProvisioningRule,
+    connection::{AdministratorField, entity_queries},
+    db,
+    employee_sync::EmployeeSync,
+    limits::list_complexity,
+    loaders::load_newest,
+    mutation::entity_payload,
+    types::{api_enum, row_object, stored},
+};
+use crate::{
+    domain::{
+        access::Action,
+        employees::{
+            AdminOrigin as DomainOrigin, AdminRole as DomainRole, AdminStatus as DomainStatus,
+            ChangeKind as DomainChangeKind,
+        },
+        id::NodeKind,
+    },
+    service::{self, administrators::AdministratorChanges},
+};
+
+crate::domain::employees::admin_role_variants! { api_enum { AdminRole = "crate::domain::employees::AdminRole" } }
+crate::domain::employees::admin_status_variants! { api_enum { #[graphql(name = "AdministratorStatus")] AdministratorStatus = "crate::domain::employees::AdminStatus" } }
+crate::domain::employees::admin_origin_variants! { api_enum { #[graphql(name = "AdministratorOrigin")] AdministratorOrigin = "crate::domain::employees::AdminOrigin" } }
+crate::domain::employees::change_kind_variants! { api_enum { #[graphql(name = "AdministratorChangeKind")] AdministratorChangeKind = "crate::domain::employees::ChangeKind" } }
+
+row_object! {
+    #[Object]
+    /// A person who runs the platform, created by hand (`manual`) or by a rule from employee
+    /// data (`rule`).
+    Administrator(administrator::Model), id NodeKind::Administrator;
+    columns {
+        email: String,
+        first_name: String,
+        last_name: String,
+        /// The `EmployeeId` of the employee a rule-provisioned administrator comes from.
+        employee_id: Option<String>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+    stored {
+        role: AdminRole = DomainRole,
+        status: AdministratorStatus = DomainStatus,
+        origin: AdministratorOrigin = DomainOrigin,
+    }
+    related {
+        /// The rule controlling a rule-provisioned administrator; null for a manual one, and
+        /// once that rule is deleted (until another rule takes over).
+        rule: AdminProvisioningRule = admin_provisioning_rule::Entity, rule_id,
+    }
+    resolvers {
+        /// What happened to this administrator, newest first: each sync that changed them
+        /// (with its rule) and each manual change.
+        #[graphql(complexity = "list_complexity(__field, Some(first), None, child_complexity)")]
+        async fn events(
+            &self,
+            ctx: &Context<'_>,
+            #[graphql(default = 25, validator(minimum = 0, maximum = 100))] first: i32,
+        ) -> Result<Vec<AdministratorEvent>> {
+            load_newest::<administrator_event::Entity, _>(ctx, self.0.id, first.max(0) as u64).await
+        }
+    }
+}
+
+row_object! {
+    #[Object]
+    /// One change of one administrator: who, which rule, old and new role and status, why.
+    AdministratorEvent(administrator_event::Model), id NodeKind::AdministratorEvent;
+    columns {
+        /// The rule's name at the time (the rule may since be renamed or deleted).
+        rule_name: Option<String>,
+        reason: String,
+        /// Who made a manual change, or sent the file, or changed the rule.
+        actor: Option<String>,
+        occurred_at: DateTime<Utc>,
+    }
+    stored {
+        kind: AdministratorChangeKind = DomainChangeKind,
+        new_role: AdminRole = DomainRole,
+        new_status: AdministratorStatus = DomainStatus,
+    }
+    related {
+        administrator: Administrator = administrator::Entity, administrator_id,
+        /// The sync that made the change; null for a manual change.
+        employee_sync: EmployeeSync = employee_sync::Entity, employee_sync_id,
+        rule: AdminProvisioningRule = admin_provisioning_rule::Entity, rule_id,
+    }
+    resolvers {
+        /// Null for a creation.
+        async fn old_role(&self) -> Result<Option<AdminRole>> {
+            self.0.old_role.as_deref().map(stored::<DomainRole, _>).transpose()
+        }
+        /// Null for a creation.
+        async fn old_status(&self) -> Result<Option<AdministratorStatus>> {
+            self.0.old_status.as_deref().map(stored::<DomainStatus, _>).transpose()
+        }
+    }
+}
+
+entity_queries!(
+    AdministratorQuery, guard = "Allow(Action::Read)";
+    one administrator: administrator::Entity, NodeKind::Administrator;
+    /// Administrators, oldest first; filter on `origin` for those the rules provisioned.
+    list administrators: AdministratorField => Administrator
+);
+
+#[derive(InputObject)]
+pub struct CreateAdministratorInput {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: AdminRole,
+}
+
+#[derive(InputObject)]
+pub struct UpdateAdministratorInput {
+    pub administrator_id: ID,
+    /// Refused (`managedByRule`) for a rule-provisioned administrator.
+    pub role: Option<AdminRole>,
+    /// Refused (`managedByRule`) for a rule-provisioned administrator. `inactive` revokes
+    /// the administrator's sign-in tokens at once.
+    pub status: Option<AdministratorStatus>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+}
+
+entity_payload!(AdministratorPayload {
+    administrator: Administrator
+});
+
+pub struct AdministratorMutations;
+
+#[Object(serial)]
+impl AdministratorMutations {
+    /// Creates a manual administrator (active; no sync ever changes it).
+    async fn create(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAdministratorInput,
+    ) -> Result<AdministratorPayload> {
+        AdministratorPayload::from(
+            service::administrators::create(
+                db(ctx)?,
+                &actor(ctx)?,
+                service::administrators::NewAdministrator {
+                    email: &input.email,
+                    first_name: &input.first_name,
+                    last_name: &input.last_name,
+                    role: input.role.into(),
+                },
+            )
+            .await,
+        )
+    }
+
+    /// Changes a manual administrator; a rule-provisioned one refuses (`managedByRule`).
+    async fn update(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateAdministratorInput,
+    ) -> Result<AdministratorPayload> {
+        AdministratorPayload::from(
+            service::administrators::update(
+                db(ctx)?,
+                &actor(ctx)?,
+                &input.administrator_id,
+                AdministratorChanges {
+                    role: input.role.map(Into::into),
+                    status: input.status.map(Into::into),
+                    first_name: input.first_name.as_deref(),
+                    last_name: input.last_name.as_deref(),
+                    email: input.email.as_deref(),
+                },
+            )
+            .await,
+        )
+    }
+}

@@ -1,0 +1,174 @@
+//! Employee syncs: the object type (counts, rejected rows, changes), the `employeeSyncs`
+//! query, and the mutations that import a file and apply a held sync.
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::employee_sync;
+use serde::Deserialize;
+
+use super::{
+    Allow, actor,
+    connection::{EmployeeSyncField, entity_queries},
+    db,
+    errors::GqlResultExt,
+    mutation::entity_payload,
+    types::{api_enum, row_object},
+};
+use crate::{
+    domain::{
+        access::Action,
+        employees::{SyncSource as DomainSource, SyncStatus as DomainStatus},
+        id::NodeKind,
+    },
+    error::AppError,
+    service::{self, employees::Import},
+};
+
+crate::domain::employees::sync_status_variants! { api_enum { #[graphql(name = "EmployeeSyncStatus")] EmployeeSyncStatus = "crate::domain::employees::SyncStatus" } }
+crate::domain::employees::sync_source_variants! { api_enum { #[graphql(name = "EmployeeSyncSource")] EmployeeSyncSource = "crate::domain::employees::SyncSource" } }
+
+/// A row of the file that was refused (left out of the snapshot), or read and left alone.
+#[derive(SimpleObject, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmployeeRowProblem {
+    pub line: u64,
+    pub employee_id: Option<String>,
+    pub message: String,
+}
+
+/// One change a sync made (or, held or dry run, would make).
+#[derive(SimpleObject, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmployeeSyncChange {
+    /// Null for an administrator a held or dry-run sync would create.
+    pub administrator_id: Option<ID>,
+    pub employee_id: String,
+    /// The new administrator's email, or an existing one's new email.
+    pub email: Option<String>,
+    /// `created`, `reactivated`, `deactivated`, `roleChanged`, `handedOver` or `updated`.
+    pub kind: String,
+    pub rule_id: Option<ID>,
+    pub rule_name: Option<String>,
+    pub old_role: Option<String>,
+    pub new_role: String,
+    pub old_status: Option<String>,
+    pub new_status: String,
+    pub reason: String,
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(column: &str, raw: &serde_json::Value) -> Result<Vec<T>> {
+    AppError::decode_json(column, raw).gql()
+}
+
+row_object! {
+    #[Object]
+    /// One employee file (or rule change) evaluated against the rules, and what it did.
+    EmployeeSync(employee_sync::Model), id NodeKind::EmployeeSync;
+    columns {
+        file_name: Option<String>,
+        /// Who sent the file or changed the rule.
+        actor: Option<String>,
+        /// Data rows read (accepted and refused).
+        rows: i32,
+        created: i32,
+        reactivated: i32,
+        deactivated: i32,
+        role_changed: i32,
+        /// Administrators whose email or names followed the file.
+        updated: i32,
+        /// Rule-provisioned administrators left as they were.
+        unchanged: i32,
+        /// Why the file was rejected, or the sync held.
+        reason: Option<String>,
+        created_at: DateTime<Utc>,
+        applied_at: Option<DateTime<Utc>>,
+    }
+    stored {
+        status: EmployeeSyncStatus = DomainStatus,
+        source: EmployeeSyncSource = DomainSource,
+    }
+    resolvers {
+        /// Rows refused, by line number; their employees' administrators were left alone.
+        async fn rejected_rows(&self) -> Result<Vec<EmployeeRowProblem>> {
+            decode("employee_sync.rejected_rows", &self.0.rejected_rows)
+        }
+        /// Rows read but left alone (e.g. the email of a manual administrator).
+        async fn notes(&self) -> Result<Vec<EmployeeRowProblem>> {
+            decode("employee_sync.notes", &self.0.notes)
+        }
+        /// One entry per administrator changed (or to be changed).
+        async fn changes(&self) -> Result<Vec<EmployeeSyncChange>> {
+            decode("employee_sync.changes", &self.0.changes)
+        }
+    }
+}
+
+entity_queries!(
+    EmployeeSyncQuery, guard = "Allow(Action::Read)";
+    one employee_sync: employee_sync::Entity, NodeKind::EmployeeSync;
+    /// Every sync, newest first.
+    list employee_syncs: EmployeeSyncField => EmployeeSync
+);
+
+#[derive(InputObject)]
+pub struct ApplyEmployeeSyncInput {
+    pub employee_sync_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct ImportEmployeeFileInput {
+    /// The employee file: CSV text with a header row.
+    pub file: String,
+    pub file_name: Option<String>,
+    /// Plan and record the sync without changing anything.
+    #[graphql(default)]
+    pub dry_run: bool,
+}
+
+entity_payload!(EmployeeSyncPayload {
+    employee_sync: EmployeeSync
+});
+
+/// How many rule-provisioned administrators a sync may deactivate before it is held.
+#[derive(Copy, Clone, Debug)]
+pub struct MaxDeactivationPercent(pub u8);
+
+pub struct EmployeeSyncMutations;
+
+#[Object(serial)]
+impl EmployeeSyncMutations {
+    /// Applies a held sync: its file is planned again against the rules as they are now and
+    /// applied, whatever it deactivates.
+    async fn apply(
+        &self,
+        ctx: &Context<'_>,
+        input: ApplyEmployeeSyncInput,
+    ) -> Result<EmployeeSyncPayload> {
+        EmployeeSyncPayload::from(
+            service::employees::apply(db(ctx)?, &actor(ctx)?, &input.employee_sync_id).await,
+        )
+    }
+
+    /// Imports an employee file, as `POST /employee-files` does. A file refused whole is
+    /// recorded with status `rejected` (and `reason`), and changes nothing.
+    async fn import(
+        &self,
+        ctx: &Context<'_>,
+        input: ImportEmployeeFileInput,
+    ) -> Result<EmployeeSyncPayload> {
+        let max = ctx.data_opt::<MaxDeactivationPercent>().map_or(20, |m| m.0);
+        EmployeeSyncPayload::from(
+            service::employees::import(
+                db(ctx)?,
+                &actor(ctx)?,
+                Import {
+                    source: DomainSource::Upload,
+                    file_name: input.file_name.as_deref(),
+                    dry_run: input.dry_run,
+                    max_deactivation_percent: max,
+                },
+                input.file.as_bytes(),
+            )
+            .await,
+        )
+    }
+}

@@ -1,0 +1,159 @@
+//! Rows to the domain's views and back: employees, rules and administrators.
+use std::collections::BTreeMap;
+
+use entity::{admin_provisioning_rule, administrator, employee};
+use sea_orm::ActiveValue::Set;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{
+    domain::employees::{
+        AdminOrigin, AdminRole, AdminStatus, ConditionOp,
+        file::{Employee, EmployeeStatus},
+        rules::{self, Condition},
+        sync::{AdminView, RuleView},
+    },
+    error::{AppError, AppResult},
+};
+
+/// A rule's condition as its author wrote it (trimmed), so it reads back as written; it is
+/// normalised again by `domain::employees::rules` whenever it is evaluated.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WrittenCondition {
+    pub field: String,
+    pub operation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+}
+
+pub fn op_name(op: ConditionOp) -> &'static str {
+    match op {
+        ConditionOp::Eq => "eq",
+        ConditionOp::Ne => "ne",
+        ConditionOp::In => "in",
+        ConditionOp::Like => "like",
+    }
+}
+
+fn op_of(name: &str) -> Option<ConditionOp> {
+    Some(match name {
+        "eq" => ConditionOp::Eq,
+        "ne" => ConditionOp::Ne,
+        "in" => ConditionOp::In,
+        "like" => ConditionOp::Like,
+        _ => return None,
+    })
+}
+
+/// The conditions of a stored rule, as written and normalised; unreadable ones fail closed.
+pub fn stored_conditions(
+    rule: &admin_provisioning_rule::Model,
+) -> AppResult<(Vec<WrittenCondition>, Vec<Condition>)> {
+    const COLUMN: &str = "admin_provisioning_rule.conditions";
+    let written: Vec<WrittenCondition> = AppError::decode_json(COLUMN, &rule.conditions)?;
+    let mut input = Vec::with_capacity(written.len());
+    for c in &written {
+        let op = op_of(&c.operation).ok_or_else(|| AppError::corrupt(COLUMN, &c.operation))?;
+        input.push((c.field.clone(), op, c.value.clone(), c.values.clone()));
+    }
+    let normalised =
+        rules::conditions(&input).map_err(|_| AppError::corrupt(COLUMN, &rule.conditions))?;
+    Ok((written, normalised))
+}
+
+pub fn rule_view(rule: &admin_provisioning_rule::Model) -> AppResult<RuleView> {
+    Ok(RuleView {
+        id: rule.id,
+        name: rule.name.clone(),
+        role: AppError::decode::<AdminRole>(&rule.role)?,
+        conditions: stored_conditions(rule)?.1,
+    })
+}
+
+pub fn admin_view(admin: &administrator::Model) -> AppResult<AdminView> {
+    Ok(AdminView {
+        id: admin.id,
+        email: admin.email.clone(),
+        email_folded: admin.email_folded.clone(),
+        first_name: admin.first_name.clone(),
+        last_name: admin.last_name.clone(),
+        origin: AppError::decode::<AdminOrigin>(&admin.origin)?,
+        rule_id: admin.rule_id,
+        role: AppError::decode::<AdminRole>(&admin.role)?,
+        status: AppError::decode::<AdminStatus>(&admin.status)?,
+        employee_id: admin.employee_id.clone(),
+    })
+}
+
+fn status_name(status: EmployeeStatus) -> &'static str {
+    match status {
+        EmployeeStatus::Active => "active",
+        EmployeeStatus::Terminated => "terminated",
+    }
+}
+
+pub fn employee_of(row: employee::Model) -> AppResult<Employee> {
+    let status = match row.status.as_str() {
+        "active" => EmployeeStatus::Active,
+        "terminated" => EmployeeStatus::Terminated,
+        other => return Err(AppError::corrupt("employee.status", other)),
+    };
+    let extra: BTreeMap<String, String> = AppError::decode_json("employee.extra", &row.extra)?;
+    Ok(Employee {
+        line: u64::try_from(row.line).unwrap_or_default(),
+        employee_id: row.employee_id,
+        email: row.email,
+        first_name: row.first_name,
+        last_name: row.last_name,
+        department: row.department,
+        location: row.location,
+        job_title: row.job_title,
+        manager_id: row.manager_id,
+        status,
+        is_manager: row.is_manager,
+        extra,
+    })
+}
+
+/// Whether a stored row already says what the file says (the line it came from aside: a
+/// row that only moved in the file is not rewritten).
+pub fn same_employee(row: &employee::Model, e: &Employee) -> bool {
+    row.email == e.email
+        && row.first_name == e.first_name
+        && row.last_name == e.last_name
+        && row.department == e.department
+        && row.location == e.location
+        && row.job_title == e.job_title
+        && row.manager_id == e.manager_id
+        && row.status == status_name(e.status)
+        && row.is_manager == e.is_manager
+        && extra_json(e) == row.extra
+}
+
+fn extra_json(e: &Employee) -> Value {
+    Value::Object(
+        e.extra
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}
+
+pub fn employee_row(e: &Employee) -> employee::ActiveModel {
+    employee::ActiveModel {
+        employee_id: Set(e.employee_id.clone()),
+        line: Set(i64::try_from(e.line).unwrap_or(i64::MAX)),
+        email: Set(e.email.clone()),
+        first_name: Set(e.first_name.clone()),
+        last_name: Set(e.last_name.clone()),
+        department: Set(e.department.clone()),
+        location: Set(e.location.clone()),
+        job_title: Set(e.job_title.clone()),
+        manager_id: Set(e.manager_id.clone()),
+        status: Set(status_name(e.status).to_owned()),
+        is_manager: Set(e.is_manager),
+        extra: Set(extra_json(e)),
+    }
+}

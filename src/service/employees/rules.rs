@@ -1,0 +1,308 @@
+//! Admin provisioning rules: create, update, delete. Each change is applied to the latest
+//! employee snapshot at once, in the same transaction, and its payload lists the conflicts:
+//! other rules that can match the same employee with another role (decided from the
+//! conditions), with the employees of the latest snapshot that match both.
+use entity::{admin_provisioning_rule, employee_sync};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    convert::{WrittenCondition, employee_of, op_name, rule_view},
+    sync,
+};
+use crate::{
+    db,
+    domain::{
+        audit::Actor,
+        employees::{AdminRole, ConditionOp, SyncSource, file::Employee, rules, sync as plan},
+        id::NodeKind,
+        stored::StoredEnum,
+        validate,
+    },
+    error::{AppError, AppResult, ErrorCode, FieldError},
+    service::{Problems, load, load_error, now, unique_or_internal},
+};
+
+/// A condition as the caller sent it.
+pub struct ConditionInput {
+    pub field: String,
+    pub operation: ConditionOp,
+    pub value: Option<String>,
+    pub values: Option<Vec<String>>,
+}
+
+/// Another rule that can match the same employees with another role.
+pub struct Conflict {
+    pub rule: admin_provisioning_rule::Model,
+    /// Employees of the latest snapshot matching both rules.
+    pub employees: Vec<Employee>,
+}
+
+/// What a rule change did.
+pub struct RuleChange {
+    pub rule: admin_provisioning_rule::Model,
+    pub conflicts: Vec<Conflict>,
+    /// The re-evaluation of the latest snapshot; `None` before the first employee file.
+    pub sync: Option<employee_sync::Model>,
+}
+
+/// At most this many employees are listed per conflict: enough to see who is concerned.
+pub const CONFLICT_EMPLOYEES_MAX: usize = 100;
+
+fn written(input: &[ConditionInput]) -> AppResult<(Vec<WrittenCondition>, serde_json::Value)> {
+    let normalise: Vec<_> = input
+        .iter()
+        .map(|c| {
+            (
+                c.field.clone(),
+                c.operation,
+                c.value.clone(),
+                c.values.clone(),
+            )
+        })
+        .collect();
+    rules::conditions(&normalise).map_err(AppError::Invalid)?;
+    let written: Vec<WrittenCondition> = input
+        .iter()
+        .map(|c| WrittenCondition {
+            field: c.field.trim().to_owned(),
+            operation: op_name(c.operation).to_owned(),
+            value: c.value.as_ref().map(|v| v.trim().to_owned()),
+            values: c
+                .values
+                .as_ref()
+                .map(|vs| vs.iter().map(|v| v.trim().to_owned()).collect()),
+        })
+        .collect();
+    let json = serde_json::to_value(&written)
+        .map_err(|e| AppError::Internal(format!("conditions: {e}")))?;
+    Ok((written, json))
+}
+
+fn name_taken(raw: &str) -> FieldError {
+    FieldError::new(
+        "name",
+        ErrorCode::AlreadyExists,
+        "another rule has this name",
+        Some(raw),
+    )
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+    conditions: &[ConditionInput],
+    role: AdminRole,
+) -> AppResult<RuleChange> {
+    let mut problems = Problems::default();
+    let name = problems.check(validate::folded_name("name", name, validate::NAME_MAX));
+    let conditions = match written(conditions) {
+        Ok(c) => Some(c),
+        Err(AppError::Invalid(errors)) => {
+            errors.into_iter().for_each(|e| problems.push(e));
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    problems.into_result()?;
+    let (Some(name), Some((_, conditions))) = (name, conditions) else {
+        return Err(AppError::Internal("validated rule missing".into()));
+    };
+    let txn = db::begin(db).await?;
+    let at = now();
+    let rule = admin_provisioning_rule::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name_folded: Set(validate::fold(&name)),
+        name: Set(name.clone()),
+        conditions: Set(conditions),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| unique_or_internal(e, || name_taken(&name)))?;
+    crate::service::audit::created(&txn, actor, "adminProvisioningRules.create", &rule).await?;
+    let change = apply_change(&txn, actor, rule).await?;
+    txn.commit().await?;
+    Ok(change)
+}
+
+/// A rule update: omitted fields stay as they are.
+pub struct RuleUpdate<'a> {
+    pub rule_id: &'a str,
+    pub name: Option<&'a str>,
+    pub conditions: Option<&'a [ConditionInput]>,
+    pub role: Option<AdminRole>,
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    update: RuleUpdate<'_>,
+) -> AppResult<RuleChange> {
+    let mut problems = Problems::default();
+    let name = update
+        .name
+        .and_then(|n| problems.check(validate::folded_name("name", n, validate::NAME_MAX)));
+    let conditions = match update.conditions.map(written).transpose() {
+        Ok(c) => c,
+        Err(AppError::Invalid(errors)) => {
+            errors.into_iter().for_each(|e| problems.push(e));
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    let txn = db::begin(db).await?;
+    let current = problems.loaded(
+        load::<admin_provisioning_rule::Entity, _>(
+            &txn,
+            NodeKind::AdminProvisioningRule,
+            "ruleId",
+            update.rule_id,
+        )
+        .await,
+    )?;
+    let current = problems.finish(current)?;
+    let before = current.clone();
+    let mut active: admin_provisioning_rule::ActiveModel = current.into();
+    if let Some(name) = &name {
+        active.name_folded = Set(validate::fold(name));
+        active.name = Set(name.clone());
+    }
+    if let Some((_, json)) = conditions {
+        active.conditions = Set(json);
+    }
+    if let Some(role) = update.role {
+        active.role = Set(role.as_str().to_owned());
+    }
+    let rule = if active.is_changed() {
+        active.updated_at = Set(now());
+        let rule = active.update(&txn).await.map_err(|e| {
+            unique_or_internal(e, || name_taken(name.as_deref().unwrap_or_default()))
+        })?;
+        crate::service::audit::updated(
+            &txn,
+            actor,
+            "adminProvisioningRules.update",
+            &before,
+            &rule,
+        )
+        .await?;
+        rule
+    } else {
+        before
+    };
+    let change = apply_change(&txn, actor, rule).await?;
+    txn.commit().await?;
+    Ok(change)
+}
+
+/// Deletes a rule. Its administrators are handed over to another matching rule or
+/// deactivated at once (by the same re-evaluation as any rule change).
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rule_id: &str,
+) -> AppResult<RuleChange> {
+    let txn = db::begin(db).await?;
+    let rule = load::<admin_provisioning_rule::Entity, _>(
+        &txn,
+        NodeKind::AdminProvisioningRule,
+        "ruleId",
+        rule_id,
+    )
+    .await
+    .map_err(load_error)?;
+    admin_provisioning_rule::Entity::delete_by_id(rule.id)
+        .exec(&txn)
+        .await?;
+    crate::service::audit::deleted(&txn, actor, "adminProvisioningRules.delete", &rule).await?;
+    let sync = resync(&txn, actor).await?;
+    txn.commit().await?;
+    Ok(RuleChange {
+        rule,
+        conflicts: Vec::new(),
+        sync,
+    })
+}
+
+async fn apply_change(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    rule: admin_provisioning_rule::Model,
+) -> AppResult<RuleChange> {
+    let conflicts = conflicts_of(txn, &rule).await?;
+    let sync = resync(txn, actor).await?;
+    Ok(RuleChange {
+        rule,
+        conflicts,
+        sync,
+    })
+}
+
+/// Re-evaluates the latest snapshot, never held: the change was asked for by a person.
+async fn resync(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+) -> AppResult<Option<employee_sync::Model>> {
+    if !db::employees::any_applied_file(txn).await? {
+        return Ok(None);
+    }
+    sync::run(
+        txn,
+        sync::Run {
+            source: SyncSource::Rules,
+            file_name: None,
+            actor: Some(&actor.name),
+            dry_run: false,
+            hold_above: None,
+            snapshot: None,
+            body: None,
+            existing: None,
+        },
+    )
+    .await
+    .map(Some)
+}
+
+async fn conflicts_of(
+    txn: &DatabaseTransaction,
+    rule: &admin_provisioning_rule::Model,
+) -> AppResult<Vec<Conflict>> {
+    let this = rule_view(rule)?;
+    let others: Vec<_> = db::employees::rules(txn)
+        .await?
+        .into_iter()
+        .filter(|other| other.id != rule.id)
+        .map(|other| rule_view(&other).map(|view| (other, view)))
+        .collect::<AppResult<_>>()?;
+    let overlapping: Vec<_> = others
+        .into_iter()
+        .filter(|(_, view)| {
+            view.role != this.role && rules::can_overlap(&this.conditions, &view.conditions)
+        })
+        .collect();
+    if overlapping.is_empty() {
+        return Ok(Vec::new());
+    }
+    let employees = db::employees::employees(txn)
+        .await?
+        .into_iter()
+        .map(employee_of)
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(overlapping
+        .into_iter()
+        .map(|(other, view)| Conflict {
+            employees: plan::matching_both(&this.conditions, &view.conditions, &employees)
+                .into_iter()
+                .take(CONFLICT_EMPLOYEES_MAX)
+                .cloned()
+                .collect(),
+            rule: other,
+        })
+        .collect())
+}

@@ -1,0 +1,367 @@
+//! One sync: load the rules, the administrators and the snapshot, let the domain plan, then
+//! record the sync and (unless it is held or a dry run) apply the plan, all in the caller's
+//! transaction.
+use std::collections::{HashMap, HashSet};
+
+use entity::{administrator, administrator_event, employee_sync};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, EntityTrait, IntoActiveModel,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::convert::{admin_view, employee_of, employee_row, rule_view, same_employee};
+use crate::{
+    db,
+    domain::{
+        employees::{
+            AdminOrigin, AdminStatus, ChangeKind, SyncSource, SyncStatus,
+            file::{RowProblem, Snapshot},
+            sync::{self, Change, Plan, Target},
+        },
+        id::{NodeKind, encode},
+        stored::StoredEnum,
+        validate,
+    },
+    error::AppResult,
+    service::now,
+};
+
+/// What one sync works on and how.
+pub(super) struct Run<'a> {
+    pub source: SyncSource,
+    pub file_name: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub dry_run: bool,
+    /// Hold the sync when it would deactivate more than this percentage of the active
+    /// rule-provisioned administrators; `None` never holds (rule changes, applying a held
+    /// sync).
+    pub hold_above: Option<u8>,
+    /// The file's snapshot; `None` re-evaluates the stored latest snapshot (rule changes).
+    pub snapshot: Option<Snapshot>,
+    /// The file itself, kept with a held sync so that it can be applied later.
+    pub body: Option<&'a str>,
+    /// Applying a held sync: its row, updated instead of a new one.
+    pub existing: Option<employee_sync::Model>,
+}
+
+pub(super) async fn run(
+    txn: &DatabaseTransaction,
+    run: Run<'_>,
+) -> AppResult<employee_sync::Model> {
+    db::employees::lock_syncs(txn).await?;
+    let rule_rows = db::employees::rules(txn).await?;
+    let rules = rule_rows
+        .iter()
+        .map(rule_view)
+        .collect::<AppResult<Vec<_>>>()?;
+    let rule_names: HashMap<Uuid, String> =
+        rule_rows.iter().map(|r| (r.id, r.name.clone())).collect();
+    let admin_rows = db::employees::administrators(txn).await?;
+    let admins = admin_rows
+        .iter()
+        .map(admin_view)
+        .collect::<AppResult<Vec<_>>>()?;
+    let stored = db::employees::employees(txn).await?;
+
+    let (employees, rejected, from_file) = match run.snapshot {
+        Some(snapshot) => (snapshot.employees, snapshot.rejected, true),
+        None => (
+            stored
+                .iter()
+                .cloned()
+                .map(employee_of)
+                .collect::<AppResult<Vec<_>>>()?,
+            Vec::new(),
+            false,
+        ),
+    };
+    let kept: HashSet<String> = rejected
+        .iter()
+        .filter_map(|r| r.employee_id.clone())
+        .collect();
+    let plan = sync::plan(&rules, &employees, &admins, &kept);
+    let status = if run.dry_run {
+        SyncStatus::DryRun
+    } else if run
+        .hold_above
+        .is_some_and(|max| sync::would_hold(&plan, &admins, max))
+    {
+        SyncStatus::Held
+    } else {
+        SyncStatus::Applied
+    };
+    let at = now();
+    let rows = i32::try_from(employees.len() + rejected.len()).unwrap_or(i32::MAX);
+    let reason = (status == SyncStatus::Held).then(|| {
+        format!(
+            "this file would deactivate {} of the {} active rule-provisioned administrators, \
+             more than the {}% allowed (--max-deactivation-percent); nothing was changed. \
+             Apply it with employeeSyncs.apply if that is intended",
+            plan.counts.deactivated,
+            admins
+                .iter()
+                .filter(|a| a.origin == AdminOrigin::Rule && a.status == AdminStatus::Active)
+                .count(),
+            run.hold_above.unwrap_or_default()
+        )
+    });
+    let updating = run.existing.is_some();
+    let record = sync_row(SyncRow {
+        existing: run.existing,
+        status,
+        source: run.source,
+        file_name: run.file_name,
+        actor: run.actor,
+        rows,
+        plan: &plan,
+        rule_names: &rule_names,
+        rejected: &rejected,
+        reason,
+        body: (status == SyncStatus::Held).then_some(run.body).flatten(),
+        at,
+    });
+    let sync = if updating {
+        record.update(txn).await?
+    } else {
+        record.insert(txn).await?
+    };
+
+    if status == SyncStatus::Applied {
+        apply_plan(txn, &plan, sync.id, &rule_names, run.actor, at).await?;
+        if from_file {
+            write_snapshot(txn, &stored, &employees, &kept).await?;
+        }
+    }
+    if from_file && status != SyncStatus::DryRun {
+        db::employees::supersede_held(txn, sync.id).await?;
+    }
+    Ok(sync)
+}
+
+struct SyncRow<'a> {
+    existing: Option<employee_sync::Model>,
+    status: SyncStatus,
+    source: SyncSource,
+    file_name: Option<&'a str>,
+    actor: Option<&'a str>,
+    rows: i32,
+    plan: &'a Plan,
+    rule_names: &'a HashMap<Uuid, String>,
+    rejected: &'a [RowProblem],
+    reason: Option<String>,
+    body: Option<&'a str>,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+fn count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+pub(super) fn problems_json(problems: &[RowProblem]) -> Value {
+    Value::Array(
+        problems
+            .iter()
+            .map(|p| json!({"line": p.line, "employeeId": p.employee_id, "message": p.message}))
+            .collect(),
+    )
+}
+
+fn sync_row(row: SyncRow<'_>) -> employee_sync::ActiveModel {
+    let counts = &row.plan.counts;
+    let changes: Vec<Value> = row
+        .plan
+        .changes
+        .iter()
+        .map(|c| change_json(c, row.rule_names))
+        .collect();
+    let mut model = match row.existing {
+        Some(existing) => existing.into_active_model(),
+        None => employee_sync::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            source: Set(row.source.as_str().to_owned()),
+            file_name: Set(row.file_name.map(str::to_owned)),
+            actor: Set(row.actor.map(str::to_owned)),
+            created_at: Set(row.at),
+            ..Default::default()
+        },
+    };
+    model.status = Set(row.status.as_str().to_owned());
+    model.rows = Set(row.rows);
+    model.created = Set(count(counts.created));
+    model.reactivated = Set(count(counts.reactivated));
+    model.deactivated = Set(count(counts.deactivated));
+    model.role_changed = Set(count(counts.role_changed));
+    model.updated = Set(count(counts.updated));
+    model.unchanged = Set(count(counts.unchanged));
+    model.rejected_rows = Set(problems_json(row.rejected));
+    model.notes = Set(problems_json(&row.plan.notes));
+    model.changes = Set(Value::Array(changes));
+    model.reason = Set(row.reason);
+    model.body = Set(row.body.map(str::to_owned));
+    model.applied_at = Set((row.status == SyncStatus::Applied).then_some(row.at));
+    model
+}
+
+fn change_json(c: &Change, rule_names: &HashMap<Uuid, String>) -> Value {
+    let rule = c.new_rule_id.or(c.old_rule_id);
+    json!({
+        "administratorId": match &c.target {
+            Target::Existing(id) => Some(encode(NodeKind::Administrator, *id)),
+            Target::New { .. } => None,
+        },
+        "employeeId": c.employee_id,
+        "email": match &c.target {
+            Target::New { email, .. } => Some(email.clone()),
+            Target::Existing(_) => c.new_email.clone(),
+        },
+        "kind": c.kind.as_str(),
+        "ruleId": rule.map(|id| encode(NodeKind::AdminProvisioningRule, id)),
+        "ruleName": rule.and_then(|id| rule_names.get(&id)),
+        "oldRole": c.old_role.map(|r| r.as_str()),
+        "newRole": c.new_role.as_str(),
+        "oldStatus": c.old_status.map(|s| s.as_str()),
+        "newStatus": c.new_status.as_str(),
+        "reason": c.reason,
+    })
+}
+
+/// Rows per multi-row insert of administrators and their events.
+const BATCH: usize = 500;
+
+async fn apply_plan(
+    txn: &DatabaseTransaction,
+    plan: &Plan,
+    sync_id: Uuid,
+    rule_names: &HashMap<Uuid, String>,
+    actor: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let mut new_admins = Vec::new();
+    let mut events = Vec::with_capacity(plan.changes.len());
+    for change in &plan.changes {
+        let administrator_id = match &change.target {
+            Target::New {
+                employee_id,
+                email,
+                first_name,
+                last_name,
+            } => {
+                let id = Uuid::now_v7();
+                new_admins.push(administrator::ActiveModel {
+                    id: Set(id),
+                    email_folded: Set(validate::fold(email)),
+                    email: Set(email.clone()),
+                    first_name: Set(first_name.clone()),
+                    last_name: Set(last_name.clone()),
+                    role: Set(change.new_role.as_str().to_owned()),
+                    status: Set(change.new_status.as_str().to_owned()),
+                    origin: Set(AdminOrigin::Rule.as_str().to_owned()),
+                    rule_id: Set(change.new_rule_id),
+                    employee_id: Set(Some(employee_id.clone())),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                });
+                id
+            }
+            Target::Existing(id) => {
+                update_administrator(txn, *id, change, at).await?;
+                *id
+            }
+        };
+        let rule_id = change.new_rule_id.or(change.old_rule_id);
+        events.push(administrator_event::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            administrator_id: Set(administrator_id),
+            employee_sync_id: Set(Some(sync_id)),
+            kind: Set(change.kind.as_str().to_owned()),
+            rule_id: Set(rule_id),
+            rule_name: Set(rule_id.and_then(|id| rule_names.get(&id).cloned())),
+            old_role: Set(change.old_role.map(|r| r.as_str().to_owned())),
+            new_role: Set(change.new_role.as_str().to_owned()),
+            old_status: Set(change.old_status.map(|s| s.as_str().to_owned())),
+            new_status: Set(change.new_status.as_str().to_owned()),
+            reason: Set(change.reason.clone()),
+            actor: Set(actor.map(str::to_owned)),
+            occurred_at: Set(at),
+        });
+    }
+    insert_batches::<administrator::Entity>(txn, new_admins).await?;
+    insert_batches::<administrator_event::Entity>(txn, events).await?;
+    Ok(())
+}
+
+async fn insert_batches<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    rows: Vec<E::ActiveModel>,
+) -> AppResult<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<_> = rows.by_ref().take(BATCH).collect();
+        E::insert_many(batch).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}
+
+async fn update_administrator(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    change: &Change,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let mut model = administrator::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(id),
+        ..Default::default()
+    };
+    model.role = Set(change.new_role.as_str().to_owned());
+    model.status = Set(change.new_status.as_str().to_owned());
+    model.rule_id = Set(change.new_rule_id.or(change.old_rule_id));
+    if let Some(email) = &change.new_email {
+        model.email_folded = Set(validate::fold(email));
+        model.email = Set(email.clone());
+    }
+    if let Some(first) = &change.new_first_name {
+        model.first_name = Set(first.clone());
+    }
+    if let Some(last) = &change.new_last_name {
+        model.last_name = Set(last.clone());
+    }
+    model.updated_at = Set(at);
+    model.update(txn).await?;
+    if change.kind == ChangeKind::Deactivated {
+        db::employees::revoke_tokens_of(txn, id, at).await?;
+    }
+    Ok(())
+}
+
+/// Writes the difference between the stored snapshot and the file: new and changed rows,
+/// and the rows of employees no longer in it, except those whose row this file refused (the
+/// sync left their administrators alone, so their last known row stays too).
+async fn write_snapshot(
+    txn: &DatabaseTransaction,
+    stored: &[entity::employee::Model],
+    employees: &[crate::domain::employees::file::Employee],
+    kept: &HashSet<String>,
+) -> AppResult<()> {
+    let before: HashMap<&str, &entity::employee::Model> =
+        stored.iter().map(|r| (r.employee_id.as_str(), r)).collect();
+    let in_file: HashSet<&str> = employees.iter().map(|e| e.employee_id.as_str()).collect();
+    let mut delete: Vec<String> = stored
+        .iter()
+        .filter(|r| !in_file.contains(r.employee_id.as_str()) && !kept.contains(&r.employee_id))
+        .map(|r| r.employee_id.clone())
+        .collect();
+    let mut insert = Vec::new();
+    for e in employees {
+        match before.get(e.employee_id.as_str()) {
+            Some(row) if same_employee(row, e) => {}
+            Some(_) => {
+                delete.push(e.employee_id.clone());
+                insert.push(employee_row(e));
+            }
+            None => insert.push(employee_row(e)),
+        }
+    }
+    db::employees::replace_employees(txn, &delete, insert).await?;
+    Ok(())
+}

@@ -29,6 +29,24 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL), as committed in `schema.graphql`.
     Schema,
+    /// Employee files (the HR snapshot that provisions administrators).
+    Employees {
+        #[command(subcommand)]
+        command: EmployeesCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EmployeesCommand {
+    /// Import an employee file (CSV): runs migrations, syncs administrators and prints a
+    /// summary. Exits 0 when applied (or a dry run), 3 when held, 2 when rejected, 1 on error.
+    Import {
+        /// The CSV file to read.
+        file: std::path::PathBuf,
+        /// Plan and record the sync without changing any administrator.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -202,6 +220,42 @@ pub struct Settings {
     /// same host or network; keep it off the public interface).
     #[arg(long, env = "AUTOPROV_METRICS_BIND", global = true)]
     pub metrics_bind: Option<String>,
+    /// Directory watched for employee files (`*.csv`), e.g. where an SFTP server writes.
+    /// Uploaders write under another name (`*.part`, `*.tmp`, a dot-file) and rename to
+    /// `*.csv` when done. Imported files move to `DIR/processed/`, rejected ones to
+    /// `DIR/failed/` with a `.reason.txt`. Unset: no inbox.
+    #[arg(long, env = "AUTOPROV_EMPLOYEE_INBOX", global = true)]
+    pub employee_inbox: Option<std::path::PathBuf>,
+    /// Seconds between two looks at the employee inbox. A file is taken only once its size
+    /// and modification time are unchanged since the previous look.
+    #[arg(
+        long,
+        env = "AUTOPROV_EMPLOYEE_INBOX_POLL_SECONDS",
+        default_value_t = 5,
+        global = true,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub employee_inbox_poll_seconds: u64,
+    /// An employee sync that would deactivate more than this percentage (0 to 100) of the
+    /// active rule-provisioned administrators is held until `employeeSyncs.apply`.
+    #[arg(
+        long,
+        env = "AUTOPROV_MAX_DEACTIVATION_PERCENT",
+        default_value_t = 20,
+        global = true,
+        value_parser = clap::value_parser!(u8).range(0..=100)
+    )]
+    pub max_deactivation_percent: u8,
+    /// Largest employee file accepted, in bytes, by `POST /employee-files` (which has this
+    /// limit instead of `--max-body-bytes`), the command line and the inbox.
+    #[arg(
+        long,
+        env = "AUTOPROV_MAX_EMPLOYEE_FILE_BYTES",
+        default_value_t = 64 * 1024 * 1024,
+        global = true,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub max_employee_file_bytes: usize,
 }
 
 /// The roles that may read `/metrics` on the main address.
@@ -258,6 +312,10 @@ impl Settings {
             log_format: LogFormat::Pretty,
             metrics_roles: MetricsRoles(vec![Role::Owner, Role::Support, Role::Auditor]),
             metrics_bind: None,
+            employee_inbox: None,
+            employee_inbox_poll_seconds: 5,
+            max_deactivation_percent: 20,
+            max_employee_file_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! Layers, and the one rule between them: **dependencies point inwards**. `domain` (and the
 //! core `error`) know no storage, transport or runtime crate; `service` knows no transport;
-//! transports (`graphql`, `http`) call services, never `db`. `tests/api/layers.rs` fails when a
-//! file breaks the rule.
+//! transports (`graphql`, `http`, `inbox`) call services, never `db`. `tests/api/layers.rs`
+//! fails when a file breaks the rule.
 //!
 //! ```text
 //!   http ── graphql ──┐            (transports: parse, authorise, map errors)
@@ -20,9 +20,13 @@
 //!   listener; the composition root, so it may wire every layer.
 //! - `http`: axum routes and bearer-token authentication: GraphQL over HTTP (`/graphql`, its
 //!   media types and status codes), the self-contained playground and its assets, `/metrics`,
-//!   `/healthz`, `/readyz`; SCIM v2 (`/scim/v2`: routes, SCIM tokens, `application/scim+json`
-//!   messages, ETags); `server`: the accept loop with its connection cap and header read
-//!   timeout.
+//!   `/healthz`, `/readyz`, `POST /employee-files` (an employee file as `text/csv`); SCIM v2
+//!   (`/scim/v2`: routes, SCIM tokens, `application/scim+json` messages, ETags); `server`:
+//!   the accept loop with its connection cap and header read timeout.
+//! - [`employee_cli`]: `autoprov employees import`, the command-line transport of employee
+//!   files: its summary and exit codes.
+//! - [`inbox`]: the employee inbox (`--employee-inbox`), a transport like `http`: it polls a
+//!   directory and hands each finished `*.csv` to the employee import service.
 //! - [`graphql`]: one module per entity (object type, queries, mutations), merged into the
 //!   roots; `errors` maps core errors to GraphQL; `limits` prices operations; `observe` times
 //!   operations for the metrics; batch loaders.
@@ -43,9 +47,11 @@
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod employee_cli;
 pub mod error;
 pub mod graphql;
 mod http;
+pub mod inbox;
 pub mod metrics;
 mod server;
 pub mod service;

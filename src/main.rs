@@ -1,12 +1,13 @@
-//! The `autoprov` binary: `serve` (the default), `migrate`, `token create` and `schema`.
+//! The `autoprov` binary: `serve` (the default), `migrate`, `token create`, `schema` and
+//! `employees import`.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::ExitCode;
 
 use autoprov::{
-    config::{Cli, CliRole, Command, TokenCommand},
+    config::{Cli, CliRole, Command, EmployeesCommand, TokenCommand},
     domain::access::Role,
-    graphql, service,
+    employee_cli, graphql, service,
     startup::{self, Application, open_database},
     telemetry,
 };
@@ -17,7 +18,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.settings.log_format);
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(message) => {
             tracing::error!("{message}");
             eprintln!("error: {message}");
@@ -26,7 +27,8 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
+/// Runs the command; `Err` is a failure (exit 1), `Ok` carries any other exit code.
+async fn run(cli: Cli) -> Result<ExitCode, String> {
     let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -41,12 +43,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                 );
             }
             println!("GraphiQL: http://{}/graphql", app.local_addr());
-            app.run_until(stopped).await.map_err(|e| e.to_string())
+            app.run_until(stopped).await.map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             open_database(&settings).await.map_err(|e| e.to_string())?;
             tracing::info!("migrations are up to date");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Token {
             command:
@@ -85,11 +88,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                 other => other.to_string(),
             })?;
             println!("{secret}");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Schema => {
             print!("{}", graphql::sdl());
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
+        Command::Employees {
+            command: EmployeesCommand::Import { file, dry_run },
+        } => employee_cli::import(&settings, &file, dry_run).await,
     }
 }

@@ -11,7 +11,8 @@ use crate::{
     domain::rate::Pace,
     error::AppError,
     graphql,
-    http::{self, AppState},
+    http::{self, AppState, EmployeeFileLimits},
+    inbox::{self, Inbox},
     metrics::Metrics,
     server::{self, ConnectionLimits},
     service::{self, api_tokens::TokenCache, rate_limit::SignInPacer},
@@ -31,6 +32,15 @@ pub enum StartupError {
     },
     #[error("cannot create the first owner token: {0}")]
     Bootstrap(#[from] AppError),
+    #[error("cannot open the employee inbox {dir}: {source}")]
+    Inbox { dir: String, source: std::io::Error },
+}
+
+/// The employee inbox, opened at build and watched once serving starts.
+struct InboxSettings {
+    inbox: Inbox,
+    poll: Duration,
+    max_deactivation_percent: u8,
 }
 
 /// Connects and runs pending migrations.
@@ -78,6 +88,7 @@ pub struct Application {
     bootstrap_secret: Option<String>,
     db: DatabaseConnection,
     statements: StatementLog,
+    inbox: Option<InboxSettings>,
 }
 
 impl Application {
@@ -102,6 +113,24 @@ impl Application {
             })),
             metrics: Arc::new(Metrics::new()),
             metrics_roles: settings.metrics_roles.0.clone(),
+            employee_files: EmployeeFileLimits {
+                max_file_bytes: settings.max_employee_file_bytes,
+                max_deactivation_percent: settings.max_deactivation_percent,
+            },
+        };
+        // Opened here so that a directory that cannot be created stops the start.
+        let inbox = match &settings.employee_inbox {
+            Some(dir) => Some(InboxSettings {
+                inbox: Inbox::open(dir, settings.max_employee_file_bytes)
+                    .await
+                    .map_err(|source| StartupError::Inbox {
+                        dir: dir.display().to_string(),
+                        source,
+                    })?,
+                poll: Duration::from_secs(settings.employee_inbox_poll_seconds),
+                max_deactivation_percent: settings.max_deactivation_percent,
+            }),
+            None => None,
         };
         let metrics_listener = match &settings.metrics_bind {
             Some(addr) => Some(bind(addr).await?),
@@ -127,6 +156,7 @@ impl Application {
             bootstrap_secret,
             db,
             statements,
+            inbox,
         })
     }
 
@@ -168,6 +198,9 @@ impl Application {
                 }
             })
         });
+        let inbox = self
+            .inbox
+            .map(|i| inbox::spawn(i.inbox, i.poll, self.db.clone(), i.max_deactivation_percent));
         let result = server::serve(
             self.listener,
             self.router,
@@ -178,6 +211,10 @@ impl Application {
         .await;
         if let Some(task) = metrics {
             task.abort();
+        }
+        // Before the database closes, so the file being imported is finished and filed.
+        if let Some(inbox) = inbox {
+            inbox.stop(DRAIN_TIMEOUT).await;
         }
         self.db.close().await.ok();
         result

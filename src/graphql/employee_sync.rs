@@ -9,7 +9,7 @@ use super::{
     Allow, actor,
     connection::{EmployeeSyncField, entity_queries},
     db,
-    errors::GqlResultExt,
+    errors::{GqlResultExt, ToGraphql},
     mutation::entity_payload,
     types::{api_enum, row_object},
 };
@@ -155,7 +155,13 @@ impl EmployeeSyncMutations {
         ctx: &Context<'_>,
         input: ImportEmployeeFileInput,
     ) -> Result<EmployeeSyncPayload> {
-        let max = ctx.data_opt::<MaxDeactivationPercent>().map_or(20, |m| m.0);
+        let max = ctx
+            .data::<MaxDeactivationPercent>()
+            .map_err(|_| {
+                AppError::Internal("no deactivation limit in the request context".into())
+                    .to_graphql()
+            })?
+            .0;
         EmployeeSyncPayload::from(
             service::employees::import(
                 db(ctx)?,

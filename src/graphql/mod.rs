@@ -25,6 +25,7 @@ mod types;
 
 use async_graphql::{EmptySubscription, Schema};
 
+pub use employee_sync::MaxDeactivationPercent;
 pub use guard::Allow;
 pub use loaders::attach as attach_loaders;
 pub use mutation::MutationRoot;

@@ -223,6 +223,9 @@ async fn execute(
                 .data(state.tokens.clone())
                 .data(state.write_gate.clone())
                 .data(state.sign_in_pacer.clone())
+                .data(graphql::MaxDeactivationPercent(
+                    state.employee_files.max_deactivation_percent,
+                ))
                 .data(state.metrics.clone())
                 .data(principal),
         )

@@ -1,6 +1,7 @@
 //! HTTP routes: `/graphql` (GraphQL over HTTP, in `graphql_over_http`; the bearer token is
 //! checked before anything else runs), the playground's assets (`playground`), `/metrics`
-//! (`metrics`), `/healthz`, `/readyz`.
+//! (`metrics`), `/healthz`, `/readyz`, `POST /employee-files` (`employee_files`).
+mod employee_files;
 mod graphql_over_http;
 pub mod metrics;
 pub mod playground;
@@ -14,7 +15,7 @@ use axum::{
     http::{HeaderMap, Request, StatusCode, header},
     middleware,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use sea_orm::DatabaseConnection;
 use tower_http::{
@@ -43,6 +44,16 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Roles whose tokens may read `/metrics` here.
     pub metrics_roles: Vec<Role>,
+    pub employee_files: EmployeeFileLimits,
+}
+
+/// How employee files sent over HTTP are taken.
+#[derive(Clone, Copy, Debug)]
+pub struct EmployeeFileLimits {
+    /// The body limit of `POST /employee-files`, in place of the router-wide one.
+    pub max_file_bytes: usize,
+    /// Past this share of deactivations a sync is held.
+    pub max_deactivation_percent: u8,
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -59,6 +70,10 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, A
 }
 
 pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
+    // A route's own `DefaultBodyLimit` is applied after (inside) the router-wide one, so it
+    // wins for that route.
+    let employee_files = post(employee_files::post)
+        .layer(DefaultBodyLimit::max(state.employee_files.max_file_bytes));
     Router::new()
         .route(
             "/graphql",
@@ -67,6 +82,7 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/graphql/assets/{*path}", get(playground::asset))
         .route("/metrics", get(metrics::scrape))
         .nest("/scim/v2", scim::router(state.clone()))
+        .route("/employee-files", employee_files)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(middleware::from_fn_with_state(

@@ -98,3 +98,8 @@ fn the_rules_catch_what_they_forbid() {
     .expect("write");
     assert_eq!(offences(&file, OUTSIDE_THE_CORE).len(), 1);
 }
+
+#[test]
+fn the_inbox_calls_services_not_the_database() {
+    assert_none_names(&[src().join("inbox.rs")], &["crate::db", "sqlx"]);
+}

@@ -11,6 +11,7 @@ mod configurations;
 mod contacts;
 mod deletes;
 mod durability;
+mod employee_files;
 mod hardening;
 mod http_surface;
 mod layers;

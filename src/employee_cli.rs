@@ -1,0 +1,230 @@
+//! `autoprov employees import FILE [--dry-run]` (in the library, beside the other transports,
+//! because it needs the global IDs and stored enums of the core): reads the file, imports it
+//! through the service, prints a summary for a person and exits with a code a script can
+//! branch on: 0 applied (or a dry run), 3 held, 2 rejected, 1 error.
+use std::{fmt::Write as _, path::Path, process::ExitCode};
+
+use crate::{
+    config::Settings,
+    domain::{
+        audit::Actor,
+        employees::{SyncSource, SyncStatus},
+        id::{self, NodeKind},
+        stored::StoredEnum,
+    },
+    error::AppError,
+    service::employees::{self, Import},
+    startup::open_database,
+};
+use entity::employee_sync;
+use serde_json::Value;
+
+const HELD: u8 = 3;
+const REJECTED: u8 = 2;
+
+pub async fn import(settings: &Settings, file: &Path, dry_run: bool) -> Result<ExitCode, String> {
+    // The file first: a wrong path is reported without touching the database.
+    let body = read(file, settings.max_employee_file_bytes).await?;
+    let db = open_database(settings).await.map_err(|e| e.to_string())?;
+    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    let import = Import {
+        source: SyncSource::Cli,
+        file_name: file_name.as_deref(),
+        dry_run,
+        max_deactivation_percent: settings.max_deactivation_percent,
+    };
+    let result = employees::import(
+        &db,
+        &Actor::system("autoprov employees import"),
+        import,
+        &body,
+    )
+    .await;
+    db.close().await.ok();
+    let sync = result.map_err(|e| match e {
+        AppError::Invalid(errors) => errors
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => format!("the import failed: {other}"),
+    })?;
+    print!("{}", summary(&sync));
+    Ok(match SyncStatus::parse(&sync.status) {
+        Some(SyncStatus::Applied | SyncStatus::DryRun) => ExitCode::SUCCESS,
+        Some(SyncStatus::Held) => ExitCode::from(HELD),
+        Some(SyncStatus::Rejected) => {
+            eprintln!(
+                "rejected: {}",
+                sync.reason.as_deref().unwrap_or("the file was rejected")
+            );
+            ExitCode::from(REJECTED)
+        }
+        Some(SyncStatus::Superseded) | None => {
+            return Err(format!("unexpected sync status `{}`", sync.status));
+        }
+    })
+}
+
+/// The file's bytes, or a message naming the path.
+async fn read(file: &Path, max_bytes: usize) -> Result<Vec<u8>, String> {
+    let unreadable = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
+    let len = tokio::fs::metadata(file).await.map_err(unreadable)?.len();
+    if usize::try_from(len).map_or(true, |len| len > max_bytes) {
+        return Err(format!(
+            "{} is {len} bytes, more than --max-employee-file-bytes ({max_bytes})",
+            file.display()
+        ));
+    }
+    tokio::fs::read(file).await.map_err(unreadable)
+}
+
+/// What the sync did, in a few lines for a person.
+fn summary(sync: &employee_sync::Model) -> String {
+    let mut out = String::new();
+    let sync_id = id::encode(NodeKind::EmployeeSync, sync.id);
+    let rejected = sync.rejected_rows.as_array().map_or(0, Vec::len);
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "employee sync {sync_id}: {}", sync.status);
+    let _ = writeln!(
+        out,
+        "{} rows: {} created, {} reactivated, {} deactivated, {} role changed, {} updated, \
+         {} unchanged, {rejected} rejected",
+        sync.rows,
+        sync.created,
+        sync.reactivated,
+        sync.deactivated,
+        sync.role_changed,
+        sync.updated,
+        sync.unchanged,
+    );
+    if let Some(reason) = &sync.reason {
+        let _ = writeln!(out, "reason: {reason}");
+    }
+    for (title, rows) in [
+        ("rejected rows", &sync.rejected_rows),
+        ("notes", &sync.notes),
+    ] {
+        let rows = rows.as_array().map(Vec::as_slice).unwrap_or_default();
+        if !rows.is_empty() {
+            let _ = writeln!(out, "{title}:");
+        }
+        for row in rows {
+            let line = row.get("line").map_or_else(|| "?".into(), text);
+            let message = row.get("message").map_or_else(String::new, text);
+            let _ = writeln!(out, "  line {line}: {message}");
+        }
+    }
+    let changes = sync
+        .changes
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if !changes.is_empty() {
+        let _ = writeln!(out, "changes:");
+    }
+    for change in changes {
+        let _ = writeln!(out, "  {}", change_line(change));
+    }
+    if sync.status == SyncStatus::Held.as_str() {
+        let _ = writeln!(
+            out,
+            "Nothing was changed. Review the sync, then apply it with the GraphQL mutation\n  \
+             employeeSyncs {{ apply(input: {{employeeSyncId: \"{sync_id}\"}}) }}"
+        );
+    }
+    out
+}
+
+/// One change: its kind, who, then every other field as `name=value`.
+fn change_line(change: &Value) -> String {
+    let Some(fields) = change.as_object() else {
+        return text(change);
+    };
+    let mut line = fields.get("kind").map_or_else(|| "change".into(), text);
+    if let Some(email) = fields.get("email") {
+        line.push(' ');
+        line.push_str(&text(email));
+    }
+    if let Some(employee) = fields.get("employeeId") {
+        let _ = write!(line, " ({})", text(employee));
+    }
+    for (name, value) in fields {
+        if !matches!(name.as_str(), "kind" | "email" | "employeeId") && !value.is_null() {
+            let _ = write!(line, " {name}={}", text(value));
+        }
+    }
+    line
+}
+
+/// A JSON value as plain text: strings without their quotes.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn sync(status: &str) -> employee_sync::Model {
+        employee_sync::Model {
+            id: uuid::Uuid::now_v7(),
+            status: status.into(),
+            source: "cli".into(),
+            file_name: Some("hr.csv".into()),
+            actor: None,
+            rows: 3,
+            created: 1,
+            reactivated: 0,
+            deactivated: 1,
+            role_changed: 0,
+            updated: 0,
+            unchanged: 0,
+            rejected_rows: json!([{"line": 4, "employeeId": "E9", "message": "Email is blank"}]),
+            notes: json!([]),
+            changes: json!([
+                {"employeeId": "E1", "email": "ada@example.com", "kind": "created", "role": "support"},
+                {"employeeId": "E2", "email": "bob@example.com", "kind": "deactivated", "rule": null},
+            ]),
+            reason: None,
+            body: None,
+            created_at: chrono::Utc::now(),
+            applied_at: None,
+        }
+    }
+
+    #[test]
+    fn the_summary_lists_counts_rejected_rows_and_changes() {
+        let out = summary(&sync("applied"));
+        assert!(out.contains(": applied\n"), "{out}");
+        assert!(out.contains("3 rows: 1 created"), "{out}");
+        assert!(out.contains("  line 4: Email is blank\n"), "{out}");
+        assert!(
+            out.contains("  created ada@example.com (E1) role=support\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("  deactivated bob@example.com (E2)\n"),
+            "{out}"
+        );
+        assert!(!out.contains("apply"), "{out}");
+    }
+
+    #[test]
+    fn a_held_sync_says_how_to_apply_it() {
+        let mut held = sync("held");
+        held.reason = Some("would deactivate 50% of rule-provisioned administrators".into());
+        let out = summary(&held);
+        assert!(out.contains("reason: would deactivate 50%"), "{out}");
+        assert!(out.contains("employeeSyncs { apply("), "{out}");
+        assert!(
+            out.contains(&id::encode(NodeKind::EmployeeSync, held.id)),
+            "{out}"
+        );
+    }
+}

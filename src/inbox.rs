@@ -1,0 +1,338 @@
+//! The employee inbox (`--employee-inbox DIR`): a directory an SFTP server (or anything else)
+//! drops employee files into, polled every `--employee-inbox-poll-seconds`.
+//!
+//! The contract with uploaders: write under another name (`*.csv.part`, `*.tmp`, or a
+//! dot-file as OpenSSH's `sftp` does) and rename to `*.csv` when done. As a second guard for
+//! uploaders that write in place, a `.csv` is taken only when its size and modification time
+//! are the same as at the previous poll, so every file waits at least one poll.
+//!
+//! Files are taken one at a time in name order (each is a full snapshot, so the last one
+//! sent should be the last one applied). Several instances may share one inbox: a file is
+//! claimed by renaming it into `DIR/processing/` under a name of its own, and a rename is
+//! atomic, so exactly one instance wins and the others see it gone. Then:
+//! - applied, held (or a dry run): moved to `DIR/processed/<UTC time>-<name>`;
+//! - rejected: moved to `DIR/failed/<UTC time>-<name>`, with `<that>.reason.txt` beside it
+//!   holding the reason and the sync's ID;
+//! - the service failed (the database is down): moved back, and the pass stops so that no
+//!   later snapshot overtakes it; it is tried again at the next poll.
+//!
+//! A file left in `processing/` by an instance that died mid-import is not retried on its
+//! own (another live instance may be working on it); the start logs it for an operator.
+use std::{
+    collections::HashMap,
+    future::Future,
+    io,
+    path::{Path, PathBuf},
+    time::{Duration, SystemTime},
+};
+
+use entity::employee_sync;
+use sea_orm::DatabaseConnection;
+use tokio::{fs, sync::watch, task::JoinHandle};
+
+use crate::{
+    domain::{
+        audit::Actor,
+        employees::{SyncSource, SyncStatus},
+        id::{self, NodeKind},
+        stored::StoredEnum,
+    },
+    error::{AppError, AppResult},
+    service::employees::{self, Import},
+};
+
+const PROCESSED: &str = "processed";
+const FAILED: &str = "failed";
+const PROCESSING: &str = "processing";
+
+/// What became of one file in a pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Imported (`applied`, `held` or `dryRun`, the sync's status) and moved to `processed/`.
+    Imported(String),
+    /// Rejected (by the importer, or unreadable or too large) and moved to `failed/`.
+    Rejected(String),
+    /// Another instance claimed it first.
+    Claimed,
+    /// The service failed; the file is back in the inbox for the next poll.
+    Retry(String),
+}
+
+/// A watched inbox: its directory and what the previous poll saw there.
+pub struct Inbox {
+    dir: PathBuf,
+    max_file_bytes: u64,
+    /// (size, modification time) of each candidate at the previous poll.
+    seen: HashMap<String, (u64, Option<SystemTime>)>,
+}
+
+impl Inbox {
+    /// Opens `dir`, creating it and its `processed/`, `failed/` and `processing/` if missing.
+    pub async fn open(dir: impl Into<PathBuf>, max_file_bytes: usize) -> io::Result<Self> {
+        let dir = dir.into();
+        for sub in [PROCESSED, FAILED, PROCESSING] {
+            fs::create_dir_all(dir.join(sub)).await?;
+        }
+        let mut stranded = fs::read_dir(dir.join(PROCESSING)).await?;
+        while let Some(entry) = stranded.next_entry().await? {
+            tracing::warn!(
+                file = %entry.path().display(),
+                "an employee file was left mid-import (by a stopped instance?); move it back \
+                 into the inbox to import it"
+            );
+        }
+        Ok(Self {
+            dir,
+            max_file_bytes: u64::try_from(max_file_bytes).unwrap_or(u64::MAX),
+            seen: HashMap::new(),
+        })
+    }
+
+    /// One look at the inbox: takes every file that is ready, in name order, through
+    /// `import(file name, contents)`, and says what became of each.
+    pub async fn pass<F, Fut>(&mut self, mut import: F) -> io::Result<Vec<(String, Outcome)>>
+    where
+        F: FnMut(String, Vec<u8>) -> Fut,
+        Fut: Future<Output = AppResult<employee_sync::Model>>,
+    {
+        let current = self.candidates().await?;
+        let mut ready: Vec<String> = current
+            .iter()
+            .filter(|(name, state)| self.seen.get(*name) == Some(*state))
+            .map(|(name, _)| name.clone())
+            .collect();
+        ready.sort();
+        self.seen = current;
+        let mut outcomes = Vec::new();
+        for name in ready {
+            let outcome = self.take(&name, &mut import).await;
+            let retry = matches!(outcome, Outcome::Retry(_));
+            outcomes.push((name, outcome));
+            if retry {
+                break;
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// The `*.csv` files in the inbox with their size and modification time.
+    async fn candidates(&self) -> io::Result<HashMap<String, (u64, Option<SystemTime>)>> {
+        let mut found = HashMap::new();
+        let mut entries = fs::read_dir(&self.dir).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            // Symbolic links and directories are not uploads.
+            if !is_candidate(&name) || !entry.file_type().await?.is_file() {
+                continue;
+            }
+            match entry.metadata().await {
+                Ok(meta) => {
+                    found.insert(name, (meta.len(), meta.modified().ok()));
+                }
+                // Gone between the listing and now: claimed by another instance.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(found)
+    }
+
+    /// Claims, reads, imports and files away one file.
+    async fn take<F, Fut>(&self, name: &str, import: &mut F) -> Outcome
+    where
+        F: FnMut(String, Vec<u8>) -> Fut,
+        Fut: Future<Output = AppResult<employee_sync::Model>>,
+    {
+        let source = self.dir.join(name);
+        let claimed = self
+            .dir
+            .join(PROCESSING)
+            .join(format!("{}-{name}", uuid::Uuid::now_v7().simple()));
+        if let Err(e) = fs::rename(&source, &claimed).await {
+            if e.kind() != io::ErrorKind::NotFound {
+                tracing::warn!(file = name, error = %e, "cannot claim an employee file");
+            }
+            return Outcome::Claimed;
+        }
+        let body = match read_limited(&claimed, self.max_file_bytes).await {
+            Ok(body) => body,
+            Err(reason) => return self.reject(name, &claimed, &reason).await,
+        };
+        match import(name.to_owned(), body).await {
+            Ok(sync) => self.file_away(name, &claimed, &sync).await,
+            Err(e) => {
+                let cause = match &e {
+                    AppError::Internal(cause) => cause.clone(),
+                    other => other.to_string(),
+                };
+                tracing::warn!(file = name, error = %cause, "employee file not imported; it is retried at the next poll");
+                self.put_back(name, &claimed).await;
+                Outcome::Retry(cause)
+            }
+        }
+    }
+
+    /// Moves an imported or rejected file out of `processing/`, as its sync says.
+    async fn file_away(&self, name: &str, claimed: &Path, sync: &employee_sync::Model) -> Outcome {
+        let sync_id = id::encode(NodeKind::EmployeeSync, sync.id);
+        match SyncStatus::parse(&sync.status) {
+            Some(SyncStatus::Rejected) => {
+                let reason = sync.reason.as_deref().unwrap_or("rejected");
+                self.reject(name, claimed, &format!("{reason}\nsync: {sync_id}\n"))
+                    .await
+            }
+            _ => {
+                tracing::info!(
+                    file = name,
+                    status = %sync.status,
+                    sync = %sync_id,
+                    rows = sync.rows,
+                    created = sync.created,
+                    reactivated = sync.reactivated,
+                    deactivated = sync.deactivated,
+                    role_changed = sync.role_changed,
+                    reason = sync.reason.as_deref().unwrap_or_default(),
+                    "employee file imported"
+                );
+                if let Err(e) = fs::rename(claimed, self.destination(PROCESSED, name).await).await {
+                    tracing::error!(file = %claimed.display(), error = %e, "cannot move an imported employee file to processed/");
+                }
+                Outcome::Imported(sync.status.clone())
+            }
+        }
+    }
+
+    /// Moves a rejected file to `failed/` with its reason beside it.
+    async fn reject(&self, name: &str, claimed: &Path, reason: &str) -> Outcome {
+        let first_line = reason.lines().next().unwrap_or_default().to_owned();
+        tracing::info!(file = name, reason = %first_line, "employee file rejected");
+        let target = self.destination(FAILED, name).await;
+        let mut reason_file = target.clone().into_os_string();
+        reason_file.push(".reason.txt");
+        let reason = if reason.ends_with('\n') {
+            reason.to_owned()
+        } else {
+            format!("{reason}\n")
+        };
+        if let Err(e) = fs::write(&reason_file, reason).await {
+            tracing::error!(file = name, error = %e, "cannot write the reason file of a rejected employee file");
+        }
+        if let Err(e) = fs::rename(claimed, &target).await {
+            tracing::error!(file = %claimed.display(), error = %e, "cannot move a rejected employee file to failed/");
+        }
+        Outcome::Rejected(first_line)
+    }
+
+    /// Returns a claimed file to the inbox, unless a new file of that name arrived meanwhile
+    /// (which would be overwritten): then it is kept in `processing/` and logged.
+    async fn put_back(&self, name: &str, claimed: &Path) {
+        let source = self.dir.join(name);
+        if fs::try_exists(&source).await.unwrap_or(true) {
+            tracing::error!(file = %claimed.display(), "a newer {name} arrived; the older one stays in processing/");
+            return;
+        }
+        if let Err(e) = fs::rename(claimed, &source).await {
+            tracing::error!(file = %claimed.display(), error = %e, "cannot return an employee file to the inbox");
+        }
+    }
+
+    /// `DIR/<sub>/<UTC time>-<name>`, a name not yet taken.
+    async fn destination(&self, sub: &str, name: &str) -> PathBuf {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let mut path = self.dir.join(sub).join(format!("{stamp}-{name}"));
+        let mut n = 2;
+        while fs::try_exists(&path).await.unwrap_or(false) {
+            path = self.dir.join(sub).join(format!("{stamp}-{n}-{name}"));
+            n += 1;
+        }
+        path
+    }
+}
+
+/// Whether `name` is an upload to take: `*.csv` in any case, and not a dot-file (OpenSSH's
+/// and many editors' temporary names) or a `~` lock or backup file.
+fn is_candidate(name: &str) -> bool {
+    !name.starts_with('.')
+        && !name.starts_with('~')
+        && Path::new(name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+/// The file's contents, or why it cannot be imported.
+async fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    let len = fs::metadata(path)
+        .await
+        .map_err(|e| format!("cannot read the file: {e}"))?
+        .len();
+    if len > max_bytes {
+        return Err(format!(
+            "the file is {len} bytes, more than --max-employee-file-bytes ({max_bytes}); no sync was recorded"
+        ));
+    }
+    fs::read(path)
+        .await
+        .map_err(|e| format!("cannot read the file: {e}; no sync was recorded"))
+}
+
+/// The running inbox, stopped with [`InboxTask::stop`].
+pub struct InboxTask {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl InboxTask {
+    /// Asks the inbox to stop after the file it is importing, and waits up to `patience`.
+    pub async fn stop(self, patience: Duration) {
+        self.stop.send_replace(true);
+        if tokio::time::timeout(patience, self.task).await.is_err() {
+            tracing::warn!("the employee inbox did not stop in time");
+        }
+    }
+}
+
+/// Polls `inbox` every `poll` in a background task, importing through the service.
+pub fn spawn(
+    mut inbox: Inbox,
+    poll: Duration,
+    db: DatabaseConnection,
+    max_deactivation_percent: u8,
+) -> InboxTask {
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        tracing::info!(dir = %inbox.dir.display(), "watching the employee inbox");
+        let actor = Actor::system("employee inbox");
+        loop {
+            // Stopping is checked between polls only, so an import is never cut short and
+            // no file is stranded in `processing/`.
+            tokio::select! {
+                _ = stopped.changed() => break,
+                () = tokio::time::sleep(poll) => {}
+            }
+            let pass = inbox
+                .pass(|name, body| {
+                    let (db, actor) = (&db, &actor);
+                    async move {
+                        let import = Import {
+                            source: SyncSource::Inbox,
+                            file_name: Some(&name),
+                            dry_run: false,
+                            max_deactivation_percent,
+                        };
+                        employees::import(db, actor, import, &body).await
+                    }
+                })
+                .await;
+            if let Err(e) = pass {
+                tracing::error!(dir = %inbox.dir.display(), error = %e, "cannot read the employee inbox");
+            }
+        }
+    });
+    InboxTask { stop, task }
+}
+
+#[cfg(test)]
+#[path = "inbox_tests.rs"]
+mod tests;

@@ -1,0 +1,262 @@
+//! The inbox's passes over temporary directories, with a fake importer.
+use std::{cell::RefCell, path::Path};
+
+use serde_json::json;
+
+use super::*;
+
+fn sync(status: &str, reason: Option<&str>) -> employee_sync::Model {
+    employee_sync::Model {
+        id: uuid::Uuid::now_v7(),
+        status: status.into(),
+        source: "inbox".into(),
+        file_name: None,
+        actor: Some("employee inbox".into()),
+        rows: 1,
+        created: 0,
+        reactivated: 0,
+        deactivated: 0,
+        role_changed: 0,
+        updated: 0,
+        unchanged: 1,
+        rejected_rows: json!([]),
+        notes: json!([]),
+        changes: json!([]),
+        reason: reason.map(str::to_owned),
+        body: None,
+        created_at: chrono::Utc::now(),
+        applied_at: None,
+    }
+}
+
+/// The names in `dir` (files only), sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// An importer that answers `answer(file name)` and records what it was given.
+struct Fake {
+    calls: RefCell<Vec<(String, Vec<u8>)>>,
+}
+
+impl Fake {
+    fn new() -> Self {
+        Self {
+            calls: RefCell::new(Vec::new()),
+        }
+    }
+
+    async fn pass(
+        &self,
+        inbox: &mut Inbox,
+        answer: impl Fn(&str) -> AppResult<employee_sync::Model>,
+    ) -> Vec<(String, Outcome)> {
+        inbox
+            .pass(|name, body| {
+                let result = answer(&name);
+                self.calls.borrow_mut().push((name, body));
+                async move { result }
+            })
+            .await
+            .unwrap()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.calls.borrow().iter().map(|(n, _)| n.clone()).collect()
+    }
+}
+
+async fn open(dir: &Path) -> Inbox {
+    Inbox::open(dir, 1024).await.unwrap()
+}
+
+#[tokio::test]
+async fn open_creates_the_subdirectories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("inbox");
+    open(&dir).await;
+    for sub in ["processed", "failed", "processing"] {
+        assert!(dir.join(sub).is_dir(), "{sub}");
+    }
+}
+
+#[test]
+fn only_finished_csv_uploads_are_candidates() {
+    for name in ["hr.csv", "HR.CSV", "2024-01-01 staff.Csv"] {
+        assert!(is_candidate(name), "{name}");
+    }
+    for name in [
+        "hr.csv.part",
+        "hr.tmp",
+        ".hr.csv",
+        ".hr.csv.XXXXXX",
+        "~$hr.csv",
+        "hr.csv~",
+        "hr.txt",
+        "csv",
+    ] {
+        assert!(!is_candidate(name), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_file_is_taken_once_it_is_unchanged_since_the_previous_poll() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inbox = open(tmp.path()).await;
+    let fake = Fake::new();
+    let applied = |_: &str| Ok(sync("applied", None));
+
+    std::fs::write(tmp.path().join("hr.csv"), "EmployeeId\n").unwrap();
+    assert_eq!(fake.pass(&mut inbox, applied).await, vec![]);
+    // Still being written: it grew since the last poll.
+    std::fs::write(tmp.path().join("hr.csv"), "EmployeeId\n1\n").unwrap();
+    assert_eq!(fake.pass(&mut inbox, applied).await, vec![]);
+    assert!(fake.names().is_empty());
+
+    let outcomes = fake.pass(&mut inbox, applied).await;
+    assert_eq!(
+        outcomes,
+        vec![("hr.csv".into(), Outcome::Imported("applied".into()))]
+    );
+    assert_eq!(fake.calls.borrow()[0].1, b"EmployeeId\n1\n");
+    assert!(names(tmp.path()).is_empty());
+    let processed = names(&tmp.path().join("processed"));
+    assert_eq!(processed.len(), 1);
+    assert!(processed[0].ends_with("Z-hr.csv"), "{processed:?}");
+    assert!(names(&tmp.path().join("processing")).is_empty());
+}
+
+#[tokio::test]
+async fn partial_uploads_dot_files_and_directories_are_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inbox = open(tmp.path()).await;
+    std::fs::write(tmp.path().join("hr.csv.part"), "EmployeeId\n").unwrap();
+    std::fs::write(tmp.path().join(".hr.csv"), "EmployeeId\n").unwrap();
+    std::fs::write(tmp.path().join("notes.txt"), "hello").unwrap();
+    std::fs::create_dir(tmp.path().join("folder.csv")).unwrap();
+    let fake = Fake::new();
+    for _ in 0..3 {
+        let outcomes = fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await;
+        assert_eq!(outcomes, vec![]);
+    }
+    assert!(fake.names().is_empty());
+    assert_eq!(
+        names(tmp.path()),
+        [".hr.csv", "hr.csv.part", "notes.txt"].map(String::from)
+    );
+}
+
+#[tokio::test]
+async fn files_go_in_name_order_and_held_ones_count_as_processed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inbox = open(tmp.path()).await;
+    for name in ["b.csv", "a.CSV", "c.csv"] {
+        std::fs::write(tmp.path().join(name), name).unwrap();
+    }
+    let fake = Fake::new();
+    let answer = |name: &str| match name {
+        "b.csv" => Ok(sync("held", Some("would deactivate 50%"))),
+        _ => Ok(sync("applied", None)),
+    };
+    fake.pass(&mut inbox, answer).await;
+    let outcomes = fake.pass(&mut inbox, answer).await;
+    assert_eq!(fake.names(), ["a.CSV", "b.csv", "c.csv"]);
+    assert_eq!(outcomes[1].1, Outcome::Imported("held".into()));
+    assert_eq!(names(&tmp.path().join("processed")).len(), 3);
+}
+
+#[tokio::test]
+async fn a_rejected_file_moves_to_failed_with_its_reason_and_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inbox = open(tmp.path()).await;
+    std::fs::write(tmp.path().join("hr.csv"), "nonsense").unwrap();
+    let rejected = sync("rejected", Some("missing column EmployeeId"));
+    let sync_id = id::encode(NodeKind::EmployeeSync, rejected.id);
+    let fake = Fake::new();
+    fake.pass(&mut inbox, |_| Ok(rejected.clone())).await;
+    let outcomes = fake.pass(&mut inbox, |_| Ok(rejected.clone())).await;
+    assert_eq!(
+        outcomes,
+        vec![(
+            "hr.csv".into(),
+            Outcome::Rejected("missing column EmployeeId".into())
+        )]
+    );
+    let failed = names(&tmp.path().join("failed"));
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed[0].ends_with("-hr.csv"), "{failed:?}");
+    assert_eq!(failed[1], format!("{}.reason.txt", failed[0]));
+    let reason = std::fs::read_to_string(tmp.path().join("failed").join(&failed[1])).unwrap();
+    assert!(reason.contains("missing column EmployeeId"), "{reason}");
+    assert!(reason.contains(&sync_id), "{reason}");
+    assert_eq!(
+        std::fs::read(tmp.path().join("failed").join(&failed[0])).unwrap(),
+        b"nonsense"
+    );
+}
+
+#[tokio::test]
+async fn a_service_error_leaves_the_file_and_later_ones_for_the_next_poll() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inbox = open(tmp.path()).await;
+    std::fs::write(tmp.path().join("a.csv"), "a").unwrap();
+    std::fs::write(tmp.path().join("b.csv"), "b").unwrap();
+    let fake = Fake::new();
+    let down = |_: &str| Err(AppError::Internal("database down".into()));
+    fake.pass(&mut inbox, down).await;
+    let outcomes = fake.pass(&mut inbox, down).await;
+    // The later snapshot must not overtake the earlier one.
+    assert_eq!(
+        outcomes,
+        vec![("a.csv".into(), Outcome::Retry("database down".into()))]
+    );
+    assert_eq!(names(tmp.path()), ["a.csv", "b.csv"]);
+    assert!(names(&tmp.path().join("processing")).is_empty());
+
+    // The database is back: both go at the next poll.
+    let outcomes = fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await;
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert_eq!(fake.names(), ["a.csv", "a.csv", "b.csv"]);
+    assert!(names(tmp.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_file_claimed_by_another_instance_is_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ours = open(tmp.path()).await;
+    let mut theirs = open(tmp.path()).await;
+    std::fs::write(tmp.path().join("hr.csv"), "x").unwrap();
+    let fake = Fake::new();
+    let applied = |_: &str| Ok(sync("applied", None));
+    fake.pass(&mut ours, applied).await;
+    fake.pass(&mut theirs, applied).await;
+    // Both saw the file stable; the other instance takes it first.
+    assert_eq!(fake.pass(&mut theirs, applied).await.len(), 1);
+    // Ours listed it before the other renamed it: its claim fails and it skips the file.
+    let mut import = |_: String, _: Vec<u8>| async { applied("") };
+    assert_eq!(ours.take("hr.csv", &mut import).await, Outcome::Claimed);
+    assert_eq!(fake.names(), ["hr.csv"]);
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_rejected_without_calling_the_service() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inbox = open(tmp.path()).await;
+    std::fs::write(tmp.path().join("big.csv"), vec![b'x'; 2048]).unwrap();
+    let fake = Fake::new();
+    fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await;
+    let outcomes = fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await;
+    assert!(
+        matches!(&outcomes[0].1, Outcome::Rejected(why) if why.contains("--max-employee-file-bytes")),
+        "{outcomes:?}"
+    );
+    assert!(fake.names().is_empty());
+    assert_eq!(names(&tmp.path().join("failed")).len(), 2);
+}

@@ -129,6 +129,7 @@ enum Administrator {
 }
 
 #[derive(DeriveIden)]
+#[allow(clippy::enum_variant_names)] // the column is `employee_id`
 enum Employee {
     Table,
     EmployeeId,

@@ -163,10 +163,18 @@ mod tests {
         access::Role,
         audit::AuditEntity,
         configuration::CompanyMatch,
+        employees::{
+            AdminOrigin, AdminRole, AdminStatus, ChangeKind, SyncSource, SyncStatus,
+            file::EmployeeStatus,
+        },
         stored::{
             AccountAssignment, ContactStatus, CredentialKind, Outcome, Protocol, Source, StoredEnum,
         },
     };
+
+    fn spellings<T: StoredEnum>() -> Vec<&'static str> {
+        T::ALL.iter().map(|v| v.as_str()).collect()
+    }
 
     #[test]
     fn the_database_checks_the_same_spellings() {
@@ -203,6 +211,25 @@ mod tests {
             (
                 AuditEntity::COLUMN,
                 AuditEntity::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (AdminRole::COLUMN, spellings::<AdminRole>()),
+            // Rules hand out the same roles administrators hold.
+            ("admin_provisioning_rule.role", spellings::<AdminRole>()),
+            ("administrator_event.old_role", spellings::<AdminRole>()),
+            ("administrator_event.new_role", spellings::<AdminRole>()),
+            ("administrator_event.old_status", spellings::<AdminStatus>()),
+            ("administrator_event.new_status", spellings::<AdminStatus>()),
+            (AdminStatus::COLUMN, spellings::<AdminStatus>()),
+            (AdminOrigin::COLUMN, spellings::<AdminOrigin>()),
+            (SyncStatus::COLUMN, spellings::<SyncStatus>()),
+            (SyncSource::COLUMN, spellings::<SyncSource>()),
+            (ChangeKind::COLUMN, spellings::<ChangeKind>()),
+            (
+                "employee.status",
+                [EmployeeStatus::Active, EmployeeStatus::Terminated]
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect(),
             ),
         ];
         let checked: Vec<(String, Vec<&str>)> = migration::stored_enums()

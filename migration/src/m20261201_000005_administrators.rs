@@ -43,6 +43,18 @@ pub const CHECKED: &[(&str, &str, &[&str])] = &[
         "role",
         &["owner", "support", "auditor"],
     ),
+    (
+        "administrator_event",
+        "old_role",
+        &["owner", "support", "auditor"],
+    ),
+    (
+        "administrator_event",
+        "new_role",
+        &["owner", "support", "auditor"],
+    ),
+    ("administrator_event", "old_status", &["active", "inactive"]),
+    ("administrator_event", "new_status", &["active", "inactive"]),
     ("employee", "status", &["active", "terminated"]),
     (
         "employee_sync",

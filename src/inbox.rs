@@ -299,6 +299,7 @@ pub fn spawn(
     poll: Duration,
     db: DatabaseConnection,
     max_deactivation_percent: u8,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 ) -> InboxTask {
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
@@ -313,7 +314,7 @@ pub fn spawn(
             }
             let pass = inbox
                 .pass(|name, body| {
-                    let (db, actor) = (&db, &actor);
+                    let (db, actor, metrics) = (&db, &actor, &metrics);
                     async move {
                         let import = Import {
                             source: SyncSource::Inbox,
@@ -321,7 +322,11 @@ pub fn spawn(
                             dry_run: false,
                             max_deactivation_percent,
                         };
-                        employees::import(db, actor, import, &body).await
+                        let sync = employees::import(db, actor, import, &body).await;
+                        if let Ok(sync) = &sync {
+                            metrics.employee_sync(sync.into());
+                        }
+                        sync
                     }
                 })
                 .await;

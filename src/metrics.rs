@@ -23,7 +23,33 @@ pub struct Metrics {
     graphql_duration: HistogramVec,
     sign_ins: IntCounterVec,
     sign_in_denials: IntCounterVec,
+    employee_syncs: IntCounterVec,
+    administrator_changes: IntCounterVec,
     db_connections: IntGaugeVec,
+}
+
+/// What one employee sync did, for [`Metrics::employee_sync`].
+pub struct SyncResult<'a> {
+    pub source: &'a str,
+    pub status: &'a str,
+    /// (change, how many): created, reactivated, deactivated, roleChanged, updated.
+    pub changes: [(&'static str, i32); 5],
+}
+
+impl<'a> From<&'a entity::employee_sync::Model> for SyncResult<'a> {
+    fn from(sync: &'a entity::employee_sync::Model) -> Self {
+        Self {
+            source: &sync.source,
+            status: &sync.status,
+            changes: [
+                ("created", sync.created),
+                ("reactivated", sync.reactivated),
+                ("deactivated", sync.deactivated),
+                ("roleChanged", sync.role_changed),
+                ("updated", sync.updated),
+            ],
+        }
+    }
 }
 
 /// Registers `metric` under `name`. Names and labels are constants of this file, so neither
@@ -118,6 +144,19 @@ impl Metrics {
                 "Denied sso.signIn calls, by reason code (SignInDenialReason).",
                 &["reason"],
             ),
+            employee_syncs: counter(
+                &registry,
+                "autoprov_employee_syncs_total",
+                "Employee syncs, by source (upload, cli, inbox, rules) and status (applied, \
+                 held, dryRun, rejected).",
+                &["source", "status"],
+            ),
+            administrator_changes: counter(
+                &registry,
+                "autoprov_administrator_changes_total",
+                "Administrators changed by applied employee syncs, by change.",
+                &["change"],
+            ),
             db_connections: gauge(
                 &registry,
                 "autoprov_db_connections",
@@ -153,6 +192,21 @@ impl Metrics {
             .inc();
         if let Some(reason) = denial {
             self.sign_in_denials.with_label_values(&[reason]).inc();
+        }
+    }
+
+    pub fn employee_sync(&self, sync: SyncResult<'_>) {
+        self.employee_syncs
+            .with_label_values(&[sync.source, sync.status])
+            .inc();
+        if sync.status == "applied" {
+            for (change, n) in sync.changes {
+                if let Ok(n) = u64::try_from(n) {
+                    self.administrator_changes
+                        .with_label_values(&[change])
+                        .inc_by(n);
+                }
+            }
         }
     }
 

@@ -41,6 +41,7 @@ struct InboxSettings {
     inbox: Inbox,
     poll: Duration,
     max_deactivation_percent: u8,
+    metrics: Arc<Metrics>,
 }
 
 /// Connects and runs pending migrations.
@@ -128,6 +129,7 @@ impl Application {
                         source,
                     })?,
                 poll: Duration::from_secs(settings.employee_inbox_poll_seconds),
+                metrics: state.metrics.clone(),
                 max_deactivation_percent: settings.max_deactivation_percent,
             }),
             None => None,
@@ -198,9 +200,15 @@ impl Application {
                 }
             })
         });
-        let inbox = self
-            .inbox
-            .map(|i| inbox::spawn(i.inbox, i.poll, self.db.clone(), i.max_deactivation_percent));
+        let inbox = self.inbox.map(|i| {
+            inbox::spawn(
+                i.inbox,
+                i.poll,
+                self.db.clone(),
+                i.max_deactivation_percent,
+                i.metrics,
+            )
+        });
         let result = server::serve(
             self.listener,
             self.router,

@@ -179,8 +179,11 @@ pub struct AdminProvisioningRulePayload {
 }
 
 impl AdminProvisioningRulePayload {
-    fn from(result: crate::error::AppResult<RuleChange>) -> Result<Self> {
+    fn from(ctx: &Context<'_>, result: crate::error::AppResult<RuleChange>) -> Result<Self> {
         let (change, errors) = payload(result)?;
+        if let Some(sync) = change.as_ref().and_then(|c| c.sync.as_ref()) {
+            super::employee_sync::observe(ctx, sync);
+        }
         Ok(match change {
             Some(change) => Self {
                 rule: Some(AdminProvisioningRule(change.rule)),
@@ -245,6 +248,7 @@ impl AdminProvisioningRuleMutations {
     ) -> Result<AdminProvisioningRulePayload> {
         let conditions = condition_inputs(&input.conditions);
         AdminProvisioningRulePayload::from(
+            ctx,
             service::employees::rules::create(
                 db(ctx)?,
                 &actor(ctx)?,
@@ -264,6 +268,7 @@ impl AdminProvisioningRuleMutations {
     ) -> Result<AdminProvisioningRulePayload> {
         let conditions = input.conditions.as_deref().map(condition_inputs);
         AdminProvisioningRulePayload::from(
+            ctx,
             service::employees::rules::update(
                 db(ctx)?,
                 &actor(ctx)?,
@@ -286,6 +291,7 @@ impl AdminProvisioningRuleMutations {
         input: DeleteAdminProvisioningRuleInput,
     ) -> Result<AdminProvisioningRulePayload> {
         AdminProvisioningRulePayload::from(
+            ctx,
             service::employees::rules::delete(db(ctx)?, &actor(ctx)?, &input.rule_id).await,
         )
     }

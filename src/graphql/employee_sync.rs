@@ -132,6 +132,23 @@ entity_payload!(EmployeeSyncPayload {
 #[derive(Copy, Clone, Debug)]
 pub struct MaxDeactivationPercent(pub u8);
 
+/// Counts a sync in `/metrics` (`autoprov_employee_syncs_total`), whichever mutation ran it.
+pub(super) fn observe(ctx: &Context<'_>, sync: &employee_sync::Model) {
+    if let Ok(metrics) = ctx.data::<std::sync::Arc<crate::metrics::Metrics>>() {
+        metrics.employee_sync(sync.into());
+    }
+}
+
+fn observed(
+    ctx: &Context<'_>,
+    result: crate::error::AppResult<employee_sync::Model>,
+) -> crate::error::AppResult<employee_sync::Model> {
+    if let Ok(sync) = &result {
+        observe(ctx, sync);
+    }
+    result
+}
+
 pub struct EmployeeSyncMutations;
 
 #[Object(serial)]
@@ -143,9 +160,9 @@ impl EmployeeSyncMutations {
         ctx: &Context<'_>,
         input: ApplyEmployeeSyncInput,
     ) -> Result<EmployeeSyncPayload> {
-        EmployeeSyncPayload::from(
-            service::employees::apply(db(ctx)?, &actor(ctx)?, &input.employee_sync_id).await,
-        )
+        let result =
+            service::employees::apply(db(ctx)?, &actor(ctx)?, &input.employee_sync_id).await;
+        EmployeeSyncPayload::from(observed(ctx, result))
     }
 
     /// Imports an employee file, as `POST /employee-files` does. A file refused whole is
@@ -162,19 +179,18 @@ impl EmployeeSyncMutations {
                     .to_graphql()
             })?
             .0;
-        EmployeeSyncPayload::from(
-            service::employees::import(
-                db(ctx)?,
-                &actor(ctx)?,
-                Import {
-                    source: DomainSource::Upload,
-                    file_name: input.file_name.as_deref(),
-                    dry_run: input.dry_run,
-                    max_deactivation_percent: max,
-                },
-                input.file.as_bytes(),
-            )
-            .await,
+        let result = service::employees::import(
+            db(ctx)?,
+            &actor(ctx)?,
+            Import {
+                source: DomainSource::Upload,
+                file_name: input.file_name.as_deref(),
+                dry_run: input.dry_run,
+                max_deactivation_percent: max,
+            },
+            input.file.as_bytes(),
         )
+        .await;
+        EmployeeSyncPayload::from(observed(ctx, result))
     }
 }

@@ -246,7 +246,10 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         max_deactivation_percent: state.employee_files.max_deactivation_percent,
     };
     match employees::import(&state.db, &actor, import, &body).await {
-        Ok(sync) => reply(&sync),
+        Ok(sync) => {
+            state.metrics.employee_sync((&sync).into());
+            reply(&sync)
+        }
         Err(e) => app_error(e),
     }
 }

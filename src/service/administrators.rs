@@ -214,6 +214,8 @@ pub async fn update(
             ChangeKind::Reactivated
         }
     } else if before.role != model.role {
+        // A sign-in token carries the role it was issued with: a new role needs a new sign-in.
+        db::employees::revoke_tokens_of(&txn, model.id, model.updated_at).await?;
         ChangeKind::RoleChanged
     } else {
         ChangeKind::Updated

@@ -2,6 +2,7 @@
 //! fresh SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set.
 mod helpers;
 
+mod administrators;
 mod audit;
 mod auth;
 mod brands;

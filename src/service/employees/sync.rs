@@ -328,7 +328,8 @@ async fn update_administrator(
     }
     model.updated_at = Set(at);
     model.update(txn).await?;
-    if change.kind == ChangeKind::Deactivated {
+    // A sign-in token carries the role it was issued with: a new role needs a new sign-in.
+    if change.kind == ChangeKind::Deactivated || change.old_role != Some(change.new_role) {
         db::employees::revoke_tokens_of(txn, id, at).await?;
     }
     Ok(())

@@ -3,6 +3,7 @@
 //! `sync`, manual administrators in `manual`, SSO sign-in in `sso`.
 mod handover;
 mod manual;
+mod readme;
 mod rules;
 mod sso;
 mod support;

@@ -117,10 +117,11 @@ pub fn employee_of(row: employee::Model) -> AppResult<Employee> {
     })
 }
 
-/// Whether a stored row already says what the file says (the line it came from aside: a
-/// row that only moved in the file is not rewritten).
+/// Whether a stored row already says what the file says, down to the line it came from (so
+/// that `Employee.line` stays true; an unchanged file rewrites nothing).
 pub fn same_employee(row: &employee::Model, e: &Employee) -> bool {
-    row.email == e.email
+    u64::try_from(row.line).ok() == Some(e.line)
+        && row.email == e.email
         && row.first_name == e.first_name
         && row.last_name == e.last_name
         && row.department == e.department

@@ -15,7 +15,7 @@ use super::{load, load_error, now};
 use crate::{
     db,
     domain::{
-        audit::Actor,
+        audit::{Actor, AuditEntity},
         employees::{SyncSource, SyncStatus, file},
         id::NodeKind,
         stored::StoredEnum,
@@ -142,6 +142,7 @@ pub async fn apply(
         .map_err(|r| AppError::Internal(format!("held sync {}: {}", held.id, r.message)))?;
     let source = AppError::decode::<SyncSource>(&held.source)?;
     let file_name = held.file_name.clone();
+    let before = held.clone();
     let sync = sync::run(
         &txn,
         sync::Run {
@@ -156,6 +157,50 @@ pub async fn apply(
         },
     )
     .await?;
+    audit_sync(&txn, actor, "employeeSyncs.apply", Some(&before), &sync).await?;
     txn.commit().await?;
     Ok(sync)
+}
+
+/// What the audit log records of applying a held sync: its outcome and counts, never the file.
+/// An import is not in the audit log: its sync record, with its actor, is that record (and a
+/// re-sync of an unchanged file writes nothing else).
+fn audited_fields(sync: &employee_sync::Model) -> serde_json::Map<String, serde_json::Value> {
+    let serde_json::Value::Object(map) = serde_json::json!({
+        "status": sync.status,
+        "source": sync.source,
+        "fileName": sync.file_name,
+        "rows": sync.rows,
+        "created": sync.created,
+        "reactivated": sync.reactivated,
+        "deactivated": sync.deactivated,
+        "roleChanged": sync.role_changed,
+        "updated": sync.updated,
+        "unchanged": sync.unchanged,
+    }) else {
+        return serde_json::Map::new();
+    };
+    map
+}
+
+async fn audit_sync<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    operation: &str,
+    before: Option<&employee_sync::Model>,
+    after: &employee_sync::Model,
+) -> AppResult<()> {
+    super::audit::record(
+        db,
+        actor,
+        operation,
+        super::audit::Change {
+            entity: AuditEntity::EmployeeSync,
+            id: after.id,
+            brand_id: None,
+            before: before.map(audited_fields),
+            after: Some(audited_fields(after)),
+        },
+    )
+    .await
 }

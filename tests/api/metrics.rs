@@ -127,3 +127,47 @@ async fn only_configured_roles_read_metrics_and_a_private_listener_needs_no_toke
     let (status, _) = scrape(&app.client, &format!("{private}/graphql"), None).await;
     assert_eq!(status, 404, "the private listener serves metrics only");
 }
+
+#[tokio::test]
+async fn employee_syncs_and_the_administrators_they_change_are_counted() {
+    let app = spawn_app().await;
+    let rule = "mutation { adminProvisioningRules { create(input: {name: \"Sales\", role: support,
+        conditions: [{field: \"department\", operation: eq, value: \"Sales\"}]}) { errors { message } } } }";
+    assert_eq!(
+        app.data(rule, json!({})).await["adminProvisioningRules"]["create"]["errors"],
+        json!([])
+    );
+    let file = "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId\n\
+                E1,ana@example.com,Ana,Lima,Sales,London,Head,\n\
+                E2,ben@example.com,Ben,Ode,Sales,London,Rep,E1\n";
+    for body in [file, file, "not,a,file\n"] {
+        let response = app
+            .client
+            .post(format!("{}/employee-files", app.address))
+            .bearer_auth(&app.owner_token)
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+            .await
+            .expect("POST /employee-files");
+        assert!(response.status().is_success() || response.status() == 422);
+    }
+    let url = format!("{}/metrics", app.address);
+    let (_, text) = scrape(&app.client, &url, Some(&app.owner_token)).await;
+    for (series, expected) in [
+        (
+            r#"autoprov_employee_syncs_total{source="upload",status="applied"}"#,
+            2.0,
+        ),
+        (
+            r#"autoprov_employee_syncs_total{source="upload",status="rejected"}"#,
+            1.0,
+        ),
+        (
+            r#"autoprov_administrator_changes_total{change="created"}"#,
+            2.0,
+        ),
+    ] {
+        assert_eq!(value(&text, series), Some(expected), "{series}\n{text}");
+    }
+}

@@ -34,12 +34,16 @@
 //! - [`service`]: one function per use case: open a transaction, load, call the domain,
 //!   persist (and record admin changes in the audit log, in the same transaction); `read`
 //!   serves transports the object graph and `list` every list (fields, filters, cursors,
-//!   limits); `scim` the SCIM users and groups of a configuration.
+//!   limits); `scim` the SCIM users and groups of a configuration; `employees` employee files,
+//!   their syncs and the rules that provision administrators; `administrators` manual
+//!   administrators and their SSO sign-in.
 //! - [`db`]: all sea-orm access: connections, lookups, the sign-in statements, listings, SCIM
-//!   filters as SQL, the statement log and the SQLite write gate.
+//!   filters as SQL, the employee snapshot and sync lock, the statement log and the SQLite
+//!   write gate.
 //! - [`domain`]: pure rules: global IDs, validation and folding, access control, stored enums,
 //!   the sign-in decision (and the account rules SCIM shares), what an audit event records,
-//!   pacing, and SCIM's resources, PATCH, filters and discovery documents.
+//!   pacing, SCIM's resources, PATCH, filters and discovery documents, and (`employees`)
+//!   employee files, rule conditions and the sync plan.
 //! - [`error`]: the one core error type, with codes and field paths and no transport.
 //! - [`telemetry`]: structured tracing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -5,11 +5,12 @@
 //! The snapshot is one row per employee, replaced by difference: a re-sync of an unchanged
 //! file writes no employee row. Rules are kept when administrators they provisioned remain
 //! (`rule_id` is set to null when the rule goes; the events keep its name as text).
-use sea_orm_migration::{prelude::*, schema::*, sea_orm::DbBackend};
+use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{
     m20261123_000001_create_tables::{fk, index},
     m20261201_000002_enum_checks::{add_check, drop_check},
+    m20261201_000003_audit_log::drop_inline_audit_check,
 };
 
 /// The enum columns this migration (re)defines: (table, column, values).
@@ -198,73 +199,6 @@ enum AdministratorEvent {
     Reason,
     Actor,
     OccurredAt,
-}
-
-/// `m20261201_000003` wrote the audit log's entity types as an inline `CHECK` of the table,
-/// which cannot be widened in place; from here on the list is a named check like every other
-/// (`add_check`). PostgreSQL drops the unnamed constraint; SQLite, which cannot drop a
-/// constraint, rebuilds the table without it (same columns, rows and indexes).
-async fn drop_inline_audit_check(m: &SchemaManager<'_>) -> Result<(), DbErr> {
-    let db = m.get_connection();
-    match m.get_database_backend() {
-        DbBackend::Postgres => {
-            db.execute_unprepared(
-                "DO $$ DECLARE c text; BEGIN \
-                 FOR c IN SELECT conname FROM pg_constraint \
-                   WHERE conrelid = 'audit_event'::regclass AND contype = 'c' \
-                   AND conname NOT LIKE 'ck\\_%' LOOP \
-                   EXECUTE format('ALTER TABLE audit_event DROP CONSTRAINT %I', c); \
-                 END LOOP; END $$",
-            )
-            .await?;
-        }
-        _ => {
-            let (_, column, values) = BEFORE[1];
-            let allowed = values
-                .iter()
-                .map(|v| format!("'{v}'"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let inline = format!(", CHECK ({column} IN ({allowed}))");
-            let row = db
-                .query_one_raw(sea_orm::Statement::from_string(
-                    DbBackend::Sqlite,
-                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'audit_event'",
-                ))
-                .await?;
-            let Some(sql) = row.map(|r| r.try_get::<String>("", "sql")).transpose()? else {
-                return Ok(());
-            };
-            if !sql.contains(&inline) {
-                return Ok(());
-            }
-            let indexes = db
-                .query_all_raw(sea_orm::Statement::from_string(
-                    DbBackend::Sqlite,
-                    "SELECT sql FROM sqlite_master WHERE type = 'index' \
-                     AND tbl_name = 'audit_event' AND sql IS NOT NULL",
-                ))
-                .await?
-                .into_iter()
-                .map(|r| r.try_get::<String>("", "sql"))
-                .collect::<Result<Vec<_>, _>>()?;
-            let rebuilt = sql.replace(&inline, "").replacen(
-                "CREATE TABLE \"audit_event\"",
-                "CREATE TABLE \"audit_event_rebuilt\"",
-                1,
-            );
-            db.execute_unprepared(&rebuilt).await?;
-            db.execute_unprepared("INSERT INTO audit_event_rebuilt SELECT * FROM audit_event")
-                .await?;
-            db.execute_unprepared("DROP TABLE audit_event").await?;
-            db.execute_unprepared("ALTER TABLE audit_event_rebuilt RENAME TO audit_event")
-                .await?;
-            for index in indexes {
-                db.execute_unprepared(&index).await?;
-            }
-        }
-    }
-    Ok(())
 }
 
 #[async_trait::async_trait]

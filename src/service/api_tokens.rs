@@ -31,14 +31,14 @@ use crate::{
 
 const SECRET_PREFIX: &str = "apt_";
 
-fn new_secret() -> String {
+pub(super) fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     // ThreadRng is a CSPRNG (ChaCha12) seeded from the operating system.
     rand::rng().fill_bytes(&mut bytes);
     format!("{SECRET_PREFIX}{}", hex::encode(bytes))
 }
 
-fn hash(secret: &str) -> String {
+pub(super) fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
@@ -186,42 +186,6 @@ async fn create_in(
     .insert(txn)
     .await?;
     super::audit::created(txn, actor, "apiTokens.create", &model).await?;
-    Ok((model, secret))
-}
-
-/// How long an administrator's sign-in token lives (`sso.adminSignIn`): a working day.
-pub const ADMIN_SESSION_HOURS: i64 = 8;
-
-/// Issues an administrator's sign-in token: the administrator's role, bound to them (so the
-/// audit log names the person, and deactivating them revokes it), expiring in
-/// [`ADMIN_SESSION_HOURS`].
-pub(crate) async fn create_for_administrator(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    administrator: &entity::administrator::Model,
-    role: Role,
-) -> AppResult<(api_token::Model, String)> {
-    let at = now();
-    let secret = new_secret();
-    let name = format!(
-        "{} {} <{}> (SSO)",
-        administrator.first_name, administrator.last_name, administrator.email
-    );
-    let model = api_token::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(name.trim().chars().take(validate::NAME_MAX).collect()),
-        role: Set(role.as_str().into()),
-        brand_id: Set(None),
-        identity_provider_id: Set(None),
-        administrator_id: Set(Some(administrator.id)),
-        secret_hash: Set(hash(&secret)),
-        expires_at: Set(Some(at + chrono::Duration::hours(ADMIN_SESSION_HOURS))),
-        revoked_at: Set(None),
-        created_at: Set(at),
-    }
-    .insert(txn)
-    .await?;
-    super::audit::created(txn, actor, "sso.adminSignIn", &model).await?;
     Ok((model, secret))
 }
 

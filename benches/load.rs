@@ -2,14 +2,15 @@
 //! clients, next to a baseline that does the same database work directly with sqlx.
 //!
 //! `cargo bench --bench load -- [--db sqlite|postgres|both] [--seconds N] [--big N]
-//! [--small N] [--concurrency 1,16,64] [--quick]`
+//! [--small N] [--concurrency 1,16,64] [--quick] [--employees N] [--only employees]`
 //!
 //! Per database: migrate and create an owner token with the CLI, start `autoprov serve`, set up
 //! a brand, three identity providers and a portal token through the API, seed companies and
 //! contacts with sqlx, then measure each operation at each concurrency level (server, then
 //! baseline). Last come the SCIM cells: two more identity providers with a configuration and a
-//! SCIM token each, one seeded with `--small` SCIM users and one with `--big`. Progress goes to
-//! stderr; the markdown report to stdout and `target/bench-load.md`.
+//! SCIM token each, one seeded with `--small` SCIM users and one with `--big`; then the
+//! employee-file syncs of `--employees` people (alone with `--only employees`). Progress goes
+//! to stderr; the markdown report to stdout and `target/bench-load.md`.
 //!
 //! The modules live in `benches/load/` (a bench root file has no directory of its own).
 #[path = "load/api.rs"]
@@ -20,6 +21,10 @@ mod baseline;
 mod db;
 #[path = "load/driver.rs"]
 mod driver;
+#[path = "load/employee_file.rs"]
+mod employee_file;
+#[path = "load/employees.rs"]
+mod employees;
 #[path = "load/options.rs"]
 mod options;
 #[path = "load/report.rs"]
@@ -40,9 +45,9 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use db::{Kind, Target, with_pool};
-use driver::Op;
+use driver::Runner;
 use options::Options;
-use report::{DatabaseReport, Row, ops};
+use report::{DatabaseReport, ops};
 use scenarios::{Client, Learners, Listing};
 
 /// Learners created on the "update" identity provider before its returning cell.
@@ -105,61 +110,6 @@ fn target_dir() -> std::path::PathBuf {
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into())
 }
 
-/// Measures each operation at each concurrency level, server then baseline, and keeps rows.
-struct Runner<'a> {
-    kind: Kind,
-    options: &'a Options,
-    pool: &'a db::Pool,
-    server: &'a mut server::Server,
-    rows: Vec<Row>,
-}
-
-impl Runner<'_> {
-    async fn cells(&mut self, operation: &str, server_op: &Op, baseline_op: &Op) {
-        db::analyze(self.pool).await;
-        for &c in &self.options.concurrency {
-            let logged_before = self.server.log_line_count();
-            let server = driver::measure(server_op, c, self.options.seconds).await;
-            let server_log_lines = self.server.log_line_count() - logged_before;
-            if !self.server.is_running() {
-                panic!(
-                    "the server died during {operation:?} at c={c}; its stderr:\n{}",
-                    self.server.log_head().join("\n")
-                );
-            }
-            let baseline = driver::measure(baseline_op, c, self.options.seconds).await;
-            eprintln!(
-                "  [{}] {operation} c={c}: server {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors \
-                 | baseline {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
-                self.kind.name(),
-                server.throughput(),
-                server.p50_ms(),
-                server.p99_ms(),
-                server.errors + server.warmup_errors,
-                baseline.throughput(),
-                baseline.p50_ms(),
-                baseline.p99_ms(),
-                baseline.errors + baseline.warmup_errors,
-            );
-            if server_log_lines > 0 {
-                eprintln!("    the server logged {server_log_lines} warning/error lines");
-            }
-            for (side, stats) in [("server", &server), ("baseline", &baseline)] {
-                for e in &stats.sample_errors {
-                    eprintln!("    {side} error: {e}");
-                }
-            }
-            self.rows.push(Row {
-                operation: operation.to_owned(),
-                concurrency: c,
-                server,
-                baseline,
-                server_log_lines,
-            });
-        }
-    }
-}
-
 fn taken(learners: &Learners) -> Vec<scenarios::Learner> {
     learners.lock().map(|l| l.clone()).unwrap_or_default()
 }
@@ -194,6 +144,22 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
     .to_owned();
     let mut server = server::Server::start(&target.url);
     eprintln!("  server pid {} on {}", server.pid, server.addr);
+    if options.only_employees {
+        let pool = target.pool().await;
+        let sync = employees::cells(&mut server, &pool, &owner, options.employees).await;
+        let (peak_rss_mib, end_rss_mib) = server.memory_mib();
+        drop(server);
+        with_pool!(&pool, p => p.close().await);
+        return DatabaseReport {
+            kind,
+            rows: Vec::new(),
+            peak_rss_mib,
+            end_rss_mib,
+            seeding: Vec::new(),
+            notes: vec![report::load_note(&load_before)],
+            employees: Some(sync),
+        };
+    }
 
     // Brand, identity providers, configurations and the portal token, through the API.
     let api = api::Api::new(server.url());
@@ -233,7 +199,7 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
     let counted_before = client.api.sign_ins_counted(&client.setup.owner).await;
     sign_in_cells(&mut runner, &client, &baseline, &idps).await;
     let counted_after = client.api.sign_ins_counted(&client.setup.owner).await;
-    notes.push(sign_ins_counted_note(counted_before, counted_after));
+    notes.push(report::sign_ins_counted_note(counted_before, counted_after));
 
     // The large company table.
     seeder.grow_companies(options.big).await;
@@ -289,28 +255,24 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
         scim_cells(&mut runner, &mut seeder, scim, brand, size, names).await;
     }
 
-    // Wrap up: memory before the server goes, then the server, the pool, the database.
+    // Memory of the cells above, before the employee-sync cells reset the peak.
     let rows = std::mem::take(&mut runner.rows);
     let (peak_rss_mib, end_rss_mib) = server.memory_mib();
+    let sync = employees::cells(&mut server, &pool, &client.setup.owner, options.employees).await;
+
+    // Wrap up: the server, the pool, the database.
     notes.push(match kind {
         Kind::Sqlite => "after each bulk seeding: `PRAGMA wal_checkpoint(TRUNCATE)`".into(),
         Kind::Postgres => "after each bulk seeding: `VACUUM ANALYZE`".into(),
     });
-    notes.push(format!(
-        "load average (1, 5, 15 min) before this database's run: {}",
-        load_before
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
+    notes.push(report::load_note(&load_before));
     notes.push(format!(
         "tables at the end: {} contacts, {} companies, {} SCIM users",
         seed::count(&pool, "contact").await,
         seeder.companies,
         seed::count(&pool, "scim_user").await,
     ));
-    notes.extend(server_log_notes(&server, &rows));
+    notes.extend(report::server_log_notes(&server, &rows));
     drop(server);
     with_pool!(&pool, p => p.close().await);
     let seeding = std::mem::take(&mut seeder.times);
@@ -322,77 +284,8 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
         end_rss_mib,
         seeding,
         notes,
+        employees: Some(sync),
     }
-}
-
-/// What the server logged (RUST_LOG=warn), by cell and by kind.
-/// What `/metrics` counted during the sign-in cells. The counters must move: a run whose
-/// sign-ins the metrics did not see fails.
-fn sign_ins_counted_note(
-    before: Result<Vec<(String, f64)>, String>,
-    after: Result<Vec<(String, f64)>, String>,
-) -> String {
-    let (before, after) = match (before, after) {
-        (Ok(before), Ok(after)) => (before, after),
-        (Err(e), _) | (_, Err(e)) => panic!("the sign-in counters could not be read: {e}"),
-    };
-    let moved: Vec<(String, f64)> = after
-        .into_iter()
-        .map(|(labels, n)| {
-            let was = before
-                .iter()
-                .find(|(l, _)| *l == labels)
-                .map_or(0.0, |(_, n)| *n);
-            (labels, n - was)
-        })
-        .filter(|(_, delta)| *delta > 0.0)
-        .collect();
-    let total: f64 = moved.iter().map(|(_, n)| n).sum();
-    assert!(
-        total > 0.0,
-        "/metrics counted no sign-in during the sign-in cells"
-    );
-    format!(
-        "`/metrics` counted {total} sign-ins during the sign-in cells: {}",
-        moved
-            .iter()
-            .map(|(labels, n)| format!("`{labels}` +{n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
-}
-
-fn server_log_notes(server: &server::Server, rows: &[Row]) -> Vec<String> {
-    let total = server.log_line_count();
-    if total == 0 {
-        return vec!["the server logged no warnings or errors (RUST_LOG=warn)".into()];
-    }
-    let by_cell: Vec<String> = rows
-        .iter()
-        .filter(|r| r.server_log_lines > 0)
-        .map(|r| {
-            format!(
-                "{} c={}: {}",
-                r.operation, r.concurrency, r.server_log_lines
-            )
-        })
-        .collect();
-    let mut notes = vec![format!(
-        "the server logged {total} warning/error lines; by cell: {}",
-        if by_cell.is_empty() {
-            "none during the cells".to_owned()
-        } else {
-            by_cell.join("; ")
-        }
-    )];
-    notes.extend(
-        server
-            .log_summary()
-            .into_iter()
-            .take(5)
-            .map(|kind| format!("  - {kind}")),
-    );
-    notes
 }
 
 /// The floor, then the sign-in cells on the small company table. Each first-sign-in cell keeps

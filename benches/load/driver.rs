@@ -1,6 +1,6 @@
 //! The load driver: `concurrency` tokio tasks call one operation in a loop until the time is
 //! up, timing every call. Server cells and baseline cells go through the same code, so their
-//! figures are comparable.
+//! figures are comparable. [`Runner`] runs both for one operation at each concurrency level.
 use std::{
     future::Future,
     sync::{
@@ -11,6 +11,13 @@ use std::{
 };
 
 use futures::future::BoxFuture;
+
+use crate::{
+    db::{self, Kind},
+    options::Options,
+    report::Row,
+    server,
+};
 
 /// One call of an operation; `Err` says what was wrong (transport, status, GraphQL errors,
 /// unexpected outcome). The argument is the call's sequence number within its run.
@@ -157,5 +164,60 @@ pub async fn prepare(what: &str, op: &Op, concurrency: usize, count: u64) {
 fn remember(samples: &mut Vec<String>, error: String) {
     if samples.len() < 3 && !samples.contains(&error) {
         samples.push(error);
+    }
+}
+
+/// Measures each operation at each concurrency level, server then baseline, and keeps rows.
+pub struct Runner<'a> {
+    pub kind: Kind,
+    pub options: &'a Options,
+    pub pool: &'a db::Pool,
+    pub server: &'a mut server::Server,
+    pub rows: Vec<Row>,
+}
+
+impl Runner<'_> {
+    pub async fn cells(&mut self, operation: &str, server_op: &Op, baseline_op: &Op) {
+        db::analyze(self.pool).await;
+        for &c in &self.options.concurrency {
+            let logged_before = self.server.log_line_count();
+            let server = measure(server_op, c, self.options.seconds).await;
+            let server_log_lines = self.server.log_line_count() - logged_before;
+            if !self.server.is_running() {
+                panic!(
+                    "the server died during {operation:?} at c={c}; its stderr:\n{}",
+                    self.server.log_head().join("\n")
+                );
+            }
+            let baseline = measure(baseline_op, c, self.options.seconds).await;
+            eprintln!(
+                "  [{}] {operation} c={c}: server {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors \
+                 | baseline {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+                self.kind.name(),
+                server.throughput(),
+                server.p50_ms(),
+                server.p99_ms(),
+                server.errors + server.warmup_errors,
+                baseline.throughput(),
+                baseline.p50_ms(),
+                baseline.p99_ms(),
+                baseline.errors + baseline.warmup_errors,
+            );
+            if server_log_lines > 0 {
+                eprintln!("    the server logged {server_log_lines} warning/error lines");
+            }
+            for (side, stats) in [("server", &server), ("baseline", &baseline)] {
+                for e in &stats.sample_errors {
+                    eprintln!("    {side} error: {e}");
+                }
+            }
+            self.rows.push(Row {
+                operation: operation.to_owned(),
+                concurrency: c,
+                server,
+                baseline,
+                server_log_lines,
+            });
+        }
     }
 }

@@ -2,8 +2,11 @@
 use crate::db::Kind;
 
 pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgres|both] \
-[--seconds N] [--big N] [--small N] [--concurrency 1,16,64] [--quick]
+[--seconds N] [--big N] [--small N] [--concurrency 1,16,64] [--quick] [--employees N] \
+[--only employees]
   --quick            = --seconds 1 --big 100000 (explicit flags still win)
+  --employees N      people in the employee files of the employee-sync cells (default 100000)
+  --only employees   run only the employee-sync cells
   BENCH_DATABASE_URL PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/postgres)";
 
 #[derive(Clone, Debug)]
@@ -18,6 +21,10 @@ pub struct Options {
     /// SCIM configuration.
     pub small: u64,
     pub concurrency: Vec<usize>,
+    /// People in the generated employee files of the employee-sync cells.
+    pub employees: usize,
+    /// `--only employees`: skip every other cell.
+    pub only_employees: bool,
     pub pg_admin_url: String,
     /// Cargo passes `--bench` under `cargo bench` only; `cargo test --all-targets` runs bench
     /// targets too, without it, and must not start a load run.
@@ -36,6 +43,8 @@ impl Options {
         let mut big = None;
         let mut small = None;
         let mut concurrency = None;
+        let mut employees = None;
+        let mut only_employees = false;
         let mut quick = false;
         let mut under_cargo_bench = false;
         let mut args = args.peekable();
@@ -71,6 +80,13 @@ impl Options {
                             .collect::<Vec<_>>(),
                     )
                 }
+                "--employees" => employees = Some(number::<usize>("--employees", &value())),
+                "--only" => match value().as_str() {
+                    "employees" => only_employees = true,
+                    other => fail(&format!(
+                        "--only: unknown cells {other:?} (only `employees`)"
+                    )),
+                },
                 "--quick" => quick = true,
                 // `cargo bench` passes `--bench` to harness-less benches.
                 "--bench" => under_cargo_bench = true,
@@ -87,12 +103,18 @@ impl Options {
             big: big.unwrap_or(if quick { 100_000 } else { 1_000_000 }),
             small: small.unwrap_or(1_000),
             concurrency: concurrency.unwrap_or_else(|| vec![1, 16, 64]),
+            employees: employees.unwrap_or(100_000),
+            only_employees,
             pg_admin_url: std::env::var("BENCH_DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
             under_cargo_bench,
         };
-        if options.seconds <= 0.0 || options.concurrency.contains(&0) || options.small == 0 {
-            fail("--seconds, --small and every --concurrency level must be positive");
+        if options.seconds <= 0.0
+            || options.concurrency.contains(&0)
+            || options.small == 0
+            || options.employees == 0
+        {
+            fail("--seconds, --small, --employees and every --concurrency level must be positive");
         }
         if options.big < options.small {
             fail("--big must be at least --small");

@@ -20,6 +20,8 @@ pub struct DatabaseReport {
     pub end_rss_mib: f64,
     pub seeding: Vec<SeedTime>,
     pub notes: Vec<String>,
+    /// The employee-file sync cells, after the others.
+    pub employees: Option<crate::employees::Report>,
 }
 
 /// Operation names, shared by the runner and the summary lines.
@@ -95,6 +97,16 @@ impl DatabaseReport {
         let mut out = String::new();
         let w = &mut out;
         writeln!(w, "## {}\n", self.kind.name()).ok();
+        if self.rows.is_empty() {
+            // `--only employees`.
+            for note in &self.notes {
+                writeln!(w, "- {note}").ok();
+            }
+            if let Some(employees) = &self.employees {
+                w.push_str(&employees.markdown());
+            }
+            return out;
+        }
         writeln!(
             w,
             "| operation | c | req/s | p50 ms | p99 ms | errors | baseline req/s | ratio |"
@@ -124,7 +136,7 @@ impl DatabaseReport {
         }
         writeln!(
             w,
-            "- server memory: peak RSS (VmHWM) {:.1} MiB, RSS at the end {:.1} MiB",
+            "- server memory (before the employee-sync cells): peak RSS (VmHWM) {:.1} MiB, RSS {:.1} MiB",
             self.peak_rss_mib, self.end_rss_mib
         )
         .ok();
@@ -195,6 +207,9 @@ impl DatabaseReport {
         for note in &self.notes {
             writeln!(w, "- {note}").ok();
         }
+        if let Some(employees) = &self.employees {
+            w.push_str(&employees.markdown());
+        }
         out
     }
 }
@@ -221,7 +236,8 @@ pub fn footer(options: &Options) -> String {
          - machine: {cpus} CPUs ({model}), {memory_gib:.1} GiB memory; the load generator, the \
          server and the database share them\n\
          - req/s counts successful calls; latencies are per call, errors included; ratio = \
-         server req/s ÷ baseline req/s (the baseline runs the same SQL directly on a pool of {})\n",
+         server req/s ÷ baseline req/s (the baseline runs the same SQL directly on a pool of {})\n\
+         - employee files: {} people{}\n",
         options.seconds,
         options.seconds / 10.0,
         options.concurrency,
@@ -231,5 +247,94 @@ pub fn footer(options: &Options) -> String {
         options.small,
         options.big,
         crate::db::POOL_SIZE,
+        options.employees,
+        if options.only_employees {
+            " (`--only employees`: no other cell ran)"
+        } else {
+            ""
+        },
+    )
+}
+
+/// What `/metrics` counted during the sign-in cells. The counters must move: a run whose
+/// sign-ins the metrics did not see fails.
+pub fn sign_ins_counted_note(
+    before: Result<Vec<(String, f64)>, String>,
+    after: Result<Vec<(String, f64)>, String>,
+) -> String {
+    let (before, after) = match (before, after) {
+        (Ok(before), Ok(after)) => (before, after),
+        (Err(e), _) | (_, Err(e)) => panic!("the sign-in counters could not be read: {e}"),
+    };
+    let moved: Vec<(String, f64)> = after
+        .into_iter()
+        .map(|(labels, n)| {
+            let was = before
+                .iter()
+                .find(|(l, _)| *l == labels)
+                .map_or(0.0, |(_, n)| *n);
+            (labels, n - was)
+        })
+        .filter(|(_, delta)| *delta > 0.0)
+        .collect();
+    let total: f64 = moved.iter().map(|(_, n)| n).sum();
+    assert!(
+        total > 0.0,
+        "/metrics counted no sign-in during the sign-in cells"
+    );
+    format!(
+        "`/metrics` counted {total} sign-ins during the sign-in cells: {}",
+        moved
+            .iter()
+            .map(|(labels, n)| format!("`{labels}` +{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// What the server logged (RUST_LOG=warn), by cell and by kind.
+pub fn server_log_notes(server: &crate::server::Server, rows: &[Row]) -> Vec<String> {
+    let total = server.log_line_count();
+    if total == 0 {
+        return vec!["the server logged no warnings or errors (RUST_LOG=warn)".into()];
+    }
+    let by_cell: Vec<String> = rows
+        .iter()
+        .filter(|r| r.server_log_lines > 0)
+        .map(|r| {
+            format!(
+                "{} c={}: {}",
+                r.operation, r.concurrency, r.server_log_lines
+            )
+        })
+        .collect();
+    let mut notes = vec![format!(
+        "the server logged {total} warning/error lines; by cell: {}",
+        if by_cell.is_empty() {
+            "none during the cells".to_owned()
+        } else {
+            by_cell.join("; ")
+        }
+    )];
+    notes.extend(
+        server
+            .log_summary()
+            .into_iter()
+            .take(5)
+            .map(|kind| format!("  - {kind}")),
+    );
+    notes
+}
+
+/// The load average before a database's run: anything else on these few cores (a build, say)
+/// shows in the figures.
+pub fn load_note(loadavg: &str) -> String {
+    format!(
+        "load average (1, 5, 15 min) before this database's run: {}",
+        loadavg
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }

@@ -151,6 +151,13 @@ impl Server {
         (field("VmHWM:"), field("VmRSS:"))
     }
 
+    /// Resets the peak RSS (VmHWM) to the current RSS, so that the next [`Self::memory_mib`]
+    /// gives the peak since now; `false` if the kernel refused (then VmHWM stays the peak since
+    /// the server started).
+    pub fn reset_peak_rss(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5").is_ok()
+    }
+
     /// Whether the process is still running (a crash under load would explain errors).
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

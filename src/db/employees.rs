@@ -1,11 +1,11 @@
 //! The statements of employee syncs: the rules in precedence order, the administrators, the
-//! latest employee snapshot (replaced by difference, in batches), held syncs, and the sign-in
-//! tokens of administrators.
+//! latest employee snapshot (read by page, replaced by difference, in batches), held syncs, and
+//! the sign-in tokens of administrators.
 use chrono::{DateTime, Utc};
 use entity::{admin_provisioning_rule, administrator, api_token, employee, employee_sync};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::Expr,
+    QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -64,20 +64,46 @@ pub async fn employees<Db: ConnectionTrait>(db: &Db) -> Result<Vec<employee::Mod
         .await
 }
 
-/// Writes the difference between two snapshots: rows to insert (new or changed: a changed row
-/// is deleted and inserted again) and ids to delete.
-pub async fn replace_employees<Db: ConnectionTrait>(
+/// Rows per page of [`employees_after`].
+pub const EMPLOYEE_PAGE: usize = 1000;
+
+/// The next page of the latest snapshot in EmployeeId order, after `after` (from the start
+/// without it): a sync compares the stored snapshot with a file page by page, so that it never
+/// holds both whole (100,000 employees are some 100 MB as rows).
+pub async fn employees_after<Db: ConnectionTrait>(
     db: &Db,
-    delete: &[String],
-    insert: Vec<employee::ActiveModel>,
-) -> Result<(), DbErr> {
-    for ids in delete.chunks(BATCH) {
+    after: Option<&str>,
+) -> Result<Vec<employee::Model>, DbErr> {
+    let mut query = employee::Entity::find()
+        .order_by_asc(employee::Column::EmployeeId)
+        .limit(EMPLOYEE_PAGE as u64);
+    if let Some(after) = after {
+        query = query.filter(employee::Column::EmployeeId.gt(after));
+    }
+    query.all(db).await
+}
+
+/// Rows per multi-row insert of [`insert_employees`]: a caller building rows for a large file
+/// hands them over this many at a time.
+pub const EMPLOYEE_BATCH: usize = BATCH;
+
+/// Deletes the rows of these employees (a changed row is deleted and inserted again).
+pub async fn delete_employees<Db: ConnectionTrait>(db: &Db, ids: &[String]) -> Result<(), DbErr> {
+    for ids in ids.chunks(BATCH) {
         employee::Entity::delete_many()
             .filter(employee::Column::EmployeeId.is_in(ids.iter().cloned()))
             .exec(db)
             .await?;
     }
-    let mut rows = insert.into_iter().peekable();
+    Ok(())
+}
+
+/// Inserts snapshot rows, [`BATCH`] per statement.
+pub async fn insert_employees<Db: ConnectionTrait>(
+    db: &Db,
+    rows: Vec<employee::ActiveModel>,
+) -> Result<(), DbErr> {
+    let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let batch: Vec<_> = rows.by_ref().take(BATCH).collect();
         employee::Entity::insert_many(batch).exec(db).await?;

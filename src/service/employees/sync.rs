@@ -62,14 +62,14 @@ pub(super) async fn run(
         .iter()
         .map(admin_view)
         .collect::<AppResult<Vec<_>>>()?;
-    let stored = db::employees::employees(txn).await?;
-
+    // A file is compared with the stored snapshot page by page when it is applied
+    // (`write_snapshot`); only a rule change plans from the stored snapshot itself.
     let (employees, rejected, from_file) = match run.snapshot {
         Some(snapshot) => (snapshot.employees, snapshot.rejected, true),
         None => (
-            stored
-                .iter()
-                .cloned()
+            db::employees::employees(txn)
+                .await?
+                .into_iter()
                 .map(employee_of)
                 .collect::<AppResult<Vec<_>>>()?,
             Vec::new(),
@@ -130,7 +130,7 @@ pub(super) async fn run(
     if status == SyncStatus::Applied {
         apply_plan(txn, &plan, sync.id, &rule_names, run.actor, at).await?;
         if from_file {
-            write_snapshot(txn, &stored, &employees, &kept).await?;
+            write_snapshot(txn, &employees, &kept).await?;
         }
     }
     if from_file && status != SyncStatus::DryRun {
@@ -337,32 +337,45 @@ async fn update_administrator(
 
 /// Writes the difference between the stored snapshot and the file: new and changed rows,
 /// and the rows of employees no longer in it, except those whose row this file refused (the
-/// sync left their administrators alone, so their last known row stays too).
+/// sync left their administrators alone, so their last known row stays too). The stored
+/// snapshot is read a page at a time and the new rows are built a batch at a time, so that
+/// memory holds the file's snapshot and little else.
 async fn write_snapshot(
     txn: &DatabaseTransaction,
-    stored: &[entity::employee::Model],
     employees: &[crate::domain::employees::file::Employee],
     kept: &HashSet<String>,
 ) -> AppResult<()> {
-    let before: HashMap<&str, &entity::employee::Model> =
-        stored.iter().map(|r| (r.employee_id.as_str(), r)).collect();
-    let in_file: HashSet<&str> = employees.iter().map(|e| e.employee_id.as_str()).collect();
-    let mut delete: Vec<String> = stored
+    let in_file: HashMap<&str, usize> = employees
         .iter()
-        .filter(|r| !in_file.contains(r.employee_id.as_str()) && !kept.contains(&r.employee_id))
-        .map(|r| r.employee_id.clone())
+        .enumerate()
+        .map(|(i, e)| (e.employee_id.as_str(), i))
         .collect();
-    let mut insert = Vec::new();
-    for e in employees {
-        match before.get(e.employee_id.as_str()) {
-            Some(row) if same_employee(row, e) => {}
-            Some(_) => {
-                delete.push(e.employee_id.clone());
-                insert.push(employee_row(e));
+    // Whether each employee of the file is stored as it is.
+    let mut stored_as_is = vec![false; employees.len()];
+    let mut delete: Vec<String> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = db::employees::employees_after(txn, after.as_deref()).await?;
+        for row in &page {
+            match in_file.get(row.employee_id.as_str()) {
+                Some(&i) if same_employee(row, &employees[i]) => stored_as_is[i] = true,
+                Some(_) => delete.push(row.employee_id.clone()),
+                None if !kept.contains(&row.employee_id) => delete.push(row.employee_id.clone()),
+                None => {}
             }
-            None => insert.push(employee_row(e)),
+        }
+        match page.last() {
+            Some(last) if page.len() == db::employees::EMPLOYEE_PAGE => {
+                after = Some(last.employee_id.clone());
+            }
+            _ => break,
         }
     }
-    db::employees::replace_employees(txn, &delete, insert).await?;
+    db::employees::delete_employees(txn, &delete).await?;
+    let new_rows: Vec<usize> = (0..employees.len()).filter(|&i| !stored_as_is[i]).collect();
+    for batch in new_rows.chunks(db::employees::EMPLOYEE_BATCH) {
+        let rows = batch.iter().map(|&i| employee_row(&employees[i])).collect();
+        db::employees::insert_employees(txn, rows).await?;
+    }
     Ok(())
 }

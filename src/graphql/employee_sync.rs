@@ -7,16 +7,20 @@ use serde::Deserialize;
 
 use super::{
     Allow, actor,
+    administrator::{AdminRole, AdministratorChangeKind, AdministratorStatus},
     connection::{EmployeeSyncField, entity_queries},
     db,
     errors::{GqlResultExt, ToGraphql},
     mutation::entity_payload,
-    types::{api_enum, row_object},
+    types::{api_enum, row_object, stored},
 };
 use crate::{
     domain::{
         access::Action,
-        employees::{SyncSource as DomainSource, SyncStatus as DomainStatus},
+        employees::{
+            AdminRole as DomainRole, AdminStatus as DomainAdminStatus,
+            ChangeKind as DomainChangeKind, SyncSource as DomainSource, SyncStatus as DomainStatus,
+        },
         id::NodeKind,
     },
     error::AppError,
@@ -35,24 +39,62 @@ pub struct EmployeeRowProblem {
     pub message: String,
 }
 
-/// One change a sync made (or, held or dry run, would make).
-#[derive(SimpleObject, Deserialize)]
+/// One change a sync made (or, held or dry run, would make), as stored with the sync.
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+struct StoredChange {
+    administrator_id: Option<String>,
+    employee_id: String,
+    email: Option<String>,
+    kind: String,
+    rule_id: Option<String>,
+    rule_name: Option<String>,
+    old_role: Option<String>,
+    new_role: String,
+    old_status: Option<String>,
+    new_status: String,
+    reason: String,
+}
+
+/// One change a sync made (or, held or dry run, would make).
+#[derive(SimpleObject)]
 pub struct EmployeeSyncChange {
     /// Null for an administrator a held or dry-run sync would create.
     pub administrator_id: Option<ID>,
     pub employee_id: String,
     /// The new administrator's email, or an existing one's new email.
     pub email: Option<String>,
-    /// `created`, `reactivated`, `deactivated`, `roleChanged`, `handedOver` or `updated`.
-    pub kind: String,
+    pub kind: AdministratorChangeKind,
     pub rule_id: Option<ID>,
+    /// The rule's name at the time.
     pub rule_name: Option<String>,
-    pub old_role: Option<String>,
-    pub new_role: String,
-    pub old_status: Option<String>,
-    pub new_status: String,
+    /// Null for a creation.
+    pub old_role: Option<AdminRole>,
+    pub new_role: AdminRole,
+    /// Null for a creation.
+    pub old_status: Option<AdministratorStatus>,
+    pub new_status: AdministratorStatus,
     pub reason: String,
+}
+
+impl EmployeeSyncChange {
+    fn decode(c: StoredChange) -> Result<Self> {
+        let role = |raw: &str| stored::<DomainRole, AdminRole>(raw);
+        let status = |raw: &str| stored::<DomainAdminStatus, AdministratorStatus>(raw);
+        Ok(Self {
+            administrator_id: c.administrator_id.map(ID),
+            employee_id: c.employee_id,
+            email: c.email,
+            kind: stored::<DomainChangeKind, _>(&c.kind)?,
+            rule_id: c.rule_id.map(ID),
+            rule_name: c.rule_name,
+            old_role: c.old_role.as_deref().map(role).transpose()?,
+            new_role: role(&c.new_role)?,
+            old_status: c.old_status.as_deref().map(status).transpose()?,
+            new_status: status(&c.new_status)?,
+            reason: c.reason,
+        })
+    }
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(column: &str, raw: &serde_json::Value) -> Result<Vec<T>> {
@@ -97,7 +139,10 @@ row_object! {
         }
         /// One entry per administrator changed (or to be changed).
         async fn changes(&self) -> Result<Vec<EmployeeSyncChange>> {
-            decode("employee_sync.changes", &self.0.changes)
+            decode::<StoredChange>("employee_sync.changes", &self.0.changes)?
+                .into_iter()
+                .map(EmployeeSyncChange::decode)
+                .collect()
         }
     }
 }

@@ -131,7 +131,8 @@ pub async fn create(
     Ok(change)
 }
 
-/// A rule update: omitted fields stay as they are.
+/// A rule update: omitted fields stay as they are. An update that changes nothing writes
+/// nothing and re-evaluates nothing (its payload has no `employeeSync`).
 pub struct RuleUpdate<'a> {
     pub rule_id: &'a str,
     pub name: Option<&'a str>,
@@ -167,6 +168,20 @@ pub async fn update(
         .await,
     )?;
     let current = problems.finish(current)?;
+    let unchanged = name.as_ref().is_none_or(|n| *n == current.name)
+        && conditions
+            .as_ref()
+            .is_none_or(|(_, json)| *json == current.conditions)
+        && update.role.is_none_or(|r| r.as_str() == current.role);
+    if unchanged {
+        // Nothing to write or re-evaluate; the conflicts are still worth showing.
+        let conflicts = conflicts_of(&txn, &current).await?;
+        return Ok(RuleChange {
+            rule: current,
+            conflicts,
+            sync: None,
+        });
+    }
     let before = current.clone();
     let mut active: admin_provisioning_rule::ActiveModel = current.into();
     if let Some(name) = &name {
@@ -179,23 +194,13 @@ pub async fn update(
     if let Some(role) = update.role {
         active.role = Set(role.as_str().to_owned());
     }
-    let rule = if active.is_changed() {
-        active.updated_at = Set(now());
-        let rule = active.update(&txn).await.map_err(|e| {
-            unique_or_internal(e, || name_taken(name.as_deref().unwrap_or_default()))
-        })?;
-        crate::service::audit::updated(
-            &txn,
-            actor,
-            "adminProvisioningRules.update",
-            &before,
-            &rule,
-        )
+    active.updated_at = Set(now());
+    let rule = active
+        .update(&txn)
+        .await
+        .map_err(|e| unique_or_internal(e, || name_taken(name.as_deref().unwrap_or_default())))?;
+    crate::service::audit::updated(&txn, actor, "adminProvisioningRules.update", &before, &rule)
         .await?;
-        rule
-    } else {
-        before
-    };
     let change = apply_change(&txn, actor, rule).await?;
     txn.commit().await?;
     Ok(change)

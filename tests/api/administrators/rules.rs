@@ -299,3 +299,30 @@ async fn an_administrator_keeps_its_rule_while_it_matches_even_when_an_earlier_o
         (&json!("support"), &json!(sales))
     );
 }
+
+#[tokio::test]
+async fn an_update_that_changes_nothing_writes_nothing() {
+    let app = spawn_app().await;
+    let sales = create_rule(
+        &app,
+        "Sales",
+        json!([cond("department", "eq", "Sales")]),
+        "support",
+    )
+    .await;
+    import_applied(&app, &csv(&staff("S", 2, "Sales"))).await;
+    let before = admin_table_counts(&app).await;
+    let same = update_rule(
+        &app,
+        json!({"ruleId": sales, "name": "Sales", "role": "support",
+               "conditions": [cond("department", "eq", "Sales")]}),
+    )
+    .await;
+    assert_eq!(same["errors"], json!([]), "{same}");
+    assert_eq!(same["employeeSync"], Value::Null, "{same}");
+    assert_eq!(admin_table_counts(&app).await, before);
+
+    // A real change is written and re-evaluated at once.
+    let changed = update_rule(&app, json!({"ruleId": sales, "role": "auditor"})).await;
+    assert_eq!(changed["employeeSync"]["roleChanged"], 2, "{changed}");
+}

@@ -15,7 +15,8 @@ const BATCH: usize = 500;
 
 /// Syncs take turns: two files planned from the same state would both create the same
 /// administrator. PostgreSQL: an advisory lock held to the end of the transaction; SQLite:
-/// the write lock every transaction here takes (`BEGIN IMMEDIATE`).
+/// the write lock every transaction here takes (`BEGIN IMMEDIATE`). Taking it again in the same
+/// transaction is harmless (PostgreSQL counts the holds).
 pub async fn lock_syncs<Db: ConnectionTrait>(db: &Db) -> Result<(), DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(());

@@ -119,6 +119,9 @@ pub async fn apply(
 ) -> AppResult<employee_sync::Model> {
     const LABEL: &str = "employeeSyncId";
     let txn = db::begin(db).await?;
+    // Under the sync lock before reading the status: two applies of one held sync must not
+    // both see it held.
+    db::employees::lock_syncs(&txn).await?;
     let held =
         load::<employee_sync::Entity, _>(&txn, NodeKind::EmployeeSync, LABEL, employee_sync_id)
             .await

@@ -2,7 +2,8 @@
 //! drops employee files into, polled every `--employee-inbox-poll-seconds`.
 //!
 //! The contract with uploaders: write under another name (`*.csv.part`, `*.tmp`, or a
-//! dot-file as OpenSSH's `sftp` does) and rename to `*.csv` when done. As a second guard for
+//! dot-file) and rename to `*.csv` when done (WinSCP's temporary names do; with OpenSSH's
+//! `sftp`, `put` then `rename`). As a second guard for
 //! uploaders that write in place, a `.csv` is taken only when its size and modification time
 //! are the same as at the previous poll, so every file waits at least one poll.
 //!

@@ -1,15 +1,16 @@
 //! The audit log of admin changes: the `AuditEvent` type and the `auditEvents` query (a
 //! brand's own events are also `Brand.auditEvents`).
-use async_graphql::{ID, Json, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{audit_event, brand};
+use entity::{administrator, api_token, audit_event, brand};
 
 use super::{
     Allow,
+    administrator::Administrator,
     brand::Brand,
     connection::{AuditEventField, entity_queries},
     errors::GqlResultExt,
-    types::{api_enum, gid, row_object},
+    types::{api_enum, gid, related, row_object},
 };
 use crate::{
     domain::{
@@ -68,6 +69,17 @@ row_object! {
         /// The ID of the API token that made the change (null for the service itself).
         async fn actor_token_id(&self) -> Option<ID> {
             self.0.actor_token_id.map(|id| gid(NodeKind::ApiToken, id))
+        }
+        /// The administrator who made the change, when it was made with their SSO sign-in
+        /// token (`sso.adminSignIn`); null for API tokens and the service itself.
+        async fn actor_administrator(&self, ctx: &Context<'_>) -> Result<Option<Administrator>> {
+            let token = related::<api_token::Entity, api_token::Model>(ctx, self.0.actor_token_id)
+                .await?;
+            related::<administrator::Entity, Administrator>(
+                ctx,
+                token.and_then(|t| t.administrator_id),
+            )
+            .await
         }
         /// The changed entity's global ID (it may no longer exist).
         async fn entity_id(&self) -> Result<ID> {

@@ -6,8 +6,8 @@ use std::{collections::HashMap, marker::PhantomData, sync::Arc, time::Duration};
 
 use async_graphql::{Context, Request, dataloader::DataLoader, dataloader::Loader};
 use entity::{
-    account, admin_provisioning_rule, administrator, administrator_event, audit_event, brand,
-    company, contact, credential, employee_sync, identity_provider,
+    account, admin_provisioning_rule, administrator, administrator_event, api_token, audit_event,
+    brand, company, contact, credential, employee_sync, identity_provider,
     identity_provider_configuration as configuration, provisioning_event, role_mapping, scim_user,
 };
 use uuid::Uuid;
@@ -166,6 +166,7 @@ pub fn attach(request: Request, db: &Db, window: Duration) -> Request {
         .data(newest::<provisioning_event::Entity>(db, window))
         .data(newest::<audit_event::Entity>(db, window))
         .data(by_id::<administrator::Entity>(db, window))
+        .data(by_id::<api_token::Entity>(db, window))
         .data(by_id::<admin_provisioning_rule::Entity>(db, window))
         .data(by_id::<employee_sync::Entity>(db, window))
         .data(newest::<administrator_event::Entity>(db, window))

@@ -81,7 +81,7 @@ async fn an_active_administrator_signs_in_and_is_audited_as_themself() {
     assert!(company.is_string(), "{body}");
     let events = app
         .data(
-            "query($id: String!) { auditEvents(filters: [{field: entityId, operation: eq, value: $id}]) { edges { node { actorName operation } } } }",
+            "query($id: String!) { auditEvents(filters: [{field: entityId, operation: eq, value: $id}]) { edges { node { actorName operation actorAdministrator { employeeId origin } } } } }",
             json!({"id": company}),
         )
         .await;
@@ -92,6 +92,23 @@ async fn an_active_administrator_signs_in_and_is_audited_as_themself() {
             .as_str()
             .is_some_and(|a| a.contains("e1@example.com")),
         "{events}"
+    );
+    assert_eq!(
+        event["actorAdministrator"],
+        json!({"employeeId": "E1", "origin": "rule"}),
+        "{events}"
+    );
+    // A change made with an API token has no administrator behind it.
+    let rules = app
+        .data(
+            "{ auditEvents(filters: [{field: operation, operation: eq, value: \"adminProvisioningRules.create\"}]) { edges { node { actorAdministrator { id } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        rules["auditEvents"]["edges"][0]["node"]["actorAdministrator"],
+        Value::Null,
+        "{rules}"
     );
 }
 

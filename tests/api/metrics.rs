@@ -171,3 +171,125 @@ async fn employee_syncs_and_the_administrators_they_change_are_counted() {
         assert_eq!(value(&text, series), Some(expected), "{series}\n{text}");
     }
 }
+
+/// Exposition lines that are series (not `# HELP` / `# TYPE`).
+fn series_count(exposition: &str) -> usize {
+    exposition
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .count()
+}
+
+/// One anonymous request of each kind the random run below sends: a method (standard, or an
+/// invented token of `method_len` letters) and a path (a route's pattern with a random
+/// segment, or a path no route matches).
+fn anonymous_request(
+    method_pick: usize,
+    method_len: usize,
+    path_pick: usize,
+    noise: &str,
+) -> (reqwest::Method, String) {
+    const KNOWN: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"];
+    let method = match KNOWN.get(method_pick) {
+        Some(known) => reqwest::Method::from_bytes(known.as_bytes()).expect("standard method"),
+        None => {
+            let invented: String = noise
+                .chars()
+                .filter(char::is_ascii_alphabetic)
+                .map(|c| c.to_ascii_uppercase())
+                .cycle()
+                .take(method_len)
+                .collect();
+            reqwest::Method::from_bytes(format!("X{invented}").as_bytes()).expect("token")
+        }
+    };
+    let path = match path_pick {
+        0 => format!("/{noise}"),
+        1 => format!("/{noise}/{noise}"),
+        2 => "/graphql".to_owned(),
+        3 => format!("/graphql/assets/{noise}"),
+        4 => format!("/scim/v2/Users/{noise}"),
+        5 => format!("/scim/v2/{noise}"),
+        6 => "/healthz".to_owned(),
+        7 => "/employee-files".to_owned(),
+        _ => "/metrics".to_owned(),
+    };
+    (method, path)
+}
+
+#[tokio::test]
+async fn no_anonymous_request_adds_a_series() {
+    use futures::StreamExt;
+    use rand::Rng;
+
+    let app = spawn_app().await;
+    let url = format!("{}/metrics", app.address);
+    let send = |(method, path): (reqwest::Method, String)| {
+        let request = app.client.request(method, format!("{}{path}", app.address));
+        async move {
+            // Statuses vary (404, 405, 401, 400, a refused connection for a huge method):
+            // only the scrape afterwards matters.
+            let _ = request.send().await;
+        }
+    };
+    // One request of every kind, so that each (route, method, status) series exists.
+    let mut warm_up = Vec::new();
+    for method_pick in 0..8 {
+        for path_pick in 0..9 {
+            warm_up.push(anonymous_request(method_pick, 8, path_pick, "warmUp0"));
+        }
+    }
+    futures::stream::iter(warm_up)
+        .for_each_concurrent(16, send)
+        .await;
+    // The scrape itself is a series too (GET /metrics 200).
+    scrape(&app.client, &url, Some(&app.owner_token)).await;
+    let (status, before) = scrape(&app.client, &url, Some(&app.owner_token)).await;
+    assert_eq!(status, 200);
+    let mut rng = rand::rng();
+    let random: Vec<_> = (0..10_000)
+        .map(|_| {
+            let noise: String = (&mut rng)
+                .sample_iter(rand::distr::Alphanumeric)
+                .take(12)
+                .map(char::from)
+                .collect();
+            anonymous_request(
+                rng.random_range(0..8),
+                rng.random_range(1..4_000),
+                rng.random_range(0..9),
+                &noise,
+            )
+        })
+        .collect();
+    futures::stream::iter(random)
+        .for_each_concurrent(32, send)
+        .await;
+    let (_, after) = scrape(&app.client, &url, Some(&app.owner_token)).await;
+    let new: Vec<&str> = after
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter(|line| {
+            let series = line.rsplit_once(' ').map_or(*line, |(s, _)| s);
+            !before.lines().any(|b| b.starts_with(series))
+        })
+        .collect();
+    assert_eq!(
+        series_count(&after),
+        series_count(&before),
+        "new series: {new:#?}"
+    );
+    let invented = value(
+        &after,
+        r#"autoprov_http_requests_total{method="other",route="unmatched",status="404"}"#,
+    );
+    assert!(
+        invented.is_some_and(|n| n > 100.0),
+        "invented methods share the label `other`: {invented:?}\n{after}"
+    );
+    assert!(
+        after.len() < 200_000,
+        "the scrape stays small: {} bytes",
+        after.len()
+    );
+}

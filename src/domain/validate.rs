@@ -115,9 +115,78 @@ pub fn fold(text: &str) -> String {
         .collect()
 }
 
+/// The path of the first string (value or object key) in `value` that holds a control
+/// character, e.g. `claims.name` or `emails[0].value`; `None` when there is none. Doors run it
+/// over whole request bodies and arguments before anything else, so that a NUL (which
+/// PostgreSQL cannot store in text) or any other control character is refused with the field's
+/// name, whatever use case the body was for.
+pub fn control_character_at(value: &serde_json::Value) -> Option<String> {
+    fn walk(value: &serde_json::Value, path: &mut String) -> bool {
+        let has_control = |text: &str| text.chars().any(char::is_control);
+        match value {
+            serde_json::Value::String(text) => has_control(text),
+            serde_json::Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = walk(item, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            serde_json::Value::Object(fields) => fields.iter().any(|(key, item)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                if has_control(key) {
+                    // The key itself, shown without the character.
+                    path.extend(key.chars().filter(|c| !c.is_control()));
+                    return true;
+                }
+                path.push_str(key);
+                let found = walk(item, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+    let mut path = String::new();
+    walk(value, &mut path).then_some(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_found_with_their_path() {
+        use serde_json::json;
+        assert_eq!(
+            control_character_at(&json!({"a": "ok", "b": [1, "x"]})),
+            None
+        );
+        assert_eq!(
+            control_character_at(&json!({"claims": {"name": "a\u{0}b"}})).as_deref(),
+            Some("claims.name")
+        );
+        assert_eq!(
+            control_character_at(&json!({"emails": [{"value": "ok"}, {"value": "\u{1b}[31m"}]}))
+                .as_deref(),
+            Some("emails[1].value")
+        );
+        assert_eq!(
+            control_character_at(&json!({"in": {"k\u{0}ey": 1}})).as_deref(),
+            Some("in.key")
+        );
+        assert_eq!(
+            control_character_at(&json!("line\nbreak")).as_deref(),
+            Some("")
+        );
+    }
 
     #[test]
     fn required_text_trims_and_refuses_blank() {

@@ -14,6 +14,7 @@ mod employee_sync;
 pub mod errors;
 mod guard;
 mod identity_provider;
+mod input_text;
 mod limits;
 mod loaders;
 mod mutation;
@@ -51,6 +52,7 @@ pub fn schema(settings: &Settings) -> AppSchema {
         .extension(limits::FieldLimit {
             max_fields: settings.max_fields,
         })
+        .extension(input_text::ControlCharacters)
         .extension(observe::OperationMetrics);
     let builder = if settings.introspection {
         builder

@@ -10,6 +10,7 @@ mod cli;
 mod concurrency;
 mod configurations;
 mod contacts;
+mod control_characters;
 mod deletes;
 mod durability;
 mod employee_files;

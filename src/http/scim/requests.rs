@@ -12,7 +12,10 @@ use std::sync::Arc;
 
 use super::{SCIM_JSON, failure, message};
 use crate::{
-    domain::scim::{ScimError, project::Selection},
+    domain::{
+        scim::{ScimError, project::Selection},
+        validate,
+    },
     service::scim::{ListQuery, ScimFailure, Scope, users::Rendered},
 };
 
@@ -37,8 +40,14 @@ pub(super) fn body_json(headers: &HeaderMap, body: &Bytes) -> Result<Value, Scim
             ));
         }
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ScimError::invalid_syntax(format!("the request body is not JSON: {e}")))
+    let json = serde_json::from_slice(body)
+        .map_err(|e| ScimError::invalid_syntax(format!("the request body is not JSON: {e}")))?;
+    match validate::control_character_at(&json) {
+        Some(attribute) => Err(ScimError::invalid_value(format!(
+            "{attribute}: must not contain control characters"
+        ))),
+        None => Ok(json),
+    }
 }
 
 pub(super) fn if_match(headers: &HeaderMap) -> Option<String> {
@@ -97,6 +106,15 @@ pub(super) fn list_query(
 ) -> Result<ListQuery, ScimError> {
     let Query(params) = params
         .map_err(|e| ScimError::invalid_syntax(format!("the query string is malformed: {e}")))?;
+    if let Some((name, _)) = params
+        .iter()
+        .find(|(name, value)| name.chars().chain(value.chars()).any(char::is_control))
+    {
+        let name: String = name.chars().filter(|c| !c.is_control()).collect();
+        return Err(ScimError::invalid_value(format!(
+            "{name}: must not contain control characters"
+        )));
+    }
     Ok(ListQuery {
         filter: param(&params, "filter").map(str::to_owned),
         start_index: integer("startIndex", param(&params, "startIndex"))?,

@@ -28,6 +28,9 @@ crate::domain::stored::mirrored_enum! {
         /// The administrator is provisioned by a rule from employee data: its role and
         /// status follow the rules, not manual changes.
         ManagedByRule,
+        /// An email looks like another contact's (the same confusable skeleton, Unicode
+        /// TS #39) but is not the same address.
+        Confusable,
     }
 }
 

@@ -10,6 +10,9 @@ pub struct Model {
     pub email: String,
     /// Lowercased email; carries the case-insensitive unique constraint.
     pub email_folded: String,
+    /// The confusable skeleton (Unicode TS #39) of `email_folded`: addresses that look alike
+    /// share it. Indexed, not unique.
+    pub email_skeleton: String,
     pub account_id: Uuid,
     /// JSON array of platform role names.
     pub roles: Json,

@@ -177,6 +177,23 @@ pub async fn contact_with_email<Db: ConnectionTrait>(
     query.one(db).await
 }
 
+/// A contact (other than `except`) whose email looks like this one (the same confusable
+/// skeleton) without being the same address, if any.
+pub async fn contact_looking_like<Db: ConnectionTrait>(
+    db: &Db,
+    email_skeleton: &str,
+    email_folded: &str,
+    except: Option<Uuid>,
+) -> Result<Option<contact::Model>, DbErr> {
+    let mut query = contact::Entity::find()
+        .filter(contact::Column::EmailSkeleton.eq(email_skeleton))
+        .filter(contact::Column::EmailFolded.ne(email_folded));
+    if let Some(id) = except {
+        query = query.filter(contact::Column::Id.ne(id));
+    }
+    query.one(db).await
+}
+
 /// Locks a contact's row until the transaction ends, so two transactions that decide on the
 /// same contact take turns. On PostgreSQL it is `SELECT … FOR UPDATE`; SQLite needs nothing,
 /// as a write transaction ([`super::begin`]) holds the whole database from its start.

@@ -146,6 +146,7 @@ pub async fn sign_in_context<Db: ConnectionTrait>(
 pub struct ContactUpdate<'a> {
     pub email: &'a str,
     pub email_folded: &'a str,
+    pub email_skeleton: &'a str,
     pub first_name: &'a str,
     pub last_name: &'a str,
     pub roles: serde_json::Value,
@@ -153,8 +154,9 @@ pub struct ContactUpdate<'a> {
 }
 
 /// Updates a contact in one statement and returns it as updated. The email changes only if
-/// no other contact has it (the check is inside the statement); the caller compares the
-/// returned email with the one it asked for. `None` when the contact does not exist.
+/// no other contact has it or an address that looks like it (the same skeleton, which the same
+/// address also has; the check is inside the statement); the caller compares the returned
+/// email with the one it asked for. `None` when the contact does not exist.
 pub async fn update_contact<Db: ConnectionTrait>(
     db: &Db,
     id: Uuid,
@@ -166,7 +168,8 @@ pub async fn update_contact<Db: ConnectionTrait>(
             .expr(Expr::val(1))
             .from_as(contact::Entity, other.clone())
             .and_where(
-                Expr::col((other.clone(), contact::Column::EmailFolded)).eq(update.email_folded),
+                Expr::col((other.clone(), contact::Column::EmailSkeleton))
+                    .eq(update.email_skeleton),
             )
             .and_where(Expr::col((other, contact::Column::Id)).ne(id))
             .to_owned(),
@@ -184,6 +187,10 @@ pub async fn update_contact<Db: ConnectionTrait>(
         .col_expr(
             contact::Column::EmailFolded,
             unless_taken(contact::Column::EmailFolded, update.email_folded),
+        )
+        .col_expr(
+            contact::Column::EmailSkeleton,
+            unless_taken(contact::Column::EmailSkeleton, update.email_skeleton),
         )
         .col_expr(contact::Column::FirstName, Expr::val(update.first_name))
         .col_expr(contact::Column::LastName, Expr::val(update.last_name))

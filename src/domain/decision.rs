@@ -98,6 +98,9 @@ crate::domain::stored::mirrored_enum! {
         ContactHasCredentials,
         /// Nobody has the subject or the email, and auto-provisioning is off.
         ProvisioningDisabled,
+        /// The email would be a new contact's, but it looks like another contact's address
+        /// (the same confusable skeleton, Unicode TS #39) without being it.
+        EmailConfusable,
     }
 }
 
@@ -112,6 +115,7 @@ impl DenialReason {
             Self::LinkingDisabled => "linkingDisabled",
             Self::ContactHasCredentials => "contactHasCredentials",
             Self::ProvisioningDisabled => "provisioningDisabled",
+            Self::EmailConfusable => "emailConfusable",
         }
     }
 }

@@ -60,6 +60,17 @@ pub fn email(label: &str, raw: &str) -> Result<String, FieldError> {
             Some(raw),
         )
     };
+    if let Some(c) = email.chars().find(|c| is_default_ignorable(*c)) {
+        return Err(FieldError::new(
+            label,
+            ErrorCode::Invalid,
+            format!(
+                "must not contain invisible characters (U+{:04X})",
+                u32::from(c)
+            ),
+            Some(raw),
+        ));
+    }
     let folded = fold(&email);
     if !plausible_email(&email) || !plausible_email(&folded) {
         return Err(invalid());
@@ -79,6 +90,44 @@ fn plausible_email(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !email.chars().any(char::is_whitespace)
+}
+
+/// Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt, as
+/// `unicode-security` 0.1.3 tables them): characters a renderer shows as nothing, such as
+/// U+200B ZERO WIDTH SPACE or U+00AD SOFT HYPHEN. An address holding one looks exactly like
+/// the address without it.
+const DEFAULT_IGNORABLE: &[(char, char)] = &[
+    ('\u{ad}', '\u{ad}'),
+    ('\u{34f}', '\u{34f}'),
+    ('\u{61c}', '\u{61c}'),
+    ('\u{115f}', '\u{1160}'),
+    ('\u{17b4}', '\u{17b5}'),
+    ('\u{180b}', '\u{180f}'),
+    ('\u{200b}', '\u{200f}'),
+    ('\u{202a}', '\u{202e}'),
+    ('\u{2060}', '\u{206f}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{fe00}', '\u{fe0f}'),
+    ('\u{feff}', '\u{feff}'),
+    ('\u{ffa0}', '\u{ffa0}'),
+    ('\u{fff0}', '\u{fff8}'),
+    ('\u{1bca0}', '\u{1bca3}'),
+    ('\u{1d173}', '\u{1d17a}'),
+    ('\u{e0000}', '\u{e0fff}'),
+];
+
+fn is_default_ignorable(c: char) -> bool {
+    DEFAULT_IGNORABLE
+        .iter()
+        .any(|&(first, last)| (first..=last).contains(&c))
+}
+
+/// The confusable skeleton (Unicode TS #39, §4) of an email's folded form ([`fold`]): two
+/// addresses that a reader cannot tell apart (Cyrillic `а` and Latin `a`, `rn` and `m`) share
+/// it. A new address whose skeleton is another contact's, but which is not that contact's
+/// address, is refused (`confusable`).
+pub fn email_skeleton(folded: &str) -> String {
+    unicode_security::skeleton(folded).collect()
 }
 
 /// A name that is compared folded (company names): [`required_text`], and its folded form
@@ -161,6 +210,32 @@ pub fn control_character_at(value: &serde_json::Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_characters_are_refused_in_emails() {
+        for bad in [
+            "ad\u{200B}a@example.com",
+            "ada\u{AD}@example.com",
+            "ada@exam\u{2060}ple.com",
+            "\u{FEFF}ada@example.com",
+        ] {
+            let err = email("email", bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Invalid, "{bad:?}");
+            assert!(err.message.contains("invisible"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn look_alike_addresses_share_a_skeleton() {
+        let latin = email_skeleton(&fold("paypal@example.com"));
+        // Cyrillic а (U+0430) for Latin a; `rn` for `m`.
+        assert_eq!(email_skeleton(&fold("p\u{430}ypal@example.com")), latin);
+        assert_eq!(
+            email_skeleton(&fold("rnary@example.com")),
+            email_skeleton(&fold("mary@example.com"))
+        );
+        assert_ne!(email_skeleton(&fold("ada@example.com")), latin);
+    }
 
     #[test]
     fn control_characters_are_found_with_their_path() {

@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn denial_codes_in_logs_and_metrics_are_the_api_spellings() {
         let items = <DenialReason as EnumType>::items();
-        assert_eq!(items.len(), 7);
+        assert_eq!(items.len(), 8);
         for item in items {
             let core: CoreDenialReason = item.value.into();
             assert_eq!(core.code(), item.name);

@@ -1,7 +1,7 @@
 //! Contacts: create and update, with the email folded and unique, and roles validated.
 use crate::domain::stored::{ContactStatus, Outcome, Source, StoredEnum};
 use entity::{account, contact};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use super::{Problems, load, now, unique_or_internal};
@@ -38,6 +38,40 @@ fn email_taken(raw: &str) -> FieldError {
         "a contact with this email already exists (emails are compared case-insensitively)",
         Some(raw),
     )
+}
+
+fn email_confusable(raw: &str) -> FieldError {
+    FieldError::new(
+        "email",
+        ErrorCode::Confusable,
+        "this email looks like another contact's address (it differs only in look-alike or \
+         invisible characters); use the address exactly as the other contact has it, or another",
+        Some(raw),
+    )
+}
+
+/// Refuses an email another contact (other than `except`) has, or one that only looks like
+/// another contact's.
+async fn check_email_free(
+    txn: &DatabaseTransaction,
+    raw: &str,
+    folded: &str,
+    except: Option<Uuid>,
+) -> AppResult<()> {
+    if db::queries::contact_with_email(txn, folded, except)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Invalid(vec![email_taken(raw)]));
+    }
+    let skeleton = validate::email_skeleton(folded);
+    if db::queries::contact_looking_like(txn, &skeleton, folded, except)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Invalid(vec![email_confusable(raw)]));
+    }
+    Ok(())
 }
 
 fn roles(problems: &mut Problems, raw: &[String]) -> serde_json::Value {
@@ -80,18 +114,14 @@ pub async fn create(
     let (account, ((first_name, last_name), email)) =
         problems.finish(account.zip(first_name.zip(last_name).zip(email)))?;
     let email_folded = validate::fold(&email);
-    if db::queries::contact_with_email(&txn, &email_folded, None)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::Invalid(vec![email_taken(input.email)]));
-    }
+    check_email_free(&txn, input.email, &email_folded, None).await?;
     let at = now();
     let model = contact::ActiveModel {
         id: Set(Uuid::now_v7()),
         first_name: Set(first_name),
         last_name: Set(last_name),
         email: Set(email),
+        email_skeleton: Set(validate::email_skeleton(&email_folded)),
         email_folded: Set(email_folded),
         account_id: Set(account.id),
         roles: Set(roles),
@@ -147,13 +177,9 @@ pub async fn update(
     let mut active: contact::ActiveModel = current.clone().into();
     if let Some(email) = email {
         let folded = validate::fold(&email);
-        if db::queries::contact_with_email(&txn, &folded, Some(current.id))
-            .await?
-            .is_some()
-        {
-            return Err(AppError::Invalid(vec![email_taken(email_raw)]));
-        }
+        check_email_free(&txn, email_raw, &folded, Some(current.id)).await?;
         active.email = Set(email);
+        active.email_skeleton = Set(validate::email_skeleton(&folded));
         active.email_folded = Set(folded);
     }
     if let Some(v) = first_name {

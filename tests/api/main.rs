@@ -9,6 +9,7 @@ mod brands;
 mod cli;
 mod concurrency;
 mod configurations;
+mod confusable;
 mod contacts;
 mod control_characters;
 mod deletes;

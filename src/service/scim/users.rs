@@ -293,7 +293,15 @@ async fn write_contact(
                 ))
                 .into());
             }
+            let skeleton = validate::email_skeleton(&folded);
+            if queries::contact_looking_like(txn, &skeleton, &folded, Some(contact.id))
+                .await?
+                .is_some()
+            {
+                return Err(ScimError::uniqueness("this userName or email cannot be used").into());
+            }
             active.email = Set(email.clone());
+            active.email_skeleton = Set(skeleton);
             active.email_folded = Set(folded);
         }
     }

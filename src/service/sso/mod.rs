@@ -22,6 +22,7 @@ use crate::{
         id::{self, NodeKind},
         signin::{self, ContactAttributes},
         stored::{AccountAssignment, Outcome, Source},
+        validate,
     },
     error::{AppError, AppResult, ErrorCode, FieldError},
 };
@@ -343,11 +344,37 @@ async fn decide(
                 linked(txn, contact, idp_id, &subject, update, reason).await?
             }
             Decision::Create { person, reason } => {
+                if let Some(refusal) = look_alike(txn, &person.email).await? {
+                    return Err(Stop::Denied(Denial::refused(scope, refusal)));
+                }
                 created(txn, person, accounts, idp_id, &subject, reason).await?
             }
         };
         return Ok((decided, scope));
     }
+}
+
+/// The refusal of a new contact whose email only looks like another contact's: one letter
+/// swapped for a look-alike is how a sign-in would pass for someone else's address to whoever
+/// reads it.
+async fn look_alike(txn: &DatabaseTransaction, email: &str) -> Result<Option<Refusal>, Stop> {
+    let folded = validate::fold(email);
+    let skeleton = validate::email_skeleton(&folded);
+    let Some(other) = queries::contact_looking_like(txn, &skeleton, &folded, None).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Refusal {
+        reason: DenialReason::EmailConfusable,
+        error: FieldError::new(
+            "claims.email",
+            ErrorCode::Confusable,
+            "the email looks like another contact's address (it differs only in look-alike \
+             characters), so no contact is created for it",
+            Some(email),
+        ),
+        contact: Some(other.id),
+        discloses_contact: true,
+    }))
 }
 
 /// A decision that names a row this call did not read: a bug, never a client's fault.

@@ -27,12 +27,14 @@ async fn apply_update(
         return Ok((contact, Vec::new(), None));
     };
     let email_folded = validate::fold(&next.email);
+    let email_skeleton = validate::email_skeleton(&email_folded);
     let updated = sign_in::update_contact(
         txn,
         contact.id,
         sign_in::ContactUpdate {
             email: &next.email,
             email_folded: &email_folded,
+            email_skeleton: &email_skeleton,
             first_name: &next.first_name,
             last_name: &next.last_name,
             roles: Value::from(next.roles.clone()),
@@ -44,7 +46,7 @@ async fn apply_update(
     let mut note = None;
     if updated.email != next.email {
         note = Some(format!(
-            "email not updated to {}: another contact has it",
+            "email not updated to {}: another contact has it, or an address that looks like it",
             next.email
         ));
         changed.retain(|c| *c != "email");
@@ -165,6 +167,7 @@ pub(super) async fn created(
         id: Set(Uuid::now_v7()),
         first_name: Set(person.first_name),
         last_name: Set(person.last_name),
+        email_skeleton: Set(validate::email_skeleton(&validate::fold(&person.email))),
         email_folded: Set(validate::fold(&person.email)),
         email: Set(person.email),
         account_id: Set(account.id),

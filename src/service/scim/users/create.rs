@@ -135,6 +135,14 @@ async fn create_in(
         }
         None => {
             let address = email.clone().unwrap_or_else(|| placeholder_email(id));
+            let folded = validate::fold(&address);
+            let skeleton = validate::email_skeleton(&folded);
+            if queries::contact_looking_like(txn, &skeleton, &folded, None)
+                .await?
+                .is_some()
+            {
+                return Err(ScimError::uniqueness("this userName or email cannot be used").into());
+            }
             let (account, assignment, reason) = place(txn, scope, data, &address).await?;
             let roles =
                 signin::map_roles(&[], &scope.role_mappings, &scope.configuration.default_role);
@@ -143,7 +151,8 @@ async fn create_in(
                 id: Set(Uuid::now_v7()),
                 first_name: Set(data.given_name.clone().unwrap_or_default()),
                 last_name: Set(data.family_name.clone().unwrap_or_default()),
-                email_folded: Set(validate::fold(&address)),
+                email_folded: Set(folded),
+                email_skeleton: Set(skeleton),
                 email: Set(address),
                 account_id: Set(account.id),
                 roles: Set(Value::from(roles)),

@@ -20,7 +20,8 @@ const SIGN_IN: &str = "mutation($input: SignInInput!) { sso { signIn(input: $inp
 const CONTACT: &str = "query($id: ID!) { contact(id: $id) { id email firstName lastName status
     credentials { kind subject identityProvider { id } } } }";
 
-const CONTACT_BY_EMAIL: &str = "query($email: String) { contacts(filters: [{field: email, operation: eq, value: $email}]) {
+const CONTACT_BY_EMAIL: &str =
+    "query($email: String) { contacts(filters: [{field: email, operation: eq, value: $email}]) {
     edges { node { id } } } }";
 
 /// A configuration (brand, IdP) on a shared app, with a SCIM client holding a token for it.
@@ -63,7 +64,8 @@ impl Door {
 }
 
 async fn configure(app: &TestApp, brand: &str, idp: &str, settings: Value) {
-    let mut input = json!({"brandId": brand, "identityProviderId": idp, "autoProvisionLearners": true});
+    let mut input =
+        json!({"brandId": brand, "identityProviderId": idp, "autoProvisionLearners": true});
     if let (Some(input), Value::Object(extra)) = (input.as_object_mut(), settings) {
         input.extend(extra);
     }
@@ -147,7 +149,10 @@ async fn a_configuration_that_does_not_link_existing_contacts_adopts_none() {
     let before = app.row_counts().await;
     let reply = door
         .scim
-        .post("/Users", &user("owned@example.com", "owned@example.com", false))
+        .post(
+            "/Users",
+            &user("owned@example.com", "owned@example.com", false),
+        )
         .await;
     assert_unusable(&reply, &["owned@example.com", "Elsewhere"]);
     assert_eq!(app.row_counts().await, before, "nothing written");
@@ -314,7 +319,9 @@ async fn every_uniqueness_refusal_has_the_same_detail_naming_nobody() {
 async fn a_scim_token_does_not_survive_its_configuration_being_created_anew() {
     let app = spawn_app().await;
     let brand = app.create_brand("Recreated").await;
-    let idp = app.create_identity_provider("https://recreated.example").await;
+    let idp = app
+        .create_identity_provider("https://recreated.example")
+        .await;
     let old = Door::open(&app, &brand, &idp, json!({})).await;
     assert_eq!(old.scim.get("/Users").await.0, 200);
 
@@ -334,7 +341,11 @@ async fn a_scim_token_does_not_survive_its_configuration_being_created_anew() {
         .post("/Users", &user("late", "late@example.com", true))
         .await;
     assert_eq!(reply.0, 401, "{}", reply.2);
-    assert_eq!(user_count(&new.scim).await, 0, "the refused create wrote nothing");
+    assert_eq!(
+        user_count(&new.scim).await,
+        0,
+        "the refused create wrote nothing"
+    );
 }
 
 /// Runs this branch's migration again over rows whose new columns were cleared, as a database
@@ -350,7 +361,9 @@ async fn rerun_the_trust_migration(app: &TestApp) {
             .await
             .unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
-    Migrator::up(&app.db, None).await.expect("the migration again");
+    Migrator::up(&app.db, None)
+        .await
+        .expect("the migration again");
 }
 
 #[tokio::test]
@@ -377,9 +390,17 @@ async fn the_migration_binds_existing_tokens_and_credentials_by_the_evidence_kep
     rerun_the_trust_migration(&app).await;
 
     let beta_again = ScimClient::new(&app, Some(&beta_token));
-    assert_eq!(user_count(&beta_again).await, 1, "bound to Beta's configuration");
+    assert_eq!(
+        user_count(&beta_again).await,
+        1,
+        "bound to Beta's configuration"
+    );
     let stale = ScimClient::new(&app, Some(&alpha_first));
-    assert_eq!(stale.get("/Users").await.0, 401, "issued before the current configuration");
+    assert_eq!(
+        stale.get("/Users").await.0,
+        401,
+        "issued before the current configuration"
+    );
 
     // Kim's identity came through Alpha (its created event): Beta may not adopt her; Alpha's
     // configuration, created anew, may.

@@ -253,7 +253,9 @@ async fn move_sso_identity(
     if !adoption::may_take_identity(
         scope.configuration.brand_id,
         contact_id,
-        holder.as_ref().map(|c| (c.contact_id, c.created_via_brand_id)),
+        holder
+            .as_ref()
+            .map(|c| (c.contact_id, c.created_via_brand_id)),
     ) {
         return Err(adoption::refused().into());
     }

@@ -12,6 +12,9 @@ pub struct Model {
     pub brand_id: Option<Uuid>,
     /// Set for SCIM tokens: with `brand_id`, the identity-provider configuration they serve.
     pub identity_provider_id: Option<Uuid>,
+    /// Set for SCIM tokens: the configuration row they were issued for. A configuration
+    /// deleted and created again is a new row, which the old tokens do not open.
+    pub configuration_id: Option<Uuid>,
     /// Set for an administrator's sign-in token (`sso.adminSignIn`): revoked with the
     /// administrator's deactivation.
     pub administrator_id: Option<Uuid>,

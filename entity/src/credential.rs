@@ -13,6 +13,11 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub created_at: DateTimeUtc,
     pub last_sign_in_at: Option<DateTimeUtc>,
+    /// For an SSO credential: the brand through whose configuration for `identity_provider_id`
+    /// it was created (a sign-in that created or linked the contact, or a SCIM create). Null
+    /// when unknown (credentials older than the column whose origin the log could not tell)
+    /// and for passwords. A SCIM create adopts a contact by this identity only for this brand.
+    pub created_via_brand_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261201_000002_enum_checks;
 mod m20261201_000003_audit_log;
 mod m20261201_000004_scim;
 mod m20261201_000005_administrators;
+mod m20261202_000006_scim_trust;
 mod m20261202_000010_email_skeleton;
 
 /// The enum columns and the values the database accepts in each: those of the latest
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_audit_log::Migration),
             Box::new(m20261201_000004_scim::Migration),
             Box::new(m20261201_000005_administrators::Migration),
+            Box::new(m20261202_000006_scim_trust::Migration),
             Box::new(m20261202_000010_email_skeleton::Migration),
         ]
     }

@@ -103,19 +103,6 @@ pub async fn user_named<Db: ConnectionTrait>(
         .await
 }
 
-/// The SCIM identity a contact has through an identity provider, if any.
-pub async fn user_of_contact<Db: ConnectionTrait>(
-    db: &Db,
-    identity_provider_id: Uuid,
-    contact_id: Uuid,
-) -> Result<Option<scim_user::Model>, DbErr> {
-    scim_user::Entity::find()
-        .filter(scim_user::Column::IdentityProviderId.eq(identity_provider_id))
-        .filter(scim_user::Column::ContactId.eq(contact_id))
-        .one(db)
-        .await
-}
-
 /// The groups of each of `users`, as (user, group id, display name).
 pub async fn groups_of_users<Db: ConnectionTrait>(
     db: &Db,
@@ -279,22 +266,41 @@ pub async fn member_ids<Db: ConnectionTrait>(db: &Db, group_id: Uuid) -> Result<
         .await
 }
 
+/// The SSO credential (IdP, subject), if any.
+pub async fn sso_credential<Db: ConnectionTrait>(
+    db: &Db,
+    identity_provider_id: Uuid,
+    subject: &str,
+) -> Result<Option<credential::Model>, DbErr> {
+    credential::Entity::find()
+        .filter(credential::Column::IdentityProviderId.eq(identity_provider_id))
+        .filter(credential::Column::Subject.eq(subject))
+        .one(db)
+        .await
+}
+
 /// The contact of the SSO credential (IdP, subject), if any.
 pub async fn sso_contact<Db: ConnectionTrait>(
     db: &Db,
     identity_provider_id: Uuid,
     subject: &str,
 ) -> Result<Option<contact::Model>, DbErr> {
-    let Some(credential) = credential::Entity::find()
-        .filter(credential::Column::IdentityProviderId.eq(identity_provider_id))
-        .filter(credential::Column::Subject.eq(subject))
-        .one(db)
-        .await?
-    else {
+    let Some(credential) = sso_credential(db, identity_provider_id, subject).await? else {
         return Ok(None);
     };
     contact::Entity::find_by_id(credential.contact_id)
         .one(db)
+        .await
+}
+
+/// How many SCIM identities a contact has, at any identity provider.
+pub async fn scim_identity_count<Db: ConnectionTrait>(
+    db: &Db,
+    contact_id: Uuid,
+) -> Result<u64, DbErr> {
+    scim_user::Entity::find()
+        .filter(scim_user::Column::ContactId.eq(contact_id))
+        .count(db)
         .await
 }
 

@@ -34,9 +34,20 @@ pub struct Principal {
     pub brand_id: Option<Uuid>,
     /// The identity provider a SCIM token acts for.
     pub identity_provider_id: Option<Uuid>,
+    /// The configuration row a SCIM token was issued for.
+    pub configuration_id: Option<Uuid>,
     /// The administrator an administrator's sign-in token belongs to: the audit log
     /// attributes its changes to that person.
     pub administrator_id: Option<Uuid>,
+}
+
+/// The configuration a SCIM token serves: its row, and the (brand, IdP) that row must still
+/// be for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ScimBinding {
+    pub configuration_id: Uuid,
+    pub brand_id: Uuid,
+    pub identity_provider_id: Uuid,
 }
 
 /// What a request wants to do, at the granularity access control cares about.
@@ -60,11 +71,23 @@ pub enum Action {
 }
 
 impl Principal {
-    /// The identity-provider configuration, as (brand, IdP), whose SCIM users and groups this
-    /// caller manages; `None` for every token but a SCIM one.
-    pub fn scim_scope(&self) -> Option<(Uuid, Uuid)> {
-        match (self.role, self.brand_id, self.identity_provider_id) {
-            (Role::Scim, Some(brand), Some(idp)) => Some((brand, idp)),
+    /// The identity-provider configuration whose SCIM users and groups this caller manages;
+    /// `None` for every token but a SCIM one, and for a SCIM token issued for a configuration
+    /// that had already been replaced when tokens were first bound to rows.
+    pub fn scim_scope(&self) -> Option<ScimBinding> {
+        match (
+            self.role,
+            self.configuration_id,
+            self.brand_id,
+            self.identity_provider_id,
+        ) {
+            (Role::Scim, Some(configuration_id), Some(brand_id), Some(identity_provider_id)) => {
+                Some(ScimBinding {
+                    configuration_id,
+                    brand_id,
+                    identity_provider_id,
+                })
+            }
             _ => None,
         }
     }
@@ -119,6 +142,7 @@ mod tests {
             role,
             brand_id: None,
             identity_provider_id: None,
+            configuration_id: None,
             administrator_id: None,
         }
     }
@@ -181,10 +205,11 @@ mod tests {
     #[test]
     fn a_scim_token_opens_no_graphql_and_only_its_configuration() {
         use Action::*;
-        let (brand, idp) = (Uuid::now_v7(), Uuid::now_v7());
+        let (brand, idp, configuration) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         let scim = Principal {
             brand_id: Some(brand),
             identity_provider_id: Some(idp),
+            configuration_id: Some(configuration),
             ..principal(Role::Scim)
         };
         for action in [
@@ -197,11 +222,22 @@ mod tests {
         ] {
             assert!(scim.authorize(action).is_err(), "{action:?}");
         }
-        assert_eq!(scim.scim_scope(), Some((brand, idp)));
+        assert_eq!(
+            scim.scim_scope(),
+            Some(ScimBinding {
+                configuration_id: configuration,
+                brand_id: brand,
+                identity_provider_id: idp,
+            })
+        );
+        let unbound = Principal {
+            configuration_id: None,
+            ..scim.clone()
+        };
+        assert_eq!(unbound.scim_scope(), None);
         let owner = Principal {
-            brand_id: Some(brand),
-            identity_provider_id: Some(idp),
-            ..principal(Role::Owner)
+            role: Role::Owner,
+            ..scim
         };
         assert_eq!(owner.scim_scope(), None);
     }

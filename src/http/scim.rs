@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::AppState;
 use crate::{
-    domain::scim::ScimError,
+    domain::{access::Role, scim::ScimError},
     error::AppError,
     service::scim::{self as scim, ScimFailure},
 };
@@ -206,7 +206,13 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
         }
         Err(e) => return failure(ScimFailure::Internal(e)),
     };
-    let Some((brand, idp)) = principal.scim_scope() else {
+    let gone = "the identity-provider configuration this token was issued for no longer exists";
+    let Some(binding) = principal.scim_scope() else {
+        if principal.role == Role::Scim {
+            // A SCIM token of a configuration that was replaced before tokens were bound to
+            // configuration rows (see the migration m20261202_000006).
+            return unauthenticated(gone);
+        }
         return error(&ScimError::new(
             403,
             None,
@@ -217,15 +223,13 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
         ));
     };
     let base = base_url(request.headers());
-    match scim::scope(&state.db, brand, idp, base).await {
+    match scim::scope(&state.db, binding, base).await {
         Ok(Some(scope)) => {
             tracing::debug!(token = %principal.token_name, "SCIM request authenticated");
             request.extensions_mut().insert(Arc::new(scope));
             next.run(request).await
         }
-        Ok(None) => unauthenticated(
-            "the identity-provider configuration this token was issued for no longer exists",
-        ),
+        Ok(None) => unauthenticated(gone),
         Err(e) => failure(ScimFailure::Internal(e)),
     }
 }

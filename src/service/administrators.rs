@@ -278,6 +278,7 @@ async fn create_token(
         role: Set(role.as_str().into()),
         brand_id: Set(None),
         identity_provider_id: Set(None),
+        configuration_id: Set(None),
         administrator_id: Set(Some(administrator.id)),
         secret_hash: Set(super::api_tokens::hash(&secret)),
         expires_at: Set(Some(at + chrono::Duration::hours(ADMIN_SESSION_HOURS))),

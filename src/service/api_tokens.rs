@@ -153,17 +153,22 @@ async fn create_in(
         }
         (_, None) => None,
     };
+    // A SCIM token is bound to the configuration row as it is now: one deleted and created
+    // again is another configuration, which this token will not open.
+    let mut configuration_id = None;
     if let (Some(brand), Some(idp), Some(raw)) =
         (brand_id, identity_provider_id, input.identity_provider_id)
-        && db::queries::configuration(txn, brand, idp).await?.is_none()
     {
-        problems.push(FieldError::new(
-            "identityProviderId",
-            ErrorCode::NotFound,
-            "this brand has no configuration for this identity provider; create it first \
-             (brands.createIdentityProviderConfiguration)",
-            Some(raw),
-        ));
+        match db::queries::configuration(txn, brand, idp).await? {
+            Some(configuration) => configuration_id = Some(configuration.id),
+            None => problems.push(FieldError::new(
+                "identityProviderId",
+                ErrorCode::NotFound,
+                "this brand has no configuration for this identity provider; create it first \
+                 (brands.createIdentityProviderConfiguration)",
+                Some(raw),
+            )),
+        }
     }
     let expires_at = match (input.expires_at, input.role) {
         (None, Role::Scim) => Some(at + chrono::Duration::days(SCIM_TOKEN_LIFETIME_DAYS)),
@@ -177,6 +182,7 @@ async fn create_in(
         role: Set(input.role.as_str().into()),
         brand_id: Set(brand_id),
         identity_provider_id: Set(identity_provider_id),
+        configuration_id: Set(configuration_id),
         administrator_id: Set(None),
         secret_hash: Set(hash(&secret)),
         expires_at: Set(expires_at),
@@ -248,6 +254,7 @@ async fn verify(
         role,
         brand_id: token.brand_id,
         identity_provider_id: token.identity_provider_id,
+        configuration_id: token.configuration_id,
         administrator_id: token.administrator_id,
     };
     Ok((principal, token.expires_at))
@@ -428,6 +435,7 @@ mod tests {
             role: Role::Owner,
             brand_id: None,
             identity_provider_id: None,
+            configuration_id: None,
             administrator_id: None,
         }
     }

@@ -24,5 +24,6 @@ mod metrics;
 mod operations;
 pub mod performance;
 mod scim;
+mod scim_trust;
 mod slow_clients;
 pub mod sso;

@@ -5,6 +5,7 @@
 //!
 //! The grammars (filters and PATCH paths) are the `scim_v2` crate's; what they mean for our
 //! storage is decided here.
+pub mod adoption;
 pub mod discovery;
 pub mod filter;
 pub mod group;

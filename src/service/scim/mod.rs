@@ -14,7 +14,10 @@ use uuid::Uuid;
 
 use crate::{
     db::{self, WriteGate},
-    domain::scim::{DEFAULT_COUNT, MAX_RESULTS, ScimError, filter::Cond, project::Selection},
+    domain::{
+        access::ScimBinding,
+        scim::{DEFAULT_COUNT, MAX_RESULTS, ScimError, filter::Cond, project::Selection},
+    },
     error::{AppError, AppResult},
 };
 
@@ -69,18 +72,24 @@ impl Scope {
     }
 }
 
-/// The configuration of (brand, IdP), or `None` when it no longer exists.
+/// The configuration a SCIM token was issued for, or `None` when that row no longer exists
+/// (a configuration deleted and created again is another row) or is no longer for the token's
+/// brand and IdP.
 pub async fn scope(
     db: &DatabaseConnection,
-    brand_id: Uuid,
-    identity_provider_id: Uuid,
+    binding: ScimBinding,
     base: String,
 ) -> AppResult<Option<Scope>> {
     let Some(configuration) =
-        db::queries::configuration(db, brand_id, identity_provider_id).await?
+        db::queries::find::<configuration::Entity, _>(db, binding.configuration_id).await?
     else {
         return Ok(None);
     };
+    if configuration.brand_id != binding.brand_id
+        || configuration.identity_provider_id != binding.identity_provider_id
+    {
+        return Ok(None);
+    }
     let role_mappings = db::scim::role_mappings(db, configuration.id).await?;
     Ok(Some(Scope {
         configuration,

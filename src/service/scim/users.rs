@@ -16,7 +16,7 @@ use crate::{
     db::{self, WriteGate, queries},
     domain::{
         scim::{
-            ScimError, filter,
+            ScimError, adoption, filter,
             patch::{self, Kind},
             project::Selection,
             user::{self, Contactable, Meta, UserData},
@@ -205,35 +205,66 @@ async fn set_password(
         password_hash: Set(Some(hash)),
         created_at: Set(now()),
         last_sign_in_at: Set(None),
+        // A password carries no door: only SCIM writes one, beside the SSO identity that does.
+        created_via_brand_id: Set(None),
     }
     .insert(txn)
     .await?;
     Ok(())
 }
 
-/// The SSO identity (IdP, userName) that makes the user's sign-ins land on this contact.
-async fn ensure_sso_identity(
+/// The SSO identity (IdP, userName) that makes the user's sign-ins land on this contact,
+/// created through this configuration's brand (which may later adopt the contact by it).
+async fn add_sso_identity(
     txn: &DatabaseTransaction,
+    scope: &Scope,
     contact_id: Uuid,
-    idp: Uuid,
     user_name: &str,
 ) -> Result<(), DbErr> {
-    if db::scim::sso_contact(txn, idp, user_name).await?.is_some() {
-        return Ok(());
-    }
     credential::ActiveModel {
         id: Set(Uuid::now_v7()),
         contact_id: Set(contact_id),
         kind: Set(CredentialKind::Sso.as_str().into()),
-        identity_provider_id: Set(Some(idp)),
+        identity_provider_id: Set(Some(scope.identity_provider_id())),
         subject: Set(Some(user_name.to_owned())),
         password_hash: Set(None),
         created_at: Set(now()),
         last_sign_in_at: Set(None),
+        created_via_brand_id: Set(Some(scope.configuration.brand_id)),
     }
     .insert(txn)
     .await
     .map(|_| ())
+}
+
+/// Moves a SCIM user's SSO identity from its old userName to `new`. The identity (IdP, new)
+/// may already exist only as this contact's own, created through this brand (it is then kept
+/// and the old one goes); another contact's identity, on an IdP several brands share or not,
+/// is refused like an adoption would be.
+async fn move_sso_identity(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    contact_id: Uuid,
+    old: &str,
+    new: &str,
+) -> ScimResult<()> {
+    let idp = scope.identity_provider_id();
+    let holder = db::scim::sso_credential(txn, idp, new).await?;
+    if !adoption::may_take_identity(
+        scope.configuration.brand_id,
+        contact_id,
+        holder
+            .as_ref()
+            .map(|c| (c.contact_id, c.created_via_brand_id)),
+    ) {
+        return Err(adoption::refused().into());
+    }
+    if holder.is_some() {
+        db::scim::delete_credentials(txn, contact_id, Some((idp, old)), false).await?;
+    } else if !db::scim::rename_sso_subject(txn, contact_id, idp, old, new).await? {
+        add_sso_identity(txn, scope, contact_id, new).await?;
+    }
+    Ok(())
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Value {
@@ -288,17 +319,14 @@ async fn write_contact(
                 .await?
                 .is_some()
             {
-                return Err(ScimError::uniqueness(format!(
-                    "emails: another contact already has the email {email:?}"
-                ))
-                .into());
+                return Err(adoption::refused().into());
             }
             let skeleton = validate::email_skeleton(&folded);
             if queries::contact_looking_like(txn, &skeleton, &folded, Some(contact.id))
                 .await?
                 .is_some()
             {
-                return Err(ScimError::uniqueness("this userName or email cannot be used").into());
+                return Err(adoption::refused().into());
             }
             active.email = Set(email.clone());
             active.email_skeleton = Set(skeleton);
@@ -363,16 +391,10 @@ async fn replace_in(
     let idp = scope.identity_provider_id();
     let folded = validate::fold(&data.user_name);
     if folded != u.user_name_folded && db::scim::user_named(txn, idp, &folded).await?.is_some() {
-        return Err(ScimError::uniqueness(format!(
-            "userName: {:?} is already a user of this identity provider",
-            data.user_name
-        ))
-        .into());
+        return Err(adoption::refused().into());
     }
-    if data.user_name != u.user_name
-        && !db::scim::rename_sso_subject(txn, c.id, idp, &u.user_name, &data.user_name).await?
-    {
-        ensure_sso_identity(txn, c.id, idp, &data.user_name).await?;
+    if data.user_name != u.user_name {
+        move_sso_identity(txn, scope, c.id, &u.user_name, &data.user_name).await?;
     }
     let before = data_of(&u, &c)?;
     let changed = changed_attributes(&before, data);

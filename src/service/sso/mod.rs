@@ -341,13 +341,13 @@ async fn decide(
             }
             Decision::Link { update, reason, .. } => {
                 let contact = email_contact.ok_or_else(|| missing("the contact found by email"))?;
-                linked(txn, contact, idp_id, &subject, update, reason).await?
+                linked(txn, contact, (brand_id, idp_id), &subject, update, reason).await?
             }
             Decision::Create { person, reason } => {
                 if let Some(refusal) = look_alike(txn, &person.email).await? {
                     return Err(Stop::Denied(Denial::refused(scope, refusal)));
                 }
-                created(txn, person, accounts, idp_id, &subject, reason).await?
+                created(txn, person, accounts, (brand_id, idp_id), &subject, reason).await?
             }
         };
         return Ok((decided, scope));

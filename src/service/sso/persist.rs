@@ -105,21 +105,24 @@ pub(super) async fn signed_in(
 pub(super) async fn linked(
     txn: &DatabaseTransaction,
     contact: contact::Model,
-    idp_id: Uuid,
+    door: (Uuid, Uuid),
     subject: &str,
     update: Option<Update>,
     reason: &str,
 ) -> Result<SignInResult, Stop> {
-    insert_credential(txn, contact.id, idp_id, subject).await?;
+    insert_credential(txn, contact.id, door, subject).await?;
     let account = queries::find::<account::Entity, _>(txn, contact.account_id).await?;
     let updated = apply_update(txn, contact, update).await?;
     Ok(existing_contact(Outcome::Linked, updated, account, reason))
 }
 
+/// The SSO credential (IdP, subject) of a contact, created through the configuration of
+/// `door` = (brand, IdP), which it records: only that brand's SCIM may later adopt the contact
+/// by this identity.
 async fn insert_credential(
     txn: &DatabaseTransaction,
     contact_id: Uuid,
-    idp_id: Uuid,
+    (brand_id, idp_id): (Uuid, Uuid),
     subject: &str,
 ) -> Result<credential::Model, DbErr> {
     let at = now();
@@ -132,6 +135,7 @@ async fn insert_credential(
         password_hash: Set(None),
         created_at: Set(at),
         last_sign_in_at: Set(Some(at)),
+        created_via_brand_id: Set(Some(brand_id)),
     }
     .insert(txn)
     .await
@@ -141,7 +145,7 @@ pub(super) async fn created(
     txn: &DatabaseTransaction,
     person: NewPerson,
     accounts: Vec<account::Model>,
-    idp_id: Uuid,
+    door: (Uuid, Uuid),
     subject: &str,
     reason: String,
 ) -> Result<SignInResult, Stop> {
@@ -178,7 +182,7 @@ pub(super) async fn created(
     }
     .insert(txn)
     .await?;
-    insert_credential(txn, contact.id, idp_id, subject).await?;
+    insert_credential(txn, contact.id, door, subject).await?;
     Ok(SignInResult {
         outcome: Outcome::Created,
         account_assignment: Some(person.assignment),

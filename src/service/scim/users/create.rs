@@ -6,7 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    Provisioned, Rendered, ensure_sso_identity, log_event, placeholder_email, render_one, scim_row,
+    Provisioned, Rendered, add_sso_identity, log_event, placeholder_email, render_one, scim_row,
     set_password, status_of, write_contact,
 };
 use crate::{
@@ -14,12 +14,12 @@ use crate::{
     domain::{
         decision::{AccountChoice, Lookup, Need, NewName, choose_account},
         scim::{
-            ScimError,
+            adoption,
             project::Selection,
             user::{self, UserData},
         },
         signin,
-        stored::{AccountAssignment, Outcome, StoredEnum},
+        stored::{AccountAssignment, CredentialKind, Outcome, StoredEnum},
         validate,
     },
     error::AppError,
@@ -112,11 +112,7 @@ async fn create_in(
     let idp = scope.identity_provider_id();
     let folded = validate::fold(&data.user_name);
     if db::scim::user_named(txn, idp, &folded).await?.is_some() {
-        return Err(ScimError::uniqueness(format!(
-            "userName: {:?} is already a user of this identity provider",
-            data.user_name
-        ))
-        .into());
+        return Err(adoption::refused().into());
     }
     let id = Uuid::now_v7();
     let email = data.email_for_new_contact();
@@ -141,7 +137,7 @@ async fn create_in(
                 .await?
                 .is_some()
             {
-                return Err(ScimError::uniqueness("this userName or email cannot be used").into());
+                return Err(adoption::refused().into());
             }
             let (account, assignment, reason) = place(txn, scope, data, &address).await?;
             let roles =
@@ -165,7 +161,11 @@ async fn create_in(
             (contact, Outcome::Created, Some(assignment), reason)
         }
     };
-    ensure_sso_identity(txn, contact.id, idp, &data.user_name).await?;
+    if !by_identity {
+        // Found by email or new: no credential (IdP, userName) existed when it was looked for
+        // (a concurrent create that adds one first loses on the unique constraint).
+        add_sso_identity(txn, scope, contact.id, &data.user_name).await?;
+    }
     if let Some(password) = &data.password {
         set_password(txn, contact.id, password).await?;
     }
@@ -191,8 +191,8 @@ async fn create_in(
     Ok((row, contact))
 }
 
-/// Takes over an existing contact for a new SCIM user: only one that nobody else signs in as
-/// (no credentials, or only this very SSO identity) and that no SCIM user of this IdP holds.
+/// Takes over an existing contact for a new SCIM user, when [`adoption::may_adopt`] says this
+/// configuration may: the contact is unclaimed, or its SSO identity is this brand's own.
 async fn adopt(
     txn: &DatabaseTransaction,
     scope: &Scope,
@@ -200,31 +200,35 @@ async fn adopt(
     data: &UserData,
     by_identity: bool,
 ) -> ScimResult<(contact::Model, String)> {
-    let idp = scope.identity_provider_id();
     queries::lock_contact(txn, existing.id).await?;
-    if let Some(other) = db::scim::user_of_contact(txn, idp, existing.id).await? {
-        return Err(ScimError::uniqueness(format!(
-            "emails: the contact with this email is already the user {:?} of this identity provider",
-            other.user_name
-        ))
-        .into());
-    }
-    let folded = validate::fold(&data.user_name);
-    let credentials = queries::credentials_of_contact(txn, existing.id).await?;
-    let foreign = credentials.iter().any(|c| {
-        !(c.identity_provider_id == Some(idp)
-            && c.subject.as_deref().map(validate::fold).as_deref() == Some(folded.as_str()))
-    });
-    if foreign {
-        return Err(ScimError::uniqueness(
-            "emails: a contact with this email already exists and has its own sign-in \
-             credentials; SCIM does not take it over",
-        )
-        .into());
+    let credentials = queries::credentials_of_contact(txn, existing.id)
+        .await?
+        .iter()
+        .map(|c| adoption::HeldCredential {
+            is_sso: c.kind == CredentialKind::Sso.as_str(),
+            created_via_brand_id: c.created_via_brand_id,
+        })
+        .collect();
+    let candidate = adoption::Candidate {
+        by_identity,
+        credentials,
+        scim_identities: db::scim::scim_identity_count(txn, existing.id).await? as usize,
+    };
+    let door = adoption::Door {
+        brand_id: scope.configuration.brand_id,
+        link_existing_contacts: scope.configuration.link_existing_contacts,
+    };
+    if !adoption::may_adopt(door, &candidate) {
+        tracing::info!(
+            contact = %existing.id,
+            by_identity,
+            "SCIM create refused: the contact is not this configuration's to adopt"
+        );
+        return Err(adoption::refused().into());
     }
     let updated = write_contact(txn, existing, data).await?;
     let how = if by_identity {
-        "adopted the contact that already signed in with this identity"
+        "adopted the contact that already signed in with this identity through this brand"
     } else {
         "adopted the existing contact with this email, which had no credentials"
     };

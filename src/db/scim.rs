@@ -1,6 +1,8 @@
 //! SCIM storage: users (joined to their contacts) and groups of one configuration, and the
 //! filters of `domain::scim::filter` run as SQL, never in memory.
-use entity::{contact, credential, role_mapping, scim_group, scim_group_member, scim_user};
+use entity::{
+    contact, credential, provisioning_event, role_mapping, scim_group, scim_group_member, scim_user,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, sea_query::Expr,
@@ -9,7 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     scim::{GroupAttr, UserAttr, filter::Cond},
-    stored::{CredentialKind, StoredEnum},
+    stored::{CredentialKind, Outcome, Source, StoredEnum},
 };
 
 mod conditions;
@@ -302,6 +304,25 @@ pub async fn scim_identity_count<Db: ConnectionTrait>(
         .filter(scim_user::Column::ContactId.eq(contact_id))
         .count(db)
         .await
+}
+
+/// The (brand, identity provider) whose SCIM last deprovisioned the contact (a DELETE), when
+/// that is the newest thing its provisioning log records of it.
+pub async fn deprovisioned_by<Db: ConnectionTrait>(
+    db: &Db,
+    contact_id: Uuid,
+) -> Result<Option<(Option<Uuid>, Option<Uuid>)>, DbErr> {
+    let newest = provisioning_event::Entity::find()
+        .filter(provisioning_event::Column::ContactId.eq(contact_id))
+        .order_by_desc(provisioning_event::Column::OccurredAt)
+        .order_by_desc(provisioning_event::Column::Id)
+        .one(db)
+        .await?;
+    Ok(newest
+        .filter(|e| {
+            e.source == Source::Scim.as_str() && e.outcome == Outcome::Deprovisioned.as_str()
+        })
+        .map(|e| (e.brand_id, e.identity_provider_id)))
 }
 
 /// A configuration's role mappings as (provider role, role).

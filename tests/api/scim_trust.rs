@@ -417,3 +417,33 @@ async fn the_migration_binds_existing_tokens_and_credentials_by_the_evidence_kep
     assert_eq!(status, 201, "{adopted}");
     assert_eq!(contact_with_email(&app, "kim@alpha.example").await, kim);
 }
+
+#[tokio::test]
+async fn a_user_this_configuration_deleted_may_be_created_again_but_not_by_another_brand() {
+    let app = spawn_app().await;
+    let idp = app.create_identity_provider("https://shared.example").await;
+    let (brand_a, brand_b) = (app.create_brand("A").await, app.create_brand("B").await);
+    let a = Door::open(&app, &brand_a, &idp, json!({"linkExistingContacts": false})).await;
+    let b = Door::open(&app, &brand_b, &idp, json!({"linkExistingContacts": false})).await;
+    let created = a
+        .create_user(&user("ann@example.com", "ann@example.com", true))
+        .await;
+    let id = created["id"].as_str().expect("id");
+    let (status, _, body) = a.scim.delete(&format!("/Users/{id}")).await;
+    assert_eq!(status, 204, "{body}");
+
+    // Brand B's token may not take A's deleted learner (with linkExistingContacts on it could:
+    // the contact is unclaimed once deleted).
+    let reply = b
+        .scim
+        .post("/Users", &user("ann@example.com", "ann@example.com", true))
+        .await;
+    assert_unusable(&reply, &["ann@example.com"]);
+    // A, which deleted it and does not link existing contacts, may create the user again
+    // (PRODUCT §6: the same userName may be created again).
+    let again = a
+        .create_user(&user("ann@example.com", "ann@example.com", true))
+        .await;
+    assert_ne!(again["id"], created["id"], "{again}");
+    assert_eq!(again["active"], true, "{again}");
+}

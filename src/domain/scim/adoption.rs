@@ -8,6 +8,10 @@
 //!   brand's configuration (a sign-in through it, or an earlier SCIM user of it). A password
 //!   carries no door of its own: only SCIM writes one, always beside such an SSO identity.
 //!
+//! - *Its own, returning*: this configuration's SCIM deleted the contact's user (the newest
+//!   entry of its provisioning log), and nothing has claimed the contact since (no credential,
+//!   no SCIM identity): PRODUCT §6 lets the same userName be created again.
+//!
 //! Everything else is refused with one detail, [`UNUSABLE`], whatever the reason: which other
 //! brand, configuration or userName holds the contact is not this token's to learn.
 use uuid::Uuid;
@@ -45,6 +49,8 @@ pub struct Candidate {
     pub credentials: Vec<HeldCredential>,
     /// SCIM identities the contact has, at any identity provider.
     pub scim_identities: usize,
+    /// The newest entry of the contact's provisioning log is a DELETE by this configuration.
+    pub deprovisioned_here: bool,
 }
 
 /// Whether a SCIM create through `door` may take over `candidate`.
@@ -59,7 +65,10 @@ pub fn may_adopt(door: Door, candidate: &Candidate) -> bool {
             .iter()
             .filter(|c| c.is_sso)
             .all(|c| c.created_via_brand_id == Some(door.brand_id));
-    unclaimed || own
+    let returning = candidate.deprovisioned_here
+        && candidate.credentials.is_empty()
+        && candidate.scim_identities == 0;
+    unclaimed || own || returning
 }
 
 /// Whether a SCIM user of `contact_id`, renamed through a configuration of `brand_id`, may take
@@ -97,7 +106,27 @@ mod tests {
             by_identity,
             credentials,
             scim_identities: 0,
+            deprovisioned_here: false,
         }
+    }
+
+    #[test]
+    fn a_contact_this_configuration_deleted_may_come_back_while_nothing_claimed_it() {
+        let door = Door {
+            brand_id: Uuid::now_v7(),
+            link_existing_contacts: false,
+        };
+        let returning = Candidate {
+            deprovisioned_here: true,
+            ..candidate(false, Vec::new())
+        };
+        assert!(may_adopt(door, &returning));
+        let claimed_since = Candidate {
+            credentials: vec![sso(Some(Uuid::now_v7()))],
+            ..returning.clone()
+        };
+        assert!(!may_adopt(door, &claimed_since));
+        assert!(!may_adopt(door, &candidate(false, Vec::new())));
     }
 
     #[test]

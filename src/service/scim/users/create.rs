@@ -213,6 +213,11 @@ async fn adopt(
         by_identity,
         credentials,
         scim_identities: db::scim::scim_identity_count(txn, existing.id).await? as usize,
+        deprovisioned_here: db::scim::deprovisioned_by(txn, existing.id).await?
+            == Some((
+                Some(scope.configuration.brand_id),
+                Some(scope.configuration.identity_provider_id),
+            )),
     };
     let door = adoption::Door {
         brand_id: scope.configuration.brand_id,

@@ -8,6 +8,7 @@ mod m20261201_000002_enum_checks;
 mod m20261201_000003_audit_log;
 mod m20261201_000004_scim;
 mod m20261201_000005_administrators;
+mod m20261202_000008_admin_trust;
 
 /// The enum columns and the values the database accepts in each: those of the latest
 /// migration that changed them, as (table, column, values). The service's enums spell the same
@@ -18,6 +19,7 @@ pub fn stored_enums() -> Vec<(&'static str, &'static str, &'static [&'static str
         m20261201_000003_audit_log::CHECKED,
         m20261201_000004_scim::CHECKED,
         m20261201_000005_administrators::CHECKED,
+        m20261202_000008_admin_trust::CHECKED,
     ];
     // A later migration's list replaces an earlier one's for the same column.
     let mut lists: Vec<(&'static str, &'static str, &'static [&'static str])> = Vec::new();
@@ -45,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_audit_log::Migration),
             Box::new(m20261201_000004_scim::Migration),
             Box::new(m20261201_000005_administrators::Migration),
+            Box::new(m20261202_000008_admin_trust::Migration),
         ]
     }
 }

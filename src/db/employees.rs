@@ -139,7 +139,8 @@ pub async fn supersede_held<Db: ConnectionTrait>(db: &Db, except: Uuid) -> Resul
         .rows_affected)
 }
 
-/// Revokes every live sign-in token of an administrator.
+/// Revokes every live token of an administrator: their sign-in tokens and the tokens created
+/// from their sessions.
 pub async fn revoke_tokens_of<Db: ConnectionTrait>(
     db: &Db,
     administrator_id: Uuid,
@@ -149,6 +150,29 @@ pub async fn revoke_tokens_of<Db: ConnectionTrait>(
         .col_expr(api_token::Column::RevokedAt, Expr::value(at))
         .filter(api_token::Column::AdministratorId.eq(administrator_id))
         .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Records the (IdP, subject) of an administrator's first SSO sign-in, unless one is already
+/// recorded: 0 rows when a concurrent first sign-in bound the administrator first (the
+/// statement waits for it on PostgreSQL and then finds the subject set). A unique violation
+/// means another administrator is bound to this identity.
+pub async fn bind_sign_in<Db: ConnectionTrait>(
+    db: &Db,
+    administrator_id: Uuid,
+    identity_provider_id: Uuid,
+    subject: &str,
+) -> Result<u64, DbErr> {
+    Ok(administrator::Entity::update_many()
+        .col_expr(
+            administrator::Column::SignInIdentityProviderId,
+            Expr::value(identity_provider_id),
+        )
+        .col_expr(administrator::Column::SignInSubject, Expr::value(subject))
+        .filter(administrator::Column::Id.eq(administrator_id))
+        .filter(administrator::Column::SignInSubject.is_null())
         .exec(db)
         .await?
         .rows_affected)

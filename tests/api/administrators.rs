@@ -10,6 +10,7 @@ mod sso;
 mod support;
 mod sync;
 mod tokens;
+mod trust;
 
 use serde_json::{Value, json};
 

@@ -33,7 +33,7 @@ fn higher(role: AdminRole, other: Option<AdminRole>) -> AdminRole {
 }
 
 /// The first change of `plan` that needs more than `sender` holds, with the role it needs.
-pub fn beyond<'a>(plan: &'a Plan, sender: AdminRole) -> Option<(&'a Change, AdminRole)> {
+pub fn beyond(plan: &Plan, sender: AdminRole) -> Option<(&Change, AdminRole)> {
     plan.changes.iter().find_map(|change| {
         needed_for(change)
             .filter(|needed| !reaches(sender, *needed))

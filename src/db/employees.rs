@@ -177,3 +177,19 @@ pub async fn bind_sign_in<Db: ConnectionTrait>(
         .await?
         .rows_affected)
 }
+
+/// An administrator as it is now, its row locked to the end of the transaction on PostgreSQL
+/// (SQLite's write transaction already holds the whole database): a token issued under the
+/// lock cannot race the administrator's deactivation or demotion. Whichever comes second
+/// sees the first: the sign-in reads the new status, or the revocation the new token.
+pub async fn administrator_locked<Db: ConnectionTrait>(
+    db: &Db,
+    administrator_id: Uuid,
+) -> Result<Option<administrator::Model>, DbErr> {
+    let query = administrator::Entity::find_by_id(administrator_id);
+    if db.get_database_backend() == DbBackend::Postgres {
+        query.lock_exclusive().one(db).await
+    } else {
+        query.one(db).await
+    }
+}

@@ -394,11 +394,18 @@ pub async fn sign_in(
             Some(&email),
         )
     };
-    let Some(administrator) =
+    let Some(found) =
         db::employees::administrator_with_email(&txn, &validate::fold(&email)).await?
     else {
         return Err(denied());
     };
+    let Some(administrator) = db::employees::administrator_locked(&txn, found.id).await? else {
+        return Err(denied());
+    };
+    if administrator.email_folded != found.email_folded {
+        // The email moved to someone else while we waited for the lock.
+        return Err(denied());
+    }
     if administrator.status != AdminStatus::Active.as_str() {
         return Err(denied());
     }

@@ -173,8 +173,7 @@ async fn create_in(
     // A token created from an administrator's session stands on that administrator: it is
     // bound to them, and may not reach further than their role (PRODUCT §7).
     if let Some(administrator_id) = actor.administrator_id {
-        let administrator =
-            db::queries::find::<administrator::Entity, _>(txn, administrator_id).await?;
+        let administrator = db::employees::administrator_locked(txn, administrator_id).await?;
         let (active, role) = match &administrator {
             Some(a) => (
                 a.status == AdminStatus::Active.as_str(),

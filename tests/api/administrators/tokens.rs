@@ -67,6 +67,21 @@ async fn a_demoted_or_deactivated_administrator_leaves_no_token_alive_in_any_ord
     for token in [&session, &owner_minted, &auditor_minted] {
         assert_eq!(status_with(&app, token).await, 200);
     }
+    // Owners see whom a token stands on.
+    let tokens = app
+        .data(
+            "{ apiTokens(first: 100) { edges { node { name administrator { id } } } } }",
+            json!({}),
+        )
+        .await;
+    let minted: Vec<&Value> = tokens["apiTokens"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| e["node"]["name"] == "minted")
+        .map(|e| &e["node"]["administrator"]["id"])
+        .collect();
+    assert_eq!(minted, [&ada, &ada], "{tokens}");
     // What a minted token changes is the administrator's doing.
     let body = app
         .gql_as(

@@ -247,3 +247,37 @@ async fn a_session_cannot_create_a_token_above_its_administrator() {
     .expect("an auditor token for a support administrator");
     assert_eq!(token.administrator_id, Some(uuid_of(&grace)));
 }
+
+#[tokio::test]
+async fn a_sign_in_racing_the_sync_that_deactivates_the_administrator_leaves_no_live_token() {
+    let app = spawn_app_with(|s| s.max_deactivation_percent = 100).await;
+    create_rule(
+        &app,
+        "Exec",
+        json!([cond("department", "eq", "Exec")]),
+        "owner",
+    )
+    .await;
+    let (dashboard, idp) = dashboard(&app).await;
+    let with_e1 = csv(&[employee("E1", "Exec"), employee("E2", "Exec")]);
+    let without_e1 = csv(&[employee("E2", "Exec")]);
+    for round in 0..12 {
+        import_applied(&app, &with_e1).await;
+        let (signed_in, _) = tokio::join!(
+            super::sso::sign_in(
+                &app,
+                &dashboard,
+                &idp,
+                json!({"email": "e1@example.com", "email_verified": true}),
+            ),
+            import_applied(&app, &without_e1),
+        );
+        if let Some(token) = signed_in["token"].as_str() {
+            assert_eq!(
+                status_with(&app, token).await,
+                401,
+                "round {round}: a token outlived its administrator's deactivation"
+            );
+        }
+    }
+}

@@ -72,7 +72,8 @@ row_object! {
             self.0.actor_token_id.map(|id| gid(NodeKind::ApiToken, id))
         }
         /// The administrator who made the change, when it was made with their SSO sign-in
-        /// token (`sso.adminSignIn`); null for API tokens and the service itself.
+        /// token (`sso.adminSignIn`) or a token created from that session; null for other API
+        /// tokens and the service itself.
         async fn actor_administrator(&self, ctx: &Context<'_>) -> Result<Option<Administrator>> {
             let token = related::<api_token::Entity, api_token::Model>(ctx, self.0.actor_token_id)
                 .await?;

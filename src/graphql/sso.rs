@@ -216,7 +216,9 @@ pub struct AdminSignInInput {
     pub identity_provider_id: ID,
     /// The user ID the identity provider asserts.
     pub subject: String,
-    /// The IdP's claims: `email` (verified, PRODUCT §4) names the administrator.
+    /// The IdP's claims: `email` names the administrator, and must be verified in so many
+    /// words (`email_verified` true in every spelling of the name), unless the IdP is marked
+    /// `trustEmail`.
     pub claims: Json<serde_json::Value>,
 }
 

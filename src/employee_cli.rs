@@ -31,6 +31,8 @@ pub async fn import(settings: &Settings, file: &Path, dry_run: bool) -> Result<E
         source: SyncSource::Cli,
         file_name: file_name.as_deref(),
         dry_run,
+        // The command line runs on the service's own machine, as its operator.
+        sender: crate::domain::employees::AdminRole::Owner,
         max_deactivation_percent: settings.max_deactivation_percent,
     };
     let result = employees::import(
@@ -192,6 +194,7 @@ mod tests {
                 {"employeeId": "E2", "email": "bob@example.com", "kind": "deactivated", "rule": null},
             ]),
             reason: None,
+            hold_reason: None,
             body: None,
             created_at: chrono::Utc::now(),
             applied_at: None,

@@ -321,6 +321,8 @@ pub fn spawn(
                             source: SyncSource::Inbox,
                             file_name: Some(&name),
                             dry_run: false,
+                            // Whoever can write the inbox directory operates the service.
+                            sender: crate::domain::employees::AdminRole::Owner,
                             max_deactivation_percent,
                         };
                         let sync = employees::import(db, actor, import, &body).await;

@@ -23,6 +23,7 @@ fn sync(status: &str, reason: Option<&str>) -> employee_sync::Model {
         notes: json!([]),
         changes: json!([]),
         reason: reason.map(str::to_owned),
+        hold_reason: None,
         body: None,
         created_at: chrono::Utc::now(),
         applied_at: None,

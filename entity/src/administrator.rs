@@ -21,6 +21,11 @@ pub struct Model {
     pub rule_id: Option<Uuid>,
     /// The `EmployeeId` of the employee a rule-provisioned administrator comes from.
     pub employee_id: Option<String>,
+    /// The identity provider of the administrator's first SSO sign-in: later ones must come
+    /// from the same (IdP, subject).
+    pub sign_in_identity_provider_id: Option<Uuid>,
+    /// The subject of the administrator's first SSO sign-in.
+    pub sign_in_subject: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

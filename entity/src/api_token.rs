@@ -15,9 +15,14 @@ pub struct Model {
     /// Set for SCIM tokens: the configuration row they were issued for. A configuration
     /// deleted and created again is a new row, which the old tokens do not open.
     pub configuration_id: Option<Uuid>,
-    /// Set for an administrator's sign-in token (`sso.adminSignIn`): revoked with the
-    /// administrator's deactivation.
+    /// Set for an administrator's sign-in token (`sso.adminSignIn`) and for every token
+    /// created from that administrator's session: valid only while the administrator is
+    /// active and holds a role at least the token's.
     pub administrator_id: Option<Uuid>,
+    /// For a sign-in token: the identity provider that vouched for the administrator.
+    pub sign_in_identity_provider_id: Option<Uuid>,
+    /// For a sign-in token: the subject the identity provider asserted.
+    pub sign_in_subject: Option<String>,
     /// Hex SHA-256 of the secret; the secret itself is never stored.
     pub secret_hash: String,
     pub expires_at: Option<DateTimeUtc>,

@@ -28,6 +28,8 @@ pub struct Model {
     pub changes: Json,
     /// Why a file was rejected or a sync held.
     pub reason: Option<String>,
+    /// Why a sync is held: `tooManyDeactivations` or `needsOwner`.
+    pub hold_reason: Option<String>,
     /// The file of a held sync, until it is applied or superseded.
     pub body: Option<String>,
     pub created_at: DateTimeUtc,

@@ -9,6 +9,11 @@ pub struct Model {
     /// `oidc` or `saml`.
     pub protocol: String,
     pub issuer: String,
+    /// Whether administrators may sign in through this IdP (`sso.adminSignIn`).
+    pub admin_sign_in: bool,
+    /// Whether this IdP's emails count as verified for `sso.adminSignIn` when its claims
+    /// carry no `email_verified` (an explicit no still denies).
+    pub trust_email: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,6 +9,7 @@ mod m20261201_000003_audit_log;
 mod m20261201_000004_scim;
 mod m20261201_000005_administrators;
 mod m20261202_000006_scim_trust;
+mod m20261202_000008_admin_trust;
 mod m20261202_000010_email_skeleton;
 
 /// The enum columns and the values the database accepts in each: those of the latest
@@ -20,6 +21,7 @@ pub fn stored_enums() -> Vec<(&'static str, &'static str, &'static [&'static str
         m20261201_000003_audit_log::CHECKED,
         m20261201_000004_scim::CHECKED,
         m20261201_000005_administrators::CHECKED,
+        m20261202_000008_admin_trust::CHECKED,
     ];
     // A later migration's list replaces an earlier one's for the same column.
     let mut lists: Vec<(&'static str, &'static str, &'static [&'static str])> = Vec::new();
@@ -48,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_scim::Migration),
             Box::new(m20261201_000005_administrators::Migration),
             Box::new(m20261202_000006_scim_trust::Migration),
+            Box::new(m20261202_000008_admin_trust::Migration),
             Box::new(m20261202_000010_email_skeleton::Migration),
         ]
     }

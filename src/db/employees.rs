@@ -139,7 +139,8 @@ pub async fn supersede_held<Db: ConnectionTrait>(db: &Db, except: Uuid) -> Resul
         .rows_affected)
 }
 
-/// Revokes every live sign-in token of an administrator.
+/// Revokes every live token of an administrator: their sign-in tokens and the tokens created
+/// from their sessions.
 pub async fn revoke_tokens_of<Db: ConnectionTrait>(
     db: &Db,
     administrator_id: Uuid,
@@ -152,4 +153,43 @@ pub async fn revoke_tokens_of<Db: ConnectionTrait>(
         .exec(db)
         .await?
         .rows_affected)
+}
+
+/// Records the (IdP, subject) of an administrator's first SSO sign-in, unless one is already
+/// recorded: 0 rows when a concurrent first sign-in bound the administrator first (the
+/// statement waits for it on PostgreSQL and then finds the subject set). A unique violation
+/// means another administrator is bound to this identity.
+pub async fn bind_sign_in<Db: ConnectionTrait>(
+    db: &Db,
+    administrator_id: Uuid,
+    identity_provider_id: Uuid,
+    subject: &str,
+) -> Result<u64, DbErr> {
+    Ok(administrator::Entity::update_many()
+        .col_expr(
+            administrator::Column::SignInIdentityProviderId,
+            Expr::value(identity_provider_id),
+        )
+        .col_expr(administrator::Column::SignInSubject, Expr::value(subject))
+        .filter(administrator::Column::Id.eq(administrator_id))
+        .filter(administrator::Column::SignInSubject.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// An administrator as it is now, its row locked to the end of the transaction on PostgreSQL
+/// (SQLite's write transaction already holds the whole database): a token issued under the
+/// lock cannot race the administrator's deactivation or demotion. Whichever comes second
+/// sees the first: the sign-in reads the new status, or the revocation the new token.
+pub async fn administrator_locked<Db: ConnectionTrait>(
+    db: &Db,
+    administrator_id: Uuid,
+) -> Result<Option<administrator::Model>, DbErr> {
+    let query = administrator::Entity::find_by_id(administrator_id);
+    if db.get_database_backend() == DbBackend::Postgres {
+        query.lock_exclusive().one(db).await
+    } else {
+        query.one(db).await
+    }
 }

@@ -164,7 +164,7 @@ mod tests {
         audit::AuditEntity,
         configuration::CompanyMatch,
         employees::{
-            AdminOrigin, AdminRole, AdminStatus, ChangeKind, SyncSource, SyncStatus,
+            AdminOrigin, AdminRole, AdminStatus, ChangeKind, HoldReason, SyncSource, SyncStatus,
             file::EmployeeStatus,
         },
         stored::{
@@ -223,6 +223,7 @@ mod tests {
             (AdminOrigin::COLUMN, spellings::<AdminOrigin>()),
             (SyncStatus::COLUMN, spellings::<SyncStatus>()),
             (SyncSource::COLUMN, spellings::<SyncSource>()),
+            (HoldReason::COLUMN, spellings::<HoldReason>()),
             (ChangeKind::COLUMN, spellings::<ChangeKind>()),
             (
                 "employee.status",

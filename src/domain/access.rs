@@ -1,7 +1,10 @@
 //! Who may do what. A token has one role; the rules live here and nowhere else.
 use uuid::Uuid;
 
-use super::stored::{StoredEnum, stored_enum};
+use super::{
+    employees::AdminRole,
+    stored::{StoredEnum, stored_enum},
+};
 
 stored_enum! {
     /// The role of an API token.
@@ -21,6 +24,50 @@ stored_enum! {
         /// (`sso.adminSignIn`), nothing else.
         Dashboard = "dashboard",
     }
+}
+
+/// How far an administrator's role reaches: owner above support above auditor.
+fn rank(role: AdminRole) -> u8 {
+    match role {
+        AdminRole::Owner => 3,
+        AdminRole::Support => 2,
+        AdminRole::Auditor => 1,
+    }
+}
+
+/// Whether `held` reaches at least as far as `needed`.
+pub fn reaches(held: AdminRole, needed: AdminRole) -> bool {
+    rank(held) >= rank(needed)
+}
+
+impl Role {
+    /// The administrator's role a token of this role needs behind it when it was issued to an
+    /// administrator or created from their session: its own for owner, support and auditor;
+    /// owner for the machine roles (portal, SCIM, dashboard), which only owners create.
+    pub fn needs_administrator(self) -> AdminRole {
+        match self {
+            Role::Support => AdminRole::Support,
+            Role::Auditor => AdminRole::Auditor,
+            Role::Owner | Role::Portal | Role::Scim | Role::Dashboard => AdminRole::Owner,
+        }
+    }
+
+    /// The administrator's role a caller with this token role acts with, for "never more than
+    /// the sender has" (employee files): owner and support as themselves, every other role as
+    /// the least (they may not send files anyway).
+    pub fn authority(self) -> AdminRole {
+        match self {
+            Role::Owner => AdminRole::Owner,
+            Role::Support => AdminRole::Support,
+            Role::Auditor | Role::Portal | Role::Scim | Role::Dashboard => AdminRole::Auditor,
+        }
+    }
+}
+
+/// Whether an administrator with `administrator` role, in `active` status, may hold (or be
+/// behind) a token of `token` role: the check made at every authentication of such a token.
+pub fn administrator_may_hold(active: bool, administrator: AdminRole, token: Role) -> bool {
+    active && reaches(administrator, token.needs_administrator())
 }
 
 /// The authenticated caller of one request.
@@ -240,6 +287,21 @@ mod tests {
             ..scim
         };
         assert_eq!(owner.scim_scope(), None);
+    }
+
+    #[test]
+    fn an_administrator_holds_tokens_up_to_its_own_role_and_only_while_active() {
+        use AdminRole::*;
+        assert!(administrator_may_hold(true, Owner, Role::Owner));
+        assert!(administrator_may_hold(true, Owner, Role::Portal));
+        assert!(administrator_may_hold(true, Support, Role::Support));
+        assert!(administrator_may_hold(true, Support, Role::Auditor));
+        assert!(!administrator_may_hold(true, Support, Role::Owner));
+        assert!(!administrator_may_hold(true, Support, Role::Dashboard));
+        assert!(!administrator_may_hold(true, Auditor, Role::Support));
+        assert!(!administrator_may_hold(false, Owner, Role::Auditor));
+        assert_eq!(Role::Support.authority(), Support);
+        assert_eq!(Role::Dashboard.authority(), Auditor);
     }
 
     #[test]

@@ -31,6 +31,9 @@ stored_enum! {
 pub struct Actor {
     pub token_id: Option<Uuid>,
     pub name: String,
+    /// The administrator whose session the token is (or was created from): what it creates
+    /// is bound to that administrator too.
+    pub administrator_id: Option<Uuid>,
 }
 
 impl Actor {
@@ -38,6 +41,7 @@ impl Actor {
         Self {
             token_id: None,
             name: name.to_owned(),
+            administrator_id: None,
         }
     }
 }
@@ -58,7 +62,7 @@ const HIDDEN: &[&str] = &[
 fn reference(field: &str) -> Option<NodeKind> {
     Some(match field {
         "brandId" => NodeKind::Brand,
-        "identityProviderId" => NodeKind::IdentityProvider,
+        "identityProviderId" | "signInIdentityProviderId" => NodeKind::IdentityProvider,
         "companyId" => NodeKind::Company,
         "accountId" | "defaultAccountId" => NodeKind::Account,
         "contactId" => NodeKind::Contact,

@@ -146,21 +146,44 @@ pub fn read_claims(claims: &Value, map: &AttributeMap) -> Result<Attributes, Vec
 /// `null` and `"yes"` included, is a no: fail closed, as a doubtful email must not take over a
 /// contact.
 pub fn email_verified(claim: Option<&Value>) -> bool {
-    fn clear_yes(value: &Value) -> bool {
-        match value {
-            Value::Bool(b) => *b,
-            Value::Number(n) => n.as_u64() == Some(1),
-            Value::String(s) => {
-                let s = s.trim();
-                s.eq_ignore_ascii_case("true") || s == "1"
-            }
-            Value::Array(items) => {
-                matches!(items.as_slice(), [one] if !one.is_array() && clear_yes(one))
-            }
-            Value::Null | Value::Object(_) => false,
-        }
-    }
     claim.is_none_or(clear_yes)
+}
+
+/// `true`, `"true"`, `1`, `"1"`, case and surrounding spaces aside, alone or as the one element
+/// of a list.
+fn clear_yes(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_u64() == Some(1),
+        Value::String(s) => {
+            let s = s.trim();
+            s.eq_ignore_ascii_case("true") || s == "1"
+        }
+        Value::Array(items) => {
+            matches!(items.as_slice(), [one] if !one.is_array() && clear_yes(one))
+        }
+        Value::Null | Value::Object(_) => false,
+    }
+}
+
+/// Email trust for an administrator's sign-in (PRODUCT §7), stricter than a learner's: every
+/// claim whose name is `email_verified` in any case must be a clear yes (an IdP or a proxy
+/// that spells it `Email_Verified` still means it), and at least one must be there, unless
+/// the IdP is trusted for its emails (`trust_email`). A learner's account is one person's; an
+/// administrator's is the platform.
+pub fn admin_email_verified(claims: &Value, trust_email: bool) -> bool {
+    let Value::Object(claims) = claims else {
+        return false;
+    };
+    let mut said = claims
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case(EMAIL_VERIFIED))
+        .map(|(_, value)| clear_yes(value))
+        .peekable();
+    match said.peek() {
+        None => trust_email,
+        Some(_) => said.all(|yes| yes),
+    }
 }
 
 /// The email an operation needs, or the error naming the claim that should carry it.
@@ -383,6 +406,35 @@ mod tests {
         }
         let absent = read_claims(&json!({"email": "a@x.io"}), &map()).unwrap();
         assert!(absent.email_verified, "an IdP that says nothing is trusted");
+    }
+
+    #[test]
+    fn an_administrator_email_needs_a_yes_in_every_spelling_or_a_trusted_idp() {
+        for (claims, trusted, verified) in [
+            (json!({"email_verified": true}), false, true),
+            (json!({"email_verified": ["TRUE"]}), false, true),
+            (json!({}), false, false),
+            (json!({}), true, true),
+            (json!({"email_verified": false}), true, false),
+            (
+                json!({"email_verified": true, "Email_Verified": false}),
+                false,
+                false,
+            ),
+            (
+                json!({"email_verified": true, "EMAIL_VERIFIED": "no"}),
+                true,
+                false,
+            ),
+            (json!({"EMAIL_VERIFIED": "1"}), false, true),
+            (json!({"email_verified": null}), true, false),
+        ] {
+            assert_eq!(
+                admin_email_verified(&claims, trusted),
+                verified,
+                "{claims} trusted={trusted}"
+            );
+        }
     }
 
     #[test]

@@ -168,16 +168,22 @@ pub fn fold(text: &str) -> String {
 /// character, e.g. `claims.name` or `emails[0].value`; `None` when there is none. Doors run it
 /// over whole request bodies and arguments before anything else, so that a NUL (which
 /// PostgreSQL cannot store in text) or any other control character is refused with the field's
-/// name, whatever use case the body was for.
-pub fn control_character_at(value: &serde_json::Value) -> Option<String> {
-    fn walk(value: &serde_json::Value, path: &mut String) -> bool {
-        let has_control = |text: &str| text.chars().any(char::is_control);
+/// name, whatever use case the body was for. Values under an `opaque` key are not searched:
+/// they are whole documents (an employee file) that their own parser checks row by row.
+pub fn control_character_at(value: &serde_json::Value, opaque: &[&str]) -> Option<String> {
+    let has_control = |text: &str| text.chars().any(char::is_control);
+    fn walk(
+        value: &serde_json::Value,
+        path: &mut String,
+        has_control: &dyn Fn(&str) -> bool,
+        opaque: &[&str],
+    ) -> bool {
         match value {
             serde_json::Value::String(text) => has_control(text),
             serde_json::Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
-                let found = walk(item, path);
+                let found = walk(item, path, has_control, opaque);
                 if !found {
                     path.truncate(len);
                 }
@@ -194,7 +200,8 @@ pub fn control_character_at(value: &serde_json::Value) -> Option<String> {
                     return true;
                 }
                 path.push_str(key);
-                let found = walk(item, path);
+                let found =
+                    !opaque.contains(&key.as_str()) && walk(item, path, has_control, opaque);
                 if !found {
                     path.truncate(len);
                 }
@@ -204,7 +211,7 @@ pub fn control_character_at(value: &serde_json::Value) -> Option<String> {
         }
     }
     let mut path = String::new();
-    walk(value, &mut path).then_some(path)
+    walk(value, &mut path, &has_control, opaque).then_some(path)
 }
 
 #[cfg(test)]
@@ -240,26 +247,25 @@ mod tests {
     #[test]
     fn control_characters_are_found_with_their_path() {
         use serde_json::json;
+        let strict = |v: &serde_json::Value| control_character_at(v, &[]);
+        assert_eq!(strict(&json!({"a": "ok", "b": [1, "x"]})), None);
         assert_eq!(
-            control_character_at(&json!({"a": "ok", "b": [1, "x"]})),
-            None
-        );
-        assert_eq!(
-            control_character_at(&json!({"claims": {"name": "a\u{0}b"}})).as_deref(),
+            strict(&json!({"claims": {"name": "a\u{0}b"}})).as_deref(),
             Some("claims.name")
         );
         assert_eq!(
-            control_character_at(&json!({"emails": [{"value": "ok"}, {"value": "\u{1b}[31m"}]}))
-                .as_deref(),
+            strict(&json!({"emails": [{"value": "ok"}, {"value": "\u{1b}[31m"}]})).as_deref(),
             Some("emails[1].value")
         );
         assert_eq!(
-            control_character_at(&json!({"in": {"k\u{0}ey": 1}})).as_deref(),
+            strict(&json!({"in": {"k\u{0}ey": 1}})).as_deref(),
             Some("in.key")
         );
+        assert_eq!(strict(&json!("line\nbreak")).as_deref(), Some(""));
+        let input = json!({"file": "a,b\r\nc,\u{0}d\n", "fileName": "x\ny"});
         assert_eq!(
-            control_character_at(&json!("line\nbreak")).as_deref(),
-            Some("")
+            control_character_at(&input, &["file"]).as_deref(),
+            Some("fileName")
         );
     }
 

@@ -2,7 +2,9 @@
 //! mutations.
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{admin_provisioning_rule, administrator, administrator_event, employee_sync};
+use entity::{
+    admin_provisioning_rule, administrator, administrator_event, employee_sync, identity_provider,
+};
 
 use super::{
     Allow, actor,
@@ -10,6 +12,7 @@ use super::{
     connection::{AdministratorField, entity_queries},
     db,
     employee_sync::EmployeeSync,
+    identity_provider::IdentityProvider,
     limits::list_complexity,
     loaders::load_newest,
     mutation::entity_payload,
@@ -53,13 +56,28 @@ row_object! {
     }
     related {
         /// The rule controlling a rule-provisioned administrator; null for a manual one, and
-        /// once that rule is deleted (until another rule takes over).
+        /// once that rule is deleted (until another rule takes over). Not for dashboard
+        /// tokens, which read only the signed-in administrator's own fields.
+        #[graphql(guard = "Allow(Action::Read)")]
         rule: AdminProvisioningRule = admin_provisioning_rule::Entity, rule_id,
+        /// The identity provider of the administrator's first SSO sign-in, which later
+        /// sign-ins must come through; null before the first. Not for dashboard tokens.
+        #[graphql(guard = "Allow(Action::Read)")]
+        sign_in_identity_provider: IdentityProvider = identity_provider::Entity, sign_in_identity_provider_id,
     }
     resolvers {
+        /// The subject of the administrator's first SSO sign-in, which later sign-ins must
+        /// assert; null before the first. Not for dashboard tokens.
+        #[graphql(guard = "Allow(Action::Read)")]
+        async fn sign_in_subject(&self) -> Option<String> {
+            self.0.sign_in_subject.clone()
+        }
         /// What happened to this administrator, newest first: each sync that changed them
-        /// (with its rule) and each manual change.
-        #[graphql(complexity = "list_complexity(__field, Some(first), None, child_complexity)")]
+        /// (with its rule) and each manual change. Not for dashboard tokens.
+        #[graphql(
+            guard = "Allow(Action::Read)",
+            complexity = "list_complexity(__field, Some(first), None, child_complexity)"
+        )]
         async fn events(
             &self,
             ctx: &Context<'_>,
@@ -131,6 +149,11 @@ pub struct UpdateAdministratorInput {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
+    /// `true` forgets the (IdP, subject) the administrator signs in with, so that the next
+    /// SSO sign-in binds afresh (a move to another IdP), and revokes their tokens. Allowed for
+    /// rule-provisioned administrators too.
+    #[graphql(default)]
+    pub reset_sign_in: bool,
 }
 
 entity_payload!(AdministratorPayload {
@@ -179,6 +202,7 @@ impl AdministratorMutations {
                     first_name: input.first_name.as_deref(),
                     last_name: input.last_name.as_deref(),
                     email: input.email.as_deref(),
+                    reset_sign_in: input.reset_sign_in,
                 },
             )
             .await,

@@ -3,10 +3,11 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{api_token, brand, identity_provider};
+use entity::{administrator, api_token, brand, identity_provider};
 
 use super::{
     Allow, actor,
+    administrator::Administrator,
     brand::Brand,
     connection::{ApiTokenField, entity_queries},
     db,
@@ -42,6 +43,10 @@ row_object! {
         brand: Brand = brand::Entity, brand_id,
         /// The identity provider a SCIM token acts for.
         identity_provider: IdentityProvider = identity_provider::Entity, identity_provider_id,
+        /// The administrator the token stands on: its sign-in token, or a token created from
+        /// its session. Such a token is good only while the administrator is active and holds
+        /// at least the token's role.
+        administrator: Administrator = administrator::Entity, administrator_id,
     }
     resolvers {
         /// Neither revoked nor expired.

@@ -2,7 +2,7 @@
 //! brand's own events are also `Brand.auditEvents`).
 use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{administrator, api_token, audit_event, brand};
+use entity::{administrator, api_token, audit_event, brand, identity_provider};
 
 use super::{
     Allow,
@@ -10,6 +10,7 @@ use super::{
     brand::Brand,
     connection::{AuditEventField, entity_queries},
     errors::GqlResultExt,
+    identity_provider::IdentityProvider,
     types::{api_enum, gid, related, row_object},
 };
 use crate::{
@@ -71,7 +72,8 @@ row_object! {
             self.0.actor_token_id.map(|id| gid(NodeKind::ApiToken, id))
         }
         /// The administrator who made the change, when it was made with their SSO sign-in
-        /// token (`sso.adminSignIn`); null for API tokens and the service itself.
+        /// token (`sso.adminSignIn`) or a token created from that session; null for other API
+        /// tokens and the service itself.
         async fn actor_administrator(&self, ctx: &Context<'_>) -> Result<Option<Administrator>> {
             let token = related::<api_token::Entity, api_token::Model>(ctx, self.0.actor_token_id)
                 .await?;
@@ -80,6 +82,24 @@ row_object! {
                 token.and_then(|t| t.administrator_id),
             )
             .await
+        }
+        /// The identity provider that vouched for the administrator, when the change was made
+        /// with their SSO sign-in token; null otherwise.
+        async fn actor_identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
+            let token = related::<api_token::Entity, api_token::Model>(ctx, self.0.actor_token_id)
+                .await?;
+            related::<identity_provider::Entity, IdentityProvider>(
+                ctx,
+                token.and_then(|t| t.sign_in_identity_provider_id),
+            )
+            .await
+        }
+        /// The subject that identity provider asserted, when the change was made with an
+        /// administrator's SSO sign-in token; null otherwise.
+        async fn actor_subject(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+            let token = related::<api_token::Entity, api_token::Model>(ctx, self.0.actor_token_id)
+                .await?;
+            Ok(token.and_then(|t| t.sign_in_subject))
         }
         /// The changed entity's global ID (it may no longer exist).
         async fn entity_id(&self) -> Result<ID> {

@@ -16,10 +16,11 @@ use super::{
 };
 use crate::{
     domain::{
-        access::Action,
+        access::{Action, Principal},
         employees::{
             AdminRole as DomainRole, AdminStatus as DomainAdminStatus,
-            ChangeKind as DomainChangeKind, SyncSource as DomainSource, SyncStatus as DomainStatus,
+            ChangeKind as DomainChangeKind, HoldReason as DomainHoldReason,
+            SyncSource as DomainSource, SyncStatus as DomainStatus,
         },
         id::NodeKind,
     },
@@ -28,6 +29,7 @@ use crate::{
 };
 
 crate::domain::employees::sync_status_variants! { api_enum { #[graphql(name = "EmployeeSyncStatus")] EmployeeSyncStatus = "crate::domain::employees::SyncStatus" } }
+crate::domain::employees::hold_reason_variants! { api_enum { #[graphql(name = "EmployeeSyncHoldReason")] EmployeeSyncHoldReason = "crate::domain::employees::HoldReason" } }
 crate::domain::employees::sync_source_variants! { api_enum { #[graphql(name = "EmployeeSyncSource")] EmployeeSyncSource = "crate::domain::employees::SyncSource" } }
 
 /// A row of the file that was refused (left out of the snapshot), or read and left alone.
@@ -129,6 +131,16 @@ row_object! {
         source: EmployeeSyncSource = DomainSource,
     }
     resolvers {
+        /// Why a held sync is held: `tooManyDeactivations`, or `needsOwner` (sent by support,
+        /// it would give an administrator more than support has; an owner must apply it).
+        /// Null for a sync that is not held, or was held before this was recorded.
+        async fn hold_reason(&self) -> Result<Option<EmployeeSyncHoldReason>> {
+            self.0
+                .hold_reason
+                .as_deref()
+                .map(stored::<DomainHoldReason, _>)
+                .transpose()
+        }
         /// Rows refused, by line number; their employees' administrators were left alone.
         async fn rejected_rows(&self) -> Result<Vec<EmployeeRowProblem>> {
             decode("employee_sync.rejected_rows", &self.0.rejected_rows)
@@ -196,6 +208,13 @@ fn observed(
 
 pub struct EmployeeSyncMutations;
 
+/// The role the request's token acts with, for "a sync never gives more than its sender has".
+fn sender(ctx: &Context<'_>) -> Result<DomainRole> {
+    ctx.data::<Principal>()
+        .map(|p| p.role.authority())
+        .map_err(|_| AppError::Internal("no principal in request context".into()).to_graphql())
+}
+
 #[Object(serial)]
 impl EmployeeSyncMutations {
     /// Applies a held sync: its file is planned again against the rules as they are now and
@@ -205,8 +224,13 @@ impl EmployeeSyncMutations {
         ctx: &Context<'_>,
         input: ApplyEmployeeSyncInput,
     ) -> Result<EmployeeSyncPayload> {
-        let result =
-            service::employees::apply(db(ctx)?, &actor(ctx)?, &input.employee_sync_id).await;
+        let result = service::employees::apply(
+            db(ctx)?,
+            &actor(ctx)?,
+            sender(ctx)?,
+            &input.employee_sync_id,
+        )
+        .await;
         EmployeeSyncPayload::from(observed(ctx, result))
     }
 
@@ -231,6 +255,7 @@ impl EmployeeSyncMutations {
                 source: DomainSource::Upload,
                 file_name: input.file_name.as_deref(),
                 dry_run: input.dry_run,
+                sender: sender(ctx)?,
                 max_deactivation_percent: max,
             },
             input.file.as_bytes(),

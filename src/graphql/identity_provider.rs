@@ -3,6 +3,8 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::identity_provider;
 
+use async_graphql::Guard;
+
 use super::{
     Allow, actor,
     connection::{IdentityProviderField, entity_queries},
@@ -25,6 +27,11 @@ row_object! {
         name: String,
         /// The OIDC issuer URL or SAML entity ID; unique.
         issuer: String,
+        /// Administrators may sign in through this IdP (`sso.adminSignIn`); false by default.
+        admin_sign_in: bool,
+        /// For `sso.adminSignIn`: an email without an `email_verified` claim counts as
+        /// verified (an explicit no still denies); false by default.
+        trust_email: bool,
         created_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
     }
@@ -43,6 +50,13 @@ pub struct CreateIdentityProviderInput {
     pub protocol: Protocol,
     /// OIDC issuer URL or SAML entity ID; unique.
     pub issuer: String,
+    /// Whether administrators may sign in through it (`sso.adminSignIn`). Owners only.
+    #[graphql(default)]
+    pub admin_sign_in: bool,
+    /// Whether, for `sso.adminSignIn`, an email without an `email_verified` claim counts as
+    /// verified. Owners only.
+    #[graphql(default)]
+    pub trust_email: bool,
 }
 
 #[derive(InputObject)]
@@ -51,6 +65,10 @@ pub struct UpdateIdentityProviderInput {
     pub name: Option<String>,
     pub protocol: Option<Protocol>,
     pub issuer: Option<String>,
+    /// Owners only.
+    pub admin_sign_in: Option<bool>,
+    /// Owners only.
+    pub trust_email: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -64,6 +82,13 @@ entity_payload!(IdentityProviderPayload {
 
 pub struct IdentityProviderMutations;
 
+/// Who an identity provider may sign in as an administrator, and whether its emails are taken
+/// on trust, decide who runs the platform: owners only (`FORBIDDEN` otherwise), as for the
+/// administrators themselves.
+async fn admin_trust(ctx: &Context<'_>) -> Result<()> {
+    Allow(Action::ManageAdministrators).check(ctx).await
+}
+
 #[Object(serial)]
 impl IdentityProviderMutations {
     async fn create(
@@ -71,6 +96,9 @@ impl IdentityProviderMutations {
         ctx: &Context<'_>,
         input: CreateIdentityProviderInput,
     ) -> Result<IdentityProviderPayload> {
+        if input.admin_sign_in || input.trust_email {
+            admin_trust(ctx).await?;
+        }
         IdentityProviderPayload::from(
             service::identity_providers::create(
                 db(ctx)?,
@@ -79,6 +107,8 @@ impl IdentityProviderMutations {
                     name: &input.name,
                     protocol: input.protocol.into(),
                     issuer: &input.issuer,
+                    admin_sign_in: input.admin_sign_in,
+                    trust_email: input.trust_email,
                 },
             )
             .await,
@@ -90,6 +120,9 @@ impl IdentityProviderMutations {
         ctx: &Context<'_>,
         input: UpdateIdentityProviderInput,
     ) -> Result<IdentityProviderPayload> {
+        if input.admin_sign_in.is_some() || input.trust_email.is_some() {
+            admin_trust(ctx).await?;
+        }
         IdentityProviderPayload::from(
             service::identity_providers::update(
                 db(ctx)?,
@@ -99,6 +132,8 @@ impl IdentityProviderMutations {
                     name: input.name.as_deref(),
                     protocol: input.protocol.map(Into::into),
                     issuer: input.issuer.as_deref(),
+                    admin_sign_in: input.admin_sign_in,
+                    trust_email: input.trust_email,
                 },
             )
             .await,

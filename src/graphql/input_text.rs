@@ -1,5 +1,6 @@
 //! No argument may carry a control character: PostgreSQL cannot store a NUL in text, and no
-//! field of the API is meant to hold one (names, emails, subjects, claims, filters). The check
+//! field of the API is meant to hold one (an employee file's CSV text is checked by the file
+//! parser instead, row by row). The check
 //! runs once per operation over the variables and the document's literal arguments, before any
 //! resolver, so every mutation and query gets the same field-named refusal and none reaches the
 //! database.
@@ -12,6 +13,10 @@ use async_graphql::{
 };
 
 use crate::domain::validate::control_character_at;
+
+/// Arguments that are whole documents, checked by their own parser: an employee file's rows
+/// with control characters are rejected rows, as over HTTP and from the inbox.
+const OPAQUE: &[&str] = &["file"];
 
 pub struct ControlCharacters;
 
@@ -31,11 +36,7 @@ impl Extension for ControlCharacters {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        let in_variables = serde_json::to_value(variables)
-            .ok()
-            .and_then(|json| control_character_at(&json))
-            .map(|path| format!("${path}"));
-        match in_variables.or_else(|| in_arguments(&document)) {
+        match in_arguments(&document, variables) {
             Some(field) => Err(refusal(&field)),
             None => Ok(document),
         }
@@ -56,9 +57,10 @@ fn refusal(field: &str) -> ServerError {
     error
 }
 
-/// The first literal argument (or variable default) holding a control character, as
-/// `field.argument.path`.
-fn in_arguments(document: &ExecutableDocument) -> Option<String> {
+/// The first argument holding a control character, written in the document or sent as a
+/// variable (searched where it is used, so that an argument's name decides, as for `file`), as
+/// `field.argument.path`; or a variable's default, as `$name.path`.
+fn in_arguments(document: &ExecutableDocument, variables: &Variables) -> Option<String> {
     let operations: Vec<_> = match &document.operations {
         DocumentOperations::Single(op) => vec![&op.node],
         DocumentOperations::Multiple(ops) => ops.values().map(|op| &op.node).collect(),
@@ -86,11 +88,12 @@ fn in_arguments(document: &ExecutableDocument) -> Option<String> {
             match &selection.node {
                 Selection::Field(field) => {
                     for (name, value) in &field.node.arguments {
-                        let literal = value
-                            .node
-                            .clone()
-                            .into_const_with(|_| Ok::<_, std::convert::Infallible>(Value::Null));
-                        if let Some(path) = literal.ok().as_ref().and_then(const_path) {
+                        let sent = value.node.clone().into_const_with(|name| {
+                            Ok::<_, std::convert::Infallible>(
+                                variables.get(&name).cloned().unwrap_or(Value::Null),
+                            )
+                        });
+                        if let Some(path) = sent.ok().as_ref().and_then(const_path) {
                             return Some(format!(
                                 "{}.{}{}",
                                 field.node.name.node,
@@ -114,7 +117,7 @@ fn in_arguments(document: &ExecutableDocument) -> Option<String> {
 fn const_path(value: &Value) -> Option<String> {
     serde_json::to_value(value)
         .ok()
-        .and_then(|json| control_character_at(&json))
+        .and_then(|json| control_character_at(&json, OPAQUE))
 }
 
 /// `.path` after a name, nothing for the value itself, `[0]…` as it is.
@@ -138,16 +141,31 @@ mod tests {
             r#"mutation { sso { signIn(input: {subject: "a\u0000b", claims: {}}) { outcome } } }"#,
         )
         .unwrap();
-        assert_eq!(in_arguments(&doc).as_deref(), Some("signIn.input.subject"));
+        let none = Variables::default();
+        assert_eq!(
+            in_arguments(&doc, &none).as_deref(),
+            Some("signIn.input.subject")
+        );
         let doc =
             parse_query(r#"query($q: String = "x\u001b") { brands(name: "ok") { id } }"#).unwrap();
-        assert_eq!(in_arguments(&doc).as_deref(), Some("$q"));
+        assert_eq!(in_arguments(&doc, &none).as_deref(), Some("$q"));
         let doc = parse_query(r#"{ brands(filter: {names: ["ok", "b\u0007"]}) { id } }"#).unwrap();
         assert_eq!(
-            in_arguments(&doc).as_deref(),
+            in_arguments(&doc, &none).as_deref(),
             Some("brands.filter.names[1]")
         );
         let doc = parse_query(r#"{ brands(name: "fine") { id } }"#).unwrap();
-        assert_eq!(in_arguments(&doc), None);
+        assert_eq!(in_arguments(&doc, &none), None);
+        // Variables are searched where they are used: an employee file is its parser's.
+        let doc = parse_query(
+            "mutation($f: String!, $n: String) { employeeSyncs { import(input: {file: $f, fileName: $n}) { employeeSync { id } } } }",
+        )
+        .unwrap();
+        let sent = |f: &str, n: &str| Variables::from_json(serde_json::json!({"f": f, "n": n}));
+        assert_eq!(in_arguments(&doc, &sent("a,b\n\u{0}", "ok.csv")), None);
+        assert_eq!(
+            in_arguments(&doc, &sent("a,b\n", "x\u{0}.csv")).as_deref(),
+            Some("import.input.fileName")
+        );
     }
 }

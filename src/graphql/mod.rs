@@ -75,6 +75,7 @@ fn actor(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Actor> {
     Ok(Actor {
         token_id: Some(principal.token_id),
         name: principal.token_name.clone(),
+        administrator_id: principal.administrator_id,
     })
 }
 

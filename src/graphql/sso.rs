@@ -82,14 +82,7 @@ impl SsoMutations {
         };
         Allow(action).check(ctx).await?;
         if mode == service::sso::Mode::Commit {
-            let missing = |what: &str| {
-                AppError::Internal(format!("no {what} in the request context")).to_graphql()
-            };
-            let pacer = ctx
-                .data::<Arc<SignInPacer>>()
-                .map_err(|_| missing("sign-in pacer"))?;
-            let principal = ctx.data::<Principal>().map_err(|_| missing("principal"))?;
-            pacer.admit(principal.token_id).gql()?;
+            pace(ctx)?;
         }
         let gate = ctx.data::<service::WriteGate>().map_err(|_| {
             AppError::Internal("no write gate in the request context".into()).to_graphql()
@@ -139,6 +132,18 @@ impl SsoMutations {
     }
 }
 
+/// Admits one sign-in of the request's token through the sign-in pacer (`--sign-in-rate`,
+/// `--sign-in-burst`), or refuses it with `RATE_LIMITED`.
+fn pace(ctx: &Context<'_>) -> Result<()> {
+    let missing =
+        |what: &str| AppError::Internal(format!("no {what} in the request context")).to_graphql();
+    let pacer = ctx
+        .data::<Arc<SignInPacer>>()
+        .map_err(|_| missing("sign-in pacer"))?;
+    let principal = ctx.data::<Principal>().map_err(|_| missing("principal"))?;
+    pacer.admit(principal.token_id).gql()
+}
+
 /// Whether the caller is one that may not read the admin API (a portal token).
 fn may_not_read(ctx: &Context<'_>) -> bool {
     ctx.data_opt::<Principal>()
@@ -163,16 +168,21 @@ impl SsoMutations {
         Self::run(ctx, &input, service::sso::Mode::Preview).await
     }
 
-    /// Signs an administrator in through SSO (dashboard tokens): an active administrator
-    /// with the verified email gets a token with their role, valid for 8 hours, that the
-    /// audit log attributes to them; deactivating them revokes it. Unknown and inactive
-    /// people are refused alike.
+    /// Signs an administrator in through SSO (dashboard tokens), paced per token like
+    /// `signIn`. Only identity providers marked `adminSignIn` are accepted; the email must be
+    /// affirmatively verified (`email_verified` true, however the claim's name is cased)
+    /// unless the IdP is marked `trustEmail`; the administrator's first sign-in binds them to
+    /// its (IdP, subject) and later ones must match. An active administrator gets a token with
+    /// their role, valid for 8 hours and only while they stay active with that role, that the
+    /// audit log attributes to them. Unknown, inactive and mismatched people are refused
+    /// alike. The payload shows a dashboard token the administrator's own fields only.
     #[graphql(guard = "Allow(Action::AdminSignIn)")]
     async fn admin_sign_in(
         &self,
         ctx: &Context<'_>,
         input: AdminSignInInput,
     ) -> Result<AdminSignInPayload> {
+        pace(ctx)?;
         let result = service::administrators::sign_in(
             db(ctx)?,
             &super::actor(ctx)?,
@@ -206,7 +216,9 @@ pub struct AdminSignInInput {
     pub identity_provider_id: ID,
     /// The user ID the identity provider asserts.
     pub subject: String,
-    /// The IdP's claims: `email` (verified, PRODUCT §4) names the administrator.
+    /// The IdP's claims: `email` names the administrator, and must be verified in so many
+    /// words (`email_verified` true in every spelling of the name), unless the IdP is marked
+    /// `trustEmail`.
     pub claims: Json<serde_json::Value>,
 }
 

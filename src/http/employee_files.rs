@@ -166,6 +166,7 @@ fn sync_json(sync: &employee_sync::Model) -> Value {
         "notes": sync.notes,
         "changes": sync.changes,
         "reason": sync.reason,
+        "holdReason": sync.hold_reason,
     })
 }
 
@@ -238,11 +239,13 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
     let actor = Actor {
         token_id: Some(principal.token_id),
         name: principal.token_name,
+        administrator_id: principal.administrator_id,
     };
     let import = Import {
         source: SyncSource::Upload,
         file_name: options.file_name.as_deref(),
         dry_run: options.dry_run,
+        sender: principal.role.authority(),
         max_deactivation_percent: state.employee_files.max_deactivation_percent,
     };
     match employees::import(&state.db, &actor, import, &body).await {

@@ -1,7 +1,7 @@
 //! Administrators: manual ones created and changed by hand, rule-provisioned ones only
 //! read here (their role and status follow the rules: `managedByRule`), and the sign-in of an
 //! administrator through SSO, which issues a short-lived token carrying their role.
-use entity::{administrator, administrator_event, api_token};
+use entity::{administrator, administrator_event, api_token, identity_provider};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
 use serde_json::Value;
 use uuid::Uuid;
@@ -80,6 +80,8 @@ pub async fn create(
         origin: Set(AdminOrigin::Manual.as_str().to_owned()),
         rule_id: Set(None),
         employee_id: Set(None),
+        sign_in_identity_provider_id: Set(None),
+        sign_in_subject: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -108,6 +110,10 @@ pub struct AdministratorChanges<'a> {
     pub first_name: Option<&'a str>,
     pub last_name: Option<&'a str>,
     pub email: Option<&'a str>,
+    /// Forget the (IdP, subject) the administrator is bound to, so that their next SSO
+    /// sign-in binds them afresh (a move to another IdP); their tokens are revoked. Allowed for
+    /// rule-provisioned administrators too: the binding is not employee data.
+    pub reset_sign_in: bool,
 }
 
 pub async fn update(
@@ -194,6 +200,10 @@ pub async fn update(
         active.email_folded = Set(validate::fold(&email));
         active.email = Set(email);
     }
+    if changes.reset_sign_in {
+        active.sign_in_identity_provider_id = Set(None);
+        active.sign_in_subject = Set(None);
+    }
     if !active.is_changed() {
         return Ok(before);
     }
@@ -220,6 +230,10 @@ pub async fn update(
     } else {
         ChangeKind::Updated
     };
+    if before.sign_in_subject.is_some() && model.sign_in_subject.is_none() {
+        // The tokens were issued to the identity just forgotten.
+        db::employees::revoke_tokens_of(&txn, model.id, model.updated_at).await?;
+    }
     record(&txn, actor, &model, Some(&before), kind, "changed by hand").await?;
     txn.commit().await?;
     Ok(model)
@@ -257,20 +271,31 @@ async fn record(
 /// How long an administrator's sign-in token lives (`sso.adminSignIn`): a working day.
 pub const ADMIN_SESSION_HOURS: i64 = 8;
 
+/// Where an administrator's sign-in came from: the audit log names it.
+struct SignedInVia<'a> {
+    identity_provider: &'a identity_provider::Model,
+    subject: &'a str,
+}
+
 /// Issues an administrator's sign-in token: the administrator's role, bound to them (so the
-/// audit log names the person, and deactivating them revokes it), expiring in
+/// audit log names the person, and the token is good only while they are active with that
+/// role), recording the IdP and subject it was issued to, expiring in
 /// [`ADMIN_SESSION_HOURS`].
 async fn create_token(
     txn: &DatabaseTransaction,
     actor: &Actor,
     administrator: &entity::administrator::Model,
     role: Role,
+    via: SignedInVia<'_>,
 ) -> AppResult<(api_token::Model, String)> {
     let at = now();
     let secret = super::api_tokens::new_secret();
     let name = format!(
-        "{} {} <{}> (SSO)",
-        administrator.first_name, administrator.last_name, administrator.email
+        "{} {} <{}> (SSO: {})",
+        administrator.first_name,
+        administrator.last_name,
+        administrator.email,
+        via.identity_provider.name
     );
     let model = api_token::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -280,6 +305,8 @@ async fn create_token(
         identity_provider_id: Set(None),
         configuration_id: Set(None),
         administrator_id: Set(Some(administrator.id)),
+        sign_in_identity_provider_id: Set(Some(via.identity_provider.id)),
+        sign_in_subject: Set(Some(via.subject.to_owned())),
         secret_hash: Set(super::api_tokens::hash(&secret)),
         expires_at: Set(Some(at + chrono::Duration::hours(ADMIN_SESSION_HOURS))),
         revoked_at: Set(None),
@@ -305,22 +332,25 @@ pub struct AdminSession {
     pub secret: String,
 }
 
-/// Signs an administrator in through SSO: the identity provider vouches for an email (a
-/// verified one, PRODUCT §4 "Email trust"); an active administrator with that email gets a
-/// token with their role. Unknown and inactive get the same refusal, so the answer does not
-/// tell who administers the platform.
+/// Signs an administrator in through SSO (PRODUCT §7). The identity provider must be one
+/// marked for administrators (`adminSignIn`); it must vouch for the email affirmatively
+/// (`email_verified` a clear yes in every spelling of the claim's name, or, missing, an IdP
+/// marked `trustEmail`); an active administrator with that email gets a token with their
+/// role. The first sign-in binds the administrator to its (IdP, subject); later ones must
+/// come from the same. Unknown, inactive and bound-elsewhere get the same refusal, so the
+/// answer does not tell who administers the platform (the log says which).
 pub async fn sign_in(
     db: &DatabaseConnection,
     actor: &Actor,
     input: AdminSignIn<'_>,
 ) -> AppResult<AdminSession> {
     let mut problems = Problems::default();
-    problems.check(signin::subject(input.subject));
+    let subject = problems.check(signin::subject(input.subject));
     let attributes =
         problems.check_all(signin::read_claims(input.claims, &AttributeMap::default()));
     let txn = db::begin(db).await?;
-    problems.loaded(
-        load::<entity::identity_provider::Entity, _>(
+    let identity_provider = problems.loaded(
+        load::<identity_provider::Entity, _>(
             &txn,
             NodeKind::IdentityProvider,
             "identityProviderId",
@@ -328,12 +358,24 @@ pub async fn sign_in(
         )
         .await,
     )?;
-    let attributes = problems.finish(attributes)?;
-    if !attributes.email_verified {
+    let (identity_provider, (subject, attributes)) =
+        problems.finish(identity_provider.zip(subject.zip(attributes)))?;
+    if !identity_provider.admin_sign_in {
+        return Err(AppError::field(
+            "identityProviderId",
+            ErrorCode::Denied,
+            "administrators do not sign in through this identity provider; an owner can \
+             allow it (identityProviders.update with adminSignIn: true)",
+            Some(input.identity_provider_id),
+        ));
+    }
+    if !signin::admin_email_verified(input.claims, identity_provider.trust_email) {
         return Err(AppError::field(
             "claims.email_verified",
             ErrorCode::Denied,
-            "the identity provider does not vouch for this email",
+            "the identity provider does not vouch for this email: an administrator's sign-in \
+             needs `email_verified: true` (in every spelling of the claim), unless the \
+             identity provider is marked trustEmail",
             None,
         ));
     }
@@ -353,24 +395,91 @@ pub async fn sign_in(
             Some(&email),
         )
     };
-    let Some(administrator) =
+    let Some(found) =
         db::employees::administrator_with_email(&txn, &validate::fold(&email)).await?
     else {
         return Err(denied());
     };
+    let Some(administrator) = db::employees::administrator_locked(&txn, found.id).await? else {
+        return Err(denied());
+    };
+    if administrator.email_folded != found.email_folded {
+        // The email moved to someone else while we waited for the lock.
+        return Err(denied());
+    }
     if administrator.status != AdminStatus::Active.as_str() {
         return Err(denied());
     }
+    let administrator =
+        match bound(&txn, actor, administrator, &identity_provider, &subject).await? {
+            Some(administrator) => administrator,
+            None => return Err(denied()),
+        };
     let role = match AppError::decode::<AdminRole>(&administrator.role)? {
         AdminRole::Owner => Role::Owner,
         AdminRole::Support => Role::Support,
         AdminRole::Auditor => Role::Auditor,
     };
-    let (token, secret) = create_token(&txn, actor, &administrator, role).await?;
+    let via = SignedInVia {
+        identity_provider: &identity_provider,
+        subject: &subject,
+    };
+    let (token, secret) = create_token(&txn, actor, &administrator, role, via).await?;
     txn.commit().await?;
     Ok(AdminSession {
         administrator,
         token,
         secret,
     })
+}
+
+/// The administrator, bound to (IdP, subject): bound now at its first sign-in, or already
+/// bound to the same. `None` when it is bound to another identity, or this identity to
+/// another administrator.
+async fn bound(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    administrator: administrator::Model,
+    identity_provider: &identity_provider::Model,
+    subject: &str,
+) -> AppResult<Option<administrator::Model>> {
+    let matches = |a: &administrator::Model| {
+        a.sign_in_identity_provider_id == Some(identity_provider.id)
+            && a.sign_in_subject.as_deref() == Some(subject)
+    };
+    if administrator.sign_in_subject.is_some() {
+        if matches(&administrator) {
+            return Ok(Some(administrator));
+        }
+        tracing::warn!(
+            administrator = %administrator.id, identity_provider = %identity_provider.id,
+            "administrator sign-in refused: the administrator is bound to another identity"
+        );
+        return Ok(None);
+    }
+    let bound =
+        db::employees::bind_sign_in(txn, administrator.id, identity_provider.id, subject).await;
+    let rows = match bound {
+        Ok(rows) => rows,
+        Err(e) if db::is_unique_violation(&e) => {
+            tracing::warn!(
+                administrator = %administrator.id, identity_provider = %identity_provider.id,
+                "administrator sign-in refused: this identity is bound to another administrator"
+            );
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // Bound by this call or by a concurrent first sign-in: read which.
+    let Some(after) = db::queries::find::<administrator::Entity, _>(txn, administrator.id).await?
+    else {
+        return Ok(None);
+    };
+    if !matches(&after) {
+        return Ok(None);
+    }
+    if rows > 0 {
+        super::audit::updated(txn, actor, "sso.adminSignIn", &administrator, &after).await?;
+    }
+    Ok(Some(after))
 }

@@ -11,7 +11,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use entity::{api_token, brand, identity_provider};
+use entity::{administrator, api_token, brand, identity_provider};
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
 use sha2::{Digest, Sha256};
@@ -22,7 +22,8 @@ use crate::domain::audit::Actor;
 use crate::{
     db,
     domain::{
-        access::{Principal, Role},
+        access::{Principal, Role, administrator_may_hold},
+        employees::{AdminRole, AdminStatus},
         id::NodeKind,
         validate,
     },
@@ -174,6 +175,35 @@ async fn create_in(
         (None, Role::Scim) => Some(at + chrono::Duration::days(SCIM_TOKEN_LIFETIME_DAYS)),
         (given, _) => given,
     };
+    // A token created from an administrator's session stands on that administrator: it is
+    // bound to them, and may not reach further than their role (PRODUCT §7).
+    if let Some(administrator_id) = actor.administrator_id {
+        let administrator = db::employees::administrator_locked(txn, administrator_id).await?;
+        let (active, role) = match &administrator {
+            Some(a) => (
+                a.status == AdminStatus::Active.as_str(),
+                AdminRole::parse(&a.role),
+            ),
+            None => (false, None),
+        };
+        if !role.is_some_and(|role| administrator_may_hold(active, role, input.role)) {
+            problems.push(FieldError::new(
+                "role",
+                ErrorCode::Denied,
+                format!(
+                    "this session's administrator ({}) may not stand behind a {} token: a \
+                     token created from an administrator's session reaches no further than \
+                     the administrator's own role, and only while they are active",
+                    match (active, role) {
+                        (true, Some(role)) => role.as_str(),
+                        _ => "inactive",
+                    },
+                    input.role.as_str()
+                ),
+                Some(input.role.as_str()),
+            ));
+        }
+    }
     let name = problems.finish(name)?;
     let secret = new_secret();
     let model = api_token::ActiveModel {
@@ -183,7 +213,9 @@ async fn create_in(
         brand_id: Set(brand_id),
         identity_provider_id: Set(identity_provider_id),
         configuration_id: Set(configuration_id),
-        administrator_id: Set(None),
+        administrator_id: Set(actor.administrator_id),
+        sign_in_identity_provider_id: Set(None),
+        sign_in_subject: Set(None),
         secret_hash: Set(hash(&secret)),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
@@ -248,6 +280,19 @@ async fn verify(
             token.id, token.role
         ))
     })?;
+    // A token issued to an administrator, or created from their session, is only as good as
+    // the administrator is now: checked here rather than trusted to revocation, so that no
+    // order of concurrent statements (a sign-in racing a deactivation) leaves one alive.
+    if let Some(administrator_id) = token.administrator_id {
+        let administrator = db::queries::find::<administrator::Entity, _>(db, administrator_id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let admin_role = AppError::decode::<AdminRole>(&administrator.role)?;
+        let active = AppError::decode::<AdminStatus>(&administrator.status)? == AdminStatus::Active;
+        if !administrator_may_hold(active, admin_role, role) {
+            return Err(AppError::Unauthenticated);
+        }
+    }
     let principal = Principal {
         token_id: token.id,
         token_name: token.name.clone(),
@@ -336,9 +381,10 @@ impl TokenCache {
             Err(ticket) => ticket,
         };
         let (principal, expires_at) = verify(db, &secret_hash).await?;
-        // An administrator's sign-in token is looked up on every request: deactivating the
-        // administrator revokes it in the database, and that must hold at once on every
-        // instance (people click, they do not call thousands of times a second).
+        // A token of an administrator (their sign-in token, or one created from their
+        // session) is looked up on every request, with its administrator: deactivating or
+        // demoting the administrator must hold at once on every instance (people click, they
+        // do not call thousands of times a second).
         if principal.administrator_id.is_none() {
             self.remember(ticket, secret_hash, &principal, expires_at);
         }

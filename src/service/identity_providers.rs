@@ -17,6 +17,10 @@ pub struct NewIdentityProvider<'a> {
     pub name: &'a str,
     pub protocol: Protocol,
     pub issuer: &'a str,
+    /// Administrators may sign in through it (`sso.adminSignIn`).
+    pub admin_sign_in: bool,
+    /// Its emails count as verified for `sso.adminSignIn` without an `email_verified` claim.
+    pub trust_email: bool,
 }
 
 #[derive(Default)]
@@ -24,6 +28,8 @@ pub struct IdentityProviderChanges<'a> {
     pub name: Option<&'a str>,
     pub protocol: Option<Protocol>,
     pub issuer: Option<&'a str>,
+    pub admin_sign_in: Option<bool>,
+    pub trust_email: Option<bool>,
 }
 
 fn issuer_taken(raw: &str) -> FieldError {
@@ -65,6 +71,8 @@ pub async fn create(
         name: Set(name),
         protocol: Set(input.protocol.as_str().into()),
         issuer: Set(issuer),
+        admin_sign_in: Set(input.admin_sign_in),
+        trust_email: Set(input.trust_email),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -136,6 +144,12 @@ pub async fn update(
     }
     if let Some(issuer) = issuer {
         active.issuer = Set(issuer);
+    }
+    if let Some(admin_sign_in) = changes.admin_sign_in {
+        active.admin_sign_in = Set(admin_sign_in);
+    }
+    if let Some(trust_email) = changes.trust_email {
+        active.trust_email = Set(trust_email);
     }
     active.updated_at = Set(now());
     let model = active

@@ -3,11 +3,14 @@
 //! `sync`, manual administrators in `manual`, SSO sign-in in `sso`.
 mod handover;
 mod manual;
+mod owner_files;
 mod readme;
 mod rules;
 mod sso;
 mod support;
 mod sync;
+mod tokens;
+mod trust;
 
 use serde_json::{Value, json};
 

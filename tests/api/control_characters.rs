@@ -26,15 +26,15 @@ async fn graphql_refuses_control_characters_in_variables_and_literals() {
     for (claims, field) in [
         (
             json!({"email": "ada@example.com", "name": "Ada\u{0}"}),
-            "$input.claims.name",
+            "signIn.input.claims.name",
         ),
         (
             json!({"email": "ada\u{0}@example.com"}),
-            "$input.claims.email",
+            "signIn.input.claims.email",
         ),
         (
             json!({"email": "ada@example.com", "groups": ["a", "\u{1b}[2J"]}),
-            "$input.claims.groups[1]",
+            "signIn.input.claims.groups[1]",
         ),
     ] {
         let body = p
@@ -50,7 +50,7 @@ async fn graphql_refuses_control_characters_in_variables_and_literals() {
             json!({"input": p.input("a\u{0}da", json!({"email": "ada@example.com"}))}),
         )
         .await;
-    assert_refused(&body, "$input.subject");
+    assert_refused(&body, "signIn.input.subject");
     // A literal in the document, escaped the GraphQL way.
     let body = p
         .app

@@ -190,9 +190,11 @@ async fn sign_in_lookups_use_indexes() {
     assert_eq!(context.len(), 1, "{}", listing(&returning));
     assert_indexed(&p.app, context[0], Some("ux_credential_idp_subject")).await;
 
+    // A new contact's email: is it taken, then does it look like another contact's.
     let by_email = reading(&first, "contact");
-    assert_eq!(by_email.len(), 1, "{}", listing(&first));
+    assert_eq!(by_email.len(), 2, "{}", listing(&first));
     assert_indexed(&p.app, by_email[0], Some("ux_contact_email_folded")).await;
+    assert_indexed(&p.app, by_email[1], Some("ix_contact_email_skeleton")).await;
 
     let company = reading(&first, "account");
     assert_eq!(company.len(), 1, "{}", listing(&first));

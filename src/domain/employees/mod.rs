@@ -5,6 +5,7 @@
 // The `*_variants!` macros of these stored enums are for the transports' mirrors, which may
 // not all exist yet.
 #![allow(unused_macros)]
+pub mod authority;
 pub mod file;
 pub mod rules;
 pub mod sync;
@@ -54,6 +55,18 @@ stored_enum! {
         Rejected = "rejected",
         /// A held sync that a later one replaced: it can no longer be applied.
         Superseded = "superseded",
+    }
+}
+
+stored_enum! {
+    /// Why a sync is held.
+    pub enum HoldReason in "employee_sync.hold_reason", variants in hold_reason_variants {
+        /// It would deactivate more than `--max-deactivation-percent` of the active
+        /// rule-provisioned administrators.
+        TooManyDeactivations = "tooManyDeactivations",
+        /// Its sender is support, and it would create, reactivate, promote to, or change the
+        /// email or names of, an administrator above support: an owner must apply it.
+        NeedsOwner = "needsOwner",
     }
 }
 
@@ -133,6 +146,7 @@ mod tests {
         round_trips::<AdminOrigin>();
         round_trips::<SyncStatus>();
         round_trips::<SyncSource>();
+        round_trips::<HoldReason>();
         round_trips::<ChangeKind>();
         assert_eq!(SyncStatus::DryRun.as_str(), "dryRun");
         assert_eq!(ChangeKind::RoleChanged.as_str(), "roleChanged");

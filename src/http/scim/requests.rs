@@ -42,7 +42,7 @@ pub(super) fn body_json(headers: &HeaderMap, body: &Bytes) -> Result<Value, Scim
     }
     let json = serde_json::from_slice(body)
         .map_err(|e| ScimError::invalid_syntax(format!("the request body is not JSON: {e}")))?;
-    match validate::control_character_at(&json) {
+    match validate::control_character_at(&json, &[]) {
         Some(attribute) => Err(ScimError::invalid_value(format!(
             "{attribute}: must not contain control characters"
         ))),

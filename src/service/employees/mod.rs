@@ -16,7 +16,7 @@ use crate::{
     db,
     domain::{
         audit::{Actor, AuditEntity},
-        employees::{SyncSource, SyncStatus, file},
+        employees::{AdminRole, SyncSource, SyncStatus, file},
         id::NodeKind,
         stored::StoredEnum,
     },
@@ -30,6 +30,9 @@ pub struct Import<'a> {
     pub file_name: Option<&'a str>,
     /// Plan and record the sync, change nothing.
     pub dry_run: bool,
+    /// The role of the sender: a sync that would give an administrator more is held
+    /// (`needsOwner`). The command line and the inbox are operators' doors: `owner`.
+    pub sender: AdminRole,
     /// A sync deactivating more than this share of active rule-provisioned administrators is
     /// held until `employeeSyncs.apply`.
     pub max_deactivation_percent: u8,
@@ -58,6 +61,7 @@ pub async fn import(
             source: import.source,
             file_name: import.file_name,
             actor: Some(&actor.name),
+            sender: import.sender,
             dry_run: import.dry_run,
             hold_above: Some(import.max_deactivation_percent),
             snapshot: Some(snapshot),
@@ -100,6 +104,7 @@ async fn reject(
         notes: Set(serde_json::json!([])),
         changes: Set(serde_json::json!([])),
         reason: Set(Some(reason.to_owned())),
+        hold_reason: Set(None),
         body: Set(None),
         created_at: Set(at),
         applied_at: Set(None),
@@ -111,10 +116,13 @@ async fn reject(
 }
 
 /// Applies a held sync: its file is planned again against the rules and administrators as
-/// they are now (they may have changed since), and applied whatever it deactivates.
+/// they are now (they may have changed since), and applied whatever it deactivates. Applying
+/// is giving what the sync gives: `sender` (the role of whoever applies) must reach every
+/// role it hands out, or nothing is applied (`employeeSyncId`, `denied`).
 pub async fn apply(
     db: &DatabaseConnection,
     actor: &Actor,
+    sender: AdminRole,
     employee_sync_id: &str,
 ) -> AppResult<employee_sync::Model> {
     const LABEL: &str = "employeeSyncId";
@@ -152,6 +160,7 @@ pub async fn apply(
             source,
             file_name: file_name.as_deref(),
             actor: Some(&actor.name),
+            sender,
             dry_run: false,
             hold_above: None,
             snapshot: Some(snapshot),

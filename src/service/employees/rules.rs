@@ -263,6 +263,8 @@ async fn resync(
             source: SyncSource::Rules,
             file_name: None,
             actor: Some(&actor.name),
+            // Only owners change rules (`ManageAdministrators`).
+            sender: crate::domain::employees::AdminRole::Owner,
             dry_run: false,
             hold_above: None,
             snapshot: None,

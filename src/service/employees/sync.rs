@@ -15,7 +15,8 @@ use crate::{
     db,
     domain::{
         employees::{
-            AdminOrigin, AdminStatus, ChangeKind, SyncSource, SyncStatus,
+            AdminOrigin, AdminRole, AdminStatus, ChangeKind, HoldReason, SyncSource, SyncStatus,
+            authority,
             file::{RowProblem, Snapshot},
             sync::{self, Change, Plan, Target},
         },
@@ -23,7 +24,7 @@ use crate::{
         stored::StoredEnum,
         validate,
     },
-    error::AppResult,
+    error::{AppError, AppResult, ErrorCode},
     service::now,
 };
 
@@ -32,6 +33,9 @@ pub(super) struct Run<'a> {
     pub source: SyncSource,
     pub file_name: Option<&'a str>,
     pub actor: Option<&'a str>,
+    /// The role of whoever sent the file (or applies the held sync): a sync never gives
+    /// anyone more (PRODUCT §7). The command line, the inbox and rule changes are owners'.
+    pub sender: AdminRole,
     pub dry_run: bool,
     /// Hold the sync when it would deactivate more than this percentage of the active
     /// rule-provisioned administrators; `None` never holds (rule changes, applying a held
@@ -81,31 +85,65 @@ pub(super) async fn run(
         .filter_map(|r| r.employee_id.clone())
         .collect();
     let plan = sync::plan(&rules, &employees, &admins, &kept);
-    let status = if run.dry_run {
-        SyncStatus::DryRun
-    } else if run
+    let beyond_sender = authority::beyond(&plan, run.sender);
+    if let (Some(held), Some((change, needed))) = (&run.existing, beyond_sender) {
+        // Applying is sending the file again: the one who applies needs what it hands out.
+        return Err(AppError::field(
+            "employeeSyncId",
+            ErrorCode::Denied,
+            format!(
+                "this sync would {} (employee {}); only {} may apply it",
+                describe(change),
+                change.employee_id,
+                with_article(needed.as_str())
+            ),
+            Some(&encode(NodeKind::EmployeeSync, held.id)),
+        ));
+    }
+    let hold = if run.dry_run {
+        None
+    } else if let Some((change, needed)) = beyond_sender {
+        Some((
+            HoldReason::NeedsOwner,
+            format!(
+                "this file was sent with a {} token and would {} (employee {}), more than its \
+                 sender may give; nothing was changed. It waits for {} to apply it \
+                 (employeeSyncs.apply)",
+                run.sender.as_str(),
+                describe(change),
+                change.employee_id,
+                with_article(needed.as_str())
+            ),
+        ))
+    } else if let Some(max) = run
         .hold_above
-        .is_some_and(|max| sync::would_hold(&plan, &admins, max))
+        .filter(|max| sync::would_hold(&plan, &admins, *max))
     {
-        SyncStatus::Held
+        Some((
+            HoldReason::TooManyDeactivations,
+            format!(
+                "this file would deactivate {} of the {} active rule-provisioned administrators, \
+                 more than the {}% allowed (--max-deactivation-percent); nothing was changed. \
+                 Apply it with employeeSyncs.apply if that is intended",
+                plan.counts.deactivated,
+                admins
+                    .iter()
+                    .filter(|a| a.origin == AdminOrigin::Rule && a.status == AdminStatus::Active)
+                    .count(),
+                max
+            ),
+        ))
     } else {
-        SyncStatus::Applied
+        None
+    };
+    let status = match (&hold, run.dry_run) {
+        (_, true) => SyncStatus::DryRun,
+        (Some(_), false) => SyncStatus::Held,
+        (None, false) => SyncStatus::Applied,
     };
     let at = now();
     let rows = i32::try_from(employees.len() + rejected.len()).unwrap_or(i32::MAX);
-    let reason = (status == SyncStatus::Held).then(|| {
-        format!(
-            "this file would deactivate {} of the {} active rule-provisioned administrators, \
-             more than the {}% allowed (--max-deactivation-percent); nothing was changed. \
-             Apply it with employeeSyncs.apply if that is intended",
-            plan.counts.deactivated,
-            admins
-                .iter()
-                .filter(|a| a.origin == AdminOrigin::Rule && a.status == AdminStatus::Active)
-                .count(),
-            run.hold_above.unwrap_or_default()
-        )
-    });
+    let (hold_reason, reason) = hold.unzip();
     let updating = run.existing.is_some();
     let record = sync_row(SyncRow {
         existing: run.existing,
@@ -117,6 +155,7 @@ pub(super) async fn run(
         plan: &plan,
         rule_names: &rule_names,
         rejected: &rejected,
+        hold_reason,
         reason,
         body: (status == SyncStatus::Held).then_some(run.body).flatten(),
         at,
@@ -149,9 +188,40 @@ struct SyncRow<'a> {
     plan: &'a Plan,
     rule_names: &'a HashMap<Uuid, String>,
     rejected: &'a [RowProblem],
+    hold_reason: Option<HoldReason>,
     reason: Option<String>,
     body: Option<&'a str>,
     at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a change does, for the reason of a sync held for an owner.
+fn describe(change: &Change) -> String {
+    let new = change.new_role.as_str();
+    let reactivated = change.old_status == Some(AdminStatus::Inactive)
+        && change.new_status == AdminStatus::Active;
+    match (&change.target, change.old_role) {
+        (Target::New { .. }, _) => format!("create {} administrator", with_article(new)),
+        (_, _) if reactivated => format!("reactivate {} administrator", with_article(new)),
+        (_, Some(old)) if !crate::domain::access::reaches(old, change.new_role) => {
+            format!("promote an administrator from {} to {new}", old.as_str())
+        }
+        _ => format!(
+            "change the email or names of {} administrator",
+            with_article(
+                authority::needed_for(change)
+                    .unwrap_or(change.new_role)
+                    .as_str()
+            )
+        ),
+    }
+}
+
+/// "an owner", "a support", "an auditor".
+fn with_article(role: &str) -> String {
+    match role.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {role}"),
+        _ => format!("a {role}"),
+    }
 }
 
 fn count(n: u32) -> i32 {
@@ -198,6 +268,7 @@ fn sync_row(row: SyncRow<'_>) -> employee_sync::ActiveModel {
     model.notes = Set(problems_json(&row.plan.notes));
     model.changes = Set(Value::Array(changes));
     model.reason = Set(row.reason);
+    model.hold_reason = Set(row.hold_reason.map(|r| r.as_str().to_owned()));
     model.body = Set(row.body.map(str::to_owned));
     model.applied_at = Set((row.status == SyncStatus::Applied).then_some(row.at));
     model
@@ -259,6 +330,8 @@ async fn apply_plan(
                     origin: Set(AdminOrigin::Rule.as_str().to_owned()),
                     rule_id: Set(change.new_rule_id),
                     employee_id: Set(Some(employee_id.clone())),
+                    sign_in_identity_provider_id: Set(None),
+                    sign_in_subject: Set(None),
                     created_at: Set(at),
                     updated_at: Set(at),
                 });

@@ -5,32 +5,67 @@ use serde_json::{Value, json};
 use super::support::*;
 use crate::helpers::{TestApp, error_code, spawn_app};
 
-const SIGN_IN: &str = "mutation($idp: ID!, $claims: JSON!) { sso { adminSignIn(input: {identityProviderId: $idp, subject: \"sub-1\", claims: $claims}) {
+pub(super) const SIGN_IN: &str = "mutation($idp: ID!, $subject: String! = \"sub-1\", $claims: JSON!) { sso { adminSignIn(input: {identityProviderId: $idp, subject: $subject, claims: $claims}) {
     administrator { id role status } token expiresAt errors { label message value code } } } }";
 
 const CREATE_COMPANY: &str =
     "mutation { companies { create(input: {name: \"Acme\"}) { company { id } errors { code } } } }";
 
 /// A dashboard token and an identity provider to sign administrators in with.
-async fn dashboard(app: &TestApp) -> (String, String) {
+pub(super) async fn dashboard(app: &TestApp) -> (String, String) {
     let token = app.create_token("dashboard").await;
-    let idp = app
-        .create_identity_provider("https://idp.example.com")
-        .await;
+    let idp = admin_identity_provider(app, "https://idp.example.com", false).await;
     (token, idp)
 }
 
-/// The `adminSignIn` payload for `claims`, called with `token`.
-async fn sign_in(app: &TestApp, token: &str, idp: &str, claims: Value) -> Value {
+/// An identity provider marked for administrators' sign-in (`adminSignIn: true`), with
+/// `trustEmail` as given; returns its ID.
+pub(super) async fn admin_identity_provider(
+    app: &TestApp,
+    issuer: &str,
+    trust_email: bool,
+) -> String {
+    let data = app
+        .data(
+            "mutation($input: CreateIdentityProviderInput!) { identityProviders { create(input: $input) { identityProvider { id adminSignIn trustEmail } errors { label message } } } }",
+            json!({"input": {"name": "Staff IdP", "protocol": "oidc", "issuer": issuer, "adminSignIn": true, "trustEmail": trust_email}}),
+        )
+        .await;
+    let created = &data["identityProviders"]["create"];
+    assert_eq!(created["identityProvider"]["adminSignIn"], true, "{data}");
+    crate::helpers::id_of(created, "identityProvider")
+}
+
+/// The subject the tests' IdP asserts for a person: one per email.
+pub(super) fn subject_of(claims: &Value) -> String {
+    format!(
+        "sub-{}",
+        claims["email"].as_str().unwrap_or_default().to_lowercase()
+    )
+}
+
+/// The `adminSignIn` payload for `claims` (with the person's own subject), called with `token`.
+pub(super) async fn sign_in(app: &TestApp, token: &str, idp: &str, claims: Value) -> Value {
+    let subject = subject_of(&claims);
     let body = app
-        .gql_as(token, SIGN_IN, json!({"idp": idp, "claims": claims}))
+        .gql_as(
+            token,
+            SIGN_IN,
+            json!({"idp": idp, "subject": subject, "claims": claims}),
+        )
         .await;
     assert!(body.get("errors").is_none(), "{body}");
     body["data"]["sso"]["adminSignIn"].clone()
 }
 
 /// Signs `email` in (verified) and returns the token; the sign-in must succeed with `role`.
-async fn token_of(app: &TestApp, dashboard: &str, idp: &str, email: &str, role: &str) -> String {
+pub(super) async fn token_of(
+    app: &TestApp,
+    dashboard: &str,
+    idp: &str,
+    email: &str,
+    role: &str,
+) -> String {
     let payload = sign_in(
         app,
         dashboard,
@@ -46,7 +81,7 @@ async fn token_of(app: &TestApp, dashboard: &str, idp: &str, email: &str, role: 
 }
 
 /// The HTTP status of a query made with `token`.
-async fn status_with(app: &TestApp, token: &str) -> u16 {
+pub(super) async fn status_with(app: &TestApp, token: &str) -> u16 {
     let (status, _) = app
         .post_graphql(
             Some(token),
@@ -56,7 +91,7 @@ async fn status_with(app: &TestApp, token: &str) -> u16 {
     status
 }
 
-async fn create_manual(app: &TestApp, email: &str, role: &str) -> Value {
+pub(super) async fn create_manual(app: &TestApp, email: &str, role: &str) -> Value {
     let input = json!({"email": email, "firstName": "Grace", "lastName": "Hopper", "role": role});
     let data = app.data(CREATE_ADMIN, json!({"input": input})).await;
     data["administrators"]["create"]["administrator"]["id"].clone()

@@ -94,7 +94,7 @@ pub fn staff(prefix: &str, n: usize, department: &str) -> Vec<Employee> {
 }
 
 pub const SYNC: &str =
-    "id status source rows created reactivated deactivated roleChanged updated unchanged reason
+    "id status holdReason source rows created reactivated deactivated roleChanged updated unchanged reason
     rejectedRows { line employeeId message } notes { line employeeId message }
     changes { employeeId kind ruleName oldRole newRole oldStatus newStatus reason }";
 

@@ -20,6 +20,7 @@ fn sync(status: &str, reason: Option<&str>) -> employee_sync::Model {
         updated: 0,
         unchanged: 1,
         rejected_rows: json!([]),
+        rejected_row_count: 0,
         notes: json!([]),
         changes: json!([]),
         reason: reason.map(str::to_owned),
@@ -41,6 +42,9 @@ fn names(dir: &Path) -> Vec<String> {
     names
 }
 
+/// What the fake importer answers.
+type Answer = Result<employee_sync::Model, ImportError>;
+
 /// An importer that answers `answer(file name)` and records what it was given.
 struct Fake {
     calls: RefCell<Vec<(String, Vec<u8>)>>,
@@ -56,7 +60,7 @@ impl Fake {
     async fn pass(
         &self,
         inbox: &mut Inbox,
-        answer: impl Fn(&str) -> AppResult<employee_sync::Model>,
+        answer: impl Fn(&str) -> Answer,
     ) -> Vec<(String, Outcome)> {
         inbox
             .pass(|name, body| {
@@ -209,7 +213,7 @@ async fn a_service_error_leaves_the_file_and_later_ones_for_the_next_poll() {
     std::fs::write(tmp.path().join("a.csv"), "a").unwrap();
     std::fs::write(tmp.path().join("b.csv"), "b").unwrap();
     let fake = Fake::new();
-    let down = |_: &str| Err(AppError::Internal("database down".into()));
+    let down = |_: &str| Err(ImportError::Unavailable("database down".into()));
     fake.pass(&mut inbox, down).await;
     let outcomes = fake.pass(&mut inbox, down).await;
     // The later snapshot must not overtake the earlier one.

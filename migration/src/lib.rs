@@ -8,6 +8,7 @@ mod m20261201_000002_enum_checks;
 mod m20261201_000003_audit_log;
 mod m20261201_000004_scim;
 mod m20261201_000005_administrators;
+mod m20261202_000009_sync_rejections;
 
 /// The enum columns and the values the database accepts in each: those of the latest
 /// migration that changed them, as (table, column, values). The service's enums spell the same
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_audit_log::Migration),
             Box::new(m20261201_000004_scim::Migration),
             Box::new(m20261201_000005_administrators::Migration),
+            Box::new(m20261202_000009_sync_rejections::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ mod contacts;
 mod deletes;
 mod durability;
 mod employee_files;
+mod employee_hardening;
 mod hardening;
 mod http_surface;
 mod layers;

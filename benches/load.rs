@@ -25,6 +25,8 @@ mod driver;
 mod employee_file;
 #[path = "load/employees.rs"]
 mod employees;
+#[path = "load/hostile_files.rs"]
+mod hostile_files;
 #[path = "load/options.rs"]
 mod options;
 #[path = "load/report.rs"]
@@ -146,7 +148,14 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
     eprintln!("  server pid {} on {}", server.pid, server.addr);
     if options.only_employees {
         let pool = target.pool().await;
-        let sync = employees::cells(&mut server, &pool, &owner, options.employees).await;
+        let sync = employees::cells(
+            &mut server,
+            &pool,
+            &owner,
+            options.employees,
+            options.hostile,
+        )
+        .await;
         let (peak_rss_mib, end_rss_mib) = server.memory_mib();
         drop(server);
         with_pool!(&pool, p => p.close().await);
@@ -258,7 +267,14 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
     // Memory of the cells above, before the employee-sync cells reset the peak.
     let rows = std::mem::take(&mut runner.rows);
     let (peak_rss_mib, end_rss_mib) = server.memory_mib();
-    let sync = employees::cells(&mut server, &pool, &client.setup.owner, options.employees).await;
+    let sync = employees::cells(
+        &mut server,
+        &pool,
+        &client.setup.owner,
+        options.employees,
+        options.hostile,
+    )
+    .await;
 
     // Wrap up: the server, the pool, the database.
     notes.push(match kind {

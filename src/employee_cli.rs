@@ -85,7 +85,7 @@ async fn read(file: &Path, max_bytes: usize) -> Result<Vec<u8>, String> {
 fn summary(sync: &employee_sync::Model) -> String {
     let mut out = String::new();
     let sync_id = id::encode(NodeKind::EmployeeSync, sync.id);
-    let rejected = sync.rejected_rows.as_array().map_or(0, Vec::len);
+    let rejected = sync.rejected_row_count;
     // Writing to a String cannot fail.
     let _ = writeln!(out, "employee sync {sync_id}: {}", sync.status);
     let _ = writeln!(
@@ -110,6 +110,14 @@ fn summary(sync: &employee_sync::Model) -> String {
         let rows = rows.as_array().map(Vec::as_slice).unwrap_or_default();
         if !rows.is_empty() {
             let _ = writeln!(out, "{title}:");
+        }
+        let shown = i32::try_from(rows.len()).unwrap_or(i32::MAX);
+        if title == "rejected rows" && shown < sync.rejected_row_count {
+            let _ = writeln!(
+                out,
+                "  (the first {shown} of {} are kept)",
+                sync.rejected_row_count
+            );
         }
         for row in rows {
             let line = row.get("line").map_or_else(|| "?".into(), text);
@@ -188,6 +196,7 @@ mod tests {
             updated: 0,
             unchanged: 0,
             rejected_rows: json!([{"line": 4, "employeeId": "E9", "message": "Email is blank"}]),
+            rejected_row_count: 1,
             notes: json!([]),
             changes: json!([
                 {"employeeId": "E1", "email": "ada@example.com", "kind": "created", "role": "support"},

@@ -14,13 +14,21 @@
 //! - applied, held (or a dry run): moved to `DIR/processed/<UTC time>-<name>`;
 //! - rejected: moved to `DIR/failed/<UTC time>-<name>`, with `<that>.reason.txt` beside it
 //!   holding the reason and the sync's ID;
-//! - the service failed (the database is down): moved back, and the pass stops so that no
-//!   later snapshot overtakes it; it is tried again at the next poll.
+//! - not a regular file once opened (a symbolic link swapped in, a device, a FIFO), larger than
+//!   `--max-employee-file-bytes` as read, or named with bytes that are not UTF-8: moved to
+//!   `failed/` with the reason, without being imported;
+//! - the import failed while the database answers (a failure of this file, which would fail
+//!   again): moved to `failed/` with the cause, and later files go on;
+//! - the import failed and the database does not answer: moved back, and the pass stops so
+//!   that no later snapshot overtakes it; it is tried again at the next poll, at most
+//!   [`MAX_ATTEMPTS`] times in all, then moved to `failed/`, so that no file holds the
+//!   inbox forever.
 //!
 //! A file left in `processing/` by an instance that died mid-import is not retried on its
 //! own (another live instance may be working on it); the start logs it for an operator.
 use std::{
     collections::HashMap,
+    ffi::OsString,
     future::Future,
     io,
     path::{Path, PathBuf},
@@ -29,7 +37,7 @@ use std::{
 
 use entity::employee_sync;
 use sea_orm::DatabaseConnection;
-use tokio::{fs, sync::watch, task::JoinHandle};
+use tokio::{fs, io::AsyncReadExt, sync::watch, task::JoinHandle};
 
 use crate::{
     domain::{
@@ -38,13 +46,26 @@ use crate::{
         id::{self, NodeKind},
         stored::StoredEnum,
     },
-    error::{AppError, AppResult},
+    error::AppError,
     service::employees::{self, Import},
 };
 
 const PROCESSED: &str = "processed";
 const FAILED: &str = "failed";
 const PROCESSING: &str = "processing";
+
+/// How many passes may try a file while the database does not answer before it goes to
+/// `failed/` (with the default poll of 5 s, about 25 s of outage; move it back to retry).
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Why the service did not import a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportError {
+    /// The database does not answer: the file waits for the next poll.
+    Unavailable(String),
+    /// Anything else: trying again would fail again, so the file goes to `failed/`.
+    Failed(String),
+}
 
 /// What became of one file in a pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,16 +76,23 @@ pub enum Outcome {
     Rejected(String),
     /// Another instance claimed it first.
     Claimed,
-    /// The service failed; the file is back in the inbox for the next poll.
+    /// The database does not answer; the file is back in the inbox for the next poll.
     Retry(String),
 }
+
+/// Size and modification time of a candidate, as a poll saw it.
+type Seen = (u64, Option<SystemTime>);
 
 /// A watched inbox: its directory and what the previous poll saw there.
 pub struct Inbox {
     dir: PathBuf,
     max_file_bytes: u64,
     /// (size, modification time) of each candidate at the previous poll.
-    seen: HashMap<String, (u64, Option<SystemTime>)>,
+    seen: HashMap<String, Seen>,
+    /// The same for names that are not UTF-8 (they cannot be imported under their name).
+    seen_unreadable: HashMap<OsString, Seen>,
+    /// Passes that found the database down while importing a file, by name.
+    attempts: HashMap<String, u32>,
 }
 
 impl Inbox {
@@ -86,6 +114,8 @@ impl Inbox {
             dir,
             max_file_bytes: u64::try_from(max_file_bytes).unwrap_or(u64::MAX),
             seen: HashMap::new(),
+            seen_unreadable: HashMap::new(),
+            attempts: HashMap::new(),
         })
     }
 
@@ -94,17 +124,30 @@ impl Inbox {
     pub async fn pass<F, Fut>(&mut self, mut import: F) -> io::Result<Vec<(String, Outcome)>>
     where
         F: FnMut(String, Vec<u8>) -> Fut,
-        Fut: Future<Output = AppResult<employee_sync::Model>>,
+        Fut: Future<Output = Result<employee_sync::Model, ImportError>>,
     {
-        let current = self.candidates().await?;
+        let (current, unreadable) = self.candidates().await?;
         let mut ready: Vec<String> = current
             .iter()
             .filter(|(name, state)| self.seen.get(*name) == Some(*state))
             .map(|(name, _)| name.clone())
             .collect();
         ready.sort();
+        let mut unreadable_ready: Vec<OsString> = unreadable
+            .iter()
+            .filter(|(name, state)| self.seen_unreadable.get(*name) == Some(*state))
+            .map(|(name, _)| name.clone())
+            .collect();
+        unreadable_ready.sort();
+        self.attempts.retain(|name, _| current.contains_key(name));
         self.seen = current;
+        self.seen_unreadable = unreadable;
         let mut outcomes = Vec::new();
+        for name in unreadable_ready {
+            if let Some(outcome) = self.take_unreadable(&name).await {
+                outcomes.push(outcome);
+            }
+        }
         for name in ready {
             let outcome = self.take(&name, &mut import).await;
             let retry = matches!(outcome, Outcome::Retry(_));
@@ -116,35 +159,65 @@ impl Inbox {
         Ok(outcomes)
     }
 
-    /// The `*.csv` files in the inbox with their size and modification time.
-    async fn candidates(&self) -> io::Result<HashMap<String, (u64, Option<SystemTime>)>> {
+    /// The `*.csv` files in the inbox with their size and modification time: those named in
+    /// UTF-8, and those that are not.
+    async fn candidates(&self) -> io::Result<(HashMap<String, Seen>, HashMap<OsString, Seen>)> {
         let mut found = HashMap::new();
+        let mut unreadable = HashMap::new();
         let mut entries = fs::read_dir(&self.dir).await?;
         while let Some(entry) = entries.next_entry().await? {
-            let Ok(name) = entry.file_name().into_string() else {
-                continue;
-            };
+            let os_name = entry.file_name();
+            let name = os_name.to_str().map(str::to_owned);
+            // A name that is not UTF-8 is judged by its readable part, so that a temporary
+            // upload of such a name is still left alone.
+            let shown = os_name.to_string_lossy();
             // Symbolic links and directories are not uploads.
-            if !is_candidate(&name) || !entry.file_type().await?.is_file() {
+            if !is_candidate(&shown) || !entry.file_type().await?.is_file() {
                 continue;
             }
             match entry.metadata().await {
                 Ok(meta) => {
-                    found.insert(name, (meta.len(), meta.modified().ok()));
+                    let state = (meta.len(), meta.modified().ok());
+                    match name {
+                        Some(name) => found.insert(name, state),
+                        None => unreadable.insert(os_name, state),
+                    };
                 }
                 // Gone between the listing and now: claimed by another instance.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(found)
+        Ok((found, unreadable))
+    }
+
+    /// Moves a file whose name is not UTF-8 to `failed/` (under its name made readable), with
+    /// the reason: it cannot be recorded as the sync's file name, nor left to wait forever.
+    /// `None` when another instance moved it first.
+    async fn take_unreadable(&self, name: &OsString) -> Option<(String, Outcome)> {
+        let shown = name.to_string_lossy().into_owned();
+        let claimed = self
+            .dir
+            .join(PROCESSING)
+            .join(format!("{}-unreadable.csv", uuid::Uuid::now_v7().simple()));
+        if let Err(e) = fs::rename(self.dir.join(name), &claimed).await {
+            if e.kind() != io::ErrorKind::NotFound {
+                tracing::warn!(file = %shown, error = %e, "cannot claim an employee file");
+            }
+            return None;
+        }
+        let reason = format!(
+            "the file name {name:?} is not valid UTF-8; rename the file (in UTF-8) and move it \
+             back into the inbox; no sync was recorded"
+        );
+        Some((shown.clone(), self.reject(&shown, &claimed, &reason).await))
     }
 
     /// Claims, reads, imports and files away one file.
-    async fn take<F, Fut>(&self, name: &str, import: &mut F) -> Outcome
+    async fn take<F, Fut>(&mut self, name: &str, import: &mut F) -> Outcome
     where
         F: FnMut(String, Vec<u8>) -> Fut,
-        Fut: Future<Output = AppResult<employee_sync::Model>>,
+        Fut: Future<Output = Result<employee_sync::Model, ImportError>>,
     {
         let source = self.dir.join(name);
         let claimed = self
@@ -162,13 +235,29 @@ impl Inbox {
             Err(reason) => return self.reject(name, &claimed, &reason).await,
         };
         match import(name.to_owned(), body).await {
-            Ok(sync) => self.file_away(name, &claimed, &sync).await,
-            Err(e) => {
-                let cause = match &e {
-                    AppError::Internal(cause) => cause.clone(),
-                    other => other.to_string(),
-                };
-                tracing::warn!(file = name, error = %cause, "employee file not imported; it is retried at the next poll");
+            Ok(sync) => {
+                self.attempts.remove(name);
+                self.file_away(name, &claimed, &sync).await
+            }
+            Err(ImportError::Failed(cause)) => {
+                self.attempts.remove(name);
+                tracing::warn!(file = name, error = %cause, "employee file could not be imported");
+                let reason = format!("the import failed: {cause}\nno sync was recorded\n");
+                self.reject(name, &claimed, &reason).await
+            }
+            Err(ImportError::Unavailable(cause)) => {
+                let attempts = self.attempts.entry(name.to_owned()).or_default();
+                *attempts += 1;
+                if *attempts >= MAX_ATTEMPTS {
+                    let tries = *attempts;
+                    self.attempts.remove(name);
+                    let reason = format!(
+                        "the import failed {tries} times, the database not answering: {cause}\n\
+                         no sync was recorded; move the file back into the inbox to try again\n"
+                    );
+                    return self.reject(name, &claimed, &reason).await;
+                }
+                tracing::warn!(file = name, error = %cause, attempts = *attempts, "employee file not imported; it is retried at the next poll");
                 self.put_back(name, &claimed).await;
                 Outcome::Retry(cause)
             }
@@ -262,20 +351,51 @@ fn is_candidate(name: &str) -> bool {
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
 
-/// The file's contents, or why it cannot be imported.
+/// The file's contents, or why it cannot be imported. The file is what `path` names itself:
+/// a symbolic link is refused, not followed (it may point anywhere outside the inbox), and
+/// what was opened must be a regular file (not `/dev/zero`, not a FIFO, which the non-blocking
+/// open cannot wait on). At most `max_bytes + 1` bytes are read, whatever the file claims.
 async fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
-    let len = fs::metadata(path)
+    let unreadable = |e: io::Error| format!("cannot read the file: {e}; no sync was recorded");
+    let too_large = |len: String| {
+        format!(
+            "the file is {len} bytes, more than --max-employee-file-bytes ({max_bytes}); no sync \
+             was recorded"
+        )
+    };
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
         .await
-        .map_err(|e| format!("cannot read the file: {e}"))?
-        .len();
-    if len > max_bytes {
-        return Err(format!(
-            "the file is {len} bytes, more than --max-employee-file-bytes ({max_bytes}); no sync was recorded"
-        ));
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                "the file is a symbolic link; only regular files are imported; no sync was \
+                 recorded"
+                    .to_owned()
+            } else {
+                unreadable(e)
+            }
+        })?;
+    let meta = file.metadata().await.map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(
+            "the file is not a regular file (a device, FIFO or socket); no sync was recorded"
+                .to_owned(),
+        );
     }
-    fs::read(path)
+    if meta.len() > max_bytes {
+        return Err(too_large(meta.len().to_string()));
+    }
+    let mut body = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or_default());
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut body)
         .await
-        .map_err(|e| format!("cannot read the file: {e}; no sync was recorded"))
+        .map_err(unreadable)?;
+    if body.len() as u64 > max_bytes {
+        return Err(too_large(format!("more than {max_bytes}")));
+    }
+    Ok(body)
 }
 
 /// The running inbox, stopped with [`InboxTask::stop`].
@@ -325,11 +445,23 @@ pub fn spawn(
                             sender: crate::domain::employees::AdminRole::Owner,
                             max_deactivation_percent,
                         };
-                        let sync = employees::import(db, actor, import, &body).await;
-                        if let Ok(sync) = &sync {
-                            metrics.employee_sync(sync.into());
+                        match employees::import(db, actor, import, &body).await {
+                            Ok(sync) => {
+                                metrics.employee_sync((&sync).into());
+                                Ok(sync)
+                            }
+                            Err(e) => {
+                                let cause = match e {
+                                    AppError::Internal(cause) => cause,
+                                    other => other.to_string(),
+                                };
+                                if employees::database_reachable(db).await {
+                                    Err(ImportError::Failed(cause))
+                                } else {
+                                    Err(ImportError::Unavailable(cause))
+                                }
+                            }
                         }
-                        sync
                     }
                 })
                 .await;

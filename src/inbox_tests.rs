@@ -20,6 +20,7 @@ fn sync(status: &str, reason: Option<&str>) -> employee_sync::Model {
         updated: 0,
         unchanged: 1,
         rejected_rows: json!([]),
+        rejected_row_count: 0,
         notes: json!([]),
         changes: json!([]),
         reason: reason.map(str::to_owned),
@@ -42,6 +43,9 @@ fn names(dir: &Path) -> Vec<String> {
     names
 }
 
+/// What the fake importer answers.
+type Answer = Result<employee_sync::Model, ImportError>;
+
 /// An importer that answers `answer(file name)` and records what it was given.
 struct Fake {
     calls: RefCell<Vec<(String, Vec<u8>)>>,
@@ -57,7 +61,7 @@ impl Fake {
     async fn pass(
         &self,
         inbox: &mut Inbox,
-        answer: impl Fn(&str) -> AppResult<employee_sync::Model>,
+        answer: impl Fn(&str) -> Answer,
     ) -> Vec<(String, Outcome)> {
         inbox
             .pass(|name, body| {
@@ -210,7 +214,7 @@ async fn a_service_error_leaves_the_file_and_later_ones_for_the_next_poll() {
     std::fs::write(tmp.path().join("a.csv"), "a").unwrap();
     std::fs::write(tmp.path().join("b.csv"), "b").unwrap();
     let fake = Fake::new();
-    let down = |_: &str| Err(AppError::Internal("database down".into()));
+    let down = |_: &str| Err(ImportError::Unavailable("database down".into()));
     fake.pass(&mut inbox, down).await;
     let outcomes = fake.pass(&mut inbox, down).await;
     // The later snapshot must not overtake the earlier one.
@@ -260,4 +264,179 @@ async fn a_file_over_the_limit_is_rejected_without_calling_the_service() {
     );
     assert!(fake.names().is_empty());
     assert_eq!(names(&tmp.path().join("failed")).len(), 2);
+}
+
+#[tokio::test]
+async fn a_symbolic_link_swapped_in_is_refused_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.csv");
+    std::fs::write(&secret, "EmployeeId\nfrom outside\n").unwrap();
+    let mut inbox = open(tmp.path()).await;
+    // The listing saw a regular file; it was swapped for a link before the claim.
+    std::os::unix::fs::symlink(&secret, tmp.path().join("hr.csv")).unwrap();
+    let fake = Fake::new();
+    let mut import = |name: String, body: Vec<u8>| {
+        fake.calls.borrow_mut().push((name, body));
+        async { Ok(sync("applied", None)) }
+    };
+    let outcome = inbox.take("hr.csv", &mut import).await;
+    assert!(
+        matches!(&outcome, Outcome::Rejected(why) if why.contains("symbolic link")),
+        "{outcome:?}"
+    );
+    assert!(fake.names().is_empty(), "the link was followed");
+    let failed = names(&tmp.path().join("failed"));
+    assert_eq!(failed.len(), 1, "the reason file: {failed:?}");
+    assert!(failed[0].ends_with(".reason.txt"), "{failed:?}");
+    // The link itself went to failed/, and its target is untouched.
+    assert_eq!(
+        std::fs::read(&secret).unwrap(),
+        b"EmployeeId\nfrom outside\n"
+    );
+}
+
+#[tokio::test]
+async fn a_link_to_a_device_is_refused_without_reading_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inbox = open(tmp.path()).await;
+    std::os::unix::fs::symlink("/dev/zero", tmp.path().join("zero.csv")).unwrap();
+    let fake = Fake::new();
+    let mut import = |name: String, body: Vec<u8>| {
+        fake.calls.borrow_mut().push((name, body));
+        async { Ok(sync("applied", None)) }
+    };
+    let outcome = inbox.take("zero.csv", &mut import).await;
+    assert!(matches!(outcome, Outcome::Rejected(_)), "{outcome:?}");
+    assert!(fake.names().is_empty());
+}
+
+#[tokio::test]
+async fn a_fifo_is_refused_without_waiting_for_a_writer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inbox = open(tmp.path()).await;
+    let fifo = tmp.path().join("pipe.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let fake = Fake::new();
+    let mut import = |name: String, body: Vec<u8>| {
+        fake.calls.borrow_mut().push((name, body));
+        async { Ok(sync("applied", None)) }
+    };
+    let outcome = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        inbox.take("pipe.csv", &mut import),
+    )
+    .await
+    .expect("the open waited for a writer");
+    assert!(
+        matches!(&outcome, Outcome::Rejected(why) if why.contains("not a regular file")),
+        "{outcome:?}"
+    );
+    assert!(fake.names().is_empty());
+}
+
+#[tokio::test]
+async fn reading_stops_at_the_limit_whatever_the_listing_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("big.csv");
+    std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+    let why = read_limited(&path, 1024).await.unwrap_err();
+    assert!(why.contains("--max-employee-file-bytes"), "{why}");
+    std::fs::write(&path, vec![b'x'; 1024]).unwrap();
+    assert_eq!(read_limited(&path, 1024).await.unwrap().len(), 1024);
+}
+
+#[tokio::test]
+async fn a_file_that_fails_to_import_goes_to_failed_and_later_files_go_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inbox = open(tmp.path()).await;
+    std::fs::write(tmp.path().join("a.csv"), "a").unwrap();
+    std::fs::write(tmp.path().join("b.csv"), "b").unwrap();
+    let fake = Fake::new();
+    let answer = |name: &str| match name {
+        "a.csv" => Err(ImportError::Failed("invalid byte sequence".into())),
+        _ => Ok(sync("applied", None)),
+    };
+    fake.pass(&mut inbox, answer).await;
+    let outcomes = fake.pass(&mut inbox, answer).await;
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert!(
+        matches!(&outcomes[0].1, Outcome::Rejected(why) if why.contains("invalid byte sequence")),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1].1, Outcome::Imported("applied".into()));
+    assert!(names(tmp.path()).is_empty());
+    let failed = names(&tmp.path().join("failed"));
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    let reason = std::fs::read_to_string(tmp.path().join("failed").join(&failed[1])).unwrap();
+    assert!(reason.contains("invalid byte sequence"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_file_retried_while_the_database_is_down_goes_to_failed_after_a_few_passes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inbox = open(tmp.path()).await;
+    std::fs::write(tmp.path().join("a.csv"), "a").unwrap();
+    std::fs::write(tmp.path().join("b.csv"), "b").unwrap();
+    let fake = Fake::new();
+    let answer = |name: &str| match name {
+        "a.csv" => Err(ImportError::Unavailable("connection refused".into())),
+        _ => Ok(sync("applied", None)),
+    };
+    fake.pass(&mut inbox, answer).await;
+    for attempt in 1..MAX_ATTEMPTS {
+        let outcomes = fake.pass(&mut inbox, answer).await;
+        assert_eq!(
+            outcomes,
+            vec![("a.csv".into(), Outcome::Retry("connection refused".into()))],
+            "attempt {attempt}"
+        );
+    }
+    let outcomes = fake.pass(&mut inbox, answer).await;
+    assert!(
+        matches!(&outcomes[0].1, Outcome::Rejected(why) if why.contains(&format!("failed {MAX_ATTEMPTS} times"))),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1].1, Outcome::Imported("applied".into()));
+    assert!(names(tmp.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_file_named_in_bytes_that_are_not_utf8_goes_to_failed_with_a_reason() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inbox = open(tmp.path()).await;
+    let name = std::ffi::OsStr::from_bytes(b"staff-\xff.csv");
+    std::fs::write(tmp.path().join(name), "EmployeeId\n").unwrap();
+    // A temporary upload of such a name is left alone like any other.
+    let part = std::ffi::OsStr::from_bytes(b"staff-\xff.csv.part");
+    std::fs::write(tmp.path().join(part), "EmployeeId\n").unwrap();
+    let fake = Fake::new();
+    assert_eq!(
+        fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await,
+        vec![]
+    );
+    let outcomes = fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await;
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert!(
+        matches!(&outcomes[0].1, Outcome::Rejected(why) if why.contains("not valid UTF-8")),
+        "{outcomes:?}"
+    );
+    assert!(fake.names().is_empty());
+    let failed = names(&tmp.path().join("failed"));
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    let reason = std::fs::read_to_string(tmp.path().join("failed").join(&failed[1])).unwrap();
+    assert!(reason.contains("not valid UTF-8"), "{reason}");
+    // Only the upload in progress is left.
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left, [part.to_owned()]);
 }

@@ -15,6 +15,7 @@ use crate::{
     api::{Api, payload},
     db::{Pool, with_pool},
     employee_file::{Admins, Counts, Expected, Organisation, rules},
+    hostile_files,
     server::Server,
 };
 
@@ -59,6 +60,9 @@ pub struct Report {
     pub peak_per_cell: bool,
     pub cells: Vec<Cell>,
     pub notes: Vec<String>,
+    /// The worst files for memory (`hostile_files`).
+    pub hostile: Vec<hostile_files::Cell>,
+    pub hostile_peak_per_cell: bool,
 }
 
 const CREATE_RULE: &str = "mutation($input: CreateAdminProvisioningRuleInput!) { \
@@ -68,7 +72,13 @@ const APPLY: &str = "mutation($input: ApplyEmployeeSyncInput!) { employeeSyncs {
 
 /// Creates the rules, generates the files and measures the four syncs; panics on any answer
 /// that is not the expected one.
-pub async fn cells(server: &mut Server, pool: &Pool, owner: &str, n: usize) -> Report {
+pub async fn cells(
+    server: &mut Server,
+    pool: &Pool,
+    owner: &str,
+    n: usize,
+    hostile: hostile_files::Sizes,
+) -> Report {
     let api = Api::new(server.url());
     for rule in rules() {
         let data = api.must(owner, CREATE_RULE, json!({ "input": rule })).await;
@@ -142,6 +152,8 @@ pub async fn cells(server: &mut Server, pool: &Pool, owner: &str, n: usize) -> R
         cells.push(bench.import(name, file, writes, &expected).await);
     }
 
+    let (hostile, hostile_peak_per_cell) = hostile_files::cells(bench.server, owner, hostile).await;
+
     let mut notes = Vec::new();
     if cells.iter().any(|c| c.log_lines > 0) {
         notes.push(format!(
@@ -157,6 +169,8 @@ pub async fn cells(server: &mut Server, pool: &Pool, owner: &str, n: usize) -> R
         peak_per_cell: bench.peak_per_cell,
         cells,
         notes,
+        hostile,
+        hostile_peak_per_cell,
     }
 }
 
@@ -440,6 +454,10 @@ impl Report {
         for note in &self.notes {
             writeln!(w, "- {note}").ok();
         }
+        out.push_str(&hostile_files::markdown(
+            &self.hostile,
+            self.hostile_peak_per_cell,
+        ));
         out
     }
 }

@@ -3,10 +3,12 @@ use crate::db::Kind;
 
 pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgres|both] \
 [--seconds N] [--big N] [--small N] [--concurrency 1,16,64] [--quick] [--employees N] \
-[--only employees]
+[--only employees] [--hostile-lines N] [--hostile-bytes N]
   --quick            = --seconds 1 --big 100000 (explicit flags still win)
   --employees N      people in the employee files of the employee-sync cells (default 100000)
   --only employees   run only the employee-sync cells
+  --hostile-lines N  bad lines of the first hostile-file cell (default 1000000, 2 MiB)
+  --hostile-bytes N  size of the body-limit hostile-file cells (default 67108864, the limit)
   BENCH_DATABASE_URL PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/postgres)";
 
 #[derive(Clone, Debug)]
@@ -25,6 +27,8 @@ pub struct Options {
     pub employees: usize,
     /// `--only employees`: skip every other cell.
     pub only_employees: bool,
+    /// The sizes of the hostile employee files.
+    pub hostile: crate::hostile_files::Sizes,
     pub pg_admin_url: String,
     /// Cargo passes `--bench` under `cargo bench` only; `cargo test --all-targets` runs bench
     /// targets too, without it, and must not start a load run.
@@ -45,6 +49,8 @@ impl Options {
         let mut concurrency = None;
         let mut employees = None;
         let mut only_employees = false;
+        let mut hostile_lines = None;
+        let mut hostile_bytes = None;
         let mut quick = false;
         let mut under_cargo_bench = false;
         let mut args = args.peekable();
@@ -81,6 +87,12 @@ impl Options {
                     )
                 }
                 "--employees" => employees = Some(number::<usize>("--employees", &value())),
+                "--hostile-lines" => {
+                    hostile_lines = Some(number::<usize>("--hostile-lines", &value()));
+                }
+                "--hostile-bytes" => {
+                    hostile_bytes = Some(number::<usize>("--hostile-bytes", &value()));
+                }
                 "--only" => match value().as_str() {
                     "employees" => only_employees = true,
                     other => fail(&format!(
@@ -105,6 +117,10 @@ impl Options {
             concurrency: concurrency.unwrap_or_else(|| vec![1, 16, 64]),
             employees: employees.unwrap_or(100_000),
             only_employees,
+            hostile: crate::hostile_files::Sizes {
+                lines: hostile_lines.unwrap_or(1_000_000),
+                bytes: hostile_bytes.unwrap_or(64 * 1024 * 1024),
+            },
             pg_admin_url: std::env::var("BENCH_DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
             under_cargo_bench,

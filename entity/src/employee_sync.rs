@@ -20,8 +20,10 @@ pub struct Model {
     pub role_changed: i32,
     pub updated: i32,
     pub unchanged: i32,
-    /// `[{line, employeeId, message}]`.
+    /// `[{line, employeeId, message}]`: the first 1,000 rows the file refused.
     pub rejected_rows: Json,
+    /// How many rows the file refused in all.
+    pub rejected_row_count: i32,
     /// `[{line, employeeId, message}]`: rows read but left alone (e.g. a manual administrator).
     pub notes: Json,
     /// The changes planned or made: `[{employeeId, email, kind, ...}]`.

@@ -10,6 +10,7 @@ mod m20261201_000004_scim;
 mod m20261201_000005_administrators;
 mod m20261202_000006_scim_trust;
 mod m20261202_000008_admin_trust;
+mod m20261202_000009_sync_rejections;
 mod m20261202_000010_email_skeleton;
 
 /// The enum columns and the values the database accepts in each: those of the latest
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_administrators::Migration),
             Box::new(m20261202_000006_scim_trust::Migration),
             Box::new(m20261202_000008_admin_trust::Migration),
+            Box::new(m20261202_000009_sync_rejections::Migration),
             Box::new(m20261202_000010_email_skeleton::Migration),
         ]
     }

@@ -4,8 +4,8 @@
 //! A page after a cursor is found by seeking in the order's index to the cursor's row, so
 //! page 10,000 costs what page 1 does; an `offset` still walks the rows it skips.
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IdenStatic, Iterable, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Value,
     sea_query::{Expr, ExprTrait, Func, SimpleExpr},
 };
 
@@ -52,6 +52,9 @@ pub struct ListRequest<C> {
     pub limit: u64,
     /// Count the rows matching the filters (one more query).
     pub with_total: bool,
+    /// Columns not read: each reads as its placeholder instead (large JSON or text that the
+    /// caller will not look at).
+    pub deferred: Vec<(C, Value)>,
 }
 
 pub struct Page<M> {
@@ -109,6 +112,21 @@ where
         Order::Asc
     };
     let mut query = query;
+    if !request.deferred.is_empty() {
+        query = query.select_only();
+        for column in E::Column::iter() {
+            let deferred = request
+                .deferred
+                .iter()
+                .find(|(c, _)| c.as_str() == column.as_str());
+            query = match deferred {
+                Some((_, placeholder)) => {
+                    query.column_as(Expr::val(placeholder.clone()), column.as_str())
+                }
+                None => query.column(column),
+            };
+        }
+    }
     if let Some(after) = request.after {
         // A row value comparison: both databases seek an (order, id) index with it.
         let key = Expr::tuple([Expr::col(request.order_by), Expr::col(request.tie_breaker)]);

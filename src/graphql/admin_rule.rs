@@ -152,7 +152,12 @@ impl From<DomainEmployee> for Employee {
             manager_id: e.manager_id,
             is_manager: e.is_manager,
             line: e.line,
-            extra: Json(e.extra),
+            extra: Json(
+                e.extra
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            ),
         }
     }
 }

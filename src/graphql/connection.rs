@@ -201,6 +201,12 @@ where
         .field("pageInfo")
         .field("totalRecords")
         .exists();
+    // A large column is read only when the node's field of the same name is selected.
+    let node = ctx.look_ahead().field("edges").field("node");
+    let wanted = lists::deferrable_columns::<F::Field>()
+        .into_iter()
+        .filter(|column| node.field(&camel_case(column)).exists())
+        .collect();
     let args = lists::ListArgs {
         first: args.first,
         offset: args.offset,
@@ -220,6 +226,7 @@ where
             .order
             .map(|o| (o.field.field(), o.direction == OrderDirection::Desc)),
         with_total,
+        wanted,
     };
     let page = lists::page(db(ctx)?, args).await.gql()?;
     let edges: Vec<Edge<T>> = page
@@ -240,6 +247,23 @@ where
         },
         edges,
     })
+}
+
+/// `rejected_rows` → `rejectedRows`: a column's name as the GraphQL field that shows it.
+fn camel_case(column: &str) -> String {
+    let mut out = String::with_capacity(column.len());
+    let mut upper = false;
+    for c in column.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Declares an entity's root queries, merged into `QueryRoot`: its list (`first`, `offset`,

@@ -113,6 +113,8 @@ row_object! {
         actor: Option<String>,
         /// Data rows read (accepted and refused).
         rows: i32,
+        /// Rows refused, in all; `rejectedRows` keeps the first 1,000 of them.
+        rejected_row_count: i32,
         created: i32,
         reactivated: i32,
         deactivated: i32,
@@ -141,7 +143,8 @@ row_object! {
                 .map(stored::<DomainHoldReason, _>)
                 .transpose()
         }
-        /// Rows refused, by line number; their employees' administrators were left alone.
+        /// The first 1,000 rows refused, by line number (`rejectedRowCount` counts them all);
+        /// their employees' administrators were left alone.
         async fn rejected_rows(&self) -> Result<Vec<EmployeeRowProblem>> {
             decode("employee_sync.rejected_rows", &self.0.rejected_rows)
         }

@@ -163,6 +163,7 @@ fn sync_json(sync: &employee_sync::Model) -> Value {
         "updated": sync.updated,
         "unchanged": sync.unchanged,
         "rejectedRows": sync.rejected_rows,
+        "rejectedRowCount": sync.rejected_row_count,
         "notes": sync.notes,
         "changes": sync.changes,
         "reason": sync.reason,

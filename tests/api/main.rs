@@ -15,6 +15,7 @@ mod control_characters;
 mod deletes;
 mod durability;
 mod employee_files;
+mod employee_hardening;
 mod hardening;
 mod http_surface;
 mod layers;

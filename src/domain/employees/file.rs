@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::io::Read;
+use std::sync::Arc;
 
 use crate::domain::employees::rules::folded_text;
 use crate::domain::validate;
@@ -14,6 +15,17 @@ use crate::domain::validate;
 /// The longest value a cell may hold, in characters: beyond it the row is left out, so a
 /// runaway quoted field cannot swallow the rest of the file into one employee unnoticed.
 pub const VALUE_MAX: usize = 1000;
+
+/// The most rejected rows a snapshot keeps (the first ones, by line); the rest are only
+/// counted. A file of a million bad lines must not become a million stored problems.
+pub const REJECTED_KEPT: usize = 1000;
+
+/// The most columns a header may have: every row keeps one value per extra column, so the
+/// columns multiply the memory a file takes.
+pub const COLUMNS_MAX: usize = 250;
+
+/// The longest column name, in characters (rule fields name columns; none is this long).
+pub const COLUMN_NAME_MAX: usize = 128;
 
 /// The required columns by canonical name, in the order their indexes are kept.
 const REQUIRED: [&str; 8] = [
@@ -70,8 +82,8 @@ pub struct Employee {
     pub status: EmployeeStatus,
     /// Derived by [`derive_managers`]: another active employee names this one as manager.
     pub is_manager: bool,
-    /// The other columns, by normalised name.
-    pub extra: BTreeMap<String, String>,
+    /// The other columns, by normalised name: the names are shared by every row, not copied.
+    pub extra: BTreeMap<Arc<str>, String>,
 }
 
 /// A row left out (or, in a sync plan, a row whose change was skipped), with why.
@@ -90,7 +102,13 @@ pub struct Snapshot {
     pub employees: Vec<Employee>,
     /// The columns beyond the known ones, normalised, in header order: what rules may name.
     pub extra_columns: Vec<String>,
+    /// The first [`REJECTED_KEPT`] rows left out.
     pub rejected: Vec<RowProblem>,
+    /// How many rows were left out in all.
+    pub rejected_total: u64,
+    /// The EmployeeIds of every row left out (not only the first ones): their
+    /// administrators and stored rows are left as they are.
+    pub rejected_ids: HashSet<String>,
 }
 
 /// The file was refused whole; nothing may change because of it.
@@ -124,7 +142,10 @@ struct Columns {
     required: [usize; 8],
     status: Option<usize>,
     /// `(index, normalised name)` of every extra column.
-    extra: Vec<(usize, String)>,
+    extra: Vec<(usize, Arc<str>)>,
+    /// What a row's problem calls each column: the canonical name of a known column, the
+    /// header's (trimmed) of any other.
+    labels: Vec<String>,
     width: usize,
 }
 
@@ -146,7 +167,7 @@ pub fn parse<R: Read>(reader: R) -> Result<Snapshot, FileRejection> {
     };
     let columns = columns(&header)?;
     let mut snapshot = Snapshot {
-        extra_columns: columns.extra.iter().map(|(_, n)| n.clone()).collect(),
+        extra_columns: columns.extra.iter().map(|(_, n)| n.to_string()).collect(),
         ..Snapshot::default()
     };
     let mut seen = Seen::default();
@@ -157,7 +178,15 @@ pub fn parse<R: Read>(reader: R) -> Result<Snapshot, FileRejection> {
         let line = line_of(&mut csv, record.position());
         match row(&columns, &record, line, &mut seen) {
             Ok(employee) => snapshot.employees.push(employee),
-            Err(problem) => snapshot.rejected.push(problem),
+            Err(problem) => {
+                snapshot.rejected_total += 1;
+                if let Some(id) = &problem.employee_id {
+                    snapshot.rejected_ids.insert(id.clone());
+                }
+                if snapshot.rejected.len() < REJECTED_KEPT {
+                    snapshot.rejected.push(problem);
+                }
+            }
         }
     }
     derive_managers(&mut snapshot.employees);
@@ -266,6 +295,12 @@ fn is_blank(record: &csv::StringRecord) -> bool {
 }
 
 fn columns(header: &csv::StringRecord) -> Result<Columns, FileRejection> {
+    if header.len() > COLUMNS_MAX {
+        return Err(rejection(format!(
+            "the header row has {} columns; at most {COLUMNS_MAX} are allowed",
+            header.len()
+        )));
+    }
     let mut names = Vec::with_capacity(header.len());
     for (i, raw) in header.iter().enumerate() {
         // The CSV reader strips a BOM it sees whole; this catches one it did not.
@@ -274,10 +309,16 @@ fn columns(header: &csv::StringRecord) -> Result<Columns, FileRejection> {
         } else {
             raw
         };
-        if raw.chars().any(char::is_control) || raw.chars().count() > VALUE_MAX {
+        if raw.chars().any(char::is_control) {
             return Err(rejection(
                 "the file does not look like CSV text: its first line is not a header row",
             ));
+        }
+        if raw.trim().chars().count() > COLUMN_NAME_MAX {
+            return Err(rejection(format!(
+                "header column {} is named with more than {COLUMN_NAME_MAX} characters",
+                i + 1
+            )));
         }
         names.push(normalise_column(raw));
     }
@@ -336,12 +377,28 @@ fn columns(header: &csv::StringRecord) -> Result<Columns, FileRejection> {
         .iter()
         .enumerate()
         .filter(|(i, n)| !n.is_empty() && !known.contains(i))
-        .map(|(i, n)| (i, n.clone()))
+        .map(|(i, n)| (i, Arc::from(n.as_str())))
+        .collect();
+    let labels = header
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            if let Some(k) = required.iter().position(|&r| r == i) {
+                REQUIRED[k].to_owned()
+            } else if status == Some(i) {
+                "Status".to_owned()
+            } else if raw.trim().is_empty() {
+                format!("column {}", i + 1)
+            } else {
+                raw.trim().to_owned()
+            }
+        })
         .collect();
     Ok(Columns {
         required,
         status,
         extra,
+        labels,
         width: header.len(),
     })
 }
@@ -361,9 +418,11 @@ fn row(
 ) -> Result<Employee, RowProblem> {
     let value = |i: usize| record.get(i).unwrap_or("").trim();
     let id = value(columns.required[EMPLOYEE_ID]);
+    // An id with control characters is not repeated in the problem: PostgreSQL cannot store
+    // a NUL, in text or in JSON.
     let problem = |message: String| RowProblem {
         line,
-        employee_id: (!id.is_empty()).then(|| id.to_owned()),
+        employee_id: (!id.is_empty() && !id.chars().any(char::is_control)).then(|| id.to_owned()),
         message,
     };
     if record.len() != columns.width {
@@ -377,6 +436,13 @@ fn row(
         return Err(problem(format!(
             "column {} is longer than {VALUE_MAX} characters",
             long + 1
+        )));
+    }
+    if let Some(at) = (0..record.len()).find(|&i| value(i).chars().any(forbidden_control)) {
+        let label = columns.labels.get(at).map_or("a column", String::as_str);
+        return Err(problem(format!(
+            "{label} must not contain control characters (only tabs and line breaks, in a \
+             quoted field)"
         )));
     }
     if id.is_empty() {
@@ -444,6 +510,12 @@ fn row(
             .map(|(i, n)| (n.clone(), value(*i).to_owned()))
             .collect(),
     })
+}
+
+/// A control character no field may hold: NUL and the like are never HR data (and
+/// PostgreSQL cannot store a NUL). Tabs and line breaks can be, in a quoted field.
+fn forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
 /// Sets `is_manager`: true when another *active* employee's ManagerId names this employee. A

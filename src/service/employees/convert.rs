@@ -101,6 +101,7 @@ pub fn employee_of(row: employee::Model) -> AppResult<Employee> {
         other => return Err(AppError::corrupt("employee.status", other)),
     };
     let extra: BTreeMap<String, String> = AppError::decode_json("employee.extra", &row.extra)?;
+    let extra = extra.into_iter().map(|(k, v)| (k.into(), v)).collect();
     Ok(Employee {
         line: u64::try_from(row.line).unwrap_or_default(),
         employee_id: row.employee_id,
@@ -137,7 +138,7 @@ fn extra_json(e: &Employee) -> Value {
     Value::Object(
         e.extra
             .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
             .collect(),
     )
 }

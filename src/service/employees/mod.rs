@@ -48,12 +48,21 @@ pub async fn import(
     import: Import<'_>,
     body: &[u8],
 ) -> AppResult<employee_sync::Model> {
+    file_name(import.file_name)?;
     let snapshot = match file::parse(body) {
         Ok(snapshot) => snapshot,
         Err(rejection) => return reject(db, actor, &import, &rejection.message).await,
     };
-    // The file parsed, so it is UTF-8; a held sync keeps it to apply it later.
-    let text = std::str::from_utf8(body).ok();
+    // The file parsed, so it is UTF-8; a held sync keeps it to apply it later. PostgreSQL
+    // cannot store a NUL in text, so a held file keeps each as SUB (U+001A), another control
+    // character: the rows holding one are refused alike when the file is applied.
+    let text = std::str::from_utf8(body).ok().map(|text| {
+        if text.contains('\0') {
+            std::borrow::Cow::Owned(text.replace('\0', "\u{1a}"))
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        }
+    });
     let txn = db::begin(db).await?;
     let sync = sync::run(
         &txn,
@@ -65,7 +74,7 @@ pub async fn import(
             dry_run: import.dry_run,
             hold_above: Some(import.max_deactivation_percent),
             snapshot: Some(snapshot),
-            body: text,
+            body: text.as_deref(),
             existing: None,
         },
     )
@@ -77,6 +86,39 @@ pub async fn import(
         role_changed = sync.role_changed, "employee file synced"
     );
     Ok(sync)
+}
+
+/// Whether the database answers: a caller that could not import a file tells a database that is
+/// down (try the file again later) from a file that fails (it never will).
+pub async fn database_reachable(db: &DatabaseConnection) -> bool {
+    db::ping(db).await.is_ok()
+}
+
+/// The longest file name a sync records, in characters.
+pub const FILE_NAME_MAX: usize = 255;
+
+/// A file name is recorded as sent, so it must be one a person can read (and PostgreSQL
+/// store: no NUL).
+fn file_name(name: Option<&str>) -> AppResult<()> {
+    const LABEL: &str = "fileName";
+    let Some(name) = name else { return Ok(()) };
+    if name.chars().any(char::is_control) {
+        return Err(AppError::field(
+            LABEL,
+            ErrorCode::Invalid,
+            "must not contain control characters",
+            None,
+        ));
+    }
+    if name.chars().count() > FILE_NAME_MAX {
+        return Err(AppError::field(
+            LABEL,
+            ErrorCode::TooLong,
+            format!("must be at most {FILE_NAME_MAX} characters"),
+            None,
+        ));
+    }
+    Ok(())
 }
 
 /// Records a refused file: nothing else is written.
@@ -101,6 +143,7 @@ async fn reject(
         updated: Set(0),
         unchanged: Set(0),
         rejected_rows: Set(serde_json::json!([])),
+        rejected_row_count: Set(0),
         notes: Set(serde_json::json!([])),
         changes: Set(serde_json::json!([])),
         reason: Set(Some(reason.to_owned())),

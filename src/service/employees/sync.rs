@@ -68,8 +68,14 @@ pub(super) async fn run(
         .collect::<AppResult<Vec<_>>>()?;
     // A file is compared with the stored snapshot page by page when it is applied
     // (`write_snapshot`); only a rule change plans from the stored snapshot itself.
-    let (employees, rejected, from_file) = match run.snapshot {
-        Some(snapshot) => (snapshot.employees, snapshot.rejected, true),
+    let (employees, rejected, rejected_total, kept, from_file) = match run.snapshot {
+        Some(snapshot) => (
+            snapshot.employees,
+            snapshot.rejected,
+            snapshot.rejected_total,
+            snapshot.rejected_ids,
+            true,
+        ),
         None => (
             db::employees::employees(txn)
                 .await?
@@ -77,13 +83,11 @@ pub(super) async fn run(
                 .map(employee_of)
                 .collect::<AppResult<Vec<_>>>()?,
             Vec::new(),
+            0,
+            HashSet::new(),
             false,
         ),
     };
-    let kept: HashSet<String> = rejected
-        .iter()
-        .filter_map(|r| r.employee_id.clone())
-        .collect();
     let plan = sync::plan(&rules, &employees, &admins, &kept);
     let beyond_sender = authority::beyond(&plan, run.sender);
     if let (Some(held), Some((change, needed))) = (&run.existing, beyond_sender) {
@@ -142,7 +146,7 @@ pub(super) async fn run(
         (None, false) => SyncStatus::Applied,
     };
     let at = now();
-    let rows = i32::try_from(employees.len() + rejected.len()).unwrap_or(i32::MAX);
+    let rows = i32::try_from(employees.len() as u64 + rejected_total).unwrap_or(i32::MAX);
     let (hold_reason, reason) = hold.unzip();
     let updating = run.existing.is_some();
     let record = sync_row(SyncRow {
@@ -156,6 +160,7 @@ pub(super) async fn run(
         rule_names: &rule_names,
         rejected: &rejected,
         hold_reason,
+        rejected_total,
         reason,
         body: (status == SyncStatus::Held).then_some(run.body).flatten(),
         at,
@@ -187,8 +192,10 @@ struct SyncRow<'a> {
     rows: i32,
     plan: &'a Plan,
     rule_names: &'a HashMap<Uuid, String>,
+    /// The first rows refused, and how many were in all.
     rejected: &'a [RowProblem],
     hold_reason: Option<HoldReason>,
+    rejected_total: u64,
     reason: Option<String>,
     body: Option<&'a str>,
     at: chrono::DateTime<chrono::Utc>,
@@ -265,6 +272,7 @@ fn sync_row(row: SyncRow<'_>) -> employee_sync::ActiveModel {
     model.updated = Set(count(counts.updated));
     model.unchanged = Set(count(counts.unchanged));
     model.rejected_rows = Set(problems_json(row.rejected));
+    model.rejected_row_count = Set(i32::try_from(row.rejected_total).unwrap_or(i32::MAX));
     model.notes = Set(problems_json(&row.plan.notes));
     model.changes = Set(Value::Array(changes));
     model.reason = Set(row.reason);

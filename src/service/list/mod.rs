@@ -58,6 +58,11 @@ pub trait ListField: Copy + Send + Sync + 'static {
     fn default_order() -> Self;
     /// Whether the default order runs newest first.
     fn default_descending() -> bool;
+    /// Columns too large to read for every row of a page (the rejected rows and changes of an
+    /// employee sync), each with the value it reads as when the caller does not want it.
+    fn deferrable() -> Vec<(ColumnOf<Self>, Value)> {
+        Vec::new()
+    }
 }
 
 fn bad(label: &str, why: &str) -> AppError {
@@ -126,6 +131,9 @@ pub struct ListArgs<F> {
     pub order: Option<(F, bool)>,
     /// Count every matching row (a scan): only when the caller asks for the total.
     pub with_total: bool,
+    /// Which of [`ListField::deferrable`]'s columns to read after all, by column name; the
+    /// others read as their placeholders.
+    pub wanted: Vec<&'static str>,
 }
 
 impl<F: ListField> ListArgs<F> {
@@ -215,6 +223,10 @@ impl<F: ListField> ListArgs<F> {
                 offset: start,
                 limit: first as u64,
                 with_total: self.with_total,
+                deferred: F::deferrable()
+                    .into_iter()
+                    .filter(|(column, _)| !self.wanted.contains(&column.as_str()))
+                    .collect(),
             },
             first_position,
         ))
@@ -269,11 +281,19 @@ where
     })
 }
 
+/// The names of the columns an `F` list reads only when asked for ([`ListArgs::wanted`]).
+pub fn deferrable_columns<F: ListField>() -> Vec<&'static str> {
+    F::deferrable()
+        .into_iter()
+        .map(|(column, _)| column.as_str())
+        .collect()
+}
+
 /// The rows an `F` list returns.
 pub type Model<F> = <<F as ListField>::Entity as EntityTrait>::Model;
 
 macro_rules! list_fields {
-    ($(#[$meta:meta])* $name:ident for $entity:path { $($variant:ident => $column:ident : $kind:expr),+ $(,)? } default $default:ident $direction:ident) => {
+    ($(#[$meta:meta])* $name:ident for $entity:path { $($variant:ident => $column:ident : $kind:expr),+ $(,)? } default $default:ident $direction:ident $(deferred { $($deferred:ident => $placeholder:expr),+ $(,)? })?) => {
         $(#[$meta])*
         #[derive(Copy, Clone, Debug, PartialEq, Eq)]
         pub enum $name { $($variant),+ }
@@ -291,6 +311,9 @@ macro_rules! list_fields {
             }
             fn default_order() -> Self { Self::$default }
             fn default_descending() -> bool { stringify!($direction) == "desc" }
+            $(fn deferrable() -> Vec<(<$entity as EntityTrait>::Column, Value)> {
+                vec![$((<$entity as EntityTrait>::Column::$deferred, $placeholder)),+]
+            })?
         }
     };
 }
@@ -428,4 +451,12 @@ list_fields!(
         FileName => FileName: ValueKind::Text,
         CreatedAt => CreatedAt: ValueKind::Timestamp,
     } default CreatedAt desc
+    // A sync keeps up to 1,000 rejected rows, and a held one its whole file: a page of 25
+    // reads them only when they are asked for.
+    deferred {
+        RejectedRows => Value::Json(Some(Box::new(serde_json::json!([])))),
+        Notes => Value::Json(Some(Box::new(serde_json::json!([])))),
+        Changes => Value::Json(Some(Box::new(serde_json::json!([])))),
+        Body => Value::String(None),
+    }
 );

@@ -336,3 +336,66 @@ fn line_numbers_survive_blank_lines_crlf_and_quoted_newlines() {
     let s = parsed(&format!("{HEADER}\r\n\r\n{}\r\nbad\r\n", row("E1")));
     assert_eq!(s.rejected[0].line, 4);
 }
+
+#[test]
+fn only_the_first_rejected_rows_are_kept_but_every_one_is_counted_and_its_id_kept() {
+    let mut text = format!("{HEADER}\n");
+    for i in 0..(REJECTED_KEPT + 500) {
+        text.push_str(&format!("R{i}\n"));
+    }
+    text.push_str("E1,a@example.com,A,B,D,L,J,\n");
+    let s = parsed(&text);
+    assert_eq!(s.rejected.len(), REJECTED_KEPT);
+    assert_eq!(s.rejected_total, (REJECTED_KEPT + 500) as u64);
+    assert_eq!(s.rejected[0].line, 2);
+    // A refused row past the kept ones still keeps its employee's administrator.
+    assert!(
+        s.rejected_ids
+            .contains(&format!("R{}", REJECTED_KEPT + 499))
+    );
+    assert_eq!(ids(&s), ["E1"]);
+}
+
+#[test]
+fn a_header_over_the_column_caps_is_refused_naming_the_cap_or_the_column() {
+    let wide = format!("{HEADER}{}\n", ",x".repeat(COLUMNS_MAX));
+    let why = refused(wide.as_bytes());
+    assert!(
+        why.contains(&format!("{} columns", COLUMNS_MAX + 8)),
+        "{why}"
+    );
+    let long = format!("{HEADER},{}\n", "n".repeat(COLUMN_NAME_MAX + 1));
+    let why = refused(long.as_bytes());
+    assert!(why.contains("header column 9"), "{why}");
+    let fits = format!("{HEADER},{}\n", "n".repeat(COLUMN_NAME_MAX));
+    assert!(parse(fits.as_bytes()).is_ok());
+}
+
+#[test]
+fn control_characters_refuse_the_row_naming_the_column_but_tabs_and_line_breaks_pass() {
+    let s = parsed(&format!(
+        "{HEADER},Cost Center,Status\n\
+         E1,a@example.com,A,B,D\0,L,J,,CC,\n\
+         E2,b@example.com,A,B,D,L,J,,C\u{7f}C,\n\
+         E3,c@example.com,A,B,D,L,J,,CC,act\u{1b}ive\n\
+         E\0,d@example.com,A,B,D,L,J,,CC,\n\
+         E5,e@example.com,A,B,\"D\tE\",L,\"two\nlines\",,CC,\n"
+    ));
+    let messages: Vec<&str> = s.rejected.iter().map(|r| r.message.as_str()).collect();
+    assert!(
+        messages[0].starts_with("Department must not"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].starts_with("Cost Center must not"),
+        "{messages:?}"
+    );
+    assert!(messages[2].starts_with("Status must not"), "{messages:?}");
+    assert!(
+        messages[3].starts_with("EmployeeId must not"),
+        "{messages:?}"
+    );
+    assert_eq!(s.rejected[3].employee_id, None);
+    assert_eq!(ids(&s), ["E5"]);
+    assert_eq!(s.employees[0].department, "D\tE");
+}

@@ -22,5 +22,6 @@ mod metrics;
 mod operations;
 pub mod performance;
 mod scim;
+mod scim_load;
 mod slow_clients;
 pub mod sso;

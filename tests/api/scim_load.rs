@@ -111,7 +111,10 @@ impl Scim {
 
 /// Runs `request` with the server's statement log recording; returns its result and the
 /// statements it ran, in order.
-async fn recorded<T>(app: &TestApp, request: impl std::future::Future<Output = T>) -> (T, Vec<String>) {
+async fn recorded<T>(
+    app: &TestApp,
+    request: impl std::future::Future<Output = T>,
+) -> (T, Vec<String>) {
     app.statements.start_recording();
     let result = request.await;
     let statements = app
@@ -124,7 +127,9 @@ async fn recorded<T>(app: &TestApp, request: impl std::future::Future<Output = T
 }
 
 fn phone_numbers(count: usize) -> Vec<Value> {
-    (0..count).map(|i| json!({"value": i.to_string()})).collect()
+    (0..count)
+        .map(|i| json!({"value": i.to_string()}))
+        .collect()
 }
 
 /// Item 9. A PATCH that can only fail a limit (13,000 phone numbers in one operation, or
@@ -144,18 +149,36 @@ async fn an_oversize_patch_is_refused_before_any_database_work() {
             .collect::<Vec<_>>()
     };
 
-    let one_big_operation = json!([{"op": "add", "path": "phoneNumbers", "value": phone_numbers(13_000)}]);
+    let one_big_operation =
+        json!([{"op": "add", "path": "phoneNumbers", "value": phone_numbers(13_000)}]);
     let many_operations: Vec<Value> = (0..2_000)
         .map(|i| json!({"op": "add", "path": "phoneNumbers", "value": [{"value": i.to_string()}]}))
         .collect();
     let pathless = json!([{"op": "replace", "value": {"phoneNumbers": phone_numbers(13_000)}}]);
     for (what, ops, field) in [
-        ("13,000 numbers in one operation", one_big_operation, "phoneNumbers"),
-        ("2,000 operations", Value::from(many_operations), "Operations"),
-        ("13,000 numbers in a pathless replace", pathless, "phoneNumbers"),
+        (
+            "13,000 numbers in one operation",
+            one_big_operation,
+            "phoneNumbers",
+        ),
+        (
+            "2,000 operations",
+            Value::from(many_operations),
+            "Operations",
+        ),
+        (
+            "13,000 numbers in a pathless replace",
+            pathless,
+            "phoneNumbers",
+        ),
     ] {
-        let size = json!({"schemas": [PATCH_OP], "Operations": ops}).to_string().len();
-        assert!(size < MAX_BODY, "{what}: {size} bytes is over the body limit");
+        let size = json!({"schemas": [PATCH_OP], "Operations": ops})
+            .to_string()
+            .len();
+        assert!(
+            size < MAX_BODY,
+            "{what}: {size} bytes is over the body limit"
+        );
         let ((status, body), statements) = recorded(s.app(), s.patch(&path, ops)).await;
         assert_eq!(status, 400, "{what}: {body}");
         assert_eq!(body["scimType"], "invalidValue", "{what}: {body}");
@@ -182,7 +205,11 @@ async fn an_oversize_patch_is_refused_before_any_database_work() {
     )
     .await;
     assert_eq!(status, 200, "{user}");
-    assert_eq!(user["phoneNumbers"].as_array().map(Vec::len), Some(3), "{user}");
+    assert_eq!(
+        user["phoneNumbers"].as_array().map(Vec::len),
+        Some(3),
+        "{user}"
+    );
     let first_write = statements
         .iter()
         .position(|sql| sql.starts_with("UPDATE") || sql.starts_with("INSERT"))
@@ -244,7 +271,11 @@ async fn a_member_change_runs_the_same_statements_in_a_small_and_a_large_group()
         assert_eq!(status, 200, "{body}");
         runs.push((work(&removal), work(&addition)));
     }
-    let [(small_removal, small_addition), (large_removal, large_addition)] = &runs[..] else {
+    let [
+        (small_removal, small_addition),
+        (large_removal, large_addition),
+    ] = &runs[..]
+    else {
         unreachable!()
     };
     assert_eq!(
@@ -285,9 +316,14 @@ async fn removing_a_role_mapping_revokes_what_its_groups_granted() {
     .await;
     let seller = s.create_user("seller@example.com").await;
     let outsider = s.create_user("outsider@example.com").await;
-    s.create_group("Sales Admins", std::slice::from_ref(&seller)).await;
-    s.create_group("auditors", std::slice::from_ref(&seller)).await;
-    assert_eq!(s.roles("seller@example.com").await, ["admin", "auditor", "learner"]);
+    s.create_group("Sales Admins", std::slice::from_ref(&seller))
+        .await;
+    s.create_group("auditors", std::slice::from_ref(&seller))
+        .await;
+    assert_eq!(
+        s.roles("seller@example.com").await,
+        ["admin", "auditor", "learner"]
+    );
     // A role from elsewhere, as an administrator would have given it.
     let app = s.app();
     app.db
@@ -326,7 +362,10 @@ async fn removing_a_role_mapping_revokes_what_its_groups_granted() {
     );
     // Every mapping removed: only the roles from elsewhere are left.
     s.set_role_mappings(json!([])).await;
-    assert_eq!(s.roles("seller@example.com").await, ["instructor", "learner"]);
+    assert_eq!(
+        s.roles("seller@example.com").await,
+        ["instructor", "learner"]
+    );
     assert_eq!(s.roles("outsider@example.com").await, ["learner"]);
 
     // A mapping added back grants again, to the group's current members.

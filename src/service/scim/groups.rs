@@ -240,7 +240,15 @@ pub async fn patch(
 ) -> ScimResult<Rendered> {
     patch::check(body, Kind::Group)?;
     let reach = patch::member_reach(body);
-    write(db, gate, scope, raw_id, if_match, &Change::Patch { body, reach }).await
+    write(
+        db,
+        gate,
+        scope,
+        raw_id,
+        if_match,
+        &Change::Patch { body, reach },
+    )
+    .await
 }
 
 /// What a PUT or PATCH asks of a group.

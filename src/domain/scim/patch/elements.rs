@@ -132,7 +132,11 @@ fn listed_ids(attr: &str, listed: &[Value]) -> Option<HashSet<String>> {
     }
     listed
         .iter()
-        .map(|l| sub_value(l, "value").and_then(Value::as_str).map(str::to_owned))
+        .map(|l| {
+            sub_value(l, "value")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .collect()
 }
 

@@ -84,9 +84,7 @@ fn parts(raw: &Value) -> Result<(Op, Option<PatchPath>, Option<&Value>), ScimErr
 fn too_many(kind: Kind, name: &str, value: &Value) -> Result<(), ScimError> {
     match value {
         Value::Array(items)
-            if items.len() > CONTACTABLES_MAX
-                && kind.is_multi(name)
-                && !eq_ci(name, "groups") =>
+            if items.len() > CONTACTABLES_MAX && kind.is_multi(name) && !eq_ci(name, "groups") =>
         {
             Err(ScimError::invalid_value(format!(
                 "{name}: at most {CONTACTABLES_MAX} are kept, and this operation gives {}",
@@ -150,13 +148,11 @@ pub fn member_reach(body: &Value) -> MemberReach {
                     _ => None,
                 }
             }
-            Some(PatchPath::Value(vp)) if is_members(&vp.attr) => {
-                value_eq(&vp.filter).map(|id| {
-                    let mut r: Vec<Uuid> = id.into_iter().collect();
-                    r.extend(ids_in(value));
-                    r
-                })
-            }
+            Some(PatchPath::Value(vp)) if is_members(&vp.attr) => value_eq(&vp.filter).map(|id| {
+                let mut r: Vec<Uuid> = id.into_iter().collect();
+                r.extend(ids_in(value));
+                r
+            }),
             Some(_) => Some(Vec::new()),
         };
         match reach {
@@ -201,4 +197,168 @@ fn ids_in(value: Option<&Value>) -> Vec<Uuid> {
         .filter_map(Value::as_str)
         .filter_map(|s| Uuid::parse_str(s.trim()).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn message(ops: Value) -> Value {
+        json!({"schemas": [PATCH_SCHEMA], "Operations": ops})
+    }
+
+    fn numbers(count: usize) -> Value {
+        (0..count)
+            .map(|i| json!({"value": i.to_string()}))
+            .collect()
+    }
+
+    #[test]
+    fn a_user_patch_over_a_limit_is_refused_naming_the_attribute() {
+        let e = check(
+            &message(json!([{"op": "add", "path": "phoneNumbers", "value": numbers(11)}])),
+            Kind::User,
+        )
+        .unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(
+            e.detail.contains("Operations[0]") && e.detail.contains("phoneNumbers"),
+            "{}",
+            e.detail
+        );
+        let e = check(
+            &message(json!([{"op": "Replace", "value": {"emails": numbers(11)}}])),
+            Kind::User,
+        )
+        .unwrap_err();
+        assert!(e.detail.contains("emails"), "{}", e.detail);
+        let many: Vec<Value> = (0..=max_operations(Kind::User))
+            .map(|_| json!({"op": "replace", "path": "title", "value": "x"}))
+            .collect();
+        let e = check(&message(Value::from(many)), Kind::User).unwrap_err();
+        assert!(e.detail.starts_with("Operations:"), "{}", e.detail);
+    }
+
+    #[test]
+    fn what_okta_and_entra_send_passes() {
+        // Okta's pathless replace echoes every group the user is in.
+        let groups: Vec<Value> = (0..50)
+            .map(|_| json!({"value": Uuid::now_v7().to_string()}))
+            .collect();
+        let okta = message(json!([{"op": "replace", "value": {"groups": groups,
+            "phoneNumbers": numbers(10), "name.givenName": "Ann"}}]));
+        assert!(check(&okta, Kind::User).is_ok());
+        let entra = message(json!([
+            {"op": "Add", "path": "phoneNumbers[type eq \"work\"].value", "value": "1"},
+            {"op": "Replace", "path": "active", "value": "False"}
+        ]));
+        assert!(check(&entra, Kind::User).is_ok());
+        // A group's member list is not a user's phone list.
+        let members: Vec<Value> = (0..2000)
+            .map(|_| json!({"value": Uuid::now_v7().to_string()}))
+            .collect();
+        assert!(
+            check(
+                &message(json!([{"op": "add", "path": "members", "value": members}])),
+                Kind::Group
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn malformed_operations_are_refused_by_the_check() {
+        for (ops, needle) in [
+            (json!([{"op": "move", "path": "title"}]), "\"op\""),
+            (
+                json!([{"op": "add", "path": "emails[type eq"}]),
+                "cannot parse path",
+            ),
+            (json!([]), "at least one"),
+        ] {
+            let e = check(&message(ops), Kind::Group).unwrap_err();
+            assert!(e.detail.contains(needle), "{}", e.detail);
+        }
+    }
+
+    #[test]
+    fn member_reach_names_the_members_an_operation_touches() {
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let named = member_reach(&message(json!([
+            {"op": "remove", "path": format!("members[value eq \"{a}\"]")},
+            {"op": "add", "path": "members", "value": [{"value": b.to_string()}]},
+            {"op": "Remove", "path": "members", "value": [{"value": c.to_string()}, {"value": "not an id"}]},
+            {"op": "replace", "path": "displayName", "value": "Sales"},
+            {"op": "add", "value": {"members": [{"value": a.to_string()}], "externalId": "x"}}
+        ])));
+        assert_eq!(named, MemberReach::Named(vec![a, b, c]));
+        for all in [
+            json!([{"op": "remove", "path": "members"}]),
+            json!([{"op": "replace", "path": "members", "value": [{"value": a.to_string()}]}]),
+            json!([{"op": "replace", "value": {"members": []}}]),
+            json!([{"op": "remove", "path": "members[type eq \"User\"]"}]),
+            json!([{"op": "replace", "path": "members.value", "value": a.to_string()}]),
+        ] {
+            assert_eq!(
+                member_reach(&message(all.clone())),
+                MemberReach::All,
+                "{all}"
+            );
+        }
+    }
+
+    /// What a PATCH naming members does to a representation holding only the named members
+    /// who belong to the group is what it does to the whole group.
+    #[test]
+    fn a_named_patch_changes_the_same_members_on_the_named_part_of_the_group() {
+        let members: Vec<Uuid> = (0..40).map(|_| Uuid::now_v7()).collect();
+        let outsider = Uuid::now_v7();
+        let doc = |ids: &[Uuid]| {
+            let members: Vec<Value> = ids
+                .iter()
+                .map(|id| json!({"value": id.to_string(), "type": "User"}))
+                .collect();
+            json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": members})
+        };
+        let body = message(json!([
+            {"op": "remove", "path": format!("members[value eq \"{}\"]", members[3])},
+            {"op": "Remove", "path": "members", "value": [{"value": members[7].to_string()}, {"value": outsider.to_string()}]},
+            {"op": "add", "path": "members", "value": [{"value": outsider.to_string()}, {"value": members[9].to_string()}]},
+            {"op": "replace", "path": "displayName", "value": "Sales EU"}
+        ]));
+        let MemberReach::Named(named) = member_reach(&body) else {
+            panic!("named")
+        };
+        let part: Vec<Uuid> = members
+            .iter()
+            .copied()
+            .filter(|m| named.contains(m))
+            .collect();
+        let ids = |v: &Value| -> Vec<String> {
+            let mut ids: Vec<String> = v["members"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|m| m["value"].as_str().unwrap_or("").to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            ids.sort();
+            ids
+        };
+        let whole = apply(&doc(&members), &body, Kind::Group).unwrap();
+        let partial = apply(&doc(&part), &body, Kind::Group).unwrap();
+        let untouched: Vec<String> = members
+            .iter()
+            .filter(|m| !named.contains(m))
+            .map(|m| m.to_string())
+            .collect();
+        let mut rebuilt = ids(&partial);
+        rebuilt.extend(untouched);
+        rebuilt.sort();
+        assert_eq!(rebuilt, ids(&whole));
+        assert_eq!(whole["displayName"], partial["displayName"]);
+    }
 }

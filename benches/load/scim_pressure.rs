@@ -87,7 +87,7 @@ pub fn oversize_patch() -> String {
 }
 
 /// Sets up the sign-in brand and a SCIM configuration on a second brand, then measures at
-/// each of `concurrency`.
+/// each of `concurrency`. `server_url` is the GraphQL endpoint.
 pub async fn cells(
     server_url: &str,
     owner: String,
@@ -113,7 +113,7 @@ pub async fn cells(
         .timeout(Duration::from_secs(60))
         .build()
         .expect("cannot build the HTTP client");
-    let base = format!("{server_url}/scim/v2");
+    let base = format!("{}/scim/v2", server_url.trim_end_matches("/graphql"));
     let user_name = format!("pressure@{prefix}.bench.example");
     let created = http
         .post(format!("{base}/Users"))

@@ -2,7 +2,8 @@
 //! clients, next to a baseline that does the same database work directly with sqlx.
 //!
 //! `cargo bench --bench load -- [--db sqlite|postgres|both] [--seconds N] [--big N]
-//! [--small N] [--concurrency 1,16,64] [--quick] [--employees N] [--only employees]`
+//! [--small N] [--concurrency 1,16,64] [--quick] [--employees N]
+//! [--only employees|scim-pressure]`
 //!
 //! Per database: migrate and create an owner token with the CLI, start `autoprov serve`, set up
 //! a brand, three identity providers and a portal token through the API, seed companies and
@@ -37,6 +38,8 @@ mod scenarios;
 mod scim;
 #[path = "load/scim_baseline.rs"]
 mod scim_baseline;
+#[path = "load/scim_pressure.rs"]
+mod scim_pressure;
 #[path = "load/seed.rs"]
 mod seed;
 #[path = "load/server.rs"]
@@ -173,6 +176,48 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
     // Brand, identity providers, configurations and the portal token, through the API.
     let api = api::Api::new(server.url());
     let prefix = format!("{:08x}", rand::random::<u32>());
+    if options.only_scim_pressure {
+        let cells = scim_pressure::cells(
+            &server.url(),
+            owner,
+            &prefix,
+            &options.concurrency,
+            options.seconds,
+        )
+        .await;
+        let (peak_rss_mib, end_rss_mib) = server.memory_mib();
+        drop(server);
+        let failed: u64 = cells.iter().map(scim_pressure::Cell::failed).sum();
+        if failed > 0 {
+            eprintln!("{failed} SCIM pressure calls failed; see the errors above");
+            std::process::exit(1);
+        }
+        let mut notes = vec![
+            format!(
+                "SCIM pressure: first sign-ins on one brand, alone and beside {} SCIM clients of \
+                 another brand sending PATCHes of {} phone numbers back to back",
+                scim_pressure::PATCH_CLIENTS,
+                scim_pressure::PHONE_NUMBERS
+            ),
+            String::new(),
+            "| cell | c | req/s | p50 ms | p99 ms | errors | PATCH clients |".into(),
+            "|---|---:|---:|---:|---:|---:|---|".into(),
+        ];
+        for cell in &cells {
+            notes.extend(cell.markdown_rows());
+        }
+        notes.push(String::new());
+        notes.push(report::load_note(&load_before));
+        return DatabaseReport {
+            kind,
+            rows: Vec::new(),
+            peak_rss_mib,
+            end_rss_mib,
+            seeding: Vec::new(),
+            notes,
+            employees: None,
+        };
+    }
     let setup = api::setup(&api, owner, &prefix).await;
     let brand = api::uuid_of(&setup.brand);
     let idps = IdpKeys {

@@ -98,9 +98,13 @@ impl DatabaseReport {
         let w = &mut out;
         writeln!(w, "## {}\n", self.kind.name()).ok();
         if self.rows.is_empty() {
-            // `--only employees`.
+            // `--only employees` or `--only scim-pressure` (whose table rows are notes).
             for note in &self.notes {
-                writeln!(w, "- {note}").ok();
+                if note.is_empty() || note.starts_with('|') {
+                    writeln!(w, "{note}").ok();
+                } else {
+                    writeln!(w, "- {note}").ok();
+                }
             }
             if let Some(employees) = &self.employees {
                 w.push_str(&employees.markdown());

@@ -4,8 +4,9 @@ use entity::{
     contact, credential, provisioning_event, role_mapping, scim_group, scim_group_member, scim_user,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
 
@@ -181,7 +182,8 @@ pub async fn group_named<Db: ConnectionTrait>(
         .await
 }
 
-/// The members of each of `groups`, as (group, user id, userName), by userName.
+/// The members of each of `groups`, as (group, user id, userName), by userName: one
+/// statement however many members the groups have.
 pub async fn members_of_groups<Db: ConnectionTrait>(
     db: &Db,
     groups: &[Uuid],
@@ -189,28 +191,161 @@ pub async fn members_of_groups<Db: ConnectionTrait>(
     if groups.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = scim_group_member::Entity::find()
+    let to_user = scim_group_member::Entity::belongs_to(scim_user::Entity)
+        .from(scim_group_member::Column::UserId)
+        .to(scim_user::Column::Id)
+        .into();
+    scim_group_member::Entity::find()
+        .select_only()
+        .column(scim_group_member::Column::GroupId)
+        .column(scim_group_member::Column::UserId)
+        .column(scim_user::Column::UserName)
+        .join(JoinType::InnerJoin, to_user)
         .filter(scim_group_member::Column::GroupId.is_in(groups.iter().copied()))
+        .order_by_asc(scim_user::Column::UserNameFolded)
+        .order_by_asc(scim_group_member::Column::UserId)
+        .into_tuple()
         .all(db)
-        .await?;
-    let mut users = Vec::new();
-    for chunk in rows.chunks(500) {
-        users.extend(
-            scim_user::Entity::find()
-                .filter(scim_user::Column::Id.is_in(chunk.iter().map(|r| r.user_id)))
+        .await
+}
+
+/// Which of `ids` are members of the group: a statement per [`ID_CHUNK`] ids asked about,
+/// whatever the group's size.
+pub async fn members_among<Db: ConnectionTrait>(
+    db: &Db,
+    group_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, DbErr> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(ID_CHUNK) {
+        found.extend(
+            scim_group_member::Entity::find()
+                .select_only()
+                .column(scim_group_member::Column::UserId)
+                .filter(scim_group_member::Column::GroupId.eq(group_id))
+                .filter(scim_group_member::Column::UserId.is_in(chunk.iter().copied()))
+                .into_tuple::<Uuid>()
                 .all(db)
                 .await?,
         );
     }
-    users.sort_by(|a, b| a.user_name_folded.cmp(&b.user_name_folded));
-    let mut out = Vec::new();
-    for u in &users {
-        for r in rows.iter().filter(|r| r.user_id == u.id) {
-            out.push((r.group_id, u.id, u.user_name.clone()));
-        }
-    }
-    Ok(out)
+    Ok(found)
 }
+
+/// Adds `users` to a group; one already in it stays, once.
+pub async fn add_members<Db: ConnectionTrait>(
+    db: &Db,
+    group_id: Uuid,
+    users: &[Uuid],
+) -> Result<(), DbErr> {
+    for chunk in users.chunks(ID_CHUNK) {
+        scim_group_member::Entity::insert_many(chunk.iter().map(|user| {
+            scim_group_member::ActiveModel {
+                group_id: sea_orm::ActiveValue::Set(group_id),
+                user_id: sea_orm::ActiveValue::Set(*user),
+            }
+        }))
+        .on_conflict(
+            OnConflict::columns([
+                scim_group_member::Column::GroupId,
+                scim_group_member::Column::UserId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Removes `users` from a group.
+pub async fn remove_members<Db: ConnectionTrait>(
+    db: &Db,
+    group_id: Uuid,
+    users: &[Uuid],
+) -> Result<(), DbErr> {
+    for chunk in users.chunks(ID_CHUNK) {
+        scim_group_member::Entity::delete_many()
+            .filter(scim_group_member::Column::GroupId.eq(group_id))
+            .filter(scim_group_member::Column::UserId.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The groups of a configuration whose folded display names are among `names_folded`.
+pub async fn groups_named<Db: ConnectionTrait>(
+    db: &Db,
+    configuration_id: Uuid,
+    names_folded: &[String],
+) -> Result<Vec<scim_group::Model>, DbErr> {
+    if names_folded.is_empty() {
+        return Ok(Vec::new());
+    }
+    scim_group::Entity::find()
+        .filter(scim_group::Column::ConfigurationId.eq(configuration_id))
+        .filter(scim_group::Column::DisplayNameFolded.is_in(names_folded.iter().cloned()))
+        .all(db)
+        .await
+}
+
+/// The members of any of `groups`, each once.
+pub async fn members_of_any<Db: ConnectionTrait>(
+    db: &Db,
+    groups: &[Uuid],
+) -> Result<Vec<Uuid>, DbErr> {
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    scim_group_member::Entity::find()
+        .select_only()
+        .column(scim_group_member::Column::UserId)
+        .distinct()
+        .filter(scim_group_member::Column::GroupId.is_in(groups.iter().copied()))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await
+}
+
+/// One group of a configuration, locked until the transaction ends on PostgreSQL (so two
+/// writers of one group take turns; SQLite's write transaction already holds the database).
+pub async fn group_for_update<Db: ConnectionTrait>(
+    db: &Db,
+    configuration_id: Uuid,
+    id: Uuid,
+) -> Result<Option<scim_group::Model>, DbErr> {
+    let mut query = scim_group::Entity::find_by_id(id)
+        .filter(scim_group::Column::ConfigurationId.eq(configuration_id));
+    if db.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    query.one(db).await
+}
+
+/// One user of a configuration with its contact, the user's row locked as
+/// [`group_for_update`] locks a group's.
+pub async fn user_for_update<Db: ConnectionTrait>(
+    db: &Db,
+    configuration_id: Uuid,
+    id: Uuid,
+) -> Result<Option<(scim_user::Model, contact::Model)>, DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        scim_user::Entity::find_by_id(id)
+            .select_only()
+            .column(scim_user::Column::Id)
+            .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .one(db)
+            .await?;
+    }
+    user(db, configuration_id, id).await
+}
+
+/// How many ids one statement sends at most.
+const ID_CHUNK: usize = 500;
 
 /// Which of `ids` are users of the configuration.
 pub async fn existing_users<Db: ConnectionTrait>(

@@ -278,7 +278,10 @@ pub async fn update(
     active.updated_at = Set(now());
     let model = active.update(&txn).await?;
     if let Some(mappings) = &r.role_mappings {
+        let before = db::scim::role_mappings(&txn, model.id).await?;
         db::queries::replace_role_mappings(&txn, model.id, mappings).await?;
+        // What the old mappings granted through SCIM groups goes with them (PRODUCT §6).
+        super::scim::groups::remap_group_roles(&txn, &model, &before, mappings).await?;
     }
     let after = audited(&txn, &model).await?;
     record(

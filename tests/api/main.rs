@@ -25,6 +25,7 @@ mod metrics;
 mod operations;
 pub mod performance;
 mod scim;
+mod scim_load;
 mod scim_trust;
 mod slow_clients;
 pub mod sso;

@@ -30,6 +30,7 @@ pub fn parse(body: &Value) -> Result<GroupData, ScimError> {
     let display_name = text(body, "displayName", "displayName", DISPLAY_NAME_MAX)?
         .ok_or_else(|| ScimError::invalid_value("displayName: required, and may not be blank"))?;
     let mut members = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut ignored = Vec::new();
     match member(body, "members") {
         None => {}
@@ -50,7 +51,7 @@ pub fn parse(body: &Value) -> Result<GroupData, ScimError> {
                 let raw = text(m, "value", &format!("{path}.value"), EXTERNAL_ID_MAX)?
                     .ok_or_else(|| ScimError::invalid_value(format!("{path}.value: required")))?;
                 match Uuid::parse_str(&raw) {
-                    Ok(id) if !members.contains(&id) => members.push(id),
+                    Ok(id) if seen.insert(id) => members.push(id),
                     Ok(_) => {}
                     Err(_) => ignored.push(raw),
                 }

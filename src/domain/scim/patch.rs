@@ -22,8 +22,11 @@ use super::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, PATCH_SCHEMA, ScimError, USER_SCHEM
 /// The resource type a PATCH applies to.
 mod elements;
 mod keys;
+mod limits;
 mod matching;
 mod paths;
+
+pub use limits::{MemberReach, check, max_operations, member_reach};
 
 use elements::*;
 use keys::*;

@@ -16,7 +16,8 @@ pub const PLACEHOLDER_DOMAIN: &str = "scim.invalid";
 const TEXT_MAX: usize = validate::NAME_MAX;
 const DISPLAY_NAME_MAX: usize = 400;
 const PASSWORD_MAX: usize = 1024;
-const CONTACTABLES_MAX: usize = 10;
+/// The most `emails` (and, apart, `phoneNumbers`) a user keeps.
+pub const CONTACTABLES_MAX: usize = 10;
 
 /// One element of `emails` or `phoneNumbers`, kept as sent so that it is returned as sent.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -7,6 +7,7 @@ use sea_orm::{
     DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
 };
 use serde_json::Value;
+use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::{
@@ -25,7 +26,7 @@ use crate::{
         },
         validate,
     },
-    error::AppError,
+    error::{AppError, AppResult},
     service::now,
 };
 
@@ -129,23 +130,28 @@ pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> 
     ))
 }
 
-/// The members of `data` that are users of this configuration; others are ignored (logged).
+/// The `candidates` that are users of this configuration; others (and `ignored` values that
+/// are no user ids) are ignored, and logged.
 async fn known_members(
     txn: &DatabaseTransaction,
     scope: &Scope,
-    data: &GroupData,
+    group_name: &str,
+    candidates: &[Uuid],
+    ignored: usize,
 ) -> ScimResult<Vec<Uuid>> {
-    let found = db::scim::existing_users(txn, scope.configuration.id, &data.members).await?;
-    let kept: Vec<Uuid> = data
-        .members
+    let found: HashSet<Uuid> = db::scim::existing_users(txn, scope.configuration.id, candidates)
+        .await?
+        .into_iter()
+        .collect();
+    let kept: Vec<Uuid> = candidates
         .iter()
         .copied()
         .filter(|m| found.contains(m))
         .collect();
-    let unknown = data.members.len() - kept.len() + data.ignored.len();
+    let unknown = candidates.len() - kept.len() + ignored;
     if unknown > 0 {
         tracing::warn!(
-            group = %data.display_name,
+            group = %group_name,
             unknown,
             "SCIM group members that are not users of this configuration were ignored"
         );
@@ -182,7 +188,14 @@ pub async fn create(
     let data = group::parse(body)?;
     in_transaction(db, gate, async |txn| {
         let folded = check_name_free(txn, scope, &data.display_name, None).await?;
-        let members = known_members(txn, scope, &data).await?;
+        let members = known_members(
+            txn,
+            scope,
+            &data.display_name,
+            &data.members,
+            data.ignored.len(),
+        )
+        .await?;
         let at = now();
         let g = scim_group::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -213,13 +226,7 @@ pub async fn replace(
     if_match: Option<&str>,
 ) -> ScimResult<Rendered> {
     let data = group::parse(body)?;
-    in_transaction(db, gate, async |txn| {
-        let g = load(txn, scope, raw_id).await?;
-        check_version(if_match, &meta_of(scope, &g).version())?;
-        let g = replace_in(txn, scope, g, &data).await?;
-        render_one(txn, scope, g, &Selection::default()).await
-    })
-    .await
+    write(db, gate, scope, raw_id, if_match, &Change::Replace(data)).await
 }
 
 /// `PATCH /Groups/{id}`: applied to the group's representation, all or none.
@@ -231,46 +238,169 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
 ) -> ScimResult<Rendered> {
-    in_transaction(db, gate, async |txn| {
-        let g = load(txn, scope, raw_id).await?;
-        let current = render_one(txn, scope, g.clone(), &Selection::default()).await?;
-        check_version(if_match, &current.version)?;
-        let patched = patch::apply(&current.body, body, Kind::Group)?;
-        let data = group::parse(&patched)?;
-        let g = replace_in(txn, scope, g, &data).await?;
-        render_one(txn, scope, g, &Selection::default()).await
-    })
+    patch::check(body, Kind::Group)?;
+    let reach = patch::member_reach(body);
+    write(
+        db,
+        gate,
+        scope,
+        raw_id,
+        if_match,
+        &Change::Patch { body, reach },
+    )
     .await
 }
 
-async fn replace_in(
+/// What a PUT or PATCH asks of a group.
+enum Change<'a> {
+    Replace(GroupData),
+    Patch {
+        body: &'a Value,
+        reach: patch::MemberReach,
+    },
+}
+
+/// A group's new attributes and the members that come and go, computed from one version of
+/// the group.
+struct Plan {
+    data: GroupData,
+    added: Vec<Uuid>,
+    removed: Vec<Uuid>,
+}
+
+/// How often a write planned outside the write gate is planned again because the group
+/// changed meanwhile, before it is planned under the gate.
+const OPTIMISTIC_ATTEMPTS: usize = 3;
+
+/// Plans the change from the group as read without the write gate (parsing, patching and
+/// reading the members it needs), then takes the gate only to check that the group is still
+/// the version planned from and to write what changed. A group that keeps changing meanwhile
+/// is planned under the gate at last, which always finishes.
+async fn write(
+    db: &DatabaseConnection,
+    gate: &WriteGate,
+    scope: &Scope,
+    raw_id: &str,
+    if_match: Option<&str>,
+    change: &Change<'_>,
+) -> ScimResult<Rendered> {
+    for _ in 0..OPTIMISTIC_ATTEMPTS {
+        let (seen, plan) = plan(db, scope, raw_id, if_match, change).await?;
+        let seen_id = seen.id;
+        let written = in_transaction(db, gate, async |txn| {
+            let current = db::scim::group_for_update(txn, scope.configuration.id, seen_id).await?;
+            if current.as_ref() != Some(&seen) {
+                return Ok(None);
+            }
+            store(txn, scope, seen, &plan).await.map(Some)
+        })
+        .await?;
+        if let Some(g) = written {
+            return render_one(db, scope, g, &Selection::default()).await;
+        }
+        tracing::debug!(group = %seen_id, "SCIM group changed while its write was planned");
+    }
+    let g = in_transaction(db, gate, async |txn| {
+        let id = parse_id(raw_id, "Group")?;
+        db::scim::group_for_update(txn, scope.configuration.id, id).await?;
+        let (seen, plan) = plan(txn, scope, raw_id, if_match, change).await?;
+        store(txn, scope, seen, &plan).await
+    })
+    .await?;
+    render_one(db, scope, g, &Selection::default()).await
+}
+
+/// Reads what `change` needs of the group (for a PATCH, only the members it names when it
+/// names them), checks `If-Match`, and works out the new attributes and member changes.
+async fn plan<Db: ConnectionTrait>(
+    db: &Db,
+    scope: &Scope,
+    raw_id: &str,
+    if_match: Option<&str>,
+    change: &Change<'_>,
+) -> ScimResult<(scim_group::Model, Plan)> {
+    let g = load(db, scope, raw_id).await?;
+    let meta = meta_of(scope, &g);
+    check_version(if_match, &meta.version())?;
+    let (before, data) = match change {
+        Change::Replace(data) => (db::scim::member_ids(db, g.id).await?, data.clone()),
+        Change::Patch { body, reach } => {
+            let before = match reach {
+                patch::MemberReach::Named(ids) => db::scim::members_among(db, g.id, ids).await?,
+                patch::MemberReach::All => db::scim::member_ids(db, g.id).await?,
+            };
+            let current = GroupData {
+                display_name: g.display_name.clone(),
+                external_id: g.external_id.clone(),
+                members: Vec::new(),
+                ignored: Vec::new(),
+            };
+            let doc = group::render(g.id, &current, Some(&before), &scope.base, &meta);
+            let patched = patch::apply(&doc, body, Kind::Group)?;
+            (before, group::parse(&patched)?)
+        }
+    };
+    let was: HashSet<Uuid> = before.iter().copied().collect();
+    let now: HashSet<Uuid> = data.members.iter().copied().collect();
+    let added = data
+        .members
+        .iter()
+        .copied()
+        .filter(|m| !was.contains(m))
+        .collect();
+    let removed = before.into_iter().filter(|m| !now.contains(m)).collect();
+    Ok((
+        g,
+        Plan {
+            data,
+            added,
+            removed,
+        },
+    ))
+}
+
+/// Writes a planned change: the group's attributes, the members that come and go, and the
+/// roles of the members whose groups' grants changed. Costs what changed, except that a
+/// rename between names that map to roles re-reads every member's roles.
+async fn store(
     txn: &DatabaseTransaction,
     scope: &Scope,
     g: scim_group::Model,
-    data: &GroupData,
+    plan: &Plan,
 ) -> ScimResult<scim_group::Model> {
-    let folded = check_name_free(txn, scope, &data.display_name, Some(g.id)).await?;
-    let before = db::scim::member_ids(txn, g.id).await?;
-    let members = known_members(txn, scope, data).await?;
-    let renamed = folded != g.display_name_folded;
+    let data = &plan.data;
+    let renamed = validate::fold(&data.display_name) != g.display_name_folded;
+    let folded = if renamed {
+        check_name_free(txn, scope, &data.display_name, Some(g.id)).await?
+    } else {
+        g.display_name_folded.clone()
+    };
+    let added = known_members(
+        txn,
+        scope,
+        &data.display_name,
+        &plan.added,
+        data.ignored.len(),
+    )
+    .await?;
+    let regrants = renamed
+        && (!granted_by(scope, std::slice::from_ref(&g.display_name)).is_empty()
+            || !granted_by(scope, std::slice::from_ref(&data.display_name)).is_empty());
     let mut row = g.into_active_model();
     row.display_name = Set(data.display_name.clone());
     row.display_name_folded = Set(folded);
     row.external_id = Set(data.external_id.clone());
     row.updated_at = Set(now());
     let g = row.update(txn).await?;
-    let mut affected: Vec<Uuid> = Vec::new();
-    if renamed {
+    db::scim::remove_members(txn, g.id, &plan.removed).await?;
+    db::scim::add_members(txn, g.id, &added).await?;
+    let mut affected: Vec<Uuid> = if regrants {
         // Another name may map to another role: every member's roles are due.
-        affected.extend(&before);
-        affected.extend(&members);
+        db::scim::member_ids(txn, g.id).await?
     } else {
-        affected.extend(before.iter().filter(|m| !members.contains(m)));
-        affected.extend(members.iter().filter(|m| !before.contains(m)));
-    }
-    if before != members {
-        db::scim::set_members(txn, g.id, &members).await?;
-    }
+        added
+    };
+    affected.extend(&plan.removed);
     affected.sort();
     affected.dedup();
     refresh_group_roles(txn, scope, &affected).await?;
@@ -288,7 +418,13 @@ pub async fn delete(
     in_transaction(db, gate, async |txn| {
         let g = load(txn, scope, raw_id).await?;
         check_version(if_match, &meta_of(scope, &g).version())?;
-        let members = db::scim::member_ids(txn, g.id).await?;
+        // A group whose name maps to no role granted nothing to take back.
+        let grants = !granted_by(scope, std::slice::from_ref(&g.display_name)).is_empty();
+        let members = if grants {
+            db::scim::member_ids(txn, g.id).await?
+        } else {
+            Vec::new()
+        };
         let id = g.id;
         g.into_active_model().delete(txn).await?;
         refresh_group_roles(txn, scope, &members).await?;
@@ -296,6 +432,54 @@ pub async fn delete(
         Ok(())
     })
     .await
+}
+
+/// After a configuration's role mappings changed from `before` to `after` (in the
+/// configuration's update transaction): the members of the groups whose names gained, lost or
+/// changed a mapping get their group roles brought in line, by the same refresh a group's
+/// rename or deletion runs, so a removed mapping takes back what it granted and roles from
+/// elsewhere stay.
+pub async fn remap_group_roles(
+    txn: &DatabaseTransaction,
+    configuration: &entity::identity_provider_configuration::Model,
+    before: &[(String, String)],
+    after: &[(String, String)],
+) -> AppResult<()> {
+    let pairs = |mappings: &[(String, String)]| -> HashSet<(String, String)> {
+        mappings
+            .iter()
+            .map(|(provider, role)| (validate::fold(provider), role.clone()))
+            .collect()
+    };
+    let (was, now) = (pairs(before), pairs(after));
+    let mut names: Vec<String> = was
+        .symmetric_difference(&now)
+        .map(|(name, _)| name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    let groups = db::scim::groups_named(txn, configuration.id, &names).await?;
+    let ids: Vec<Uuid> = groups.iter().map(|g| g.id).collect();
+    let members = db::scim::members_of_any(txn, &ids).await?;
+    let scope = Scope {
+        configuration: configuration.clone(),
+        role_mappings: after.to_vec(),
+        base: String::new(),
+    };
+    match refresh_group_roles(txn, &scope, &members).await {
+        Ok(()) => {
+            if !members.is_empty() {
+                tracing::info!(
+                    configuration = %configuration.id,
+                    members = members.len(),
+                    "role mappings changed; SCIM group roles brought in line"
+                );
+            }
+            Ok(())
+        }
+        Err(ScimFailure::Internal(e)) => Err(e),
+        Err(ScimFailure::Protocol(e)) => Err(AppError::Internal(e.detail)),
+    }
 }
 
 /// The platform roles groups named `names` grant through the role mappings (a group's
@@ -325,8 +509,8 @@ pub(super) async fn refresh_group_roles(
     if users.is_empty() {
         return Ok(());
     }
-    let memberships = db::scim::groups_of_users(txn, users).await?;
     for chunk in users.chunks(500) {
+        let memberships = db::scim::groups_of_users(txn, chunk).await?;
         let rows = scim_user::Entity::find()
             .filter(scim_user::Column::Id.is_in(chunk.iter().copied()))
             .find_also_related(contact::Entity)

@@ -195,6 +195,16 @@ async fn set_password(
     password: &str,
 ) -> ScimResult<()> {
     let hash = hash_password(password)?;
+    set_password_hash(txn, contact_id, hash).await
+}
+
+/// Replaces the contact's password credential with one of `hash` (from [`hash_password`],
+/// which is slow on purpose and so runs before the write gate is taken).
+async fn set_password_hash(
+    txn: &DatabaseTransaction,
+    contact_id: Uuid,
+    hash: String,
+) -> ScimResult<()> {
     db::scim::delete_credentials(txn, contact_id, None, true).await?;
     credential::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -341,7 +351,8 @@ async fn write_contact(
 }
 
 /// `PUT /Users/{id}`: the body replaces every attribute (an omitted one is cleared; an omitted
-/// password keeps the current one).
+/// password keeps the current one). Parsing and the password's hash happen before the write
+/// gate is taken.
 pub async fn replace(
     db: &DatabaseConnection,
     gate: &WriteGate,
@@ -351,17 +362,39 @@ pub async fn replace(
     if_match: Option<&str>,
 ) -> ScimResult<Rendered> {
     let data = user::parse(body)?;
-    in_transaction(db, gate, async |txn| {
-        let row = load(txn, scope, raw_id).await?;
+    let hash = data.password.as_deref().map(hash_password).transpose()?;
+    let row = in_transaction(db, gate, async |txn| {
+        let id = parse_id(raw_id, "User")?;
+        let row = locked(txn, scope, raw_id, id).await?;
         check_version(if_match, &meta_of(scope, &row.0, &row.1).version())?;
-        let row = replace_in(txn, scope, row, &data).await?;
-        render_one(txn, scope, row, &Selection::default()).await
+        replace_in(txn, scope, row, &data, hash).await
     })
-    .await
+    .await?;
+    render_one(db, scope, row, &Selection::default()).await
 }
+
+async fn locked(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    raw_id: &str,
+    id: Uuid,
+) -> ScimResult<(scim_user::Model, contact::Model)> {
+    db::scim::user_for_update(txn, scope.configuration.id, id)
+        .await?
+        .ok_or_else(|| ScimError::not_found(format!("no User has the id {raw_id:?}")).into())
+}
+
+/// How often a PATCH worked out outside the write gate is worked out again because the user
+/// changed meanwhile, before it is worked out under the gate.
+const OPTIMISTIC_ATTEMPTS: usize = 3;
 
 /// `PATCH /Users/{id}`: the operations are applied to the user's representation, all or
 /// none, and the result is stored as a PUT.
+///
+/// The limits are checked on the message first; then the user is read, patched, parsed and
+/// its new password hashed without the write gate, which is taken only to check that the user
+/// is still the version patched and to write. A user that keeps changing meanwhile is patched
+/// under the gate at last, which always finishes.
 pub async fn patch(
     db: &DatabaseConnection,
     gate: &WriteGate,
@@ -370,23 +403,57 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
 ) -> ScimResult<Rendered> {
-    in_transaction(db, gate, async |txn| {
-        let row = load(txn, scope, raw_id).await?;
-        let current = render_one(txn, scope, row.clone(), &Selection::default()).await?;
-        check_version(if_match, &current.version)?;
-        let patched = patch::apply(&current.body, body, Kind::User)?;
-        let data = user::parse(&patched)?;
-        let row = replace_in(txn, scope, row, &data).await?;
-        render_one(txn, scope, row, &Selection::default()).await
+    patch::check(body, Kind::User)?;
+    for _ in 0..OPTIMISTIC_ATTEMPTS {
+        let (seen, data) = patched(db, scope, raw_id, body, if_match).await?;
+        let hash = data.password.as_deref().map(hash_password).transpose()?;
+        let id = seen.0.id;
+        let written = in_transaction(db, gate, async |txn| {
+            let current = locked(txn, scope, raw_id, id).await?;
+            if current != seen {
+                return Ok(None);
+            }
+            replace_in(txn, scope, current, &data, hash).await.map(Some)
+        })
+        .await?;
+        if let Some(row) = written {
+            return render_one(db, scope, row, &Selection::default()).await;
+        }
+        tracing::debug!(user = %id, "SCIM user changed while its PATCH was worked out");
+    }
+    let row = in_transaction(db, gate, async |txn| {
+        let id = parse_id(raw_id, "User")?;
+        locked(txn, scope, raw_id, id).await?;
+        let (seen, data) = patched(txn, scope, raw_id, body, if_match).await?;
+        let hash = data.password.as_deref().map(hash_password).transpose()?;
+        replace_in(txn, scope, seen, &data, hash).await
     })
-    .await
+    .await?;
+    render_one(db, scope, row, &Selection::default()).await
 }
 
+/// The user as read through `db`, and what `body` makes of it.
+async fn patched<Db: ConnectionTrait>(
+    db: &Db,
+    scope: &Scope,
+    raw_id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> ScimResult<((scim_user::Model, contact::Model), UserData)> {
+    let row = load(db, scope, raw_id).await?;
+    let current = render_one(db, scope, row.clone(), &Selection::default()).await?;
+    check_version(if_match, &current.version)?;
+    let patched = patch::apply(&current.body, body, Kind::User)?;
+    Ok((row, user::parse(&patched)?))
+}
+
+/// Stores `data` over the user (`password_hash`: the hash of `data.password`, made before).
 async fn replace_in(
     txn: &DatabaseTransaction,
     scope: &Scope,
     (u, c): (scim_user::Model, contact::Model),
     data: &UserData,
+    password_hash: Option<String>,
 ) -> ScimResult<(scim_user::Model, contact::Model)> {
     let idp = scope.identity_provider_id();
     let folded = validate::fold(&data.user_name);
@@ -399,8 +466,8 @@ async fn replace_in(
     let before = data_of(&u, &c)?;
     let changed = changed_attributes(&before, data);
     let contact = write_contact(txn, c, data).await?;
-    if let Some(password) = &data.password {
-        set_password(txn, contact.id, password).await?;
+    if let Some(hash) = password_hash {
+        set_password_hash(txn, contact.id, hash).await?;
     }
     let mut row = u.into_active_model();
     let fresh = scim_row(Uuid::nil(), scope, contact.id, data);

@@ -1,5 +1,7 @@
 //! Multi-valued attributes: finding, adding, replacing and removing elements, and the
 //! element an `add` on an unmatched value path creates.
+use std::collections::{HashMap, HashSet};
+
 use super::*;
 
 /// add/replace/remove on a whole multi-valued attribute.
@@ -21,7 +23,16 @@ pub(super) fn multi_valued(
                 Some(listed) => {
                     let listed = as_elements(&canon_value(listed));
                     if let Some(Value::Array(arr)) = map.get_mut(key) {
-                        arr.retain(|e| !listed.iter().any(|l| is_listed(key, e, l)));
+                        match listed_ids(key, &listed) {
+                            // Members are listed by id, thousands at a time: a set, not a
+                            // scan of the list for each element.
+                            Some(ids) => arr.retain(|e| {
+                                !sub_value(e, "value")
+                                    .and_then(Value::as_str)
+                                    .is_some_and(|v| ids.contains(v))
+                            }),
+                            None => arr.retain(|e| !listed.iter().any(|l| is_listed(key, e, l))),
+                        }
                         if arr.is_empty() {
                             map.remove(key);
                         }
@@ -46,12 +57,34 @@ pub(super) fn multi_valued(
                 _ => Vec::new(),
             };
             let mut touched = Vec::new();
+            // Members (and groups) are the same element when their `value` is: found through
+            // an index rather than by scanning the list for each new one.
+            let by_value = identified_by_value(key);
+            let mut index: HashMap<String, usize> = HashMap::new();
+            if by_value {
+                for (i, e) in arr.iter().enumerate() {
+                    if let Some(v) = sub_value(e, "value").and_then(Value::as_str) {
+                        index.entry(v.to_owned()).or_insert(i);
+                    }
+                }
+            }
             for item in as_elements(&value) {
-                if let Some(i) = arr.iter().position(|e| same_element(key, e, &item)) {
+                let indexed = sub_value(&item, "value")
+                    .and_then(Value::as_str)
+                    .filter(|_| by_value)
+                    .map(str::to_owned);
+                let found = match &indexed {
+                    Some(v) => index.get(v).copied(),
+                    None => arr.iter().position(|e| same_element(key, e, &item)),
+                };
+                if let Some(i) = found {
                     touched.push(i);
                 } else {
                     arr.push(item);
                     touched.push(arr.len() - 1);
+                    if let Some(v) = indexed {
+                        index.insert(v, arr.len() - 1);
+                    }
                 }
             }
             single_primary(&mut arr, &touched);
@@ -82,6 +115,27 @@ pub(super) fn as_elements(value: &Value) -> Vec<Value> {
                 obj.insert("value".into(), scalar.clone());
                 Value::Object(obj)
             }
+        })
+        .collect()
+}
+
+/// Whether elements of `attr` are identified by their `value` alone, compared exactly.
+fn identified_by_value(attr: &str) -> bool {
+    eq_ci(attr, "members") || eq_ci(attr, "groups")
+}
+
+/// The ids a remove of `listed` members names, when every listed item is a member named by
+/// its `value` (compared exactly, as [`is_listed`] compares them); `None` otherwise.
+fn listed_ids(attr: &str, listed: &[Value]) -> Option<HashSet<String>> {
+    if !identified_by_value(attr) || !case_exact(attr, "value") {
+        return None;
+    }
+    listed
+        .iter()
+        .map(|l| {
+            sub_value(l, "value")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
         })
         .collect()
 }
@@ -206,10 +260,11 @@ pub(super) fn elements(
     result
 }
 
+/// Drops the elements at `hits` (ascending, as the callers collect them).
 pub(super) fn drop_indices(arr: &mut Vec<Value>, hits: &[usize]) {
     let mut i = 0;
     arr.retain(|_| {
-        let keep = !hits.contains(&i);
+        let keep = hits.binary_search(&i).is_err();
         i += 1;
         keep
     });

@@ -291,7 +291,10 @@ async fn a_file_name_with_a_nul_is_a_field_error_not_a_500() {
             json!({ "file": csv }),
         )
         .await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
     assert_eq!(
         body["errors"][0]["extensions"]["field"], "import.input.fileName",
         "{body}"

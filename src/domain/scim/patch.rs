@@ -159,7 +159,8 @@ impl Op {
     }
 }
 
-fn operation(root: &mut Map<String, Value>, raw: &Value, kind: Kind) -> Result<(), ScimError> {
+/// An operation's `op`, parsed `path` and `value`, or the error [`apply`] would report.
+fn parts(raw: &Value) -> Result<(Op, Option<PatchPath>, Option<&Value>), ScimError> {
     let Some(raw) = raw.as_object() else {
         return Err(ScimError::invalid_syntax(
             "an operation must be a JSON object",
@@ -181,7 +182,11 @@ fn operation(root: &mut Map<String, Value>, raw: &Value, kind: Kind) -> Result<(
         Some(Value::String(s)) => Some(parse_path(s)?),
         Some(_) => return Err(ScimError::invalid_syntax("\"path\" must be a string")),
     };
-    let value = get_ci(raw, "value");
+    Ok((op, path, get_ci(raw, "value")))
+}
+
+fn operation(root: &mut Map<String, Value>, raw: &Value, kind: Kind) -> Result<(), ScimError> {
+    let (op, path, value) = parts(raw)?;
     match (op, path) {
         // RFC 7644 §3.5.2.2: remove without a path is `noTarget`, not a syntax error.
         (Op::Remove, None) => Err(ScimError::no_target("remove requires a \"path\"")),

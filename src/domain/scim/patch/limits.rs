@@ -53,31 +53,6 @@ fn check_operation(raw: &Value, kind: Kind) -> Result<(), ScimError> {
     }
 }
 
-/// An operation's `op`, parsed `path` and `value`, or the error [`apply`] would report.
-fn parts(raw: &Value) -> Result<(Op, Option<PatchPath>, Option<&Value>), ScimError> {
-    let Some(raw) = raw.as_object() else {
-        return Err(ScimError::invalid_syntax(
-            "an operation must be a JSON object",
-        ));
-    };
-    let op = match get_ci(raw, "op") {
-        Some(Value::String(s)) => Op::parse(s).ok_or_else(|| {
-            ScimError::invalid_syntax(format!(
-                "\"op\" must be \"add\", \"remove\" or \"replace\", not {s:?}"
-            ))
-        })?,
-        Some(_) => return Err(ScimError::invalid_syntax("\"op\" must be a string")),
-        None => return Err(ScimError::invalid_syntax("\"op\" is required")),
-    };
-    let path = match get_ci(raw, "path") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) => Some(parse_path(s)?),
-        Some(_) => return Err(ScimError::invalid_syntax("\"path\" must be a string")),
-    };
-    Ok((op, path, get_ci(raw, "value")))
-}
-
 /// A user keeps at most [`CONTACTABLES_MAX`] values of a multi-valued attribute (`groups`,
 /// which Okta echoes whole and which is read-only, aside): more in one operation can only
 /// be refused, so it is refused before any work.

@@ -17,6 +17,12 @@ use crate::{
     db::{Pool, check_columns, with_pool, write_tx},
 };
 
+/// The confusable skeleton the service stores beside a folded email (its
+/// `domain::validate::email_skeleton`, which the crate does not export).
+fn email_skeleton(folded: &str) -> String {
+    unicode_security::skeleton(folded).collect()
+}
+
 /// The columns the seeding and baseline statements write, as the migration creates them.
 pub const COMPANY_COLUMNS: &[&str] = &["id", "name", "name_folded", "created_at"];
 pub const ACCOUNT_COLUMNS: &[&str] = &["id", "name", "is_individual", "company_id", "created_at"];
@@ -26,6 +32,7 @@ pub const CONTACT_COLUMNS: &[&str] = &[
     "last_name",
     "email",
     "email_folded",
+    "email_skeleton",
     "account_id",
     "roles",
     "status",
@@ -41,6 +48,7 @@ pub const CREDENTIAL_COLUMNS: &[&str] = &[
     "password_hash",
     "created_at",
     "last_sign_in_at",
+    "created_via_brand_id",
 ];
 pub const EVENT_COLUMNS: &[&str] = &[
     "id",
@@ -297,6 +305,7 @@ impl Seeder {
                             .bind(format!("Contact {}", row.i))
                             .bind(row.email.clone())
                             .bind(row.email.trim().to_lowercase())
+                            .bind(email_skeleton(&row.email.trim().to_lowercase()))
                             .bind(row.account_id)
                             .bind(roles.clone())
                             .bind("active")
@@ -362,6 +371,7 @@ impl Seeder {
                             .bind(format!("{} {i}", target.tag))
                             .bind(user_name.clone())
                             .bind(user_name.to_lowercase())
+                            .bind(email_skeleton(&user_name.to_lowercase()))
                             .bind(*account_id)
                             .bind(roles.clone())
                             .bind("active")
@@ -380,7 +390,9 @@ impl Seeder {
                             .bind(Some(user_name.clone()))
                             .bind(None::<String>)
                             .bind(*at)
-                            .bind(None::<DateTime<Utc>>);
+                            .bind(None::<DateTime<Utc>>)
+                            // Seeded identities come from no brand's sign-in: unknown.
+                            .bind(None::<Uuid>);
                     }
                     query.execute(&mut *c).await?;
                     let sql = insert_sql(&self.pool, "scim_user", SCIM_USER_COLUMNS, batch.len());

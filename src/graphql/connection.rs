@@ -205,7 +205,7 @@ where
     let node = ctx.look_ahead().field("edges").field("node");
     let wanted = lists::deferrable_columns::<F::Field>()
         .into_iter()
-        .filter(|column| node.field(&camel_case(column)).exists())
+        .filter(|column| node.field(&crate::domain::audit::camel(column)).exists())
         .collect();
     let args = lists::ListArgs {
         first: args.first,
@@ -247,23 +247,6 @@ where
         },
         edges,
     })
-}
-
-/// `rejected_rows` → `rejectedRows`: a column's name as the GraphQL field that shows it.
-fn camel_case(column: &str) -> String {
-    let mut out = String::with_capacity(column.len());
-    let mut upper = false;
-    for c in column.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Declares an entity's root queries, merged into `QueryRoot`: its list (`first`, `offset`,

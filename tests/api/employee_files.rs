@@ -295,9 +295,9 @@ async fn the_command_exits_0_applied_3_held_2_rejected() {
     assert!(!output.stderr.is_empty());
 }
 
-/// Waits up to 20 s for `dir` to hold `n` files.
-async fn files_in(dir: &Path, n: usize) -> Vec<String> {
-    for _ in 0..200 {
+/// Waits up to 30 s for `dir` to hold `n` files; their names, sorted.
+pub(crate) async fn files_in(dir: &Path, n: usize) -> Vec<String> {
+    for _ in 0..300 {
         let mut names: Vec<String> = std::fs::read_dir(dir)
             .expect("read dir")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())

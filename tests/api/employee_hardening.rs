@@ -1,12 +1,14 @@
 //! Employee files against amplification and hostile bytes (issue 18): rejected rows kept per
 //! sync are capped, the header is capped, a sync list reads its large columns only when they
 //! are selected, a NUL is a rejected row naming its column (never a 500, never a stuck inbox).
-use std::{path::Path, time::Duration};
 
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::{
+    employee_files::files_in,
+    helpers::{TestApp, spawn_app, spawn_app_with},
+};
 
 const HEADER: &str = "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId";
 
@@ -302,22 +304,6 @@ async fn a_file_name_with_a_nul_is_a_field_error_not_a_500() {
     assert_eq!(rows_in(&app, "employee_sync").await, 0);
 }
 
-/// The names in `dir` once it holds at least `n` entries.
-async fn entries(dir: &Path, n: usize) -> Vec<String> {
-    for _ in 0..300 {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .expect("read dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        if names.len() >= n {
-            names.sort();
-            return names;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{} never held {n} entries", dir.display());
-}
-
 #[tokio::test]
 async fn a_file_with_a_nul_in_the_inbox_is_imported_and_later_files_follow() {
     let inbox = tempfile::tempdir().expect("temp dir");
@@ -331,7 +317,7 @@ async fn a_file_with_a_nul_in_the_inbox_is_imported_and_later_files_follow() {
     std::fs::write(dir.join("a.csv"), nul).expect("write");
     std::fs::write(dir.join("b.csv"), format!("{HEADER}\n{}", row("E1", "IT"))).expect("write");
 
-    let processed = entries(&dir.join("processed"), 2).await;
+    let processed = files_in(&dir.join("processed"), 2).await;
     assert!(processed[0].ends_with("-a.csv"), "{processed:?}");
     assert!(processed[1].ends_with("-b.csv"), "{processed:?}");
     let data = app
@@ -348,5 +334,5 @@ async fn a_file_with_a_nul_in_the_inbox_is_imported_and_later_files_follow() {
         .unwrap_or_else(|| panic!("{data}"));
     assert_eq!(of_a["node"]["rejectedRowCount"], 1, "{data}");
     assert_eq!(of_a["node"]["rejectedRows"][0]["line"], 3, "{data}");
-    assert!(entries(&dir.join("failed"), 0).await.is_empty());
+    assert!(files_in(&dir.join("failed"), 0).await.is_empty());
 }

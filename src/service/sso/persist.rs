@@ -167,12 +167,13 @@ pub(super) async fn created(
         }
     };
     let at = now();
+    let email_folded = validate::fold(&person.email);
     let contact = contact::ActiveModel {
         id: Set(Uuid::now_v7()),
         first_name: Set(person.first_name),
         last_name: Set(person.last_name),
-        email_skeleton: Set(validate::email_skeleton(&validate::fold(&person.email))),
-        email_folded: Set(validate::fold(&person.email)),
+        email_skeleton: Set(validate::email_skeleton(&email_folded)),
+        email_folded: Set(email_folded),
         email: Set(person.email),
         account_id: Set(account.id),
         roles: Set(Value::from(person.roles)),

@@ -23,6 +23,7 @@ mod limits;
 mod lists;
 mod metrics;
 mod operations;
+mod readme;
 pub mod performance;
 mod scim;
 mod scim_load;

@@ -449,3 +449,80 @@ async fn a_tls_handshake_that_never_finishes_is_closed_after_the_header_read_tim
     );
     drop(first);
 }
+
+#[tokio::test]
+async fn shutdown_lets_a_tls_request_in_flight_finish() {
+    use autoprov::{config::Settings, startup::Application};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let pair = Pair::new("a");
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = pair.write(dir.path());
+    let database = TestDatabase::new().await;
+    let mut settings = Settings::for_database(database.url.clone());
+    settings.tls_cert = Some(cert);
+    settings.tls_key = Some(key);
+    let app = Application::build(&settings).await.unwrap();
+    let addr = app.local_addr();
+    let token = app.bootstrap_secret().unwrap().to_owned();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        stopped.await.ok();
+    }));
+
+    // A request whose body is half sent when the shutdown starts.
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(<rustls::pki_types::CertificateDer as rustls::pki_types::pem::PemObject>::from_pem_slice(pair.ca.as_bytes()).unwrap())
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut tls = connector
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let body = json!({"query": "{ brands { pageInfo { totalRecords } } }"}).to_string();
+    let (head, tail) = body.split_at(body.len() / 2);
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{head}",
+        body.len()
+    );
+    tls.write_all(request.as_bytes()).await.unwrap();
+    tls.flush().await.unwrap();
+    // Let the server read the headers before it is told to stop.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.send(()).unwrap();
+    // New connections are refused once the listener is closed.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+        assert!(Instant::now() < deadline, "the listener stays open");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !server.is_finished(),
+        "the server waits for the request in flight"
+    );
+
+    tls.write_all(tail.as_bytes()).await.unwrap();
+    tls.flush().await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut response))
+        .await
+        .expect("the response, then the close")
+        .ok();
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("totalRecords"), "{response}");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops once the request is answered")
+        .unwrap()
+        .unwrap();
+}

@@ -256,6 +256,14 @@ pub struct Settings {
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
     )]
     pub max_employee_file_bytes: usize,
+    /// Serve HTTPS with this certificate chain (PEM: the server's certificate first, then its
+    /// intermediates); needs `--tls-key`. Both files are read again on SIGHUP.
+    #[arg(long, env = "AUTOPROV_TLS_CERT", value_name = "FILE", global = true)]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 for RSA or SEC1 for EC); needs
+    /// `--tls-cert`.
+    #[arg(long, env = "AUTOPROV_TLS_KEY", value_name = "FILE", global = true)]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 /// The roles that may read `/metrics` on the main address.
@@ -316,6 +324,8 @@ impl Settings {
             employee_inbox_poll_seconds: 5,
             max_deactivation_percent: 20,
             max_employee_file_bytes: 64 * 1024 * 1024,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

@@ -46,6 +46,8 @@
 //!   employee files, rule conditions and the sync plan.
 //! - [`error`]: the one core error type, with codes and field paths and no transport.
 //! - [`telemetry`]: structured tracing.
+//! - [`tls`]: HTTPS: loading the PEM certificate and key files and the certificate resolver
+//!   that SIGHUP reloads.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config;
@@ -61,3 +63,4 @@ mod server;
 pub mod service;
 pub mod startup;
 pub mod telemetry;
+pub mod tls;

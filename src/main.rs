@@ -42,7 +42,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     "Created the first owner API token. It is shown only this once; keep it safe:\n\n    {secret}\n\nSend it as `Authorization: Bearer {secret}`."
                 );
             }
-            println!("GraphiQL: http://{}/graphql", app.local_addr());
+            println!("GraphiQL: {}://{}/graphql", app.scheme(), app.local_addr());
             app.run_until(stopped).await.map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }

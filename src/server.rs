@@ -4,16 +4,28 @@
 //! `header_read_timeout` is closed, idle keep-alive connections included. The request timeout
 //! (slow bodies, slow handlers) is a layer of the router ([`crate::http::router`]).
 //!
+//! With TLS the same limits hold: the handshake must finish within `header_read_timeout`,
+//! then the connection speaks the protocol ALPN chose, HTTP/2 (`h2`) or HTTP/1.1. An HTTP/2
+//! connection has no request headers to time between requests, so one with no request in
+//! flight for `header_read_timeout` is closed instead.
+//!
 //! axum's own `serve` has neither limit, hence this loop over hyper.
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{convert::Infallible, future::Future, sync::Arc, time::Duration};
 
-use axum::Router;
+use axum::{Router, body::Body, extract::Request, response::Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use hyper_util::{
-    rt::{TokioIo, TokioTimer},
-    server::graceful::GracefulShutdown,
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::graceful::{GracefulShutdown, Watcher},
     service::TowerToHyperService,
 };
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::{OwnedSemaphorePermit, Semaphore, watch},
+};
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
 
 /// Connection limits, from [`crate::config::Settings`].
 #[derive(Clone, Copy, Debug)]
@@ -22,12 +34,13 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets open connections finish
-/// their requests (for at most `drain`).
+/// Serves `router` on `listener` (over TLS with `tls`) until `shutdown` completes, then lets
+/// open connections finish their requests (for at most `drain`).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain: Duration,
 ) -> std::io::Result<()> {
@@ -36,6 +49,8 @@ pub async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
+    let mut http2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    http2.timer(TokioTimer::new());
     tokio::pin!(shutdown);
     loop {
         // A free slot first: until then new connections wait in the backlog, unread.
@@ -58,14 +73,35 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(router.clone());
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+        match &tls {
+            None => {
+                let service = TowerToHyperService::new(router.clone());
+                let connection =
+                    graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                    drop(slot);
+                });
             }
-            drop(slot);
-        });
+            Some(acceptor) => {
+                // Watched from now on, so a drain waits for the handshake too (which the
+                // timeout bounds).
+                tokio::spawn(serve_tls(
+                    TlsConnection {
+                        stream,
+                        acceptor: acceptor.clone(),
+                        router: router.clone(),
+                        http1: http.clone(),
+                        http2: http2.clone(),
+                        timeout: limits.header_read_timeout,
+                        watcher: graceful.watcher(),
+                    },
+                    slot,
+                ));
+            }
+        }
     }
     drop(listener);
     if tokio::time::timeout(drain, graceful.shutdown())
@@ -75,4 +111,112 @@ pub async fn serve(
         tracing::warn!("connections still open after {drain:?}; closing them");
     }
     Ok(())
+}
+
+/// What a TLS connection's task needs.
+struct TlsConnection {
+    stream: TcpStream,
+    acceptor: TlsAcceptor,
+    router: Router,
+    http1: hyper::server::conn::http1::Builder,
+    http2: hyper::server::conn::http2::Builder<TokioExecutor>,
+    timeout: Duration,
+    watcher: Watcher,
+}
+
+/// The handshake, then HTTP/2 or HTTP/1.1 as ALPN chose (HTTP/1.1 when the client offered
+/// neither). `slot` is held until the connection closes.
+async fn serve_tls(connection: TlsConnection, slot: OwnedSemaphorePermit) {
+    let TlsConnection {
+        stream,
+        acceptor,
+        router,
+        http1,
+        http2,
+        timeout,
+        watcher,
+    } = connection;
+    let stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake not finished in {timeout:?}; closing");
+            return;
+        }
+    };
+    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+    let io = TokioIo::new(stream);
+    let result = if h2 {
+        let (activity, idle) = watch::channel(0usize);
+        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+            let in_flight = InFlight::new(activity.clone());
+            let router = router.clone();
+            async move {
+                let response = router.oneshot(request.map(Body::new)).await?;
+                Ok::<_, Infallible>(in_flight.until_sent(response))
+            }
+        });
+        let connection = watcher.watch(http2.serve_connection(io, service));
+        tokio::select! {
+            result = connection => result,
+            () = idle_for(idle, timeout) => {
+                tracing::debug!("HTTP/2 connection idle for {timeout:?}; closing");
+                Ok(())
+            }
+        }
+    } else {
+        let service = TowerToHyperService::new(router);
+        watcher.watch(http1.serve_connection(io, service)).await
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+    drop(slot);
+}
+
+/// Counts one request of an HTTP/2 connection as in flight from its headers until its
+/// response body is sent (or dropped).
+struct InFlight(watch::Sender<usize>);
+
+impl InFlight {
+    fn new(count: watch::Sender<usize>) -> Self {
+        count.send_modify(|n| *n += 1);
+        Self(count)
+    }
+
+    fn until_sent(self, response: Response) -> Response {
+        response.map(|body| {
+            Body::new(body.map_frame(move |frame| {
+                // Moved into the body, so the count drops with it.
+                let _in_flight = &self;
+                frame
+            }))
+        })
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// Completes once no request has been in flight for `timeout`.
+async fn idle_for(mut count: watch::Receiver<usize>, timeout: Duration) {
+    loop {
+        if *count.borrow_and_update() == 0 {
+            tokio::select! {
+                () = tokio::time::sleep(timeout) => return,
+                changed = count.changed() => if changed.is_err() {
+                    // Every sender is gone: the connection is closing by itself.
+                    std::future::pending::<()>().await;
+                },
+            }
+        } else if count.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }

@@ -16,6 +16,7 @@ use crate::{
     metrics::Metrics,
     server::{self, ConnectionLimits},
     service::{self, api_tokens::TokenCache, rate_limit::SignInPacer},
+    tls::{Tls, TlsError, TlsFiles},
 };
 
 /// How long in-flight requests may run on after a shutdown signal.
@@ -34,6 +35,50 @@ pub enum StartupError {
     Bootstrap(#[from] AppError),
     #[error("cannot open the employee inbox {dir}: {source}")]
     Inbox { dir: String, source: std::io::Error },
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
+    #[error(
+        "--{given} (AUTOPROV_{given_env}) is set without --{missing} (AUTOPROV_{missing_env}): give both or neither"
+    )]
+    TlsHalfPair {
+        given: &'static str,
+        given_env: &'static str,
+        missing: &'static str,
+        missing_env: &'static str,
+    },
+    #[error("cannot listen for SIGHUP (which reloads the TLS certificate): {0}")]
+    Hangup(std::io::Error),
+}
+
+/// HTTPS, when both files are given.
+struct TlsSettings {
+    tls: Tls,
+    /// Installed at build: SIGHUP's default action would end the process.
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
+}
+
+/// The TLS pair of the settings: both files, or neither.
+fn tls_files(settings: &Settings) -> Result<Option<TlsFiles>, StartupError> {
+    match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(StartupError::TlsHalfPair {
+            given: "tls-cert",
+            given_env: "TLS_CERT",
+            missing: "tls-key",
+            missing_env: "TLS_KEY",
+        }),
+        (None, Some(_)) => Err(StartupError::TlsHalfPair {
+            given: "tls-key",
+            given_env: "TLS_KEY",
+            missing: "tls-cert",
+            missing_env: "TLS_CERT",
+        }),
+    }
 }
 
 /// The employee inbox, opened at build and watched once serving starts.
@@ -90,12 +135,23 @@ pub struct Application {
     db: DatabaseConnection,
     statements: StatementLog,
     inbox: Option<InboxSettings>,
+    tls: Option<TlsSettings>,
 }
 
 impl Application {
     /// Opens the database, migrates it, creates the first owner token if there is no token at
     /// all, and binds the listener (port 0 picks a free port).
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        // Before the database: a bad pair is the quicker error to report.
+        let tls = match tls_files(settings)? {
+            Some(files) => Some(TlsSettings {
+                tls: Tls::load(files).await?,
+                #[cfg(unix)]
+                hangup: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                    .map_err(StartupError::Hangup)?,
+            }),
+            None => None,
+        };
         let statements = StatementLog::new(Duration::from_millis(settings.slow_statement_ms));
         let db = open_observed_database(settings, &statements).await?;
         let bootstrap_secret = service::api_tokens::bootstrap(&db).await?;
@@ -159,11 +215,17 @@ impl Application {
             db,
             statements,
             inbox,
+            tls,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// `https` when serving TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     /// The address of the tokenless `/metrics` listener, when `--metrics-bind` is set.
@@ -190,8 +252,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        tracing::info!(address = %self.local_addr, "listening");
-        // The metrics listener lives as long as the main one; it has no state to drain.
+        tracing::info!(address = %self.local_addr, scheme = self.scheme(), "listening");
+        // The metrics listener lives as long as the main one; it has no state to drain. It
+        // stays plain HTTP: it is meant for a private address.
         let metrics = self.metrics.map(|m| {
             tracing::info!(address = %m.addr, "serving /metrics without a token");
             tokio::spawn(async move {
@@ -209,15 +272,23 @@ impl Application {
                 i.metrics,
             )
         });
+        let acceptor = self.tls.as_ref().map(|t| t.tls.acceptor());
+        #[cfg(unix)]
+        let reloader = self.tls.map(|t| t.tls.reload_on(t.hangup));
         let result = server::serve(
             self.listener,
             self.router,
             self.limits,
+            acceptor,
             shutdown,
             DRAIN_TIMEOUT,
         )
         .await;
         if let Some(task) = metrics {
+            task.abort();
+        }
+        #[cfg(unix)]
+        if let Some(task) = reloader {
             task.abort();
         }
         // Before the database closes, so the file being imported is finished and filed.

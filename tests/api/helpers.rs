@@ -84,7 +84,7 @@ struct Spawned {
 async fn spawn_observed_server(settings: &Settings) -> Spawned {
     let app = Application::build(settings).await.expect("build app");
     let spawned = Spawned {
-        address: format!("http://{}", app.local_addr()),
+        address: format!("{}://{}", app.scheme(), app.local_addr()),
         secret: app.bootstrap_secret().map(str::to_owned),
         statements: app.statements(),
         metrics_address: app.metrics_addr().map(|a| format!("http://{a}")),

@@ -30,3 +30,4 @@ mod scim_load;
 mod scim_trust;
 mod slow_clients;
 pub mod sso;
+mod tls;

@@ -246,6 +246,29 @@ async fn the_playground_is_self_contained_behind_a_strict_policy() {
         html.contains("Authorization"),
         "the page explains the token header"
     );
+    // The banner names the Headers template's placeholder, and says where a first token comes
+    // from (scripts/web/playground.mjs checks the template against the README in a browser).
+    let script = app
+        .client
+        .get(format!("{}/graphql/assets/playground.js", app.address))
+        .send()
+        .await
+        .expect("script")
+        .text()
+        .await
+        .expect("script");
+    let placeholder = "apt_PASTE_YOUR_SECRET_HERE";
+    assert!(
+        script.contains(&format!("'{placeholder}'")),
+        "the template's placeholder"
+    );
+    for needle in [
+        placeholder,
+        "owner token",
+        "autoprov token create --name NAME --role owner",
+    ] {
+        assert!(html.contains(needle), "the banner says {needle}: {html}");
+    }
     assert!(!html.contains("<script>"), "no inline script");
     let references: Vec<&str> = html
         .split(['"', '\''])

@@ -62,8 +62,10 @@ checks=$(grep -c '^ok: ' "$work/pass-1.out")
 # Pasted into an interactive shell with a wrong token, the walkthrough stops at step 1 (no
 # check passes), says why, and the shell goes on.
 echo "==> the walkthrough in an interactive shell, with a wrong token"
-awk '/^<!-- runnable -->$/ { armed = 1; next } armed && /^```sh$/ { on = 1; next }
-     on && /^```$/ { exit } on' "$root/README.md" >"$work/walkthrough-only.sh"
+awk '/^## Walkthrough$/ { section = 1 } section && /^<!-- runnable -->$/ { armed = 1; next }
+     armed && /^```sh$/ { on = 1; next } on && /^```$/ { exit } on' "$root/README.md" >"$work/walkthrough-only.sh"
+grep -q '^walkthrough$' "$work/walkthrough-only.sh" ||
+    { echo "walkthrough: no runnable block under ## Walkthrough" >&2; exit 1; }
 interactive=$( (cat "$work/walkthrough-only.sh"; echo 'echo "shell still open after status $?"') |
     AUTOPROV_URL=$base TOKEN=apt_wrong HOME="$work" bash --norc --noprofile -i 2>&1) || true
 if ! grep -q '^FAILED: ' <<<"$interactive" || grep -q '^ok: ' <<<"$interactive" ||

@@ -35,7 +35,11 @@ fn refused(body: &Value) -> bool {
 async fn every_graphql_block_of_the_readme_is_accepted_by_the_schema() {
     let app = crate::helpers::spawn_app().await;
     let blocks = graphql_blocks();
-    assert!(blocks.len() >= 30, "only {} GraphQL blocks found", blocks.len());
+    assert!(
+        blocks.len() >= 30,
+        "only {} GraphQL blocks found",
+        blocks.len()
+    );
     let mut sent = 0;
     for (line, document) in &blocks {
         if document.contains('$') {

@@ -67,7 +67,7 @@ awk '/^## Walkthrough$/ { section = 1 } section && /^<!-- runnable -->$/ { armed
 grep -q '^walkthrough$' "$work/walkthrough-only.sh" ||
     { echo "walkthrough: no runnable block under ## Walkthrough" >&2; exit 1; }
 interactive=$( (cat "$work/walkthrough-only.sh"; echo 'echo "shell still open after status $?"') |
-    AUTOPROV_URL=$base TOKEN=apt_wrong HOME="$work" bash --norc --noprofile -i 2>&1) || true
+    (cd "$work/run" && AUTOPROV_URL=$base TOKEN=apt_wrong HOME="$work" bash --norc --noprofile -i 2>&1)) || true
 if ! grep -q '^FAILED: ' <<<"$interactive" || grep -q '^ok: ' <<<"$interactive" ||
     ! grep -q '^shell still open after status 1$' <<<"$interactive"; then
     echo "walkthrough: in an interactive shell it did not stop at its first failure:" >&2

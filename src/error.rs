@@ -61,13 +61,24 @@ impl FieldError {
     }
 }
 
+/// Why a request is not authenticated; the answer says which, so that a caller knows whether
+/// to add a header or to get another token. Unknown, revoked and expired secrets are one case,
+/// so that a caller cannot tell which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credentials {
+    /// No `Authorization: Bearer <secret>` header (none, another scheme, or an empty secret).
+    Missing,
+    /// A bearer secret that is not a live token: unknown, revoked or expired.
+    Refused,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// Input refused by a business rule; nothing was written.
     #[error("invalid input: {0:?}")]
     Invalid(Vec<FieldError>),
-    #[error("authentication required")]
-    Unauthenticated,
+    #[error("authentication required: {0:?}")]
+    Unauthenticated(Credentials),
     #[error("forbidden: {0}")]
     Forbidden(String),
     /// A malformed or over-limit request (e.g. `first` above 100) outside any payload.

@@ -1,5 +1,5 @@
 //! The audit log's rows: a changed entity's row as the log records it, and the insert.
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use entity::audit_event;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, IdenStatic, Iterable,
@@ -11,16 +11,15 @@ use uuid::Uuid;
 use crate::domain::{
     audit::{Actor, AuditEntity, camel},
     stored::StoredEnum,
+    time,
 };
 
-/// Every column of `model`, by its API (camelCase) name; timestamps in RFC 3339.
+/// Every column of `model`, by its API (camelCase) name; timestamps as [`time::format`] writes them.
 pub fn row<M: ModelTrait>(model: &M) -> Map<String, Value> {
     <M::Entity as EntityTrait>::Column::iter()
         .map(|column| {
             let value = match model.get(column) {
-                sea_orm::Value::ChronoDateTimeUtc(Some(at)) => {
-                    json!(at.to_rfc3339_opts(SecondsFormat::Micros, true))
-                }
+                sea_orm::Value::ChronoDateTimeUtc(Some(at)) => json!(time::format(at)),
                 sea_orm::Value::Uuid(Some(id)) => json!(id.to_string()),
                 other => sea_value_to_json_value(&other),
             };

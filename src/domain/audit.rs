@@ -116,16 +116,18 @@ pub fn changes(
         if out.contains_key(field) {
             continue;
         }
-        let old = before.and_then(|row| row.get(field));
-        let new = after.and_then(|row| row.get(field));
+        // A row that does not exist has every field null: a create (or delete) records
+        // only the fields it sets (or cleared), not `null → null`.
+        let old = before.and_then(|row| row.get(field)).unwrap_or(&Value::Null);
+        let new = after.and_then(|row| row.get(field)).unwrap_or(&Value::Null);
         if old == new {
             continue;
         }
         let mut change = Map::new();
-        if let Some(old) = old.filter(|_| before.is_some()) {
+        if before.is_some() {
             change.insert("before".into(), shown(field, old));
         }
-        if let Some(new) = new.filter(|_| after.is_some()) {
+        if after.is_some() {
             change.insert("after".into(), shown(field, new));
         }
         out.insert(field.clone(), Value::Object(change));
@@ -162,6 +164,19 @@ mod tests {
         assert_eq!(
             Value::Object(changes(Some(&token), None)),
             json!({"name": {"before": "ci"}, "role": {"before": "owner"}})
+        );
+    }
+
+    #[test]
+    fn a_create_or_delete_records_no_field_that_is_null() {
+        let token = row(json!({"id": "x", "name": "ci", "brandId": null, "expiresAt": null}));
+        assert_eq!(
+            Value::Object(changes(None, Some(&token))),
+            json!({"name": {"after": "ci"}})
+        );
+        assert_eq!(
+            Value::Object(changes(Some(&token), None)),
+            json!({"name": {"before": "ci"}})
         );
     }
 

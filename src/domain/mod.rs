@@ -1,4 +1,5 @@
-//! Pure rules with no I/O: global IDs, input validation, access control, pacing.
+//! Pure rules with no I/O: global IDs, input validation, access control, pacing, the one
+//! format of instants.
 pub mod access;
 pub mod audit;
 pub(crate) mod configuration;
@@ -9,4 +10,5 @@ pub(crate) mod rate;
 pub mod scim;
 pub(crate) mod signin;
 pub(crate) mod stored;
+pub mod time;
 pub(crate) mod validate;

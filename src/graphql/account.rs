@@ -1,6 +1,6 @@
 //! Accounts: the object type, queries and mutations.
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::{account, company};
 
 use super::{
@@ -25,7 +25,7 @@ row_object! {
         #[graphql(guard = "Allow(Action::Read)")]
         is_individual: bool,
         #[graphql(guard = "Allow(Action::Read)")]
-        created_at: DateTime<Utc>,
+        created_at: Timestamp,
     }
     related {
         #[graphql(guard = "Allow(Action::Read)")]

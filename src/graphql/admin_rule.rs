@@ -1,7 +1,7 @@
 //! Administrator provisioning rules: the object type, the employees a conflict names, queries
 //! and mutations. Every change is applied to the latest employee snapshot at once.
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::admin_provisioning_rule;
 
 use super::{
@@ -96,7 +96,7 @@ row_object! {
     /// match an employee, the first created wins; an administrator keeps the rule that
     /// provisioned them while it matches.
     AdminProvisioningRule(admin_provisioning_rule::Model), id NodeKind::AdminProvisioningRule;
-    columns { name: String, created_at: DateTime<Utc>, updated_at: DateTime<Utc> }
+    columns { name: String, created_at: Timestamp, updated_at: Timestamp }
     stored { role: AdminRole = DomainRole }
     resolvers {
         /// All must hold.

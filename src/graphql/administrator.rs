@@ -1,7 +1,7 @@
 //! Administrators (PRODUCT §7): the object type, its events, queries and the manual
 //! mutations.
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::{
     admin_provisioning_rule, administrator, administrator_event, employee_sync, identity_provider,
 };
@@ -46,8 +46,8 @@ row_object! {
         last_name: String,
         /// The `EmployeeId` of the employee a rule-provisioned administrator comes from.
         employee_id: Option<String>,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
+        created_at: Timestamp,
+        updated_at: Timestamp,
     }
     stored {
         role: AdminRole = DomainRole,
@@ -98,7 +98,7 @@ row_object! {
         reason: String,
         /// Who made a manual change, or sent the file, or changed the rule.
         actor: Option<String>,
-        occurred_at: DateTime<Utc>,
+        occurred_at: Timestamp,
     }
     stored {
         kind: AdministratorChangeKind = DomainChangeKind,

@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::{administrator, api_token, brand, identity_provider};
 
 use super::{
@@ -33,9 +33,9 @@ row_object! {
     ApiToken(api_token::Model), id NodeKind::ApiToken;
     columns {
         name: String,
-        expires_at: Option<DateTime<Utc>>,
-        revoked_at: Option<DateTime<Utc>>,
-        created_at: DateTime<Utc>,
+        expires_at: Option<Timestamp>,
+        revoked_at: Option<Timestamp>,
+        created_at: Timestamp,
     }
     stored { role: ApiTokenRole = Role }
     related {
@@ -51,7 +51,7 @@ row_object! {
     resolvers {
         /// Neither revoked nor expired.
         async fn active(&self) -> bool {
-            self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|at| at > Utc::now())
+            self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|at| at > chrono::Utc::now())
         }
     }
 }
@@ -73,7 +73,7 @@ pub struct CreateApiTokenInput {
     /// the token serves the brand's configuration for it.
     pub identity_provider_id: Option<ID>,
     /// Without it the token does not expire, except a `scim` token: 365 days.
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(InputObject)]
@@ -111,7 +111,7 @@ impl ApiTokenMutations {
                     role: input.role.into(),
                     brand_id: input.brand_id.as_ref().map(|id| id.as_str()),
                     identity_provider_id: input.identity_provider_id.as_ref().map(|id| id.as_str()),
-                    expires_at: input.expires_at,
+                    expires_at: input.expires_at.map(|at| at.0),
                 },
             )
             .await,

@@ -1,7 +1,7 @@
 //! The audit log of admin changes: the `AuditEvent` type and the `auditEvents` query (a
 //! brand's own events are also `Brand.auditEvents`).
 use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::{administrator, api_token, audit_event, brand, identity_provider};
 
 use super::{
@@ -54,7 +54,7 @@ row_object! {
     /// it changed. Written in the same transaction as the change; secrets are never recorded.
     AuditEvent(audit_event::Model), id NodeKind::AuditEvent;
     columns {
-        occurred_at: DateTime<Utc>,
+        occurred_at: Timestamp,
         /// The name of the API token that made the change, as it was then (or the service's
         /// own name for changes it made itself: the first start, the command line).
         actor_name: String,

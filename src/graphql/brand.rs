@@ -2,7 +2,7 @@
 //! hold the identity-provider configuration mutations, as in Administrate).
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::{audit_event, brand, identity_provider_configuration};
 
 use super::{
@@ -26,7 +26,7 @@ use crate::{
 row_object! {
     #[Object]
     Brand(brand::Model), id NodeKind::Brand;
-    columns { name: String, created_at: DateTime<Utc>, updated_at: DateTime<Utc> }
+    columns { name: String, created_at: Timestamp, updated_at: Timestamp }
     resolvers {
         /// Who changed this brand, its configurations and its portal tokens, and how: the
         /// newest `first` admin changes, newest first (`auditEvents` filters the whole log).

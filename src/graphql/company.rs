@@ -1,6 +1,6 @@
 //! Companies: the object type, queries and mutations.
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::company;
 
 use super::{
@@ -18,7 +18,7 @@ use crate::{
 row_object! {
     #[Object]
     Company(company::Model), id NodeKind::Company;
-    columns { name: String, created_at: DateTime<Utc> }
+    columns { name: String, created_at: Timestamp }
 }
 
 entity_queries!(

@@ -1,6 +1,6 @@
 //! Identity-provider configurations: how one brand provisions learners from one IdP.
 use async_graphql::{Context, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::{
     account, brand, identity_provider, identity_provider_configuration as configuration,
     role_mapping,
@@ -56,8 +56,8 @@ row_object! {
         link_existing_contacts: bool,
         /// The role given to a new contact whose roles claim maps to nothing.
         default_role: String,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
+        created_at: Timestamp,
+        updated_at: Timestamp,
     }
     stored { company_match: CompanyMatch = DomainCompanyMatch }
     related {

@@ -1,6 +1,6 @@
 //! Contacts and their credentials: object types, queries and mutations.
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::{account, contact, credential, identity_provider, provisioning_event, scim_user};
 
 use super::{
@@ -36,8 +36,8 @@ row_object! {
         first_name: String,
         last_name: String,
         email: String,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
+        created_at: Timestamp,
+        updated_at: Timestamp,
     }
     stored { status: ContactStatus = DomainStatus }
     related {
@@ -98,8 +98,8 @@ row_object! {
     columns {
         /// The subject (user ID) the identity provider asserts.
         subject: Option<String>,
-        created_at: DateTime<Utc>,
-        last_sign_in_at: Option<DateTime<Utc>>,
+        created_at: Timestamp,
+        last_sign_in_at: Option<Timestamp>,
     }
     stored { kind: CredentialKind = DomainCredentialKind }
     related { identity_provider: IdentityProvider = identity_provider::Entity, identity_provider_id }
@@ -114,8 +114,8 @@ row_object! {
         user_name: String,
         /// The IdP's own id for the user.
         external_id: Option<String>,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
+        created_at: Timestamp,
+        updated_at: Timestamp,
     }
     related { identity_provider: IdentityProvider = identity_provider::Entity, identity_provider_id }
     resolvers {

@@ -1,7 +1,7 @@
 //! Employee syncs: the object type (counts, rejected rows, changes), the `employeeSyncs`
 //! query, and the mutations that import a file and apply a held sync.
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::employee_sync;
 use serde::Deserialize;
 
@@ -64,7 +64,8 @@ pub struct EmployeeSyncChange {
     /// Null for an administrator a held or dry-run sync would create.
     pub administrator_id: Option<ID>,
     pub employee_id: String,
-    /// The new administrator's email, or an existing one's new email.
+    /// The administrator's email after the change: a new one's, or an existing one's new or
+    /// unchanged address (null only in syncs recorded before it was kept for every change).
     pub email: Option<String>,
     pub kind: AdministratorChangeKind,
     pub rule_id: Option<ID>,
@@ -125,8 +126,8 @@ row_object! {
         unchanged: i32,
         /// Why the file was rejected, or the sync held.
         reason: Option<String>,
-        created_at: DateTime<Utc>,
-        applied_at: Option<DateTime<Utc>>,
+        created_at: Timestamp,
+        applied_at: Option<Timestamp>,
     }
     stored {
         status: EmployeeSyncStatus = DomainStatus,

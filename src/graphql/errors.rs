@@ -4,7 +4,7 @@
 use async_graphql::{ErrorExtensions, SimpleObject};
 
 use super::types::api_enum;
-use crate::error::{AppError, ErrorCode, FieldError};
+use crate::error::{AppError, Credentials, ErrorCode, FieldError};
 
 crate::error::error_code_variants! { api_enum { #[graphql(name = "ErrorCode")] ApiErrorCode = "crate::error::ErrorCode" } }
 
@@ -40,7 +40,7 @@ pub fn field_errors(errors: Vec<FieldError>) -> Vec<ApiFieldError> {
 pub fn code(error: &AppError) -> &'static str {
     match error {
         AppError::Invalid(_) | AppError::BadRequest(_) => "BAD_USER_INPUT",
-        AppError::Unauthenticated => "UNAUTHENTICATED",
+        AppError::Unauthenticated(_) => "UNAUTHENTICATED",
         AppError::Forbidden(_) => "FORBIDDEN",
         AppError::RateLimited { .. } => "RATE_LIMITED",
         AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
@@ -58,8 +58,13 @@ pub fn message(error: &AppError) -> String {
             })
             .collect::<Vec<_>>()
             .join("; "),
-        AppError::Unauthenticated => {
+        AppError::Unauthenticated(Credentials::Missing) => {
             "a valid API token is required: send `Authorization: Bearer <secret>`".into()
+        }
+        AppError::Unauthenticated(Credentials::Refused) => {
+            "this API token is unknown, revoked or expired: send `Authorization: Bearer <secret>` \
+             with a live token"
+                .into()
         }
         AppError::Forbidden(why) | AppError::BadRequest(why) => why.clone(),
         AppError::RateLimited {

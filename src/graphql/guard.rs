@@ -5,7 +5,7 @@ use async_graphql::{Context, Guard, Result};
 use super::errors::ToGraphql;
 use crate::{
     domain::access::{Action, Principal},
-    error::AppError,
+    error::{AppError, Credentials},
 };
 
 /// Admits the request's principal if its role may perform the action.
@@ -15,7 +15,7 @@ impl Guard for Allow {
     async fn check(&self, ctx: &Context<'_>) -> Result<()> {
         let principal = ctx
             .data_opt::<Principal>()
-            .ok_or_else(|| AppError::Unauthenticated.to_graphql())?;
+            .ok_or_else(|| AppError::Unauthenticated(Credentials::Missing).to_graphql())?;
         principal
             .authorize(self.0)
             .map_err(|why| AppError::Forbidden(why).to_graphql())

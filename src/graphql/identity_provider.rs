@@ -1,6 +1,6 @@
 //! Identity providers: the object type, its protocol, queries and mutations.
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::identity_provider;
 
 use async_graphql::Guard;
@@ -32,8 +32,8 @@ row_object! {
         /// For `sso.adminSignIn`: an email without an `email_verified` claim counts as
         /// verified (an explicit no still denies); false by default.
         trust_email: bool,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
+        created_at: Timestamp,
+        updated_at: Timestamp,
     }
     stored { protocol: Protocol = DomainProtocol }
 }

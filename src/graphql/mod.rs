@@ -19,6 +19,7 @@ mod limits;
 mod loaders;
 mod mutation;
 mod observe;
+mod order;
 mod provisioning_event;
 mod query;
 mod sso;
@@ -53,7 +54,8 @@ pub fn schema(settings: &Settings) -> AppSchema {
             max_fields: settings.max_fields,
         })
         .extension(input_text::ControlCharacters)
-        .extension(observe::OperationMetrics);
+        .extension(observe::OperationMetrics)
+        .extension(order::QueryOrder);
     let builder = if settings.introspection {
         builder
     } else {

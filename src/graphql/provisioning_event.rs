@@ -1,6 +1,6 @@
 //! The provisioning log: one event per call of the sign-in hook, and its query.
 use async_graphql::{Object, Result};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 use entity::{account, brand, contact, identity_provider, provisioning_event};
 
 use super::{
@@ -33,7 +33,7 @@ row_object! {
     /// One entry of the provisioning log: one call of the sign-in hook.
     ProvisioningEvent(provisioning_event::Model), id NodeKind::ProvisioningEvent;
     columns {
-        occurred_at: DateTime<Utc>,
+        occurred_at: Timestamp,
         /// The subject the identity provider asserted.
         subject: String,
         /// Why: the account rule in words, or the reason for a denial.

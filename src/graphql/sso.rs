@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Guard, ID, InputObject, Json, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
+use crate::graphql::types::Timestamp;
 
 use super::{
     Allow,
@@ -198,7 +198,7 @@ impl SsoMutations {
             Some(s) => AdminSignInPayload {
                 administrator: Some(Administrator(s.administrator)),
                 token: Some(s.secret),
-                expires_at: s.token.expires_at,
+                expires_at: s.token.expires_at.map(Timestamp),
                 errors,
             },
             None => AdminSignInPayload {
@@ -228,7 +228,7 @@ pub struct AdminSignInPayload {
     pub administrator: Option<Administrator>,
     /// `Authorization: Bearer <token>` for the admin API, as this administrator.
     pub token: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<Timestamp>,
     pub errors: Vec<ApiFieldError>,
 }
 

@@ -1,6 +1,10 @@
 //! What every entity module shares: global IDs, the `Node` interface and `node(id:)`, and
 //! loading one entity or a related one.
-use async_graphql::{Context, ID, Interface, Object, Result};
+use async_graphql::{
+    Context, ID, InputValueError, InputValueResult, Interface, Object, Result, Scalar, ScalarType,
+    Value,
+};
+use chrono::{DateTime, Utc};
 use entity::{
     account, admin_provisioning_rule, administrator, administrator_event, api_token, audit_event,
     brand, company, contact, employee_sync, identity_provider,
@@ -31,6 +35,7 @@ use crate::{
         access::Action,
         id::{self, NodeKind, encode},
         stored::StoredEnum,
+        time,
     },
     error::AppError,
     service::read::{self, Db, Stored},
@@ -58,6 +63,63 @@ where
         return Ok(None);
     };
     Ok(load::<ById<E>, _>(ctx, id).await?.map(T::from))
+}
+
+/// An instant, as every answer writes it ([`crate::domain::time::format`]). It keeps the
+/// schema's scalar name `DateTime`, so that operations declaring `$at: DateTime` still run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+/// An instant in RFC 3339, always written in UTC with microseconds, e.g.
+/// `2026-12-04T07:27:23.796133Z`. Input may use any RFC 3339 offset.
+#[Scalar(
+    name = "DateTime",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
+)]
+impl ScalarType for Timestamp {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(raw) => time::parse(raw).map(Self).ok_or_else(|| {
+                InputValueError::custom(
+                    "must be an RFC 3339 date-time with an offset, like 2026-12-31T23:59:59Z",
+                )
+            }),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(time::format(self.0))
+    }
+}
+
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(at: DateTime<Utc>) -> Self {
+        Self(at)
+    }
+}
+
+/// A column's value as its API type: the value itself, or an instant as a [`Timestamp`].
+pub trait FromColumn<C> {
+    fn from_column(column: &C) -> Self;
+}
+
+impl<T: Clone> FromColumn<T> for T {
+    fn from_column(column: &T) -> Self {
+        column.clone()
+    }
+}
+
+impl FromColumn<DateTime<Utc>> for Timestamp {
+    fn from_column(column: &DateTime<Utc>) -> Self {
+        Self(*column)
+    }
+}
+
+impl FromColumn<Option<DateTime<Utc>>> for Option<Timestamp> {
+    fn from_column(column: &Option<DateTime<Utc>>) -> Self {
+        column.map(Timestamp)
+    }
 }
 
 /// A stored enum column as its API enum; an unknown spelling is an internal error.
@@ -123,7 +185,7 @@ macro_rules! row_object {
             $(
                 $(#[$cmeta])*
                 async fn $column(&self) -> $cty {
-                    ToOwned::to_owned(&self.0.$column)
+                    $crate::graphql::types::FromColumn::from_column(&self.0.$column)
                 }
             )*
             $($(

@@ -52,7 +52,7 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 /// A core error as an HTTP answer; internal causes are logged, never shown.
 fn app_error(e: AppError) -> Response {
     match e {
-        AppError::Unauthenticated => error(
+        AppError::Unauthenticated(_) => error(
             StatusCode::UNAUTHORIZED,
             "send `Authorization: Bearer <token>` with an owner or support token",
         ),
@@ -197,7 +197,7 @@ fn reply(sync: &employee_sync::Model) -> Response {
 pub async fn post(State(state): State<AppState>, request: Request) -> Response {
     let principal = match super::principal(&state, request.headers()).await {
         Ok(p) => p,
-        Err(AppError::Unauthenticated) => return app_error(AppError::Unauthenticated),
+        Err(e @ AppError::Unauthenticated(_)) => return app_error(e),
         Err(e) => {
             tracing::warn!(error = %e, "employee files: token lookup failed");
             return error(StatusCode::SERVICE_UNAVAILABLE, "token store unavailable");

@@ -119,7 +119,7 @@ impl Reply {
         let bytes = if status == StatusCode::BAD_REQUEST {
             serde_json::to_value(&response).map(|mut body| {
                 if let Some(body) = body.as_object_mut() {
-                    body.remove("data");
+                    body.shift_remove("data");
                 }
                 body.to_string().into_bytes()
             })
@@ -159,7 +159,7 @@ async fn authenticate(
     reply: &Reply,
 ) -> Result<Principal, Response> {
     super::principal(state, headers).await.map_err(|e| match e {
-        AppError::Unauthenticated => reply.error(StatusCode::UNAUTHORIZED, &e),
+        AppError::Unauthenticated(_) => reply.error(StatusCode::UNAUTHORIZED, &e),
         e => reply.error(StatusCode::SERVICE_UNAVAILABLE, &e),
     })
 }

@@ -32,7 +32,7 @@ pub async fn scrape(State(state): State<AppState>, headers: axum::http::HeaderMa
             "this token's role may not read /metrics (see --metrics-roles)\n",
         )
             .into_response(),
-        Err(AppError::Unauthenticated) => {
+        Err(AppError::Unauthenticated(_)) => {
             let mut response = (
                 StatusCode::UNAUTHORIZED,
                 "send `Authorization: Bearer <token>` (see --metrics-roles), or scrape the \

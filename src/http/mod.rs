@@ -27,7 +27,7 @@ use tower_http::{
 use crate::{
     db::{self, WriteGate},
     domain::access::{Principal, Role},
-    error::AppError,
+    error::{AppError, Credentials},
     graphql::AppSchema,
     metrics::Metrics,
     service::{api_tokens::TokenCache, rate_limit::SignInPacer},
@@ -65,7 +65,9 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// The caller of a request, from its bearer token: `Unauthenticated` without a valid one,
 /// another error when the token store cannot be read.
 async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
-    let secret = bearer(headers).ok_or(AppError::Unauthenticated)?;
+    let secret = bearer(headers)
+        .filter(|secret| !secret.is_empty())
+        .ok_or(AppError::Unauthenticated(Credentials::Missing))?;
     state.tokens.authenticate(&state.db, secret).await
 }
 

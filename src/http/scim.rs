@@ -198,7 +198,7 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
     let unauthenticated = |detail: &str| error(&ScimError::new(401, None, detail));
     let principal = match super::principal(&state, request.headers()).await {
         Ok(p) => p,
-        Err(AppError::Unauthenticated) => {
+        Err(AppError::Unauthenticated(_)) => {
             return unauthenticated(
                 "a SCIM token is required: Authorization: Bearer <secret> with a live token of \
                  role scim",

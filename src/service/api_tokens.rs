@@ -27,7 +27,7 @@ use crate::{
         id::NodeKind,
         validate,
     },
-    error::{AppError, AppResult, ErrorCode, FieldError},
+    error::{AppError, AppResult, Credentials, ErrorCode, FieldError},
 };
 
 const SECRET_PREFIX: &str = "apt_";
@@ -90,7 +90,7 @@ async fn create_in(
             "expiresAt",
             ErrorCode::Invalid,
             "must be in the future",
-            Some(&expires_at.to_rfc3339()),
+            Some(&crate::domain::time::format(expires_at)),
         ));
     }
     let bound_to_brand = matches!(input.role, Role::Portal | Role::Scim);
@@ -253,10 +253,10 @@ pub async fn bootstrap(db: &DatabaseConnection) -> AppResult<Option<String>> {
 }
 
 /// The principal a bearer secret stands for; unknown, revoked and expired are all
-/// [`AppError::Unauthenticated`], so a caller cannot tell which.
+/// [`AppError::Unauthenticated`] with [`Credentials::Refused`], so a caller cannot tell which.
 pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> AppResult<Principal> {
     if !secret.starts_with(SECRET_PREFIX) {
-        return Err(AppError::Unauthenticated);
+        return Err(AppError::Unauthenticated(Credentials::Refused));
     }
     verify(db, &hash(secret))
         .await
@@ -270,9 +270,9 @@ async fn verify(
 ) -> AppResult<(Principal, Option<DateTime<Utc>>)> {
     let token = db::queries::api_token_with_hash(db, secret_hash)
         .await?
-        .ok_or(AppError::Unauthenticated)?;
+        .ok_or(AppError::Unauthenticated(Credentials::Refused))?;
     if token.revoked_at.is_some() || is_expired(token.expires_at) {
-        return Err(AppError::Unauthenticated);
+        return Err(AppError::Unauthenticated(Credentials::Refused));
     }
     let role = Role::parse(&token.role).ok_or_else(|| {
         AppError::Internal(format!(
@@ -286,11 +286,11 @@ async fn verify(
     if let Some(administrator_id) = token.administrator_id {
         let administrator = db::queries::find::<administrator::Entity, _>(db, administrator_id)
             .await?
-            .ok_or(AppError::Unauthenticated)?;
+            .ok_or(AppError::Unauthenticated(Credentials::Refused))?;
         let admin_role = AppError::decode::<AdminRole>(&administrator.role)?;
         let active = AppError::decode::<AdminStatus>(&administrator.status)? == AdminStatus::Active;
         if !administrator_may_hold(active, admin_role, role) {
-            return Err(AppError::Unauthenticated);
+            return Err(AppError::Unauthenticated(Credentials::Refused));
         }
     }
     let principal = Principal {
@@ -373,7 +373,7 @@ impl TokenCache {
             return authenticate(db, secret).await;
         }
         if !secret.starts_with(SECRET_PREFIX) {
-            return Err(AppError::Unauthenticated);
+            return Err(AppError::Unauthenticated(Credentials::Refused));
         }
         let secret_hash = hash(secret);
         let ticket = match self.recent(&secret_hash) {

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod administrators;
+mod answers;
 mod audit;
 mod auth;
 mod brands;

@@ -1199,9 +1199,25 @@ async fn deleting_a_group_member_removes_it_and_its_group_roles() {
 
     let (status, _, body) = s.c.delete(&format!("/Users/{leaving}")).await;
     assert_eq!(status, 204, "{body}");
-    assert_eq!(member_ids(&s.get_group(&group_id).await), [staying]);
+    assert_eq!(member_ids(&s.get_group(&group_id).await), [staying.clone()]);
     assert_eq!(s.roles(&contact_id).await, ["learner"]);
     assert_eq!(s.contact(&contact_id).await["status"], "inactive");
+    // The event names both changes; a delete that takes no role names only the status.
+    let deleted = &s.events(Some("scim")).await[0];
+    assert_eq!(deleted["outcome"], "deprovisioned", "{deleted}");
+    assert_eq!(deleted["changedAttributes"], json!(["status", "roles"]));
+    let (status, _, body) = s.c.delete(&format!("/Users/{staying}")).await;
+    assert_eq!(status, 204, "{body}");
+    let staying_contact = s.contact_id("staying@example.com").await;
+    assert_eq!(s.roles(&staying_contact).await, ["learner"]);
+    let deleted = &s.events(Some("scim")).await[0];
+    assert_eq!(deleted["changedAttributes"], json!(["status", "roles"]));
+    let third = id(&s.create_user(okta_user("plain@example.com")).await);
+    let (status, _, body) = s.c.delete(&format!("/Users/{third}")).await;
+    assert_eq!(status, 204, "{body}");
+    let deleted = &s.events(Some("scim")).await[0];
+    assert_eq!(deleted["subject"], "plain@example.com", "{deleted}");
+    assert_eq!(deleted["changedAttributes"], json!(["status"]), "{deleted}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2009,4 +2025,43 @@ async fn a_token_of_a_deleted_configuration_is_refused() {
     let reply = s.c.get("/Users").await;
     assert_scim_error(&reply, 401, None);
     assert!(header(&reply.1, header::WWW_AUTHENTICATE).starts_with("Bearer"));
+}
+
+#[tokio::test]
+async fn schemas_publish_the_email_rules_the_server_enforces() {
+    let s = Scim::new(json!({})).await;
+    let (status, _, user_schema) = s.c.get(&format!("/Schemas/{USER}")).await;
+    assert_eq!(status, 200, "{user_schema}");
+    let sub = |parent: &str, name: &str| -> Value {
+        let attrs = user_schema["attributes"].as_array().expect("attributes");
+        let parent = attrs
+            .iter()
+            .find(|a| a["name"] == parent)
+            .expect("parent");
+        let subs = parent["subAttributes"].as_array().expect("subAttributes");
+        subs.iter().find(|a| a["name"] == name).expect("sub").clone()
+    };
+    assert_eq!(sub("emails", "value")["uniqueness"], "server");
+    assert_eq!(sub("phoneNumbers", "value")["uniqueness"], "none");
+
+    // As published: a second user with the same email in another case is refused with 409.
+    s.create_user(user("first", "A", "B", Some("same@example.com")))
+        .await;
+    let reply =
+        s.c.post("/Users", &user("second", "C", "D", Some("SAME@Example.com")))
+            .await;
+    assert_scim_error(&reply, 409, Some("uniqueness"));
+    // And an email must look like name@host: 400 naming the element.
+    let reply =
+        s.c.post("/Users", &user("third", "E", "F", Some("not-an-address")))
+            .await;
+    assert_scim_error(&reply, 400, Some("invalidValue"));
+    assert!(
+        reply.2["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("emails[0].value")),
+        "{}",
+        reply.2
+    );
+    assert_eq!(s.names("userName pr").await, ["first"]);
 }

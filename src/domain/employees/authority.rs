@@ -51,7 +51,10 @@ mod tests {
     fn change(old: Option<(AdminRole, AdminStatus)>, new: (AdminRole, AdminStatus)) -> Change {
         Change {
             target: match old {
-                Some(_) => Target::Existing(Uuid::now_v7()),
+                Some(_) => Target::Existing {
+                    id: Uuid::now_v7(),
+                    email: "e1@example.com".into(),
+                },
                 None => Target::New {
                     employee_id: "E1".into(),
                     email: "e1@example.com".into(),

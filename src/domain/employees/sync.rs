@@ -40,7 +40,8 @@ pub struct AdminView {
 /// Which administrator a change is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
-    Existing(Uuid),
+    /// One that exists, with its email as it is before the sync (what a change names it by).
+    Existing { id: Uuid, email: String },
     /// One to create, with the employee's values.
     New {
         employee_id: String,
@@ -410,7 +411,10 @@ impl<'a> Planner<'a> {
     /// A change of `admin` that keeps everything but its status, to be refined by the caller.
     fn existing(&self, admin: &AdminView, status: AdminStatus, reason: String) -> Change {
         Change {
-            target: Target::Existing(admin.id),
+            target: Target::Existing {
+                id: admin.id,
+                email: admin.email.clone(),
+            },
             kind: ChangeKind::Updated,
             employee_id: admin.employee_id.clone().unwrap_or_default(),
             old_rule_id: admin.rule_id,

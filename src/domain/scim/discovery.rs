@@ -105,9 +105,9 @@ impl Attr {
     }
 }
 
-fn contactable(kinds: &'static [&'static str], value: &'static str) -> Vec<Attr> {
+fn contactable(kinds: &'static [&'static str], value: Attr) -> Vec<Attr> {
     vec![
-        attr("value", "string", value),
+        value,
         attr("type", "string", "A label: work, home, other...").canonical(kinds),
         attr(
             "primary",
@@ -130,10 +130,19 @@ fn user_attributes() -> Vec<Attr> {
         attr("title", "string", "The job title."),
         attr("emails", "complex", "Email addresses; the primary one (else the work one, else the first) is the contact's email.")
             .multi()
-            .sub(contactable(&["work", "home", "other"], "An email address.")),
+            .sub(contactable(
+                &["work", "home", "other"],
+                // The contact's email is unique across contacts (case-insensitive, and no
+                // look-alike of another's): a duplicate is refused with 409 uniqueness.
+                attr("value", "string", "An email address, name@host; the contact's email is unique across contacts, ignoring case.")
+                    .unique(),
+            )),
         attr("phoneNumbers", "complex", "Phone numbers.")
             .multi()
-            .sub(contactable(&["work", "home", "mobile", "fax", "pager", "other"], "A phone number.")),
+            .sub(contactable(
+                &["work", "home", "mobile", "fax", "pager", "other"],
+                attr("value", "string", "A phone number."),
+            )),
         attr("active", "boolean", "Whether the contact may sign in; a user sent without it is active.")
             .required(),
         attr("password", "string", "Stored as an argon2id hash (a password credential); never returned.")
@@ -348,5 +357,20 @@ mod tests {
         assert!(resource_type("b", "group").is_some());
         assert!(resource_type("b", "Device").is_none());
         assert_eq!(service_provider_config("b")["patch"]["supported"], true);
+    }
+
+    /// The sub-attribute `name` of the attribute `parent` in the User schema.
+    fn user_sub(parent: &str, name: &str) -> Value {
+        let doc = schema("b", USER_SCHEMA).unwrap();
+        let attrs = doc["attributes"].as_array().unwrap();
+        let parent = attrs.iter().find(|a| a["name"] == parent).unwrap();
+        let subs = parent["subAttributes"].as_array().unwrap();
+        subs.iter().find(|a| a["name"] == name).unwrap().clone()
+    }
+
+    #[test]
+    fn an_email_is_published_unique_as_the_server_enforces_and_a_phone_is_not() {
+        assert_eq!(user_sub("emails", "value")["uniqueness"], "server");
+        assert_eq!(user_sub("phoneNumbers", "value")["uniqueness"], "none");
     }
 }

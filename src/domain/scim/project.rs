@@ -124,7 +124,7 @@ impl Selection {
                 let target = match s.extension {
                     None => Some(&mut *body),
                     Some(urn) if s.name.is_empty() => {
-                        body.remove(urn);
+                        body.shift_remove(urn);
                         None
                     }
                     Some(urn) => body.get_mut(urn).and_then(Value::as_object_mut),
@@ -147,18 +147,18 @@ fn remove(map: &mut Map<String, Value>, name: &str, sub: Option<&str>) {
     };
     match sub {
         None => {
-            map.remove(&key);
+            map.shift_remove(&key);
         }
         Some(sub) => match map.get_mut(&key) {
             Some(Value::Object(inner)) => {
                 if let Some(k) = key_of(inner, sub) {
-                    inner.remove(&k);
+                    inner.shift_remove(&k);
                 }
             }
             Some(Value::Array(items)) => {
                 for item in items.iter_mut().filter_map(Value::as_object_mut) {
                     if let Some(k) = key_of(item, sub) {
-                        item.remove(&k);
+                        item.shift_remove(&k);
                     }
                 }
             }

@@ -326,8 +326,8 @@ impl Meta {
         json!({
             "resourceType": self.resource_type,
             // Microseconds, as stored: a filter on a returned value finds the resource.
-            "created": self.created.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            "lastModified": self.last_modified.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "created": crate::domain::time::format(self.created),
+            "lastModified": crate::domain::time::format(self.last_modified),
             "location": self.location,
             "version": self.version(),
         })

@@ -148,6 +148,7 @@ pub(super) async fn run(
     let at = now();
     let rows = i32::try_from(employees.len() as u64 + rejected_total).unwrap_or(i32::MAX);
     let (hold_reason, reason) = hold.unzip();
+    let ids = administrator_ids(&plan, status == SyncStatus::Applied);
     let updating = run.existing.is_some();
     let record = sync_row(SyncRow {
         existing: run.existing,
@@ -157,6 +158,7 @@ pub(super) async fn run(
         actor: run.actor,
         rows,
         plan: &plan,
+        ids: &ids,
         rule_names: &rule_names,
         rejected: &rejected,
         hold_reason,
@@ -172,7 +174,7 @@ pub(super) async fn run(
     };
 
     if status == SyncStatus::Applied {
-        apply_plan(txn, &plan, sync.id, &rule_names, run.actor, at).await?;
+        apply_plan(txn, &plan, &ids, sync.id, &rule_names, run.actor, at).await?;
         if from_file {
             write_snapshot(txn, &employees, &kept).await?;
         }
@@ -191,6 +193,8 @@ struct SyncRow<'a> {
     actor: Option<&'a str>,
     rows: i32,
     plan: &'a Plan,
+    /// The administrator of each change of the plan, as [`administrator_ids`] gives them.
+    ids: &'a [Option<Uuid>],
     rule_names: &'a HashMap<Uuid, String>,
     /// The first rows refused, and how many were in all.
     rejected: &'a [RowProblem],
@@ -244,13 +248,27 @@ pub(super) fn problems_json(problems: &[RowProblem]) -> Value {
     )
 }
 
+/// The administrator each change of `plan` is for: an existing one's id, and for a creation
+/// the id it is created with when the sync is `applied` (chosen here, before the sync row is
+/// written, so that the row names it), else `None`.
+fn administrator_ids(plan: &Plan, applied: bool) -> Vec<Option<Uuid>> {
+    plan.changes
+        .iter()
+        .map(|c| match &c.target {
+            Target::Existing { id, .. } => Some(*id),
+            Target::New { .. } => applied.then(Uuid::now_v7),
+        })
+        .collect()
+}
+
 fn sync_row(row: SyncRow<'_>) -> employee_sync::ActiveModel {
     let counts = &row.plan.counts;
     let changes: Vec<Value> = row
         .plan
         .changes
         .iter()
-        .map(|c| change_json(c, row.rule_names))
+        .zip(row.ids)
+        .map(|(c, id)| change_json(c, *id, row.rule_names))
         .collect();
     let mut model = match row.existing {
         Some(existing) => existing.into_active_model(),
@@ -282,17 +300,20 @@ fn sync_row(row: SyncRow<'_>) -> employee_sync::ActiveModel {
     model
 }
 
-fn change_json(c: &Change, rule_names: &HashMap<Uuid, String>) -> Value {
+/// One change as stored with its sync: `email` is the administrator's address after the
+/// change (a new one's, an existing one's new or current one).
+fn change_json(
+    c: &Change,
+    administrator_id: Option<Uuid>,
+    rule_names: &HashMap<Uuid, String>,
+) -> Value {
     let rule = c.new_rule_id.or(c.old_rule_id);
     json!({
-        "administratorId": match &c.target {
-            Target::Existing(id) => Some(encode(NodeKind::Administrator, *id)),
-            Target::New { .. } => None,
-        },
+        "administratorId": administrator_id.map(|id| encode(NodeKind::Administrator, id)),
         "employeeId": c.employee_id,
         "email": match &c.target {
-            Target::New { email, .. } => Some(email.clone()),
-            Target::Existing(_) => c.new_email.clone(),
+            Target::New { email, .. } => email,
+            Target::Existing { email, .. } => c.new_email.as_ref().unwrap_or(email),
         },
         "kind": c.kind.as_str(),
         "ruleId": rule.map(|id| encode(NodeKind::AdminProvisioningRule, id)),
@@ -311,6 +332,7 @@ const BATCH: usize = 500;
 async fn apply_plan(
     txn: &DatabaseTransaction,
     plan: &Plan,
+    ids: &[Option<Uuid>],
     sync_id: Uuid,
     rule_names: &HashMap<Uuid, String>,
     actor: Option<&str>,
@@ -318,7 +340,7 @@ async fn apply_plan(
 ) -> AppResult<()> {
     let mut new_admins = Vec::new();
     let mut events = Vec::with_capacity(plan.changes.len());
-    for change in &plan.changes {
+    for (change, id) in plan.changes.iter().zip(ids) {
         let administrator_id = match &change.target {
             Target::New {
                 employee_id,
@@ -326,7 +348,7 @@ async fn apply_plan(
                 first_name,
                 last_name,
             } => {
-                let id = Uuid::now_v7();
+                let id = id.unwrap_or_else(Uuid::now_v7);
                 new_admins.push(administrator::ActiveModel {
                     id: Set(id),
                     email_folded: Set(validate::fold(email)),
@@ -345,7 +367,7 @@ async fn apply_plan(
                 });
                 id
             }
-            Target::Existing(id) => {
+            Target::Existing { id, .. } => {
                 update_administrator(txn, *id, change, at).await?;
                 *id
             }

@@ -531,10 +531,19 @@ pub async fn delete(
         let idp = scope.identity_provider_id();
         db::scim::delete_credentials(txn, c.id, Some((idp, &u.user_name)), true).await?;
         let granted: Vec<String> = stored_json("scim_user.group_roles", &u.group_roles)?;
-        let mut roles: Vec<String> = stored_json("contact.roles", &c.roles)?;
+        let before: Vec<String> = stored_json("contact.roles", &c.roles)?;
+        let mut roles = before.clone();
         roles.retain(|r| !granted.contains(r));
         if roles.is_empty() {
             roles.push(scope.configuration.default_role.clone());
+        }
+        // The event names what the delete changed, compared, not assumed.
+        let mut changed = Vec::new();
+        if c.status != ContactStatus::Inactive.as_str() {
+            changed.push("status");
+        }
+        if roles != before {
+            changed.push("roles");
         }
         let (user_id, user_name) = (u.id, u.user_name.clone());
         u.into_active_model().delete(txn).await?;
@@ -551,7 +560,7 @@ pub async fn delete(
             Provisioned {
                 outcome: Outcome::Deprovisioned,
                 assignment: None,
-                changed: &["status", "roles"],
+                changed: &changed,
                 reason: "deleted by the identity provider (SCIM): the SCIM identity, its SSO \
                          credential and password are removed, the contact is inactive and its \
                          history kept"

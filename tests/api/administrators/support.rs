@@ -96,7 +96,7 @@ pub fn staff(prefix: &str, n: usize, department: &str) -> Vec<Employee> {
 pub const SYNC: &str =
     "id status holdReason source rows created reactivated deactivated roleChanged updated unchanged reason
     rejectedRows { line employeeId message } notes { line employeeId message }
-    changes { employeeId kind ruleName oldRole newRole oldStatus newStatus reason }";
+    changes { administratorId employeeId email kind ruleName oldRole newRole oldStatus newStatus reason }";
 
 pub const ADMIN: &str =
     "id email firstName role status origin employeeId updatedAt rule { id name }

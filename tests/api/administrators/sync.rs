@@ -439,3 +439,67 @@ async fn extra_columns_are_usable_in_rules_and_headers_ignore_case_and_spaces() 
         ]
     );
 }
+
+/// `(employeeId, administratorId, email)` of each change of a sync.
+fn named(sync: &Value) -> Vec<(String, Value, Value)> {
+    sync["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["employeeId"].as_str().expect("employeeId").to_owned(),
+                c["administratorId"].clone(),
+                c["email"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_change_names_its_administrator_and_email() {
+    let app = spawn_app().await;
+    create_rule(
+        &app,
+        "Sales",
+        json!([cond("department", "eq", "Sales")]),
+        "support",
+    )
+    .await;
+    let people = staff("E", 10, "Sales");
+    // An applied creation names the administrator it created.
+    let sync = import_applied(&app, &csv(&people)).await;
+    let mut ids = Vec::new();
+    for (employee, id, email) in named(&sync) {
+        let admin = admin_of(&app, &employee).await;
+        assert_eq!(id, admin["id"], "{sync}");
+        assert_eq!(email, admin["email"], "{sync}");
+        ids.push(id);
+    }
+    assert_eq!(ids.len(), 10);
+
+    // Existing administrators: a deactivation names the unchanged address, an email change
+    // the new one.
+    let mut next = people.clone();
+    next[0] = people[0].clone().terminated();
+    next[1] = people[1].clone().email("e2.new@example.com");
+    let sync = import_applied(&app, &csv(&next)).await;
+    assert_eq!(
+        named(&sync),
+        [
+            ("E1".to_owned(), ids[0].clone(), json!("e1@example.com")),
+            ("E2".to_owned(), ids[1].clone(), json!("e2.new@example.com")),
+        ],
+        "{sync}"
+    );
+
+    // A dry run's creation has no administrator yet, but its email.
+    let mut more = next.clone();
+    more.push(employee("E11", "Sales"));
+    let payload = import_payload(&app, &app.owner_token, &csv(&more), true).await;
+    assert_eq!(
+        named(&payload["employeeSync"]),
+        [("E11".to_owned(), Value::Null, json!("e11@example.com"))],
+        "{payload}"
+    );
+}

@@ -167,7 +167,13 @@ fn the_controlling_rule_hands_over_when_it_stops_matching() {
         [("E1", ChangeKind::Created), ("E2", ChangeKind::HandedOver)]
     );
     let e2 = &plan.changes[1];
-    assert_eq!(e2.target, Target::Existing(id(10)));
+    assert_eq!(
+        e2.target,
+        Target::Existing {
+            id: id(10),
+            email: "e2@example.com".into()
+        }
+    );
     assert_eq!((e2.old_rule_id, e2.new_rule_id), (Some(id(2)), Some(id(1))));
     assert_eq!(
         (e2.old_role, e2.new_role),

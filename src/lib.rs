@@ -29,7 +29,7 @@
 //!   directory and hands each finished `*.csv` to the employee import service.
 //! - [`graphql`]: one module per entity (object type, queries, mutations), merged into the
 //!   roots; `errors` maps core errors to GraphQL; `limits` prices operations; `observe` times
-//!   operations for the metrics; batch loaders.
+//!   operations for the metrics; `order` writes response fields in query order; batch loaders.
 //! - [`metrics`]: the Prometheus registry (a cross-cutting concern, like `telemetry`).
 //! - [`service`]: one function per use case: open a transaction, load, call the domain,
 //!   persist (and record admin changes in the audit log, in the same transaction); `read`
@@ -42,7 +42,8 @@
 //!   write gate.
 //! - [`domain`]: pure rules: global IDs, validation and folding, access control, stored enums,
 //!   the sign-in decision (and the account rules SCIM shares), what an audit event records,
-//!   pacing, SCIM's resources, PATCH, filters and discovery documents, and (`employees`)
+//!   pacing, the one format of instants (`time`), SCIM's resources, PATCH, filters and
+//!   discovery documents, and (`employees`)
 //!   employee files, rule conditions and the sync plan.
 //! - [`error`]: the one core error type, with codes and field paths and no transport.
 //! - [`telemetry`]: structured tracing.

@@ -118,7 +118,9 @@ pub fn changes(
         }
         // A row that does not exist has every field null: a create (or delete) records
         // only the fields it sets (or cleared), not `null → null`.
-        let old = before.and_then(|row| row.get(field)).unwrap_or(&Value::Null);
+        let old = before
+            .and_then(|row| row.get(field))
+            .unwrap_or(&Value::Null);
         let new = after.and_then(|row| row.get(field)).unwrap_or(&Value::Null);
         if old == new {
             continue;

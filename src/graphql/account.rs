@@ -1,6 +1,6 @@
 //! Accounts: the object type, queries and mutations.
+use super::types::Timestamp;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
-use crate::graphql::types::Timestamp;
 use entity::{account, company};
 
 use super::{

@@ -1,7 +1,7 @@
 //! Administrator provisioning rules: the object type, the employees a conflict names, queries
 //! and mutations. Every change is applied to the latest employee snapshot at once.
+use super::types::Timestamp;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
-use crate::graphql::types::Timestamp;
 use entity::admin_provisioning_rule;
 
 use super::{

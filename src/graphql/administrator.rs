@@ -1,7 +1,7 @@
 //! Administrators (PRODUCT §7): the object type, its events, queries and the manual
 //! mutations.
+use super::types::Timestamp;
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use crate::graphql::types::Timestamp;
 use entity::{
     admin_provisioning_rule, administrator, administrator_event, employee_sync, identity_provider,
 };

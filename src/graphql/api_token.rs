@@ -1,8 +1,8 @@
 //! API tokens: the object type, the `apiTokens` query and mutations (owners only).
 use std::sync::Arc;
 
+use super::types::Timestamp;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use crate::graphql::types::Timestamp;
 use entity::{administrator, api_token, brand, identity_provider};
 
 use super::{

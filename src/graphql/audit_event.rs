@@ -1,7 +1,7 @@
 //! The audit log of admin changes: the `AuditEvent` type and the `auditEvents` query (a
 //! brand's own events are also `Brand.auditEvents`).
+use super::types::Timestamp;
 use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
-use crate::graphql::types::Timestamp;
 use entity::{administrator, api_token, audit_event, brand, identity_provider};
 
 use super::{

@@ -1,8 +1,8 @@
 //! Brands: the object type, the `brand`/`brands` queries and the `brands` mutations (which also
 //! hold the identity-provider configuration mutations, as in Administrate).
 
+use super::types::Timestamp;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use crate::graphql::types::Timestamp;
 use entity::{audit_event, brand, identity_provider_configuration};
 
 use super::{

@@ -1,6 +1,6 @@
 //! Companies: the object type, queries and mutations.
+use super::types::Timestamp;
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use crate::graphql::types::Timestamp;
 use entity::company;
 
 use super::{

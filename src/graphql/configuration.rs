@@ -1,6 +1,6 @@
 //! Identity-provider configurations: how one brand provisions learners from one IdP.
+use super::types::Timestamp;
 use async_graphql::{Context, Object, Result, SimpleObject};
-use crate::graphql::types::Timestamp;
 use entity::{
     account, brand, identity_provider, identity_provider_configuration as configuration,
     role_mapping,

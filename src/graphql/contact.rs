@@ -1,6 +1,6 @@
 //! Contacts and their credentials: object types, queries and mutations.
+use super::types::Timestamp;
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use crate::graphql::types::Timestamp;
 use entity::{account, contact, credential, identity_provider, provisioning_event, scim_user};
 
 use super::{

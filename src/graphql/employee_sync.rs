@@ -1,7 +1,7 @@
 //! Employee syncs: the object type (counts, rejected rows, changes), the `employeeSyncs`
 //! query, and the mutations that import a file and apply a held sync.
+use super::types::Timestamp;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use crate::graphql::types::Timestamp;
 use entity::employee_sync;
 use serde::Deserialize;
 

@@ -1,6 +1,6 @@
 //! Identity providers: the object type, its protocol, queries and mutations.
+use super::types::Timestamp;
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use crate::graphql::types::Timestamp;
 use entity::identity_provider;
 
 use async_graphql::Guard;

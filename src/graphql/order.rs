@@ -116,7 +116,10 @@ impl Extension for ResponseOrder {
         let document = next.run(ctx, query, variables).await?;
         let operations = match &document.operations {
             DocumentOperations::Single(operation) => {
-                vec![(None, Keys::of(&document, &operation.node.selection_set.node))]
+                vec![(
+                    None,
+                    Keys::of(&document, &operation.node.selection_set.node),
+                )]
             }
             DocumentOperations::Multiple(operations) => operations
                 .iter()
@@ -144,9 +147,7 @@ impl Extension for ResponseOrder {
         };
         // The operation that ran: the named one, else the document's only one.
         let keys = match operation_name {
-            Some(name) => operations
-                .iter()
-                .find(|(n, _)| n.as_deref() == Some(name)),
+            Some(name) => operations.iter().find(|(n, _)| n.as_deref() == Some(name)),
             None if operations.len() == 1 => operations.first(),
             None => None,
         };

@@ -1,6 +1,6 @@
 //! The provisioning log: one event per call of the sign-in hook, and its query.
+use super::types::Timestamp;
 use async_graphql::{Object, Result};
-use crate::graphql::types::Timestamp;
 use entity::{account, brand, contact, identity_provider, provisioning_event};
 
 use super::{

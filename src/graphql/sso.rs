@@ -1,8 +1,8 @@
 //! The sign-in hook's mutations (`sso.signIn`, `sso.previewSignIn`) and what portal tokens see.
 use std::sync::Arc;
 
+use super::types::Timestamp;
 use async_graphql::{Context, Guard, ID, InputObject, Json, Object, Result, SimpleObject};
-use crate::graphql::types::Timestamp;
 
 use super::{
     Allow,

@@ -27,7 +27,10 @@ async fn the_401_bodies_are_the_readmes_byte_for_byte() {
         ("401 without a token", Some("Basic dXNlcjpwYXNz")),
         ("401 without a token", Some("Bearer ")),
         ("401 with a refused token", Some("Bearer apt_unknown")),
-        ("401 with a refused token", Some(&*format!("Bearer {}x", app.owner_token))),
+        (
+            "401 with a refused token",
+            Some(&*format!("Bearer {}x", app.owner_token)),
+        ),
     ] {
         let mut request = graphql_request(&app.client, &app.address, None).json(&query);
         if let Some(value) = authorization {
@@ -51,7 +54,9 @@ async fn the_401_bodies_are_the_readmes_byte_for_byte() {
 
 /// `2026-12-04T07:27:23.796133Z`: RFC 3339, UTC, microseconds.
 fn assert_instant(value: &Value) {
-    let text = value.as_str().unwrap_or_else(|| panic!("{value} is no string"));
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is no string"));
     let bytes = text.as_bytes();
     let shape = text.len() == 27
         && bytes.iter().enumerate().all(|(i, b)| match i {
@@ -71,14 +76,25 @@ async fn every_instant_is_written_one_way_whatever_the_door() {
     let p = Portal::new(json!({})).await;
     let app = &p.app;
     let signed = p
-        .sign_in("ada", json!({"email": "ada@example.com", "given_name": "Ada"}))
+        .sign_in(
+            "ada",
+            json!({"email": "ada@example.com", "given_name": "Ada"}),
+        )
         .await;
-    let contact = signed["contact"]["id"].as_str().expect("contact").to_owned();
+    let contact = signed["contact"]["id"]
+        .as_str()
+        .expect("contact")
+        .to_owned();
     // An expiry given with an offset is written back in UTC.
     let token = app
-        .create_token_with(json!({"name": "later", "role": "auditor", "expiresAt": "2099-01-31T01:00:00+01:00"}))
+        .create_token_with(
+            json!({"name": "later", "role": "auditor", "expiresAt": "2099-01-31T01:00:00+01:00"}),
+        )
         .await;
-    assert_eq!(token["apiToken"]["expiresAt"], "2099-01-31T00:00:00.000000Z");
+    assert_eq!(
+        token["apiToken"]["expiresAt"],
+        "2099-01-31T00:00:00.000000Z"
+    );
     assert_instant(&token["apiToken"]["expiresAt"]);
 
     let data = app

@@ -94,7 +94,11 @@ async fn support_staff_can_tell_who_turned_auto_provisioning_off_and_when() {
         "references are global IDs"
     );
     // A create lists what it set, never a field left null (null → null).
-    assert_eq!(change(created, "defaultAccountId"), &Value::Null, "{created}");
+    assert_eq!(
+        change(created, "defaultAccountId"),
+        &Value::Null,
+        "{created}"
+    );
     for field in created["changes"].as_array().expect("changes") {
         assert!(!field["after"].is_null(), "{created}");
     }

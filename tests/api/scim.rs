@@ -1199,7 +1199,7 @@ async fn deleting_a_group_member_removes_it_and_its_group_roles() {
 
     let (status, _, body) = s.c.delete(&format!("/Users/{leaving}")).await;
     assert_eq!(status, 204, "{body}");
-    assert_eq!(member_ids(&s.get_group(&group_id).await), [staying.clone()]);
+    assert_eq!(member_ids(&s.get_group(&group_id).await), [staying.as_str()]);
     assert_eq!(s.roles(&contact_id).await, ["learner"]);
     assert_eq!(s.contact(&contact_id).await["status"], "inactive");
     // The event names both changes; a delete that takes no role names only the status.
@@ -2034,12 +2034,12 @@ async fn schemas_publish_the_email_rules_the_server_enforces() {
     assert_eq!(status, 200, "{user_schema}");
     let sub = |parent: &str, name: &str| -> Value {
         let attrs = user_schema["attributes"].as_array().expect("attributes");
-        let parent = attrs
-            .iter()
-            .find(|a| a["name"] == parent)
-            .expect("parent");
+        let parent = attrs.iter().find(|a| a["name"] == parent).expect("parent");
         let subs = parent["subAttributes"].as_array().expect("subAttributes");
-        subs.iter().find(|a| a["name"] == name).expect("sub").clone()
+        subs.iter()
+            .find(|a| a["name"] == name)
+            .expect("sub")
+            .clone()
     };
     assert_eq!(sub("emails", "value")["uniqueness"], "server");
     assert_eq!(sub("phoneNumbers", "value")["uniqueness"], "none");
@@ -2048,8 +2048,11 @@ async fn schemas_publish_the_email_rules_the_server_enforces() {
     s.create_user(user("first", "A", "B", Some("same@example.com")))
         .await;
     let reply =
-        s.c.post("/Users", &user("second", "C", "D", Some("SAME@Example.com")))
-            .await;
+        s.c.post(
+            "/Users",
+            &user("second", "C", "D", Some("SAME@Example.com")),
+        )
+        .await;
     assert_scim_error(&reply, 409, Some("uniqueness"));
     // And an email must look like name@host: 400 naming the element.
     let reply =

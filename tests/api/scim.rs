@@ -1199,7 +1199,10 @@ async fn deleting_a_group_member_removes_it_and_its_group_roles() {
 
     let (status, _, body) = s.c.delete(&format!("/Users/{leaving}")).await;
     assert_eq!(status, 204, "{body}");
-    assert_eq!(member_ids(&s.get_group(&group_id).await), [staying.as_str()]);
+    assert_eq!(
+        member_ids(&s.get_group(&group_id).await),
+        [staying.as_str()]
+    );
     assert_eq!(s.roles(&contact_id).await, ["learner"]);
     assert_eq!(s.contact(&contact_id).await["status"], "inactive");
     // The event names both changes; a delete that takes no role names only the status.

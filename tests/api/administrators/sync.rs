@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 use super::support::*;
 use crate::helpers::{TestApp, spawn_app};
 
-/// A Sales rule (support) and five Sales employees E1..E5, all provisioned.
-async fn five_sales_admins() -> TestApp {
+/// A server with one rule: the Sales department gets `support`.
+async fn sales_rule() -> TestApp {
     let app = spawn_app().await;
     create_rule(
         &app,
@@ -15,6 +15,12 @@ async fn five_sales_admins() -> TestApp {
         "support",
     )
     .await;
+    app
+}
+
+/// A Sales rule (support) and five Sales employees E1..E5, all provisioned.
+async fn five_sales_admins() -> TestApp {
+    let app = sales_rule().await;
     let sync = import_applied(&app, &csv(&staff("E", 5, "Sales"))).await;
     assert_eq!(sync["created"], 5, "{sync}");
     app
@@ -458,14 +464,7 @@ fn named(sync: &Value) -> Vec<(String, Value, Value)> {
 
 #[tokio::test]
 async fn every_change_names_its_administrator_and_email() {
-    let app = spawn_app().await;
-    create_rule(
-        &app,
-        "Sales",
-        json!([cond("department", "eq", "Sales")]),
-        "support",
-    )
-    .await;
+    let app = sales_rule().await;
     let people = staff("E", 10, "Sales");
     // An applied creation names the administrator it created.
     let sync = import_applied(&app, &csv(&people)).await;

@@ -95,7 +95,6 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     txn.commit().await
 }
 
-/// A cheap round trip, for `/readyz`.
 /// The pool's connections: (in use, idle).
 pub fn pool_usage(db: &DatabaseConnection) -> (u32, u32) {
     use sea_orm::DatabaseConnectionType as Pool;
@@ -115,6 +114,7 @@ pub fn pool_usage(db: &DatabaseConnection) -> (u32, u32) {
     (size.saturating_sub(idle), idle)
 }
 
+/// A cheap round trip, for `/readyz`.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
 }

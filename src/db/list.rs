@@ -9,22 +9,21 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, SimpleExpr},
 };
 
-crate::domain::stored::mirrored_enum! {
-    /// How a filter compares a column with its value(s).
-    pub enum FilterOp, variants in filter_op_variants {
-        /// Equal to `value`.
-        Eq,
-        /// Not equal to `value`.
-        Ne,
-        /// Equal to one of `values`.
-        In,
-        /// SQL LIKE pattern (`%` any run, `_` one character), case-insensitive.
-        Like,
-        /// Greater than `value` (later, for times).
-        Gt,
-        /// Less than `value` (earlier, for times).
-        Lt,
-    }
+/// How a filter compares a column with its value(s).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FilterOp {
+    /// Equal to `value`.
+    Eq,
+    /// Not equal to `value`.
+    Ne,
+    /// Equal to one of `values`.
+    In,
+    /// SQL LIKE pattern (`%` any run, `_` one character), case-insensitive.
+    Like,
+    /// Greater than `value` (later, for times).
+    Gt,
+    /// Less than `value` (earlier, for times).
+    Lt,
 }
 
 /// One condition on one column; values are already typed for the column.

@@ -8,7 +8,7 @@ use super::{
 
 stored_enum! {
     /// The role of an API token.
-    pub enum Role in "api_token.role", variants in role_variants {
+    pub enum Role in "api_token.role" {
         /// Everything, including token management.
         Owner = "owner",
         /// Everything but token management.

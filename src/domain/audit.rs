@@ -11,7 +11,7 @@ use super::{
 
 stored_enum! {
     /// The kind of entity an admin change was made to.
-    pub enum AuditEntity in "audit_event.entity_type", variants in audit_entity_variants {
+    pub enum AuditEntity in "audit_event.entity_type" {
         Brand = "brand",
         IdentityProvider = "identityProvider",
         IdentityProviderConfiguration = "identityProviderConfiguration",

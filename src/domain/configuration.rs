@@ -10,7 +10,7 @@ use super::{
 
 stored_enum! {
     /// How the company claim is compared with company names.
-    pub enum CompanyMatch in "identity_provider_configuration.company_match", variants in company_match_variants {
+    pub enum CompanyMatch in "identity_provider_configuration.company_match" {
         /// Byte-equal after trimming surrounding whitespace.
         Exact = "exact",
         /// Equal after trimming and folding (NFKC and Unicode case folding).

@@ -80,28 +80,27 @@ pub enum Need {
     CompanyAccount { key: String, folded: bool },
 }
 
-crate::domain::stored::mirrored_enum! {
-    /// Why a sign-in was denied, for machines: clients, tests and metrics tell denials apart
-    /// by this, never by the message.
-    pub enum DenialReason, variants in denial_reason_variants {
-        /// The input or the claims are malformed (a bad ID, a missing or invalid email).
-        InvalidInput,
-        /// The brand has no configuration for this identity provider.
-        NotConfigured,
-        /// The contact is inactive.
-        ContactInactive,
-        /// The identity provider does not say the email is verified.
-        EmailUnverified,
-        /// A contact has the email, and the configuration does not link existing contacts.
-        LinkingDisabled,
-        /// A contact has the email and already has sign-in credentials.
-        ContactHasCredentials,
-        /// Nobody has the subject or the email, and auto-provisioning is off.
-        ProvisioningDisabled,
-        /// The email would be a new contact's, but it looks like another contact's address
-        /// (the same confusable skeleton, Unicode TS #39) without being it.
-        EmailConfusable,
-    }
+/// Why a sign-in was denied, for machines: clients, tests and metrics tell denials apart
+/// by this, never by the message.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DenialReason {
+    /// The input or the claims are malformed (a bad ID, a missing or invalid email).
+    InvalidInput,
+    /// The brand has no configuration for this identity provider.
+    NotConfigured,
+    /// The contact is inactive.
+    ContactInactive,
+    /// The identity provider does not say the email is verified.
+    EmailUnverified,
+    /// A contact has the email, and the configuration does not link existing contacts.
+    LinkingDisabled,
+    /// A contact has the email and already has sign-in credentials.
+    ContactHasCredentials,
+    /// Nobody has the subject or the email, and auto-provisioning is off.
+    ProvisioningDisabled,
+    /// The email would be a new contact's, but it looks like another contact's address
+    /// (the same confusable skeleton, Unicode TS #39) without being it.
+    EmailConfusable,
 }
 
 impl DenialReason {

@@ -19,66 +19,20 @@ pub trait StoredEnum: Sized + Copy + PartialEq + 'static {
     }
 }
 
-/// Declares an enum whose variants another module mirrors (a transport's enum type):
-/// the enum, and a macro `$variants!` that hands its variants, docs included, to a callback
-/// macro after the callback's own arguments. The mirror is then written once, here.
-macro_rules! mirrored_enum {
+/// Declares a stored enum: its variants, their stored spellings and its column. The API's
+/// enums are plain async-graphql `remote` enums of these (`transport::graphql`), which the
+/// compiler keeps variant for variant.
+macro_rules! stored_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident, variants in $variants:ident {
-            $($(#[$variant_meta:meta])* $variant:ident),+ $(,)?
-        }
-    ) => {
-        $crate::domain::stored::mirrored_enum! {
-            @with ($)
-            $(#[$meta])*
-            pub enum $name, variants in $variants { $($(#[$variant_meta])* $variant),+ }
-        }
-    };
-    (
-        @with ($d:tt)
-        $(#[$meta:meta])*
-        pub enum $name:ident, variants in $variants:ident {
-            $($(#[$variant_meta:meta])* $variant:ident),+
+        pub enum $name:ident in $column:literal {
+            $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)+
         }
     ) => {
         $(#[$meta])*
         #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
         pub enum $name {
             $($(#[$variant_meta])* $variant,)+
-        }
-
-        #[doc = concat!(
-            "`", stringify!($variants), "! { callback { args } }` calls `callback! { args { Variant, ... } }` with the variants of `",
-            stringify!($name), "`, docs included: `callback! { args [enum docs] { Variant, ... } }`."
-        )]
-        macro_rules! $variants {
-            ($d callback:ident { $d ($d args:tt)* }) => {
-                $d callback! {
-                    $d ($d args)* [$(#[$meta])*] { $($(#[$variant_meta])* $variant,)+ }
-                }
-            };
-        }
-        #[allow(unused_imports)]
-        pub(crate) use $variants;
-    };
-}
-pub(crate) use mirrored_enum;
-
-/// Declares a stored enum: its variants, their stored spellings and its column, and (as
-/// [`mirrored_enum!`]) the macro that hands its variants to a transport's mirror.
-macro_rules! stored_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident in $column:literal, variants in $variants:ident {
-            $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)+
-        }
-    ) => {
-        $crate::domain::stored::mirrored_enum! {
-            $(#[$meta])*
-            pub enum $name, variants in $variants {
-                $($(#[$variant_meta])* $variant,)+
-            }
         }
 
         impl $crate::domain::stored::StoredEnum for $name {
@@ -97,7 +51,7 @@ pub(crate) use stored_enum;
 
 stored_enum! {
     /// Whether a contact may sign in.
-    pub enum ContactStatus in "contact.status", variants in contact_status_variants {
+    pub enum ContactStatus in "contact.status" {
         Active = "active",
         Inactive = "inactive",
     }
@@ -105,7 +59,7 @@ stored_enum! {
 
 stored_enum! {
     /// The SSO protocol an identity provider speaks.
-    pub enum Protocol in "identity_provider.protocol", variants in protocol_variants {
+    pub enum Protocol in "identity_provider.protocol" {
         Oidc = "oidc",
         Saml = "saml",
     }
@@ -113,7 +67,7 @@ stored_enum! {
 
 stored_enum! {
     /// What a credential proves: an SSO identity or a password.
-    pub enum CredentialKind in "credential.kind", variants in credential_kind_variants {
+    pub enum CredentialKind in "credential.kind" {
         Sso = "sso",
         Password = "password",
     }
@@ -121,7 +75,7 @@ stored_enum! {
 
 stored_enum! {
     /// What a sign-in did.
-    pub enum Outcome in "provisioning_event.outcome", variants in outcome_variants {
+    pub enum Outcome in "provisioning_event.outcome" {
         /// A new contact was provisioned.
         Created = "created",
         /// An existing contact without credentials got this SSO credential.
@@ -144,7 +98,7 @@ stored_enum! {
 
 stored_enum! {
     /// Which rule chose a new contact's account.
-    pub enum AccountAssignment in "provisioning_event.account_assignment", variants in account_assignment_variants {
+    pub enum AccountAssignment in "provisioning_event.account_assignment" {
         /// The configuration's default account.
         DefaultAccount = "defaultAccount",
         /// The first account of the company named by the company claim.
@@ -156,7 +110,7 @@ stored_enum! {
 
 stored_enum! {
     /// Which door a provisioning event came through.
-    pub enum Source in "provisioning_event.source", variants in source_variants {
+    pub enum Source in "provisioning_event.source" {
         /// The sign-in hook.
         Sso = "sso",
         /// The SCIM endpoint (the identity provider pushed the change).

@@ -9,7 +9,6 @@ use sea_orm::{EntityTrait, IdenStatic, ModelTrait, Value};
 use cursor::{Cursor, CursorKey, tag_of, tagged};
 
 pub use crate::db::list::FilterOp;
-pub(crate) use crate::db::list::filter_op_variants;
 use crate::{
     db::list::{self, Keyset, ListRequest},
     domain::{

@@ -1,7 +1,7 @@
 //! Administrators (PRODUCT §7): the object type, its events, queries and the manual
 //! mutations.
 use super::types::Timestamp;
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::{
     admin_provisioning_rule, administrator, administrator_event, employee_sync, identity_provider,
 };
@@ -16,7 +16,7 @@ use super::{
     loaders::load_newest,
     mutation::entity_payload,
     pool,
-    types::{api_enum, row_object, stored},
+    types::{row_object, stored},
 };
 use crate::{
     domain::{
@@ -30,10 +30,61 @@ use crate::{
     service::{self, administrators::AdministratorChanges},
 };
 
-crate::domain::employees::admin_role_variants! { api_enum { AdminRole = "crate::domain::employees::AdminRole" } }
-crate::domain::employees::admin_status_variants! { api_enum { #[graphql(name = "AdministratorStatus")] AdministratorStatus = "crate::domain::employees::AdminStatus" } }
-crate::domain::employees::admin_origin_variants! { api_enum { #[graphql(name = "AdministratorOrigin")] AdministratorOrigin = "crate::domain::employees::AdminOrigin" } }
-crate::domain::employees::change_kind_variants! { api_enum { #[graphql(name = "AdministratorChangeKind")] AdministratorChangeKind = "crate::domain::employees::ChangeKind" } }
+/// What an administrator may do on the platform.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::employees::AdminRole",
+    rename_items = "camelCase"
+)]
+pub enum AdminRole {
+    /// Everything, including rules and other administrators.
+    Owner,
+    /// Day-to-day operations.
+    Support,
+    /// Read-only access.
+    Auditor,
+}
+/// Whether an administrator may sign in.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::employees::AdminStatus",
+    rename_items = "camelCase"
+)]
+#[graphql(name = "AdministratorStatus")]
+pub enum AdministratorStatus {
+    Active,
+    /// Suspended: sign-ins are denied; a rule may reactivate a rule administrator.
+    Inactive,
+}
+/// Who manages an administrator: a person (never touched by a sync) or the rules.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::employees::AdminOrigin",
+    rename_items = "camelCase"
+)]
+#[graphql(name = "AdministratorOrigin")]
+pub enum AdministratorOrigin {
+    Manual,
+    Rule,
+}
+/// What a sync did to one administrator. One change may do several things; its kind is the
+/// most significant: created, reactivated, deactivated, handed over, role changed, updated.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::employees::ChangeKind",
+    rename_items = "camelCase"
+)]
+#[graphql(name = "AdministratorChangeKind")]
+pub enum AdministratorChangeKind {
+    Created,
+    Reactivated,
+    Deactivated,
+    RoleChanged,
+    /// Another rule took control (its role may differ too).
+    HandedOver,
+    /// Only the email or names followed the employee file.
+    Updated,
+}
 
 row_object! {
     #[Object]

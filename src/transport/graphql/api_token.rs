@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use super::types::Timestamp;
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use entity::{administrator, api_token, brand, identity_provider};
 
 use super::{
@@ -14,7 +14,6 @@ use super::{
     identity_provider::IdentityProvider,
     mutation::{entity_payload, payload},
     pool,
-    types::api_enum,
     types::row_object,
 };
 use crate::{
@@ -25,7 +24,25 @@ use crate::{
     service::{self, api_tokens::TokenCache},
 };
 
-crate::domain::access::role_variants! { api_enum { ApiTokenRole = "crate::domain::access::Role" } }
+/// The role of an API token.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::access::Role", rename_items = "camelCase")]
+pub enum ApiTokenRole {
+    /// Everything, including token management.
+    Owner,
+    /// Everything but token management.
+    Support,
+    /// Queries only.
+    Auditor,
+    /// The LMS portal of one brand: the sign-in hook for that brand, nothing else.
+    Portal,
+    /// An identity provider's SCIM client: `/scim/v2` for one identity-provider
+    /// configuration (brand and IdP), and no GraphQL at all.
+    Scim,
+    /// The administration dashboard: signs administrators in through SSO
+    /// (`sso.adminSignIn`), nothing else.
+    Dashboard,
+}
 
 row_object! {
     #[Object]

@@ -1,7 +1,7 @@
 //! The audit log of admin changes: the `AuditEvent` type and the `auditEvents` query (a
 //! brand's own events are also `Brand.auditEvents`).
 use super::types::Timestamp;
-use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
 use entity::{administrator, api_token, audit_event, brand, identity_provider};
 
 use super::{
@@ -11,7 +11,7 @@ use super::{
     connection::{AuditEventField, entity_queries},
     errors::GqlResultExt,
     identity_provider::IdentityProvider,
-    types::{api_enum, gid, related, row_object},
+    types::{gid, related, row_object},
 };
 use crate::{
     domain::{
@@ -22,7 +22,24 @@ use crate::{
     error::AppError,
 };
 
-crate::domain::audit::audit_entity_variants! { api_enum { AuditEntityType = "crate::domain::audit::AuditEntity" } }
+/// The kind of entity an admin change was made to.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::audit::AuditEntity",
+    rename_items = "camelCase"
+)]
+pub enum AuditEntityType {
+    Brand,
+    IdentityProvider,
+    IdentityProviderConfiguration,
+    Company,
+    Account,
+    Contact,
+    ApiToken,
+    Administrator,
+    AdminProvisioningRule,
+    EmployeeSync,
+}
 
 /// One changed field: its value before and after (null before a create, after a delete).
 #[derive(SimpleObject)]

@@ -1,6 +1,6 @@
 //! Identity-provider configurations: how one brand provisions learners from one IdP.
 use super::types::Timestamp;
-use async_graphql::{Context, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use entity::{
     account, brand, identity_provider, identity_provider_configuration as configuration,
     role_mapping,
@@ -11,14 +11,25 @@ use super::{
     brand::Brand,
     identity_provider::IdentityProvider,
     loaders::load_children,
-    types::{UNPAGED_LIST_COST, api_enum, row_object},
+    types::{UNPAGED_LIST_COST, row_object},
 };
 use crate::{
     domain::{configuration::CompanyMatch as DomainCompanyMatch, id::NodeKind},
     service,
 };
 
-crate::domain::configuration::company_match_variants! { api_enum { CompanyMatch = "crate::domain::configuration::CompanyMatch" } }
+/// How the company claim is compared with company names.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::configuration::CompanyMatch",
+    rename_items = "camelCase"
+)]
+pub enum CompanyMatch {
+    /// Byte-equal after trimming surrounding whitespace.
+    Exact,
+    /// Equal after trimming and folding (NFKC and Unicode case folding).
+    CaseInsensitive,
+}
 
 /// Which claim feeds which contact field.
 #[derive(SimpleObject)]

@@ -6,14 +6,30 @@ use async_graphql::{Context, Enum, InputObject, InputType, OutputType, SimpleObj
 use super::{
     account::Account, api_token::ApiToken, audit_event::AuditEvent, brand::Brand, company::Company,
     contact::Contact, errors::GqlResultExt, identity_provider::IdentityProvider, pool,
-    provisioning_event::ProvisioningEvent, types::api_enum,
+    provisioning_event::ProvisioningEvent,
 };
 use super::{
     admin_rule::AdminProvisioningRule, administrator::Administrator, employee_sync::EmployeeSync,
 };
 use crate::service::list::{self as lists, FilterArg};
 
-crate::service::list::filter_op_variants! { api_enum { FilterOperation = "crate::service::list::FilterOp" } }
+/// How a filter compares a column with its value(s).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::service::list::FilterOp", rename_items = "camelCase")]
+pub enum FilterOperation {
+    /// Equal to `value`.
+    Eq,
+    /// Not equal to `value`.
+    Ne,
+    /// Equal to one of `values`.
+    In,
+    /// SQL LIKE pattern (`%` any run, `_` one character), case-insensitive.
+    Like,
+    /// Greater than `value` (later, for times).
+    Gt,
+    /// Less than `value` (earlier, for times).
+    Lt,
+}
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 #[graphql(rename_items = "camelCase")]

@@ -1,6 +1,6 @@
 //! Contacts and their credentials: object types, queries and mutations.
 use super::types::Timestamp;
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::{account, contact, credential, identity_provider, provisioning_event, scim_user};
 
 use super::{
@@ -15,7 +15,7 @@ use super::{
     mutation::entity_payload,
     pool,
     provisioning_event::ProvisioningEvent,
-    types::{UNPAGED_LIST_COST, api_enum, row_object},
+    types::{UNPAGED_LIST_COST, row_object},
 };
 use crate::{
     domain::{
@@ -27,7 +27,16 @@ use crate::{
     service::{self, contacts::ContactChanges},
 };
 
-crate::domain::stored::contact_status_variants! { api_enum { ContactStatus = "crate::domain::stored::ContactStatus" } }
+/// Whether a contact may sign in.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::stored::ContactStatus",
+    rename_items = "camelCase"
+)]
+pub enum ContactStatus {
+    Active,
+    Inactive,
+}
 
 row_object! {
     #[Object]
@@ -90,7 +99,16 @@ row_object! {
     }
 }
 
-crate::domain::stored::credential_kind_variants! { api_enum { CredentialKind = "crate::domain::stored::CredentialKind" } }
+/// What a credential proves: an SSO identity or a password.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::stored::CredentialKind",
+    rename_items = "camelCase"
+)]
+pub enum CredentialKind {
+    Sso,
+    Password,
+}
 
 row_object! {
     #[Object]

@@ -1,7 +1,7 @@
 //! Employee syncs: the object type (counts, rejected rows, changes), the `employeeSyncs`
 //! query, and the mutations that import a file and apply a held sync.
 use super::types::Timestamp;
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use entity::employee_sync;
 use serde::Deserialize;
 
@@ -12,7 +12,7 @@ use super::{
     errors::{GqlResultExt, ToGraphql},
     mutation::entity_payload,
     pool,
-    types::{api_enum, row_object, stored},
+    types::{row_object, stored},
 };
 use crate::{
     domain::{
@@ -28,9 +28,58 @@ use crate::{
     service::{self, employees::Import},
 };
 
-crate::domain::employees::sync_status_variants! { api_enum { #[graphql(name = "EmployeeSyncStatus")] EmployeeSyncStatus = "crate::domain::employees::SyncStatus" } }
-crate::domain::employees::hold_reason_variants! { api_enum { #[graphql(name = "EmployeeSyncHoldReason")] EmployeeSyncHoldReason = "crate::domain::employees::HoldReason" } }
-crate::domain::employees::sync_source_variants! { api_enum { #[graphql(name = "EmployeeSyncSource")] EmployeeSyncSource = "crate::domain::employees::SyncSource" } }
+/// What became of one employee sync.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::employees::SyncStatus",
+    rename_items = "camelCase"
+)]
+#[graphql(name = "EmployeeSyncStatus")]
+pub enum EmployeeSyncStatus {
+    /// Its changes were written.
+    Applied,
+    /// It would deactivate too many administrators: nothing was written, it waits for an
+    /// explicit apply.
+    Held,
+    /// Planned only, on request: nothing was written.
+    DryRun,
+    /// The file was refused whole: nothing was written.
+    Rejected,
+    /// A held sync that a later one replaced: it can no longer be applied.
+    Superseded,
+}
+/// Why a sync is held.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::employees::HoldReason",
+    rename_items = "camelCase"
+)]
+#[graphql(name = "EmployeeSyncHoldReason")]
+pub enum EmployeeSyncHoldReason {
+    /// It would deactivate more than `--max-deactivation-percent` of the active
+    /// rule-provisioned administrators.
+    TooManyDeactivations,
+    /// Its sender is support, and it would create, reactivate, promote to, or change the
+    /// email or names of, an administrator above support: an owner must apply it.
+    NeedsOwner,
+}
+/// Which door an employee sync came through.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::employees::SyncSource",
+    rename_items = "camelCase"
+)]
+#[graphql(name = "EmployeeSyncSource")]
+pub enum EmployeeSyncSource {
+    /// `POST /employee-files` or GraphQL.
+    Upload,
+    /// `autoprov employees import`.
+    Cli,
+    /// A file dropped into the inbox directory.
+    Inbox,
+    /// A rule change re-applied to the latest snapshot.
+    Rules,
+}
 
 /// A row of the file that was refused (left out of the snapshot), or read and left alone.
 #[derive(SimpleObject, Deserialize)]

@@ -1,12 +1,40 @@
 //! How core errors ([`crate::error`]) look to a GraphQL client, in this one place: business
 //! errors become a payload's `errors: [FieldError!]!`; everything else a top-level error with
 //! an `extensions.code`.
-use async_graphql::{ErrorExtensions, SimpleObject};
+use async_graphql::{Enum, ErrorExtensions, SimpleObject};
 
-use super::types::api_enum;
 use crate::error::{AppError, Credentials, ErrorCode, FieldError};
 
-crate::error::error_code_variants! { api_enum { #[graphql(name = "ErrorCode")] ApiErrorCode = "crate::error::ErrorCode" } }
+/// Why a field was refused.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::error::ErrorCode", rename_items = "camelCase")]
+#[graphql(name = "ErrorCode")]
+pub enum ApiErrorCode {
+    /// A required value is missing or empty.
+    Blank,
+    /// A value is longer than allowed.
+    TooLong,
+    /// A value is not in an accepted form.
+    Invalid,
+    /// An ID could not be decoded.
+    MalformedId,
+    /// An ID names an entity of another type.
+    WrongType,
+    /// An ID is well formed but names nothing.
+    NotFound,
+    /// The value must be unique and is already taken.
+    AlreadyExists,
+    /// The entity is still referenced and cannot be deleted.
+    InUse,
+    /// The operation was refused by a rule (e.g. a denied sign-in).
+    Denied,
+    /// The administrator is provisioned by a rule from employee data: its role and
+    /// status follow the rules, not manual changes.
+    ManagedByRule,
+    /// An email looks like another contact's (the same confusable skeleton, Unicode
+    /// TS #39) but is not the same address.
+    Confusable,
+}
 
 /// One problem with one input field of a mutation.
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Identity providers: the object type, its protocol, queries and mutations.
 use super::types::Timestamp;
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::identity_provider;
 
 use async_graphql::Guard;
@@ -10,7 +10,6 @@ use super::{
     connection::{IdentityProviderField, entity_queries},
     mutation::entity_payload,
     pool,
-    types::api_enum,
     types::row_object,
 };
 use crate::{
@@ -18,7 +17,14 @@ use crate::{
     service::{self, identity_providers::IdentityProviderChanges},
 };
 
-crate::domain::stored::protocol_variants! { api_enum { #[graphql(name = "IdentityProviderProtocol")] Protocol = "crate::domain::stored::Protocol" } }
+/// The SSO protocol an identity provider speaks.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::stored::Protocol", rename_items = "camelCase")]
+#[graphql(name = "IdentityProviderProtocol")]
+pub enum Protocol {
+    Oidc,
+    Saml,
+}
 
 row_object! {
     #[Object]

@@ -1,6 +1,6 @@
 //! The provisioning log: one event per call of the sign-in hook, and its query.
 use super::types::Timestamp;
-use async_graphql::{Object, Result};
+use async_graphql::{Enum, Object, Result};
 use entity::{account, brand, contact, identity_provider, provisioning_event};
 
 use super::{
@@ -11,7 +11,7 @@ use super::{
     contact::Contact,
     errors::GqlResultExt,
     identity_provider::IdentityProvider,
-    types::{api_enum, row_object, stored},
+    types::{row_object, stored},
 };
 use crate::{
     domain::{
@@ -22,11 +22,55 @@ use crate::{
     error::AppError,
 };
 
-crate::domain::stored::outcome_variants! { api_enum { SignInOutcome = "crate::domain::stored::Outcome" } }
+/// What a sign-in did.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::stored::Outcome", rename_items = "camelCase")]
+pub enum SignInOutcome {
+    /// A new contact was provisioned.
+    Created,
+    /// An existing contact without credentials got this SSO credential.
+    Linked,
+    /// A known credential signed in.
+    SignedIn,
+    /// Refused; `errors` (or the event's `reason`) says why. Nothing but the event was written.
+    Denied,
+    /// (SCIM) The identity provider changed the contact's attributes.
+    Updated,
+    /// (SCIM) The identity provider deactivated the contact: its sign-ins are denied.
+    Deactivated,
+    /// (SCIM) The identity provider reactivated the contact.
+    Reactivated,
+    /// (SCIM) The identity provider deleted its user: the SCIM identity is gone and the
+    /// contact is inactive.
+    Deprovisioned,
+}
 
-crate::domain::stored::source_variants! { api_enum { ProvisioningSource = "crate::domain::stored::Source" } }
+/// Which door a provisioning event came through.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::stored::Source", rename_items = "camelCase")]
+pub enum ProvisioningSource {
+    /// The sign-in hook.
+    Sso,
+    /// The SCIM endpoint (the identity provider pushed the change).
+    Scim,
+    /// The admin API.
+    Admin,
+}
 
-crate::domain::stored::account_assignment_variants! { api_enum { AccountAssignment = "crate::domain::stored::AccountAssignment" } }
+/// Which rule chose a new contact's account.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(
+    remote = "crate::domain::stored::AccountAssignment",
+    rename_items = "camelCase"
+)]
+pub enum AccountAssignment {
+    /// The configuration's default account.
+    DefaultAccount,
+    /// The first account of the company named by the company claim.
+    CompanyMatch,
+    /// A new individual account named after the contact.
+    IndividualAccount,
+}
 
 row_object! {
     #[Object]

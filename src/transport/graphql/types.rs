@@ -127,28 +127,6 @@ pub(super) fn stored<D: StoredEnum, G: From<D>>(raw: &str) -> Result<G> {
     AppError::decode::<D>(raw).map(G::from).gql()
 }
 
-/// Declares the GraphQL enum mirroring a core enum (`#[graphql(remote)]`). Called through the
-/// core enum's `*_variants!` macro, which supplies the enum's docs, its variants and theirs, so
-/// they are written once, in the core; the call adds only the Rust name, the remote path and,
-/// where the API's name differs, `#[graphql(name = ...)]`.
-macro_rules! api_enum {
-    (
-        $(#[$extra:meta])*
-        $name:ident = $remote:literal
-        [$(#[$meta:meta])*]
-        { $($(#[$variant_meta:meta])* $variant:ident,)+ }
-    ) => {
-        #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
-        $(#[$meta])*
-        $(#[$extra])*
-        #[graphql(remote = $remote, rename_items = "camelCase")]
-        pub enum $name {
-            $($(#[$variant_meta])* $variant,)+
-        }
-    };
-}
-pub(super) use api_enum;
-
 /// Declares an API object over one entity row, so that a model is never exposed as such: the
 /// wrapper and its `From<Model>`, the global `id` (for entities that have one), the `columns`
 /// shown as stored, the `stored` enum columns decoded (`field: ApiEnum = DomainEnum`), the

@@ -6,6 +6,7 @@
 //! Each write is one transaction. PATCH is applied to the resource's representation and the
 //! result is stored as a PUT would store it, so the two cannot drift apart.
 pub mod groups;
+pub mod resource;
 pub mod users;
 
 use entity::identity_provider_configuration as configuration;

@@ -17,7 +17,10 @@ use super::AppState;
 use crate::{
     domain::{access::Role, scim::ScimError},
     error::AppError,
-    service::scim::{self as scim, ScimFailure},
+    service::scim::{
+        self as scim, ScimFailure,
+        resource::{Groups, Users},
+    },
 };
 
 mod requests;
@@ -31,38 +34,38 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/Users",
-            get(users::list)
-                .post(users::create)
+            get(list::<Users>)
+                .post(create::<Users>)
                 .fallback(method_not_allowed),
         )
         .route(
             "/Users/.search",
-            post(users::search).fallback(method_not_allowed),
+            post(search::<Users>).fallback(method_not_allowed),
         )
         .route(
             "/Users/{id}",
-            get(users::get)
-                .put(users::replace)
-                .patch(users::patch)
-                .delete(users::delete)
+            get(read::<Users>)
+                .put(replace::<Users>)
+                .patch(patch::<Users>)
+                .delete(delete::<Users>)
                 .fallback(method_not_allowed),
         )
         .route(
             "/Groups",
-            get(groups::list)
-                .post(groups::create)
+            get(list::<Groups>)
+                .post(create::<Groups>)
                 .fallback(method_not_allowed),
         )
         .route(
             "/Groups/.search",
-            post(groups::search).fallback(method_not_allowed),
+            post(search::<Groups>).fallback(method_not_allowed),
         )
         .route(
             "/Groups/{id}",
-            get(groups::get)
-                .put(groups::replace)
-                .patch(groups::patch)
-                .delete(groups::delete)
+            get(read::<Groups>)
+                .put(replace::<Groups>)
+                .patch(patch::<Groups>)
+                .delete(delete::<Groups>)
                 .fallback(method_not_allowed),
         )
         .route(

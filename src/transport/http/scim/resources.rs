@@ -17,133 +17,120 @@ use super::{
 };
 use crate::{
     domain::scim::{ScimError, discovery},
-    service::scim,
+    service::scim::resource::ScimResource,
     transport::http::AppState,
 };
 
-/// The handlers of one resource type (`/Users` or `/Groups`), over `service::scim::$service`:
-/// read the request, call the service, write the answer.
-macro_rules! resource_handlers {
-    ($($service:ident),+) => {$(
-        pub(super) mod $service {
-            use super::*;
+// The handlers of any resource type (`/Users`, `/Groups`): read the request, call the
+// service's [`ScimResource`], write the answer. Routed as `list::<Users>` and so on.
 
-            pub(in crate::transport::http::scim) async fn list(
-                State(state): State<AppState>,
-                Extension(scope): Scoped,
-                params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-            ) -> Response {
-                match list_query(params) {
-                    Ok(query) => ok_list(scim::$service::list(&state.db, &scope, &query).await),
-                    Err(e) => error(&e),
-                }
-            }
-
-            pub(in crate::transport::http::scim) async fn search(
-                State(state): State<AppState>,
-                Extension(scope): Scoped,
-                headers: HeaderMap,
-                body: Bytes,
-            ) -> Response {
-                match search_query(&headers, &body) {
-                    Ok(query) => ok_list(scim::$service::list(&state.db, &scope, &query).await),
-                    Err(e) => error(&e),
-                }
-            }
-
-            pub(in crate::transport::http::scim) async fn get(
-                State(state): State<AppState>,
-                Extension(scope): Scoped,
-                Path(id): Path<String>,
-                headers: HeaderMap,
-                params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-            ) -> Response {
-                let selection = match selection(params) {
-                    Ok(s) => s,
-                    Err(e) => return error(&e),
-                };
-                match scim::$service::get(&state.db, &scope, &id, &selection).await {
-                    Ok(found) => resource(StatusCode::OK, found, Some(&headers)),
-                    Err(f) => failure(f),
-                }
-            }
-
-            pub(in crate::transport::http::scim) async fn create(
-                State(state): State<AppState>,
-                Extension(scope): Scoped,
-                headers: HeaderMap,
-                body: Bytes,
-            ) -> Response {
-                let body = match body_json(&headers, &body) {
-                    Ok(b) => b,
-                    Err(e) => return error(&e),
-                };
-                match scim::$service::create(&state.db, &state.write_gate, &scope, &body).await {
-                    Ok(created) => resource(StatusCode::CREATED, created, None),
-                    Err(f) => failure(f),
-                }
-            }
-
-            pub(in crate::transport::http::scim) async fn replace(
-                State(state): State<AppState>,
-                Extension(scope): Scoped,
-                Path(id): Path<String>,
-                headers: HeaderMap,
-                body: Bytes,
-            ) -> Response {
-                let body = match body_json(&headers, &body) {
-                    Ok(b) => b,
-                    Err(e) => return error(&e),
-                };
-                let if_match = if_match(&headers);
-                let (db, gate) = (&state.db, &state.write_gate);
-                match scim::$service::replace(db, gate, &scope, &id, &body, if_match.as_deref())
-                    .await
-                {
-                    Ok(replaced) => resource(StatusCode::OK, replaced, None),
-                    Err(f) => failure(f),
-                }
-            }
-
-            pub(in crate::transport::http::scim) async fn patch(
-                State(state): State<AppState>,
-                Extension(scope): Scoped,
-                Path(id): Path<String>,
-                headers: HeaderMap,
-                body: Bytes,
-            ) -> Response {
-                let body = match body_json(&headers, &body) {
-                    Ok(b) => b,
-                    Err(e) => return error(&e),
-                };
-                let if_match = if_match(&headers);
-                let (db, gate) = (&state.db, &state.write_gate);
-                match scim::$service::patch(db, gate, &scope, &id, &body, if_match.as_deref())
-                    .await
-                {
-                    Ok(patched) => resource(StatusCode::OK, patched, None),
-                    Err(f) => failure(f),
-                }
-            }
-
-            pub(in crate::transport::http::scim) async fn delete(
-                State(state): State<AppState>,
-                Extension(scope): Scoped,
-                Path(id): Path<String>,
-                headers: HeaderMap,
-            ) -> Response {
-                let if_match = if_match(&headers);
-                let (db, gate) = (&state.db, &state.write_gate);
-                match scim::$service::delete(db, gate, &scope, &id, if_match.as_deref()).await {
-                    Ok(()) => StatusCode::NO_CONTENT.into_response(),
-                    Err(f) => failure(f),
-                }
-            }
-        }
-    )+};
+pub(super) async fn list<R: ScimResource>(
+    State(state): State<AppState>,
+    Extension(scope): Scoped,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    match list_query(params) {
+        Ok(query) => ok_list(R::list(&state.db, &scope, &query).await),
+        Err(e) => error(&e),
+    }
 }
 
-resource_handlers!(users, groups);
+pub(super) async fn search<R: ScimResource>(
+    State(state): State<AppState>,
+    Extension(scope): Scoped,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match search_query(&headers, &body) {
+        Ok(query) => ok_list(R::list(&state.db, &scope, &query).await),
+        Err(e) => error(&e),
+    }
+}
+
+pub(super) async fn read<R: ScimResource>(
+    State(state): State<AppState>,
+    Extension(scope): Scoped,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let selection = match selection(params) {
+        Ok(s) => s,
+        Err(e) => return error(&e),
+    };
+    match R::get(&state.db, &scope, &id, &selection).await {
+        Ok(found) => resource(StatusCode::OK, found, Some(&headers)),
+        Err(f) => failure(f),
+    }
+}
+
+pub(super) async fn create<R: ScimResource>(
+    State(state): State<AppState>,
+    Extension(scope): Scoped,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = match body_json(&headers, &body) {
+        Ok(b) => b,
+        Err(e) => return error(&e),
+    };
+    match R::create(&state.db, &state.write_gate, &scope, &body).await {
+        Ok(created) => resource(StatusCode::CREATED, created, None),
+        Err(f) => failure(f),
+    }
+}
+
+pub(super) async fn replace<R: ScimResource>(
+    State(state): State<AppState>,
+    Extension(scope): Scoped,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = match body_json(&headers, &body) {
+        Ok(b) => b,
+        Err(e) => return error(&e),
+    };
+    let if_match = if_match(&headers);
+    let (db, gate) = (&state.db, &state.write_gate);
+    match R::replace(db, gate, &scope, &id, &body, if_match.as_deref()).await {
+        Ok(replaced) => resource(StatusCode::OK, replaced, None),
+        Err(f) => failure(f),
+    }
+}
+
+pub(super) async fn patch<R: ScimResource>(
+    State(state): State<AppState>,
+    Extension(scope): Scoped,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = match body_json(&headers, &body) {
+        Ok(b) => b,
+        Err(e) => return error(&e),
+    };
+    let if_match = if_match(&headers);
+    let (db, gate) = (&state.db, &state.write_gate);
+    match R::patch(db, gate, &scope, &id, &body, if_match.as_deref()).await {
+        Ok(patched) => resource(StatusCode::OK, patched, None),
+        Err(f) => failure(f),
+    }
+}
+
+pub(super) async fn delete<R: ScimResource>(
+    State(state): State<AppState>,
+    Extension(scope): Scoped,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let if_match = if_match(&headers);
+    let (db, gate) = (&state.db, &state.write_gate);
+    match R::delete(db, gate, &scope, &id, if_match.as_deref()).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(f) => failure(f),
+    }
+}
 
 pub(super) async fn service_provider_config(Extension(scope): Scoped) -> Response {
     message(

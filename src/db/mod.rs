@@ -1,8 +1,13 @@
 //! All sea-orm access: connecting, migrating, lookups and listings.
 //! Services call these with a connection or a transaction; nothing here decides policy.
+pub(crate) mod accounts;
 pub(crate) mod audit;
+pub(crate) mod companies;
+pub(crate) mod contacts;
+pub(crate) mod credentials;
 pub(crate) mod employees;
 pub(crate) mod list;
+pub(crate) mod provisioning_events;
 pub(crate) mod queries;
 pub(crate) mod scim;
 pub(crate) mod sign_in;

@@ -12,7 +12,7 @@ pub(crate) mod contacts;
 pub mod employees;
 pub(crate) mod identity_providers;
 pub(crate) mod list;
-pub(crate) mod provisioning_log;
+pub(crate) mod placement;
 pub(crate) mod rate_limit;
 pub(crate) mod read;
 pub mod scim;

@@ -5,11 +5,10 @@
 use std::process::ExitCode;
 
 use autoprov::{
-    config::{Cli, CliRole, Command, EmployeesCommand, TokenCommand},
-    domain::access::Role,
-    employee_cli, graphql, service,
+    config::{Cli, Command, EmployeesCommand, TokenCommand},
     startup::{self, Application, open_database},
     telemetry,
+    transport::{self, cli},
 };
 use clap::Parser;
 
@@ -58,44 +57,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     role,
                     expires_in_days,
                 },
-        } => {
-            let db = open_database(&settings).await.map_err(|e| e.to_string())?;
-            let role = match role {
-                CliRole::Owner => Role::Owner,
-                CliRole::Support => Role::Support,
-                CliRole::Auditor => Role::Auditor,
-            };
-            let expires_at =
-                expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
-            let (_, secret) = service::api_tokens::create(
-                &db,
-                &autoprov::domain::audit::Actor::system("autoprov token create (command line)"),
-                service::api_tokens::NewApiToken {
-                    name: &name,
-                    role,
-                    brand_id: None,
-                    identity_provider_id: None,
-                    expires_at,
-                },
-            )
-            .await
-            .map_err(|e| match e {
-                autoprov::error::AppError::Invalid(errors) => errors
-                    .iter()
-                    .map(|e| format!("--{}: {}", e.label.as_deref().unwrap_or("?"), e.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            })?;
-            println!("{secret}");
-            Ok(ExitCode::SUCCESS)
-        }
+        } => cli::create_token(&settings, &name, role, expires_in_days).await,
         Command::Schema => {
-            print!("{}", graphql::sdl());
+            print!("{}", transport::graphql::sdl());
             Ok(ExitCode::SUCCESS)
         }
         Command::Employees {
             command: EmployeesCommand::Import { file, dry_run },
-        } => employee_cli::import(&settings, &file, dry_run).await,
+        } => cli::import(&settings, &file, dry_run).await,
     }
 }

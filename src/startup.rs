@@ -10,13 +10,17 @@ use crate::{
     db::{self, StatementLog, WriteGate},
     domain::rate::Pace,
     error::AppError,
-    graphql,
-    http::{self, AppState, EmployeeFileLimits},
-    inbox::{self, Inbox},
     metrics::Metrics,
-    server::{self, ConnectionLimits},
     service::{self, api_tokens::TokenCache, rate_limit::SignInPacer},
-    tls::{Tls, TlsError, TlsFiles},
+    transport::{
+        graphql,
+        http::{
+            self, AppState, EmployeeFileLimits,
+            server::{self, ConnectionLimits},
+            tls::{Tls, TlsError, TlsFiles},
+        },
+        inbox::{self, Inbox},
+    },
 };
 
 /// How long in-flight requests may run on after a shutdown signal.

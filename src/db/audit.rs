@@ -38,6 +38,7 @@ pub struct NewAuditEvent<'a> {
     pub changes: Map<String, Value>,
 }
 
+/// Writes one event of the audit log, in the transaction of the change it records.
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     event: NewAuditEvent<'_>,

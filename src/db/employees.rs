@@ -1,13 +1,23 @@
-//! The statements of employee syncs: the rules in precedence order, the administrators, the
-//! latest employee snapshot (read by page, replaced by difference, in batches), held syncs, and
-//! the sign-in tokens of administrators.
+//! The statements of employee syncs: the rules in precedence order, the latest employee
+//! snapshot (read by page, replaced by difference, in batches), the syncs' records and held
+//! syncs; and the one place the rows of rules, syncs and the snapshot are built.
 use chrono::{DateTime, Utc};
-use entity::{admin_provisioning_rule, administrator, api_token, employee, employee_sync};
+use entity::{admin_provisioning_rule, employee, employee_sync};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    ActiveModelTrait,
+    ActiveValue::{Set, Unchanged},
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::Expr,
 };
+use serde_json::Value;
 use uuid::Uuid;
+
+use crate::domain::{
+    employees::{AdminRole, HoldReason, SyncSource, SyncStatus, file::Employee, sync::Counts},
+    stored::StoredEnum,
+    validate,
+};
 
 /// Rows per multi-row statement: 13 columns × 500 stays far below SQLite's and PostgreSQL's
 /// parameter limits.
@@ -38,25 +48,6 @@ pub async fn rules<Db: ConnectionTrait>(
         .await
 }
 
-pub async fn administrators<Db: ConnectionTrait>(
-    db: &Db,
-) -> Result<Vec<administrator::Model>, DbErr> {
-    administrator::Entity::find()
-        .order_by_asc(administrator::Column::Id)
-        .all(db)
-        .await
-}
-
-pub async fn administrator_with_email<Db: ConnectionTrait>(
-    db: &Db,
-    email_folded: &str,
-) -> Result<Option<administrator::Model>, DbErr> {
-    administrator::Entity::find()
-        .filter(administrator::Column::EmailFolded.eq(email_folded))
-        .one(db)
-        .await
-}
-
 /// The latest snapshot, in file order.
 pub async fn employees<Db: ConnectionTrait>(db: &Db) -> Result<Vec<employee::Model>, DbErr> {
     employee::Entity::find()
@@ -84,10 +75,6 @@ pub async fn employees_after<Db: ConnectionTrait>(
     query.all(db).await
 }
 
-/// Rows per multi-row insert of [`insert_employees`]: a caller building rows for a large file
-/// hands them over this many at a time.
-pub const EMPLOYEE_BATCH: usize = BATCH;
-
 /// Deletes the rows of these employees (a changed row is deleted and inserted again).
 pub async fn delete_employees<Db: ConnectionTrait>(db: &Db, ids: &[String]) -> Result<(), DbErr> {
     for ids in ids.chunks(BATCH) {
@@ -99,17 +86,44 @@ pub async fn delete_employees<Db: ConnectionTrait>(db: &Db, ids: &[String]) -> R
     Ok(())
 }
 
-/// Inserts snapshot rows, [`BATCH`] per statement.
+/// Writes snapshot rows, [`BATCH`] per statement, each batch's rows built just before it is
+/// written: a large file never has all its rows built at once.
 pub async fn insert_employees<Db: ConnectionTrait>(
     db: &Db,
-    rows: Vec<employee::ActiveModel>,
+    employees: &[&Employee],
 ) -> Result<(), DbErr> {
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<_> = rows.by_ref().take(BATCH).collect();
-        employee::Entity::insert_many(batch).exec(db).await?;
+    for batch in employees.chunks(BATCH) {
+        let rows: Vec<_> = batch.iter().map(|e| employee_row(e)).collect();
+        employee::Entity::insert_many(rows).exec(db).await?;
     }
     Ok(())
+}
+
+fn employee_row(e: &Employee) -> employee::ActiveModel {
+    employee::ActiveModel {
+        employee_id: Set(e.employee_id.clone()),
+        line: Set(i64::try_from(e.line).unwrap_or(i64::MAX)),
+        email: Set(e.email.clone()),
+        first_name: Set(e.first_name.clone()),
+        last_name: Set(e.last_name.clone()),
+        department: Set(e.department.clone()),
+        location: Set(e.location.clone()),
+        job_title: Set(e.job_title.clone()),
+        manager_id: Set(e.manager_id.clone()),
+        status: Set(e.status.as_str().to_owned()),
+        is_manager: Set(e.is_manager),
+        extra: Set(extra_json(e)),
+    }
+}
+
+/// The `extra` column of an employee's row.
+pub fn extra_json(e: &Employee) -> Value {
+    Value::Object(
+        e.extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+            .collect(),
+    )
 }
 
 /// Whether an employee file has ever been applied: before the first one there is no snapshot
@@ -139,57 +153,139 @@ pub async fn supersede_held<Db: ConnectionTrait>(db: &Db, except: Uuid) -> Resul
         .rows_affected)
 }
 
-/// Revokes every live token of an administrator: their sign-in tokens and the tokens created
-/// from their sessions.
-pub async fn revoke_tokens_of<Db: ConnectionTrait>(
+/// Writes a new rule.
+pub async fn insert_rule<Db: ConnectionTrait>(
     db: &Db,
-    administrator_id: Uuid,
+    name: String,
+    conditions: Value,
+    role: AdminRole,
     at: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    Ok(api_token::Entity::update_many()
-        .col_expr(api_token::Column::RevokedAt, Expr::value(at))
-        .filter(api_token::Column::AdministratorId.eq(administrator_id))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?
-        .rows_affected)
-}
-
-/// Records the (IdP, subject) of an administrator's first SSO sign-in, unless one is already
-/// recorded: 0 rows when a concurrent first sign-in bound the administrator first (the
-/// statement waits for it on PostgreSQL and then finds the subject set). A unique violation
-/// means another administrator is bound to this identity.
-pub async fn bind_sign_in<Db: ConnectionTrait>(
-    db: &Db,
-    administrator_id: Uuid,
-    identity_provider_id: Uuid,
-    subject: &str,
-) -> Result<u64, DbErr> {
-    Ok(administrator::Entity::update_many()
-        .col_expr(
-            administrator::Column::SignInIdentityProviderId,
-            Expr::value(identity_provider_id),
-        )
-        .col_expr(administrator::Column::SignInSubject, Expr::value(subject))
-        .filter(administrator::Column::Id.eq(administrator_id))
-        .filter(administrator::Column::SignInSubject.is_null())
-        .exec(db)
-        .await?
-        .rows_affected)
-}
-
-/// An administrator as it is now, its row locked to the end of the transaction on PostgreSQL
-/// (SQLite's write transaction already holds the whole database): a token issued under the
-/// lock cannot race the administrator's deactivation or demotion. Whichever comes second
-/// sees the first: the sign-in reads the new status, or the revocation the new token.
-pub async fn administrator_locked<Db: ConnectionTrait>(
-    db: &Db,
-    administrator_id: Uuid,
-) -> Result<Option<administrator::Model>, DbErr> {
-    let query = administrator::Entity::find_by_id(administrator_id);
-    if db.get_database_backend() == DbBackend::Postgres {
-        query.lock_exclusive().one(db).await
-    } else {
-        query.one(db).await
+) -> Result<admin_provisioning_rule::Model, DbErr> {
+    admin_provisioning_rule::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name_folded: Set(validate::fold(&name)),
+        name: Set(name),
+        conditions: Set(conditions),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
     }
+    .insert(db)
+    .await
+}
+
+/// The columns a rule's change sets; `None` leaves a column as it is.
+pub struct RuleUpdate {
+    pub name: Option<String>,
+    pub conditions: Option<Value>,
+    pub role: Option<AdminRole>,
+}
+
+/// Writes the columns `update` sets and `updated_at`; the row as it is now.
+pub async fn update_rule<Db: ConnectionTrait>(
+    db: &Db,
+    id: Uuid,
+    update: RuleUpdate,
+    at: DateTime<Utc>,
+) -> Result<admin_provisioning_rule::Model, DbErr> {
+    let mut model = admin_provisioning_rule::ActiveModel {
+        id: Unchanged(id),
+        updated_at: Set(at),
+        ..Default::default()
+    };
+    if let Some(name) = update.name {
+        model.name_folded = Set(validate::fold(&name));
+        model.name = Set(name);
+    }
+    if let Some(conditions) = update.conditions {
+        model.conditions = Set(conditions);
+    }
+    if let Some(role) = update.role {
+        model.role = Set(role.as_str().to_owned());
+    }
+    model.update(db).await
+}
+
+pub async fn delete_rule<Db: ConnectionTrait>(db: &Db, id: Uuid) -> Result<(), DbErr> {
+    admin_provisioning_rule::Entity::delete_by_id(id)
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Where a sync came from: written when it is first recorded, kept when a held one is applied.
+pub struct NewSync<'a> {
+    pub source: SyncSource,
+    pub file_name: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+/// What a sync found and did, as its record says.
+pub struct SyncOutcome {
+    pub status: SyncStatus,
+    pub rows: i32,
+    pub counts: Counts,
+    pub rejected_rows: Value,
+    pub rejected_row_count: i32,
+    pub notes: Value,
+    pub changes: Value,
+    pub reason: Option<String>,
+    pub hold_reason: Option<HoldReason>,
+    /// The file, kept while the sync is held.
+    pub body: Option<String>,
+    pub applied_at: Option<DateTime<Utc>>,
+}
+
+/// Writes a new sync record.
+pub async fn insert_sync<Db: ConnectionTrait>(
+    db: &Db,
+    new: NewSync<'_>,
+    outcome: SyncOutcome,
+) -> Result<employee_sync::Model, DbErr> {
+    let record = employee_sync::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        source: Set(new.source.as_str().to_owned()),
+        file_name: Set(new.file_name.map(str::to_owned)),
+        actor: Set(new.actor.map(str::to_owned)),
+        created_at: Set(new.at),
+        ..Default::default()
+    };
+    with_outcome(record, outcome).insert(db).await
+}
+
+/// Writes a recorded sync's new outcome (a held sync applied); the row as it is now.
+pub async fn update_sync<Db: ConnectionTrait>(
+    db: &Db,
+    existing: employee_sync::Model,
+    outcome: SyncOutcome,
+) -> Result<employee_sync::Model, DbErr> {
+    with_outcome(existing.into_active_model(), outcome)
+        .update(db)
+        .await
+}
+
+fn with_outcome(
+    mut model: employee_sync::ActiveModel,
+    outcome: SyncOutcome,
+) -> employee_sync::ActiveModel {
+    let count = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    let counts = &outcome.counts;
+    model.status = Set(outcome.status.as_str().to_owned());
+    model.rows = Set(outcome.rows);
+    model.created = Set(count(counts.created));
+    model.reactivated = Set(count(counts.reactivated));
+    model.deactivated = Set(count(counts.deactivated));
+    model.role_changed = Set(count(counts.role_changed));
+    model.updated = Set(count(counts.updated));
+    model.unchanged = Set(count(counts.unchanged));
+    model.rejected_rows = Set(outcome.rejected_rows);
+    model.rejected_row_count = Set(outcome.rejected_row_count);
+    model.notes = Set(outcome.notes);
+    model.changes = Set(outcome.changes);
+    model.reason = Set(outcome.reason);
+    model.hold_reason = Set(outcome.hold_reason.map(|r| r.as_str().to_owned()));
+    model.body = Set(outcome.body);
+    model.applied_at = Set(outcome.applied_at);
+    model
 }

@@ -1,11 +1,16 @@
 //! All sea-orm access: connecting, migrating, lookups and listings.
 //! Services call these with a connection or a transaction; nothing here decides policy.
 pub(crate) mod accounts;
+pub(crate) mod administrators;
+pub(crate) mod api_tokens;
 pub(crate) mod audit;
+pub(crate) mod brands;
 pub(crate) mod companies;
+pub(crate) mod configurations;
 pub(crate) mod contacts;
 pub(crate) mod credentials;
 pub(crate) mod employees;
+pub(crate) mod identity_providers;
 pub(crate) mod list;
 pub(crate) mod provisioning_events;
 pub(crate) mod queries;
@@ -100,7 +105,6 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     txn.commit().await
 }
 
-/// A cheap round trip, for `/readyz`.
 /// The pool's connections: (in use, idle).
 pub fn pool_usage(db: &DatabaseConnection) -> (u32, u32) {
     use sea_orm::DatabaseConnectionType as Pool;
@@ -120,6 +124,7 @@ pub fn pool_usage(db: &DatabaseConnection) -> (u32, u32) {
     (size.saturating_sub(idle), idle)
 }
 
+/// A cheap round trip, for `/readyz`.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
 }

@@ -1,8 +1,8 @@
 //! Administrators: manual ones created and changed by hand, rule-provisioned ones only
 //! read here (their role and status follow the rules: `managedByRule`), and the sign-in of an
 //! administrator through SSO, which issues a short-lived token carrying their role.
-use entity::{administrator, administrator_event, api_token, identity_provider};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
+use entity::{administrator, api_token, identity_provider};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -62,32 +62,27 @@ pub async fn create(
     };
     let txn = db::begin(db).await?;
     let folded = validate::fold(&email);
-    if db::employees::administrator_with_email(&txn, &folded)
+    if db::administrators::with_email(&txn, &folded)
         .await?
         .is_some()
     {
         return Err(AppError::Invalid(vec![email_taken(input.email)]));
     }
-    let at = now();
-    let model = administrator::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        email: Set(email),
-        email_folded: Set(folded),
-        first_name: Set(first),
-        last_name: Set(last),
-        role: Set(input.role.as_str().to_owned()),
-        status: Set(AdminStatus::Active.as_str().to_owned()),
-        origin: Set(AdminOrigin::Manual.as_str().to_owned()),
-        rule_id: Set(None),
-        employee_id: Set(None),
-        sign_in_identity_provider_id: Set(None),
-        sign_in_subject: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
+    let new = db::administrators::NewAdministrator {
+        id: Uuid::now_v7(),
+        email,
+        first_name: first,
+        last_name: last,
+        role: input.role,
+        status: AdminStatus::Active,
+        origin: AdminOrigin::Manual,
+        rule_id: None,
+        employee_id: None,
+        at: now(),
+    };
+    let model = db::administrators::insert(&txn, new)
+        .await
+        .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
     super::audit::created(&txn, actor, "administrators.create", &model).await?;
     record(
         &txn,
@@ -175,41 +170,27 @@ pub async fn update(
     if let Some(email) = &email {
         let folded = validate::fold(email);
         if folded != current.email_folded
-            && db::employees::administrator_with_email(&txn, &folded)
+            && db::administrators::with_email(&txn, &folded)
                 .await?
                 .is_some()
         {
             return Err(AppError::Invalid(vec![email_taken(email)]));
         }
     }
-    let before = current.clone();
-    let mut active: administrator::ActiveModel = current.into();
-    if let Some(role) = changes.role {
-        active.role = Set(role.as_str().to_owned());
+    let update = db::administrators::AdministratorUpdate {
+        role: changes.role,
+        status: changes.status,
+        rule_id: None,
+        email,
+        first_name: first,
+        last_name: last,
+        forget_sign_in: changes.reset_sign_in,
+    };
+    if update.is_empty() {
+        return Ok(current);
     }
-    if let Some(status) = changes.status {
-        active.status = Set(status.as_str().to_owned());
-    }
-    if let Some(first) = first {
-        active.first_name = Set(first);
-    }
-    if let Some(last) = last {
-        active.last_name = Set(last);
-    }
-    if let Some(email) = email {
-        active.email_folded = Set(validate::fold(&email));
-        active.email = Set(email);
-    }
-    if changes.reset_sign_in {
-        active.sign_in_identity_provider_id = Set(None);
-        active.sign_in_subject = Set(None);
-    }
-    if !active.is_changed() {
-        return Ok(before);
-    }
-    active.updated_at = Set(now());
-    let model = active
-        .update(&txn)
+    let before = current;
+    let model = db::administrators::update(&txn, before.id, update, now())
         .await
         .map_err(|e| unique_or_internal(e, || email_taken(changes.email.unwrap_or_default())))?;
     if model == before {
@@ -218,21 +199,21 @@ pub async fn update(
     super::audit::updated(&txn, actor, "administrators.update", &before, &model).await?;
     let kind = if before.status != model.status {
         if model.status == AdminStatus::Inactive.as_str() {
-            db::employees::revoke_tokens_of(&txn, model.id, model.updated_at).await?;
+            db::api_tokens::revoke_all_of(&txn, model.id, model.updated_at).await?;
             ChangeKind::Deactivated
         } else {
             ChangeKind::Reactivated
         }
     } else if before.role != model.role {
         // A sign-in token carries the role it was issued with: a new role needs a new sign-in.
-        db::employees::revoke_tokens_of(&txn, model.id, model.updated_at).await?;
+        db::api_tokens::revoke_all_of(&txn, model.id, model.updated_at).await?;
         ChangeKind::RoleChanged
     } else {
         ChangeKind::Updated
     };
     if before.sign_in_subject.is_some() && model.sign_in_subject.is_none() {
         // The tokens were issued to the identity just forgotten.
-        db::employees::revoke_tokens_of(&txn, model.id, model.updated_at).await?;
+        db::api_tokens::revoke_all_of(&txn, model.id, model.updated_at).await?;
     }
     record(&txn, actor, &model, Some(&before), kind, "changed by hand").await?;
     txn.commit().await?;
@@ -248,24 +229,21 @@ async fn record(
     kind: ChangeKind,
     reason: &str,
 ) -> AppResult<()> {
-    administrator_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        administrator_id: Set(model.id),
-        employee_sync_id: Set(None),
-        kind: Set(kind.as_str().to_owned()),
-        rule_id: Set(None),
-        rule_name: Set(None),
-        old_role: Set(before.map(|b| b.role.clone())),
-        new_role: Set(model.role.clone()),
-        old_status: Set(before.map(|b| b.status.clone())),
-        new_status: Set(model.status.clone()),
-        reason: Set(reason.to_owned()),
-        actor: Set(Some(actor.name.clone())),
-        occurred_at: Set(model.updated_at),
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
+    let event = db::administrators::NewEvent {
+        administrator_id: model.id,
+        employee_sync_id: None,
+        kind,
+        rule_id: None,
+        rule_name: None,
+        old_role: before.map(|b| b.role.clone()),
+        new_role: model.role.clone(),
+        old_status: before.map(|b| b.status.clone()),
+        new_status: model.status.clone(),
+        reason: reason.to_owned(),
+        actor: Some(actor.name.clone()),
+        at: model.updated_at,
+    };
+    Ok(db::administrators::insert_event(txn, event).await?)
 }
 
 /// How long an administrator's sign-in token lives (`sso.adminSignIn`): a working day.
@@ -297,23 +275,19 @@ async fn create_token(
         administrator.email,
         via.identity_provider.name
     );
-    let model = api_token::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(name.trim().chars().take(validate::NAME_MAX).collect()),
-        role: Set(role.as_str().into()),
-        brand_id: Set(None),
-        identity_provider_id: Set(None),
-        configuration_id: Set(None),
-        administrator_id: Set(Some(administrator.id)),
-        sign_in_identity_provider_id: Set(Some(via.identity_provider.id)),
-        sign_in_subject: Set(Some(via.subject.to_owned())),
-        secret_hash: Set(super::api_tokens::hash(&secret)),
-        expires_at: Set(Some(at + chrono::Duration::hours(ADMIN_SESSION_HOURS))),
-        revoked_at: Set(None),
-        created_at: Set(at),
-    }
-    .insert(txn)
-    .await?;
+    let new = db::api_tokens::NewToken {
+        name: name.trim().chars().take(validate::NAME_MAX).collect(),
+        role,
+        brand_id: None,
+        identity_provider_id: None,
+        configuration_id: None,
+        administrator_id: Some(administrator.id),
+        sign_in: Some((via.identity_provider.id, via.subject.to_owned())),
+        secret_hash: super::api_tokens::hash(&secret),
+        expires_at: Some(at + chrono::Duration::hours(ADMIN_SESSION_HOURS)),
+        at,
+    };
+    let model = db::api_tokens::insert(txn, new).await?;
     super::audit::created(txn, actor, "sso.adminSignIn", &model).await?;
     Ok((model, secret))
 }
@@ -395,12 +369,10 @@ pub async fn sign_in(
             Some(&email),
         )
     };
-    let Some(found) =
-        db::employees::administrator_with_email(&txn, &validate::fold(&email)).await?
-    else {
+    let Some(found) = db::administrators::with_email(&txn, &validate::fold(&email)).await? else {
         return Err(denied());
     };
-    let Some(administrator) = db::employees::administrator_locked(&txn, found.id).await? else {
+    let Some(administrator) = db::administrators::locked(&txn, found.id).await? else {
         return Err(denied());
     };
     if administrator.email_folded != found.email_folded {
@@ -458,7 +430,8 @@ async fn bound(
         return Ok(None);
     }
     let bound =
-        db::employees::bind_sign_in(txn, administrator.id, identity_provider.id, subject).await;
+        db::administrators::bind_sign_in(txn, administrator.id, identity_provider.id, subject)
+            .await;
     let rows = match bound {
         Ok(rows) => rows,
         Err(e) if db::is_unique_violation(&e) => {

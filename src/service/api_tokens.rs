@@ -13,7 +13,7 @@ use std::{
 use chrono::{DateTime, Utc};
 use entity::{administrator, api_token, brand, identity_provider};
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -178,7 +178,7 @@ async fn create_in(
     // A token created from an administrator's session stands on that administrator: it is
     // bound to them, and may not reach further than their role (PRODUCT §7).
     if let Some(administrator_id) = actor.administrator_id {
-        let administrator = db::employees::administrator_locked(txn, administrator_id).await?;
+        let administrator = db::administrators::locked(txn, administrator_id).await?;
         let (active, role) = match &administrator {
             Some(a) => (
                 a.status == AdminStatus::Active.as_str(),
@@ -206,23 +206,19 @@ async fn create_in(
     }
     let name = problems.finish(name)?;
     let secret = new_secret();
-    let model = api_token::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(name),
-        role: Set(input.role.as_str().into()),
-        brand_id: Set(brand_id),
-        identity_provider_id: Set(identity_provider_id),
-        configuration_id: Set(configuration_id),
-        administrator_id: Set(actor.administrator_id),
-        sign_in_identity_provider_id: Set(None),
-        sign_in_subject: Set(None),
-        secret_hash: Set(hash(&secret)),
-        expires_at: Set(expires_at),
-        revoked_at: Set(None),
-        created_at: Set(at),
-    }
-    .insert(txn)
-    .await?;
+    let new = db::api_tokens::NewToken {
+        name,
+        role: input.role,
+        brand_id,
+        identity_provider_id,
+        configuration_id,
+        administrator_id: actor.administrator_id,
+        sign_in: None,
+        secret_hash: hash(&secret),
+        expires_at,
+        at,
+    };
+    let model = db::api_tokens::insert(txn, new).await?;
     super::audit::created(txn, actor, "apiTokens.create", &model).await?;
     Ok((model, secret))
 }
@@ -452,11 +448,8 @@ pub async fn revoke(
     if token.revoked_at.is_some() {
         return Ok(token);
     }
-    let before = token.clone();
-    let mut active: api_token::ActiveModel = token.into();
-    active.revoked_at = Set(Some(now()));
-    let model = active.update(&txn).await?;
-    super::audit::updated(&txn, actor, "apiTokens.revoke", &before, &model).await?;
+    let model = db::api_tokens::revoke(&txn, token.id, now()).await?;
+    super::audit::updated(&txn, actor, "apiTokens.revoke", &token, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -1,7 +1,6 @@
 //! Brands: create, rename and delete (refused while configurations exist).
 use entity::brand;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
-use uuid::Uuid;
+use sea_orm::DatabaseConnection;
 
 use super::{Deletion, Problems, delete_unreferenced, load, now, unique_or_internal};
 use crate::domain::audit::Actor;
@@ -30,16 +29,9 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, name: &str) -> AppRe
     {
         return Err(AppError::Invalid(vec![name_taken(name)]));
     }
-    let at = now();
-    let model = brand::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(name_clean),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| unique_or_internal(e, || name_taken(name)))?;
+    let model = db::brands::insert(&txn, name_clean, now())
+        .await
+        .map_err(|e| unique_or_internal(e, || name_taken(name)))?;
     super::audit::created(&txn, actor, "brands.create", &model).await?;
     txn.commit().await?;
     Ok(model)
@@ -69,15 +61,10 @@ pub async fn update(
             name.unwrap_or_default(),
         )]));
     }
-    let before = brand.clone();
-    let mut active: brand::ActiveModel = brand.into();
-    active.name = Set(new_name);
-    active.updated_at = Set(now());
-    let model = active
-        .update(&txn)
+    let model = db::brands::rename(&txn, brand.id, new_name, now())
         .await
         .map_err(|e| unique_or_internal(e, || name_taken(name.unwrap_or_default())))?;
-    super::audit::updated(&txn, actor, "brands.update", &before, &model).await?;
+    super::audit::updated(&txn, actor, "brands.update", &brand, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -1,10 +1,9 @@
 //! A brand's configuration of one identity provider (`brands { *IdentityProviderConfiguration }`).
-use crate::domain::stored::StoredEnum;
 use entity::{
     account, brand, identity_provider, identity_provider_configuration as configuration,
     role_mapping,
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -126,34 +125,23 @@ pub async fn create(
     {
         return Err(AppError::Invalid(vec![already_exists()]));
     }
-    let at = now();
-    let model = configuration::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        brand_id: Set(r.brand.id),
-        identity_provider_id: Set(r.identity_provider_id),
-        auto_provision_learners: Set(input.auto_provision_learners.unwrap_or(false)),
-        default_account_id: Set(r.default_account_id.flatten()),
-        update_attributes_on_login: Set(input.update_attributes_on_login.unwrap_or(false)),
-        link_existing_contacts: Set(input.link_existing_contacts.unwrap_or(true)),
-        company_match: Set(input
-            .company_match
-            .unwrap_or(CompanyMatch::Exact)
-            .as_str()
-            .into()),
-        email_claim: Set(attribute_map.email),
-        first_name_claim: Set(attribute_map.first_name),
-        last_name_claim: Set(attribute_map.last_name),
-        company_name_claim: Set(attribute_map.company_name),
-        roles_claim: Set(attribute_map.roles),
-        default_role: Set(r.default_role.unwrap_or_else(|| DEFAULT_ROLE.into())),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| unique_or_internal(e, already_exists))?;
+    let new = db::configurations::NewConfiguration {
+        brand_id: r.brand.id,
+        identity_provider_id: r.identity_provider_id,
+        auto_provision_learners: input.auto_provision_learners.unwrap_or(false),
+        default_account_id: r.default_account_id.flatten(),
+        update_attributes_on_login: input.update_attributes_on_login.unwrap_or(false),
+        link_existing_contacts: input.link_existing_contacts.unwrap_or(true),
+        company_match: input.company_match.unwrap_or(CompanyMatch::Exact),
+        attribute_map,
+        default_role: r.default_role.unwrap_or_else(|| DEFAULT_ROLE.into()),
+        at: now(),
+    };
+    let model = db::configurations::insert(&txn, new)
+        .await
+        .map_err(|e| unique_or_internal(e, already_exists))?;
     if let Some(mappings) = &r.role_mappings {
-        db::queries::replace_role_mappings(&txn, model.id, mappings).await?;
+        db::configurations::replace_role_mappings(&txn, model.id, mappings).await?;
     }
     let after = audited(&txn, &model).await?;
     record(
@@ -249,37 +237,19 @@ pub async fn update(
         None => None,
     };
     let before = audited(&txn, &current).await?;
-    let mut active: configuration::ActiveModel = current.into();
-    if let Some(v) = input.auto_provision_learners {
-        active.auto_provision_learners = Set(v);
-    }
-    if let Some(v) = r.default_account_id {
-        active.default_account_id = Set(v);
-    }
-    if let Some(v) = input.update_attributes_on_login {
-        active.update_attributes_on_login = Set(v);
-    }
-    if let Some(v) = input.link_existing_contacts {
-        active.link_existing_contacts = Set(v);
-    }
-    if let Some(v) = input.company_match {
-        active.company_match = Set(v.as_str().into());
-    }
-    if let Some(map) = attribute_map {
-        active.email_claim = Set(map.email);
-        active.first_name_claim = Set(map.first_name);
-        active.last_name_claim = Set(map.last_name);
-        active.company_name_claim = Set(map.company_name);
-        active.roles_claim = Set(map.roles);
-    }
-    if let Some(v) = r.default_role {
-        active.default_role = Set(v);
-    }
-    active.updated_at = Set(now());
-    let model = active.update(&txn).await?;
+    let update = db::configurations::ConfigurationUpdate {
+        auto_provision_learners: input.auto_provision_learners,
+        default_account_id: r.default_account_id,
+        update_attributes_on_login: input.update_attributes_on_login,
+        link_existing_contacts: input.link_existing_contacts,
+        company_match: input.company_match,
+        attribute_map,
+        default_role: r.default_role,
+    };
+    let model = db::configurations::update(&txn, current.id, update, now()).await?;
     if let Some(mappings) = &r.role_mappings {
         let before = db::scim::role_mappings(&txn, model.id).await?;
-        db::queries::replace_role_mappings(&txn, model.id, mappings).await?;
+        db::configurations::replace_role_mappings(&txn, model.id, mappings).await?;
         // What the old mappings granted through SCIM groups goes with them (PRODUCT §6).
         super::scim::groups::remap_group_roles(&txn, &model, &before, mappings).await?;
     }
@@ -320,8 +290,7 @@ pub async fn delete(
         None,
     )
     .await?;
-    let active: configuration::ActiveModel = current.into();
-    active.delete(&txn).await?;
+    db::configurations::delete(&txn, current.id).await?;
     txn.commit().await?;
     Ok(r.brand)
 }

@@ -1,9 +1,8 @@
 //! Identity providers: create, update (the issuer is pinned while credentials exist) and
 //! delete (refused while configured or holding credentials).
-use crate::domain::stored::{Protocol, StoredEnum};
+use crate::domain::stored::Protocol;
 use entity::identity_provider;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
-use uuid::Uuid;
+use sea_orm::DatabaseConnection;
 
 use super::{Deletion, Problems, delete_unreferenced, load, now, unique_or_internal};
 use crate::domain::audit::Actor;
@@ -65,20 +64,17 @@ pub async fn create(
     {
         return Err(AppError::Invalid(vec![issuer_taken(input.issuer)]));
     }
-    let at = now();
-    let model = identity_provider::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(name),
-        protocol: Set(input.protocol.as_str().into()),
-        issuer: Set(issuer),
-        admin_sign_in: Set(input.admin_sign_in),
-        trust_email: Set(input.trust_email),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| unique_or_internal(e, || issuer_taken(input.issuer)))?;
+    let new = db::identity_providers::NewIdentityProvider {
+        name,
+        protocol: input.protocol,
+        issuer,
+        admin_sign_in: input.admin_sign_in,
+        trust_email: input.trust_email,
+        at: now(),
+    };
+    let model = db::identity_providers::insert(&txn, new)
+        .await
+        .map_err(|e| unique_or_internal(e, || issuer_taken(input.issuer)))?;
     super::audit::created(&txn, actor, "identityProviders.create", &model).await?;
     txn.commit().await?;
     Ok(model)
@@ -134,29 +130,17 @@ pub async fn update(
             ));
         }
     }
-    let before = current.clone();
-    let mut active: identity_provider::ActiveModel = current.into();
-    if let Some(name) = name {
-        active.name = Set(name);
-    }
-    if let Some(protocol) = changes.protocol {
-        active.protocol = Set(protocol.as_str().into());
-    }
-    if let Some(issuer) = issuer {
-        active.issuer = Set(issuer);
-    }
-    if let Some(admin_sign_in) = changes.admin_sign_in {
-        active.admin_sign_in = Set(admin_sign_in);
-    }
-    if let Some(trust_email) = changes.trust_email {
-        active.trust_email = Set(trust_email);
-    }
-    active.updated_at = Set(now());
-    let model = active
-        .update(&txn)
+    let update = db::identity_providers::IdentityProviderUpdate {
+        name,
+        protocol: changes.protocol,
+        issuer,
+        admin_sign_in: changes.admin_sign_in,
+        trust_email: changes.trust_email,
+    };
+    let model = db::identity_providers::update(&txn, current.id, update, now())
         .await
         .map_err(|e| unique_or_internal(e, || issuer_taken(issuer_raw)))?;
-    super::audit::updated(&txn, actor, "identityProviders.update", &before, &model).await?;
+    super::audit::updated(&txn, actor, "identityProviders.update", &current, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -10,6 +10,7 @@ pub(crate) mod companies;
 pub(crate) mod configurations;
 pub(crate) mod contacts;
 pub mod employees;
+pub(crate) mod health;
 pub(crate) mod identity_providers;
 pub(crate) mod list;
 pub(crate) mod placement;

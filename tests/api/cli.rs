@@ -20,7 +20,7 @@ async fn schema_command_matches_the_committed_schema_graphql() {
         .expect("run autoprov schema");
     assert!(printed.status.success());
     let printed = String::from_utf8(printed.stdout).expect("utf-8");
-    assert_eq!(autoprov::graphql::sdl(), printed);
+    assert_eq!(autoprov::transport::graphql::sdl(), printed);
     assert!(
         committed == printed,
         "schema.graphql is out of date; regenerate it with:\n\n    cargo run -- schema > schema.graphql\n"

@@ -2,11 +2,10 @@
 use std::collections::BTreeMap;
 
 use entity::{admin_provisioning_rule, administrator, employee};
-use sea_orm::ActiveValue::Set;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::{
+    db::employees::extra_json,
     domain::employees::{
         AdminOrigin, AdminRole, AdminStatus, ConditionOp,
         file::{Employee, EmployeeStatus},
@@ -87,13 +86,6 @@ pub fn admin_view(admin: &administrator::Model) -> AppResult<AdminView> {
     })
 }
 
-fn status_name(status: EmployeeStatus) -> &'static str {
-    match status {
-        EmployeeStatus::Active => "active",
-        EmployeeStatus::Terminated => "terminated",
-    }
-}
-
 pub fn employee_of(row: employee::Model) -> AppResult<Employee> {
     let status = match row.status.as_str() {
         "active" => EmployeeStatus::Active,
@@ -129,33 +121,7 @@ pub fn same_employee(row: &employee::Model, e: &Employee) -> bool {
         && row.location == e.location
         && row.job_title == e.job_title
         && row.manager_id == e.manager_id
-        && row.status == status_name(e.status)
+        && row.status == e.status.as_str()
         && row.is_manager == e.is_manager
         && extra_json(e) == row.extra
-}
-
-fn extra_json(e: &Employee) -> Value {
-    Value::Object(
-        e.extra
-            .iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
-            .collect(),
-    )
-}
-
-pub fn employee_row(e: &Employee) -> employee::ActiveModel {
-    employee::ActiveModel {
-        employee_id: Set(e.employee_id.clone()),
-        line: Set(i64::try_from(e.line).unwrap_or(i64::MAX)),
-        email: Set(e.email.clone()),
-        first_name: Set(e.first_name.clone()),
-        last_name: Set(e.last_name.clone()),
-        department: Set(e.department.clone()),
-        location: Set(e.location.clone()),
-        job_title: Set(e.job_title.clone()),
-        manager_id: Set(e.manager_id.clone()),
-        status: Set(status_name(e.status).to_owned()),
-        is_manager: Set(e.is_manager),
-        extra: Set(extra_json(e)),
-    }
 }

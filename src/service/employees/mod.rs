@@ -6,8 +6,7 @@ pub mod rules;
 mod sync;
 
 use entity::employee_sync;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
-use uuid::Uuid;
+use sea_orm::DatabaseConnection;
 
 pub use convert::WrittenCondition;
 
@@ -128,32 +127,26 @@ async fn reject(
     import: &Import<'_>,
     reason: &str,
 ) -> AppResult<employee_sync::Model> {
-    let at = now();
-    let sync = employee_sync::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        status: Set(SyncStatus::Rejected.as_str().to_owned()),
-        source: Set(import.source.as_str().to_owned()),
-        file_name: Set(import.file_name.map(str::to_owned)),
-        actor: Set(Some(actor.name.clone())),
-        rows: Set(0),
-        created: Set(0),
-        reactivated: Set(0),
-        deactivated: Set(0),
-        role_changed: Set(0),
-        updated: Set(0),
-        unchanged: Set(0),
-        rejected_rows: Set(serde_json::json!([])),
-        rejected_row_count: Set(0),
-        notes: Set(serde_json::json!([])),
-        changes: Set(serde_json::json!([])),
-        reason: Set(Some(reason.to_owned())),
-        hold_reason: Set(None),
-        body: Set(None),
-        created_at: Set(at),
-        applied_at: Set(None),
-    }
-    .insert(db)
-    .await?;
+    let new = db::employees::NewSync {
+        source: import.source,
+        file_name: import.file_name,
+        actor: Some(&actor.name),
+        at: now(),
+    };
+    let outcome = db::employees::SyncOutcome {
+        status: SyncStatus::Rejected,
+        rows: 0,
+        counts: Default::default(),
+        rejected_rows: serde_json::json!([]),
+        rejected_row_count: 0,
+        notes: serde_json::json!([]),
+        changes: serde_json::json!([]),
+        reason: Some(reason.to_owned()),
+        hold_reason: None,
+        body: None,
+        applied_at: None,
+    };
+    let sync = db::employees::insert_sync(db, new, outcome).await?;
     tracing::warn!(sync = %sync.id, reason, "employee file rejected");
     Ok(sync)
 }

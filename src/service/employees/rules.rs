@@ -3,10 +3,7 @@
 //! other rules that can match the same employee with another role (decided from the
 //! conditions), with the employees of the latest snapshot that match both.
 use entity::{admin_provisioning_rule, employee_sync};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
-};
-use uuid::Uuid;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use super::{
     convert::{WrittenCondition, employee_of, op_name, rule_view},
@@ -112,19 +109,9 @@ pub async fn create(
         return Err(AppError::Internal("validated rule missing".into()));
     };
     let txn = db::begin(db).await?;
-    let at = now();
-    let rule = admin_provisioning_rule::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name_folded: Set(validate::fold(&name)),
-        name: Set(name.clone()),
-        conditions: Set(conditions),
-        role: Set(role.as_str().to_owned()),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| unique_or_internal(e, || name_taken(&name)))?;
+    let rule = db::employees::insert_rule(&txn, name.clone(), conditions, role, now())
+        .await
+        .map_err(|e| unique_or_internal(e, || name_taken(&name)))?;
     crate::service::audit::created(&txn, actor, "adminProvisioningRules.create", &rule).await?;
     let change = apply_change(&txn, actor, rule).await?;
     txn.commit().await?;
@@ -182,25 +169,22 @@ pub async fn update(
             sync: None,
         });
     }
-    let before = current.clone();
-    let mut active: admin_provisioning_rule::ActiveModel = current.into();
-    if let Some(name) = &name {
-        active.name_folded = Set(validate::fold(name));
-        active.name = Set(name.clone());
-    }
-    if let Some((_, json)) = conditions {
-        active.conditions = Set(json);
-    }
-    if let Some(role) = update.role {
-        active.role = Set(role.as_str().to_owned());
-    }
-    active.updated_at = Set(now());
-    let rule = active
-        .update(&txn)
+    let columns = db::employees::RuleUpdate {
+        name: name.clone(),
+        conditions: conditions.map(|(_, json)| json),
+        role: update.role,
+    };
+    let rule = db::employees::update_rule(&txn, current.id, columns, now())
         .await
         .map_err(|e| unique_or_internal(e, || name_taken(name.as_deref().unwrap_or_default())))?;
-    crate::service::audit::updated(&txn, actor, "adminProvisioningRules.update", &before, &rule)
-        .await?;
+    crate::service::audit::updated(
+        &txn,
+        actor,
+        "adminProvisioningRules.update",
+        &current,
+        &rule,
+    )
+    .await?;
     let change = apply_change(&txn, actor, rule).await?;
     txn.commit().await?;
     Ok(change)
@@ -222,9 +206,7 @@ pub async fn delete(
     )
     .await
     .map_err(load_error)?;
-    admin_provisioning_rule::Entity::delete_by_id(rule.id)
-        .exec(&txn)
-        .await?;
+    db::employees::delete_rule(&txn, rule.id).await?;
     crate::service::audit::deleted(&txn, actor, "adminProvisioningRules.delete", &rule).await?;
     let sync = resync(&txn, actor).await?;
     txn.commit().await?;

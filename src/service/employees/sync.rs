@@ -3,16 +3,17 @@
 //! transaction.
 use std::collections::{HashMap, HashSet};
 
-use entity::{administrator, administrator_event, employee_sync};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, EntityTrait, IntoActiveModel,
-};
+use entity::employee_sync;
+use sea_orm::DatabaseTransaction;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::convert::{admin_view, employee_of, employee_row, rule_view, same_employee};
+use super::convert::{admin_view, employee_of, rule_view, same_employee};
 use crate::{
-    db,
+    db::{
+        self,
+        administrators::{AdministratorUpdate, NewAdministrator, NewEvent},
+    },
     domain::{
         employees::{
             AdminOrigin, AdminRole, AdminStatus, ChangeKind, HoldReason, SyncSource, SyncStatus,
@@ -22,7 +23,6 @@ use crate::{
         },
         id::{NodeKind, encode},
         stored::StoredEnum,
-        validate,
     },
     error::{AppError, AppResult, ErrorCode},
     service::now,
@@ -61,7 +61,7 @@ pub(super) async fn run(
         .collect::<AppResult<Vec<_>>>()?;
     let rule_names: HashMap<Uuid, String> =
         rule_rows.iter().map(|r| (r.id, r.name.clone())).collect();
-    let admin_rows = db::employees::administrators(txn).await?;
+    let admin_rows = db::administrators::all(txn).await?;
     let admins = admin_rows
         .iter()
         .map(admin_view)
@@ -149,28 +149,39 @@ pub(super) async fn run(
     let rows = i32::try_from(employees.len() as u64 + rejected_total).unwrap_or(i32::MAX);
     let (hold_reason, reason) = hold.unzip();
     let ids = administrator_ids(&plan, status == SyncStatus::Applied);
-    let updating = run.existing.is_some();
-    let record = sync_row(SyncRow {
-        existing: run.existing,
+    let changes = plan
+        .changes
+        .iter()
+        .zip(&ids)
+        .map(|(c, id)| change_json(c, *id, &rule_names))
+        .collect();
+    let outcome = db::employees::SyncOutcome {
         status,
-        source: run.source,
-        file_name: run.file_name,
-        actor: run.actor,
         rows,
-        plan: &plan,
-        ids: &ids,
-        rule_names: &rule_names,
-        rejected: &rejected,
-        hold_reason,
-        rejected_total,
+        counts: plan.counts.clone(),
+        rejected_rows: problems_json(&rejected),
+        rejected_row_count: i32::try_from(rejected_total).unwrap_or(i32::MAX),
+        notes: problems_json(&plan.notes),
+        changes: Value::Array(changes),
         reason,
-        body: (status == SyncStatus::Held).then_some(run.body).flatten(),
-        at,
-    });
-    let sync = if updating {
-        record.update(txn).await?
-    } else {
-        record.insert(txn).await?
+        hold_reason,
+        body: (status == SyncStatus::Held)
+            .then_some(run.body)
+            .flatten()
+            .map(str::to_owned),
+        applied_at: (status == SyncStatus::Applied).then_some(at),
+    };
+    let sync = match run.existing {
+        Some(existing) => db::employees::update_sync(txn, existing, outcome).await?,
+        None => {
+            let new = db::employees::NewSync {
+                source: run.source,
+                file_name: run.file_name,
+                actor: run.actor,
+                at,
+            };
+            db::employees::insert_sync(txn, new, outcome).await?
+        }
     };
 
     if status == SyncStatus::Applied {
@@ -183,26 +194,6 @@ pub(super) async fn run(
         db::employees::supersede_held(txn, sync.id).await?;
     }
     Ok(sync)
-}
-
-struct SyncRow<'a> {
-    existing: Option<employee_sync::Model>,
-    status: SyncStatus,
-    source: SyncSource,
-    file_name: Option<&'a str>,
-    actor: Option<&'a str>,
-    rows: i32,
-    plan: &'a Plan,
-    /// The administrator of each change of the plan, as [`administrator_ids`] gives them.
-    ids: &'a [Option<Uuid>],
-    rule_names: &'a HashMap<Uuid, String>,
-    /// The first rows refused, and how many were in all.
-    rejected: &'a [RowProblem],
-    hold_reason: Option<HoldReason>,
-    rejected_total: u64,
-    reason: Option<String>,
-    body: Option<&'a str>,
-    at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What a change does, for the reason of a sync held for an owner.
@@ -235,10 +226,6 @@ fn with_article(role: &str) -> String {
     }
 }
 
-fn count(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
 pub(super) fn problems_json(problems: &[RowProblem]) -> Value {
     Value::Array(
         problems
@@ -259,45 +246,6 @@ fn administrator_ids(plan: &Plan, applied: bool) -> Vec<Option<Uuid>> {
             Target::New { .. } => applied.then(Uuid::now_v7),
         })
         .collect()
-}
-
-fn sync_row(row: SyncRow<'_>) -> employee_sync::ActiveModel {
-    let counts = &row.plan.counts;
-    let changes: Vec<Value> = row
-        .plan
-        .changes
-        .iter()
-        .zip(row.ids)
-        .map(|(c, id)| change_json(c, *id, row.rule_names))
-        .collect();
-    let mut model = match row.existing {
-        Some(existing) => existing.into_active_model(),
-        None => employee_sync::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            source: Set(row.source.as_str().to_owned()),
-            file_name: Set(row.file_name.map(str::to_owned)),
-            actor: Set(row.actor.map(str::to_owned)),
-            created_at: Set(row.at),
-            ..Default::default()
-        },
-    };
-    model.status = Set(row.status.as_str().to_owned());
-    model.rows = Set(row.rows);
-    model.created = Set(count(counts.created));
-    model.reactivated = Set(count(counts.reactivated));
-    model.deactivated = Set(count(counts.deactivated));
-    model.role_changed = Set(count(counts.role_changed));
-    model.updated = Set(count(counts.updated));
-    model.unchanged = Set(count(counts.unchanged));
-    model.rejected_rows = Set(problems_json(row.rejected));
-    model.rejected_row_count = Set(i32::try_from(row.rejected_total).unwrap_or(i32::MAX));
-    model.notes = Set(problems_json(&row.plan.notes));
-    model.changes = Set(Value::Array(changes));
-    model.reason = Set(row.reason);
-    model.hold_reason = Set(row.hold_reason.map(|r| r.as_str().to_owned()));
-    model.body = Set(row.body.map(str::to_owned));
-    model.applied_at = Set((row.status == SyncStatus::Applied).then_some(row.at));
-    model
 }
 
 /// One change as stored with its sync: `email` is the administrator's address after the
@@ -326,9 +274,6 @@ fn change_json(
     })
 }
 
-/// Rows per multi-row insert of administrators and their events.
-const BATCH: usize = 500;
-
 async fn apply_plan(
     txn: &DatabaseTransaction,
     plan: &Plan,
@@ -349,21 +294,17 @@ async fn apply_plan(
                 last_name,
             } => {
                 let id = id.unwrap_or_else(Uuid::now_v7);
-                new_admins.push(administrator::ActiveModel {
-                    id: Set(id),
-                    email_folded: Set(validate::fold(email)),
-                    email: Set(email.clone()),
-                    first_name: Set(first_name.clone()),
-                    last_name: Set(last_name.clone()),
-                    role: Set(change.new_role.as_str().to_owned()),
-                    status: Set(change.new_status.as_str().to_owned()),
-                    origin: Set(AdminOrigin::Rule.as_str().to_owned()),
-                    rule_id: Set(change.new_rule_id),
-                    employee_id: Set(Some(employee_id.clone())),
-                    sign_in_identity_provider_id: Set(None),
-                    sign_in_subject: Set(None),
-                    created_at: Set(at),
-                    updated_at: Set(at),
+                new_admins.push(NewAdministrator {
+                    id,
+                    email: email.clone(),
+                    first_name: first_name.clone(),
+                    last_name: last_name.clone(),
+                    role: change.new_role,
+                    status: change.new_status,
+                    origin: AdminOrigin::Rule,
+                    rule_id: change.new_rule_id,
+                    employee_id: Some(employee_id.clone()),
+                    at,
                 });
                 id
             }
@@ -373,36 +314,23 @@ async fn apply_plan(
             }
         };
         let rule_id = change.new_rule_id.or(change.old_rule_id);
-        events.push(administrator_event::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            administrator_id: Set(administrator_id),
-            employee_sync_id: Set(Some(sync_id)),
-            kind: Set(change.kind.as_str().to_owned()),
-            rule_id: Set(rule_id),
-            rule_name: Set(rule_id.and_then(|id| rule_names.get(&id).cloned())),
-            old_role: Set(change.old_role.map(|r| r.as_str().to_owned())),
-            new_role: Set(change.new_role.as_str().to_owned()),
-            old_status: Set(change.old_status.map(|s| s.as_str().to_owned())),
-            new_status: Set(change.new_status.as_str().to_owned()),
-            reason: Set(change.reason.clone()),
-            actor: Set(actor.map(str::to_owned)),
-            occurred_at: Set(at),
+        events.push(NewEvent {
+            administrator_id,
+            employee_sync_id: Some(sync_id),
+            kind: change.kind,
+            rule_id,
+            rule_name: rule_id.and_then(|id| rule_names.get(&id).cloned()),
+            old_role: change.old_role.map(|r| r.as_str().to_owned()),
+            new_role: change.new_role.as_str().to_owned(),
+            old_status: change.old_status.map(|s| s.as_str().to_owned()),
+            new_status: change.new_status.as_str().to_owned(),
+            reason: change.reason.clone(),
+            actor: actor.map(str::to_owned),
+            at,
         });
     }
-    insert_batches::<administrator::Entity>(txn, new_admins).await?;
-    insert_batches::<administrator_event::Entity>(txn, events).await?;
-    Ok(())
-}
-
-async fn insert_batches<E: EntityTrait>(
-    txn: &DatabaseTransaction,
-    rows: Vec<E::ActiveModel>,
-) -> AppResult<()> {
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<_> = rows.by_ref().take(BATCH).collect();
-        E::insert_many(batch).exec_without_returning(txn).await?;
-    }
+    db::administrators::insert_many(txn, new_admins).await?;
+    db::administrators::insert_events(txn, events).await?;
     Ok(())
 }
 
@@ -412,28 +340,19 @@ async fn update_administrator(
     change: &Change,
     at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    let mut model = administrator::ActiveModel {
-        id: sea_orm::ActiveValue::Unchanged(id),
-        ..Default::default()
+    let update = AdministratorUpdate {
+        role: Some(change.new_role),
+        status: Some(change.new_status),
+        rule_id: Some(change.new_rule_id.or(change.old_rule_id)),
+        email: change.new_email.clone(),
+        first_name: change.new_first_name.clone(),
+        last_name: change.new_last_name.clone(),
+        forget_sign_in: false,
     };
-    model.role = Set(change.new_role.as_str().to_owned());
-    model.status = Set(change.new_status.as_str().to_owned());
-    model.rule_id = Set(change.new_rule_id.or(change.old_rule_id));
-    if let Some(email) = &change.new_email {
-        model.email_folded = Set(validate::fold(email));
-        model.email = Set(email.clone());
-    }
-    if let Some(first) = &change.new_first_name {
-        model.first_name = Set(first.clone());
-    }
-    if let Some(last) = &change.new_last_name {
-        model.last_name = Set(last.clone());
-    }
-    model.updated_at = Set(at);
-    model.update(txn).await?;
+    db::administrators::update(txn, id, update, at).await?;
     // A sign-in token carries the role it was issued with: a new role needs a new sign-in.
     if change.kind == ChangeKind::Deactivated || change.old_role != Some(change.new_role) {
-        db::employees::revoke_tokens_of(txn, id, at).await?;
+        db::api_tokens::revoke_all_of(txn, id, at).await?;
     }
     Ok(())
 }
@@ -475,10 +394,12 @@ async fn write_snapshot(
         }
     }
     db::employees::delete_employees(txn, &delete).await?;
-    let new_rows: Vec<usize> = (0..employees.len()).filter(|&i| !stored_as_is[i]).collect();
-    for batch in new_rows.chunks(db::employees::EMPLOYEE_BATCH) {
-        let rows = batch.iter().map(|&i| employee_row(&employees[i])).collect();
-        db::employees::insert_employees(txn, rows).await?;
-    }
+    let new_rows: Vec<_> = employees
+        .iter()
+        .zip(&stored_as_is)
+        .filter(|(_, as_is)| !**as_is)
+        .map(|(e, _)| e)
+        .collect();
+    db::employees::insert_employees(txn, &new_rows).await?;
     Ok(())
 }

@@ -8,12 +8,12 @@ use super::{
     account::Account,
     actor,
     connection::{ContactField, entity_queries},
-    db,
     errors::GqlResultExt,
     identity_provider::IdentityProvider,
     limits::list_complexity,
     loaders::{load_children, load_newest},
     mutation::entity_payload,
+    pool,
     provisioning_event::ProvisioningEvent,
     types::{UNPAGED_LIST_COST, api_enum, row_object},
 };
@@ -165,7 +165,7 @@ impl ContactMutations {
     async fn create(&self, ctx: &Context<'_>, input: CreateContactInput) -> Result<ContactPayload> {
         ContactPayload::from(
             service::contacts::create(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 service::contacts::NewContact {
                     first_name: &input.first_name,
@@ -182,7 +182,7 @@ impl ContactMutations {
     async fn update(&self, ctx: &Context<'_>, input: UpdateContactInput) -> Result<ContactPayload> {
         ContactPayload::from(
             service::contacts::update(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 &input.contact_id,
                 ContactChanges {

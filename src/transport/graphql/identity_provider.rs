@@ -8,8 +8,8 @@ use async_graphql::Guard;
 use super::{
     Allow, actor,
     connection::{IdentityProviderField, entity_queries},
-    db,
     mutation::entity_payload,
+    pool,
     types::api_enum,
     types::row_object,
 };
@@ -101,7 +101,7 @@ impl IdentityProviderMutations {
         }
         IdentityProviderPayload::from(
             service::identity_providers::create(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 service::identity_providers::NewIdentityProvider {
                     name: &input.name,
@@ -125,7 +125,7 @@ impl IdentityProviderMutations {
         }
         IdentityProviderPayload::from(
             service::identity_providers::update(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 &input.identity_provider_id,
                 IdentityProviderChanges {
@@ -148,7 +148,7 @@ impl IdentityProviderMutations {
     ) -> Result<IdentityProviderPayload> {
         IdentityProviderPayload::from(
             service::identity_providers::delete(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 &input.identity_provider_id,
             )

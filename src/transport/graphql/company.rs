@@ -6,8 +6,8 @@ use entity::company;
 use super::{
     Allow, actor,
     connection::{CompanyField, entity_queries},
-    db,
     mutation::entity_payload,
+    pool,
     types::row_object,
 };
 use crate::{
@@ -50,13 +50,15 @@ pub struct CompanyMutations;
 #[Object(serial)]
 impl CompanyMutations {
     async fn create(&self, ctx: &Context<'_>, input: CreateCompanyInput) -> Result<CompanyPayload> {
-        CompanyPayload::from(service::companies::create(db(ctx)?, &actor(ctx)?, &input.name).await)
+        CompanyPayload::from(
+            service::companies::create(pool(ctx)?, &actor(ctx)?, &input.name).await,
+        )
     }
 
     async fn update(&self, ctx: &Context<'_>, input: UpdateCompanyInput) -> Result<CompanyPayload> {
         CompanyPayload::from(
             service::companies::update(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 &input.company_id,
                 input.name.as_deref(),
@@ -68,7 +70,7 @@ impl CompanyMutations {
     /// Deletes a company without accounts.
     async fn delete(&self, ctx: &Context<'_>, input: DeleteCompanyInput) -> Result<CompanyPayload> {
         CompanyPayload::from(
-            service::companies::delete(db(ctx)?, &actor(ctx)?, &input.company_id).await,
+            service::companies::delete(pool(ctx)?, &actor(ctx)?, &input.company_id).await,
         )
     }
 }

@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, InputObject, InputType, OutputType, SimpleObj
 
 use super::{
     account::Account, api_token::ApiToken, audit_event::AuditEvent, brand::Brand, company::Company,
-    contact::Contact, db, errors::GqlResultExt, identity_provider::IdentityProvider,
+    contact::Contact, errors::GqlResultExt, identity_provider::IdentityProvider, pool,
     provisioning_event::ProvisioningEvent, types::api_enum,
 };
 use super::{
@@ -228,7 +228,7 @@ where
         with_total,
         wanted,
     };
-    let page = lists::page(db(ctx)?, args).await.gql()?;
+    let page = lists::page(pool(ctx)?, args).await.gql()?;
     let edges: Vec<Edge<T>> = page
         .rows
         .into_iter()
@@ -271,14 +271,14 @@ macro_rules! entity_queries {
                     ctx: &async_graphql::Context<'_>,
                     id: async_graphql::ID,
                 ) -> async_graphql::Result<Option<$node>> {
-                    $crate::graphql::types::fetch::<$entity, _>(ctx, $kind, &id).await
+                    $crate::transport::graphql::types::fetch::<$entity, _>(ctx, $kind, &id).await
                 }
             )?
 
             $(#[doc = $doc])*
             #[graphql(
                 guard = $guard,
-                complexity = "crate::graphql::limits::list_complexity(__field, first, offset, child_complexity)"
+                complexity = "crate::transport::graphql::limits::list_complexity(__field, first, offset, child_complexity)"
             )]
             async fn $list(
                 &self,
@@ -286,12 +286,12 @@ macro_rules! entity_queries {
                 first: Option<i32>,
                 offset: Option<i32>,
                 after: Option<String>,
-                filters: Option<Vec<$crate::graphql::connection::Filter<$field>>>,
-                order: Option<$crate::graphql::connection::Order<$field>>,
-            ) -> async_graphql::Result<$crate::graphql::connection::Connection<$node>> {
-                $crate::graphql::connection::list(
+                filters: Option<Vec<$crate::transport::graphql::connection::Filter<$field>>>,
+                order: Option<$crate::transport::graphql::connection::Order<$field>>,
+            ) -> async_graphql::Result<$crate::transport::graphql::connection::Connection<$node>> {
+                $crate::transport::graphql::connection::list(
                     ctx,
-                    $crate::graphql::connection::ListArgs {
+                    $crate::transport::graphql::connection::ListArgs {
                         first,
                         offset,
                         after,

@@ -10,11 +10,11 @@ use super::{
     audit_event::AuditEvent,
     configuration::{CompanyMatch, IdentityProviderConfiguration},
     connection::{BrandField, entity_queries},
-    db,
     errors::ApiFieldError,
     limits::list_complexity,
     loaders::{load_children, load_newest},
     mutation::{entity_payload, payload},
+    pool,
     types::{UNPAGED_LIST_COST, row_object},
 };
 use crate::{
@@ -177,13 +177,13 @@ pub struct BrandMutations;
 #[Object(serial)]
 impl BrandMutations {
     async fn create(&self, ctx: &Context<'_>, input: CreateBrandInput) -> Result<BrandPayload> {
-        BrandPayload::from(service::brands::create(db(ctx)?, &actor(ctx)?, &input.name).await)
+        BrandPayload::from(service::brands::create(pool(ctx)?, &actor(ctx)?, &input.name).await)
     }
 
     async fn update(&self, ctx: &Context<'_>, input: UpdateBrandInput) -> Result<BrandPayload> {
         BrandPayload::from(
             service::brands::update(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 &input.brand_id,
                 input.name.as_deref(),
@@ -194,7 +194,7 @@ impl BrandMutations {
 
     /// Deletes a brand without identity-provider configurations (delete those first).
     async fn delete(&self, ctx: &Context<'_>, input: DeleteBrandInput) -> Result<BrandPayload> {
-        BrandPayload::from(service::brands::delete(db(ctx)?, &actor(ctx)?, &input.brand_id).await)
+        BrandPayload::from(service::brands::delete(pool(ctx)?, &actor(ctx)?, &input.brand_id).await)
     }
 
     async fn create_identity_provider_configuration(
@@ -203,7 +203,7 @@ impl BrandMutations {
         input: IdentityProviderConfigurationInput,
     ) -> Result<IdentityProviderConfigurationPayload> {
         IdentityProviderConfigurationPayload::from(
-            service::configurations::create(db(ctx)?, &actor(ctx)?, input.to_service()).await,
+            service::configurations::create(pool(ctx)?, &actor(ctx)?, input.to_service()).await,
         )
     }
 
@@ -213,7 +213,7 @@ impl BrandMutations {
         input: IdentityProviderConfigurationInput,
     ) -> Result<IdentityProviderConfigurationPayload> {
         IdentityProviderConfigurationPayload::from(
-            service::configurations::update(db(ctx)?, &actor(ctx)?, input.to_service()).await,
+            service::configurations::update(pool(ctx)?, &actor(ctx)?, input.to_service()).await,
         )
     }
 
@@ -224,7 +224,7 @@ impl BrandMutations {
     ) -> Result<BrandPayload> {
         BrandPayload::from(
             service::configurations::delete(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 &input.brand_id,
                 &input.identity_provider_id,

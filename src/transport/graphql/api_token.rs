@@ -10,10 +10,10 @@ use super::{
     administrator::Administrator,
     brand::Brand,
     connection::{ApiTokenField, entity_queries},
-    db,
     errors::ApiFieldError,
     identity_provider::IdentityProvider,
     mutation::{entity_payload, payload},
+    pool,
     types::api_enum,
     types::row_object,
 };
@@ -104,7 +104,7 @@ impl ApiTokenMutations {
     ) -> Result<CreateApiTokenPayload> {
         let (v, errors) = payload(
             service::api_tokens::create(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 service::api_tokens::NewApiToken {
                     name: &input.name,
@@ -132,7 +132,7 @@ impl ApiTokenMutations {
         input: RevokeApiTokenInput,
     ) -> Result<RevokeApiTokenPayload> {
         let revoked =
-            service::api_tokens::revoke(db(ctx)?, &actor(ctx)?, &input.api_token_id).await;
+            service::api_tokens::revoke(pool(ctx)?, &actor(ctx)?, &input.api_token_id).await;
         if let Ok(token) = &revoked {
             match ctx.data::<Arc<TokenCache>>() {
                 Ok(cache) => cache.forget(token.id),

@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use tower_http::request_id::RequestId;
 
 use super::{AppState, playground};
-use crate::{domain::access::Principal, error::AppError, graphql};
+use crate::{domain::access::Principal, error::AppError, transport::graphql};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 

@@ -22,11 +22,11 @@ use super::{
     company::Company,
     configuration::IdentityProviderConfiguration,
     contact::Contact,
-    db,
     employee_sync::EmployeeSync,
     errors::{GqlResultExt, ToGraphql},
     identity_provider::IdentityProvider,
     loaders::{ById, load},
+    pool,
     provisioning_event::ProvisioningEvent,
 };
 
@@ -179,19 +179,19 @@ macro_rules! row_object {
         impl $name {
             $(
                 pub async fn id(&self) -> async_graphql::ID {
-                    $crate::graphql::types::gid($kind, self.0.id)
+                    $crate::transport::graphql::types::gid($kind, self.0.id)
                 }
             )?
             $(
                 $(#[$cmeta])*
                 async fn $column(&self) -> $cty {
-                    $crate::graphql::types::FromColumn::from_column(&self.0.$column)
+                    $crate::transport::graphql::types::FromColumn::from_column(&self.0.$column)
                 }
             )*
             $($(
                 $(#[$smeta])*
                 async fn $senum(&self) -> async_graphql::Result<$sty> {
-                    $crate::graphql::types::stored::<$sdomain, $sty>(&self.0.$senum)
+                    $crate::transport::graphql::types::stored::<$sdomain, $sty>(&self.0.$senum)
                 }
             )*)?
             $($(
@@ -200,7 +200,7 @@ macro_rules! row_object {
                     &self,
                     ctx: &async_graphql::Context<'_>,
                 ) -> async_graphql::Result<Option<$rty>> {
-                    $crate::graphql::types::related::<$rentity, $rty>(ctx, self.0.$rkey).await
+                    $crate::transport::graphql::types::related::<$rentity, $rty>(ctx, self.0.$rkey).await
                 }
             )*)?
             $($($resolvers)*)?
@@ -238,7 +238,7 @@ where
     let uuid = id::decode(kind, "id", raw)
         .map_err(|e| AppError::Invalid(vec![e]))
         .gql()?;
-    Ok(read::by_id::<E>(db(ctx)?, uuid).await.gql()?.map(T::from))
+    Ok(read::by_id::<E>(pool(ctx)?, uuid).await.gql()?.map(T::from))
 }
 
 /// One row as a `Node`.
@@ -264,7 +264,7 @@ impl NodeQuery {
         let Some((kind, uuid)) = id::decode_any(&id) else {
             return Err(AppError::BadRequest("id: not a valid ID".into()).to_graphql());
         };
-        let db = db(ctx)?;
+        let db = pool(ctx)?;
         match kind {
             NodeKind::Brand => node::<brand::Entity, Brand>(db, uuid).await,
             NodeKind::IdentityProvider => {

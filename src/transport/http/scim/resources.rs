@@ -17,8 +17,8 @@ use super::{
 };
 use crate::{
     domain::scim::{ScimError, discovery},
-    http::AppState,
     service::scim,
+    transport::http::AppState,
 };
 
 /// The handlers of one resource type (`/Users` or `/Groups`), over `service::scim::$service`:
@@ -28,7 +28,7 @@ macro_rules! resource_handlers {
         pub(super) mod $service {
             use super::*;
 
-            pub(in crate::http::scim) async fn list(
+            pub(in crate::transport::http::scim) async fn list(
                 State(state): State<AppState>,
                 Extension(scope): Scoped,
                 params: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -39,7 +39,7 @@ macro_rules! resource_handlers {
                 }
             }
 
-            pub(in crate::http::scim) async fn search(
+            pub(in crate::transport::http::scim) async fn search(
                 State(state): State<AppState>,
                 Extension(scope): Scoped,
                 headers: HeaderMap,
@@ -51,7 +51,7 @@ macro_rules! resource_handlers {
                 }
             }
 
-            pub(in crate::http::scim) async fn get(
+            pub(in crate::transport::http::scim) async fn get(
                 State(state): State<AppState>,
                 Extension(scope): Scoped,
                 Path(id): Path<String>,
@@ -68,7 +68,7 @@ macro_rules! resource_handlers {
                 }
             }
 
-            pub(in crate::http::scim) async fn create(
+            pub(in crate::transport::http::scim) async fn create(
                 State(state): State<AppState>,
                 Extension(scope): Scoped,
                 headers: HeaderMap,
@@ -84,7 +84,7 @@ macro_rules! resource_handlers {
                 }
             }
 
-            pub(in crate::http::scim) async fn replace(
+            pub(in crate::transport::http::scim) async fn replace(
                 State(state): State<AppState>,
                 Extension(scope): Scoped,
                 Path(id): Path<String>,
@@ -105,7 +105,7 @@ macro_rules! resource_handlers {
                 }
             }
 
-            pub(in crate::http::scim) async fn patch(
+            pub(in crate::transport::http::scim) async fn patch(
                 State(state): State<AppState>,
                 Extension(scope): Scoped,
                 Path(id): Path<String>,
@@ -126,7 +126,7 @@ macro_rules! resource_handlers {
                 }
             }
 
-            pub(in crate::http::scim) async fn delete(
+            pub(in crate::transport::http::scim) async fn delete(
                 State(state): State<AppState>,
                 Extension(scope): Scoped,
                 Path(id): Path<String>,

@@ -1,23 +1,69 @@
-//! `autoprov employees import FILE [--dry-run]` (in the library, beside the other transports,
-//! because it needs the global IDs and stored enums of the core): reads the file, imports it
-//! through the service, prints a summary for a person and exits with a code a script can
-//! branch on: 0 applied (or a dry run), 3 held, 2 rejected, 1 error.
+//! The command line as a door (in the library, beside the other transports, because it needs
+//! the global IDs and stored enums of the core):
+//! - `autoprov employees import FILE [--dry-run]` reads the file, imports it through the
+//!   service, prints a summary for a person and exits with a code a script can branch on:
+//!   0 applied (or a dry run), 3 held, 2 rejected, 1 error;
+//! - `autoprov token create` prints the new token's secret, alone, on stdout.
 use std::{fmt::Write as _, path::Path, process::ExitCode};
 
 use crate::{
-    config::Settings,
+    config::{CliRole, Settings},
     domain::{
+        access::Role,
         audit::Actor,
         employees::{SyncSource, SyncStatus},
         id::{self, NodeKind},
         stored::StoredEnum,
     },
     error::AppError,
-    service::employees::{self, Import},
+    service::{
+        api_tokens,
+        employees::{self, Import},
+    },
     startup::open_database,
 };
 use entity::employee_sync;
 use serde_json::Value;
+
+/// `autoprov token create --name NAME [--role R] [--expires-in-days N]`: the secret alone on
+/// stdout; an input the service refuses is an error naming the flag.
+pub async fn create_token(
+    settings: &Settings,
+    name: &str,
+    role: CliRole,
+    expires_in_days: Option<u32>,
+) -> Result<ExitCode, String> {
+    let db = open_database(settings).await.map_err(|e| e.to_string())?;
+    let role = match role {
+        CliRole::Owner => Role::Owner,
+        CliRole::Support => Role::Support,
+        CliRole::Auditor => Role::Auditor,
+    };
+    let expires_at =
+        expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+    let (_, secret) = api_tokens::create(
+        &db,
+        &Actor::system("autoprov token create (command line)"),
+        api_tokens::NewApiToken {
+            name,
+            role,
+            brand_id: None,
+            identity_provider_id: None,
+            expires_at,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        AppError::Invalid(errors) => errors
+            .iter()
+            .map(|e| format!("--{}: {}", e.label.as_deref().unwrap_or("?"), e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })?;
+    println!("{secret}");
+    Ok(ExitCode::SUCCESS)
+}
 
 const HELD: u8 = 3;
 const REJECTED: u8 = 2;

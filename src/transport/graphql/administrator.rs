@@ -10,12 +10,12 @@ use super::{
     Allow, actor,
     admin_rule::AdminProvisioningRule,
     connection::{AdministratorField, entity_queries},
-    db,
     employee_sync::EmployeeSync,
     identity_provider::IdentityProvider,
     limits::list_complexity,
     loaders::load_newest,
     mutation::entity_payload,
+    pool,
     types::{api_enum, row_object, stored},
 };
 use crate::{
@@ -172,7 +172,7 @@ impl AdministratorMutations {
     ) -> Result<AdministratorPayload> {
         AdministratorPayload::from(
             service::administrators::create(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 service::administrators::NewAdministrator {
                     email: &input.email,
@@ -193,7 +193,7 @@ impl AdministratorMutations {
     ) -> Result<AdministratorPayload> {
         AdministratorPayload::from(
             service::administrators::update(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 &input.administrator_id,
                 AdministratorChanges {

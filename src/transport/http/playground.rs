@@ -15,7 +15,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
      connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-const PAGE: &str = include_str!("../../assets/playground/index.html");
+const PAGE: &str = include_str!("../../../assets/playground/index.html");
 
 /// (path under `/graphql/assets/`, content type, bytes). Versioned paths, so they can be cached
 /// for good.
@@ -23,32 +23,32 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     (
         "playground.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/playground/playground.js"),
+        include_bytes!("../../../assets/playground/playground.js"),
     ),
     (
         "playground.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../assets/playground/playground.css"),
+        include_bytes!("../../../assets/playground/playground.css"),
     ),
     (
         "graphiql-3.8.3/graphiql.min.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/playground/graphiql-3.8.3/graphiql.min.js"),
+        include_bytes!("../../../assets/playground/graphiql-3.8.3/graphiql.min.js"),
     ),
     (
         "graphiql-3.8.3/graphiql.min.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../assets/playground/graphiql-3.8.3/graphiql.min.css"),
+        include_bytes!("../../../assets/playground/graphiql-3.8.3/graphiql.min.css"),
     ),
     (
         "react-18.3.1/react.production.min.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/playground/react-18.3.1/react.production.min.js"),
+        include_bytes!("../../../assets/playground/react-18.3.1/react.production.min.js"),
     ),
     (
         "react-dom-18.3.1/react-dom.production.min.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/playground/react-dom-18.3.1/react-dom.production.min.js"),
+        include_bytes!("../../../assets/playground/react-dom-18.3.1/react-dom.production.min.js"),
     ),
 ];
 

@@ -9,9 +9,9 @@ use super::{
     Allow, actor,
     administrator::{AdminRole, AdministratorChangeKind, AdministratorStatus},
     connection::{EmployeeSyncField, entity_queries},
-    db,
     errors::{GqlResultExt, ToGraphql},
     mutation::entity_payload,
+    pool,
     types::{api_enum, row_object, stored},
 };
 use crate::{
@@ -229,7 +229,7 @@ impl EmployeeSyncMutations {
         input: ApplyEmployeeSyncInput,
     ) -> Result<EmployeeSyncPayload> {
         let result = service::employees::apply(
-            db(ctx)?,
+            pool(ctx)?,
             &actor(ctx)?,
             sender(ctx)?,
             &input.employee_sync_id,
@@ -253,7 +253,7 @@ impl EmployeeSyncMutations {
             })?
             .0;
         let result = service::employees::import(
-            db(ctx)?,
+            pool(ctx)?,
             &actor(ctx)?,
             Import {
                 source: DomainSource::Upload,

@@ -9,9 +9,9 @@ use super::{
     account::Account,
     administrator::Administrator,
     contact::Contact,
-    db,
     errors::{ApiFieldError, GqlResultExt, ToGraphql, field_errors},
     mutation::payload,
+    pool,
     provisioning_event::{AccountAssignment, SignInOutcome},
     types::api_enum,
 };
@@ -88,7 +88,7 @@ impl SsoMutations {
             AppError::Internal("no write gate in the request context".into()).to_graphql()
         })?;
         let result = service::sso::sign_in(
-            db(ctx)?,
+            pool(ctx)?,
             gate,
             &service::sso::SignInInput {
                 brand_id: &input.brand_id,
@@ -184,7 +184,7 @@ impl SsoMutations {
     ) -> Result<AdminSignInPayload> {
         pace(ctx)?;
         let result = service::administrators::sign_in(
-            db(ctx)?,
+            pool(ctx)?,
             &super::actor(ctx)?,
             service::administrators::AdminSignIn {
                 identity_provider_id: &input.identity_provider_id,

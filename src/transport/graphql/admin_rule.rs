@@ -8,10 +8,10 @@ use super::{
     Allow, actor,
     administrator::AdminRole,
     connection::{AdminProvisioningRuleField, entity_queries},
-    db,
     employee_sync::EmployeeSync,
     errors::{ApiFieldError, GqlResultExt},
     mutation::payload,
+    pool,
     types::row_object,
 };
 use crate::{
@@ -255,7 +255,7 @@ impl AdminProvisioningRuleMutations {
         AdminProvisioningRulePayload::from(
             ctx,
             service::employees::rules::create(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 &input.name,
                 &conditions,
@@ -275,7 +275,7 @@ impl AdminProvisioningRuleMutations {
         AdminProvisioningRulePayload::from(
             ctx,
             service::employees::rules::update(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 RuleUpdate {
                     rule_id: &input.rule_id,
@@ -297,7 +297,7 @@ impl AdminProvisioningRuleMutations {
     ) -> Result<AdminProvisioningRulePayload> {
         AdminProvisioningRulePayload::from(
             ctx,
-            service::employees::rules::delete(db(ctx)?, &actor(ctx)?, &input.rule_id).await,
+            service::employees::rules::delete(pool(ctx)?, &actor(ctx)?, &input.rule_id).await,
         )
     }
 }

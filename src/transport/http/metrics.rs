@@ -14,12 +14,12 @@ use axum::{
 };
 
 use super::AppState;
-use crate::{db, error::AppError};
+use crate::{error::AppError, service::health};
 
 const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 fn exposition(state: &AppState) -> Response {
-    let body = state.metrics.render(db::pool_usage(&state.db));
+    let body = state.metrics.render(health::pool_usage(&state.db));
     ([(header::CONTENT_TYPE, TEXT_FORMAT)], body).into_response()
 }
 

@@ -81,7 +81,8 @@ fn actor(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Actor> {
     })
 }
 
-fn db<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Db> {
+/// The connection pool the request runs on.
+fn pool<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Db> {
     ctx.data::<Db>()
         .map_err(|_| AppError::Internal("no database in request context".into()).to_graphql())
 }

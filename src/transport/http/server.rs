@@ -2,7 +2,7 @@
 //! at most `max_connections` connections are served at once (more wait in the kernel's
 //! backlog until one closes), and a connection that does not finish a request's headers in
 //! `header_read_timeout` is closed, idle keep-alive connections included. The request timeout
-//! (slow bodies, slow handlers) is a layer of the router ([`crate::http::router`]).
+//! (slow bodies, slow handlers) is a layer of the router ([`crate::transport::http::router`]).
 //!
 //! With TLS the same limits hold: the handshake must finish within `header_read_timeout`,
 //! then the connection speaks the protocol ALPN chose, HTTP/2 (`h2`) or HTTP/1.1. An HTTP/2

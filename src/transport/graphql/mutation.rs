@@ -73,7 +73,7 @@ macro_rules! entity_payload {
         #[derive(async_graphql::SimpleObject)]
         pub struct $payload {
             pub $field: Option<$ty>,
-            pub errors: Vec<$crate::graphql::errors::ApiFieldError>,
+            pub errors: Vec<$crate::transport::graphql::errors::ApiFieldError>,
         }
 
         impl $payload {
@@ -81,7 +81,7 @@ macro_rules! entity_payload {
             where
                 $ty: From<M>,
             {
-                let (entity, errors) = $crate::graphql::mutation::payload(result)?;
+                let (entity, errors) = $crate::transport::graphql::mutation::payload(result)?;
                 Ok(Self {
                     $field: entity.map(<$ty>::from),
                     errors,

@@ -36,7 +36,6 @@ use std::{
 };
 
 use entity::employee_sync;
-use sea_orm::DatabaseConnection;
 use tokio::{fs, io::AsyncReadExt, sync::watch, task::JoinHandle};
 
 use crate::{
@@ -47,7 +46,10 @@ use crate::{
         stored::StoredEnum,
     },
     error::AppError,
-    service::employees::{self, Import},
+    service::{
+        employees::{self, Import},
+        read::Db,
+    },
 };
 
 const PROCESSED: &str = "processed";
@@ -418,7 +420,7 @@ impl InboxTask {
 pub fn spawn(
     mut inbox: Inbox,
     poll: Duration,
-    db: DatabaseConnection,
+    db: Db,
     max_deactivation_percent: u8,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
 ) -> InboxTask {

@@ -6,6 +6,8 @@ mod graphql_over_http;
 pub mod metrics;
 pub mod playground;
 mod scim;
+pub(crate) mod server;
+pub(crate) mod tls;
 
 use std::{sync::Arc, time::Duration};
 
@@ -17,7 +19,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use sea_orm::DatabaseConnection;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -25,17 +26,22 @@ use tower_http::{
 };
 
 use crate::{
-    db::{self, WriteGate},
     domain::access::{Principal, Role},
     error::{AppError, Credentials},
-    graphql::AppSchema,
     metrics::Metrics,
-    service::{api_tokens::TokenCache, rate_limit::SignInPacer},
+    service::{
+        WriteGate,
+        api_tokens::TokenCache,
+        health::{self, NotReady},
+        rate_limit::SignInPacer,
+        read::Db,
+    },
+    transport::graphql::AppSchema,
 };
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub schema: AppSchema,
     pub batch_window: Duration,
     pub tokens: Arc<TokenCache>,
@@ -122,12 +128,13 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    match tokio::time::timeout(Duration::from_secs(2), db::ping(&state.db)).await {
-        Ok(Ok(())) => "ready".into_response(),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness check failed");
+    match health::database_ready(&state.db, Duration::from_secs(2)).await {
+        Ok(()) => "ready".into_response(),
+        Err(NotReady::Unreachable) => {
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database timed out").into_response(),
+        Err(NotReady::TimedOut) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "database timed out").into_response()
+        }
     }
 }

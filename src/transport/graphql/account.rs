@@ -7,8 +7,8 @@ use super::{
     Allow, actor,
     company::Company,
     connection::{AccountField, entity_queries},
-    db,
     mutation::entity_payload,
+    pool,
     types::row_object,
 };
 use crate::{
@@ -70,7 +70,7 @@ impl AccountMutations {
     async fn create(&self, ctx: &Context<'_>, input: CreateAccountInput) -> Result<AccountPayload> {
         AccountPayload::from(
             service::accounts::create(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 service::accounts::NewAccount {
                     name: &input.name,
@@ -85,7 +85,7 @@ impl AccountMutations {
     async fn update(&self, ctx: &Context<'_>, input: UpdateAccountInput) -> Result<AccountPayload> {
         AccountPayload::from(
             service::accounts::update(
-                db(ctx)?,
+                pool(ctx)?,
                 &actor(ctx)?,
                 &input.account_id,
                 AccountChanges {
@@ -104,7 +104,7 @@ impl AccountMutations {
     /// Deletes an account without contacts that no configuration uses as default account.
     async fn delete(&self, ctx: &Context<'_>, input: DeleteAccountInput) -> Result<AccountPayload> {
         AccountPayload::from(
-            service::accounts::delete(db(ctx)?, &actor(ctx)?, &input.account_id).await,
+            service::accounts::delete(pool(ctx)?, &actor(ctx)?, &input.account_id).await,
         )
     }
 }

@@ -338,7 +338,7 @@ pub async fn member_ids<Db: ConnectionTrait>(db: &Db, group_id: Uuid) -> Result<
         .await
 }
 
-/// The users among `ids` with their contacts (at most [`ID_CHUNK`] ids).
+/// The users among `ids` with their contacts; callers send at most 500 ids at a time.
 pub async fn users_with_contacts<Db: ConnectionTrait>(
     db: &Db,
     ids: &[Uuid],

@@ -1,13 +1,18 @@
 //! All sea-orm access: connecting, migrating, lookups and listings.
 //! Services call these with a connection or a transaction; nothing here decides policy.
+pub(crate) mod accounts;
 pub(crate) mod administrators;
 pub(crate) mod api_tokens;
 pub(crate) mod audit;
 pub(crate) mod brands;
+pub(crate) mod companies;
 pub(crate) mod configurations;
+pub(crate) mod contacts;
+pub(crate) mod credentials;
 pub(crate) mod employees;
 pub(crate) mod identity_providers;
 pub(crate) mod list;
+pub(crate) mod provisioning_events;
 pub(crate) mod queries;
 pub(crate) mod scim;
 pub(crate) mod sign_in;

@@ -1,21 +1,22 @@
 //! SCIM storage: users (joined to their contacts) and groups of one configuration, and the
-//! filters of `domain::scim::filter` run as SQL, never in memory.
+//! filters of `domain::scim::filter` run as SQL, never in memory. Their rows are written only by
+//! [`write`].
 use entity::{
     contact, credential, provisioning_event, role_mapping, scim_group, scim_group_member, scim_user,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
 
 use crate::domain::{
     scim::{GroupAttr, UserAttr, filter::Cond},
-    stored::{CredentialKind, Outcome, Source, StoredEnum},
+    stored::{Outcome, Source, StoredEnum},
 };
 
 mod conditions;
+pub mod write;
 
 use conditions::{group_sql, mentions, on_contact, users_sql};
 
@@ -232,49 +233,6 @@ pub async fn members_among<Db: ConnectionTrait>(
     Ok(found)
 }
 
-/// Adds `users` to a group; one already in it stays, once.
-pub async fn add_members<Db: ConnectionTrait>(
-    db: &Db,
-    group_id: Uuid,
-    users: &[Uuid],
-) -> Result<(), DbErr> {
-    for chunk in users.chunks(ID_CHUNK) {
-        scim_group_member::Entity::insert_many(chunk.iter().map(|user| {
-            scim_group_member::ActiveModel {
-                group_id: sea_orm::ActiveValue::Set(group_id),
-                user_id: sea_orm::ActiveValue::Set(*user),
-            }
-        }))
-        .on_conflict(
-            OnConflict::columns([
-                scim_group_member::Column::GroupId,
-                scim_group_member::Column::UserId,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Removes `users` from a group.
-pub async fn remove_members<Db: ConnectionTrait>(
-    db: &Db,
-    group_id: Uuid,
-    users: &[Uuid],
-) -> Result<(), DbErr> {
-    for chunk in users.chunks(ID_CHUNK) {
-        scim_group_member::Entity::delete_many()
-            .filter(scim_group_member::Column::GroupId.eq(group_id))
-            .filter(scim_group_member::Column::UserId.is_in(chunk.iter().copied()))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
-}
-
 /// The groups of a configuration whose folded display names are among `names_folded`.
 pub async fn groups_named<Db: ConnectionTrait>(
     db: &Db,
@@ -369,29 +327,6 @@ pub async fn existing_users<Db: ConnectionTrait>(
     Ok(found)
 }
 
-/// Replaces a group's members.
-pub async fn set_members<Db: ConnectionTrait>(
-    db: &Db,
-    group_id: Uuid,
-    members: &[Uuid],
-) -> Result<(), DbErr> {
-    scim_group_member::Entity::delete_many()
-        .filter(scim_group_member::Column::GroupId.eq(group_id))
-        .exec(db)
-        .await?;
-    for chunk in members.chunks(500) {
-        scim_group_member::Entity::insert_many(chunk.iter().map(|user| {
-            scim_group_member::ActiveModel {
-                group_id: sea_orm::ActiveValue::Set(group_id),
-                user_id: sea_orm::ActiveValue::Set(*user),
-            }
-        }))
-        .exec(db)
-        .await?;
-    }
-    Ok(())
-}
-
 /// The members of one group.
 pub async fn member_ids<Db: ConnectionTrait>(db: &Db, group_id: Uuid) -> Result<Vec<Uuid>, DbErr> {
     scim_group_member::Entity::find()
@@ -399,6 +334,18 @@ pub async fn member_ids<Db: ConnectionTrait>(db: &Db, group_id: Uuid) -> Result<
         .column(scim_group_member::Column::UserId)
         .filter(scim_group_member::Column::GroupId.eq(group_id))
         .into_tuple::<Uuid>()
+        .all(db)
+        .await
+}
+
+/// The users among `ids` with their contacts; callers send at most 500 ids at a time.
+pub async fn users_with_contacts<Db: ConnectionTrait>(
+    db: &Db,
+    ids: &[Uuid],
+) -> Result<Vec<(scim_user::Model, Option<contact::Model>)>, DbErr> {
+    scim_user::Entity::find()
+        .filter(scim_user::Column::Id.is_in(ids.iter().copied()))
+        .find_also_related(contact::Entity)
         .all(db)
         .await
 }
@@ -473,48 +420,4 @@ pub async fn role_mappings<Db: ConnectionTrait>(
         .into_iter()
         .map(|m| (m.provider_role, m.role))
         .collect())
-}
-
-/// Moves a contact's SSO credential at an identity provider from one subject to another (a
-/// SCIM userName change); `false` when there was none to move.
-pub async fn rename_sso_subject<Db: ConnectionTrait>(
-    db: &Db,
-    contact_id: Uuid,
-    identity_provider_id: Uuid,
-    from: &str,
-    to: &str,
-) -> Result<bool, DbErr> {
-    let moved = credential::Entity::update_many()
-        .col_expr(credential::Column::Subject, Expr::val(to))
-        .filter(credential::Column::ContactId.eq(contact_id))
-        .filter(credential::Column::IdentityProviderId.eq(identity_provider_id))
-        .filter(credential::Column::Subject.eq(from))
-        .exec(db)
-        .await?;
-    Ok(moved.rows_affected > 0)
-}
-
-/// Deletes a contact's credentials of `kind`, or only its SSO credential (IdP, subject).
-pub async fn delete_credentials<Db: ConnectionTrait>(
-    db: &Db,
-    contact_id: Uuid,
-    sso: Option<(Uuid, &str)>,
-    passwords: bool,
-) -> Result<(), DbErr> {
-    if let Some((idp, subject)) = sso {
-        credential::Entity::delete_many()
-            .filter(credential::Column::ContactId.eq(contact_id))
-            .filter(credential::Column::IdentityProviderId.eq(idp))
-            .filter(credential::Column::Subject.eq(subject))
-            .exec(db)
-            .await?;
-    }
-    if passwords {
-        credential::Entity::delete_many()
-            .filter(credential::Column::ContactId.eq(contact_id))
-            .filter(credential::Column::Kind.eq(CredentialKind::Password.as_str()))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
 }

@@ -1,11 +1,11 @@
-//! The sign-in hook's own statements: everything it decides by, read in one statement, and the
-//! update on login, written in one.
+//! The sign-in hook's own read: everything it decides by, in one statement. (Its update on
+//! login is `contacts::update_on_sign_in`, beside every other write of a contact.)
 use entity::{
     account, contact, credential, identity_provider_configuration as configuration, role_mapping,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic,
-    Iterable, JoinType, Order, QueryFilter, QueryResult,
+    Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    JoinType, Order, QueryResult,
     sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement},
 };
 use uuid::Uuid;
@@ -140,64 +140,4 @@ pub async fn sign_in_context<Db: ConnectionTrait>(
         role_mappings,
         known,
     }))
-}
-
-/// The attributes a sign-in writes to an existing contact.
-pub struct ContactUpdate<'a> {
-    pub email: &'a str,
-    pub email_folded: &'a str,
-    pub email_skeleton: &'a str,
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub roles: serde_json::Value,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// Updates a contact in one statement and returns it as updated. The email changes only if
-/// no other contact has it or an address that looks like it (the same skeleton, which the same
-/// address also has; the check is inside the statement); the caller compares the returned
-/// email with the one it asked for. `None` when the contact does not exist.
-pub async fn update_contact<Db: ConnectionTrait>(
-    db: &Db,
-    id: Uuid,
-    update: ContactUpdate<'_>,
-) -> Result<Option<contact::Model>, DbErr> {
-    let other = Alias::new("other");
-    let taken = Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from_as(contact::Entity, other.clone())
-            .and_where(
-                Expr::col((other.clone(), contact::Column::EmailSkeleton))
-                    .eq(update.email_skeleton),
-            )
-            .and_where(Expr::col((other, contact::Column::Id)).ne(id))
-            .to_owned(),
-    );
-    let unless_taken = |column: contact::Column, value: &str| -> Expr {
-        Expr::case(taken.clone(), Expr::col(column))
-            .finally(Expr::val(value))
-            .into()
-    };
-    let updated = contact::Entity::update_many()
-        .col_expr(
-            contact::Column::Email,
-            unless_taken(contact::Column::Email, update.email),
-        )
-        .col_expr(
-            contact::Column::EmailFolded,
-            unless_taken(contact::Column::EmailFolded, update.email_folded),
-        )
-        .col_expr(
-            contact::Column::EmailSkeleton,
-            unless_taken(contact::Column::EmailSkeleton, update.email_skeleton),
-        )
-        .col_expr(contact::Column::FirstName, Expr::val(update.first_name))
-        .col_expr(contact::Column::LastName, Expr::val(update.last_name))
-        .col_expr(contact::Column::Roles, Expr::val(update.roles))
-        .col_expr(contact::Column::UpdatedAt, Expr::val(update.updated_at))
-        .filter(contact::Column::Id.eq(id))
-        .exec_with_returning(db)
-        .await?;
-    Ok(updated.into_iter().next())
 }

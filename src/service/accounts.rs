@@ -1,7 +1,6 @@
 //! Accounts: create, update and delete (refused while contacts or configurations use one).
 use entity::{account, company};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
-use uuid::Uuid;
+use sea_orm::DatabaseConnection;
 
 use super::{Deletion, Problems, delete_unreferenced, load, now};
 use crate::domain::audit::Actor;
@@ -42,15 +41,12 @@ pub async fn create(
         None => None,
     };
     let name = problems.finish(name)?;
-    let model = account::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(name),
-        is_individual: Set(input.is_individual),
-        company_id: Set(company.map(|c| c.id)),
-        created_at: Set(now()),
-    }
-    .insert(&txn)
-    .await?;
+    let new = db::accounts::NewAccount {
+        name,
+        is_individual: input.is_individual,
+        company_id: company.map(|c| c.id),
+    };
+    let model = db::accounts::insert(&txn, new, now()).await?;
     super::audit::created(&txn, actor, "accounts.create", &model).await?;
     txn.commit().await?;
     Ok(model)
@@ -78,16 +74,12 @@ pub async fn update(
         None => None,
     };
     let current = problems.finish(current)?;
-    let before = current.clone();
-    let mut active: account::ActiveModel = current.into();
-    if let Some(name) = name {
-        active.name = Set(name);
-    }
-    if let Some(company) = company {
-        active.company_id = Set(company);
-    }
-    let model = active.update(&txn).await?;
-    super::audit::updated(&txn, actor, "accounts.update", &before, &model).await?;
+    let written = db::accounts::AccountChanges {
+        name,
+        company_id: company,
+    };
+    let model = db::accounts::update(&txn, current.clone(), written).await?;
+    super::audit::updated(&txn, actor, "accounts.update", &current, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

@@ -1,7 +1,6 @@
 //! Companies: create, rename, delete (refused while accounts belong to one).
 use entity::company;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
-use uuid::Uuid;
+use sea_orm::DatabaseConnection;
 
 use super::{Deletion, Problems, delete_unreferenced, load, now};
 use crate::domain::audit::Actor;
@@ -20,14 +19,7 @@ pub async fn create(
     let name = validate::folded_name("name", name, validate::NAME_MAX)
         .map_err(|e| AppError::Invalid(vec![e]))?;
     let txn = db::begin(db).await?;
-    let model = company::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name_folded: Set(validate::fold(&name)),
-        name: Set(name),
-        created_at: Set(now()),
-    }
-    .insert(&txn)
-    .await?;
+    let model = db::companies::insert(&txn, name, now()).await?;
     super::audit::created(&txn, actor, "companies.create", &model).await?;
     txn.commit().await?;
     Ok(model)
@@ -50,12 +42,8 @@ pub async fn update(
     let Some(name) = name else {
         return Ok(current);
     };
-    let before = current.clone();
-    let mut active: company::ActiveModel = current.into();
-    active.name_folded = Set(validate::fold(&name));
-    active.name = Set(name);
-    let model = active.update(&txn).await?;
-    super::audit::updated(&txn, actor, "companies.update", &before, &model).await?;
+    let model = db::companies::rename(&txn, current.clone(), name).await?;
+    super::audit::updated(&txn, actor, "companies.update", &current, &model).await?;
     txn.commit().await?;
     Ok(model)
 }

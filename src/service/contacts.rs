@@ -1,7 +1,7 @@
 //! Contacts: create and update, with the email folded and unique, and roles validated.
 use crate::domain::stored::{ContactStatus, Outcome, Source, StoredEnum};
 use entity::{account, contact};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use super::{Problems, load, now, unique_or_internal};
@@ -113,25 +113,18 @@ pub async fn create(
     )?;
     let (account, ((first_name, last_name), email)) =
         problems.finish(account.zip(first_name.zip(last_name).zip(email)))?;
-    let email_folded = validate::fold(&email);
-    check_email_free(&txn, input.email, &email_folded, None).await?;
-    let at = now();
-    let model = contact::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        first_name: Set(first_name),
-        last_name: Set(last_name),
-        email: Set(email),
-        email_skeleton: Set(validate::email_skeleton(&email_folded)),
-        email_folded: Set(email_folded),
-        account_id: Set(account.id),
-        roles: Set(roles),
-        status: Set(ContactStatus::Active.as_str().into()),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
+    check_email_free(&txn, input.email, &validate::fold(&email), None).await?;
+    let new = db::contacts::NewContact {
+        first_name,
+        last_name,
+        email,
+        account_id: account.id,
+        roles,
+        status: ContactStatus::Active,
+    };
+    let model = db::contacts::insert(&txn, new, now())
+        .await
+        .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
     super::audit::created(&txn, actor, "contacts.create", &model).await?;
     log_admin_change(
         &txn,
@@ -174,32 +167,18 @@ pub async fn update(
     };
     let current = problems.finish(current)?;
     let email_raw = changes.email.unwrap_or_default();
-    let mut active: contact::ActiveModel = current.clone().into();
-    if let Some(email) = email {
-        let folded = validate::fold(&email);
-        check_email_free(&txn, email_raw, &folded, Some(current.id)).await?;
-        active.email = Set(email);
-        active.email_skeleton = Set(validate::email_skeleton(&folded));
-        active.email_folded = Set(folded);
+    if let Some(email) = &email {
+        check_email_free(&txn, email_raw, &validate::fold(email), Some(current.id)).await?;
     }
-    if let Some(v) = first_name {
-        active.first_name = Set(v);
-    }
-    if let Some(v) = last_name {
-        active.last_name = Set(v);
-    }
-    if let Some(v) = changes.status {
-        active.status = Set(v.as_str().into());
-    }
-    if let Some(account) = account {
-        active.account_id = Set(account.id);
-    }
-    if let Some(roles) = new_roles {
-        active.roles = Set(roles);
-    }
-    active.updated_at = Set(now());
-    let model = active
-        .update(&txn)
+    let written = db::contacts::ContactChanges {
+        first_name,
+        last_name,
+        email,
+        status: changes.status,
+        account_id: account.map(|a| a.id),
+        roles: new_roles,
+    };
+    let model = db::contacts::update(&txn, current.clone(), written, now())
         .await
         .map_err(|e| unique_or_internal(e, || email_taken(email_raw)))?;
     super::audit::updated(&txn, actor, "contacts.update", &current, &model).await?;
@@ -241,9 +220,9 @@ async fn log_admin_change(
     changed: &[&str],
     operation: &str,
 ) -> AppResult<()> {
-    super::provisioning_log::record(
+    db::provisioning_events::insert(
         txn,
-        super::provisioning_log::Entry {
+        db::provisioning_events::NewEvent {
             source: Source::Admin,
             brand_id: None,
             identity_provider_id: None,
@@ -255,6 +234,7 @@ async fn log_admin_change(
             changed_attributes: changed,
             reason: format!("{operation} by {} through the admin API", actor.name),
         },
+        now(),
     )
     .await?;
     Ok(())

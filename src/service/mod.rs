@@ -13,7 +13,7 @@ pub mod employees;
 pub(crate) mod health;
 pub(crate) mod identity_providers;
 pub(crate) mod list;
-pub(crate) mod provisioning_log;
+pub(crate) mod placement;
 pub(crate) mod rate_limit;
 pub(crate) mod read;
 pub mod scim;

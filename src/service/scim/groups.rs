@@ -1,11 +1,8 @@
 //! SCIM Groups of one configuration. A group's display name may be a provider role of the
 //! configuration's `roleMappings`: membership then grants the mapped platform role, and
 //! leaving the group (or the group going) takes it away again.
-use entity::{contact, scim_group, scim_user};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-};
+use entity::scim_group;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use serde_json::Value;
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -15,7 +12,11 @@ use super::{
     parse_id, stored_json,
 };
 use crate::{
-    db::{self, WriteGate},
+    db::{
+        self, WriteGate,
+        contacts::ContactChanges,
+        scim::write::{self, NewGroup},
+    },
     domain::{
         scim::{
             ScimError, filter,
@@ -164,7 +165,7 @@ async fn check_name_free(
     scope: &Scope,
     display_name: &str,
     except: Option<Uuid>,
-) -> ScimResult<String> {
+) -> ScimResult<()> {
     let folded = validate::fold(display_name);
     if let Some(other) = db::scim::group_named(txn, scope.configuration.id, &folded).await?
         && Some(other.id) != except
@@ -175,7 +176,7 @@ async fn check_name_free(
         ))
         .into());
     }
-    Ok(folded)
+    Ok(())
 }
 
 /// `POST /Groups`.
@@ -187,7 +188,7 @@ pub async fn create(
 ) -> ScimResult<Rendered> {
     let data = group::parse(body)?;
     in_transaction(db, gate, async |txn| {
-        let folded = check_name_free(txn, scope, &data.display_name, None).await?;
+        check_name_free(txn, scope, &data.display_name, None).await?;
         let members = known_members(
             txn,
             scope,
@@ -196,19 +197,13 @@ pub async fn create(
             data.ignored.len(),
         )
         .await?;
-        let at = now();
-        let g = scim_group::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            configuration_id: Set(scope.configuration.id),
-            display_name: Set(data.display_name.clone()),
-            display_name_folded: Set(folded),
-            external_id: Set(data.external_id.clone()),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(txn)
-        .await?;
-        db::scim::set_members(txn, g.id, &members).await?;
+        let new = NewGroup {
+            configuration_id: scope.configuration.id,
+            display_name: data.display_name.clone(),
+            external_id: data.external_id.clone(),
+        };
+        let g = write::insert_group(txn, new, now()).await?;
+        write::set_members(txn, g.id, &members).await?;
         refresh_group_roles(txn, scope, &members).await?;
         tracing::info!(group = %g.id, members = members.len(), "SCIM group created");
         render_one(txn, scope, g, &Selection::default()).await
@@ -370,11 +365,9 @@ async fn store(
 ) -> ScimResult<scim_group::Model> {
     let data = &plan.data;
     let renamed = validate::fold(&data.display_name) != g.display_name_folded;
-    let folded = if renamed {
-        check_name_free(txn, scope, &data.display_name, Some(g.id)).await?
-    } else {
-        g.display_name_folded.clone()
-    };
+    if renamed {
+        check_name_free(txn, scope, &data.display_name, Some(g.id)).await?;
+    }
     let added = known_members(
         txn,
         scope,
@@ -386,14 +379,10 @@ async fn store(
     let regrants = renamed
         && (!granted_by(scope, std::slice::from_ref(&g.display_name)).is_empty()
             || !granted_by(scope, std::slice::from_ref(&data.display_name)).is_empty());
-    let mut row = g.into_active_model();
-    row.display_name = Set(data.display_name.clone());
-    row.display_name_folded = Set(folded);
-    row.external_id = Set(data.external_id.clone());
-    row.updated_at = Set(now());
-    let g = row.update(txn).await?;
-    db::scim::remove_members(txn, g.id, &plan.removed).await?;
-    db::scim::add_members(txn, g.id, &added).await?;
+    let (display_name, external_id) = (data.display_name.clone(), data.external_id.clone());
+    let g = write::update_group(txn, g, display_name, external_id, now()).await?;
+    write::remove_members(txn, g.id, &plan.removed).await?;
+    write::add_members(txn, g.id, &added).await?;
     let mut affected: Vec<Uuid> = if regrants {
         // Another name may map to another role: every member's roles are due.
         db::scim::member_ids(txn, g.id).await?
@@ -426,7 +415,7 @@ pub async fn delete(
             Vec::new()
         };
         let id = g.id;
-        g.into_active_model().delete(txn).await?;
+        write::delete_group(txn, id).await?;
         refresh_group_roles(txn, scope, &members).await?;
         tracing::info!(group = %id, "SCIM group deleted");
         Ok(())
@@ -511,11 +500,7 @@ pub(super) async fn refresh_group_roles(
     }
     for chunk in users.chunks(500) {
         let memberships = db::scim::groups_of_users(txn, chunk).await?;
-        let rows = scim_user::Entity::find()
-            .filter(scim_user::Column::Id.is_in(chunk.iter().copied()))
-            .find_also_related(contact::Entity)
-            .all(txn)
-            .await?;
+        let rows = db::scim::users_with_contacts(txn, chunk).await?;
         for (u, c) in rows {
             let Some(c) = c else { continue };
             let names: Vec<String> = memberships
@@ -539,14 +524,12 @@ pub(super) async fn refresh_group_roles(
                 roles.push(scope.configuration.default_role.clone());
             }
             let at = now();
-            let mut contact = c.into_active_model();
-            contact.roles = Set(Value::from(roles));
-            contact.updated_at = Set(at);
-            contact.update(txn).await?;
-            let mut row = u.into_active_model();
-            row.group_roles = Set(Value::from(now_granted));
-            row.updated_at = Set(at);
-            row.update(txn).await?;
+            let changes = ContactChanges {
+                roles: Some(Value::from(roles)),
+                ..Default::default()
+            };
+            db::contacts::update(txn, c, changes, at).await?;
+            write::set_group_roles(txn, u, Value::from(now_granted), at).await?;
         }
     }
     Ok(())

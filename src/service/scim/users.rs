@@ -1,10 +1,7 @@
 //! SCIM Users: contacts seen through one identity-provider configuration.
 use argon2::{Argon2, PasswordHasher, password_hash::SaltString};
-use entity::{contact, credential, scim_user};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, IntoActiveModel,
-};
+use entity::{contact, scim_user};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -13,7 +10,12 @@ use super::{
     parse_id, stored_json,
 };
 use crate::{
-    db::{self, WriteGate, queries},
+    db::{
+        self, WriteGate,
+        contacts::ContactChanges,
+        credentials::{self, NewSsoCredential},
+        queries,
+    },
     domain::{
         scim::{
             ScimError, adoption, filter,
@@ -21,7 +23,7 @@ use crate::{
             project::Selection,
             user::{self, Contactable, Meta, UserData},
         },
-        stored::{ContactStatus, CredentialKind, Outcome, StoredEnum},
+        stored::{ContactStatus, Outcome, StoredEnum},
         validate,
     },
     error::{AppError, AppResult},
@@ -195,31 +197,7 @@ async fn set_password(
     password: &str,
 ) -> ScimResult<()> {
     let hash = hash_password(password)?;
-    set_password_hash(txn, contact_id, hash).await
-}
-
-/// Replaces the contact's password credential with one of `hash` (from [`hash_password`],
-/// which is slow on purpose and so runs before the write gate is taken).
-async fn set_password_hash(
-    txn: &DatabaseTransaction,
-    contact_id: Uuid,
-    hash: String,
-) -> ScimResult<()> {
-    db::scim::delete_credentials(txn, contact_id, None, true).await?;
-    credential::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        contact_id: Set(contact_id),
-        kind: Set(CredentialKind::Password.as_str().into()),
-        identity_provider_id: Set(None),
-        subject: Set(None),
-        password_hash: Set(Some(hash)),
-        created_at: Set(now()),
-        last_sign_in_at: Set(None),
-        // A password carries no door: only SCIM writes one, beside the SSO identity that does.
-        created_via_brand_id: Set(None),
-    }
-    .insert(txn)
-    .await?;
+    credentials::replace_password(txn, contact_id, hash, now()).await?;
     Ok(())
 }
 
@@ -231,20 +209,14 @@ async fn add_sso_identity(
     contact_id: Uuid,
     user_name: &str,
 ) -> Result<(), DbErr> {
-    credential::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        contact_id: Set(contact_id),
-        kind: Set(CredentialKind::Sso.as_str().into()),
-        identity_provider_id: Set(Some(scope.identity_provider_id())),
-        subject: Set(Some(user_name.to_owned())),
-        password_hash: Set(None),
-        created_at: Set(now()),
-        last_sign_in_at: Set(None),
-        created_via_brand_id: Set(Some(scope.configuration.brand_id)),
-    }
-    .insert(txn)
-    .await
-    .map(|_| ())
+    let new = NewSsoCredential {
+        contact_id,
+        identity_provider_id: scope.identity_provider_id(),
+        subject: user_name,
+        created_via_brand_id: scope.configuration.brand_id,
+        signing_in: false,
+    };
+    credentials::insert_sso(txn, new, now()).await.map(|_| ())
 }
 
 /// Moves a SCIM user's SSO identity from its old userName to `new`. The identity (IdP, new)
@@ -270,48 +242,18 @@ async fn move_sso_identity(
         return Err(adoption::refused().into());
     }
     if holder.is_some() {
-        db::scim::delete_credentials(txn, contact_id, Some((idp, old)), false).await?;
-    } else if !db::scim::rename_sso_subject(txn, contact_id, idp, old, new).await? {
+        credentials::delete_sso(txn, contact_id, idp, old).await?;
+    } else if !credentials::rename_sso_subject(txn, contact_id, idp, old, new).await? {
         add_sso_identity(txn, scope, contact_id, new).await?;
     }
     Ok(())
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
-fn scim_row(id: Uuid, scope: &Scope, contact_id: Uuid, data: &UserData) -> scim_user::ActiveModel {
-    let at = now();
-    scim_user::ActiveModel {
-        id: Set(id),
-        configuration_id: Set(scope.configuration.id),
-        identity_provider_id: Set(scope.identity_provider_id()),
-        contact_id: Set(contact_id),
-        user_name: Set(data.user_name.clone()),
-        user_name_folded: Set(validate::fold(&data.user_name)),
-        external_id: Set(data.external_id.clone()),
-        display_name: Set(data.display_name.clone()),
-        title: Set(data.title.clone()),
-        department: Set(data.department.clone()),
-        employee_number: Set(data.employee_number.clone()),
-        organization: Set(data.organization.clone()),
-        manager_id: Set(data.manager.clone()),
-        email_type: Set(user::chosen_email(&data.emails).and_then(|e| e.kind.clone())),
-        email_primary: Set(user::chosen_email(&data.emails).and_then(|e| e.primary)),
-        emails: Set(to_json(&data.emails)),
-        phone_numbers: Set(to_json(&data.phone_numbers)),
-        group_roles: Set(Value::Array(Vec::new())),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-}
-
-fn status_of(active: bool) -> &'static str {
+fn status_of(active: bool) -> ContactStatus {
     if active {
-        ContactStatus::Active.as_str()
+        ContactStatus::Active
     } else {
-        ContactStatus::Inactive.as_str()
+        ContactStatus::Inactive
     }
 }
 
@@ -321,7 +263,12 @@ async fn write_contact(
     contact: contact::Model,
     data: &UserData,
 ) -> ScimResult<contact::Model> {
-    let mut active = contact.clone().into_active_model();
+    let mut changes = ContactChanges {
+        first_name: Some(data.given_name.clone().unwrap_or_default()),
+        last_name: Some(data.family_name.clone().unwrap_or_default()),
+        status: Some(status_of(data.active)),
+        ..Default::default()
+    };
     if let Some(email) = &data.email {
         let folded = validate::fold(email);
         if folded != contact.email_folded {
@@ -338,16 +285,10 @@ async fn write_contact(
             {
                 return Err(adoption::refused().into());
             }
-            active.email = Set(email.clone());
-            active.email_skeleton = Set(skeleton);
-            active.email_folded = Set(folded);
+            changes.email = Some(email.clone());
         }
     }
-    active.first_name = Set(data.given_name.clone().unwrap_or_default());
-    active.last_name = Set(data.family_name.clone().unwrap_or_default());
-    active.status = Set(status_of(data.active).into());
-    active.updated_at = Set(now());
-    Ok(active.update(txn).await?)
+    Ok(db::contacts::update(txn, contact, changes, now()).await?)
 }
 
 /// `PUT /Users/{id}`: the body replaces every attribute (an omitted one is cleared; an omitted
@@ -467,25 +408,9 @@ async fn replace_in(
     let changed = changed_attributes(&before, data);
     let contact = write_contact(txn, c, data).await?;
     if let Some(hash) = password_hash {
-        set_password_hash(txn, contact.id, hash).await?;
+        credentials::replace_password(txn, contact.id, hash, now()).await?;
     }
-    let mut row = u.into_active_model();
-    let fresh = scim_row(Uuid::nil(), scope, contact.id, data);
-    row.user_name = fresh.user_name;
-    row.user_name_folded = fresh.user_name_folded;
-    row.external_id = fresh.external_id;
-    row.display_name = fresh.display_name;
-    row.title = fresh.title;
-    row.department = fresh.department;
-    row.employee_number = fresh.employee_number;
-    row.organization = fresh.organization;
-    row.manager_id = fresh.manager_id;
-    row.email_type = fresh.email_type;
-    row.email_primary = fresh.email_primary;
-    row.emails = fresh.emails;
-    row.phone_numbers = fresh.phone_numbers;
-    row.updated_at = Set(now());
-    let row = row.update(txn).await?;
+    let row = db::scim::write::update_user(txn, u, data, now()).await?;
     if !changed.is_empty() {
         let (outcome, reason) = match (before.active, data.active) {
             (true, false) => (
@@ -529,7 +454,8 @@ pub async fn delete(
         let (u, c) = load(txn, scope, raw_id).await?;
         check_version(if_match, &meta_of(scope, &u, &c).version())?;
         let idp = scope.identity_provider_id();
-        db::scim::delete_credentials(txn, c.id, Some((idp, &u.user_name)), true).await?;
+        credentials::delete_sso(txn, c.id, idp, &u.user_name).await?;
+        credentials::delete_passwords(txn, c.id).await?;
         let granted: Vec<String> = stored_json("scim_user.group_roles", &u.group_roles)?;
         let before: Vec<String> = stored_json("contact.roles", &c.roles)?;
         let mut roles = before.clone();
@@ -546,12 +472,13 @@ pub async fn delete(
             changed.push("roles");
         }
         let (user_id, user_name) = (u.id, u.user_name.clone());
-        u.into_active_model().delete(txn).await?;
-        let mut contact = c.into_active_model();
-        contact.status = Set(ContactStatus::Inactive.as_str().into());
-        contact.roles = Set(Value::from(roles));
-        contact.updated_at = Set(now());
-        let contact = contact.update(txn).await?;
+        db::scim::write::delete_user(txn, user_id).await?;
+        let changes = ContactChanges {
+            status: Some(ContactStatus::Inactive),
+            roles: Some(Value::from(roles)),
+            ..Default::default()
+        };
+        let contact = db::contacts::update(txn, c, changes, now()).await?;
         log_event(
             txn,
             scope,

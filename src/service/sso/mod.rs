@@ -11,13 +11,16 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{configurations::attribute_map, provisioning_log};
+use super::{
+    configurations::attribute_map,
+    now,
+    placement::{account_ref, needed_account},
+};
 use crate::{
-    db::{self, WriteGate, queries, sign_in},
+    db::{self, WriteGate, provisioning_events, queries, sign_in},
     domain::{
         decision::{
-            self, AccountRef, Context, Decision, DenialReason, Existing, Lookup, Need, Person,
-            Refusal, Rules,
+            self, Context, Decision, DenialReason, Existing, Lookup, Need, Person, Refusal, Rules,
         },
         id::{self, NodeKind},
         signin::{self, ContactAttributes},
@@ -238,9 +241,9 @@ async fn insert_event_for<Db: ConnectionTrait>(
     decided: &SignInResult,
     contact_id: Option<Uuid>,
 ) -> Result<(), DbErr> {
-    provisioning_log::record(
+    provisioning_events::insert(
         db,
-        provisioning_log::Entry {
+        provisioning_events::NewEvent {
             source: Source::Sso,
             brand_id: scope.brand_id,
             identity_provider_id: scope.identity_provider_id,
@@ -252,6 +255,7 @@ async fn insert_event_for<Db: ConnectionTrait>(
             changed_attributes: &decided.changed_attributes,
             reason: decided.reason.clone(),
         },
+        now(),
     )
     .await
 }
@@ -428,27 +432,6 @@ async fn load(
         }
     }
     Ok(())
-}
-
-/// The account a [`Need::DefaultAccount`] or [`Need::CompanyAccount`] asks for.
-pub(crate) async fn needed_account(
-    txn: &DatabaseTransaction,
-    need: &Need,
-) -> Result<Option<account::Model>, DbErr> {
-    match need {
-        Need::DefaultAccount(id) => queries::find::<account::Entity, _>(txn, *id).await,
-        Need::CompanyAccount { key, folded } => {
-            queries::first_account_of_company_named(txn, key, *folded).await
-        }
-        Need::ContactByEmail { .. } => Ok(None),
-    }
-}
-
-pub(crate) fn account_ref(account: &account::Model) -> AccountRef {
-    AccountRef {
-        id: account.id,
-        name: account.name.clone(),
-    }
 }
 
 /// The configuration as the decision reads it; unreadable stored values fail closed.

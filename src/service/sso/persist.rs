@@ -1,19 +1,22 @@
 //! Writing a sign-in decision: the credential, the contact and its account, and an update on
 //! login. Each function runs inside the call's transaction.
-use entity::{account, contact, credential};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, DbErr};
+use entity::{account, contact};
+use sea_orm::DatabaseTransaction;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{SignInResult, Stop, missing};
 use crate::{
-    db::{queries, sign_in},
-    domain::{
-        decision::{AccountChoice, NewPerson, Update},
-        stored::{ContactStatus, CredentialKind, Outcome, StoredEnum},
-        validate,
+    db::{
+        contacts::{self, NewContact, SignInUpdate},
+        credentials::{self, NewSsoCredential},
+        queries, sign_in,
     },
-    service::now,
+    domain::{
+        decision::{NewPerson, Update},
+        stored::{ContactStatus, Outcome},
+    },
+    service::{now, placement},
 };
 
 /// Writes an update on login; returns the contact as it now is, the changed attribute names,
@@ -26,15 +29,11 @@ async fn apply_update(
     let Some(Update { next, mut changed }) = update else {
         return Ok((contact, Vec::new(), None));
     };
-    let email_folded = validate::fold(&next.email);
-    let email_skeleton = validate::email_skeleton(&email_folded);
-    let updated = sign_in::update_contact(
+    let updated = contacts::update_on_sign_in(
         txn,
         contact.id,
-        sign_in::ContactUpdate {
+        SignInUpdate {
             email: &next.email,
-            email_folded: &email_folded,
-            email_skeleton: &email_skeleton,
             first_name: &next.first_name,
             last_name: &next.last_name,
             roles: Value::from(next.roles.clone()),
@@ -90,9 +89,7 @@ pub(super) async fn signed_in(
         contact,
         account,
     } = known;
-    let mut active: credential::ActiveModel = credential.into();
-    active.last_sign_in_at = Set(Some(now()));
-    active.update(txn).await?;
+    credentials::record_sign_in(txn, credential, now()).await?;
     let updated = apply_update(txn, contact, update).await?;
     Ok(existing_contact(
         Outcome::SignedIn,
@@ -116,29 +113,23 @@ pub(super) async fn linked(
     Ok(existing_contact(Outcome::Linked, updated, account, reason))
 }
 
-/// The SSO credential (IdP, subject) of a contact, created through the configuration of
-/// `door` = (brand, IdP), which it records: only that brand's SCIM may later adopt the contact
-/// by this identity.
+/// The SSO credential (IdP, subject) of the contact, created by this sign-in through the
+/// configuration of `door` = (brand, IdP).
 async fn insert_credential(
     txn: &DatabaseTransaction,
     contact_id: Uuid,
     (brand_id, idp_id): (Uuid, Uuid),
     subject: &str,
-) -> Result<credential::Model, DbErr> {
-    let at = now();
-    credential::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        contact_id: Set(contact_id),
-        kind: Set(CredentialKind::Sso.as_str().into()),
-        identity_provider_id: Set(Some(idp_id)),
-        subject: Set(Some(subject.to_owned())),
-        password_hash: Set(None),
-        created_at: Set(at),
-        last_sign_in_at: Set(Some(at)),
-        created_via_brand_id: Set(Some(brand_id)),
-    }
-    .insert(txn)
-    .await
+) -> Result<(), Stop> {
+    let new = NewSsoCredential {
+        contact_id,
+        identity_provider_id: idp_id,
+        subject,
+        created_via_brand_id: brand_id,
+        signing_in: true,
+    };
+    credentials::insert_sso(txn, new, now()).await?;
+    Ok(())
 }
 
 pub(super) async fn created(
@@ -149,40 +140,18 @@ pub(super) async fn created(
     subject: &str,
     reason: String,
 ) -> Result<SignInResult, Stop> {
-    let account = match person.account {
-        AccountChoice::Existing(chosen) => accounts
-            .into_iter()
-            .find(|a| a.id == chosen.id)
-            .ok_or_else(|| missing("the chosen account"))?,
-        AccountChoice::Individual(name) => {
-            account::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                name: Set(name),
-                is_individual: Set(true),
-                company_id: Set(None),
-                created_at: Set(now()),
-            }
-            .insert(txn)
-            .await?
-        }
+    let account = placement::account_of(txn, person.account, accounts)
+        .await?
+        .ok_or_else(|| missing("the chosen account"))?;
+    let new = NewContact {
+        first_name: person.first_name,
+        last_name: person.last_name,
+        email: person.email,
+        account_id: account.id,
+        roles: Value::from(person.roles),
+        status: ContactStatus::Active,
     };
-    let at = now();
-    let email_folded = validate::fold(&person.email);
-    let contact = contact::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        first_name: Set(person.first_name),
-        last_name: Set(person.last_name),
-        email_skeleton: Set(validate::email_skeleton(&email_folded)),
-        email_folded: Set(email_folded),
-        email: Set(person.email),
-        account_id: Set(account.id),
-        roles: Set(Value::from(person.roles)),
-        status: Set(ContactStatus::Active.as_str().into()),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(txn)
-    .await?;
+    let contact = contacts::insert(txn, new, now()).await?;
     insert_credential(txn, contact.id, door, subject).await?;
     Ok(SignInResult {
         outcome: Outcome::Created,

@@ -1,18 +1,18 @@
 //! Creating a SCIM user: a new contact placed by the sign-in hook's account rules, or the
 //! adoption of the contact the IdP's user already is.
 use entity::{account, contact, scim_user};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    Provisioned, Rendered, add_sso_identity, log_event, placeholder_email, render_one, scim_row,
+    Provisioned, Rendered, add_sso_identity, log_event, placeholder_email, render_one,
     set_password, status_of, write_contact,
 };
 use crate::{
-    db::{self, WriteGate, queries},
+    db::{self, WriteGate, contacts::NewContact, queries, scim::write::NewUser},
     domain::{
-        decision::{AccountChoice, Lookup, Need, NewName, choose_account},
+        decision::{Lookup, Need, NewName, choose_account},
         scim::{
             adoption,
             project::Selection,
@@ -25,8 +25,9 @@ use crate::{
     error::AppError,
     service::{
         now,
+        placement::{self, account_ref, needed_account},
         scim::{ScimResult, Scope, in_transaction},
-        sso::{account_ref, needed_account, rules_of},
+        sso::rules_of,
     },
 };
 
@@ -64,25 +65,12 @@ async fn place(
                 }
                 loaded.extend(account);
             }
-            Ok((AccountChoice::Existing(chosen), assignment, reason)) => {
-                let account = loaded
-                    .into_iter()
-                    .find(|a| a.id == chosen.id)
+            Ok((choice, assignment, reason)) => {
+                let account = placement::account_of(txn, choice, loaded)
+                    .await?
                     .ok_or_else(|| {
                         AppError::Internal("the chosen account was not loaded".into())
                     })?;
-                return Ok((account, assignment, reason));
-            }
-            Ok((AccountChoice::Individual(account_name), assignment, reason)) => {
-                let account = account::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    name: Set(account_name),
-                    is_individual: Set(true),
-                    company_id: Set(None),
-                    created_at: Set(now()),
-                }
-                .insert(txn)
-                .await?;
                 return Ok((account, assignment, reason));
             }
         }
@@ -142,22 +130,15 @@ async fn create_in(
             let (account, assignment, reason) = place(txn, scope, data, &address).await?;
             let roles =
                 signin::map_roles(&[], &scope.role_mappings, &scope.configuration.default_role);
-            let at = now();
-            let contact = contact::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                first_name: Set(data.given_name.clone().unwrap_or_default()),
-                last_name: Set(data.family_name.clone().unwrap_or_default()),
-                email_folded: Set(folded),
-                email_skeleton: Set(skeleton),
-                email: Set(address),
-                account_id: Set(account.id),
-                roles: Set(Value::from(roles)),
-                status: Set(status_of(data.active).into()),
-                created_at: Set(at),
-                updated_at: Set(at),
-            }
-            .insert(txn)
-            .await?;
+            let new = NewContact {
+                first_name: data.given_name.clone().unwrap_or_default(),
+                last_name: data.family_name.clone().unwrap_or_default(),
+                email: address,
+                account_id: account.id,
+                roles: Value::from(roles),
+                status: status_of(data.active),
+            };
+            let contact = db::contacts::insert(txn, new, now()).await?;
             (contact, Outcome::Created, Some(assignment), reason)
         }
     };
@@ -169,7 +150,13 @@ async fn create_in(
     if let Some(password) = &data.password {
         set_password(txn, contact.id, password).await?;
     }
-    let row = scim_row(id, scope, contact.id, data).insert(txn).await?;
+    let new = NewUser {
+        id,
+        configuration_id: scope.configuration.id,
+        identity_provider_id: idp,
+        contact_id: contact.id,
+    };
+    let row = db::scim::write::insert_user(txn, new, data, now()).await?;
     let mut changed = vec!["email", "firstName", "lastName", "status"];
     if outcome == Outcome::Created {
         changed.push("roles");

@@ -3,11 +3,12 @@ use entity::contact;
 use sea_orm::{DatabaseTransaction, DbErr};
 
 use crate::{
+    db::provisioning_events::{self, NewEvent},
     domain::{
         scim::user::UserData,
         stored::{AccountAssignment, Outcome, Source},
     },
-    service::{provisioning_log, scim::Scope},
+    service::{now, scim::Scope},
 };
 
 /// The attributes (as the provisioning log names them) that differ between two versions of a
@@ -64,9 +65,9 @@ pub(super) async fn log_event(
         reason,
     }: Provisioned<'_>,
 ) -> Result<(), DbErr> {
-    provisioning_log::record(
+    provisioning_events::insert(
         txn,
-        provisioning_log::Entry {
+        NewEvent {
             source: Source::Scim,
             brand_id: Some(scope.configuration.brand_id),
             identity_provider_id: Some(scope.identity_provider_id()),
@@ -78,6 +79,7 @@ pub(super) async fn log_event(
             changed_attributes: changed,
             reason,
         },
+        now(),
     )
     .await
 }

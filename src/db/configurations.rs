@@ -1,11 +1,11 @@
 //! A brand's identity-provider configurations and their role mappings: the one place their
 //! rows are built.
 use chrono::{DateTime, Utc};
-use entity::identity_provider_configuration as configuration;
+use entity::{identity_provider_configuration as configuration, role_mapping};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
-    ConnectionTrait, DbErr,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -13,10 +13,6 @@ use crate::domain::{
     configuration::{AttributeMap, CompanyMatch},
     stored::StoredEnum,
 };
-
-// The mappings' statements are still defined with the other small writes of `queries`, a file
-// another change owns; callers reach them here, beside the configuration they belong to.
-pub(crate) use super::queries::replace_role_mappings;
 
 pub struct NewConfiguration {
     pub brand_id: Uuid,
@@ -119,4 +115,29 @@ pub async fn delete<Db: ConnectionTrait>(db: &Db, id: Uuid) -> Result<(), DbErr>
     .delete(db)
     .await
     .map(|_| ())
+}
+
+/// Replaces a configuration's role mappings with `mappings` (provider role, role).
+pub async fn replace_role_mappings<Db: ConnectionTrait>(
+    db: &Db,
+    configuration_id: Uuid,
+    mappings: &[(String, String)],
+) -> Result<(), DbErr> {
+    role_mapping::Entity::delete_many()
+        .filter(role_mapping::Column::ConfigurationId.eq(configuration_id))
+        .exec(db)
+        .await?;
+    if mappings.is_empty() {
+        return Ok(());
+    }
+    let rows = mappings
+        .iter()
+        .map(|(provider_role, role)| role_mapping::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            configuration_id: Set(configuration_id),
+            provider_role: Set(provider_role.clone()),
+            role: Set(role.clone()),
+        });
+    role_mapping::Entity::insert_many(rows).exec(db).await?;
+    Ok(())
 }

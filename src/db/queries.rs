@@ -2,7 +2,7 @@
 //! otherwise. What the sign-in hook reads and writes in its own shapes is in [`super::sign_in`].
 use entity::{
     account, api_token, brand, company, contact, credential, identity_provider,
-    identity_provider_configuration as configuration, role_mapping,
+    identity_provider_configuration as configuration,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IdenStatic, Iterable, Order, PaginatorTrait,
@@ -28,6 +28,16 @@ where
     Db: ConnectionTrait,
 {
     Ok(E::find_by_id(id).count(db).await? > 0)
+}
+
+/// Deletes the row `id` of `E` (the caller has checked that nothing refers to it).
+pub async fn delete<E, Db>(db: &Db, id: Uuid) -> Result<(), DbErr>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    Db: ConnectionTrait,
+{
+    E::delete_by_id(id).exec(db).await.map(|_| ())
 }
 
 /// Another brand with this name, if any.
@@ -67,32 +77,6 @@ pub async fn configuration<Db: ConnectionTrait>(
         .filter(configuration::Column::IdentityProviderId.eq(identity_provider_id))
         .one(db)
         .await
-}
-
-/// Replaces a configuration's role mappings with `mappings` (provider role, role).
-pub async fn replace_role_mappings<Db: ConnectionTrait>(
-    db: &Db,
-    configuration_id: Uuid,
-    mappings: &[(String, String)],
-) -> Result<(), DbErr> {
-    use sea_orm::ActiveValue::Set;
-    role_mapping::Entity::delete_many()
-        .filter(role_mapping::Column::ConfigurationId.eq(configuration_id))
-        .exec(db)
-        .await?;
-    if mappings.is_empty() {
-        return Ok(());
-    }
-    let rows = mappings
-        .iter()
-        .map(|(provider_role, role)| role_mapping::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            configuration_id: Set(configuration_id),
-            provider_role: Set(provider_role.clone()),
-            role: Set(role.clone()),
-        });
-    role_mapping::Entity::insert_many(rows).exec(db).await?;
-    Ok(())
 }
 
 /// What still refers to an entity someone wants to delete: (what, how many).

@@ -177,7 +177,7 @@ where
             Some(raw),
         ));
     }
-    E::delete_by_id(id).exec(&txn).await?;
+    db::queries::delete::<E, _>(&txn, id).await?;
     audit::deleted(&txn, actor, operation, &current).await?;
     txn.commit().await?;
     Ok(current)

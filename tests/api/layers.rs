@@ -108,6 +108,29 @@ fn transports_call_services_never_the_database() {
     }
 }
 
+/// A row is built, changed or deleted in `db/` only: one write path per table, whatever the
+/// door (sign-in hook, SCIM, admin API, employee files).
+#[test]
+fn rows_are_built_only_in_db() {
+    let outside_db: Vec<PathBuf> = sources(&src())
+        .into_iter()
+        .filter(|f| !f.starts_with(src().join("db")))
+        .collect();
+    assert!(outside_db.len() > 50, "{outside_db:?}");
+    assert_none_names(
+        &outside_db,
+        &[
+            "ActiveModel",
+            "ActiveValue",
+            "::delete_by_id(",
+            "Entity::delete_many(",
+            "Entity::insert_many(",
+            "Entity::update_many(",
+            "exec_without_returning",
+        ],
+    );
+}
+
 #[test]
 fn the_rules_catch_what_they_forbid() {
     let dir = tempfile::tempdir().expect("temp dir");

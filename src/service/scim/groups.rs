@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use super::{
     ListQuery, ScimFailure, ScimResult, Scope, check_version, in_transaction, list_response,
-    parse_id, stored_json,
+    parse_id,
+    resource::{Groups, ScimResource},
+    stored_json,
 };
 use crate::{
     db::{
@@ -109,26 +111,122 @@ async fn load<Db: ConnectionTrait>(
         .ok_or_else(|| ScimError::not_found(format!("no Group has the id {raw_id:?}")).into())
 }
 
-pub async fn get(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    raw_id: &str,
-    selection: &Selection,
-) -> ScimResult<Rendered> {
-    let g = load(db, scope, raw_id).await?;
-    render_one(db, scope, g, selection).await
-}
+impl ScimResource for Groups {
+    async fn get(
+        db: &DatabaseConnection,
+        scope: &Scope,
+        raw_id: &str,
+        selection: &Selection,
+    ) -> ScimResult<Rendered> {
+        let g = load(db, scope, raw_id).await?;
+        render_one(db, scope, g, selection).await
+    }
 
-pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
-    let cond = query.condition(filter::groups)?;
-    let (offset, limit) = query.window();
-    let page = db::scim::list_groups(db, scope.configuration.id, &cond, offset, limit).await?;
-    let rendered = render(db, scope, &page.items, &query.selection).await?;
-    Ok(list_response(
-        page.total,
-        offset,
-        rendered.into_iter().map(|r| r.body).collect(),
-    ))
+    async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+        let cond = query.condition(filter::groups)?;
+        let (offset, limit) = query.window();
+        let page = db::scim::list_groups(db, scope.configuration.id, &cond, offset, limit).await?;
+        let rendered = render(db, scope, &page.items, &query.selection).await?;
+        Ok(list_response(
+            page.total,
+            offset,
+            rendered.into_iter().map(|r| r.body).collect(),
+        ))
+    }
+
+    /// `POST /Groups`.
+    async fn create(
+        db: &DatabaseConnection,
+        gate: &WriteGate,
+        scope: &Scope,
+        body: &Value,
+    ) -> ScimResult<Rendered> {
+        let data = group::parse(body)?;
+        in_transaction(db, gate, async |txn| {
+            check_name_free(txn, scope, &data.display_name, None).await?;
+            let members = known_members(
+                txn,
+                scope,
+                &data.display_name,
+                &data.members,
+                data.ignored.len(),
+            )
+            .await?;
+            let new = NewGroup {
+                configuration_id: scope.configuration.id,
+                display_name: data.display_name.clone(),
+                external_id: data.external_id.clone(),
+            };
+            let g = write::insert_group(txn, new, now()).await?;
+            write::set_members(txn, g.id, &members).await?;
+            refresh_group_roles(txn, scope, &members).await?;
+            tracing::info!(group = %g.id, members = members.len(), "SCIM group created");
+            render_one(txn, scope, g, &Selection::default()).await
+        })
+        .await
+    }
+
+    /// `PUT /Groups/{id}`.
+    async fn replace(
+        db: &DatabaseConnection,
+        gate: &WriteGate,
+        scope: &Scope,
+        raw_id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> ScimResult<Rendered> {
+        let data = group::parse(body)?;
+        write(db, gate, scope, raw_id, if_match, &Change::Replace(data)).await
+    }
+
+    /// `PATCH /Groups/{id}`: applied to the group's representation, all or none.
+    async fn patch(
+        db: &DatabaseConnection,
+        gate: &WriteGate,
+        scope: &Scope,
+        raw_id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> ScimResult<Rendered> {
+        patch::check(body, Kind::Group)?;
+        let reach = patch::member_reach(body);
+        write(
+            db,
+            gate,
+            scope,
+            raw_id,
+            if_match,
+            &Change::Patch { body, reach },
+        )
+        .await
+    }
+
+    /// `DELETE /Groups/{id}`: its members lose the roles it granted.
+    async fn delete(
+        db: &DatabaseConnection,
+        gate: &WriteGate,
+        scope: &Scope,
+        raw_id: &str,
+        if_match: Option<&str>,
+    ) -> ScimResult<()> {
+        in_transaction(db, gate, async |txn| {
+            let g = load(txn, scope, raw_id).await?;
+            check_version(if_match, &meta_of(scope, &g).version())?;
+            // A group whose name maps to no role granted nothing to take back.
+            let grants = !granted_by(scope, std::slice::from_ref(&g.display_name)).is_empty();
+            let members = if grants {
+                db::scim::member_ids(txn, g.id).await?
+            } else {
+                Vec::new()
+            };
+            let id = g.id;
+            write::delete_group(txn, id).await?;
+            refresh_group_roles(txn, scope, &members).await?;
+            tracing::info!(group = %id, "SCIM group deleted");
+            Ok(())
+        })
+        .await
+    }
 }
 
 /// The `candidates` that are users of this configuration; others (and `ignored` values that
@@ -177,73 +275,6 @@ async fn check_name_free(
         .into());
     }
     Ok(())
-}
-
-/// `POST /Groups`.
-pub async fn create(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    scope: &Scope,
-    body: &Value,
-) -> ScimResult<Rendered> {
-    let data = group::parse(body)?;
-    in_transaction(db, gate, async |txn| {
-        check_name_free(txn, scope, &data.display_name, None).await?;
-        let members = known_members(
-            txn,
-            scope,
-            &data.display_name,
-            &data.members,
-            data.ignored.len(),
-        )
-        .await?;
-        let new = NewGroup {
-            configuration_id: scope.configuration.id,
-            display_name: data.display_name.clone(),
-            external_id: data.external_id.clone(),
-        };
-        let g = write::insert_group(txn, new, now()).await?;
-        write::set_members(txn, g.id, &members).await?;
-        refresh_group_roles(txn, scope, &members).await?;
-        tracing::info!(group = %g.id, members = members.len(), "SCIM group created");
-        render_one(txn, scope, g, &Selection::default()).await
-    })
-    .await
-}
-
-/// `PUT /Groups/{id}`.
-pub async fn replace(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    scope: &Scope,
-    raw_id: &str,
-    body: &Value,
-    if_match: Option<&str>,
-) -> ScimResult<Rendered> {
-    let data = group::parse(body)?;
-    write(db, gate, scope, raw_id, if_match, &Change::Replace(data)).await
-}
-
-/// `PATCH /Groups/{id}`: applied to the group's representation, all or none.
-pub async fn patch(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    scope: &Scope,
-    raw_id: &str,
-    body: &Value,
-    if_match: Option<&str>,
-) -> ScimResult<Rendered> {
-    patch::check(body, Kind::Group)?;
-    let reach = patch::member_reach(body);
-    write(
-        db,
-        gate,
-        scope,
-        raw_id,
-        if_match,
-        &Change::Patch { body, reach },
-    )
-    .await
 }
 
 /// What a PUT or PATCH asks of a group.
@@ -394,33 +425,6 @@ async fn store(
     affected.dedup();
     refresh_group_roles(txn, scope, &affected).await?;
     Ok(g)
-}
-
-/// `DELETE /Groups/{id}`: its members lose the roles it granted.
-pub async fn delete(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    scope: &Scope,
-    raw_id: &str,
-    if_match: Option<&str>,
-) -> ScimResult<()> {
-    in_transaction(db, gate, async |txn| {
-        let g = load(txn, scope, raw_id).await?;
-        check_version(if_match, &meta_of(scope, &g).version())?;
-        // A group whose name maps to no role granted nothing to take back.
-        let grants = !granted_by(scope, std::slice::from_ref(&g.display_name)).is_empty();
-        let members = if grants {
-            db::scim::member_ids(txn, g.id).await?
-        } else {
-            Vec::new()
-        };
-        let id = g.id;
-        write::delete_group(txn, id).await?;
-        refresh_group_roles(txn, scope, &members).await?;
-        tracing::info!(group = %id, "SCIM group deleted");
-        Ok(())
-    })
-    .await
 }
 
 /// After a configuration's role mappings changed from `before` to `after` (in the

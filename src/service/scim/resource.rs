@@ -6,7 +6,7 @@ use std::future::Future;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
-use super::{ListQuery, ScimResult, Scope, groups, users, users::Rendered};
+use super::{ListQuery, ScimResult, Scope, users::Rendered};
 use crate::{db::WriteGate, domain::scim::project::Selection};
 
 /// One SCIM resource type's operations, each within the token's configuration (`scope`).
@@ -64,120 +64,8 @@ pub trait ScimResource: Send + Sync + 'static {
     ) -> impl Future<Output = ScimResult<()>> + Send;
 }
 
-/// `/Users`: learners, each a contact.
+/// `/Users`: learners, each a contact (`service::scim::users`).
 pub struct Users;
 
-/// `/Groups`: groups of one configuration's users, mapped to roles.
+/// `/Groups`: groups of one configuration's users, mapped to roles (`service::scim::groups`).
 pub struct Groups;
-
-impl ScimResource for Users {
-    async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
-        users::list(db, scope, query).await
-    }
-
-    async fn get(
-        db: &DatabaseConnection,
-        scope: &Scope,
-        id: &str,
-        selection: &Selection,
-    ) -> ScimResult<Rendered> {
-        users::get(db, scope, id, selection).await
-    }
-
-    async fn create(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
-        scope: &Scope,
-        body: &Value,
-    ) -> ScimResult<Rendered> {
-        users::create(db, gate, scope, body).await
-    }
-
-    async fn replace(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
-        scope: &Scope,
-        id: &str,
-        body: &Value,
-        if_match: Option<&str>,
-    ) -> ScimResult<Rendered> {
-        users::replace(db, gate, scope, id, body, if_match).await
-    }
-
-    async fn patch(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
-        scope: &Scope,
-        id: &str,
-        body: &Value,
-        if_match: Option<&str>,
-    ) -> ScimResult<Rendered> {
-        users::patch(db, gate, scope, id, body, if_match).await
-    }
-
-    async fn delete(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
-        scope: &Scope,
-        id: &str,
-        if_match: Option<&str>,
-    ) -> ScimResult<()> {
-        users::delete(db, gate, scope, id, if_match).await
-    }
-}
-
-impl ScimResource for Groups {
-    async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
-        groups::list(db, scope, query).await
-    }
-
-    async fn get(
-        db: &DatabaseConnection,
-        scope: &Scope,
-        id: &str,
-        selection: &Selection,
-    ) -> ScimResult<Rendered> {
-        groups::get(db, scope, id, selection).await
-    }
-
-    async fn create(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
-        scope: &Scope,
-        body: &Value,
-    ) -> ScimResult<Rendered> {
-        groups::create(db, gate, scope, body).await
-    }
-
-    async fn replace(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
-        scope: &Scope,
-        id: &str,
-        body: &Value,
-        if_match: Option<&str>,
-    ) -> ScimResult<Rendered> {
-        groups::replace(db, gate, scope, id, body, if_match).await
-    }
-
-    async fn patch(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
-        scope: &Scope,
-        id: &str,
-        body: &Value,
-        if_match: Option<&str>,
-    ) -> ScimResult<Rendered> {
-        groups::patch(db, gate, scope, id, body, if_match).await
-    }
-
-    async fn delete(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
-        scope: &Scope,
-        id: &str,
-        if_match: Option<&str>,
-    ) -> ScimResult<()> {
-        groups::delete(db, gate, scope, id, if_match).await
-    }
-}

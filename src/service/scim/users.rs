@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use super::{
     ListQuery, ScimFailure, ScimResult, Scope, check_version, in_transaction, list_response,
-    parse_id, stored_json,
+    parse_id,
+    resource::{ScimResource, Users},
+    stored_json,
 };
 use crate::{
     db::{
@@ -150,33 +152,172 @@ async fn render_one<Db: ConnectionTrait>(
         .ok_or_else(|| ScimFailure::Internal(AppError::Internal("rendered no user".into())))
 }
 
-pub async fn get(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    raw_id: &str,
-    selection: &Selection,
-) -> ScimResult<Rendered> {
-    let row = load(db, scope, raw_id).await?;
-    render_one(db, scope, row, selection).await
-}
+impl ScimResource for Users {
+    async fn get(
+        db: &DatabaseConnection,
+        scope: &Scope,
+        raw_id: &str,
+        selection: &Selection,
+    ) -> ScimResult<Rendered> {
+        let row = load(db, scope, raw_id).await?;
+        render_one(db, scope, row, selection).await
+    }
 
-pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
-    let cond = query.condition(filter::users)?;
-    let (offset, limit) = query.window();
-    let page = db::scim::list_users(
-        db,
-        (scope.configuration.id, scope.identity_provider_id()),
-        &cond,
-        offset,
-        limit,
-    )
-    .await?;
-    let rendered = render(db, scope, &page.items, &query.selection).await?;
-    Ok(list_response(
-        page.total,
-        offset,
-        rendered.into_iter().map(|r| r.body).collect(),
-    ))
+    async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+        let cond = query.condition(filter::users)?;
+        let (offset, limit) = query.window();
+        let page = db::scim::list_users(
+            db,
+            (scope.configuration.id, scope.identity_provider_id()),
+            &cond,
+            offset,
+            limit,
+        )
+        .await?;
+        let rendered = render(db, scope, &page.items, &query.selection).await?;
+        Ok(list_response(
+            page.total,
+            offset,
+            rendered.into_iter().map(|r| r.body).collect(),
+        ))
+    }
+
+    /// `PUT /Users/{id}`: the body replaces every attribute (an omitted one is cleared; an omitted
+    /// password keeps the current one). Parsing and the password's hash happen before the write
+    /// gate is taken.
+    async fn replace(
+        db: &DatabaseConnection,
+        gate: &WriteGate,
+        scope: &Scope,
+        raw_id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> ScimResult<Rendered> {
+        let data = user::parse(body)?;
+        let hash = data.password.as_deref().map(hash_password).transpose()?;
+        let row = in_transaction(db, gate, async |txn| {
+            let id = parse_id(raw_id, "User")?;
+            let row = locked(txn, scope, raw_id, id).await?;
+            check_version(if_match, &meta_of(scope, &row.0, &row.1).version())?;
+            replace_in(txn, scope, row, &data, hash).await
+        })
+        .await?;
+        render_one(db, scope, row, &Selection::default()).await
+    }
+
+    /// `PATCH /Users/{id}`: the operations are applied to the user's representation, all or
+    /// none, and the result is stored as a PUT.
+    ///
+    /// The limits are checked on the message first; then the user is read, patched, parsed and
+    /// its new password hashed without the write gate, which is taken only to check that the user
+    /// is still the version patched and to write. A user that keeps changing meanwhile is patched
+    /// under the gate at last, which always finishes.
+    async fn patch(
+        db: &DatabaseConnection,
+        gate: &WriteGate,
+        scope: &Scope,
+        raw_id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> ScimResult<Rendered> {
+        patch::check(body, Kind::User)?;
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let (seen, data) = patched(db, scope, raw_id, body, if_match).await?;
+            let hash = data.password.as_deref().map(hash_password).transpose()?;
+            let id = seen.0.id;
+            let written = in_transaction(db, gate, async |txn| {
+                let current = locked(txn, scope, raw_id, id).await?;
+                if current != seen {
+                    return Ok(None);
+                }
+                replace_in(txn, scope, current, &data, hash).await.map(Some)
+            })
+            .await?;
+            if let Some(row) = written {
+                return render_one(db, scope, row, &Selection::default()).await;
+            }
+            tracing::debug!(user = %id, "SCIM user changed while its PATCH was worked out");
+        }
+        let row = in_transaction(db, gate, async |txn| {
+            let id = parse_id(raw_id, "User")?;
+            locked(txn, scope, raw_id, id).await?;
+            let (seen, data) = patched(txn, scope, raw_id, body, if_match).await?;
+            let hash = data.password.as_deref().map(hash_password).transpose()?;
+            replace_in(txn, scope, seen, &data, hash).await
+        })
+        .await?;
+        render_one(db, scope, row, &Selection::default()).await
+    }
+
+    /// `DELETE /Users/{id}`: the SCIM identity goes (with its SSO credential, password and group
+    /// memberships, and the roles those granted); the contact stays, inactive, with its history.
+    async fn delete(
+        db: &DatabaseConnection,
+        gate: &WriteGate,
+        scope: &Scope,
+        raw_id: &str,
+        if_match: Option<&str>,
+    ) -> ScimResult<()> {
+        in_transaction(db, gate, async |txn| {
+            let (u, c) = load(txn, scope, raw_id).await?;
+            check_version(if_match, &meta_of(scope, &u, &c).version())?;
+            let idp = scope.identity_provider_id();
+            credentials::delete_sso(txn, c.id, idp, &u.user_name).await?;
+            credentials::delete_passwords(txn, c.id).await?;
+            let granted: Vec<String> = stored_json("scim_user.group_roles", &u.group_roles)?;
+            let before: Vec<String> = stored_json("contact.roles", &c.roles)?;
+            let mut roles = before.clone();
+            roles.retain(|r| !granted.contains(r));
+            if roles.is_empty() {
+                roles.push(scope.configuration.default_role.clone());
+            }
+            // The event names what the delete changed, compared, not assumed.
+            let mut changed = Vec::new();
+            if c.status != ContactStatus::Inactive.as_str() {
+                changed.push("status");
+            }
+            if roles != before {
+                changed.push("roles");
+            }
+            let (user_id, user_name) = (u.id, u.user_name.clone());
+            db::scim::write::delete_user(txn, user_id).await?;
+            let changes = ContactChanges {
+                status: Some(ContactStatus::Inactive),
+                roles: Some(Value::from(roles)),
+                ..Default::default()
+            };
+            let contact = db::contacts::update(txn, c, changes, now()).await?;
+            log_event(
+                txn,
+                scope,
+                &user_name,
+                &contact,
+                Provisioned {
+                    outcome: Outcome::Deprovisioned,
+                    assignment: None,
+                    changed: &changed,
+                    reason: "deleted by the identity provider (SCIM): the SCIM identity, its SSO \
+                             credential and password are removed, the contact is inactive and its \
+                             history kept"
+                        .to_owned(),
+                },
+            )
+            .await?;
+            tracing::info!(user = %user_id, "SCIM user deleted; contact deactivated");
+            Ok(())
+        })
+        .await
+    }
+
+    /// `POST /Users`: in `create`, with the adoption rules.
+    async fn create(
+        db: &DatabaseConnection,
+        gate: &WriteGate,
+        scope: &Scope,
+        body: &Value,
+    ) -> ScimResult<Rendered> {
+        create::create(db, gate, scope, body).await
+    }
 }
 
 fn hash_password(password: &str) -> AppResult<String> {
@@ -291,29 +432,6 @@ async fn write_contact(
     Ok(db::contacts::update(txn, contact, changes, now()).await?)
 }
 
-/// `PUT /Users/{id}`: the body replaces every attribute (an omitted one is cleared; an omitted
-/// password keeps the current one). Parsing and the password's hash happen before the write
-/// gate is taken.
-pub async fn replace(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    scope: &Scope,
-    raw_id: &str,
-    body: &Value,
-    if_match: Option<&str>,
-) -> ScimResult<Rendered> {
-    let data = user::parse(body)?;
-    let hash = data.password.as_deref().map(hash_password).transpose()?;
-    let row = in_transaction(db, gate, async |txn| {
-        let id = parse_id(raw_id, "User")?;
-        let row = locked(txn, scope, raw_id, id).await?;
-        check_version(if_match, &meta_of(scope, &row.0, &row.1).version())?;
-        replace_in(txn, scope, row, &data, hash).await
-    })
-    .await?;
-    render_one(db, scope, row, &Selection::default()).await
-}
-
 async fn locked(
     txn: &DatabaseTransaction,
     scope: &Scope,
@@ -328,50 +446,6 @@ async fn locked(
 /// How often a PATCH worked out outside the write gate is worked out again because the user
 /// changed meanwhile, before it is worked out under the gate.
 const OPTIMISTIC_ATTEMPTS: usize = 3;
-
-/// `PATCH /Users/{id}`: the operations are applied to the user's representation, all or
-/// none, and the result is stored as a PUT.
-///
-/// The limits are checked on the message first; then the user is read, patched, parsed and
-/// its new password hashed without the write gate, which is taken only to check that the user
-/// is still the version patched and to write. A user that keeps changing meanwhile is patched
-/// under the gate at last, which always finishes.
-pub async fn patch(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    scope: &Scope,
-    raw_id: &str,
-    body: &Value,
-    if_match: Option<&str>,
-) -> ScimResult<Rendered> {
-    patch::check(body, Kind::User)?;
-    for _ in 0..OPTIMISTIC_ATTEMPTS {
-        let (seen, data) = patched(db, scope, raw_id, body, if_match).await?;
-        let hash = data.password.as_deref().map(hash_password).transpose()?;
-        let id = seen.0.id;
-        let written = in_transaction(db, gate, async |txn| {
-            let current = locked(txn, scope, raw_id, id).await?;
-            if current != seen {
-                return Ok(None);
-            }
-            replace_in(txn, scope, current, &data, hash).await.map(Some)
-        })
-        .await?;
-        if let Some(row) = written {
-            return render_one(db, scope, row, &Selection::default()).await;
-        }
-        tracing::debug!(user = %id, "SCIM user changed while its PATCH was worked out");
-    }
-    let row = in_transaction(db, gate, async |txn| {
-        let id = parse_id(raw_id, "User")?;
-        locked(txn, scope, raw_id, id).await?;
-        let (seen, data) = patched(txn, scope, raw_id, body, if_match).await?;
-        let hash = data.password.as_deref().map(hash_password).transpose()?;
-        replace_in(txn, scope, seen, &data, hash).await
-    })
-    .await?;
-    render_one(db, scope, row, &Selection::default()).await
-}
 
 /// The user as read through `db`, and what `body` makes of it.
 async fn patched<Db: ConnectionTrait>(
@@ -439,64 +513,4 @@ async fn replace_in(
         tracing::info!(user = %row.id, outcome = outcome.as_str(), ?changed, "SCIM user changed");
     }
     Ok((row, contact))
-}
-
-/// `DELETE /Users/{id}`: the SCIM identity goes (with its SSO credential, password and group
-/// memberships, and the roles those granted); the contact stays, inactive, with its history.
-pub async fn delete(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    scope: &Scope,
-    raw_id: &str,
-    if_match: Option<&str>,
-) -> ScimResult<()> {
-    in_transaction(db, gate, async |txn| {
-        let (u, c) = load(txn, scope, raw_id).await?;
-        check_version(if_match, &meta_of(scope, &u, &c).version())?;
-        let idp = scope.identity_provider_id();
-        credentials::delete_sso(txn, c.id, idp, &u.user_name).await?;
-        credentials::delete_passwords(txn, c.id).await?;
-        let granted: Vec<String> = stored_json("scim_user.group_roles", &u.group_roles)?;
-        let before: Vec<String> = stored_json("contact.roles", &c.roles)?;
-        let mut roles = before.clone();
-        roles.retain(|r| !granted.contains(r));
-        if roles.is_empty() {
-            roles.push(scope.configuration.default_role.clone());
-        }
-        // The event names what the delete changed, compared, not assumed.
-        let mut changed = Vec::new();
-        if c.status != ContactStatus::Inactive.as_str() {
-            changed.push("status");
-        }
-        if roles != before {
-            changed.push("roles");
-        }
-        let (user_id, user_name) = (u.id, u.user_name.clone());
-        db::scim::write::delete_user(txn, user_id).await?;
-        let changes = ContactChanges {
-            status: Some(ContactStatus::Inactive),
-            roles: Some(Value::from(roles)),
-            ..Default::default()
-        };
-        let contact = db::contacts::update(txn, c, changes, now()).await?;
-        log_event(
-            txn,
-            scope,
-            &user_name,
-            &contact,
-            Provisioned {
-                outcome: Outcome::Deprovisioned,
-                assignment: None,
-                changed: &changed,
-                reason: "deleted by the identity provider (SCIM): the SCIM identity, its SSO \
-                         credential and password are removed, the contact is inactive and its \
-                         history kept"
-                    .to_owned(),
-            },
-        )
-        .await?;
-        tracing::info!(user = %user_id, "SCIM user deleted; contact deactivated");
-        Ok(())
-    })
-    .await
 }

@@ -7,15 +7,15 @@ use tokio::net::TcpListener;
 
 use crate::{
     config::Settings,
-    db::{self, StatementLog, WriteGate},
+    db::{self, StatementLog},
     domain::rate::Pace,
     error::AppError,
     metrics::Metrics,
-    service::{self, api_tokens::TokenCache, rate_limit::SignInPacer},
+    service::{self, App, api_tokens::TokenCache, app::Limits, rate_limit::SignInPacer},
     transport::{
         graphql,
         http::{
-            self, AppState, EmployeeFileLimits,
+            self, AppState,
             server::{self, ConnectionLimits},
             tls::{Tls, TlsError, TlsFiles},
         },
@@ -89,8 +89,24 @@ fn tls_files(settings: &Settings) -> Result<Option<TlsFiles>, StartupError> {
 struct InboxSettings {
     inbox: Inbox,
     poll: Duration,
-    max_deactivation_percent: u8,
-    metrics: Arc<Metrics>,
+    app: App,
+}
+
+/// The application the use cases run on, over `db`, with the operator's settings: the token
+/// cache, the sign-in pace, fresh metrics and the limits.
+pub fn app(db: DatabaseConnection, settings: &Settings) -> App {
+    App::new(
+        db,
+        TokenCache::new(Duration::from_secs(settings.token_cache_seconds)),
+        SignInPacer::new(Pace {
+            rate: settings.sign_in_rate,
+            burst: f64::from(settings.sign_in_burst),
+        }),
+        Arc::new(Metrics::new()),
+        Limits {
+            max_deactivation_percent: settings.max_deactivation_percent,
+        },
+    )
 }
 
 /// Connects and runs pending migrations.
@@ -161,23 +177,11 @@ impl Application {
         let bootstrap_secret = service::api_tokens::bootstrap(&db).await?;
         let (listener, local_addr) = bind(&settings.bind).await?;
         let state = AppState {
-            db: db.clone(),
+            app: app(db.clone(), settings),
             schema: graphql::schema(settings),
             batch_window: Duration::from_millis(settings.batch_window_ms),
-            tokens: Arc::new(TokenCache::new(Duration::from_secs(
-                settings.token_cache_seconds,
-            ))),
-            write_gate: WriteGate::for_backend(db.get_database_backend()),
-            sign_in_pacer: Arc::new(SignInPacer::new(Pace {
-                rate: settings.sign_in_rate,
-                burst: f64::from(settings.sign_in_burst),
-            })),
-            metrics: Arc::new(Metrics::new()),
             metrics_roles: settings.metrics_roles.0.clone(),
-            employee_files: EmployeeFileLimits {
-                max_file_bytes: settings.max_employee_file_bytes,
-                max_deactivation_percent: settings.max_deactivation_percent,
-            },
+            max_employee_file_bytes: settings.max_employee_file_bytes,
         };
         // Opened here so that a directory that cannot be created stops the start.
         let inbox = match &settings.employee_inbox {
@@ -189,8 +193,7 @@ impl Application {
                         source,
                     })?,
                 poll: Duration::from_secs(settings.employee_inbox_poll_seconds),
-                metrics: state.metrics.clone(),
-                max_deactivation_percent: settings.max_deactivation_percent,
+                app: state.app.clone(),
             }),
             None => None,
         };
@@ -267,15 +270,7 @@ impl Application {
                 }
             })
         });
-        let inbox = self.inbox.map(|i| {
-            inbox::spawn(
-                i.inbox,
-                i.poll,
-                self.db.clone(),
-                i.max_deactivation_percent,
-                i.metrics,
-            )
-        });
+        let inbox = self.inbox.map(|i| inbox::spawn(i.inbox, i.poll, i.app));
         let acceptor = self.tls.as_ref().map(|t| t.tls.acceptor());
         #[cfg(unix)]
         let reloader = self.tls.map(|t| t.tls.reload_on(t.hangup));

@@ -314,10 +314,16 @@ pub struct AdminSession {
 /// come from the same. Unknown, inactive and bound-elsewhere get the same refusal, so the
 /// answer does not tell who administers the platform (the log says which).
 pub async fn sign_in(
-    db: &DatabaseConnection,
+    app: &super::App,
+    principal: &crate::domain::access::Principal,
     actor: &Actor,
     input: AdminSignIn<'_>,
 ) -> AppResult<AdminSession> {
+    principal
+        .authorize(crate::domain::access::Action::AdminSignIn)
+        .map_err(AppError::Forbidden)?;
+    app.pace(principal)?;
+    let db = app.db();
     let mut problems = Problems::default();
     let subject = problems.check(signin::subject(input.subject));
     let attributes =

@@ -436,12 +436,13 @@ impl TokenCache {
 }
 
 /// Revokes a token; revoking a revoked token is a no-op that keeps the first revocation time.
+/// This instance forgets it at once; others within their token cache time.
 pub async fn revoke(
-    db: &DatabaseConnection,
+    app: &super::App,
     actor: &Actor,
     api_token_id: &str,
 ) -> AppResult<api_token::Model> {
-    let txn = db::begin(db).await?;
+    let txn = db::begin(app.db()).await?;
     let token = load::<api_token::Entity, _>(&txn, NodeKind::ApiToken, "apiTokenId", api_token_id)
         .await
         .map_err(load_error)?;
@@ -451,6 +452,7 @@ pub async fn revoke(
     let model = db::api_tokens::revoke(&txn, token.id, now()).await?;
     super::audit::updated(&txn, actor, "apiTokens.revoke", &token, &model).await?;
     txn.commit().await?;
+    app.tokens().forget(model.id);
     Ok(model)
 }
 

@@ -4,6 +4,7 @@
 pub(crate) mod accounts;
 pub(crate) mod administrators;
 pub mod api_tokens;
+pub mod app;
 pub(crate) mod audit;
 pub(crate) mod brands;
 pub(crate) mod companies;
@@ -21,6 +22,7 @@ pub(crate) mod sso;
 
 /// Turns at SQLite's write lock; the sign-in hook takes one (see [`crate::db::WriteGate`]).
 pub use crate::db::WriteGate;
+pub use app::App;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PrimaryKeyTrait};

@@ -79,10 +79,10 @@ pub async fn import(settings: &Settings, file: &Path, dry_run: bool) -> Result<E
         dry_run,
         // The command line runs on the service's own machine, as its operator.
         sender: crate::domain::employees::AdminRole::Owner,
-        max_deactivation_percent: settings.max_deactivation_percent,
     };
+    let app = crate::startup::app(db.clone(), settings);
     let result = employees::import(
-        &db,
+        &app,
         &Actor::system("autoprov employees import"),
         import,
         &body,

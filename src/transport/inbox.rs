@@ -47,8 +47,8 @@ use crate::{
     },
     error::AppError,
     service::{
+        App,
         employees::{self, Import},
-        read::Db,
     },
 };
 
@@ -417,13 +417,7 @@ impl InboxTask {
 }
 
 /// Polls `inbox` every `poll` in a background task, importing through the service.
-pub fn spawn(
-    mut inbox: Inbox,
-    poll: Duration,
-    db: Db,
-    max_deactivation_percent: u8,
-    metrics: std::sync::Arc<crate::metrics::Metrics>,
-) -> InboxTask {
+pub fn spawn(mut inbox: Inbox, poll: Duration, app: App) -> InboxTask {
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         tracing::info!(dir = %inbox.dir.display(), "watching the employee inbox");
@@ -437,7 +431,7 @@ pub fn spawn(
             }
             let pass = inbox
                 .pass(|name, body| {
-                    let (db, actor, metrics) = (&db, &actor, &metrics);
+                    let (app, actor) = (&app, &actor);
                     async move {
                         let import = Import {
                             source: SyncSource::Inbox,
@@ -445,19 +439,15 @@ pub fn spawn(
                             dry_run: false,
                             // Whoever can write the inbox directory operates the service.
                             sender: crate::domain::employees::AdminRole::Owner,
-                            max_deactivation_percent,
                         };
-                        match employees::import(db, actor, import, &body).await {
-                            Ok(sync) => {
-                                metrics.employee_sync((&sync).into());
-                                Ok(sync)
-                            }
+                        match employees::import(app, actor, import, &body).await {
+                            Ok(sync) => Ok(sync),
                             Err(e) => {
                                 let cause = match e {
                                     AppError::Internal(cause) => cause,
                                     other => other.to_string(),
                                 };
-                                if employees::database_reachable(db).await {
+                                if employees::database_reachable(app.db()).await {
                                     Err(ImportError::Failed(cause))
                                 } else {
                                     Err(ImportError::Unavailable(cause))

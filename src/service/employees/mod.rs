@@ -10,7 +10,7 @@ use sea_orm::DatabaseConnection;
 
 pub use convert::WrittenCondition;
 
-use super::{load, load_error, now};
+use super::{App, load, load_error, now};
 use crate::{
     db,
     domain::{
@@ -32,9 +32,6 @@ pub struct Import<'a> {
     /// The role of the sender: a sync that would give an administrator more is held
     /// (`needsOwner`). The command line and the inbox are operators' doors: `owner`.
     pub sender: AdminRole,
-    /// A sync deactivating more than this share of active rule-provisioned administrators is
-    /// held until `employeeSyncs.apply`.
-    pub max_deactivation_percent: u8,
 }
 
 /// Reads an employee file, plans the sync, and applies it (or holds it, or only records the
@@ -42,9 +39,24 @@ pub struct Import<'a> {
 /// `dryRun`, or `rejected` (the whole file refused, `reason` says why, nothing changed).
 /// `Err` only for a failure of the service itself.
 pub async fn import(
+    app: &App,
+    actor: &Actor,
+    import: Import<'_>,
+    body: &[u8],
+) -> AppResult<employee_sync::Model> {
+    // A sync deactivating more than this share of active rule-provisioned administrators is
+    // held until `employeeSyncs.apply`.
+    let hold_above = app.limits().max_deactivation_percent;
+    let sync = import_file(app.db(), actor, import, hold_above, body).await?;
+    app.record_sync(&sync);
+    Ok(sync)
+}
+
+async fn import_file(
     db: &DatabaseConnection,
     actor: &Actor,
     import: Import<'_>,
+    hold_above: u8,
     body: &[u8],
 ) -> AppResult<employee_sync::Model> {
     file_name(import.file_name)?;
@@ -71,7 +83,7 @@ pub async fn import(
             actor: Some(&actor.name),
             sender: import.sender,
             dry_run: import.dry_run,
-            hold_above: Some(import.max_deactivation_percent),
+            hold_above: Some(hold_above),
             snapshot: Some(snapshot),
             body: text.as_deref(),
             existing: None,
@@ -156,6 +168,17 @@ async fn reject(
 /// is giving what the sync gives: `sender` (the role of whoever applies) must reach every
 /// role it hands out, or nothing is applied (`employeeSyncId`, `denied`).
 pub async fn apply(
+    app: &App,
+    actor: &Actor,
+    sender: AdminRole,
+    employee_sync_id: &str,
+) -> AppResult<employee_sync::Model> {
+    let sync = apply_held(app.db(), actor, sender, employee_sync_id).await?;
+    app.record_sync(&sync);
+    Ok(sync)
+}
+
+async fn apply_held(
     db: &DatabaseConnection,
     actor: &Actor,
     sender: AdminRole,

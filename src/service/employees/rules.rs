@@ -19,7 +19,7 @@ use crate::{
         validate,
     },
     error::{AppError, AppResult, ErrorCode, FieldError},
-    service::{Problems, load, load_error, now, unique_or_internal},
+    service::{App, Problems, load, load_error, now, unique_or_internal},
 };
 
 /// A condition as the caller sent it.
@@ -88,6 +88,30 @@ fn name_taken(raw: &str) -> FieldError {
 }
 
 pub async fn create(
+    app: &App,
+    actor: &Actor,
+    name: &str,
+    conditions: &[ConditionInput],
+    role: AdminRole,
+) -> AppResult<RuleChange> {
+    recorded(
+        app,
+        create_rule(app.db(), actor, name, conditions, role).await,
+    )
+}
+
+/// Counts the re-evaluation a rule change ran in `/metrics`, like any sync.
+fn recorded(app: &App, change: AppResult<RuleChange>) -> AppResult<RuleChange> {
+    if let Ok(RuleChange {
+        sync: Some(sync), ..
+    }) = &change
+    {
+        app.record_sync(sync);
+    }
+    change
+}
+
+async fn create_rule(
     db: &DatabaseConnection,
     actor: &Actor,
     name: &str,
@@ -127,7 +151,11 @@ pub struct RuleUpdate<'a> {
     pub role: Option<AdminRole>,
 }
 
-pub async fn update(
+pub async fn update(app: &App, actor: &Actor, update: RuleUpdate<'_>) -> AppResult<RuleChange> {
+    recorded(app, update_rule(app.db(), actor, update).await)
+}
+
+async fn update_rule(
     db: &DatabaseConnection,
     actor: &Actor,
     update: RuleUpdate<'_>,
@@ -192,7 +220,11 @@ pub async fn update(
 
 /// Deletes a rule. Its administrators are handed over to another matching rule or
 /// deactivated at once (by the same re-evaluation as any rule change).
-pub async fn delete(
+pub async fn delete(app: &App, actor: &Actor, rule_id: &str) -> AppResult<RuleChange> {
+    recorded(app, delete_rule(app.db(), actor, rule_id).await)
+}
+
+async fn delete_rule(
     db: &DatabaseConnection,
     actor: &Actor,
     rule_id: &str,

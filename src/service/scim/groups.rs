@@ -13,6 +13,7 @@ use super::{
     resource::{Groups, ScimResource},
     stored_json,
 };
+use crate::service::App;
 use crate::{
     db::{
         self, WriteGate,
@@ -113,16 +114,18 @@ async fn load<Db: ConnectionTrait>(
 
 impl ScimResource for Groups {
     async fn get(
-        db: &DatabaseConnection,
+        app: &App,
         scope: &Scope,
         raw_id: &str,
         selection: &Selection,
     ) -> ScimResult<Rendered> {
+        let db = app.db();
         let g = load(db, scope, raw_id).await?;
         render_one(db, scope, g, selection).await
     }
 
-    async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+    async fn list(app: &App, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+        let db = app.db();
         let cond = query.condition(filter::groups)?;
         let (offset, limit) = query.window();
         let page = db::scim::list_groups(db, scope.configuration.id, &cond, offset, limit).await?;
@@ -135,12 +138,8 @@ impl ScimResource for Groups {
     }
 
     /// `POST /Groups`.
-    async fn create(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
-        scope: &Scope,
-        body: &Value,
-    ) -> ScimResult<Rendered> {
+    async fn create(app: &App, scope: &Scope, body: &Value) -> ScimResult<Rendered> {
+        let (db, gate) = (app.db(), app.gate());
         let data = group::parse(body)?;
         in_transaction(db, gate, async |txn| {
             check_name_free(txn, scope, &data.display_name, None).await?;
@@ -168,26 +167,26 @@ impl ScimResource for Groups {
 
     /// `PUT /Groups/{id}`.
     async fn replace(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
+        app: &App,
         scope: &Scope,
         raw_id: &str,
         body: &Value,
         if_match: Option<&str>,
     ) -> ScimResult<Rendered> {
+        let (db, gate) = (app.db(), app.gate());
         let data = group::parse(body)?;
         write(db, gate, scope, raw_id, if_match, &Change::Replace(data)).await
     }
 
     /// `PATCH /Groups/{id}`: applied to the group's representation, all or none.
     async fn patch(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
+        app: &App,
         scope: &Scope,
         raw_id: &str,
         body: &Value,
         if_match: Option<&str>,
     ) -> ScimResult<Rendered> {
+        let (db, gate) = (app.db(), app.gate());
         patch::check(body, Kind::Group)?;
         let reach = patch::member_reach(body);
         write(
@@ -203,12 +202,12 @@ impl ScimResource for Groups {
 
     /// `DELETE /Groups/{id}`: its members lose the roles it granted.
     async fn delete(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
+        app: &App,
         scope: &Scope,
         raw_id: &str,
         if_match: Option<&str>,
     ) -> ScimResult<()> {
+        let (db, gate) = (app.db(), app.gate());
         in_transaction(db, gate, async |txn| {
             let g = load(txn, scope, raw_id).await?;
             check_version(if_match, &meta_of(scope, &g).version())?;

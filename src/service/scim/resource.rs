@@ -3,24 +3,23 @@
 //! generic handlers, so a third resource type is one `impl`, not another set of routes.
 use std::future::Future;
 
-use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
 use super::{ListQuery, ScimResult, Scope, users::Rendered};
-use crate::{db::WriteGate, domain::scim::project::Selection};
+use crate::{domain::scim::project::Selection, service::App};
 
 /// One SCIM resource type's operations, each within the token's configuration (`scope`).
 pub trait ScimResource: Send + Sync + 'static {
     /// `GET /{type}` and `POST /{type}/.search`: a `ListResponse` page.
     fn list(
-        db: &DatabaseConnection,
+        app: &App,
         scope: &Scope,
         query: &ListQuery,
     ) -> impl Future<Output = ScimResult<Value>> + Send;
 
     /// `GET /{type}/{id}`.
     fn get(
-        db: &DatabaseConnection,
+        app: &App,
         scope: &Scope,
         id: &str,
         selection: &Selection,
@@ -28,16 +27,14 @@ pub trait ScimResource: Send + Sync + 'static {
 
     /// `POST /{type}`.
     fn create(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
+        app: &App,
         scope: &Scope,
         body: &Value,
     ) -> impl Future<Output = ScimResult<Rendered>> + Send;
 
     /// `PUT /{type}/{id}`: every attribute replaced.
     fn replace(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
+        app: &App,
         scope: &Scope,
         id: &str,
         body: &Value,
@@ -46,8 +43,7 @@ pub trait ScimResource: Send + Sync + 'static {
 
     /// `PATCH /{type}/{id}`: the operations applied to the resource as one unit.
     fn patch(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
+        app: &App,
         scope: &Scope,
         id: &str,
         body: &Value,
@@ -56,8 +52,7 @@ pub trait ScimResource: Send + Sync + 'static {
 
     /// `DELETE /{type}/{id}`.
     fn delete(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
+        app: &App,
         scope: &Scope,
         id: &str,
         if_match: Option<&str>,

@@ -1,7 +1,7 @@
 //! SCIM Users: contacts seen through one identity-provider configuration.
 use argon2::{Argon2, PasswordHasher, password_hash::SaltString};
 use entity::{contact, scim_user};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -11,9 +11,10 @@ use super::{
     resource::{ScimResource, Users},
     stored_json,
 };
+use crate::service::App;
 use crate::{
     db::{
-        self, WriteGate,
+        self,
         contacts::ContactChanges,
         credentials::{self, NewSsoCredential},
         queries,
@@ -154,16 +155,18 @@ async fn render_one<Db: ConnectionTrait>(
 
 impl ScimResource for Users {
     async fn get(
-        db: &DatabaseConnection,
+        app: &App,
         scope: &Scope,
         raw_id: &str,
         selection: &Selection,
     ) -> ScimResult<Rendered> {
+        let db = app.db();
         let row = load(db, scope, raw_id).await?;
         render_one(db, scope, row, selection).await
     }
 
-    async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+    async fn list(app: &App, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+        let db = app.db();
         let cond = query.condition(filter::users)?;
         let (offset, limit) = query.window();
         let page = db::scim::list_users(
@@ -186,13 +189,13 @@ impl ScimResource for Users {
     /// password keeps the current one). Parsing and the password's hash happen before the write
     /// gate is taken.
     async fn replace(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
+        app: &App,
         scope: &Scope,
         raw_id: &str,
         body: &Value,
         if_match: Option<&str>,
     ) -> ScimResult<Rendered> {
+        let (db, gate) = (app.db(), app.gate());
         let data = user::parse(body)?;
         let hash = data.password.as_deref().map(hash_password).transpose()?;
         let row = in_transaction(db, gate, async |txn| {
@@ -213,13 +216,13 @@ impl ScimResource for Users {
     /// is still the version patched and to write. A user that keeps changing meanwhile is patched
     /// under the gate at last, which always finishes.
     async fn patch(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
+        app: &App,
         scope: &Scope,
         raw_id: &str,
         body: &Value,
         if_match: Option<&str>,
     ) -> ScimResult<Rendered> {
+        let (db, gate) = (app.db(), app.gate());
         patch::check(body, Kind::User)?;
         for _ in 0..OPTIMISTIC_ATTEMPTS {
             let (seen, data) = patched(db, scope, raw_id, body, if_match).await?;
@@ -252,12 +255,12 @@ impl ScimResource for Users {
     /// `DELETE /Users/{id}`: the SCIM identity goes (with its SSO credential, password and group
     /// memberships, and the roles those granted); the contact stays, inactive, with its history.
     async fn delete(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
+        app: &App,
         scope: &Scope,
         raw_id: &str,
         if_match: Option<&str>,
     ) -> ScimResult<()> {
+        let (db, gate) = (app.db(), app.gate());
         in_transaction(db, gate, async |txn| {
             let (u, c) = load(txn, scope, raw_id).await?;
             check_version(if_match, &meta_of(scope, &u, &c).version())?;
@@ -310,13 +313,8 @@ impl ScimResource for Users {
     }
 
     /// `POST /Users`: in `create`, with the adoption rules.
-    async fn create(
-        db: &DatabaseConnection,
-        gate: &WriteGate,
-        scope: &Scope,
-        body: &Value,
-    ) -> ScimResult<Rendered> {
-        create::create(db, gate, scope, body).await
+    async fn create(app: &App, scope: &Scope, body: &Value) -> ScimResult<Rendered> {
+        create::create(app.db(), app.gate(), scope, body).await
     }
 }
 

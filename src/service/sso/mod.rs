@@ -12,6 +12,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
+    App,
     configurations::attribute_map,
     now,
     placement::{account_ref, needed_account},
@@ -19,12 +20,13 @@ use super::{
 use crate::{
     db::{self, WriteGate, provisioning_events, queries, sign_in},
     domain::{
+        access::{Action, Principal},
         decision::{
             self, Context, Decision, DenialReason, Existing, Lookup, Need, Person, Refusal, Rules,
         },
         id::{self, NodeKind},
         signin::{self, ContactAttributes},
-        stored::{AccountAssignment, Outcome, Source},
+        stored::{AccountAssignment, Outcome, Source, StoredEnum},
         validate,
     },
     error::{AppError, AppResult, ErrorCode, FieldError},
@@ -136,8 +138,44 @@ impl From<DbErr> for Stop {
     }
 }
 
-/// Decides the sign-in and, unless previewing, writes it and its provisioning event.
+/// The sign-in hook for `principal`: a portal token of the input's brand (or an owner or
+/// support token) signs in, paced per token; only owner and support tokens preview, since a
+/// preview tells whether a contact has an email. Decides the sign-in and, unless previewing,
+/// writes it and its provisioning event, and counts it in the metrics. A denial that would tell
+/// a caller who may not read the admin API whether a contact has the claimed email is
+/// answered with [`neutral_denial`] instead (the event keeps the real reason).
 pub async fn sign_in(
+    app: &App,
+    principal: &Principal,
+    input: &SignInInput<'_>,
+    mode: Mode,
+) -> AppResult<SignInResult> {
+    let action = match mode {
+        Mode::Commit => Action::SignIn {
+            brand_id: id::decode(NodeKind::Brand, "brandId", input.brand_id).ok(),
+        },
+        Mode::Preview => Action::Administer,
+    };
+    principal.authorize(action).map_err(AppError::Forbidden)?;
+    if mode == Mode::Commit {
+        app.pace(principal)?;
+    }
+    let mut result = decide_and_write(app.db(), app.gate(), input, mode).await?;
+    if mode == Mode::Commit {
+        app.metrics().sign_in(
+            result.outcome.as_str(),
+            result.account_assignment.map(StoredEnum::as_str),
+            result.denial_reason.map(DenialReason::code),
+        );
+    }
+    if result.discloses_contact && principal.authorize(Action::Read).is_err() {
+        result.errors = vec![neutral_denial(input.subject)];
+    }
+    Ok(result)
+}
+
+/// Decides the sign-in and, unless previewing, writes it and its provisioning event.
+async fn decide_and_write(
     db: &DatabaseConnection,
     gate: &WriteGate,
     input: &SignInInput<'_>,

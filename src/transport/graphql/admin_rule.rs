@@ -7,11 +7,11 @@ use entity::admin_provisioning_rule;
 use super::{
     Allow, actor,
     administrator::AdminRole,
+    app,
     connection::{AdminProvisioningRuleField, entity_queries},
     employee_sync::EmployeeSync,
     errors::{ApiFieldError, GqlResultExt},
     mutation::payload,
-    pool,
     types::row_object,
 };
 use crate::{
@@ -184,11 +184,8 @@ pub struct AdminProvisioningRulePayload {
 }
 
 impl AdminProvisioningRulePayload {
-    fn from(ctx: &Context<'_>, result: crate::error::AppResult<RuleChange>) -> Result<Self> {
+    fn from(result: crate::error::AppResult<RuleChange>) -> Result<Self> {
         let (change, errors) = payload(result)?;
-        if let Some(sync) = change.as_ref().and_then(|c| c.sync.as_ref()) {
-            super::employee_sync::observe(ctx, sync);
-        }
         Ok(match change {
             Some(change) => Self {
                 rule: Some(AdminProvisioningRule(change.rule)),
@@ -253,9 +250,8 @@ impl AdminProvisioningRuleMutations {
     ) -> Result<AdminProvisioningRulePayload> {
         let conditions = condition_inputs(&input.conditions);
         AdminProvisioningRulePayload::from(
-            ctx,
             service::employees::rules::create(
-                pool(ctx)?,
+                app(ctx)?,
                 &actor(ctx)?,
                 &input.name,
                 &conditions,
@@ -273,9 +269,8 @@ impl AdminProvisioningRuleMutations {
     ) -> Result<AdminProvisioningRulePayload> {
         let conditions = input.conditions.as_deref().map(condition_inputs);
         AdminProvisioningRulePayload::from(
-            ctx,
             service::employees::rules::update(
-                pool(ctx)?,
+                app(ctx)?,
                 &actor(ctx)?,
                 RuleUpdate {
                     rule_id: &input.rule_id,
@@ -296,8 +291,7 @@ impl AdminProvisioningRuleMutations {
         input: DeleteAdminProvisioningRuleInput,
     ) -> Result<AdminProvisioningRulePayload> {
         AdminProvisioningRulePayload::from(
-            ctx,
-            service::employees::rules::delete(pool(ctx)?, &actor(ctx)?, &input.rule_id).await,
+            service::employees::rules::delete(app(ctx)?, &actor(ctx)?, &input.rule_id).await,
         )
     }
 }

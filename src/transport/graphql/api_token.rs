@@ -1,5 +1,4 @@
 //! API tokens: the object type, the `apiTokens` query and mutations (owners only).
-use std::sync::Arc;
 
 use super::types::Timestamp;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
@@ -8,6 +7,7 @@ use entity::{administrator, api_token, brand, identity_provider};
 use super::{
     Allow, actor,
     administrator::Administrator,
+    app,
     brand::Brand,
     connection::{ApiTokenField, entity_queries},
     errors::ApiFieldError,
@@ -21,7 +21,7 @@ use crate::{
         access::{Action, Role},
         id::NodeKind,
     },
-    service::{self, api_tokens::TokenCache},
+    service,
 };
 
 /// The role of an API token.
@@ -149,13 +149,7 @@ impl ApiTokenMutations {
         input: RevokeApiTokenInput,
     ) -> Result<RevokeApiTokenPayload> {
         let revoked =
-            service::api_tokens::revoke(pool(ctx)?, &actor(ctx)?, &input.api_token_id).await;
-        if let Ok(token) = &revoked {
-            match ctx.data::<Arc<TokenCache>>() {
-                Ok(cache) => cache.forget(token.id),
-                Err(_) => tracing::error!("no token cache in the request context"),
-            }
-        }
+            service::api_tokens::revoke(app(ctx)?, &actor(ctx)?, &input.api_token_id).await;
         RevokeApiTokenPayload::from(revoked)
     }
 }

@@ -8,10 +8,10 @@ use serde::Deserialize;
 use super::{
     Allow, actor,
     administrator::{AdminRole, AdministratorChangeKind, AdministratorStatus},
+    app,
     connection::{EmployeeSyncField, entity_queries},
     errors::{GqlResultExt, ToGraphql},
     mutation::entity_payload,
-    pool,
     types::{row_object, stored},
 };
 use crate::{
@@ -238,27 +238,6 @@ entity_payload!(EmployeeSyncPayload {
     employee_sync: EmployeeSync
 });
 
-/// How many rule-provisioned administrators a sync may deactivate before it is held.
-#[derive(Copy, Clone, Debug)]
-pub struct MaxDeactivationPercent(pub u8);
-
-/// Counts a sync in `/metrics` (`autoprov_employee_syncs_total`), whichever mutation ran it.
-pub(super) fn observe(ctx: &Context<'_>, sync: &employee_sync::Model) {
-    if let Ok(metrics) = ctx.data::<std::sync::Arc<crate::metrics::Metrics>>() {
-        metrics.employee_sync(sync.into());
-    }
-}
-
-fn observed(
-    ctx: &Context<'_>,
-    result: crate::error::AppResult<employee_sync::Model>,
-) -> crate::error::AppResult<employee_sync::Model> {
-    if let Ok(sync) = &result {
-        observe(ctx, sync);
-    }
-    result
-}
-
 pub struct EmployeeSyncMutations;
 
 /// The role the request's token acts with, for "a sync never gives more than its sender has".
@@ -278,13 +257,13 @@ impl EmployeeSyncMutations {
         input: ApplyEmployeeSyncInput,
     ) -> Result<EmployeeSyncPayload> {
         let result = service::employees::apply(
-            pool(ctx)?,
+            app(ctx)?,
             &actor(ctx)?,
             sender(ctx)?,
             &input.employee_sync_id,
         )
         .await;
-        EmployeeSyncPayload::from(observed(ctx, result))
+        EmployeeSyncPayload::from(result)
     }
 
     /// Imports an employee file, as `POST /employee-files` does. A file refused whole is
@@ -294,26 +273,18 @@ impl EmployeeSyncMutations {
         ctx: &Context<'_>,
         input: ImportEmployeeFileInput,
     ) -> Result<EmployeeSyncPayload> {
-        let max = ctx
-            .data::<MaxDeactivationPercent>()
-            .map_err(|_| {
-                AppError::Internal("no deactivation limit in the request context".into())
-                    .to_graphql()
-            })?
-            .0;
         let result = service::employees::import(
-            pool(ctx)?,
+            app(ctx)?,
             &actor(ctx)?,
             Import {
                 source: DomainSource::Upload,
                 file_name: input.file_name.as_deref(),
                 dry_run: input.dry_run,
                 sender: sender(ctx)?,
-                max_deactivation_percent: max,
             },
             input.file.as_bytes(),
         )
         .await;
-        EmployeeSyncPayload::from(observed(ctx, result))
+        EmployeeSyncPayload::from(result)
     }
 }

@@ -27,7 +27,6 @@ mod types;
 
 use async_graphql::{EmptySubscription, Schema};
 
-pub use employee_sync::MaxDeactivationPercent;
 pub use guard::Allow;
 pub use loaders::attach as attach_loaders;
 pub use mutation::MutationRoot;
@@ -37,7 +36,7 @@ use crate::{
     config::Settings,
     domain::{access::Principal, audit::Actor},
     error::AppError,
-    service::read::Db,
+    service::{App, read::Db},
 };
 use errors::ToGraphql;
 
@@ -81,8 +80,13 @@ fn actor(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Actor> {
     })
 }
 
+/// The application the request runs on: what every use case takes.
+fn app<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a App> {
+    ctx.data::<App>()
+        .map_err(|_| AppError::Internal("no application in request context".into()).to_graphql())
+}
+
 /// The connection pool the request runs on.
 fn pool<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Db> {
-    ctx.data::<Db>()
-        .map_err(|_| AppError::Internal("no database in request context".into()).to_graphql())
+    app(ctx).map(App::db)
 }

@@ -8,7 +8,7 @@ use async_graphql::{
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo},
 };
 
-use crate::metrics::Metrics;
+use crate::service::App;
 
 pub struct OperationMetrics;
 
@@ -39,13 +39,13 @@ impl Extension for OperationMetrics {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let (Some(operation), Some(metrics)) = (operation(&info), ctx.data_opt::<Arc<Metrics>>())
-        else {
+        let (Some(operation), Some(app)) = (operation(&info), ctx.data_opt::<App>()) else {
             return next.run(ctx, info).await;
         };
         let started = Instant::now();
         let result = next.run(ctx, info).await;
-        metrics.graphql_operation(&operation, result.is_ok(), started.elapsed());
+        app.metrics()
+            .graphql_operation(&operation, result.is_ok(), started.elapsed());
         result
     }
 }

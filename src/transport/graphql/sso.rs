@@ -1,28 +1,21 @@
 //! The sign-in hook's mutations (`sso.signIn`, `sso.previewSignIn`) and what portal tokens see.
-use std::sync::Arc;
-
 use super::types::Timestamp;
-use async_graphql::{Context, Enum, Guard, ID, InputObject, Json, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
 
 use super::{
     Allow,
     account::Account,
     administrator::Administrator,
+    app,
     contact::Contact,
     errors::{ApiFieldError, GqlResultExt, ToGraphql, field_errors},
     mutation::payload,
-    pool,
     provisioning_event::{AccountAssignment, SignInOutcome},
 };
 use crate::{
-    domain::{
-        access::{Action, Principal},
-        decision::DenialReason as CoreDenialReason,
-        stored::StoredEnum,
-    },
+    domain::access::{Action, Principal},
     error::AppError,
-    metrics::Metrics,
-    service::{self, rate_limit::SignInPacer},
+    service,
 };
 
 #[derive(InputObject)]
@@ -94,27 +87,9 @@ impl SsoMutations {
         input: &SignInInput,
         mode: service::sso::Mode,
     ) -> Result<SignInPayload> {
-        let brand_id = crate::domain::id::decode(
-            crate::domain::id::NodeKind::Brand,
-            "brandId",
-            &input.brand_id,
-        )
-        .ok();
-        let action = match mode {
-            service::sso::Mode::Commit => Action::SignIn { brand_id },
-            // The preview tells whether a contact has an email: support staff only.
-            service::sso::Mode::Preview => Action::Administer,
-        };
-        Allow(action).check(ctx).await?;
-        if mode == service::sso::Mode::Commit {
-            pace(ctx)?;
-        }
-        let gate = ctx.data::<service::WriteGate>().map_err(|_| {
-            AppError::Internal("no write gate in the request context".into()).to_graphql()
-        })?;
         let result = service::sso::sign_in(
-            pool(ctx)?,
-            gate,
+            app(ctx)?,
+            principal(ctx)?,
             &service::sso::SignInInput {
                 brand_id: &input.brand_id,
                 identity_provider_id: &input.identity_provider_id,
@@ -125,20 +100,7 @@ impl SsoMutations {
         )
         .await
         .gql()?;
-        if mode == service::sso::Mode::Commit
-            && let Ok(metrics) = ctx.data::<Arc<Metrics>>()
-        {
-            metrics.sign_in(
-                result.outcome.as_str(),
-                result.account_assignment.map(StoredEnum::as_str),
-                result.denial_reason.map(CoreDenialReason::code),
-            );
-        }
-        let errors = if result.discloses_contact && may_not_read(ctx) {
-            vec![service::sso::neutral_denial(&input.subject)]
-        } else {
-            result.errors
-        };
+        let errors = result.errors;
         let errors = field_errors(errors);
         Ok(SignInPayload {
             contact: result.contact.map(Contact),
@@ -157,22 +119,10 @@ impl SsoMutations {
     }
 }
 
-/// Admits one sign-in of the request's token through the sign-in pacer (`--sign-in-rate`,
-/// `--sign-in-burst`), or refuses it with `RATE_LIMITED`.
-fn pace(ctx: &Context<'_>) -> Result<()> {
-    let missing =
-        |what: &str| AppError::Internal(format!("no {what} in the request context")).to_graphql();
-    let pacer = ctx
-        .data::<Arc<SignInPacer>>()
-        .map_err(|_| missing("sign-in pacer"))?;
-    let principal = ctx.data::<Principal>().map_err(|_| missing("principal"))?;
-    pacer.admit(principal.token_id).gql()
-}
-
-/// Whether the caller is one that may not read the admin API (a portal token).
-fn may_not_read(ctx: &Context<'_>) -> bool {
-    ctx.data_opt::<Principal>()
-        .is_none_or(|p| p.authorize(Action::Read).is_err())
+/// The request's principal, which every use case here takes.
+fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal> {
+    ctx.data::<Principal>()
+        .map_err(|_| AppError::Internal("no principal in the request context".into()).to_graphql())
 }
 
 #[Object(serial)]
@@ -201,15 +151,14 @@ impl SsoMutations {
     /// their role, valid for 8 hours and only while they stay active with that role, that the
     /// audit log attributes to them. Unknown, inactive and mismatched people are refused
     /// alike. The payload shows a dashboard token the administrator's own fields only.
-    #[graphql(guard = "Allow(Action::AdminSignIn)")]
     async fn admin_sign_in(
         &self,
         ctx: &Context<'_>,
         input: AdminSignInInput,
     ) -> Result<AdminSignInPayload> {
-        pace(ctx)?;
         let result = service::administrators::sign_in(
-            pool(ctx)?,
+            app(ctx)?,
+            principal(ctx)?,
             &super::actor(ctx)?,
             service::administrators::AdminSignIn {
                 identity_provider_id: &input.identity_provider_id,
@@ -261,7 +210,8 @@ pub struct AdminSignInPayload {
 mod tests {
     use async_graphql::resolver_utils::EnumType;
 
-    use super::{CoreDenialReason, DenialReason};
+    use super::DenialReason;
+    use crate::domain::decision::DenialReason as CoreDenialReason;
 
     #[test]
     fn denial_codes_in_logs_and_metrics_are_the_api_spellings() {

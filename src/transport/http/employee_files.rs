@@ -229,7 +229,7 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
             let why = if status == StatusCode::PAYLOAD_TOO_LARGE {
                 format!(
                     "the employee file is larger than {} bytes (--max-employee-file-bytes)",
-                    state.employee_files.max_file_bytes
+                    state.max_employee_file_bytes
                 )
             } else {
                 format!("unreadable request body: {rejection}")
@@ -247,13 +247,9 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         file_name: options.file_name.as_deref(),
         dry_run: options.dry_run,
         sender: principal.role.authority(),
-        max_deactivation_percent: state.employee_files.max_deactivation_percent,
     };
-    match employees::import(&state.db, &actor, import, &body).await {
-        Ok(sync) => {
-            state.metrics.employee_sync((&sync).into());
-            reply(&sync)
-        }
+    match employees::import(&state.app, &actor, import, &body).await {
+        Ok(sync) => reply(&sync),
         Err(e) => app_error(e),
     }
 }

@@ -218,15 +218,8 @@ async fn execute(
     let response = state
         .schema
         .execute(
-            graphql::attach_loaders(request, &state.db, state.batch_window)
-                .data(state.db.clone())
-                .data(state.tokens.clone())
-                .data(state.write_gate.clone())
-                .data(state.sign_in_pacer.clone())
-                .data(graphql::MaxDeactivationPercent(
-                    state.employee_files.max_deactivation_percent,
-                ))
-                .data(state.metrics.clone())
+            graphql::attach_loaders(request, state.app.db(), state.batch_window)
+                .data(state.app.clone())
                 .data(principal),
         )
         .await;

@@ -19,7 +19,10 @@ use crate::{error::AppError, service::health};
 const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 fn exposition(state: &AppState) -> Response {
-    let body = state.metrics.render(health::pool_usage(&state.db));
+    let body = state
+        .app
+        .metrics()
+        .render(health::pool_usage(state.app.db()));
     ([(header::CONTENT_TYPE, TEXT_FORMAT)], body).into_response()
 }
 
@@ -91,7 +94,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
-    state.metrics.http_request(
+    state.app.metrics().http_request(
         &route,
         method,
         response.status().as_u16(),

@@ -9,7 +9,7 @@ mod scim;
 pub(crate) mod server;
 pub(crate) mod tls;
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use axum::{
     Router,
@@ -28,38 +28,23 @@ use tower_http::{
 use crate::{
     domain::access::{Principal, Role},
     error::{AppError, Credentials},
-    metrics::Metrics,
     service::{
-        WriteGate,
-        api_tokens::TokenCache,
+        App,
         health::{self, NotReady},
-        rate_limit::SignInPacer,
-        read::Db,
     },
     transport::graphql::AppSchema,
 };
 
+/// What the routes share: the application the use cases run on, and what only HTTP needs.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Db,
+    pub app: App,
     pub schema: AppSchema,
     pub batch_window: Duration,
-    pub tokens: Arc<TokenCache>,
-    pub write_gate: WriteGate,
-    pub sign_in_pacer: Arc<SignInPacer>,
-    pub metrics: Arc<Metrics>,
     /// Roles whose tokens may read `/metrics` here.
     pub metrics_roles: Vec<Role>,
-    pub employee_files: EmployeeFileLimits,
-}
-
-/// How employee files sent over HTTP are taken.
-#[derive(Clone, Copy, Debug)]
-pub struct EmployeeFileLimits {
     /// The body limit of `POST /employee-files`, in place of the router-wide one.
-    pub max_file_bytes: usize,
-    /// Past this share of deactivations a sync is held.
-    pub max_deactivation_percent: u8,
+    pub max_employee_file_bytes: usize,
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -74,14 +59,14 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, A
     let secret = bearer(headers)
         .filter(|secret| !secret.is_empty())
         .ok_or(AppError::Unauthenticated(Credentials::Missing))?;
-    state.tokens.authenticate(&state.db, secret).await
+    state.app.authenticate(secret).await
 }
 
 pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
     // A route's own `DefaultBodyLimit` is applied after (inside) the router-wide one, so it
     // wins for that route.
-    let employee_files = post(employee_files::post)
-        .layer(DefaultBodyLimit::max(state.employee_files.max_file_bytes));
+    let employee_files =
+        post(employee_files::post).layer(DefaultBodyLimit::max(state.max_employee_file_bytes));
     Router::new()
         .route(
             "/graphql",
@@ -128,7 +113,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    match health::database_ready(&state.db, Duration::from_secs(2)).await {
+    match health::database_ready(state.app.db(), Duration::from_secs(2)).await {
         Ok(()) => "ready".into_response(),
         Err(NotReady::Unreachable) => {
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()

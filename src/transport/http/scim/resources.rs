@@ -30,7 +30,7 @@ pub(super) async fn list<R: ScimResource>(
     params: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
     match list_query(params) {
-        Ok(query) => ok_list(R::list(&state.db, &scope, &query).await),
+        Ok(query) => ok_list(R::list(&state.app, &scope, &query).await),
         Err(e) => error(&e),
     }
 }
@@ -42,7 +42,7 @@ pub(super) async fn search<R: ScimResource>(
     body: Bytes,
 ) -> Response {
     match search_query(&headers, &body) {
-        Ok(query) => ok_list(R::list(&state.db, &scope, &query).await),
+        Ok(query) => ok_list(R::list(&state.app, &scope, &query).await),
         Err(e) => error(&e),
     }
 }
@@ -58,7 +58,7 @@ pub(super) async fn read<R: ScimResource>(
         Ok(s) => s,
         Err(e) => return error(&e),
     };
-    match R::get(&state.db, &scope, &id, &selection).await {
+    match R::get(&state.app, &scope, &id, &selection).await {
         Ok(found) => resource(StatusCode::OK, found, Some(&headers)),
         Err(f) => failure(f),
     }
@@ -74,7 +74,7 @@ pub(super) async fn create<R: ScimResource>(
         Ok(b) => b,
         Err(e) => return error(&e),
     };
-    match R::create(&state.db, &state.write_gate, &scope, &body).await {
+    match R::create(&state.app, &scope, &body).await {
         Ok(created) => resource(StatusCode::CREATED, created, None),
         Err(f) => failure(f),
     }
@@ -92,8 +92,7 @@ pub(super) async fn replace<R: ScimResource>(
         Err(e) => return error(&e),
     };
     let if_match = if_match(&headers);
-    let (db, gate) = (&state.db, &state.write_gate);
-    match R::replace(db, gate, &scope, &id, &body, if_match.as_deref()).await {
+    match R::replace(&state.app, &scope, &id, &body, if_match.as_deref()).await {
         Ok(replaced) => resource(StatusCode::OK, replaced, None),
         Err(f) => failure(f),
     }
@@ -111,8 +110,7 @@ pub(super) async fn patch<R: ScimResource>(
         Err(e) => return error(&e),
     };
     let if_match = if_match(&headers);
-    let (db, gate) = (&state.db, &state.write_gate);
-    match R::patch(db, gate, &scope, &id, &body, if_match.as_deref()).await {
+    match R::patch(&state.app, &scope, &id, &body, if_match.as_deref()).await {
         Ok(patched) => resource(StatusCode::OK, patched, None),
         Err(f) => failure(f),
     }
@@ -125,8 +123,7 @@ pub(super) async fn delete<R: ScimResource>(
     headers: HeaderMap,
 ) -> Response {
     let if_match = if_match(&headers);
-    let (db, gate) = (&state.db, &state.write_gate);
-    match R::delete(db, gate, &scope, &id, if_match.as_deref()).await {
+    match R::delete(&state.app, &scope, &id, if_match.as_deref()).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(f) => failure(f),
     }

@@ -1,0 +1,90 @@
+//! The application handle every use case runs on. It owns what a use case needs besides its
+//! input: the connection pool, the SQLite write gate, the token cache, the sign-in pacer, the
+//! metrics and the limits. A transport holds one and hands it, with the caller's principal, to
+//! the use case; it never reaches the parts, so authorisation, pacing, metrics and redaction
+//! are decided inside the use case, the same for every door.
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use super::{WriteGate, api_tokens::TokenCache, rate_limit::SignInPacer};
+use crate::{
+    domain::access::Principal,
+    error::{AppError, AppResult},
+    metrics::Metrics,
+};
+
+/// Limits the operator sets that use cases apply.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Past this share of deactivations of rule administrators, an employee sync is held.
+    pub max_deactivation_percent: u8,
+}
+
+#[derive(Clone)]
+pub struct App {
+    db: DatabaseConnection,
+    gate: WriteGate,
+    tokens: Arc<TokenCache>,
+    sign_in_pacer: Arc<SignInPacer>,
+    metrics: Arc<Metrics>,
+    limits: Limits,
+}
+
+impl App {
+    pub fn new(
+        db: DatabaseConnection,
+        tokens: TokenCache,
+        sign_in_pacer: SignInPacer,
+        metrics: Arc<Metrics>,
+        limits: Limits,
+    ) -> Self {
+        Self {
+            gate: WriteGate::for_backend(db.get_database_backend()),
+            db,
+            tokens: Arc::new(tokens),
+            sign_in_pacer: Arc::new(sign_in_pacer),
+            metrics,
+            limits,
+        }
+    }
+
+    /// The pool, for the use cases that take it directly.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The turns at SQLite's write lock (none on PostgreSQL).
+    pub fn gate(&self) -> &WriteGate {
+        &self.gate
+    }
+
+    pub fn tokens(&self) -> &TokenCache {
+        &self.tokens
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Admits one paced call (a sign-in) of `principal`'s token, or refuses it with
+    /// [`AppError::RateLimited`] (`--sign-in-rate`, `--sign-in-burst`).
+    pub fn pace(&self, principal: &Principal) -> AppResult<()> {
+        self.sign_in_pacer.admit(principal.token_id)
+    }
+
+    /// Counts a sync in `/metrics` (`autoprov_employee_syncs_total`), whichever door or rule
+    /// change ran it.
+    pub(crate) fn record_sync(&self, sync: &entity::employee_sync::Model) {
+        self.metrics.employee_sync(sync.into());
+    }
+
+    /// The caller's authentication from its bearer secret (cached: see [`TokenCache`]).
+    pub async fn authenticate(&self, secret: &str) -> Result<Principal, AppError> {
+        self.tokens.authenticate(&self.db, secret).await
+    }
+}

@@ -1,6 +1,7 @@
 //! The one error type of the core, with no transport in it: codes and field paths that every
-//! transport maps in its own module (GraphQL in `graphql::errors`). Clients tell errors apart
-//! by code and label, never by message. Internal causes are logged with tracing and never shown.
+//! transport maps in its own module (GraphQL in `transport::graphql::errors`). Clients tell
+//! errors apart by code and label, never by message. Internal causes are logged with tracing
+//! and never shown.
 
 use crate::domain::stored::StoredEnum;
 

@@ -1,6 +1,7 @@
 //! HTTP routes: `/graphql` (GraphQL over HTTP, in `graphql_over_http`; the bearer token is
 //! checked before anything else runs), the playground's assets (`playground`), `/metrics`
-//! (`metrics`), `/healthz`, `/readyz`, `POST /employee-files` (`employee_files`).
+//! (`metrics`), `/healthz`, `/readyz`, `POST /employee-files` (`employee_files`), `/scim/v2`
+//! (`scim`); the accept loop (`server`) and HTTPS (`tls`).
 mod employee_files;
 mod graphql_over_http;
 pub mod metrics;

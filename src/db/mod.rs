@@ -152,10 +152,11 @@ impl WriteGate {
     }
 }
 
-/// A database error is an internal one: logged in full here, never shown to a client.
+/// A database error is an internal one, never shown to a client. It is logged once, where it
+/// ends: by the door that answers with it (`ToGraphql`, the SCIM and employee-file mappings),
+/// or by the caller that handles it.
 impl From<DbErr> for crate::error::AppError {
     fn from(err: DbErr) -> Self {
-        tracing::error!(error = %err, "database error");
         Self::Internal(err.to_string())
     }
 }

@@ -109,6 +109,11 @@ pub trait ToGraphql {
 
 impl ToGraphql for AppError {
     fn to_graphql(&self) -> async_graphql::Error {
+        // The one place a GraphQL answer's internal cause is logged (the answer says only
+        // "internal error"; the log line carries the request's span and x-request-id).
+        if let AppError::Internal(cause) = self {
+            tracing::error!(%cause, "GraphQL request failed");
+        }
         let code = code(self);
         let retry_after = match self {
             AppError::RateLimited {

@@ -160,7 +160,10 @@ async fn authenticate(
 ) -> Result<Principal, Response> {
     super::principal(state, headers).await.map_err(|e| match e {
         AppError::Unauthenticated(_) => reply.error(StatusCode::UNAUTHORIZED, &e),
-        e => reply.error(StatusCode::SERVICE_UNAVAILABLE, &e),
+        e => {
+            tracing::error!(error = %e, "GraphQL request: the token could not be checked");
+            reply.error(StatusCode::SERVICE_UNAVAILABLE, &e)
+        }
     })
 }
 

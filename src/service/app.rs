@@ -5,10 +5,11 @@
 //! are decided inside the use case, the same for every door.
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 
 use super::{WriteGate, api_tokens::TokenCache, rate_limit::SignInPacer};
 use crate::{
+    db,
     domain::access::Principal,
     error::{AppError, AppResult},
     metrics::Metrics,
@@ -69,6 +70,31 @@ impl App {
 
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// Runs `work` in one write transaction, in this writer's turn at SQLite's write lock
+    /// (see [`WriteGate`]): committed when it succeeds, rolled back when it fails.
+    pub async fn transaction<T, E>(
+        &self,
+        work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<DbErr>,
+    {
+        let _turn = self.gate.turn().await;
+        let txn = db::begin(&self.db).await?;
+        match work(&txn).await {
+            Ok(value) => {
+                txn.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                if let Err(rollback) = txn.rollback().await {
+                    tracing::warn!(error = %rollback, "rollback failed");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Admits one paced call (a sign-in) of `principal`'s token, or refuses it with

@@ -2,21 +2,20 @@
 //! configuration's `roleMappings`: membership then grants the mapped platform role, and
 //! leaving the group (or the group going) takes it away again.
 use entity::scim_group;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::Value;
 use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::{
-    ListQuery, ScimFailure, ScimResult, Scope, check_version, in_transaction, list_response,
-    parse_id,
+    ListQuery, ScimFailure, ScimResult, Scope, check_version, list_response, parse_id,
     resource::{Groups, ScimResource},
     stored_json,
 };
 use crate::service::App;
 use crate::{
     db::{
-        self, WriteGate,
+        self,
         contacts::ContactChanges,
         scim::write::{self, NewGroup},
     },
@@ -139,9 +138,8 @@ impl ScimResource for Groups {
 
     /// `POST /Groups`.
     async fn create(app: &App, scope: &Scope, body: &Value) -> ScimResult<Rendered> {
-        let (db, gate) = (app.db(), app.gate());
         let data = group::parse(body)?;
-        in_transaction(db, gate, async |txn| {
+        app.transaction(async |txn| {
             check_name_free(txn, scope, &data.display_name, None).await?;
             let members = known_members(
                 txn,
@@ -173,9 +171,8 @@ impl ScimResource for Groups {
         body: &Value,
         if_match: Option<&str>,
     ) -> ScimResult<Rendered> {
-        let (db, gate) = (app.db(), app.gate());
         let data = group::parse(body)?;
-        write(db, gate, scope, raw_id, if_match, &Change::Replace(data)).await
+        write(app, scope, raw_id, if_match, &Change::Replace(data)).await
     }
 
     /// `PATCH /Groups/{id}`: applied to the group's representation, all or none.
@@ -186,18 +183,9 @@ impl ScimResource for Groups {
         body: &Value,
         if_match: Option<&str>,
     ) -> ScimResult<Rendered> {
-        let (db, gate) = (app.db(), app.gate());
         patch::check(body, Kind::Group)?;
         let reach = patch::member_reach(body);
-        write(
-            db,
-            gate,
-            scope,
-            raw_id,
-            if_match,
-            &Change::Patch { body, reach },
-        )
-        .await
+        write(app, scope, raw_id, if_match, &Change::Patch { body, reach }).await
     }
 
     /// `DELETE /Groups/{id}`: its members lose the roles it granted.
@@ -207,8 +195,7 @@ impl ScimResource for Groups {
         raw_id: &str,
         if_match: Option<&str>,
     ) -> ScimResult<()> {
-        let (db, gate) = (app.db(), app.gate());
-        in_transaction(db, gate, async |txn| {
+        app.transaction(async |txn| {
             let g = load(txn, scope, raw_id).await?;
             check_version(if_match, &meta_of(scope, &g).version())?;
             // A group whose name maps to no role granted nothing to take back.
@@ -302,37 +289,39 @@ const OPTIMISTIC_ATTEMPTS: usize = 3;
 /// the version planned from and to write what changed. A group that keeps changing meanwhile
 /// is planned under the gate at last, which always finishes.
 async fn write(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
+    app: &App,
     scope: &Scope,
     raw_id: &str,
     if_match: Option<&str>,
     change: &Change<'_>,
 ) -> ScimResult<Rendered> {
     for _ in 0..OPTIMISTIC_ATTEMPTS {
-        let (seen, plan) = plan(db, scope, raw_id, if_match, change).await?;
+        let (seen, plan) = plan(app.db(), scope, raw_id, if_match, change).await?;
         let seen_id = seen.id;
-        let written = in_transaction(db, gate, async |txn| {
-            let current = db::scim::group_for_update(txn, scope.configuration.id, seen_id).await?;
-            if current.as_ref() != Some(&seen) {
-                return Ok(None);
-            }
-            store(txn, scope, seen, &plan).await.map(Some)
-        })
-        .await?;
+        let written = app
+            .transaction(async |txn| {
+                let current =
+                    db::scim::group_for_update(txn, scope.configuration.id, seen_id).await?;
+                if current.as_ref() != Some(&seen) {
+                    return Ok(None);
+                }
+                store(txn, scope, seen, &plan).await.map(Some)
+            })
+            .await?;
         if let Some(g) = written {
-            return render_one(db, scope, g, &Selection::default()).await;
+            return render_one(app.db(), scope, g, &Selection::default()).await;
         }
         tracing::debug!(group = %seen_id, "SCIM group changed while its write was planned");
     }
-    let g = in_transaction(db, gate, async |txn| {
-        let id = parse_id(raw_id, "Group")?;
-        db::scim::group_for_update(txn, scope.configuration.id, id).await?;
-        let (seen, plan) = plan(txn, scope, raw_id, if_match, change).await?;
-        store(txn, scope, seen, &plan).await
-    })
-    .await?;
-    render_one(db, scope, g, &Selection::default()).await
+    let g = app
+        .transaction(async |txn| {
+            let id = parse_id(raw_id, "Group")?;
+            db::scim::group_for_update(txn, scope.configuration.id, id).await?;
+            let (seen, plan) = plan(txn, scope, raw_id, if_match, change).await?;
+            store(txn, scope, seen, &plan).await
+        })
+        .await?;
+    render_one(app.db(), scope, g, &Selection::default()).await
 }
 
 /// Reads what `change` needs of the group (for a PATCH, only the members it names when it

@@ -10,11 +10,11 @@ pub mod resource;
 pub mod users;
 
 use entity::identity_provider_configuration as configuration;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
+use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
 
 use crate::{
-    db::{self, WriteGate},
+    db,
     domain::{
         access::ScimBinding,
         scim::{DEFAULT_COUNT, MAX_RESULTS, ScimError, filter::Cond, project::Selection},
@@ -165,28 +165,6 @@ fn check_version(if_match: Option<&str>, current: &str) -> Result<(), ScimError>
         Err(ScimError::precondition_failed(format!(
             "If-Match {sent} does not match the current version {current}"
         )))
-    }
-}
-
-/// Runs `work` in one transaction at the write gate: committed if it succeeds, rolled back
-/// otherwise.
-async fn in_transaction<T, F>(db: &DatabaseConnection, gate: &WriteGate, work: F) -> ScimResult<T>
-where
-    F: AsyncFnOnce(&DatabaseTransaction) -> ScimResult<T>,
-{
-    let _turn = gate.turn().await;
-    let txn = db::begin(db).await?;
-    match work(&txn).await {
-        Ok(value) => {
-            txn.commit().await?;
-            Ok(value)
-        }
-        Err(e) => {
-            if let Err(rollback) = txn.rollback().await {
-                tracing::warn!(error = %rollback, "SCIM rollback failed");
-            }
-            Err(e)
-        }
     }
 }
 

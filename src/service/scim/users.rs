@@ -6,8 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    ListQuery, ScimFailure, ScimResult, Scope, check_version, in_transaction, list_response,
-    parse_id,
+    ListQuery, ScimFailure, ScimResult, Scope, check_version, list_response, parse_id,
     resource::{ScimResource, Users},
     stored_json,
 };
@@ -195,16 +194,17 @@ impl ScimResource for Users {
         body: &Value,
         if_match: Option<&str>,
     ) -> ScimResult<Rendered> {
-        let (db, gate) = (app.db(), app.gate());
+        let db = app.db();
         let data = user::parse(body)?;
         let hash = data.password.as_deref().map(hash_password).transpose()?;
-        let row = in_transaction(db, gate, async |txn| {
-            let id = parse_id(raw_id, "User")?;
-            let row = locked(txn, scope, raw_id, id).await?;
-            check_version(if_match, &meta_of(scope, &row.0, &row.1).version())?;
-            replace_in(txn, scope, row, &data, hash).await
-        })
-        .await?;
+        let row = app
+            .transaction(async |txn| {
+                let id = parse_id(raw_id, "User")?;
+                let row = locked(txn, scope, raw_id, id).await?;
+                check_version(if_match, &meta_of(scope, &row.0, &row.1).version())?;
+                replace_in(txn, scope, row, &data, hash).await
+            })
+            .await?;
         render_one(db, scope, row, &Selection::default()).await
     }
 
@@ -222,33 +222,35 @@ impl ScimResource for Users {
         body: &Value,
         if_match: Option<&str>,
     ) -> ScimResult<Rendered> {
-        let (db, gate) = (app.db(), app.gate());
+        let db = app.db();
         patch::check(body, Kind::User)?;
         for _ in 0..OPTIMISTIC_ATTEMPTS {
             let (seen, data) = patched(db, scope, raw_id, body, if_match).await?;
             let hash = data.password.as_deref().map(hash_password).transpose()?;
             let id = seen.0.id;
-            let written = in_transaction(db, gate, async |txn| {
-                let current = locked(txn, scope, raw_id, id).await?;
-                if current != seen {
-                    return Ok(None);
-                }
-                replace_in(txn, scope, current, &data, hash).await.map(Some)
-            })
-            .await?;
+            let written = app
+                .transaction(async |txn| {
+                    let current = locked(txn, scope, raw_id, id).await?;
+                    if current != seen {
+                        return Ok(None);
+                    }
+                    replace_in(txn, scope, current, &data, hash).await.map(Some)
+                })
+                .await?;
             if let Some(row) = written {
                 return render_one(db, scope, row, &Selection::default()).await;
             }
             tracing::debug!(user = %id, "SCIM user changed while its PATCH was worked out");
         }
-        let row = in_transaction(db, gate, async |txn| {
-            let id = parse_id(raw_id, "User")?;
-            locked(txn, scope, raw_id, id).await?;
-            let (seen, data) = patched(txn, scope, raw_id, body, if_match).await?;
-            let hash = data.password.as_deref().map(hash_password).transpose()?;
-            replace_in(txn, scope, seen, &data, hash).await
-        })
-        .await?;
+        let row = app
+            .transaction(async |txn| {
+                let id = parse_id(raw_id, "User")?;
+                locked(txn, scope, raw_id, id).await?;
+                let (seen, data) = patched(txn, scope, raw_id, body, if_match).await?;
+                let hash = data.password.as_deref().map(hash_password).transpose()?;
+                replace_in(txn, scope, seen, &data, hash).await
+            })
+            .await?;
         render_one(db, scope, row, &Selection::default()).await
     }
 
@@ -260,8 +262,7 @@ impl ScimResource for Users {
         raw_id: &str,
         if_match: Option<&str>,
     ) -> ScimResult<()> {
-        let (db, gate) = (app.db(), app.gate());
-        in_transaction(db, gate, async |txn| {
+        app.transaction(async |txn| {
             let (u, c) = load(txn, scope, raw_id).await?;
             check_version(if_match, &meta_of(scope, &u, &c).version())?;
             let idp = scope.identity_provider_id();
@@ -314,7 +315,7 @@ impl ScimResource for Users {
 
     /// `POST /Users`: in `create`, with the adoption rules.
     async fn create(app: &App, scope: &Scope, body: &Value) -> ScimResult<Rendered> {
-        create::create(app.db(), app.gate(), scope, body).await
+        create::create(app, scope, body).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! Creating a SCIM user: a new contact placed by the sign-in hook's account rules, or the
 //! adoption of the contact the IdP's user already is.
 use entity::{account, contact, scim_user};
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseTransaction;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -10,7 +10,7 @@ use super::{
     set_password, status_of, write_contact,
 };
 use crate::{
-    db::{self, WriteGate, contacts::NewContact, queries, scim::write::NewUser},
+    db::{self, contacts::NewContact, queries, scim::write::NewUser},
     domain::{
         decision::{Lookup, Need, NewName, choose_account},
         scim::{
@@ -24,9 +24,9 @@ use crate::{
     },
     error::AppError,
     service::{
-        now,
+        App, now,
         placement::{self, account_ref, needed_account},
-        scim::{ScimResult, Scope, in_transaction},
+        scim::{ScimResult, Scope},
         sso::rules_of,
     },
 };
@@ -78,14 +78,9 @@ async fn place(
 }
 
 /// `POST /Users`.
-pub async fn create(
-    db: &DatabaseConnection,
-    gate: &WriteGate,
-    scope: &Scope,
-    body: &Value,
-) -> ScimResult<Rendered> {
+pub async fn create(app: &App, scope: &Scope, body: &Value) -> ScimResult<Rendered> {
     let data = user::parse(body)?;
-    in_transaction(db, gate, async |txn| {
+    app.transaction(async |txn| {
         let row = create_in(txn, scope, &data).await?;
         render_one(txn, scope, row, &Selection::default()).await
     })

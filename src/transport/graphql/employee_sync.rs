@@ -10,13 +10,14 @@ use super::{
     administrator::{AdminRole, AdministratorChangeKind, AdministratorStatus},
     app,
     connection::{EmployeeSyncField, entity_queries},
-    errors::{GqlResultExt, ToGraphql},
+    errors::GqlResultExt,
     mutation::entity_payload,
+    principal,
     types::{row_object, stored},
 };
 use crate::{
     domain::{
-        access::{Action, Principal},
+        access::Action,
         employees::{
             AdminRole as DomainRole, AdminStatus as DomainAdminStatus,
             ChangeKind as DomainChangeKind, HoldReason as DomainHoldReason,
@@ -242,9 +243,7 @@ pub struct EmployeeSyncMutations;
 
 /// The role the request's token acts with, for "a sync never gives more than its sender has".
 fn sender(ctx: &Context<'_>) -> Result<DomainRole> {
-    ctx.data::<Principal>()
-        .map(|p| p.role.authority())
-        .map_err(|_| AppError::Internal("no principal in request context".into()).to_graphql())
+    principal(ctx).map(|p| p.role.authority())
 }
 
 #[Object(serial)]

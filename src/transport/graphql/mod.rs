@@ -68,11 +68,15 @@ pub fn sdl() -> String {
     schema(&Settings::for_database("")).sdl()
 }
 
+/// The request's caller, from its bearer token (HTTP put it in the context).
+fn principal<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Principal> {
+    ctx.data::<Principal>()
+        .map_err(|_| AppError::Internal("no principal in request context".into()).to_graphql())
+}
+
 /// Who is making an admin change, for the audit log: the request's API token.
 fn actor(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Actor> {
-    let principal = ctx
-        .data::<Principal>()
-        .map_err(|_| AppError::Internal("no principal in request context".into()).to_graphql())?;
+    let principal = principal(ctx)?;
     Ok(Actor {
         token_id: Some(principal.token_id),
         name: principal.token_name.clone(),

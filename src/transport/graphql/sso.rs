@@ -8,15 +8,12 @@ use super::{
     administrator::Administrator,
     app,
     contact::Contact,
-    errors::{ApiFieldError, GqlResultExt, ToGraphql, field_errors},
+    errors::{ApiFieldError, GqlResultExt, field_errors},
     mutation::payload,
+    principal,
     provisioning_event::{AccountAssignment, SignInOutcome},
 };
-use crate::{
-    domain::access::{Action, Principal},
-    error::AppError,
-    service,
-};
+use crate::{domain::access::Action, service};
 
 #[derive(InputObject)]
 pub struct SignInInput {
@@ -117,12 +114,6 @@ impl SsoMutations {
             errors,
         })
     }
-}
-
-/// The request's principal, which every use case here takes.
-fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal> {
-    ctx.data::<Principal>()
-        .map_err(|_| AppError::Internal("no principal in the request context".into()).to_graphql())
 }
 
 #[Object(serial)]

@@ -133,6 +133,13 @@ fn error(e: &ScimError) -> Response {
     response
 }
 
+/// A refused request answers with its SCIM error, so handlers can `?` one.
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        error(&self)
+    }
+}
+
 fn failure(f: ScimFailure) -> Response {
     match f {
         ScimFailure::Protocol(e) => {

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     domain::scim::{ScimError, discovery},
-    service::scim::resource::ScimResource,
+    service::scim::{ScimResult, resource::ScimResource, users::Rendered},
     transport::http::AppState,
 };
 
@@ -64,20 +64,23 @@ pub(super) async fn read<R: ScimResource>(
     }
 }
 
+/// A resource that was written, with `status`, or the failure that stopped the write.
+fn written(status: StatusCode, result: ScimResult<Rendered>) -> Response {
+    match result {
+        Ok(rendered) => resource(status, rendered, None),
+        Err(f) => failure(f),
+    }
+}
+
 pub(super) async fn create<R: ScimResource>(
     State(state): State<AppState>,
     Extension(scope): Scoped,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let body = match body_json(&headers, &body) {
-        Ok(b) => b,
-        Err(e) => return error(&e),
-    };
-    match R::create(&state.app, &scope, &body).await {
-        Ok(created) => resource(StatusCode::CREATED, created, None),
-        Err(f) => failure(f),
-    }
+) -> Result<Response, ScimError> {
+    let body = body_json(&headers, &body)?;
+    let created = R::create(&state.app, &scope, &body).await;
+    Ok(written(StatusCode::CREATED, created))
 }
 
 pub(super) async fn replace<R: ScimResource>(
@@ -86,16 +89,11 @@ pub(super) async fn replace<R: ScimResource>(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let body = match body_json(&headers, &body) {
-        Ok(b) => b,
-        Err(e) => return error(&e),
-    };
+) -> Result<Response, ScimError> {
+    let body = body_json(&headers, &body)?;
     let if_match = if_match(&headers);
-    match R::replace(&state.app, &scope, &id, &body, if_match.as_deref()).await {
-        Ok(replaced) => resource(StatusCode::OK, replaced, None),
-        Err(f) => failure(f),
-    }
+    let replaced = R::replace(&state.app, &scope, &id, &body, if_match.as_deref()).await;
+    Ok(written(StatusCode::OK, replaced))
 }
 
 pub(super) async fn patch<R: ScimResource>(
@@ -104,16 +102,11 @@ pub(super) async fn patch<R: ScimResource>(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let body = match body_json(&headers, &body) {
-        Ok(b) => b,
-        Err(e) => return error(&e),
-    };
+) -> Result<Response, ScimError> {
+    let body = body_json(&headers, &body)?;
     let if_match = if_match(&headers);
-    match R::patch(&state.app, &scope, &id, &body, if_match.as_deref()).await {
-        Ok(patched) => resource(StatusCode::OK, patched, None),
-        Err(f) => failure(f),
-    }
+    let patched = R::patch(&state.app, &scope, &id, &body, if_match.as_deref()).await;
+    Ok(written(StatusCode::OK, patched))
 }
 
 pub(super) async fn delete<R: ScimResource>(

@@ -88,6 +88,32 @@ pub struct Principal {
     pub administrator_id: Option<Uuid>,
 }
 
+/// Who calls a use case: the bearer of an API token, or the operator's own process (the
+/// employee inbox, the command line), which runs with the machine's authority: whoever can
+/// write to the inbox folder or run the binary already holds the database.
+#[derive(Clone, Copy, Debug)]
+pub enum Caller<'a> {
+    Token(&'a Principal),
+    /// Named as the audit log records it.
+    Operator(&'static str),
+}
+
+impl<'a> From<&'a Principal> for Caller<'a> {
+    fn from(principal: &'a Principal) -> Self {
+        Self::Token(principal)
+    }
+}
+
+impl Caller<'_> {
+    /// `Err` carries the message shown with the `FORBIDDEN` code; the operator may do anything.
+    pub fn authorize(self, action: Action) -> Result<(), String> {
+        match self {
+            Self::Token(principal) => principal.authorize(action),
+            Self::Operator(_) => Ok(()),
+        }
+    }
+}
+
 /// The configuration a SCIM token serves: its row, and the (brand, IdP) that row must still
 /// be for.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{
+    access::Caller,
     id::{NodeKind, encode},
     stored::stored_enum,
 };
@@ -34,6 +35,19 @@ pub struct Actor {
     /// The administrator whose session the token is (or was created from): what it creates
     /// is bound to that administrator too.
     pub administrator_id: Option<Uuid>,
+}
+
+impl From<Caller<'_>> for Actor {
+    fn from(caller: Caller<'_>) -> Self {
+        match caller {
+            Caller::Token(principal) => Self {
+                token_id: Some(principal.token_id),
+                name: principal.token_name.clone(),
+                administrator_id: principal.administrator_id,
+            },
+            Caller::Operator(name) => Self::system(name),
+        }
+    }
 }
 
 impl Actor {

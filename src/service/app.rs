@@ -10,7 +10,10 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use super::{WriteGate, api_tokens::TokenCache, rate_limit::SignInPacer};
 use crate::{
     db,
-    domain::access::Principal,
+    domain::{
+        access::{Action, Caller, Principal},
+        audit::Actor,
+    },
     error::{AppError, AppResult},
     metrics::Metrics,
 };
@@ -95,6 +98,15 @@ impl App {
                 Err(e)
             }
         }
+    }
+
+    /// Lets `caller` do `action`, or refuses with [`AppError::Forbidden`]; what the audit log
+    /// records as the one who acted. Every use case calls this first, whichever door it came
+    /// through.
+    pub fn authorize<'a>(&self, caller: impl Into<Caller<'a>>, action: Action) -> AppResult<Actor> {
+        let caller = caller.into();
+        caller.authorize(action).map_err(AppError::Forbidden)?;
+        Ok(caller.into())
     }
 
     /// Admits one paced call (a sign-in) of `principal`'s token, or refuses it with

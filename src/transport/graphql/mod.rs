@@ -34,7 +34,10 @@ pub use query::QueryRoot;
 
 use crate::{
     config::Settings,
-    domain::{access::Principal, audit::Actor},
+    domain::{
+        access::{Caller, Principal},
+        audit::Actor,
+    },
     error::AppError,
     service::{App, read::Db},
 };
@@ -76,12 +79,7 @@ fn principal<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a 
 
 /// Who is making an admin change, for the audit log: the request's API token.
 fn actor(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Actor> {
-    let principal = principal(ctx)?;
-    Ok(Actor {
-        token_id: Some(principal.token_id),
-        name: principal.token_name.clone(),
-        administrator_id: principal.administrator_id,
-    })
+    principal(ctx).map(|principal| Caller::Token(principal).into())
 }
 
 /// The application the request runs on: what every use case takes.

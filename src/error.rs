@@ -5,32 +5,20 @@
 
 use crate::domain::stored::StoredEnum;
 
-/// Why a field was refused.
+/// Why a field was refused. Each code's meaning is written once, where clients read it: on
+/// the GraphQL `ErrorCode` enum (`transport::graphql::errors`), which mirrors this one.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
-    /// A required value is missing or empty.
     Blank,
-    /// A value is longer than allowed.
     TooLong,
-    /// A value is not in an accepted form.
     Invalid,
-    /// An ID could not be decoded.
     MalformedId,
-    /// An ID names an entity of another type.
     WrongType,
-    /// An ID is well formed but names nothing.
     NotFound,
-    /// The value must be unique and is already taken.
     AlreadyExists,
-    /// The entity is still referenced and cannot be deleted.
     InUse,
-    /// The operation was refused by a rule (e.g. a denied sign-in).
     Denied,
-    /// The administrator is provisioned by a rule from employee data: its role and
-    /// status follow the rules, not manual changes.
     ManagedByRule,
-    /// An email looks like another contact's (the same confusable skeleton, Unicode
-    /// TS #39) but is not the same address.
     Confusable,
 }
 

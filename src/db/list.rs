@@ -9,20 +9,15 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, SimpleExpr},
 };
 
-/// How a filter compares a column with its value(s).
+/// How a filter compares a column with its value(s); `Like` is case-insensitive on both
+/// databases. What each means to a client is written on the GraphQL `FilterOperation`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum FilterOp {
-    /// Equal to `value`.
     Eq,
-    /// Not equal to `value`.
     Ne,
-    /// Equal to one of `values`.
     In,
-    /// SQL LIKE pattern (`%` any run, `_` one character), case-insensitive.
     Like,
-    /// Greater than `value` (later, for times).
     Gt,
-    /// Less than `value` (earlier, for times).
     Lt,
 }
 

@@ -10,11 +10,11 @@ mod company;
 mod configuration;
 mod connection;
 mod contact;
+mod document;
 mod employee_sync;
 pub mod errors;
 mod guard;
 mod identity_provider;
-mod input_text;
 mod limits;
 mod loaders;
 mod mutation;
@@ -52,10 +52,9 @@ pub fn schema(settings: &Settings) -> AppSchema {
         .limit_complexity(settings.max_complexity)
         .limit_recursive_depth(32)
         .limit_directives(16)
-        .extension(limits::FieldLimit {
+        .extension(document::DocumentChecks {
             max_fields: settings.max_fields,
         })
-        .extension(input_text::ControlCharacters)
         .extension(observe::OperationMetrics)
         .extension(order::QueryOrder);
     let builder = if settings.introspection {

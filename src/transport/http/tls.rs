@@ -7,7 +7,7 @@ use std::{
     sync::{Arc, PoisonError, RwLock},
 };
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use rustls::{
     InconsistentKeys, ServerConfig,
     crypto::CryptoProvider,
@@ -291,74 +291,14 @@ impl Tls {
     }
 }
 
-/// The certificate's validity (RFC 5280 §4.1), read from its DER: `Certificate` →
-/// `tbsCertificate` → (`version`), `serialNumber`, `signature`, `issuer`, `validity`. Only
-/// for the log: `None` when the certificate is not laid out so.
+/// The certificate's validity (RFC 5280 §4.1), for the log: `None` when it cannot be read.
 fn validity(cert: &CertificateDer<'_>) -> Option<Validity> {
-    let (tag, certificate, _) = der(cert.as_ref())?;
-    if tag != 0x30 {
-        return None;
-    }
-    let (tag, mut tbs, _) = der(certificate)?;
-    if tag != 0x30 {
-        return None;
-    }
-    // The version is an optional explicit [0].
-    if tbs.first() == Some(&0xa0) {
-        tbs = der(tbs)?.2;
-    }
-    for _ in ["serialNumber", "signature", "issuer"] {
-        tbs = der(tbs)?.2;
-    }
-    let (tag, validity, _) = der(tbs)?;
-    if tag != 0x30 {
-        return None;
-    }
-    let (tag, not_before, rest) = der(validity)?;
-    let not_before = time(tag, not_before)?;
-    let (tag, not_after, _) = der(rest)?;
-    let not_after = time(tag, not_after)?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    let at = |time: x509_parser::time::ASN1Time| DateTime::from_timestamp(time.timestamp(), 0);
     Some(Validity {
-        not_before,
-        not_after,
+        not_before: at(parsed.validity().not_before)?,
+        not_after: at(parsed.validity().not_after)?,
     })
-}
-
-/// One DER element: its tag, its contents and what follows it.
-fn der(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, mut rest) = rest.split_first()?;
-    let len = if first < 0x80 {
-        usize::from(first)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 {
-            return None;
-        }
-        let (bytes, after) = rest.split_at_checked(count)?;
-        rest = after;
-        bytes
-            .iter()
-            .fold(0usize, |len, &byte| (len << 8) | usize::from(byte))
-    };
-    let (contents, rest) = rest.split_at_checked(len)?;
-    Some((tag, contents, rest))
-}
-
-/// A `UTCTime` (two-digit year, 1950 to 2049) or a `GeneralizedTime`, in UTC as RFC 5280 asks.
-fn time(tag: u8, contents: &[u8]) -> Option<DateTime<Utc>> {
-    let text = std::str::from_utf8(contents).ok()?;
-    let full = match tag {
-        0x17 => {
-            let year: u8 = text.get(..2)?.parse().ok()?;
-            format!("{}{text}", if year >= 50 { "19" } else { "20" })
-        }
-        0x18 => text.to_owned(),
-        _ => return None,
-    };
-    NaiveDateTime::parse_from_str(&full, "%Y%m%d%H%M%SZ")
-        .ok()
-        .map(|t| t.and_utc())
 }
 
 #[cfg(test)]

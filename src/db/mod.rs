@@ -190,39 +190,15 @@ mod tests {
     #[test]
     fn the_database_checks_the_same_spellings() {
         let expected: Vec<(&str, Vec<&str>)> = vec![
-            (
-                ContactStatus::COLUMN,
-                ContactStatus::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                Protocol::COLUMN,
-                Protocol::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                CredentialKind::COLUMN,
-                CredentialKind::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                Outcome::COLUMN,
-                Outcome::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                AccountAssignment::COLUMN,
-                AccountAssignment::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
+            (ContactStatus::COLUMN, spellings::<ContactStatus>()),
+            (Protocol::COLUMN, spellings::<Protocol>()),
+            (CredentialKind::COLUMN, spellings::<CredentialKind>()),
+            (Outcome::COLUMN, spellings::<Outcome>()),
+            (AccountAssignment::COLUMN, spellings::<AccountAssignment>()),
             (Role::COLUMN, Role::ALL.iter().map(|v| v.as_str()).collect()),
-            (
-                Source::COLUMN,
-                Source::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                CompanyMatch::COLUMN,
-                CompanyMatch::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                AuditEntity::COLUMN,
-                AuditEntity::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
+            (Source::COLUMN, spellings::<Source>()),
+            (CompanyMatch::COLUMN, spellings::<CompanyMatch>()),
+            (AuditEntity::COLUMN, spellings::<AuditEntity>()),
             (AdminRole::COLUMN, spellings::<AdminRole>()),
             // Rules hand out the same roles administrators hold.
             ("admin_provisioning_rule.role", spellings::<AdminRole>()),

@@ -297,11 +297,6 @@ impl Application {
         self.db.close().await.ok();
         result
     }
-
-    /// Serves until SIGINT or SIGTERM.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.run_until(shutdown_signal()).await
-    }
 }
 
 /// Completes at SIGINT or SIGTERM. The handlers are installed when this is called, not when

@@ -331,18 +331,13 @@ async fn decide(
         identity_provider_id: Some(idp_id),
     };
     let Some(loaded) = sign_in::sign_in_context(txn, brand_id, idp_id, &subject).await? else {
-        let refusal = Refusal {
-            reason: DenialReason::NotConfigured,
-            error: FieldError::new(
-                "identityProviderId",
-                ErrorCode::Denied,
-                "this brand has no configuration for this identity provider, so it accepts no \
-                 sign-ins through it",
-                Some(input.identity_provider_id),
-            ),
-            contact: None,
-            discloses_contact: false,
-        };
+        let refusal = Refusal::new(
+            DenialReason::NotConfigured,
+            "identityProviderId",
+            "this brand has no configuration for this identity provider, so it accepts no \
+             sign-ins through it",
+            Some(input.identity_provider_id),
+        );
         return Err(Stop::Denied(Denial::refused(scope, refusal)));
     };
     let sign_in::SignInContext {
@@ -405,18 +400,15 @@ async fn look_alike(txn: &DatabaseTransaction, email: &str) -> Result<Option<Ref
     let Some(other) = queries::contact_looking_like(txn, &skeleton, &folded, None).await? else {
         return Ok(None);
     };
-    Ok(Some(Refusal {
-        reason: DenialReason::EmailConfusable,
-        error: FieldError::new(
-            "claims.email",
-            ErrorCode::Confusable,
-            "the email looks like another contact's address (it differs only in look-alike \
-             characters), so no contact is created for it",
-            Some(email),
-        ),
-        contact: Some(other.id),
-        discloses_contact: true,
-    }))
+    let error = FieldError::new(
+        "claims.email",
+        ErrorCode::Confusable,
+        "the email looks like another contact's address (it differs only in look-alike \
+         characters), so no contact is created for it",
+        Some(email),
+    );
+    let refusal = Refusal::of(DenialReason::EmailConfusable, error);
+    Ok(Some(refusal.about(other.id).disclosing()))
 }
 
 /// A decision that names a row this call did not read: a bug, never a client's fault.

@@ -97,8 +97,6 @@ impl SsoMutations {
         )
         .await
         .gql()?;
-        let errors = result.errors;
-        let errors = field_errors(errors);
         Ok(SignInPayload {
             contact: result.contact.map(Contact),
             account: result.account.map(Account),
@@ -106,12 +104,12 @@ impl SsoMutations {
             account_assignment: result.account_assignment.map(Into::into),
             changed_attributes: result
                 .changed_attributes
-                .iter()
-                .map(|s| (*s).to_owned())
+                .into_iter()
+                .map(Into::into)
                 .collect(),
             reason: result.reason,
             denial_reason: result.denial_reason.map(Into::into),
-            errors,
+            errors: field_errors(result.errors),
         })
     }
 }
@@ -159,19 +157,13 @@ impl SsoMutations {
         )
         .await;
         let (session, errors) = payload(result)?;
-        Ok(match session {
-            Some(s) => AdminSignInPayload {
-                administrator: Some(Administrator(s.administrator)),
-                token: Some(s.secret),
-                expires_at: s.token.expires_at.map(Timestamp),
-                errors,
-            },
-            None => AdminSignInPayload {
-                administrator: None,
-                token: None,
-                expires_at: None,
-                errors,
-            },
+        Ok(AdminSignInPayload {
+            token: session.as_ref().map(|s| s.secret.clone()),
+            expires_at: session
+                .as_ref()
+                .and_then(|s| s.token.expires_at.map(Timestamp)),
+            administrator: session.map(|s| Administrator(s.administrator)),
+            errors,
         })
     }
 }

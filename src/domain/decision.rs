@@ -84,13 +84,21 @@ pub enum Need {
 /// by this, never by the message. The GraphQL `SignInDenialReason` describes each to clients.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum DenialReason {
+    /// From the service's checks of the IDs and subject, or [`signin::read_claims`].
     InvalidInput,
+    /// From the service, which finds no configuration of (brand, IdP).
     NotConfigured,
+    /// Steps 2 and 3.
     ContactInactive,
+    /// Steps 3 and 4, or an update on login that would write the email.
     EmailUnverified,
+    /// Step 3.
     LinkingDisabled,
+    /// Step 3.
     ContactHasCredentials,
+    /// Step 4.
     ProvisioningDisabled,
+    /// From the service, at step 4, which finds another contact with the same skeleton.
     EmailConfusable,
 }
 

@@ -190,7 +190,8 @@ async fn decide_and_write(
                     txn.rollback().await?;
                     return Ok(decided);
                 }
-                insert_event(&txn, input, scope, &decided).await?;
+                let contact_id = decided.contact.as_ref().map(|c| c.id);
+                insert_event(&txn, input, scope, &decided, contact_id).await?;
                 txn.commit().await?;
                 return Ok(decided);
             }
@@ -257,22 +258,12 @@ async fn deny(
         {
             scope.identity_provider_id = None;
         }
-        insert_event_for(db, input, scope, &result, denial.contact_id).await?;
+        insert_event(db, input, scope, &result, denial.contact_id).await?;
     }
     Ok(result)
 }
 
-async fn insert_event(
-    txn: &DatabaseTransaction,
-    input: &SignInInput<'_>,
-    scope: Scope,
-    decided: &SignInResult,
-) -> Result<(), DbErr> {
-    let contact_id = decided.contact.as_ref().map(|c| c.id);
-    insert_event_for(txn, input, scope, decided, contact_id).await
-}
-
-async fn insert_event_for<Db: ConnectionTrait>(
+async fn insert_event<Db: ConnectionTrait>(
     db: &Db,
     input: &SignInInput<'_>,
     scope: Scope,
@@ -450,14 +441,13 @@ async fn load(
             context.by_email = Lookup::Loaded(existing);
             *email_contact = found;
         }
-        Need::DefaultAccount(_) => {
+        Need::DefaultAccount(_) | Need::CompanyAccount { .. } => {
             let account = needed_account(txn, &need).await?;
-            context.default_account = Lookup::Loaded(account.as_ref().map(account_ref));
-            accounts.extend(account);
-        }
-        Need::CompanyAccount { .. } => {
-            let account = needed_account(txn, &need).await?;
-            context.company_account = Lookup::Loaded(account.as_ref().map(account_ref));
+            let slot = match need {
+                Need::DefaultAccount(_) => &mut context.default_account,
+                _ => &mut context.company_account,
+            };
+            *slot = Lookup::Loaded(account.as_ref().map(account_ref));
             accounts.extend(account);
         }
     }

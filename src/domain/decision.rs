@@ -81,13 +81,18 @@ pub enum Need {
 }
 
 /// Why a sign-in was denied, for machines: clients, tests and metrics tell denials apart
-/// by this, never by the message. The GraphQL `SignInDenialReason` describes each to clients.
+/// by this, never by the message. The GraphQL `SignInDenialReason` describes each to clients;
+/// here they are ordered by where they arise.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum DenialReason {
-    /// From the service's checks of the IDs and subject, or [`signin::read_claims`].
+    /// A bad ID or subject (the service's checks), a bad claim ([`signin::read_claims`]), or
+    /// no email where [`decide`] needs one.
     InvalidInput,
-    /// From the service, which finds no configuration of (brand, IdP).
+    /// The service finds no configuration of (brand, IdP).
     NotConfigured,
+    /// The service, about to create a contact (step 4), finds another contact whose email has
+    /// the same confusable skeleton.
+    EmailConfusable,
     /// Steps 2 and 3.
     ContactInactive,
     /// Steps 3 and 4, or an update on login that would write the email.
@@ -98,8 +103,6 @@ pub enum DenialReason {
     ContactHasCredentials,
     /// Step 4.
     ProvisioningDisabled,
-    /// From the service, at step 4, which finds another contact with the same skeleton.
-    EmailConfusable,
 }
 
 impl DenialReason {
@@ -108,12 +111,12 @@ impl DenialReason {
         match self {
             Self::InvalidInput => "invalidInput",
             Self::NotConfigured => "notConfigured",
+            Self::EmailConfusable => "emailConfusable",
             Self::ContactInactive => "contactInactive",
             Self::EmailUnverified => "emailUnverified",
             Self::LinkingDisabled => "linkingDisabled",
             Self::ContactHasCredentials => "contactHasCredentials",
             Self::ProvisioningDisabled => "provisioningDisabled",
-            Self::EmailConfusable => "emailConfusable",
         }
     }
 }

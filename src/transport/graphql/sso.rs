@@ -52,7 +52,7 @@ pub struct SignInPayload {
 /// by this, never by the message.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(
-    remote = "crate::domain::decision::DenialReason",
+    remote = "crate::domain::sign_in::DenialReason",
     rename_items = "camelCase"
 )]
 #[graphql(name = "SignInDenialReason")]
@@ -82,12 +82,12 @@ impl SsoMutations {
     async fn run(
         ctx: &Context<'_>,
         input: &SignInInput,
-        mode: service::sso::Mode,
+        mode: service::sign_in::Mode,
     ) -> Result<SignInPayload> {
-        let result = service::sso::sign_in(
+        let result = service::sign_in::sign_in(
             app(ctx)?,
             principal(ctx)?,
-            &service::sso::SignInInput {
+            &service::sign_in::SignInInput {
                 brand_id: &input.brand_id,
                 identity_provider_id: &input.identity_provider_id,
                 subject: &input.subject,
@@ -119,7 +119,7 @@ impl SsoMutations {
     /// Called by the LMS portal at each SSO sign-in: finds or creates the contact and
     /// chooses its account. Every call, denials included, writes one provisioning event.
     async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<SignInPayload> {
-        Self::run(ctx, &input, service::sso::Mode::Commit).await
+        Self::run(ctx, &input, service::sign_in::Mode::Commit).await
     }
 
     /// The same decision as `signIn` for the same input, writing nothing (no event either).
@@ -129,7 +129,7 @@ impl SsoMutations {
         ctx: &Context<'_>,
         input: SignInInput,
     ) -> Result<SignInPayload> {
-        Self::run(ctx, &input, service::sso::Mode::Preview).await
+        Self::run(ctx, &input, service::sign_in::Mode::Preview).await
     }
 
     /// Signs an administrator in through SSO (dashboard tokens), paced per token like
@@ -194,7 +194,7 @@ mod tests {
     use async_graphql::resolver_utils::EnumType;
 
     use super::DenialReason;
-    use crate::domain::decision::DenialReason as CoreDenialReason;
+    use crate::domain::sign_in::DenialReason as CoreDenialReason;
 
     #[test]
     fn denial_codes_in_logs_and_metrics_are_the_api_spellings() {

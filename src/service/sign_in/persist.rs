@@ -13,7 +13,7 @@ use crate::{
         queries, sign_in,
     },
     domain::{
-        decision::{NewPerson, Update},
+        sign_in::{NewPerson, Update},
         stored::{ContactStatus, Outcome},
     },
     service::{now, placement},

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::*;
-use crate::{domain::signin::read_claims, error::ErrorCode};
+use crate::{domain::sign_in::claims::read_claims, error::ErrorCode};
 
 const IDP: Uuid = Uuid::from_u128(1);
 const KNOWN: Uuid = Uuid::from_u128(2);

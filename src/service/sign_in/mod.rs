@@ -21,11 +21,11 @@ use crate::{
     db::{self, WriteGate, provisioning_events, queries, sign_in},
     domain::{
         access::{Action, Principal},
-        decision::{
-            self, Context, Decision, DenialReason, Existing, Lookup, Need, Person, Refusal, Rules,
-        },
         id::{self, NodeKind},
-        signin::{self, ContactAttributes},
+        sign_in::{
+            Context, Decision, DenialReason, Existing, Lookup, Need, Person, Refusal, Rules,
+            claims::{self, ContactAttributes},
+        },
         stored::{AccountAssignment, Outcome, Source, StoredEnum},
         validate,
     },
@@ -297,7 +297,7 @@ fn parse_input(input: &SignInInput<'_>) -> Result<(Uuid, Uuid, String), Denial> 
         "identityProviderId",
         input.identity_provider_id,
     );
-    let subject = signin::subject(input.subject);
+    let subject = claims::subject(input.subject);
     let scope = Scope {
         brand_id: brand.as_ref().ok().copied(),
         identity_provider_id: idp.as_ref().ok().copied(),
@@ -337,7 +337,7 @@ async fn decide(
         known,
     } = loaded;
     let rules = rules_of(&configuration, role_mappings).map_err(Stop::Failed)?;
-    let claimed = signin::read_claims(input.claims, &rules.attribute_map)
+    let claimed = claims::read_claims(input.claims, &rules.attribute_map)
         .map_err(|errors| Stop::Denied(Denial::invalid(scope, errors)))?;
     let mut context = Context {
         rules,
@@ -356,7 +356,7 @@ async fn decide(
     let mut email_contact = None;
     let mut accounts = Vec::new();
     loop {
-        let decided = match decision::decide(&context, &claimed, input.claims) {
+        let decided = match crate::domain::sign_in::decide(&context, &claimed, input.claims) {
             Decision::Load(need) => {
                 load(txn, need, &mut context, &mut email_contact, &mut accounts).await?;
                 continue;

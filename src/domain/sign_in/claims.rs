@@ -2,11 +2,13 @@
 //! naming individual accounts and working out what an update on login changes.
 use serde_json::{Map, Value};
 
-use super::{
-    configuration::AttributeMap,
-    validate::{self, NAME_MAX},
+use crate::{
+    domain::{
+        configuration::AttributeMap,
+        validate::{self, NAME_MAX},
+    },
+    error::{ErrorCode, FieldError},
 };
-use crate::error::{ErrorCode, FieldError};
 
 pub const SUBJECT_MAX: usize = 1024;
 /// The claim by which an IdP says whether it verified the email (OIDC Core §5.1).

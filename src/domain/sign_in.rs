@@ -1,12 +1,15 @@
-//! The sign-in decision (PRODUCT §4) as a pure function: [`decide`] reads a [`Context`] and
-//! says what to do, or what it needs to know first. The service loads what is asked for, calls
-//! again, and persists the final decision; nothing here does I/O.
+//! Signing in (PRODUCT §4) as a pure function: [`decide`] reads a [`Context`] and says what to
+//! do, or what it needs to know first. The service loads what is asked for, calls again, and
+//! persists the final decision; nothing here does I/O. The claims are read by [`claims`].
 use serde_json::Value;
 use uuid::Uuid;
 
+use self::claims::{
+    Attributes, ContactAttributes, EMAIL_VERIFIED, individual_account_name, map_roles, refresh,
+    required_email,
+};
 use super::{
     configuration::{AttributeMap, CompanyMatch},
-    signin::{self, Attributes, ContactAttributes, EMAIL_VERIFIED},
     stored::{AccountAssignment, ContactStatus},
     validate,
 };
@@ -85,7 +88,7 @@ pub enum Need {
 /// here they are ordered by where they arise.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum DenialReason {
-    /// A bad ID or subject (the service's checks), a bad claim ([`signin::read_claims`]), or
+    /// A bad ID or subject (the service's checks), a bad claim ([`claims::read_claims`]), or
     /// no email where [`decide`] needs one.
     InvalidInput,
     /// The service finds no configuration of (brand, IdP).
@@ -249,7 +252,7 @@ fn update_on_login(
     if !rules.update_attributes_on_login {
         return Ok(None);
     }
-    let (next, changed) = signin::refresh(
+    let (next, changed) = refresh(
         &person.attributes,
         claimed,
         &rules.role_mappings,
@@ -290,7 +293,7 @@ fn decide_or_refuse(
     // 3 and 4 trust the email: without a verified one, stop before looking it up, so the
     // answer is the same whether a contact has it or not.
     let map = &rules.attribute_map;
-    let email = signin::required_email(claimed, map)
+    let email = required_email(claimed, map)
         .map_err(|error| Refusal::of(DenialReason::InvalidInput, error))?;
     if !claimed.email_verified {
         return Err(unverified(claims));
@@ -389,7 +392,7 @@ fn provision(context: &Context, claimed: &Attributes, email: String) -> Result<D
         Ok(chosen) => chosen,
         Err(need) => return Ok(Decision::Load(need)),
     };
-    let roles = signin::map_roles(
+    let roles = map_roles(
         claimed.roles.as_deref().unwrap_or_default(),
         &rules.role_mappings,
         &rules.default_role,
@@ -478,13 +481,12 @@ pub fn choose_account(
         None => "the claims carry no company name".to_owned(),
     };
     Ok((
-        AccountChoice::Individual(signin::individual_account_name(
-            name.first, name.last, name.email,
-        )),
+        AccountChoice::Individual(individual_account_name(name.first, name.last, name.email)),
         AccountAssignment::IndividualAccount,
         format!("no default account and {no_match}: new individual account"),
     ))
 }
 
+pub(crate) mod claims;
 #[cfg(test)]
 mod tests;

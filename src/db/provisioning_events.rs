@@ -8,7 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::{
-    signin,
+    sign_in::claims,
     stored::{AccountAssignment, Outcome, Source, StoredEnum},
 };
 
@@ -34,7 +34,7 @@ pub async fn insert<C: ConnectionTrait>(
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     // The subject is logged as sent, cut to the column's size if it was refused for length.
-    let subject: String = event.subject.chars().take(signin::SUBJECT_MAX).collect();
+    let subject: String = event.subject.chars().take(claims::SUBJECT_MAX).collect();
     provisioning_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         occurred_at: Set(at),

@@ -171,8 +171,7 @@ impl Principal {
             (Role::Portal, Action::SignIn { brand_id }) => {
                 brand_id.is_some() && brand_id == self.brand_id
             }
-            (Role::Portal, _) => false,
-            (Role::Scim, _) => false,
+            (Role::Portal | Role::Scim, _) => false,
             (Role::Dashboard, action) => action == Action::AdminSignIn,
             (Role::Owner, _) => true,
             (Role::Support, Action::ManageTokens | Action::ManageAdministrators) => false,

@@ -3,12 +3,11 @@
 pub mod access;
 pub mod audit;
 pub(crate) mod configuration;
-pub(crate) mod decision;
 pub mod employees;
 pub(crate) mod id;
 pub(crate) mod rate;
 pub mod scim;
-pub(crate) mod signin;
+pub(crate) mod sign_in;
 pub(crate) mod stored;
 pub mod time;
 pub(crate) mod validate;

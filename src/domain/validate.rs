@@ -52,14 +52,6 @@ pub fn optional_text(label: &str, raw: &str, max: usize) -> Result<String, Field
 /// users' addresses.
 pub fn email(label: &str, raw: &str) -> Result<String, FieldError> {
     let email = required_text(label, raw, EMAIL_MAX)?;
-    let invalid = || {
-        FieldError::new(
-            label,
-            ErrorCode::Invalid,
-            "must be an email address like name@example.com",
-            Some(raw),
-        )
-    };
     if let Some(c) = email.chars().find(|c| is_default_ignorable(*c)) {
         return Err(FieldError::new(
             label,
@@ -73,7 +65,12 @@ pub fn email(label: &str, raw: &str) -> Result<String, FieldError> {
     }
     let folded = fold(&email);
     if !plausible_email(&email) || !plausible_email(&folded) {
-        return Err(invalid());
+        return Err(FieldError::new(
+            label,
+            ErrorCode::Invalid,
+            "must be an email address like name@example.com",
+            Some(raw),
+        ));
     }
     fits_folded(label, raw, &folded, EMAIL_MAX)?;
     Ok(email)
@@ -171,19 +168,16 @@ pub fn fold(text: &str) -> String {
 /// name, whatever use case the body was for. Values under an `opaque` key are not searched:
 /// they are whole documents (an employee file) that their own parser checks row by row.
 pub fn control_character_at(value: &serde_json::Value, opaque: &[&str]) -> Option<String> {
-    let has_control = |text: &str| text.chars().any(char::is_control);
-    fn walk(
-        value: &serde_json::Value,
-        path: &mut String,
-        has_control: &dyn Fn(&str) -> bool,
-        opaque: &[&str],
-    ) -> bool {
+    fn has_control(text: &str) -> bool {
+        text.chars().any(char::is_control)
+    }
+    fn walk(value: &serde_json::Value, path: &mut String, opaque: &[&str]) -> bool {
         match value {
             serde_json::Value::String(text) => has_control(text),
             serde_json::Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
-                let found = walk(item, path, has_control, opaque);
+                let found = walk(item, path, opaque);
                 if !found {
                     path.truncate(len);
                 }
@@ -200,8 +194,7 @@ pub fn control_character_at(value: &serde_json::Value, opaque: &[&str]) -> Optio
                     return true;
                 }
                 path.push_str(key);
-                let found =
-                    !opaque.contains(&key.as_str()) && walk(item, path, has_control, opaque);
+                let found = !opaque.contains(&key.as_str()) && walk(item, path, opaque);
                 if !found {
                     path.truncate(len);
                 }
@@ -211,7 +204,7 @@ pub fn control_character_at(value: &serde_json::Value, opaque: &[&str]) -> Optio
         }
     }
     let mut path = String::new();
-    walk(value, &mut path, &has_control, opaque).then_some(path)
+    walk(value, &mut path, opaque).then_some(path)
 }
 
 #[cfg(test)]

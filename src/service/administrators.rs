@@ -15,7 +15,7 @@ use crate::{
         configuration::AttributeMap,
         employees::{AdminOrigin, AdminRole, AdminStatus, ChangeKind},
         id::NodeKind,
-        signin,
+        sign_in::claims,
         stored::StoredEnum,
         validate,
     },
@@ -325,9 +325,9 @@ pub async fn sign_in(
     app.pace(principal)?;
     let db = app.db();
     let mut problems = Problems::default();
-    let subject = problems.check(signin::subject(input.subject));
+    let subject = problems.check(claims::subject(input.subject));
     let attributes =
-        problems.check_all(signin::read_claims(input.claims, &AttributeMap::default()));
+        problems.check_all(claims::read_claims(input.claims, &AttributeMap::default()));
     let txn = db::begin(db).await?;
     let identity_provider = problems.loaded(
         load::<identity_provider::Entity, _>(
@@ -349,7 +349,7 @@ pub async fn sign_in(
             Some(input.identity_provider_id),
         ));
     }
-    if !signin::admin_email_verified(input.claims, identity_provider.trust_email) {
+    if !claims::admin_email_verified(input.claims, identity_provider.trust_email) {
         return Err(AppError::field(
             "claims.email_verified",
             ErrorCode::Denied,

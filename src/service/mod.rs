@@ -18,7 +18,7 @@ pub(crate) mod placement;
 pub(crate) mod rate_limit;
 pub(crate) mod read;
 pub mod scim;
-pub(crate) mod sso;
+pub(crate) mod sign_in;
 
 /// Turns at SQLite's write lock; the sign-in hook takes one (see [`crate::db::WriteGate`]).
 pub use crate::db::WriteGate;

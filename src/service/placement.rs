@@ -1,13 +1,13 @@
 //! Where a new contact goes, by the account rules of PRODUCT §4 (default account, company
 //! match, individual account), for every door that creates contacts: the sign-in hook and
-//! SCIM. The rules themselves are `domain::decision`; this loads what they ask for and stores
+//! SCIM. The rules themselves are `domain::sign_in`; this loads what they ask for and stores
 //! what they choose.
 use entity::account;
 use sea_orm::{DatabaseTransaction, DbErr};
 
 use crate::{
     db::{self, queries},
-    domain::decision::{AccountChoice, AccountRef, Need},
+    domain::sign_in::{AccountChoice, AccountRef, Need},
     service::now,
 };
 

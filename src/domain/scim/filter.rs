@@ -70,11 +70,9 @@ enum Target<A> {
     },
 }
 
+/// A fixed text, compared ignoring case as the `type` sub-attributes are (`caseExact: false`).
 #[derive(Copy, Clone)]
-enum Fixed {
-    /// Compared ignoring case, as the `type` sub-attributes are (`caseExact: false`).
-    Text(&'static str),
-}
+struct Fixed(&'static str);
 
 /// One resource's attributes, so that a single walker serves Users and Groups.
 trait Attr: Copy {
@@ -129,7 +127,7 @@ impl Attr for GroupAttr {
             ("displayname", None) => stored(G::DisplayName),
             ("externalid", None) => stored(G::ExternalId),
             ("members", None | Some("value")) => stored(G::Member),
-            ("members", Some("type")) => fixed(G::Member, Fixed::Text("User")),
+            ("members", Some("type")) => fixed(G::Member, Fixed("User")),
             ("meta", Some("created")) => stored(G::Created),
             ("meta", Some("lastmodified")) => stored(G::LastModified),
             _ => return Err(not_filterable(path, "Groups")),
@@ -283,7 +281,7 @@ fn compare<A: Attr>(
 ) -> Result<Cond<A>, ScimError> {
     let kind = match &target {
         Target::Stored(attr) => attr.kind(),
-        Target::Fixed { value, .. } => value.kind(),
+        Target::Fixed { .. } => AttrType::Text,
     };
     if !allows(kind, &op) {
         let takes = match kind {
@@ -374,29 +372,21 @@ fn issued_id(s: &str) -> Option<uuid::Uuid> {
 }
 
 impl Fixed {
-    fn kind(self) -> AttrType {
-        match self {
-            Fixed::Text(_) => AttrType::Text,
-        }
-    }
-
     fn holds(self, op: &Op, literal: &Literal) -> bool {
-        match (self, literal) {
-            (Fixed::Text(ours), Literal::Text(theirs)) => {
-                let (a, b) = (ours.to_lowercase(), theirs.to_lowercase());
-                match op {
-                    Op::Eq => a == b,
-                    Op::Ne => a != b,
-                    Op::Co => a.contains(&b),
-                    Op::Sw => a.starts_with(&b),
-                    Op::Ew => a.ends_with(&b),
-                    Op::Gt => a > b,
-                    Op::Ge => a >= b,
-                    Op::Lt => a < b,
-                    Op::Le => a <= b,
-                }
-            }
-            _ => false,
+        let Literal::Text(theirs) = literal else {
+            return false;
+        };
+        let (a, b) = (self.0.to_lowercase(), theirs.to_lowercase());
+        match op {
+            Op::Eq => a == b,
+            Op::Ne => a != b,
+            Op::Co => a.contains(&b),
+            Op::Sw => a.starts_with(&b),
+            Op::Ew => a.ends_with(&b),
+            Op::Gt => a > b,
+            Op::Ge => a >= b,
+            Op::Lt => a < b,
+            Op::Le => a <= b,
         }
     }
 }

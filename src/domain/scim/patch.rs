@@ -282,39 +282,8 @@ fn attribute(
                 put(map, &key, op, &canon_value(required(value)?))
             }
         }
-        (Some(sub), true) => unfiltered_sub(map, &key, sub, op, value),
-        (Some(sub), false) => sub_attribute(map, &key, sub, op, value),
+        (Some(sub), multi) => sub_attribute(map, &key, sub, op, value, multi),
     }
-}
-
-/// `attr.sub` on a multi-valued attribute, without a filter (RFC 7644 leaves it undefined).
-/// add appends an element made of that sub-attribute (`members.value` adds a member);
-/// replace and remove apply to every element, except that giving several elements the same
-/// `value` can only be a mistake.
-fn unfiltered_sub(
-    map: &mut Map<String, Value>,
-    key: &str,
-    sub: &str,
-    op: Op,
-    value: Option<&Value>,
-) -> Result<(), ScimError> {
-    if op == Op::Add {
-        let value = required(value)?;
-        if value.is_null() {
-            return Ok(());
-        }
-        let mut element = Map::new();
-        element.insert(canonical(sub), value.clone());
-        return multi_valued(map, key, op, Some(&Value::Object(element)));
-    }
-    let count = map.get(key).and_then(Value::as_array).map_or(0, Vec::len);
-    if op == Op::Replace && count > 1 && eq_ci(sub, "value") {
-        return Err(ScimError::invalid_path(format!(
-            "{key} has {count} values; select the one to change with a filter, \
-             as in {key}[value eq \"...\"].{sub}"
-        )));
-    }
-    elements(map, key, op, None, Some(sub), value)
 }
 
 fn required(value: Option<&Value>) -> Result<&Value, ScimError> {
@@ -359,14 +328,37 @@ fn merge(dst: &mut Map<String, Value>, src: &Map<String, Value>, deep: bool) {
     }
 }
 
-/// `attr.sub` on a single-valued attribute.
+/// `attr.sub`. On a multi-valued attribute without a filter (RFC 7644 leaves it undefined),
+/// add appends an element made of that sub-attribute (`members.value` adds a member);
+/// replace and remove apply to every element, except that giving several elements the same
+/// `value` can only be a mistake. On a single-valued attribute, it is the complex value's.
 fn sub_attribute(
     map: &mut Map<String, Value>,
     key: &str,
     sub: &str,
     op: Op,
     value: Option<&Value>,
+    multi: bool,
 ) -> Result<(), ScimError> {
+    if multi {
+        if op == Op::Add {
+            let value = required(value)?;
+            if value.is_null() {
+                return Ok(());
+            }
+            let mut element = Map::new();
+            element.insert(canonical(sub), value.clone());
+            return multi_valued(map, key, op, Some(&Value::Object(element)));
+        }
+        let count = map.get(key).and_then(Value::as_array).map_or(0, Vec::len);
+        if op == Op::Replace && count > 1 && eq_ci(sub, "value") {
+            return Err(ScimError::invalid_path(format!(
+                "{key} has {count} values; select the one to change with a filter, \
+                 as in {key}[value eq \"...\"].{sub}"
+            )));
+        }
+        return elements(map, key, op, None, Some(sub), value);
+    }
     let slot = map.get_mut(key);
     let obj = match slot {
         None | Some(Value::Null) => {

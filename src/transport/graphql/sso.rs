@@ -52,7 +52,7 @@ pub struct SignInPayload {
 /// by this, never by the message.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(
-    remote = "crate::domain::decision::DenialReason",
+    remote = "crate::domain::sign_in::DenialReason",
     rename_items = "camelCase"
 )]
 #[graphql(name = "SignInDenialReason")]
@@ -82,12 +82,12 @@ impl SsoMutations {
     async fn run(
         ctx: &Context<'_>,
         input: &SignInInput,
-        mode: service::sso::Mode,
+        mode: service::sign_in::Mode,
     ) -> Result<SignInPayload> {
-        let result = service::sso::sign_in(
+        let result = service::sign_in::sign_in(
             app(ctx)?,
             principal(ctx)?,
-            &service::sso::SignInInput {
+            &service::sign_in::SignInInput {
                 brand_id: &input.brand_id,
                 identity_provider_id: &input.identity_provider_id,
                 subject: &input.subject,
@@ -97,8 +97,6 @@ impl SsoMutations {
         )
         .await
         .gql()?;
-        let errors = result.errors;
-        let errors = field_errors(errors);
         Ok(SignInPayload {
             contact: result.contact.map(Contact),
             account: result.account.map(Account),
@@ -106,12 +104,12 @@ impl SsoMutations {
             account_assignment: result.account_assignment.map(Into::into),
             changed_attributes: result
                 .changed_attributes
-                .iter()
-                .map(|s| (*s).to_owned())
+                .into_iter()
+                .map(Into::into)
                 .collect(),
             reason: result.reason,
             denial_reason: result.denial_reason.map(Into::into),
-            errors,
+            errors: field_errors(result.errors),
         })
     }
 }
@@ -121,7 +119,7 @@ impl SsoMutations {
     /// Called by the LMS portal at each SSO sign-in: finds or creates the contact and
     /// chooses its account. Every call, denials included, writes one provisioning event.
     async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<SignInPayload> {
-        Self::run(ctx, &input, service::sso::Mode::Commit).await
+        Self::run(ctx, &input, service::sign_in::Mode::Commit).await
     }
 
     /// The same decision as `signIn` for the same input, writing nothing (no event either).
@@ -131,7 +129,7 @@ impl SsoMutations {
         ctx: &Context<'_>,
         input: SignInInput,
     ) -> Result<SignInPayload> {
-        Self::run(ctx, &input, service::sso::Mode::Preview).await
+        Self::run(ctx, &input, service::sign_in::Mode::Preview).await
     }
 
     /// Signs an administrator in through SSO (dashboard tokens), paced per token like
@@ -159,19 +157,13 @@ impl SsoMutations {
         )
         .await;
         let (session, errors) = payload(result)?;
-        Ok(match session {
-            Some(s) => AdminSignInPayload {
-                administrator: Some(Administrator(s.administrator)),
-                token: Some(s.secret),
-                expires_at: s.token.expires_at.map(Timestamp),
-                errors,
-            },
-            None => AdminSignInPayload {
-                administrator: None,
-                token: None,
-                expires_at: None,
-                errors,
-            },
+        Ok(AdminSignInPayload {
+            token: session.as_ref().map(|s| s.secret.clone()),
+            expires_at: session
+                .as_ref()
+                .and_then(|s| s.token.expires_at.map(Timestamp)),
+            administrator: session.map(|s| Administrator(s.administrator)),
+            errors,
         })
     }
 }
@@ -202,7 +194,7 @@ mod tests {
     use async_graphql::resolver_utils::EnumType;
 
     use super::DenialReason;
-    use crate::domain::decision::DenialReason as CoreDenialReason;
+    use crate::domain::sign_in::DenialReason as CoreDenialReason;
 
     #[test]
     fn denial_codes_in_logs_and_metrics_are_the_api_spellings() {

@@ -1,7 +1,11 @@
+use std::fmt::Debug;
+
 use super::*;
 use GroupAttr as G;
 use UserAttr as U;
 use chrono::{TimeZone, Utc};
+
+type Parse<A> = fn(&str) -> Result<Cond<A>, ScimError>;
 
 fn text(s: &str) -> Literal {
     Literal::Text(s.into())
@@ -11,9 +15,42 @@ fn cmp<A>(a: A, op: Op, lit: Literal) -> Cond<A> {
     Cond::Compare(a, op, lit)
 }
 
-/// The detail of a refused user filter, after checking it is an invalidFilter.
-fn refused(f: &str) -> String {
-    let e = users(f).expect_err(f);
+/// `a eq "s"`.
+fn eq<A>(a: A, s: &str) -> Cond<A> {
+    cmp(a, Op::Eq, text(s))
+}
+
+fn is<A>(a: A, b: bool) -> Cond<A> {
+    cmp(a, Op::Eq, Literal::Bool(b))
+}
+
+fn absent<A>(a: A) -> Cond<A> {
+    Cond::Not(Box::new(Cond::Present(a)))
+}
+
+/// The resource whose filters are over `Self`, by its parser.
+trait Filtered: Sized + Debug + PartialEq {
+    const PARSE: Parse<Self>;
+}
+
+impl Filtered for UserAttr {
+    const PARSE: Parse<Self> = users;
+}
+
+impl Filtered for GroupAttr {
+    const PARSE: Parse<Self> = groups;
+}
+
+/// Each filter parses to its condition.
+fn parses<A: Filtered>(cases: &[(&str, Cond<A>)]) {
+    for (f, want) in cases {
+        assert_eq!(&A::PARSE(f).expect(f), want, "{f}");
+    }
+}
+
+/// The detail of a refused filter, after checking it is an invalidFilter.
+fn refused_by<A: Debug>(parse: Parse<A>, f: &str) -> String {
+    let e = parse(f).expect_err(f);
     assert_eq!(e.status, 400, "{f}");
     assert_eq!(
         e.scim_type,
@@ -23,14 +60,12 @@ fn refused(f: &str) -> String {
     e.detail
 }
 
+fn refused(f: &str) -> String {
+    refused_by(users, f)
+}
+
 fn refused_group(f: &str) -> String {
-    let e = groups(f).expect_err(f);
-    assert_eq!(
-        e.scim_type,
-        Some(super::super::ScimType::InvalidFilter),
-        "{f}"
-    );
-    e.detail
+    refused_by(groups, f)
 }
 
 #[test]
@@ -91,11 +126,8 @@ fn and_binds_tighter_than_or() {
     assert_eq!(
         users(r#"title eq "a" or title eq "b" and active eq true"#).unwrap(),
         Cond::Or(vec![
-            cmp(U::Title, Op::Eq, text("a")),
-            Cond::And(vec![
-                cmp(U::Title, Op::Eq, text("b")),
-                cmp(U::Active, Op::Eq, Literal::Bool(true)),
-            ]),
+            eq(U::Title, "a"),
+            Cond::And(vec![eq(U::Title, "b"), is(U::Active, true)]),
         ])
     );
 }
@@ -105,11 +137,8 @@ fn parentheses_and_not_group() {
     assert_eq!(
         users(r#"(title eq "a" or title eq "b") and not (active eq true)"#).unwrap(),
         Cond::And(vec![
-            Cond::Or(vec![
-                cmp(U::Title, Op::Eq, text("a")),
-                cmp(U::Title, Op::Eq, text("b")),
-            ]),
-            Cond::Not(Box::new(cmp(U::Active, Op::Eq, Literal::Bool(true)))),
+            Cond::Or(vec![eq(U::Title, "a"), eq(U::Title, "b")]),
+            Cond::Not(Box::new(is(U::Active, true))),
         ])
     );
     assert_eq!(
@@ -126,7 +155,7 @@ fn value_path_with_and() {
     assert_eq!(
         users(r#"emails[type eq "work" and value co "@example.com"]"#).unwrap(),
         Cond::And(vec![
-            cmp(U::EmailType, Op::Eq, text("work")),
+            eq(U::EmailType, "work"),
             cmp(U::Email, Op::Co, text("@example.com"))
         ])
     );
@@ -137,7 +166,7 @@ fn value_path_with_and() {
                 cmp(U::Email, Op::Ew, text("@example.com")),
                 cmp(U::Email, Op::Sw, text("ops")),
             ]),
-            cmp(U::Active, Op::Eq, Literal::Bool(true)),
+            is(U::Active, true),
         ])
     );
 }
@@ -146,55 +175,47 @@ fn value_path_with_and() {
 fn constants_are_folded() {
     // `emails.type` and `emails.primary` are stored (the contact's element's): compared
     // in the database, not here.
-    assert_eq!(
-        users(r#"emails[type eq "home"]"#).unwrap(),
-        cmp(U::EmailType, Op::Eq, text("home"))
-    );
-    assert_eq!(
-        users(r#"emails[primary eq true]"#).unwrap(),
-        cmp(U::EmailPrimary, Op::Eq, Literal::Bool(true))
-    );
-    assert_eq!(
-        groups(r#"members[type eq "user"]"#).unwrap(),
-        Cond::Present(G::Member)
-    );
-    assert_eq!(
-        groups(r#"members.type eq "Group""#).unwrap(),
-        Cond::Always(false)
-    );
+    parses(&[
+        (r#"emails[type eq "home"]"#, eq(U::EmailType, "home")),
+        (r#"emails[primary eq true]"#, is(U::EmailPrimary, true)),
+    ]);
+    parses(&[
+        (r#"members[type eq "user"]"#, Cond::Present(G::Member)),
+        (r#"members.type eq "Group""#, Cond::Always(false)),
+    ]);
     refused(r#"emails[primary co "t"]"#);
 }
 
 #[test]
 fn urn_prefixed_names() {
-    assert_eq!(
-        users(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "bjensen""#).unwrap(),
-        cmp(U::UserName, Op::Eq, text("bjensen"))
-    );
-    assert_eq!(
-        users(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName sw "J""#).unwrap(),
-        cmp(U::FamilyName, Op::Sw, text("J"))
-    );
-    assert_eq!(
-        users(
-            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m-1""#
-        )
-        .unwrap(),
-        cmp(U::Manager, Op::Eq, text("m-1"))
-    );
-    assert_eq!(
-        users(r#"URN:IETF:params:scim:schemas:extension:enterprise:2.0:user:Department eq "R&D""#)
-            .unwrap(),
-        cmp(U::Department, Op::Eq, text("R&D"))
-    );
-    assert_eq!(
-        users(r#"urn:ietf:params:scim:schemas:core:2.0:User:emails[value eq "a@b.c"]"#).unwrap(),
-        cmp(U::Email, Op::Eq, text("a@b.c"))
-    );
-    assert_eq!(
-        groups(r#"urn:ietf:params:scim:schemas:core:2.0:Group:displayName eq "Ops""#).unwrap(),
-        cmp(G::DisplayName, Op::Eq, text("Ops"))
-    );
+    let core = "urn:ietf:params:scim:schemas:core:2.0";
+    let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0";
+    parses(&[
+        (
+            &format!(r#"{core}:User:userName eq "bjensen""#),
+            eq(U::UserName, "bjensen"),
+        ),
+        (
+            &format!(r#"{core}:User:name.familyName sw "J""#),
+            cmp(U::FamilyName, Op::Sw, text("J")),
+        ),
+        (
+            &format!(r#"{enterprise}:User:manager.value eq "m-1""#),
+            eq(U::Manager, "m-1"),
+        ),
+        (
+            r#"URN:IETF:params:scim:schemas:extension:enterprise:2.0:user:Department eq "R&D""#,
+            eq(U::Department, "R&D"),
+        ),
+        (
+            &format!(r#"{core}:User:emails[value eq "a@b.c"]"#),
+            eq(U::Email, "a@b.c"),
+        ),
+    ]);
+    parses(&[(
+        &format!(r#"{core}:Group:displayName eq "Ops""#),
+        eq(G::DisplayName, "Ops"),
+    )]);
 }
 
 #[test]
@@ -214,58 +235,48 @@ fn wrong_urn_is_refused() {
 
 #[test]
 fn names_and_operators_ignore_case() {
-    assert_eq!(
-        users(r#"USERNAME EQ "Bob" AND Name.GivenName Sw "b" Or NOT (ACTIVE Eq false)"#).unwrap(),
-        Cond::Or(vec![
-            Cond::And(vec![
-                cmp(U::UserName, Op::Eq, text("Bob")),
-                cmp(U::GivenName, Op::Sw, text("b")),
+    parses(&[
+        (
+            r#"USERNAME EQ "Bob" AND Name.GivenName Sw "b" Or NOT (ACTIVE Eq false)"#,
+            Cond::Or(vec![
+                Cond::And(vec![
+                    eq(U::UserName, "Bob"),
+                    cmp(U::GivenName, Op::Sw, text("b")),
+                ]),
+                Cond::Not(Box::new(is(U::Active, false))),
             ]),
-            Cond::Not(Box::new(cmp(U::Active, Op::Eq, Literal::Bool(false)))),
-        ])
-    );
-    assert_eq!(users("EMAILS PR").unwrap(), Cond::Present(U::Email));
-    assert_eq!(
-        users(r#"Emails[Value Eq "A@B.C"]"#).unwrap(),
-        cmp(U::Email, Op::Eq, text("A@B.C")),
-        "literal text is left as sent"
-    );
-    assert_eq!(
-        groups("Members.Value pr").unwrap(),
-        Cond::Present(G::Member)
-    );
+        ),
+        ("EMAILS PR", Cond::Present(U::Email)),
+        // Literal text is left as sent.
+        (r#"Emails[Value Eq "A@B.C"]"#, eq(U::Email, "A@B.C")),
+    ]);
+    parses(&[("Members.Value pr", Cond::Present(G::Member))]);
 }
 
 #[test]
 fn null_and_present() {
-    assert_eq!(
-        users("title eq null").unwrap(),
-        Cond::Not(Box::new(Cond::Present(U::Title)))
-    );
-    assert_eq!(users("title ne null").unwrap(), Cond::Present(U::Title));
-    assert_eq!(users("title pr").unwrap(), Cond::Present(U::Title));
-    assert_eq!(
-        users("emails.type eq null").unwrap(),
-        Cond::Not(Box::new(Cond::Present(U::EmailType)))
-    );
-    assert_eq!(
-        users("id eq null").unwrap(),
-        Cond::Not(Box::new(Cond::Present(U::Id)))
-    );
+    parses(&[
+        ("title eq null", absent(U::Title)),
+        ("title ne null", Cond::Present(U::Title)),
+        ("title pr", Cond::Present(U::Title)),
+        ("emails.type eq null", absent(U::EmailType)),
+        ("id eq null", absent(U::Id)),
+    ]);
     let d = refused("title gt null");
     assert!(d.contains("title") && d.contains("null"), "{d}");
 }
 
 #[test]
 fn booleans_are_lenient() {
-    let active = |b| cmp(U::Active, Op::Eq, Literal::Bool(b));
-    assert_eq!(users("active eq true").unwrap(), active(true));
-    assert_eq!(users(r#"active eq "True""#).unwrap(), active(true));
-    assert_eq!(users(r#"active eq "FALSE""#).unwrap(), active(false));
-    assert_eq!(
-        users(r#"active ne "false""#).unwrap(),
-        cmp(U::Active, Op::Ne, Literal::Bool(false))
-    );
+    parses(&[
+        ("active eq true", is(U::Active, true)),
+        (r#"active eq "True""#, is(U::Active, true)),
+        (r#"active eq "FALSE""#, is(U::Active, false)),
+        (
+            r#"active ne "false""#,
+            cmp(U::Active, Op::Ne, Literal::Bool(false)),
+        ),
+    ]);
     refused(r#"active eq "yes""#);
     refused("active eq 1");
 }
@@ -273,29 +284,22 @@ fn booleans_are_lenient() {
 #[test]
 fn ids_that_are_not_uuids_match_nothing() {
     let id = uuid::Uuid::now_v7();
-    assert_eq!(
-        users(&format!(r#"id eq "{id}""#)).unwrap(),
-        cmp(U::Id, Op::Eq, Literal::Id(id))
-    );
     let upper = id.to_string().to_uppercase();
-    assert_eq!(
-        users(&format!(r#"id ne "{upper}""#)).unwrap(),
-        cmp(U::Id, Op::Ne, Literal::Id(id))
-    );
-    assert_eq!(users(r#"id eq "bjensen""#).unwrap(), Cond::Always(false));
-    assert_eq!(users(r#"id ne "bjensen""#).unwrap(), Cond::Always(true));
-    assert_eq!(
-        users(&format!(r#"id eq "{}""#, id.simple())).unwrap(),
-        Cond::Always(false)
-    );
-    assert_eq!(
-        users(r#"id eq "nope" or userName eq "x""#).unwrap(),
-        cmp(U::UserName, Op::Eq, text("x"))
-    );
-    assert_eq!(
-        users(r#"id eq "nope" and userName eq "x""#).unwrap(),
-        Cond::Always(false)
-    );
+    parses(&[
+        (
+            &format!(r#"id eq "{id}""#),
+            cmp(U::Id, Op::Eq, Literal::Id(id)),
+        ),
+        (
+            &format!(r#"id ne "{upper}""#),
+            cmp(U::Id, Op::Ne, Literal::Id(id)),
+        ),
+        (r#"id eq "bjensen""#, Cond::Always(false)),
+        (r#"id ne "bjensen""#, Cond::Always(true)),
+        (&format!(r#"id eq "{}""#, id.simple()), Cond::Always(false)),
+        (r#"id eq "nope" or userName eq "x""#, eq(U::UserName, "x")),
+        (r#"id eq "nope" and userName eq "x""#, Cond::Always(false)),
+    ]);
     refused("id eq 42");
     let d = refused(&format!(r#"id gt "{id}""#));
     assert!(d.contains("\"gt\"") && d.contains("\"id\""), "{d}");
@@ -304,28 +308,16 @@ fn ids_that_are_not_uuids_match_nothing() {
 #[test]
 fn group_member_lookup() {
     let id = uuid::Uuid::now_v7();
-    assert_eq!(
-        groups(&format!(r#"members[value eq "{id}"]"#)).unwrap(),
-        cmp(G::Member, Op::Eq, Literal::Id(id))
-    );
-    assert_eq!(
-        groups(&format!(
-            r#"displayName eq "Ops" and members.value eq "{id}""#
-        ))
-        .unwrap(),
-        Cond::And(vec![
-            cmp(G::DisplayName, Op::Eq, text("Ops")),
-            cmp(G::Member, Op::Eq, Literal::Id(id)),
-        ])
-    );
-    assert_eq!(
-        groups(r#"members eq "not-an-id""#).unwrap(),
-        Cond::Always(false)
-    );
-    assert_eq!(
-        groups(r#"externalId eq "g-1""#).unwrap(),
-        cmp(G::ExternalId, Op::Eq, text("g-1"))
-    );
+    let member = || cmp(G::Member, Op::Eq, Literal::Id(id));
+    parses(&[
+        (&format!(r#"members[value eq "{id}"]"#), member()),
+        (
+            &format!(r#"displayName eq "Ops" and members.value eq "{id}""#),
+            Cond::And(vec![eq(G::DisplayName, "Ops"), member()]),
+        ),
+        (r#"members eq "not-an-id""#, Cond::Always(false)),
+        (r#"externalId eq "g-1""#, eq(G::ExternalId, "g-1")),
+    ]);
     let d = refused_group(r#"members[display eq "Bob"]"#);
     assert!(d.contains("members.display"), "{d}");
     refused_group(r#"members co "a""#);
@@ -334,32 +326,19 @@ fn group_member_lookup() {
 
 #[test]
 fn identity_provider_lookups() {
-    // Okta
-    assert_eq!(
-        users(r#"userName eq "a@b.c""#).unwrap(),
-        cmp(U::UserName, Op::Eq, text("a@b.c"))
-    );
-    // Microsoft Entra ID
-    assert_eq!(
-        users(r#"externalId eq "x""#).unwrap(),
-        cmp(U::ExternalId, Op::Eq, text("x"))
-    );
-    assert_eq!(
-        users(r#"userName eq "x""#).unwrap(),
-        cmp(U::UserName, Op::Eq, text("x"))
-    );
-    assert_eq!(
-        groups(r#"displayName eq "Sales""#).unwrap(),
-        cmp(G::DisplayName, Op::Eq, text("Sales"))
-    );
+    parses(&[
+        // Okta
+        (r#"userName eq "a@b.c""#, eq(U::UserName, "a@b.c")),
+        // Microsoft Entra ID
+        (r#"externalId eq "x""#, eq(U::ExternalId, "x")),
+        (r#"userName eq "x""#, eq(U::UserName, "x")),
+    ]);
+    parses(&[(r#"displayName eq "Sales""#, eq(G::DisplayName, "Sales"))]);
 }
 
 #[test]
 fn numbers_compare_as_text() {
-    assert_eq!(
-        users("employeeNumber eq 701984").unwrap(),
-        cmp(U::EmployeeNumber, Op::Eq, text("701984"))
-    );
+    parses(&[("employeeNumber eq 701984", eq(U::EmployeeNumber, "701984"))]);
     refused("title eq true");
 }
 
@@ -414,14 +393,18 @@ fn unfilterable_attributes_are_named() {
             "{d}"
         );
     }
-    let d = refused(r#"password pr"#);
-    assert!(d.contains("password"), "{d}");
-    let d = refused(r#"emails[password eq "x"]"#);
-    assert!(d.contains("emails.password"), "{d}");
-    let d = refused(r#"emails.value[value eq "x"]"#);
-    assert!(d.contains("emails.value[...]"), "{d}");
-    let d = refused(r#"emails[value.x eq "x"]"#);
-    assert!(d.contains("\"value.x\" inside \"emails[...]\""), "{d}");
+    for (f, says) in [
+        (r#"password pr"#, "password"),
+        (r#"emails[password eq "x"]"#, "emails.password"),
+        (r#"emails.value[value eq "x"]"#, "emails.value[...]"),
+        (
+            r#"emails[value.x eq "x"]"#,
+            "\"value.x\" inside \"emails[...]\"",
+        ),
+    ] {
+        let d = refused(f);
+        assert!(d.contains(says), "{d}");
+    }
 }
 
 #[test]
@@ -461,22 +444,21 @@ fn garbage_empty_and_long_filters_are_refused() {
 #[test]
 fn simplification() {
     let p = || Cond::Present(U::Title);
-    assert_eq!(junction::<U>(true, vec![]), Cond::Always(true));
-    assert_eq!(junction::<U>(false, vec![]), Cond::Always(false));
-    assert_eq!(junction(true, vec![Cond::Always(true), p()]), p());
-    assert_eq!(
-        junction(true, vec![Cond::Always(false), p()]),
-        Cond::Always(false)
-    );
-    assert_eq!(junction(false, vec![Cond::Always(false), p()]), p());
-    assert_eq!(
-        junction(false, vec![Cond::Always(true), p()]),
-        Cond::Always(true)
-    );
-    assert_eq!(
-        junction(true, vec![Cond::And(vec![p(), p()]), p()]),
-        Cond::And(vec![p(), p(), p()])
-    );
+    for (all, items, want) in [
+        (true, vec![], Cond::Always(true)),
+        (false, vec![], Cond::Always(false)),
+        (true, vec![Cond::Always(true), p()], p()),
+        (true, vec![Cond::Always(false), p()], Cond::Always(false)),
+        (false, vec![Cond::Always(false), p()], p()),
+        (false, vec![Cond::Always(true), p()], Cond::Always(true)),
+        (
+            true,
+            vec![Cond::And(vec![p(), p()]), p()],
+            Cond::And(vec![p(), p(), p()]),
+        ),
+    ] {
+        assert_eq!(junction(all, items.clone()), want, "{all} {items:?}");
+    }
     assert_eq!(not::<U>(Cond::Always(true)), Cond::Always(false));
     assert_eq!(not(p()), Cond::Not(Box::new(p())));
 }

@@ -144,7 +144,7 @@ fn listed_ids(attr: &str, listed: &[Value]) -> Option<HashSet<String>> {
 /// their `value` alone, so re-adding a member with another `display` is a no-op; other
 /// elements only when identical.
 pub(super) fn same_element(attr: &str, existing: &Value, new: &Value) -> bool {
-    if (eq_ci(attr, "members") || eq_ci(attr, "groups"))
+    if identified_by_value(attr)
         && let (Some(a), Some(b)) = (sub_value(existing, "value"), sub_value(new, "value"))
     {
         return a == b;
@@ -239,20 +239,17 @@ pub(super) fn elements(
             }
             Ok(())
         }
-        Op::Add | Op::Replace => match required(value) {
-            Err(e) => Err(e),
-            Ok(value) => {
-                let value = canon_value(value);
-                if hits.is_empty() {
-                    create_element(&mut arr, filter, sub, &value, op).map_err(|mut e| {
-                        e.detail = format!("{}: {}", selection(), e.detail);
-                        e
-                    })
-                } else {
-                    update_elements(&mut arr, &hits, filter, sub, &value, op)
-                }
+        Op::Add | Op::Replace => required(value).and_then(|value| {
+            let value = canon_value(value);
+            if hits.is_empty() {
+                create_element(&mut arr, filter, sub, &value, op).map_err(|mut e| {
+                    e.detail = format!("{}: {}", selection(), e.detail);
+                    e
+                })
+            } else {
+                update_elements(&mut arr, &hits, filter, sub, &value, op)
             }
-        },
+        }),
     };
     if !arr.is_empty() {
         map.insert(key.to_string(), Value::Array(arr));
@@ -295,16 +292,16 @@ pub(super) fn create_element(
             element.insert(canonical(sub), v.clone());
         }
         (None, Value::Object(v)) => merge(&mut element, v, op == Op::Add),
-        (None, _) => {
-            return Err(ScimError::invalid_value(
-                "the value for elements of a multi-valued attribute must be an object",
-            ));
-        }
+        (None, _) => return Err(not_an_object()),
     }
     arr.push(Value::Object(element));
     let last = arr.len() - 1;
     single_primary(arr, &[last]);
     Ok(())
+}
+
+fn not_an_object() -> ScimError {
+    ScimError::invalid_value("the value for elements of a multi-valued attribute must be an object")
 }
 
 pub(super) fn update_elements(
@@ -339,9 +336,7 @@ pub(super) fn update_elements(
             }
             None => {
                 let Value::Object(new) = value else {
-                    return Err(ScimError::invalid_value(
-                        "the value for elements of a multi-valued attribute must be an object",
-                    ));
+                    return Err(not_an_object());
                 };
                 match (op, element) {
                     (Op::Add, Value::Object(obj)) => merge(obj, new, true),
@@ -375,11 +370,7 @@ pub(super) fn template(filter: Option<&ValFilter>) -> Option<Map<String, Value>>
     let Some(filter) = filter else {
         return Some(out);
     };
-    let terms: Vec<&ValFilter> = match filter {
-        ValFilter::And(items) => items.iter().collect(),
-        other => vec![other],
-    };
-    for term in terms {
+    for term in terms(Some(filter)) {
         let ValFilter::Attr(AttrExp::Comparison(path, CompareOp::Eq, v)) = term else {
             return None;
         };
@@ -406,12 +397,7 @@ pub(super) fn template(filter: Option<&ValFilter>) -> Option<Map<String, Value>>
 
 /// The sub-attributes a filter fixes with `eq`, directly or as terms of a top-level `and`.
 pub(super) fn pinned(filter: Option<&ValFilter>) -> Vec<String> {
-    let terms: Vec<&ValFilter> = match filter {
-        Some(ValFilter::And(items)) => items.iter().collect(),
-        Some(other) => vec![other],
-        None => Vec::new(),
-    };
-    terms
+    terms(filter)
         .into_iter()
         .filter_map(|t| match t {
             ValFilter::Attr(AttrExp::Comparison(p, CompareOp::Eq, _)) if p.sub_attr.is_none() => {
@@ -420,4 +406,13 @@ pub(super) fn pinned(filter: Option<&ValFilter>) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// A filter's terms: those of a top-level `and`, or the filter itself.
+fn terms(filter: Option<&ValFilter>) -> Vec<&ValFilter> {
+    match filter {
+        Some(ValFilter::And(items)) => items.iter().collect(),
+        Some(other) => vec![other],
+        None => Vec::new(),
+    }
 }

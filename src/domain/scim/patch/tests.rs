@@ -57,14 +57,40 @@ fn patch(ops: Value) -> Value {
     json!({"schemas": [PATCH_SCHEMA], "Operations": ops})
 }
 
-fn ok(doc: &Value, body: Value, kind: Kind) -> Value {
+/// The kind of a test resource: a Group when its schemas say so.
+fn kind_of(doc: &Value) -> Kind {
+    match doc["schemas"].as_array() {
+        Some(schemas) if schemas.contains(&json!(GROUP_SCHEMA)) => Kind::Group,
+        _ => Kind::User,
+    }
+}
+
+/// PATCH operations applied to a test resource as its kind.
+trait Patched {
+    /// `ops` applied, which must succeed.
+    fn ok(&self, ops: Value) -> Value;
+    /// `ops` applied, which must fail.
+    fn err(&self, ops: Value) -> ScimError;
+}
+
+impl Patched for Value {
+    fn ok(&self, ops: Value) -> Value {
+        ok_body(self, patch(ops), kind_of(self))
+    }
+
+    fn err(&self, ops: Value) -> ScimError {
+        err_body(self, patch(ops), kind_of(self))
+    }
+}
+
+fn ok_body(doc: &Value, body: Value, kind: Kind) -> Value {
     match apply(doc, &body, kind) {
         Ok(v) => v,
         Err(e) => panic!("unexpected error: {e:?}"),
     }
 }
 
-fn err(doc: &Value, body: Value, kind: Kind) -> ScimError {
+fn err_body(doc: &Value, body: Value, kind: Kind) -> ScimError {
     match apply(doc, &body, kind) {
         Ok(v) => panic!("expected an error, got {v}"),
         Err(e) => e,

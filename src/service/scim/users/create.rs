@@ -12,13 +12,12 @@ use super::{
 use crate::{
     db::{self, contacts::NewContact, queries, scim::write::NewUser},
     domain::{
-        decision::{Lookup, Need, NewName, choose_account},
         scim::{
             adoption,
             project::Selection,
             user::{self, UserData},
         },
-        signin,
+        sign_in::{Lookup, Need, NewName, choose_account, claims},
         stored::{AccountAssignment, CredentialKind, Outcome, StoredEnum},
         validate,
     },
@@ -27,7 +26,7 @@ use crate::{
         App, now,
         placement::{self, account_ref, needed_account},
         scim::{ScimResult, Scope},
-        sso::rules_of,
+        sign_in::rules_of,
     },
 };
 
@@ -124,7 +123,7 @@ async fn create_in(
             }
             let (account, assignment, reason) = place(txn, scope, data, &address).await?;
             let roles =
-                signin::map_roles(&[], &scope.role_mappings, &scope.configuration.default_role);
+                claims::map_roles(&[], &scope.role_mappings, &scope.configuration.default_role);
             let new = NewContact {
                 first_name: data.given_name.clone().unwrap_or_default(),
                 last_name: data.family_name.clone().unwrap_or_default(),

@@ -13,7 +13,7 @@ use crate::{
         queries, sign_in,
     },
     domain::{
-        decision::{NewPerson, Update},
+        sign_in::{NewPerson, Update},
         stored::{ContactStatus, Outcome},
     },
     service::{now, placement},
@@ -53,9 +53,8 @@ async fn apply_update(
     Ok((updated, changed, note))
 }
 
-/// The result for a contact that already existed (`signedIn`, `linked`): its account is
-/// whatever it was.
-fn existing_contact(
+/// A sign-in that went through, with the note of [`apply_update`] if any.
+fn admitted(
     outcome: Outcome,
     (contact, changed, note): (contact::Model, Vec<&'static str>, Option<String>),
     account: Option<account::Model>,
@@ -91,12 +90,7 @@ pub(super) async fn signed_in(
     } = known;
     credentials::record_sign_in(txn, credential, now()).await?;
     let updated = apply_update(txn, contact, update).await?;
-    Ok(existing_contact(
-        Outcome::SignedIn,
-        updated,
-        account,
-        reason,
-    ))
+    Ok(admitted(Outcome::SignedIn, updated, account, reason))
 }
 
 pub(super) async fn linked(
@@ -110,7 +104,7 @@ pub(super) async fn linked(
     insert_credential(txn, contact.id, door, subject).await?;
     let account = queries::find::<account::Entity, _>(txn, contact.account_id).await?;
     let updated = apply_update(txn, contact, update).await?;
-    Ok(existing_contact(Outcome::Linked, updated, account, reason))
+    Ok(admitted(Outcome::Linked, updated, account, reason))
 }
 
 /// The SSO credential (IdP, subject) of the contact, created by this sign-in through the
@@ -153,15 +147,9 @@ pub(super) async fn created(
     };
     let contact = contacts::insert(txn, new, now()).await?;
     insert_credential(txn, contact.id, door, subject).await?;
+    let written = (contact, person.changed, None);
     Ok(SignInResult {
-        outcome: Outcome::Created,
         account_assignment: Some(person.assignment),
-        contact: Some(contact),
-        account: Some(account),
-        changed_attributes: person.changed,
-        reason,
-        errors: Vec::new(),
-        denial_reason: None,
-        discloses_contact: false,
+        ..admitted(Outcome::Created, written, Some(account), &reason)
     })
 }

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::*;
-use crate::{domain::signin::read_claims, error::ErrorCode};
+use crate::{domain::sign_in::claims::read_claims, error::ErrorCode};
 
 const IDP: Uuid = Uuid::from_u128(1);
 const KNOWN: Uuid = Uuid::from_u128(2);
@@ -74,11 +74,11 @@ fn nobody() -> Context {
     }
 }
 
-fn account(id: Uuid, name: &str) -> Option<AccountRef> {
-    Some(AccountRef {
+fn account(id: Uuid, name: &str) -> AccountRef {
+    AccountRef {
         id,
         name: name.into(),
-    })
+    }
 }
 
 /// What a case expects, loosely enough to name just what the branch decides.
@@ -150,62 +150,60 @@ fn check(name: &str, context: &Context, claims: Value, expect: Expect) {
     assert!(ok, "{name}: expected {expect:?}, got {got:?}");
 }
 
+/// `c` with its rules changed by `change`.
+fn ruled(mut c: Context, change: impl FnOnce(&mut Rules)) -> Context {
+    change(&mut c.rules);
+    c
+}
+
 #[test]
 fn every_branch_of_the_sign_in_hook() {
+    use ContactStatus::{Active, Inactive};
+    use DenialReason::*;
     let ada = json!({"email": "ada@example.com", "given_name": "Ada"});
     let unverified = json!({"email": "ada@example.com", "email_verified": "false"});
-    let updating = |c: Context| Context {
-        rules: Rules {
-            update_attributes_on_login: true,
-            ..c.rules.clone()
-        },
-        ..c
-    };
-    let with_rules = |c: Context, rules: Rules| Context { rules, ..c };
+    let updating = |c: Context| ruled(c, |r| r.update_attributes_on_login = true);
+    let with_default = |c: Context| ruled(c, |r| r.default_account = Some(DEFAULT));
     let ours = vec![(Some(IDP), Some("s1".to_owned()))];
     let theirs = vec![(Some(OTHER_IDP), Some("x".to_owned()))];
     let acme = json!({"email": "new@example.com", "company": " Acme ", "roles": ["Staff"]});
+    let hq = account(Uuid::from_u128(9), "Acme HQ");
 
     let cases: Vec<(&str, Context, Value, Expect)> = vec![
         // 2. A known credential.
         (
             "known, active",
-            known(ContactStatus::Active),
+            known(Active),
             ada.clone(),
             Expect::SignIn(None),
         ),
         (
             "known, inactive",
-            known(ContactStatus::Inactive),
+            known(Inactive),
             ada.clone(),
-            denied(DenialReason::ContactInactive, "subject", Some(KNOWN), false),
+            denied(ContactInactive, "subject", Some(KNOWN), false),
         ),
         (
             "known, update on login changes the name",
-            updating(known(ContactStatus::Active)),
+            updating(known(Active)),
             json!({"given_name": "Augusta"}),
             Expect::SignIn(Some(vec!["firstName"])),
         ),
         (
             "known, update on login with nothing new",
-            updating(known(ContactStatus::Active)),
+            updating(known(Active)),
             ada.clone(),
             Expect::SignIn(None),
         ),
         (
             "known, an unverified email may not be written",
-            updating(known(ContactStatus::Active)),
+            updating(known(Active)),
             json!({"email": "boss@example.com", "email_verified": false}),
-            denied(
-                DenialReason::EmailUnverified,
-                "claims.email_verified",
-                Some(KNOWN),
-                false,
-            ),
+            denied(EmailUnverified, "claims.email_verified", Some(KNOWN), false),
         ),
         (
             "known, an unverified email that changes nothing",
-            updating(known(ContactStatus::Active)),
+            updating(known(Active)),
             unverified.clone(),
             Expect::SignIn(None),
         ),
@@ -215,7 +213,7 @@ fn every_branch_of_the_sign_in_hook() {
             context(),
             json!({"given_name": "Ada"}),
             Expect::Deny {
-                reason: DenialReason::InvalidInput,
+                reason: InvalidInput,
                 label: "claims.email",
                 code: ErrorCode::Blank,
                 about: None,
@@ -226,12 +224,7 @@ fn every_branch_of_the_sign_in_hook() {
             "unverified email, before any lookup",
             context(),
             unverified.clone(),
-            denied(
-                DenialReason::EmailUnverified,
-                "claims.email_verified",
-                None,
-                false,
-            ),
+            denied(EmailUnverified, "claims.email_verified", None, false),
         ),
         (
             "the email is looked up folded",
@@ -242,114 +235,63 @@ fn every_branch_of_the_sign_in_hook() {
             }),
         ),
         // 3. A contact with the claimed email.
-        (
-            "link",
-            existing(ContactStatus::Active, vec![]),
-            ada.clone(),
-            Expect::Link,
-        ),
+        ("link", existing(Active, vec![]), ada.clone(), Expect::Link),
         (
             "linking off",
-            with_rules(
-                existing(ContactStatus::Active, vec![]),
-                Rules {
-                    link_existing_contacts: false,
-                    ..rules()
-                },
-            ),
+            ruled(existing(Active, vec![]), |r| {
+                r.link_existing_contacts = false
+            }),
             ada.clone(),
-            denied(
-                DenialReason::LinkingDisabled,
-                "claims.email",
-                Some(EXISTING),
-                true,
-            ),
+            denied(LinkingDisabled, "claims.email", Some(EXISTING), true),
         ),
         (
             "the contact has another credential",
-            existing(ContactStatus::Active, theirs),
+            existing(Active, theirs),
             ada.clone(),
-            denied(
-                DenialReason::ContactHasCredentials,
-                "claims.email",
-                Some(EXISTING),
-                true,
-            ),
+            denied(ContactHasCredentials, "claims.email", Some(EXISTING), true),
         ),
         (
             "a concurrent call linked this subject",
-            existing(ContactStatus::Active, ours),
+            existing(Active, ours),
             ada.clone(),
             Expect::Retry,
         ),
         (
             "the contact is inactive",
-            existing(ContactStatus::Inactive, vec![]),
+            existing(Inactive, vec![]),
             ada.clone(),
-            denied(
-                DenialReason::ContactInactive,
-                "claims.email",
-                Some(EXISTING),
-                true,
-            ),
+            denied(ContactInactive, "claims.email", Some(EXISTING), true),
         ),
         // 4. Nobody.
         (
             "auto-provisioning off",
-            with_rules(
-                nobody(),
-                Rules {
-                    auto_provision_learners: false,
-                    ..rules()
-                },
-            ),
+            ruled(nobody(), |r| r.auto_provision_learners = false),
             ada.clone(),
-            denied(DenialReason::ProvisioningDisabled, "subject", None, true),
+            denied(ProvisioningDisabled, "subject", None, true),
         ),
         (
             "the default account is loaded first",
-            with_rules(
-                nobody(),
-                Rules {
-                    default_account: Some(DEFAULT),
-                    ..rules()
-                },
-            ),
+            with_default(nobody()),
             acme.clone(),
             Expect::Load(Need::DefaultAccount(DEFAULT)),
         ),
         (
             "4.1 default account",
             Context {
-                default_account: Lookup::Loaded(account(DEFAULT, "Default")),
-                ..with_rules(
-                    nobody(),
-                    Rules {
-                        default_account: Some(DEFAULT),
-                        ..rules()
-                    },
-                )
+                default_account: Lookup::Loaded(Some(account(DEFAULT, "Default"))),
+                ..with_default(nobody())
             },
             acme.clone(),
             Expect::Create(
                 AccountAssignment::DefaultAccount,
-                AccountChoice::Existing(AccountRef {
-                    id: DEFAULT,
-                    name: "Default".into(),
-                }),
+                AccountChoice::Existing(account(DEFAULT, "Default")),
             ),
         ),
         (
             "a vanished default account falls through to company match",
             Context {
                 default_account: Lookup::Loaded(None),
-                ..with_rules(
-                    nobody(),
-                    Rules {
-                        default_account: Some(DEFAULT),
-                        ..rules()
-                    },
-                )
+                ..with_default(nobody())
             },
             acme.clone(),
             Expect::Load(Need::CompanyAccount {
@@ -359,13 +301,9 @@ fn every_branch_of_the_sign_in_hook() {
         ),
         (
             "a case-insensitive match looks the company up folded",
-            with_rules(
-                nobody(),
-                Rules {
-                    company_match: CompanyMatch::CaseInsensitive,
-                    ..rules()
-                },
-            ),
+            ruled(nobody(), |r| {
+                r.company_match = CompanyMatch::CaseInsensitive
+            }),
             json!({"email": "new@example.com", "company": "ÉCOLE"}),
             Expect::Load(Need::CompanyAccount {
                 key: "école".into(),
@@ -375,17 +313,11 @@ fn every_branch_of_the_sign_in_hook() {
         (
             "4.2 company match",
             Context {
-                company_account: Lookup::Loaded(account(Uuid::from_u128(9), "Acme HQ")),
+                company_account: Lookup::Loaded(Some(hq.clone())),
                 ..nobody()
             },
             acme.clone(),
-            Expect::Create(
-                AccountAssignment::CompanyMatch,
-                AccountChoice::Existing(AccountRef {
-                    id: Uuid::from_u128(9),
-                    name: "Acme HQ".into(),
-                }),
-            ),
+            Expect::Create(AccountAssignment::CompanyMatch, AccountChoice::Existing(hq)),
         ),
         (
             "4.3 no company has accounts: individual account",

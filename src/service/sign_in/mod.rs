@@ -21,11 +21,11 @@ use crate::{
     db::{self, WriteGate, provisioning_events, queries, sign_in},
     domain::{
         access::{Action, Principal},
-        decision::{
-            self, Context, Decision, DenialReason, Existing, Lookup, Need, Person, Refusal, Rules,
-        },
         id::{self, NodeKind},
-        signin::{self, ContactAttributes},
+        sign_in::{
+            Context, Decision, DenialReason, Existing, Lookup, Need, Person, Refusal, Rules,
+            claims::{self, ContactAttributes},
+        },
         stored::{AccountAssignment, Outcome, Source, StoredEnum},
         validate,
     },
@@ -190,7 +190,8 @@ async fn decide_and_write(
                     txn.rollback().await?;
                     return Ok(decided);
                 }
-                insert_event(&txn, input, scope, &decided).await?;
+                let contact_id = decided.contact.as_ref().map(|c| c.id);
+                insert_event(&txn, input, scope, &decided, contact_id).await?;
                 txn.commit().await?;
                 return Ok(decided);
             }
@@ -257,22 +258,12 @@ async fn deny(
         {
             scope.identity_provider_id = None;
         }
-        insert_event_for(db, input, scope, &result, denial.contact_id).await?;
+        insert_event(db, input, scope, &result, denial.contact_id).await?;
     }
     Ok(result)
 }
 
-async fn insert_event(
-    txn: &DatabaseTransaction,
-    input: &SignInInput<'_>,
-    scope: Scope,
-    decided: &SignInResult,
-) -> Result<(), DbErr> {
-    let contact_id = decided.contact.as_ref().map(|c| c.id);
-    insert_event_for(txn, input, scope, decided, contact_id).await
-}
-
-async fn insert_event_for<Db: ConnectionTrait>(
+async fn insert_event<Db: ConnectionTrait>(
     db: &Db,
     input: &SignInInput<'_>,
     scope: Scope,
@@ -306,7 +297,7 @@ fn parse_input(input: &SignInInput<'_>) -> Result<(Uuid, Uuid, String), Denial> 
         "identityProviderId",
         input.identity_provider_id,
     );
-    let subject = signin::subject(input.subject);
+    let subject = claims::subject(input.subject);
     let scope = Scope {
         brand_id: brand.as_ref().ok().copied(),
         identity_provider_id: idp.as_ref().ok().copied(),
@@ -331,18 +322,13 @@ async fn decide(
         identity_provider_id: Some(idp_id),
     };
     let Some(loaded) = sign_in::sign_in_context(txn, brand_id, idp_id, &subject).await? else {
-        let refusal = Refusal {
-            reason: DenialReason::NotConfigured,
-            error: FieldError::new(
-                "identityProviderId",
-                ErrorCode::Denied,
-                "this brand has no configuration for this identity provider, so it accepts no \
-                 sign-ins through it",
-                Some(input.identity_provider_id),
-            ),
-            contact: None,
-            discloses_contact: false,
-        };
+        let refusal = Refusal::new(
+            DenialReason::NotConfigured,
+            "identityProviderId",
+            "this brand has no configuration for this identity provider, so it accepts no \
+             sign-ins through it",
+            Some(input.identity_provider_id),
+        );
         return Err(Stop::Denied(Denial::refused(scope, refusal)));
     };
     let sign_in::SignInContext {
@@ -351,7 +337,7 @@ async fn decide(
         known,
     } = loaded;
     let rules = rules_of(&configuration, role_mappings).map_err(Stop::Failed)?;
-    let claimed = signin::read_claims(input.claims, &rules.attribute_map)
+    let claimed = claims::read_claims(input.claims, &rules.attribute_map)
         .map_err(|errors| Stop::Denied(Denial::invalid(scope, errors)))?;
     let mut context = Context {
         rules,
@@ -370,7 +356,7 @@ async fn decide(
     let mut email_contact = None;
     let mut accounts = Vec::new();
     loop {
-        let decided = match decision::decide(&context, &claimed, input.claims) {
+        let decided = match crate::domain::sign_in::decide(&context, &claimed, input.claims) {
             Decision::Load(need) => {
                 load(txn, need, &mut context, &mut email_contact, &mut accounts).await?;
                 continue;
@@ -405,18 +391,15 @@ async fn look_alike(txn: &DatabaseTransaction, email: &str) -> Result<Option<Ref
     let Some(other) = queries::contact_looking_like(txn, &skeleton, &folded, None).await? else {
         return Ok(None);
     };
-    Ok(Some(Refusal {
-        reason: DenialReason::EmailConfusable,
-        error: FieldError::new(
-            "claims.email",
-            ErrorCode::Confusable,
-            "the email looks like another contact's address (it differs only in look-alike \
-             characters), so no contact is created for it",
-            Some(email),
-        ),
-        contact: Some(other.id),
-        discloses_contact: true,
-    }))
+    let error = FieldError::new(
+        "claims.email",
+        ErrorCode::Confusable,
+        "the email looks like another contact's address (it differs only in look-alike \
+         characters), so no contact is created for it",
+        Some(email),
+    );
+    let refusal = Refusal::of(DenialReason::EmailConfusable, error);
+    Ok(Some(refusal.about(other.id).disclosing()))
 }
 
 /// A decision that names a row this call did not read: a bug, never a client's fault.
@@ -458,14 +441,13 @@ async fn load(
             context.by_email = Lookup::Loaded(existing);
             *email_contact = found;
         }
-        Need::DefaultAccount(_) => {
+        Need::DefaultAccount(_) | Need::CompanyAccount { .. } => {
             let account = needed_account(txn, &need).await?;
-            context.default_account = Lookup::Loaded(account.as_ref().map(account_ref));
-            accounts.extend(account);
-        }
-        Need::CompanyAccount { .. } => {
-            let account = needed_account(txn, &need).await?;
-            context.company_account = Lookup::Loaded(account.as_ref().map(account_ref));
+            let slot = match need {
+                Need::DefaultAccount(_) => &mut context.default_account,
+                _ => &mut context.company_account,
+            };
+            *slot = Lookup::Loaded(account.as_ref().map(account_ref));
             accounts.extend(account);
         }
     }

@@ -2,11 +2,13 @@
 //! naming individual accounts and working out what an update on login changes.
 use serde_json::{Map, Value};
 
-use super::{
-    configuration::AttributeMap,
-    validate::{self, NAME_MAX},
+use crate::{
+    domain::{
+        configuration::AttributeMap,
+        validate::{self, NAME_MAX},
+    },
+    error::{ErrorCode, FieldError},
 };
-use crate::error::{ErrorCode, FieldError};
 
 pub const SUBJECT_MAX: usize = 1024;
 /// The claim by which an IdP says whether it verified the email (OIDC Core §5.1).
@@ -30,6 +32,15 @@ fn label(claim: &str) -> String {
     format!("claims.{claim}")
 }
 
+fn not_strings(claim: &str, value: &Value) -> FieldError {
+    FieldError::new(
+        label(claim),
+        ErrorCode::Invalid,
+        "must be a string or a list of strings",
+        Some(&value.to_string()),
+    )
+}
+
 /// A claim as one string: a string, or a list whose first element is one. Absent, null and
 /// empty after trimming are `None`.
 fn single(claims: &Map<String, Value>, claim: &str) -> Result<Option<String>, FieldError> {
@@ -42,33 +53,24 @@ fn single(claims: &Map<String, Value>, claim: &str) -> Result<Option<String>, Fi
     match value {
         Value::String(s) if s.trim().is_empty() => Ok(None),
         Value::String(s) => Ok(Some(s.trim().to_owned())),
-        other => Err(FieldError::new(
-            label(claim),
-            ErrorCode::Invalid,
-            "must be a string or a list of strings",
-            Some(&other.to_string()),
-        )),
+        other => Err(not_strings(claim, other)),
     }
 }
 
 /// A claim as a list of strings: a string is a list of one.
 fn list(claims: &Map<String, Value>, claim: &str) -> Result<Option<Vec<String>>, FieldError> {
-    let invalid = |v: &Value| {
-        FieldError::new(
-            label(claim),
-            ErrorCode::Invalid,
-            "must be a string or a list of strings",
-            Some(&v.to_string()),
-        )
-    };
     let items = match claims.get(claim) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid(v)))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| not_strings(claim, v))
+            })
             .collect::<Result<_, _>>()?,
-        Some(other) => return Err(invalid(other)),
+        Some(other) => return Err(not_strings(claim, other)),
     };
     if items.len() > ROLES_MAX {
         return Err(FieldError::new(
@@ -90,13 +92,6 @@ fn list(claims: &Map<String, Value>, claim: &str) -> Result<Option<Vec<String>>,
     ))
 }
 
-fn bounded(claim: &str, value: Option<String>, max: usize) -> Result<Option<String>, FieldError> {
-    match value {
-        Some(v) => validate::required_text(&label(claim), &v, max).map(Some),
-        None => Ok(None),
-    }
-}
-
 /// Reads the mapped attributes out of `claims`, reporting every bad claim by its name.
 pub fn read_claims(claims: &Value, map: &AttributeMap) -> Result<Attributes, Vec<FieldError>> {
     let Value::Object(claims) = claims else {
@@ -110,17 +105,20 @@ pub fn read_claims(claims: &Value, map: &AttributeMap) -> Result<Attributes, Vec
     let mut errors = Vec::new();
     let mut keep =
         |r: Result<Option<String>, FieldError>| r.map_err(|e| errors.push(e)).ok().flatten();
-    let email = keep(single(claims, &map.email).and_then(|e| match e {
-        Some(e) => validate::email(&label(&map.email), &e).map(Some),
-        None => Ok(None),
+    let email = keep(single(claims, &map.email).and_then(|email| {
+        email
+            .map(|e| validate::email(&label(&map.email), &e))
+            .transpose()
     }));
-    let first_name =
-        keep(single(claims, &map.first_name).and_then(|v| bounded(&map.first_name, v, NAME_MAX)));
-    let last_name =
-        keep(single(claims, &map.last_name).and_then(|v| bounded(&map.last_name, v, NAME_MAX)));
-    let company_name = keep(
-        single(claims, &map.company_name).and_then(|v| bounded(&map.company_name, v, NAME_MAX)),
-    );
+    let name = |claim: &str| {
+        single(claims, claim).and_then(|v| {
+            v.map(|v| validate::required_text(&label(claim), &v, NAME_MAX))
+                .transpose()
+        })
+    };
+    let first_name = keep(name(&map.first_name));
+    let last_name = keep(name(&map.last_name));
+    let company_name = keep(name(&map.company_name));
     let roles = list(claims, &map.roles)
         .map_err(|e| errors.push(e))
         .ok()
@@ -258,23 +256,17 @@ pub fn refresh(
 ) -> (ContactAttributes, Vec<&'static str>) {
     let mut next = current.clone();
     let mut changed = Vec::new();
-    if let Some(email) = &claimed.email
-        && *email != current.email
-    {
-        next.email = email.clone();
-        changed.push("email");
-    }
-    if let Some(v) = &claimed.first_name
-        && *v != current.first_name
-    {
-        next.first_name = v.clone();
-        changed.push("firstName");
-    }
-    if let Some(v) = &claimed.last_name
-        && *v != current.last_name
-    {
-        next.last_name = v.clone();
-        changed.push("lastName");
+    for (name, claim, value) in [
+        ("email", &claimed.email, &mut next.email),
+        ("firstName", &claimed.first_name, &mut next.first_name),
+        ("lastName", &claimed.last_name, &mut next.last_name),
+    ] {
+        if let Some(claim) = claim
+            && claim != value
+        {
+            value.clone_from(claim);
+            changed.push(name);
+        }
     }
     if let Some(provider_roles) = &claimed.roles {
         let roles = map_roles(provider_roles, mappings, default_role);

@@ -1,12 +1,15 @@
-//! The sign-in decision (PRODUCT §4) as a pure function: [`decide`] reads a [`Context`] and
-//! says what to do, or what it needs to know first. The service loads what is asked for, calls
-//! again, and persists the final decision; nothing here does I/O.
+//! Signing in (PRODUCT §4) as a pure function: [`decide`] reads a [`Context`] and says what to
+//! do, or what it needs to know first. The service loads what is asked for, calls again, and
+//! persists the final decision; nothing here does I/O. The claims are read by [`claims`].
 use serde_json::Value;
 use uuid::Uuid;
 
+use self::claims::{
+    Attributes, ContactAttributes, EMAIL_VERIFIED, individual_account_name, map_roles, refresh,
+    required_email,
+};
 use super::{
     configuration::{AttributeMap, CompanyMatch},
-    signin::{self, Attributes, ContactAttributes, EMAIL_VERIFIED},
     stored::{AccountAssignment, ContactStatus},
     validate,
 };
@@ -81,26 +84,28 @@ pub enum Need {
 }
 
 /// Why a sign-in was denied, for machines: clients, tests and metrics tell denials apart
-/// by this, never by the message.
+/// by this, never by the message. The GraphQL `SignInDenialReason` describes each to clients;
+/// here they are ordered by where they arise.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum DenialReason {
-    /// The input or the claims are malformed (a bad ID, a missing or invalid email).
+    /// A bad ID or subject (the service's checks), a bad claim ([`claims::read_claims`]), or
+    /// no email where [`decide`] needs one.
     InvalidInput,
-    /// The brand has no configuration for this identity provider.
+    /// The service finds no configuration of (brand, IdP).
     NotConfigured,
-    /// The contact is inactive.
-    ContactInactive,
-    /// The identity provider does not say the email is verified.
-    EmailUnverified,
-    /// A contact has the email, and the configuration does not link existing contacts.
-    LinkingDisabled,
-    /// A contact has the email and already has sign-in credentials.
-    ContactHasCredentials,
-    /// Nobody has the subject or the email, and auto-provisioning is off.
-    ProvisioningDisabled,
-    /// The email would be a new contact's, but it looks like another contact's address
-    /// (the same confusable skeleton, Unicode TS #39) without being it.
+    /// The service, about to create a contact (step 4), finds another contact whose email has
+    /// the same confusable skeleton.
     EmailConfusable,
+    /// Steps 2 and 3.
+    ContactInactive,
+    /// Steps 3 and 4, or an update on login that would write the email.
+    EmailUnverified,
+    /// Step 3.
+    LinkingDisabled,
+    /// Step 3.
+    ContactHasCredentials,
+    /// Step 4.
+    ProvisioningDisabled,
 }
 
 impl DenialReason {
@@ -109,12 +114,12 @@ impl DenialReason {
         match self {
             Self::InvalidInput => "invalidInput",
             Self::NotConfigured => "notConfigured",
+            Self::EmailConfusable => "emailConfusable",
             Self::ContactInactive => "contactInactive",
             Self::EmailUnverified => "emailUnverified",
             Self::LinkingDisabled => "linkingDisabled",
             Self::ContactHasCredentials => "contactHasCredentials",
             Self::ProvisioningDisabled => "provisioningDisabled",
-            Self::EmailConfusable => "emailConfusable",
         }
     }
 }
@@ -183,29 +188,37 @@ pub enum Decision {
     Retry,
 }
 
-fn refuse(reason: DenialReason, label: &str, message: &str, value: Option<&str>) -> Refusal {
-    Refusal {
-        reason,
-        error: FieldError::new(label, crate::error::ErrorCode::Denied, message, value),
-        contact: None,
-        discloses_contact: false,
-    }
-}
-
 impl Refusal {
-    fn about(mut self, contact: Uuid) -> Self {
+    /// A refusal for `reason` with a `denied` error.
+    pub fn new(reason: DenialReason, label: &str, message: &str, value: Option<&str>) -> Self {
+        Self::of(
+            reason,
+            FieldError::new(label, crate::error::ErrorCode::Denied, message, value),
+        )
+    }
+
+    pub fn of(reason: DenialReason, error: FieldError) -> Self {
+        Self {
+            reason,
+            error,
+            contact: None,
+            discloses_contact: false,
+        }
+    }
+
+    pub fn about(mut self, contact: Uuid) -> Self {
         self.contact = Some(contact);
         self
     }
 
-    fn disclosing(mut self) -> Self {
+    pub fn disclosing(mut self) -> Self {
         self.discloses_contact = true;
         self
     }
 }
 
 fn inactive(label: &str, value: &str) -> Refusal {
-    refuse(
+    Refusal::new(
         DenialReason::ContactInactive,
         label,
         "the contact is inactive; an administrator must reactivate it before it can sign in",
@@ -220,7 +233,7 @@ fn unverified(claims: &Value) -> Refusal {
         .get(EMAIL_VERIFIED)
         .map(Value::to_string)
         .unwrap_or_default();
-    refuse(
+    Refusal::new(
         DenialReason::EmailUnverified,
         &format!("claims.{EMAIL_VERIFIED}"),
         "the identity provider does not say the email is verified, so it is not trusted to link \
@@ -239,7 +252,7 @@ fn update_on_login(
     if !rules.update_attributes_on_login {
         return Ok(None);
     }
-    let (next, changed) = signin::refresh(
+    let (next, changed) = refresh(
         &person.attributes,
         claimed,
         &rules.role_mappings,
@@ -256,10 +269,7 @@ fn update_on_login(
 
 /// Decides a sign-in over `context`, with the claims as read (`claimed`) and as sent.
 pub fn decide(context: &Context, claimed: &Attributes, claims: &Value) -> Decision {
-    match decide_or_refuse(context, claimed, claims) {
-        Ok(decision) => decision,
-        Err(refusal) => Decision::Deny(refusal),
-    }
+    decide_or_refuse(context, claimed, claims).unwrap_or_else(Decision::Deny)
 }
 
 fn decide_or_refuse(
@@ -283,12 +293,8 @@ fn decide_or_refuse(
     // 3 and 4 trust the email: without a verified one, stop before looking it up, so the
     // answer is the same whether a contact has it or not.
     let map = &rules.attribute_map;
-    let email = signin::required_email(claimed, map).map_err(|error| Refusal {
-        reason: DenialReason::InvalidInput,
-        error,
-        contact: None,
-        discloses_contact: false,
-    })?;
+    let email = required_email(claimed, map)
+        .map_err(|error| Refusal::of(DenialReason::InvalidInput, error))?;
     if !claimed.email_verified {
         return Err(unverified(claims));
     }
@@ -308,7 +314,7 @@ fn decide_or_refuse(
 
     // 4. Nobody: provision, if the configuration allows it.
     if !rules.auto_provision_learners {
-        return Err(refuse(
+        return Err(Refusal::new(
             DenialReason::ProvisioningDisabled,
             "subject",
             "no contact has this subject or email, and auto-provisioning of learners is off \
@@ -330,7 +336,7 @@ fn link(
     let person = &existing.person;
     let label = format!("claims.{}", context.rules.attribute_map.email);
     let refuse_link = |reason: DenialReason, message: &str| {
-        refuse(reason, &label, message, Some(email))
+        Refusal::new(reason, &label, message, Some(email))
             .about(person.id)
             .disclosing()
     };
@@ -386,7 +392,7 @@ fn provision(context: &Context, claimed: &Attributes, email: String) -> Result<D
         Ok(chosen) => chosen,
         Err(need) => return Ok(Decision::Load(need)),
     };
-    let roles = signin::map_roles(
+    let roles = map_roles(
         claimed.roles.as_deref().unwrap_or_default(),
         &rules.role_mappings,
         &rules.default_role,
@@ -475,13 +481,12 @@ pub fn choose_account(
         None => "the claims carry no company name".to_owned(),
     };
     Ok((
-        AccountChoice::Individual(signin::individual_account_name(
-            name.first, name.last, name.email,
-        )),
+        AccountChoice::Individual(individual_account_name(name.first, name.last, name.email)),
         AccountAssignment::IndividualAccount,
         format!("no default account and {no_match}: new individual account"),
     ))
 }
 
+pub(crate) mod claims;
 #[cfg(test)]
 mod tests;

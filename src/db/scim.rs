@@ -80,12 +80,37 @@ pub async fn list_users<Db: ConnectionTrait>(
     Ok(ScimPage { total, items: rows })
 }
 
+/// Whether a read locks the row it finds until the transaction ends, on PostgreSQL (so two
+/// writers of one resource take turns; SQLite's write transaction already holds the database).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    Plain,
+    ForUpdate,
+}
+
+impl Read {
+    fn locks<Db: ConnectionTrait>(self, db: &Db) -> bool {
+        self == Read::ForUpdate && db.get_database_backend() == DbBackend::Postgres
+    }
+}
+
 /// One user of a configuration, with its contact.
 pub async fn user<Db: ConnectionTrait>(
     db: &Db,
     configuration_id: Uuid,
     id: Uuid,
+    read: Read,
 ) -> Result<Option<(scim_user::Model, contact::Model)>, DbErr> {
+    if read.locks(db) {
+        scim_user::Entity::find_by_id(id)
+            .select_only()
+            .column(scim_user::Column::Id)
+            .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .one(db)
+            .await?;
+    }
     Ok(scim_user::Entity::find_by_id(id)
         .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
         .find_also_related(contact::Entity)
@@ -160,15 +185,19 @@ pub async fn list_groups<Db: ConnectionTrait>(
     Ok(ScimPage { total, items })
 }
 
+/// One group of a configuration.
 pub async fn group<Db: ConnectionTrait>(
     db: &Db,
     configuration_id: Uuid,
     id: Uuid,
+    read: Read,
 ) -> Result<Option<scim_group::Model>, DbErr> {
-    scim_group::Entity::find_by_id(id)
-        .filter(scim_group::Column::ConfigurationId.eq(configuration_id))
-        .one(db)
-        .await
+    let mut query = scim_group::Entity::find_by_id(id)
+        .filter(scim_group::Column::ConfigurationId.eq(configuration_id));
+    if read.locks(db) {
+        query = query.lock_exclusive();
+    }
+    query.one(db).await
 }
 
 pub async fn group_named<Db: ConnectionTrait>(
@@ -265,41 +294,6 @@ pub async fn members_of_any<Db: ConnectionTrait>(
         .into_tuple::<Uuid>()
         .all(db)
         .await
-}
-
-/// One group of a configuration, locked until the transaction ends on PostgreSQL (so two
-/// writers of one group take turns; SQLite's write transaction already holds the database).
-pub async fn group_for_update<Db: ConnectionTrait>(
-    db: &Db,
-    configuration_id: Uuid,
-    id: Uuid,
-) -> Result<Option<scim_group::Model>, DbErr> {
-    let mut query = scim_group::Entity::find_by_id(id)
-        .filter(scim_group::Column::ConfigurationId.eq(configuration_id));
-    if db.get_database_backend() == DbBackend::Postgres {
-        query = query.lock_exclusive();
-    }
-    query.one(db).await
-}
-
-/// One user of a configuration with its contact, the user's row locked as
-/// [`group_for_update`] locks a group's.
-pub async fn user_for_update<Db: ConnectionTrait>(
-    db: &Db,
-    configuration_id: Uuid,
-    id: Uuid,
-) -> Result<Option<(scim_user::Model, contact::Model)>, DbErr> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        scim_user::Entity::find_by_id(id)
-            .select_only()
-            .column(scim_user::Column::Id)
-            .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
-            .lock_exclusive()
-            .into_tuple::<Uuid>()
-            .one(db)
-            .await?;
-    }
-    user(db, configuration_id, id).await
 }
 
 /// How many ids one statement sends at most.

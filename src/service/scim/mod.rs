@@ -143,12 +143,6 @@ fn list_response(total: u64, start: u64, resources: Vec<serde_json::Value>) -> s
     })
 }
 
-/// An id from the URL: one we never issued (not a UUID) is simply not found.
-fn parse_id(raw: &str, resource: &str) -> Result<Uuid, ScimError> {
-    Uuid::parse_str(raw)
-        .map_err(|_| ScimError::not_found(format!("no {resource} has the id {raw:?}")))
-}
-
 /// `If-Match` (RFC 7644 §3.14): `*` or the current version, else 412.
 fn check_version(if_match: Option<&str>, current: &str) -> Result<(), ScimError> {
     let Some(sent) = if_match else {
@@ -166,14 +160,6 @@ fn check_version(if_match: Option<&str>, current: &str) -> Result<(), ScimError>
             "If-Match {sent} does not match the current version {current}"
         )))
     }
-}
-
-/// Decodes a stored JSON column, failing closed.
-fn stored_json<T: serde::de::DeserializeOwned>(
-    column: &str,
-    value: &serde_json::Value,
-) -> AppResult<T> {
-    AppError::decode_json(column, value)
 }
 
 #[cfg(test)]

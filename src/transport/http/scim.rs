@@ -19,7 +19,7 @@ use crate::{
     error::AppError,
     service::scim::{
         self as scim, ScimFailure,
-        resource::{Groups, Users},
+        resource::{Groups, ScimResource, Users},
     },
 };
 
@@ -31,43 +31,7 @@ use resources::*;
 pub const SCIM_JSON: &str = "application/scim+json";
 
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/Users",
-            get(list::<Users>)
-                .post(create::<Users>)
-                .fallback(method_not_allowed),
-        )
-        .route(
-            "/Users/.search",
-            post(search::<Users>).fallback(method_not_allowed),
-        )
-        .route(
-            "/Users/{id}",
-            get(read::<Users>)
-                .put(replace::<Users>)
-                .patch(patch::<Users>)
-                .delete(delete::<Users>)
-                .fallback(method_not_allowed),
-        )
-        .route(
-            "/Groups",
-            get(list::<Groups>)
-                .post(create::<Groups>)
-                .fallback(method_not_allowed),
-        )
-        .route(
-            "/Groups/.search",
-            post(search::<Groups>).fallback(method_not_allowed),
-        )
-        .route(
-            "/Groups/{id}",
-            get(read::<Groups>)
-                .put(replace::<Groups>)
-                .patch(patch::<Groups>)
-                .delete(delete::<Groups>)
-                .fallback(method_not_allowed),
-        )
+    endpoints_of::<Groups>(endpoints_of::<Users>(Router::new()))
         .route(
             "/ServiceProviderConfig",
             get(service_provider_config).fallback(method_not_allowed),
@@ -89,6 +53,30 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(state, authenticate))
         .layer(middleware::map_response(as_scim_message))
         .layer(middleware::from_fn(log_traffic))
+}
+
+/// A resource type's endpoints (RFC 7644 §3.2): its list, its `.search` and its resources.
+fn endpoints_of<R: ScimResource>(router: Router<AppState>) -> Router<AppState> {
+    let path = R::ENDPOINT;
+    router
+        .route(
+            path,
+            get(list::<R>)
+                .post(create::<R>)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{path}/.search"),
+            post(search::<R>).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{path}/{{id}}"),
+            get(read::<R>)
+                .put(update::<R>)
+                .patch(update::<R>)
+                .delete(delete::<R>)
+                .fallback(method_not_allowed),
+        )
 }
 
 /// One log line per SCIM request, in the request's span (so with its `x-request-id`): IdPs

@@ -6,25 +6,21 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    Provisioned, Rendered, add_sso_identity, log_event, placeholder_email, render_one,
-    set_password, status_of, write_contact,
+    Provisioned, add_sso_identity, hash_password, log_event, placeholder_email, status_of,
+    write_contact,
 };
 use crate::{
-    db::{self, contacts::NewContact, queries, scim::write::NewUser},
+    db::{self, contacts::NewContact, credentials, queries, scim::write::NewUser},
     domain::{
         decision::{Lookup, Need, NewName, choose_account},
-        scim::{
-            adoption,
-            project::Selection,
-            user::{self, UserData},
-        },
+        scim::{adoption, user::UserData},
         signin,
         stored::{AccountAssignment, CredentialKind, Outcome, StoredEnum},
         validate,
     },
     error::AppError,
     service::{
-        App, now,
+        now,
         placement::{self, account_ref, needed_account},
         scim::{ScimResult, Scope},
         sso::rules_of,
@@ -77,17 +73,8 @@ async fn place(
     }
 }
 
-/// `POST /Users`.
-pub async fn create(app: &App, scope: &Scope, body: &Value) -> ScimResult<Rendered> {
-    let data = user::parse(body)?;
-    app.transaction(async |txn| {
-        let row = create_in(txn, scope, &data).await?;
-        render_one(txn, scope, row, &Selection::default()).await
-    })
-    .await
-}
-
-async fn create_in(
+/// A new SCIM user: its contact found and adopted, or created and placed.
+pub(super) async fn create_in(
     txn: &DatabaseTransaction,
     scope: &Scope,
     data: &UserData,
@@ -143,7 +130,7 @@ async fn create_in(
         add_sso_identity(txn, scope, contact.id, &data.user_name).await?;
     }
     if let Some(password) = &data.password {
-        set_password(txn, contact.id, password).await?;
+        credentials::replace_password(txn, contact.id, hash_password(password)?, now()).await?;
     }
     let new = NewUser {
         id,

@@ -3,8 +3,8 @@
 use axum::{
     Extension,
     body::Bytes,
-    extract::{Path, Query, State, rejection::QueryRejection},
-    http::{HeaderMap, StatusCode},
+    extract::{Path, State},
+    http::{HeaderMap, Method, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
@@ -12,12 +12,12 @@ use serde_json::Value;
 use super::{
     error, failure, message,
     requests::{
-        Scoped, body_json, if_match, list_query, ok_list, resource, search_query, selection,
+        QueryParams, Scoped, body_json, if_match, list_query, listed, resource, search_query,
     },
 };
 use crate::{
     domain::scim::{ScimError, discovery},
-    service::scim::{ScimResult, resource::ScimResource, users::Rendered},
+    service::scim::resource::{ScimResource, Update},
     transport::http::AppState,
 };
 
@@ -27,12 +27,10 @@ use crate::{
 pub(super) async fn list<R: ScimResource>(
     State(state): State<AppState>,
     Extension(scope): Scoped,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    match list_query(params) {
-        Ok(query) => ok_list(R::list(&state.app, &scope, &query).await),
-        Err(e) => error(&e),
-    }
+    params: QueryParams,
+) -> Result<Response, ScimError> {
+    let query = list_query(params)?;
+    Ok(listed(R::list(&state.app, &scope, &query).await))
 }
 
 pub(super) async fn search<R: ScimResource>(
@@ -40,11 +38,9 @@ pub(super) async fn search<R: ScimResource>(
     Extension(scope): Scoped,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    match search_query(&headers, &body) {
-        Ok(query) => ok_list(R::list(&state.app, &scope, &query).await),
-        Err(e) => error(&e),
-    }
+) -> Result<Response, ScimError> {
+    let query = search_query(&headers, &body)?;
+    Ok(listed(R::list(&state.app, &scope, &query).await))
 }
 
 pub(super) async fn read<R: ScimResource>(
@@ -52,24 +48,11 @@ pub(super) async fn read<R: ScimResource>(
     Extension(scope): Scoped,
     Path(id): Path<String>,
     headers: HeaderMap,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    let selection = match selection(params) {
-        Ok(s) => s,
-        Err(e) => return error(&e),
-    };
-    match R::get(&state.app, &scope, &id, &selection).await {
-        Ok(found) => resource(StatusCode::OK, found, Some(&headers)),
-        Err(f) => failure(f),
-    }
-}
-
-/// A resource that was written, with `status`, or the failure that stopped the write.
-fn written(status: StatusCode, result: ScimResult<Rendered>) -> Response {
-    match result {
-        Ok(rendered) => resource(status, rendered, None),
-        Err(f) => failure(f),
-    }
+    params: QueryParams,
+) -> Result<Response, ScimError> {
+    let selection = list_query(params)?.selection;
+    let found = R::get(&state.app, &scope, &id, &selection).await;
+    Ok(resource(StatusCode::OK, found, Some(&headers)))
 }
 
 pub(super) async fn create<R: ScimResource>(
@@ -80,33 +63,27 @@ pub(super) async fn create<R: ScimResource>(
 ) -> Result<Response, ScimError> {
     let body = body_json(&headers, &body)?;
     let created = R::create(&state.app, &scope, &body).await;
-    Ok(written(StatusCode::CREATED, created))
+    Ok(resource(StatusCode::CREATED, created, None))
 }
 
-pub(super) async fn replace<R: ScimResource>(
+/// `PUT` and `PATCH`.
+pub(super) async fn update<R: ScimResource>(
     State(state): State<AppState>,
     Extension(scope): Scoped,
     Path(id): Path<String>,
+    method: Method,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let body = body_json(&headers, &body)?;
+    let how = if method == Method::PATCH {
+        Update::Patch
+    } else {
+        Update::Replace
+    };
     let if_match = if_match(&headers);
-    let replaced = R::replace(&state.app, &scope, &id, &body, if_match.as_deref()).await;
-    Ok(written(StatusCode::OK, replaced))
-}
-
-pub(super) async fn patch<R: ScimResource>(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let body = body_json(&headers, &body)?;
-    let if_match = if_match(&headers);
-    let patched = R::patch(&state.app, &scope, &id, &body, if_match.as_deref()).await;
-    Ok(written(StatusCode::OK, patched))
+    let updated = R::update(&state.app, &scope, &id, how, &body, if_match.as_deref()).await;
+    Ok(resource(StatusCode::OK, updated, None))
 }
 
 pub(super) async fn delete<R: ScimResource>(

@@ -133,7 +133,11 @@ impl ListQuery {
 }
 
 /// A ListResponse message.
-fn list_response(total: u64, start: u64, resources: Vec<serde_json::Value>) -> serde_json::Value {
+pub fn list_response(
+    total: u64,
+    start: u64,
+    resources: Vec<serde_json::Value>,
+) -> serde_json::Value {
     serde_json::json!({
         "schemas": [crate::domain::scim::LIST_SCHEMA],
         "totalResults": total,

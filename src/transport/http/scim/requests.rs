@@ -10,7 +10,7 @@ use axum::{
 use serde_json::Value;
 use std::sync::Arc;
 
-use super::{SCIM_JSON, failure, message};
+use super::{SCIM_JSON, message};
 use crate::{
     domain::{
         scim::{ScimError, project::Selection},
@@ -69,7 +69,7 @@ pub(super) fn resource(
 ) -> Response {
     let rendered = match rendered {
         Ok(rendered) => rendered,
-        Err(f) => return failure(f),
+        Err(f) => return f.into_response(),
     };
     let not_modified = headers
         .and_then(|h| h.get(header::IF_NONE_MATCH))
@@ -190,8 +190,7 @@ pub(super) fn search_query(headers: &HeaderMap, body: &Bytes) -> Result<ListQuer
 
 /// A `ListResponse`, or the failure that stopped it.
 pub(super) fn listed(result: ScimResult<Value>) -> Response {
-    match result {
-        Ok(list) => message(StatusCode::OK, &list),
-        Err(f) => failure(f),
-    }
+    result
+        .map(|list| message(StatusCode::OK, &list))
+        .into_response()
 }

@@ -10,14 +10,17 @@ use axum::{
 use serde_json::Value;
 
 use super::{
-    error, failure, message,
+    message,
     requests::{
         QueryParams, Scoped, body_json, if_match, list_query, listed, resource, search_query,
     },
 };
 use crate::{
     domain::scim::{ScimError, discovery},
-    service::scim::resource::{ScimResource, Update},
+    service::scim::{
+        list_response,
+        resource::{ScimResource, Update},
+    },
     transport::http::AppState,
 };
 
@@ -93,50 +96,43 @@ pub(super) async fn delete<R: ScimResource>(
     headers: HeaderMap,
 ) -> Response {
     let if_match = if_match(&headers);
-    match R::delete(&state.app, &scope, &id, if_match.as_deref()).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(f) => failure(f),
-    }
+    let deleted = R::delete(&state.app, &scope, &id, if_match.as_deref()).await;
+    deleted.map(|()| StatusCode::NO_CONTENT).into_response()
 }
 
 pub(super) async fn service_provider_config(Extension(scope): Scoped) -> Response {
-    message(
-        StatusCode::OK,
-        &discovery::service_provider_config(&scope.base),
-    )
+    let config = discovery::service_provider_config(&scope.base);
+    message(StatusCode::OK, &config)
 }
 
-pub(super) fn discovery_list(resources: Vec<Value>) -> Response {
-    message(
-        StatusCode::OK,
-        &serde_json::json!({
-            "schemas": [crate::domain::scim::LIST_SCHEMA],
-            "totalResults": resources.len(),
-            "startIndex": 1,
-            "itemsPerPage": resources.len(),
-            "Resources": resources,
-        }),
-    )
+/// All of a discovery endpoint's resources, as one `ListResponse` page.
+fn discovery_list(resources: Vec<Value>) -> Response {
+    let total = resources.len() as u64;
+    message(StatusCode::OK, &list_response(total, 0, resources))
 }
 
 pub(super) async fn resource_types(Extension(scope): Scoped) -> Response {
     discovery_list(discovery::resource_types(&scope.base))
 }
 
-pub(super) async fn resource_type(Extension(scope): Scoped, Path(id): Path<String>) -> Response {
-    match discovery::resource_type(&scope.base, &id) {
-        Some(r) => message(StatusCode::OK, &r),
-        None => error(&ScimError::not_found(format!("no resource type {id:?}"))),
-    }
+pub(super) async fn resource_type(
+    Extension(scope): Scoped,
+    Path(id): Path<String>,
+) -> Result<Response, ScimError> {
+    let found = discovery::resource_type(&scope.base, &id);
+    let found = found.ok_or_else(|| ScimError::not_found(format!("no resource type {id:?}")))?;
+    Ok(message(StatusCode::OK, &found))
 }
 
 pub(super) async fn schemas(Extension(scope): Scoped) -> Response {
     discovery_list(discovery::schemas(&scope.base))
 }
 
-pub(super) async fn schema(Extension(scope): Scoped, Path(id): Path<String>) -> Response {
-    match discovery::schema(&scope.base, &id) {
-        Some(s) => message(StatusCode::OK, &s),
-        None => error(&ScimError::not_found(format!("no schema {id:?}"))),
-    }
+pub(super) async fn schema(
+    Extension(scope): Scoped,
+    Path(id): Path<String>,
+) -> Result<Response, ScimError> {
+    let found = discovery::schema(&scope.base, &id);
+    let found = found.ok_or_else(|| ScimError::not_found(format!("no schema {id:?}")))?;
+    Ok(message(StatusCode::OK, &found))
 }

@@ -306,7 +306,7 @@ pub async fn existing_users<Db: ConnectionTrait>(
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, DbErr> {
     let mut found = Vec::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(ID_CHUNK) {
         found.extend(
             scim_user::Entity::find()
                 .select_only()

@@ -339,20 +339,20 @@ pub async fn remap_group_roles(
         role_mappings: after.to_vec(),
         base: String::new(),
     };
-    match refresh_group_roles(txn, &scope, &members).await {
-        Ok(()) => {
-            if !members.is_empty() {
-                tracing::info!(
-                    configuration = %configuration.id,
-                    members = members.len(),
-                    "role mappings changed; SCIM group roles brought in line"
-                );
-            }
-            Ok(())
-        }
-        Err(ScimFailure::Internal(e)) => Err(e),
-        Err(ScimFailure::Protocol(e)) => Err(AppError::Internal(e.detail)),
+    refresh_group_roles(txn, &scope, &members)
+        .await
+        .map_err(|failure| match failure {
+            ScimFailure::Internal(e) => e,
+            ScimFailure::Protocol(e) => AppError::Internal(e.detail),
+        })?;
+    if !members.is_empty() {
+        tracing::info!(
+            configuration = %configuration.id,
+            members = members.len(),
+            "role mappings changed; SCIM group roles brought in line"
+        );
     }
+    Ok(())
 }
 
 /// The platform roles groups named `names` grant through the role mappings (a group's

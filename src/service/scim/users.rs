@@ -34,7 +34,7 @@ use crate::{
 mod create;
 mod log;
 
-use log::{Provisioned, changed_attributes, log_event};
+use log::{Provisioned, changed_attributes};
 
 fn placeholder_email(user_id: Uuid) -> String {
     format!("{user_id}@{PLACEHOLDER_DOMAIN}")
@@ -219,21 +219,18 @@ impl ScimResource for Users {
                 ..Default::default()
             };
             let contact = db::contacts::update(txn, c, changes, now()).await?;
-            log_event(
-                txn,
-                scope,
-                &user_name,
-                &contact,
-                Provisioned {
-                    outcome: Outcome::Deprovisioned,
-                    assignment: None,
-                    changed: &changed,
-                    reason: "deleted by the identity provider (SCIM): the SCIM identity, its SSO \
-                             credential and password are removed, the contact is inactive and its \
-                             history kept"
-                        .to_owned(),
-                },
-            )
+            Provisioned {
+                subject: &user_name,
+                contact: &contact,
+                outcome: Outcome::Deprovisioned,
+                assignment: None,
+                changed: &changed,
+                reason: "deleted by the identity provider (SCIM): the SCIM identity, its SSO \
+                         credential and password are removed, the contact is inactive and its \
+                         history kept"
+                    .to_owned(),
+            }
+            .log(txn, scope)
             .await?;
             tracing::info!(user = %user_id, "SCIM user deleted; contact deactivated");
             Ok(())
@@ -324,17 +321,12 @@ async fn write_contact(
     if let Some(email) = &data.email {
         let folded = validate::fold(email);
         if folded != contact.email_folded {
-            if queries::contact_with_email(txn, &folded, Some(contact.id))
-                .await?
-                .is_some()
-            {
-                return Err(adoption::refused().into());
-            }
+            // Taken, or a look-alike of another contact's address.
             let skeleton = validate::email_skeleton(&folded);
-            if queries::contact_looking_like(txn, &skeleton, &folded, Some(contact.id))
-                .await?
-                .is_some()
-            {
+            let except = Some(contact.id);
+            let taken = queries::contact_with_email(txn, &folded, except).await?;
+            let looks_taken = || queries::contact_looking_like(txn, &skeleton, &folded, except);
+            if taken.is_some() || looks_taken().await?.is_some() {
                 return Err(adoption::refused().into());
             }
             changes.email = Some(email.clone());
@@ -408,18 +400,15 @@ async fn replace_in(
             ),
             _ => (Outcome::Updated, "updated by the identity provider (SCIM)"),
         };
-        log_event(
-            txn,
-            scope,
-            &data.user_name,
-            &contact,
-            Provisioned {
-                outcome,
-                assignment: None,
-                changed: &changed,
-                reason: reason.to_owned(),
-            },
-        )
+        Provisioned {
+            subject: &data.user_name,
+            contact: &contact,
+            outcome,
+            assignment: None,
+            changed: &changed,
+            reason: reason.to_owned(),
+        }
+        .log(txn, scope)
         .await?;
         tracing::info!(user = %row.id, outcome = outcome.as_str(), ?changed, "SCIM user changed");
     }

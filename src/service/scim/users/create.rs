@@ -6,8 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    Provisioned, add_sso_identity, hash_password, log_event, placeholder_email, status_of,
-    write_contact,
+    Provisioned, add_sso_identity, hash_password, placeholder_email, status_of, write_contact,
 };
 use crate::{
     db::{self, contacts::NewContact, credentials, queries, scim::write::NewUser},
@@ -143,18 +142,15 @@ pub(super) async fn create_in(
     if outcome == Outcome::Created {
         changed.push("roles");
     }
-    log_event(
-        txn,
-        scope,
-        &data.user_name,
-        &contact,
-        Provisioned {
-            outcome,
-            assignment,
-            changed: &changed,
-            reason: format!("pushed by SCIM: {reason}"),
-        },
-    )
+    Provisioned {
+        subject: &data.user_name,
+        contact: &contact,
+        outcome,
+        assignment,
+        changed: &changed,
+        reason: format!("pushed by SCIM: {reason}"),
+    }
+    .log(txn, scope)
     .await?;
     tracing::info!(user = %row.id, contact = %contact.id, outcome = outcome.as_str(), "SCIM user created");
     Ok((row, contact))

@@ -1,6 +1,6 @@
 //! SCIM storage: users (joined to their contacts) and groups of one configuration, and the
-//! filters of `domain::scim::filter` run as SQL, never in memory. Their rows are written only by
-//! [`write`].
+//! filters of `domain::scim::filter` run as SQL, never in memory. Their rows are inserted and
+//! updated only by [`write`].
 use entity::{
     contact, credential, provisioning_event, role_mapping, scim_group, scim_group_member, scim_user,
 };

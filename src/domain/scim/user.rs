@@ -254,7 +254,10 @@ pub fn parse(body: &Value) -> Result<UserData, ScimError> {
             )));
         }
     };
-    let ext_path = |name: &str| format!("{ENTERPRISE_SCHEMA}:{name}");
+    let ext_text = |name: &str| {
+        let path = format!("{ENTERPRISE_SCHEMA}:{name}");
+        text(&extension, name, &path, TEXT_MAX)
+    };
     let password = match member(body, "password") {
         None => None,
         Some(Value::String(p)) if p.is_empty() => None,
@@ -278,19 +281,9 @@ pub fn parse(body: &Value) -> Result<UserData, ScimError> {
         emails,
         active,
         phone_numbers: contactables(body, "phoneNumbers", TEXT_MAX, &|_, v| Ok(v.to_owned()))?,
-        department: text(&extension, "department", &ext_path("department"), TEXT_MAX)?,
-        employee_number: text(
-            &extension,
-            "employeeNumber",
-            &ext_path("employeeNumber"),
-            TEXT_MAX,
-        )?,
-        organization: text(
-            &extension,
-            "organization",
-            &ext_path("organization"),
-            TEXT_MAX,
-        )?,
+        department: ext_text("department")?,
+        employee_number: ext_text("employeeNumber")?,
+        organization: ext_text("organization")?,
         manager: manager(&extension)?,
         password,
         user_name,

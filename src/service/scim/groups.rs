@@ -155,7 +155,7 @@ impl ScimResource for Groups {
                 Vec::new()
             };
             let id = g.id;
-            write::delete_group(txn, id).await?;
+            db::queries::delete::<scim_group::Entity, _>(txn, id).await?;
             refresh_group_roles(txn, scope, &members).await?;
             tracing::info!(group = %id, "SCIM group deleted");
             Ok(())

@@ -212,7 +212,7 @@ impl ScimResource for Users {
                 changed.push("roles");
             }
             let (user_id, user_name) = (u.id, u.user_name.clone());
-            db::scim::write::delete_user(txn, user_id).await?;
+            queries::delete::<scim_user::Entity, _>(txn, user_id).await?;
             let changes = ContactChanges {
                 status: Some(ContactStatus::Inactive),
                 roles: Some(Value::from(roles)),

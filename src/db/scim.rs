@@ -18,7 +18,7 @@ use crate::domain::{
 mod conditions;
 pub mod write;
 
-use conditions::{group_sql, mentions, on_contact, users_sql};
+use conditions::{group_column, mentions, on_contact, sql, user_column};
 
 /// A page of a SCIM list.
 pub struct ScimPage<M> {
@@ -39,7 +39,7 @@ pub async fn list_users<Db: ConnectionTrait>(
     limit: u64,
 ) -> Result<ScimPage<(scim_user::Model, contact::Model)>, DbErr> {
     let backend = db.get_database_backend();
-    let filter = users_sql(cond, backend);
+    let filter = sql(cond, backend, &user_column);
     let mut query = scim_user::Entity::find()
         .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
         .filter(filter);
@@ -169,7 +169,7 @@ pub async fn list_groups<Db: ConnectionTrait>(
     let backend = db.get_database_backend();
     let query = scim_group::Entity::find()
         .filter(scim_group::Column::ConfigurationId.eq(configuration_id))
-        .filter(group_sql(cond, backend));
+        .filter(sql(cond, backend, &group_column));
     let total = query.clone().count(db).await?;
     let items = if limit == 0 {
         Vec::new()

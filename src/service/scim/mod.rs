@@ -121,14 +121,12 @@ impl ListQuery {
         (start - 1, count)
     }
 
+    /// The filter as a condition; no filter keeps every resource.
     fn condition<A>(
         &self,
         parse: fn(&str) -> Result<Cond<A>, ScimError>,
     ) -> Result<Cond<A>, ScimError> {
-        match &self.filter {
-            None => Ok(Cond::Always(true)),
-            Some(f) => parse(f),
-        }
+        self.filter.as_deref().map_or(Ok(Cond::Always(true)), parse)
     }
 }
 

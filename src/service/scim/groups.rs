@@ -138,29 +138,23 @@ impl ScimResource for Groups {
     }
 
     /// `DELETE /Groups/{id}`: its members lose the roles it granted.
-    async fn delete(
-        app: &App,
+    async fn remove(
+        txn: &DatabaseTransaction,
         scope: &Scope,
-        raw_id: &str,
-        if_match: Option<&str>,
+        g: scim_group::Model,
     ) -> ScimResult<()> {
-        app.transaction(async |txn| {
-            let g = Self::load(txn, scope, raw_id, Read::Plain).await?;
-            Self::check_if_match(scope, &g, if_match)?;
-            // A group whose name maps to no role granted nothing to take back.
-            let grants = !granted_by(scope, std::slice::from_ref(&g.display_name)).is_empty();
-            let members = if grants {
-                db::scim::member_ids(txn, g.id).await?
-            } else {
-                Vec::new()
-            };
-            let id = g.id;
-            db::queries::delete::<scim_group::Entity, _>(txn, id).await?;
-            refresh_group_roles(txn, scope, &members).await?;
-            tracing::info!(group = %id, "SCIM group deleted");
-            Ok(())
-        })
-        .await
+        // A group whose name maps to no role granted nothing to take back.
+        let grants = !granted_by(scope, std::slice::from_ref(&g.display_name)).is_empty();
+        let members = if grants {
+            db::scim::member_ids(txn, g.id).await?
+        } else {
+            Vec::new()
+        };
+        let id = g.id;
+        db::queries::delete::<scim_group::Entity, _>(txn, id).await?;
+        refresh_group_roles(txn, scope, &members).await?;
+        tracing::info!(group = %id, "SCIM group deleted");
+        Ok(())
     }
 }
 

@@ -99,13 +99,29 @@ pub trait ScimResource: Send + Sync + 'static {
         if_match: Option<&str>,
     ) -> impl Future<Output = ScimResult<Rendered>> + Send;
 
+    /// Deletes `row`, with what goes with it, in `DELETE`'s transaction.
+    fn remove(
+        txn: &DatabaseTransaction,
+        scope: &Scope,
+        row: Self::Row,
+    ) -> impl Future<Output = ScimResult<()>> + Send;
+
     /// `DELETE /{type}/{id}`.
     fn delete(
         app: &App,
         scope: &Scope,
-        id: &str,
+        raw_id: &str,
         if_match: Option<&str>,
-    ) -> impl Future<Output = ScimResult<()>> + Send;
+    ) -> impl Future<Output = ScimResult<()>> + Send {
+        async move {
+            app.transaction(async |txn| {
+                let row = Self::load(txn, scope, raw_id, Read::Plain).await?;
+                Self::check_if_match(scope, &row, if_match)?;
+                Self::remove(txn, scope, row).await
+            })
+            .await
+        }
+    }
 
     /// `GET /{type}/{id}`.
     fn get(

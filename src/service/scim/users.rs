@@ -182,60 +182,48 @@ impl ScimResource for Users {
 
     /// `DELETE /Users/{id}`: the SCIM identity goes (with its SSO credential, password and group
     /// memberships, and the roles those granted); the contact stays, inactive, with its history.
-    async fn delete(
-        app: &App,
-        scope: &Scope,
-        raw_id: &str,
-        if_match: Option<&str>,
-    ) -> ScimResult<()> {
-        app.transaction(async |txn| {
-            let row = Self::load(txn, scope, raw_id, Read::Plain).await?;
-            Self::check_if_match(scope, &row, if_match)?;
-            let (u, c) = row;
-            let idp = scope.identity_provider_id();
-            credentials::delete_sso(txn, c.id, idp, &u.user_name).await?;
-            credentials::delete_passwords(txn, c.id).await?;
-            let granted: Vec<String> =
-                AppError::decode_json("scim_user.group_roles", &u.group_roles)?;
-            let before: Vec<String> = AppError::decode_json("contact.roles", &c.roles)?;
-            let mut roles = before.clone();
-            roles.retain(|r| !granted.contains(r));
-            if roles.is_empty() {
-                roles.push(scope.configuration.default_role.clone());
-            }
-            // The event names what the delete changed, compared, not assumed.
-            let mut changed = Vec::new();
-            if c.status != ContactStatus::Inactive.as_str() {
-                changed.push("status");
-            }
-            if roles != before {
-                changed.push("roles");
-            }
-            let (user_id, user_name) = (u.id, u.user_name.clone());
-            queries::delete::<scim_user::Entity, _>(txn, user_id).await?;
-            let changes = ContactChanges {
-                status: Some(ContactStatus::Inactive),
-                roles: Some(Value::from(roles)),
-                ..Default::default()
-            };
-            let contact = db::contacts::update(txn, c, changes, now()).await?;
-            Provisioned {
-                subject: &user_name,
-                contact: &contact,
-                outcome: Outcome::Deprovisioned,
-                assignment: None,
-                changed: &changed,
-                reason: "deleted by the identity provider (SCIM): the SCIM identity, its SSO \
-                         credential and password are removed, the contact is inactive and its \
-                         history kept"
-                    .to_owned(),
-            }
-            .log(txn, scope)
-            .await?;
-            tracing::info!(user = %user_id, "SCIM user deleted; contact deactivated");
-            Ok(())
-        })
-        .await
+    async fn remove(txn: &DatabaseTransaction, scope: &Scope, (u, c): UserRow) -> ScimResult<()> {
+        let idp = scope.identity_provider_id();
+        credentials::delete_sso(txn, c.id, idp, &u.user_name).await?;
+        credentials::delete_passwords(txn, c.id).await?;
+        let granted: Vec<String> = AppError::decode_json("scim_user.group_roles", &u.group_roles)?;
+        let before: Vec<String> = AppError::decode_json("contact.roles", &c.roles)?;
+        let mut roles = before.clone();
+        roles.retain(|r| !granted.contains(r));
+        if roles.is_empty() {
+            roles.push(scope.configuration.default_role.clone());
+        }
+        // The event names what the delete changed, compared, not assumed.
+        let mut changed = Vec::new();
+        if c.status != ContactStatus::Inactive.as_str() {
+            changed.push("status");
+        }
+        if roles != before {
+            changed.push("roles");
+        }
+        let (user_id, user_name) = (u.id, u.user_name.clone());
+        queries::delete::<scim_user::Entity, _>(txn, user_id).await?;
+        let changes = ContactChanges {
+            status: Some(ContactStatus::Inactive),
+            roles: Some(Value::from(roles)),
+            ..Default::default()
+        };
+        let contact = db::contacts::update(txn, c, changes, now()).await?;
+        Provisioned {
+            subject: &user_name,
+            contact: &contact,
+            outcome: Outcome::Deprovisioned,
+            assignment: None,
+            changed: &changed,
+            reason: "deleted by the identity provider (SCIM): the SCIM identity, its SSO \
+                     credential and password are removed, the contact is inactive and its \
+                     history kept"
+                .to_owned(),
+        }
+        .log(txn, scope)
+        .await?;
+        tracing::info!(user = %user_id, "SCIM user deleted; contact deactivated");
+        Ok(())
     }
 }
 

@@ -11,8 +11,9 @@ use crate::domain::{
     scim::{
         GroupAttr, UserAttr,
         filter::{Cond, Literal, Op},
+        user,
     },
-    stored::{ContactStatus, StoredEnum},
+    stored::StoredEnum,
     validate,
 };
 
@@ -134,12 +135,7 @@ fn compare(column: Column, op: &Op, literal: &Literal, backend: DbBackend) -> Ex
         (Column::Id(e), Literal::Id(id)) => ordered(e, op, Value::from(*id)),
         (Column::Time(e), Literal::DateTime(at)) => ordered(e, op, Value::from(*at)),
         (Column::Status(e), Literal::Bool(b)) => {
-            let status = if *b {
-                ContactStatus::Active
-            } else {
-                ContactStatus::Inactive
-            };
-            let is = e.eq(status.as_str());
+            let is = e.eq(user::status_of(*b).as_str());
             if *op == Op::Ne { is.not() } else { is }
         }
         (Column::Member, Literal::Id(id)) if *op == Op::Eq => Expr::exists(members(Some(*id))),
@@ -195,7 +191,7 @@ fn text(e: Expr, op: &Op, v: String, backend: DbBackend) -> Expr {
 
 /// The placeholder addresses of users without email (see `service::scim::users`).
 fn placeholder_pattern() -> String {
-    format!("%@{}", crate::domain::scim::user::PLACEHOLDER_DOMAIN)
+    format!("%@{}", user::PLACEHOLDER_DOMAIN)
 }
 
 /// Whether a condition reads any attribute of `pred` (a cheaper plan is possible when not).

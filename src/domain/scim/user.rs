@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{ENTERPRISE_SCHEMA, ScimError, USER_SCHEMA, boolean};
-use crate::domain::{signin::SUBJECT_MAX, validate};
+use crate::domain::{signin::SUBJECT_MAX, stored::ContactStatus, validate};
 
 /// The domain of the address a contact gets when the IdP sends none (RFC 2606 reserves
 /// `.invalid`, so it can never reach anyone). It is never returned over SCIM, and the first
@@ -288,6 +288,15 @@ pub fn parse(body: &Value) -> Result<UserData, ScimError> {
         password,
         user_name,
     })
+}
+
+/// The contact status a User's `active` stands for.
+pub fn status_of(active: bool) -> ContactStatus {
+    if active {
+        ContactStatus::Active
+    } else {
+        ContactStatus::Inactive
+    }
 }
 
 impl UserData {

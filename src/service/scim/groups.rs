@@ -144,7 +144,7 @@ impl ScimResource for Groups {
         g: scim_group::Model,
     ) -> ScimResult<()> {
         // A group whose name maps to no role granted nothing to take back.
-        let grants = !granted_by(scope, std::slice::from_ref(&g.display_name)).is_empty();
+        let grants = !granted_by(scope, [&g.display_name]).is_empty();
         let members = if grants {
             db::scim::member_ids(txn, g.id).await?
         } else {
@@ -281,8 +281,8 @@ impl Planned<Groups> for Change<'_> {
         }
         let added = known_members(txn, scope, data, &plan.added).await?;
         let regrants = renamed
-            && (!granted_by(scope, std::slice::from_ref(&g.display_name)).is_empty()
-                || !granted_by(scope, std::slice::from_ref(&data.display_name)).is_empty());
+            && (!granted_by(scope, [&g.display_name]).is_empty()
+                || !granted_by(scope, [&data.display_name]).is_empty());
         let (display_name, external_id) = (data.display_name.clone(), data.external_id.clone());
         let g = write::update_group(txn, g, display_name, external_id, now()).await?;
         write::remove_members(txn, g.id, &plan.removed).await?;
@@ -351,7 +351,7 @@ pub async fn remap_group_roles(
 
 /// The platform roles groups named `names` grant through the role mappings (a group's
 /// display name is compared with each provider role ignoring case).
-fn granted_by(scope: &Scope, names: &[String]) -> Vec<String> {
+fn granted_by<'a>(scope: &Scope, names: impl IntoIterator<Item = &'a String>) -> Vec<String> {
     let mut roles: Vec<String> = Vec::new();
     for name in names {
         let folded = validate::fold(name);

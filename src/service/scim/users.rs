@@ -286,14 +286,6 @@ async fn move_sso_identity(
     Ok(())
 }
 
-fn status_of(active: bool) -> ContactStatus {
-    if active {
-        ContactStatus::Active
-    } else {
-        ContactStatus::Inactive
-    }
-}
-
 /// Writes a user's contact attributes: names, status and (when it is free) the email.
 async fn write_contact(
     txn: &DatabaseTransaction,
@@ -303,7 +295,7 @@ async fn write_contact(
     let mut changes = ContactChanges {
         first_name: Some(data.given_name.clone().unwrap_or_default()),
         last_name: Some(data.family_name.clone().unwrap_or_default()),
-        status: Some(status_of(data.active)),
+        status: Some(user::status_of(data.active)),
         ..Default::default()
     };
     if let Some(email) = &data.email {

@@ -5,14 +5,15 @@ use sea_orm::DatabaseTransaction;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{
-    Provisioned, add_sso_identity, hash_password, placeholder_email, status_of, write_contact,
-};
+use super::{Provisioned, add_sso_identity, hash_password, placeholder_email, write_contact};
 use crate::{
     db::{self, contacts::NewContact, credentials, queries, scim::write::NewUser},
     domain::{
         decision::{Lookup, Need, NewName, choose_account},
-        scim::{adoption, user::UserData},
+        scim::{
+            adoption,
+            user::{self, UserData},
+        },
         signin,
         stored::{AccountAssignment, CredentialKind, Outcome, StoredEnum},
         validate,
@@ -117,7 +118,7 @@ pub(super) async fn create_in(
                 email: address,
                 account_id: account.id,
                 roles: Value::from(roles),
-                status: status_of(data.active),
+                status: user::status_of(data.active),
             };
             let contact = db::contacts::insert(txn, new, now()).await?;
             (contact, Outcome::Created, Some(assignment), reason)

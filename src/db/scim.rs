@@ -1,6 +1,6 @@
 //! SCIM storage: users (joined to their contacts) and groups of one configuration, and the
-//! filters of `domain::scim::filter` run as SQL, never in memory. Their rows are written only by
-//! [`write`].
+//! filters of `domain::scim::filter` run as SQL, never in memory. Their rows are inserted and
+//! updated only by [`write`].
 use entity::{
     contact, credential, provisioning_event, role_mapping, scim_group, scim_group_member, scim_user,
 };
@@ -18,7 +18,7 @@ use crate::domain::{
 mod conditions;
 pub mod write;
 
-use conditions::{group_sql, mentions, on_contact, users_sql};
+use conditions::{group_column, mentions, on_contact, sql, user_column};
 
 /// A page of a SCIM list.
 pub struct ScimPage<M> {
@@ -39,7 +39,7 @@ pub async fn list_users<Db: ConnectionTrait>(
     limit: u64,
 ) -> Result<ScimPage<(scim_user::Model, contact::Model)>, DbErr> {
     let backend = db.get_database_backend();
-    let filter = users_sql(cond, backend);
+    let filter = sql(cond, backend, &user_column);
     let mut query = scim_user::Entity::find()
         .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
         .filter(filter);
@@ -80,12 +80,37 @@ pub async fn list_users<Db: ConnectionTrait>(
     Ok(ScimPage { total, items: rows })
 }
 
+/// Whether a read locks the row it finds until the transaction ends, on PostgreSQL (so two
+/// writers of one resource take turns; SQLite's write transaction already holds the database).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    Plain,
+    ForUpdate,
+}
+
+impl Read {
+    fn locks<Db: ConnectionTrait>(self, db: &Db) -> bool {
+        self == Read::ForUpdate && db.get_database_backend() == DbBackend::Postgres
+    }
+}
+
 /// One user of a configuration, with its contact.
 pub async fn user<Db: ConnectionTrait>(
     db: &Db,
     configuration_id: Uuid,
     id: Uuid,
+    read: Read,
 ) -> Result<Option<(scim_user::Model, contact::Model)>, DbErr> {
+    if read.locks(db) {
+        scim_user::Entity::find_by_id(id)
+            .select_only()
+            .column(scim_user::Column::Id)
+            .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .one(db)
+            .await?;
+    }
     Ok(scim_user::Entity::find_by_id(id)
         .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
         .find_also_related(contact::Entity)
@@ -144,7 +169,7 @@ pub async fn list_groups<Db: ConnectionTrait>(
     let backend = db.get_database_backend();
     let query = scim_group::Entity::find()
         .filter(scim_group::Column::ConfigurationId.eq(configuration_id))
-        .filter(group_sql(cond, backend));
+        .filter(sql(cond, backend, &group_column));
     let total = query.clone().count(db).await?;
     let items = if limit == 0 {
         Vec::new()
@@ -160,15 +185,19 @@ pub async fn list_groups<Db: ConnectionTrait>(
     Ok(ScimPage { total, items })
 }
 
+/// One group of a configuration.
 pub async fn group<Db: ConnectionTrait>(
     db: &Db,
     configuration_id: Uuid,
     id: Uuid,
+    read: Read,
 ) -> Result<Option<scim_group::Model>, DbErr> {
-    scim_group::Entity::find_by_id(id)
-        .filter(scim_group::Column::ConfigurationId.eq(configuration_id))
-        .one(db)
-        .await
+    let mut query = scim_group::Entity::find_by_id(id)
+        .filter(scim_group::Column::ConfigurationId.eq(configuration_id));
+    if read.locks(db) {
+        query = query.lock_exclusive();
+    }
+    query.one(db).await
 }
 
 pub async fn group_named<Db: ConnectionTrait>(
@@ -267,41 +296,6 @@ pub async fn members_of_any<Db: ConnectionTrait>(
         .await
 }
 
-/// One group of a configuration, locked until the transaction ends on PostgreSQL (so two
-/// writers of one group take turns; SQLite's write transaction already holds the database).
-pub async fn group_for_update<Db: ConnectionTrait>(
-    db: &Db,
-    configuration_id: Uuid,
-    id: Uuid,
-) -> Result<Option<scim_group::Model>, DbErr> {
-    let mut query = scim_group::Entity::find_by_id(id)
-        .filter(scim_group::Column::ConfigurationId.eq(configuration_id));
-    if db.get_database_backend() == DbBackend::Postgres {
-        query = query.lock_exclusive();
-    }
-    query.one(db).await
-}
-
-/// One user of a configuration with its contact, the user's row locked as
-/// [`group_for_update`] locks a group's.
-pub async fn user_for_update<Db: ConnectionTrait>(
-    db: &Db,
-    configuration_id: Uuid,
-    id: Uuid,
-) -> Result<Option<(scim_user::Model, contact::Model)>, DbErr> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        scim_user::Entity::find_by_id(id)
-            .select_only()
-            .column(scim_user::Column::Id)
-            .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
-            .lock_exclusive()
-            .into_tuple::<Uuid>()
-            .one(db)
-            .await?;
-    }
-    user(db, configuration_id, id).await
-}
-
 /// How many ids one statement sends at most.
 const ID_CHUNK: usize = 500;
 
@@ -312,7 +306,7 @@ pub async fn existing_users<Db: ConnectionTrait>(
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, DbErr> {
     let mut found = Vec::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(ID_CHUNK) {
         found.extend(
             scim_user::Entity::find()
                 .select_only()

@@ -3,7 +3,7 @@
 use entity::{contact, scim_group, scim_group_member, scim_user};
 use sea_orm::{
     Condition, DbBackend, Value,
-    sea_query::{Alias, Expr, ExprTrait, Func, IntoColumnRef, Query},
+    sea_query::{Alias, Expr, ExprTrait, Func, IntoColumnRef, Query, SelectStatement},
 };
 use uuid::Uuid;
 
@@ -11,14 +11,15 @@ use crate::domain::{
     scim::{
         GroupAttr, UserAttr,
         filter::{Cond, Literal, Op},
+        user,
     },
-    stored::{ContactStatus, StoredEnum},
+    stored::StoredEnum,
     validate,
 };
 
 /// How one attribute is stored: the SQL expression to compare, and how a literal is shaped
 /// for it.
-enum Column {
+pub(super) enum Column {
     /// Text compared after the database lowercases it (and the literal is lowercased).
     Lowered(Expr),
     /// Text stored folded (NFKC + case folding); the literal is folded the same way in Rust.
@@ -34,13 +35,16 @@ enum Column {
     /// The contact's folded email; a placeholder address (a user the IdP sent no email for)
     /// counts as absent.
     Email(Expr),
+    /// A group's members (`members.value`), compared as EXISTS subqueries of
+    /// `scim_group_member`.
+    Member,
 }
 
 fn col<T: IntoColumnRef>(c: T) -> Expr {
     Expr::col(c)
 }
 
-fn user_column(attr: UserAttr) -> Column {
+pub(super) fn user_column(attr: UserAttr) -> Column {
     use scim_user::Column as U;
     let u = |c: U| col((scim_user::Entity, c));
     let c = |c: contact::Column| col((contact::Entity, c));
@@ -74,10 +78,10 @@ fn last_modified() -> Expr {
 }
 
 /// The SQL of one condition over `column_of`'s attributes.
-fn sql<A: Copy>(
+pub(super) fn sql<A: Copy>(
     cond: &Cond<A>,
     backend: DbBackend,
-    column_of: &dyn Fn(A) -> Result<Column, Expr>,
+    column_of: &dyn Fn(A) -> Column,
 ) -> Expr {
     match cond {
         Cond::Always(true) => Expr::cust("1 = 1"),
@@ -96,19 +100,16 @@ fn sql<A: Copy>(
             })
             .into(),
         Cond::Present(attr) => match column_of(*attr) {
-            Err(special) => special,
-            Ok(Column::Lowered(e) | Column::Folded(e) | Column::Exact(e)) => {
+            Column::Lowered(e) | Column::Folded(e) | Column::Exact(e) => {
                 e.clone().is_not_null().and(e.ne(""))
             }
-            Ok(Column::Id(e) | Column::Time(e) | Column::Status(e) | Column::Flag(e)) => {
+            Column::Id(e) | Column::Time(e) | Column::Status(e) | Column::Flag(e) => {
                 e.is_not_null()
             }
-            Ok(Column::Email(e)) => e.not_like(placeholder_pattern()),
+            Column::Email(e) => e.not_like(placeholder_pattern()),
+            Column::Member => Expr::exists(members(None)),
         },
-        Cond::Compare(attr, op, literal) => match column_of(*attr) {
-            Err(special) => special,
-            Ok(column) => compare(column, op, literal, backend),
-        },
+        Cond::Compare(attr, op, literal) => compare(column_of(*attr), op, literal, backend),
     }
 }
 
@@ -134,14 +135,11 @@ fn compare(column: Column, op: &Op, literal: &Literal, backend: DbBackend) -> Ex
         (Column::Id(e), Literal::Id(id)) => ordered(e, op, Value::from(*id)),
         (Column::Time(e), Literal::DateTime(at)) => ordered(e, op, Value::from(*at)),
         (Column::Status(e), Literal::Bool(b)) => {
-            let status = if *b {
-                ContactStatus::Active
-            } else {
-                ContactStatus::Inactive
-            };
-            let is = e.eq(status.as_str());
+            let is = e.eq(user::status_of(*b).as_str());
             if *op == Op::Ne { is.not() } else { is }
         }
+        (Column::Member, Literal::Id(id)) if *op == Op::Eq => Expr::exists(members(Some(*id))),
+        (Column::Member, Literal::Id(id)) if *op == Op::Ne => Expr::not_exists(members(Some(*id))),
         // The filter module types every literal for its attribute; anything else matches
         // nothing rather than everything.
         _ => Expr::cust("1 = 0"),
@@ -193,7 +191,7 @@ fn text(e: Expr, op: &Op, v: String, backend: DbBackend) -> Expr {
 
 /// The placeholder addresses of users without email (see `service::scim::users`).
 fn placeholder_pattern() -> String {
-    format!("%@{}", crate::domain::scim::user::PLACEHOLDER_DOMAIN)
+    format!("%@{}", user::PLACEHOLDER_DOMAIN)
 }
 
 /// Whether a condition reads any attribute of `pred` (a cheaper plan is possible when not).
@@ -217,58 +215,31 @@ pub(super) fn on_contact(attr: UserAttr) -> bool {
     )
 }
 
-fn group_column(attr: GroupAttr) -> Result<Column, Expr> {
+pub(super) fn group_column(attr: GroupAttr) -> Column {
     use scim_group::Column as G;
     let g = |c: G| col((scim_group::Entity, c));
-    Ok(match attr {
+    match attr {
         GroupAttr::Id => Column::Id(g(G::Id)),
         GroupAttr::DisplayName => Column::Folded(g(G::DisplayNameFolded)),
         GroupAttr::ExternalId => Column::Exact(g(G::ExternalId)),
         GroupAttr::Created => Column::Time(g(G::CreatedAt)),
         GroupAttr::LastModified => Column::Time(g(G::UpdatedAt)),
-        // Membership is a subquery; see `member_condition`.
-        GroupAttr::Member => return Err(Expr::cust("1 = 0")),
-    })
-}
-
-/// `members[value eq ...]` and `members pr` as EXISTS subqueries.
-pub(super) fn group_sql(cond: &Cond<GroupAttr>, backend: DbBackend) -> Expr {
-    let members = |user: Option<Uuid>| {
-        let m = Alias::new("m");
-        let mut q = Query::select();
-        q.expr(Expr::val(1))
-            .from_as(scim_group_member::Entity, m.clone())
-            .and_where(
-                Expr::col((m.clone(), scim_group_member::Column::GroupId))
-                    .equals((scim_group::Entity, scim_group::Column::Id)),
-            );
-        if let Some(user) = user {
-            q.and_where(Expr::col((m, scim_group_member::Column::UserId)).eq(user));
-        }
-        q.to_owned()
-    };
-    match cond {
-        Cond::Present(GroupAttr::Member) => Expr::exists(members(None)),
-        Cond::Compare(GroupAttr::Member, Op::Eq, Literal::Id(id)) => {
-            Expr::exists(members(Some(*id)))
-        }
-        Cond::Compare(GroupAttr::Member, Op::Ne, Literal::Id(id)) => {
-            Expr::not_exists(members(Some(*id)))
-        }
-        Cond::Not(inner) => group_sql(inner, backend).not(),
-        Cond::And(items) => items
-            .iter()
-            .fold(Condition::all(), |all, c| all.add(group_sql(c, backend)))
-            .into(),
-        Cond::Or(items) => items
-            .iter()
-            .fold(Condition::any(), |any, c| any.add(group_sql(c, backend)))
-            .into(),
-        other => sql(other, backend, &group_column),
+        GroupAttr::Member => Column::Member,
     }
 }
 
-/// A users filter as SQL.
-pub(super) fn users_sql(cond: &Cond<UserAttr>, backend: DbBackend) -> Expr {
-    sql(cond, backend, &|a| Ok(user_column(a)))
+/// The memberships of the group in the outer query (of `user`, when one is named).
+fn members(user: Option<Uuid>) -> SelectStatement {
+    let m = Alias::new("m");
+    let mut q = Query::select();
+    q.expr(Expr::val(1))
+        .from_as(scim_group_member::Entity, m.clone())
+        .and_where(
+            Expr::col((m.clone(), scim_group_member::Column::GroupId))
+                .equals((scim_group::Entity, scim_group::Column::Id)),
+        );
+    if let Some(user) = user {
+        q.and_where(Expr::col((m, scim_group_member::Column::UserId)).eq(user));
+    }
+    q.to_owned()
 }

@@ -1,6 +1,7 @@
-//! The one write path of the SCIM tables: `scim_user` (a user's SCIM attributes beside its
-//! contact), `scim_group` and `scim_group_member`. The folded names the uniqueness checks and
-//! filters compare are derived here.
+//! How the SCIM tables are written: `scim_user` (a user's SCIM attributes beside its contact),
+//! `scim_group` and `scim_group_member`. The folded names the uniqueness checks and filters
+//! compare are derived here; a row is deleted with `queries::delete`, its memberships going
+//! with it by the foreign key.
 use chrono::{DateTime, Utc};
 use entity::{scim_group, scim_group_member, scim_user};
 use sea_orm::{
@@ -95,14 +96,6 @@ pub async fn set_group_roles<C: ConnectionTrait>(
     row.update(db).await
 }
 
-/// Deletes a SCIM user (its group memberships go with it, by the foreign key).
-pub async fn delete_user<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
-    scim_user::Entity::delete_by_id(id)
-        .exec(db)
-        .await
-        .map(|_| ())
-}
-
 /// A group as created.
 pub struct NewGroup {
     pub configuration_id: Uuid,
@@ -143,14 +136,6 @@ pub async fn update_group<C: ConnectionTrait>(
     row.external_id = Set(external_id);
     row.updated_at = Set(at);
     row.update(db).await
-}
-
-/// Deletes a group (its memberships go with it, by the foreign key).
-pub async fn delete_group<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
-    scim_group::Entity::delete_by_id(id)
-        .exec(db)
-        .await
-        .map(|_| ())
 }
 
 fn member_rows(

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{ENTERPRISE_SCHEMA, ScimError, USER_SCHEMA, boolean};
-use crate::domain::{sign_in::claims::SUBJECT_MAX, validate};
+use crate::domain::{sign_in::claims::SUBJECT_MAX, stored::ContactStatus, validate};
 
 /// The domain of the address a contact gets when the IdP sends none (RFC 2606 reserves
 /// `.invalid`, so it can never reach anyone). It is never returned over SCIM, and the first
@@ -254,7 +254,10 @@ pub fn parse(body: &Value) -> Result<UserData, ScimError> {
             )));
         }
     };
-    let ext_path = |name: &str| format!("{ENTERPRISE_SCHEMA}:{name}");
+    let ext_text = |name: &str| {
+        let path = format!("{ENTERPRISE_SCHEMA}:{name}");
+        text(&extension, name, &path, TEXT_MAX)
+    };
     let password = match member(body, "password") {
         None => None,
         Some(Value::String(p)) if p.is_empty() => None,
@@ -278,23 +281,22 @@ pub fn parse(body: &Value) -> Result<UserData, ScimError> {
         emails,
         active,
         phone_numbers: contactables(body, "phoneNumbers", TEXT_MAX, &|_, v| Ok(v.to_owned()))?,
-        department: text(&extension, "department", &ext_path("department"), TEXT_MAX)?,
-        employee_number: text(
-            &extension,
-            "employeeNumber",
-            &ext_path("employeeNumber"),
-            TEXT_MAX,
-        )?,
-        organization: text(
-            &extension,
-            "organization",
-            &ext_path("organization"),
-            TEXT_MAX,
-        )?,
+        department: ext_text("department")?,
+        employee_number: ext_text("employeeNumber")?,
+        organization: ext_text("organization")?,
         manager: manager(&extension)?,
         password,
         user_name,
     })
+}
+
+/// The contact status a User's `active` stands for.
+pub fn status_of(active: bool) -> ContactStatus {
+    if active {
+        ContactStatus::Active
+    } else {
+        ContactStatus::Inactive
+    }
 }
 
 impl UserData {

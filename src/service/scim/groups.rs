@@ -1,23 +1,22 @@
-//! SCIM Groups of one configuration. A group's display name may be a provider role of the
-//! configuration's `roleMappings`: membership then grants the mapped platform role, and
-//! leaving the group (or the group going) takes it away again.
 use entity::scim_group;
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::Value;
 use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::{
-    ListQuery, ScimFailure, ScimResult, Scope, check_version, list_response, parse_id,
-    resource::{Groups, ScimResource},
-    stored_json,
+    ListQuery, ScimFailure, ScimResult, Scope,
+    resource::{Groups, Planned, Rendered, ScimResource, Update, write_planned},
 };
 use crate::service::App;
 use crate::{
     db::{
         self,
         contacts::ContactChanges,
-        scim::write::{self, NewGroup},
+        scim::{
+            Read, ScimPage,
+            write::{self, NewGroup},
+        },
     },
     domain::{
         scim::{
@@ -33,122 +32,77 @@ use crate::{
     service::now,
 };
 
-pub use super::users::Rendered;
-
-fn meta_of(scope: &Scope, g: &scim_group::Model) -> Meta {
-    Meta {
-        resource_type: "Group",
-        created: g.created_at,
-        last_modified: g.updated_at,
-        location: format!("{}/Groups/{}", scope.base, g.id),
+/// A stored group's attributes, without its members.
+fn data_of(g: &scim_group::Model) -> GroupData {
+    GroupData {
+        display_name: g.display_name.clone(),
+        external_id: g.external_id.clone(),
+        ..Default::default()
     }
-}
-
-async fn render<Db: ConnectionTrait>(
-    db: &Db,
-    scope: &Scope,
-    groups: &[scim_group::Model],
-    selection: &Selection,
-) -> ScimResult<Vec<Rendered>> {
-    let with_members = selection.keeps("members");
-    let members = if with_members {
-        let ids: Vec<Uuid> = groups.iter().map(|g| g.id).collect();
-        db::scim::members_of_groups(db, &ids).await?
-    } else {
-        Vec::new()
-    };
-    let mut out = Vec::with_capacity(groups.len());
-    for g in groups {
-        let mine: Vec<Uuid> = members
-            .iter()
-            .filter(|(group, _, _)| *group == g.id)
-            .map(|(_, user, _)| *user)
-            .collect();
-        let data = GroupData {
-            display_name: g.display_name.clone(),
-            external_id: g.external_id.clone(),
-            members: Vec::new(),
-            ignored: Vec::new(),
-        };
-        let meta = meta_of(scope, g);
-        let mut body = group::render(
-            g.id,
-            &data,
-            with_members.then_some(mine.as_slice()),
-            &scope.base,
-            &meta,
-        );
-        selection.apply(&mut body);
-        out.push(Rendered {
-            body,
-            location: meta.location.clone(),
-            version: meta.version(),
-        });
-    }
-    Ok(out)
-}
-
-async fn render_one<Db: ConnectionTrait>(
-    db: &Db,
-    scope: &Scope,
-    g: scim_group::Model,
-    selection: &Selection,
-) -> ScimResult<Rendered> {
-    render(db, scope, &[g], selection)
-        .await?
-        .pop()
-        .ok_or_else(|| ScimFailure::Internal(AppError::Internal("rendered no group".into())))
-}
-
-async fn load<Db: ConnectionTrait>(
-    db: &Db,
-    scope: &Scope,
-    raw_id: &str,
-) -> ScimResult<scim_group::Model> {
-    let id = parse_id(raw_id, "Group")?;
-    db::scim::group(db, scope.configuration.id, id)
-        .await?
-        .ok_or_else(|| ScimError::not_found(format!("no Group has the id {raw_id:?}")).into())
 }
 
 impl ScimResource for Groups {
-    async fn get(
-        app: &App,
+    type Row = scim_group::Model;
+    const NAME: &'static str = "Group";
+    const ENDPOINT: &'static str = "/Groups";
+    const LINKS: &'static str = "members";
+
+    fn id(g: &scim_group::Model) -> Uuid {
+        g.id
+    }
+
+    fn meta(scope: &Scope, g: &scim_group::Model) -> Meta {
+        Meta {
+            resource_type: Self::NAME,
+            created: g.created_at,
+            last_modified: g.updated_at,
+            location: format!("{}{}/{}", scope.base, Self::ENDPOINT, g.id),
+        }
+    }
+
+    async fn find<Db: ConnectionTrait>(
+        db: &Db,
+        configuration_id: Uuid,
+        id: Uuid,
+        read: Read,
+    ) -> Result<Option<scim_group::Model>, DbErr> {
+        db::scim::group(db, configuration_id, id, read).await
+    }
+
+    async fn page(
+        db: &DatabaseConnection,
         scope: &Scope,
-        raw_id: &str,
-        selection: &Selection,
-    ) -> ScimResult<Rendered> {
-        let db = app.db();
-        let g = load(db, scope, raw_id).await?;
-        render_one(db, scope, g, selection).await
-    }
-
-    async fn list(app: &App, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
-        let db = app.db();
+        query: &ListQuery,
+        offset: u64,
+        limit: u64,
+    ) -> ScimResult<ScimPage<scim_group::Model>> {
         let cond = query.condition(filter::groups)?;
-        let (offset, limit) = query.window();
-        let page = db::scim::list_groups(db, scope.configuration.id, &cond, offset, limit).await?;
-        let rendered = render(db, scope, &page.items, &query.selection).await?;
-        Ok(list_response(
-            page.total,
-            offset,
-            rendered.into_iter().map(|r| r.body).collect(),
-        ))
+        Ok(db::scim::list_groups(db, scope.configuration.id, &cond, offset, limit).await?)
     }
 
-    /// `POST /Groups`.
+    async fn links<Db: ConnectionTrait>(
+        db: &Db,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Uuid, String)>, DbErr> {
+        db::scim::members_of_groups(db, ids).await
+    }
+
+    fn represent(
+        scope: &Scope,
+        g: &scim_group::Model,
+        members: Option<&[(Uuid, String)]>,
+        meta: &Meta,
+    ) -> AppResult<Value> {
+        let members: Option<Vec<Uuid>> = members.map(|m| m.iter().map(|(id, _)| *id).collect());
+        let body = group::render(g.id, &data_of(g), members.as_deref(), &scope.base, meta);
+        Ok(body)
+    }
+
     async fn create(app: &App, scope: &Scope, body: &Value) -> ScimResult<Rendered> {
         let data = group::parse(body)?;
         app.transaction(async |txn| {
             check_name_free(txn, scope, &data.display_name, None).await?;
-            let members = known_members(
-                txn,
-                scope,
-                &data.display_name,
-                &data.members,
-                data.ignored.len(),
-            )
-            .await?;
+            let members = known_members(txn, scope, &data, &data.members).await?;
             let new = NewGroup {
                 configuration_id: scope.configuration.id,
                 display_name: data.display_name.clone(),
@@ -158,71 +112,59 @@ impl ScimResource for Groups {
             write::set_members(txn, g.id, &members).await?;
             refresh_group_roles(txn, scope, &members).await?;
             tracing::info!(group = %g.id, members = members.len(), "SCIM group created");
-            render_one(txn, scope, g, &Selection::default()).await
+            Self::render_one(txn, scope, g, &Selection::default()).await
         })
         .await
     }
 
-    /// `PUT /Groups/{id}`.
-    async fn replace(
+    /// A PATCH is applied to the group's representation, all or none.
+    async fn update(
         app: &App,
         scope: &Scope,
         raw_id: &str,
+        how: Update,
         body: &Value,
         if_match: Option<&str>,
     ) -> ScimResult<Rendered> {
-        let data = group::parse(body)?;
-        write(app, scope, raw_id, if_match, &Change::Replace(data)).await
-    }
-
-    /// `PATCH /Groups/{id}`: applied to the group's representation, all or none.
-    async fn patch(
-        app: &App,
-        scope: &Scope,
-        raw_id: &str,
-        body: &Value,
-        if_match: Option<&str>,
-    ) -> ScimResult<Rendered> {
-        patch::check(body, Kind::Group)?;
-        let reach = patch::member_reach(body);
-        write(app, scope, raw_id, if_match, &Change::Patch { body, reach }).await
+        let change = match how {
+            Update::Replace => Change::Replace(group::parse(body)?),
+            Update::Patch => {
+                patch::check(body, Kind::Group)?;
+                let reach = patch::member_reach(body);
+                Change::Patch { body, reach }
+            }
+        };
+        write_planned::<Groups>(app, scope, raw_id, if_match, &change).await
     }
 
     /// `DELETE /Groups/{id}`: its members lose the roles it granted.
-    async fn delete(
-        app: &App,
+    async fn remove(
+        txn: &DatabaseTransaction,
         scope: &Scope,
-        raw_id: &str,
-        if_match: Option<&str>,
+        g: scim_group::Model,
     ) -> ScimResult<()> {
-        app.transaction(async |txn| {
-            let g = load(txn, scope, raw_id).await?;
-            check_version(if_match, &meta_of(scope, &g).version())?;
-            // A group whose name maps to no role granted nothing to take back.
-            let grants = !granted_by(scope, std::slice::from_ref(&g.display_name)).is_empty();
-            let members = if grants {
-                db::scim::member_ids(txn, g.id).await?
-            } else {
-                Vec::new()
-            };
-            let id = g.id;
-            write::delete_group(txn, id).await?;
-            refresh_group_roles(txn, scope, &members).await?;
-            tracing::info!(group = %id, "SCIM group deleted");
-            Ok(())
-        })
-        .await
+        // A group whose name maps to no role granted nothing to take back.
+        let grants = !granted_by(scope, [&g.display_name]).is_empty();
+        let members = if grants {
+            db::scim::member_ids(txn, g.id).await?
+        } else {
+            Vec::new()
+        };
+        let id = g.id;
+        db::queries::delete::<scim_group::Entity, _>(txn, id).await?;
+        refresh_group_roles(txn, scope, &members).await?;
+        tracing::info!(group = %id, "SCIM group deleted");
+        Ok(())
     }
 }
 
-/// The `candidates` that are users of this configuration; others (and `ignored` values that
-/// are no user ids) are ignored, and logged.
+/// The `candidates` that are users of this configuration; others (and the group's `ignored`
+/// values, which are no user ids) are ignored, and logged.
 async fn known_members(
     txn: &DatabaseTransaction,
     scope: &Scope,
-    group_name: &str,
+    group: &GroupData,
     candidates: &[Uuid],
-    ignored: usize,
 ) -> ScimResult<Vec<Uuid>> {
     let found: HashSet<Uuid> = db::scim::existing_users(txn, scope.configuration.id, candidates)
         .await?
@@ -233,10 +175,10 @@ async fn known_members(
         .copied()
         .filter(|m| found.contains(m))
         .collect();
-    let unknown = candidates.len() - kept.len() + ignored;
+    let unknown = candidates.len() - kept.len() + group.ignored.len();
     if unknown > 0 {
         tracing::warn!(
-            group = %group_name,
+            group = %group.display_name,
             unknown,
             "SCIM group members that are not users of this configuration were ignored"
         );
@@ -280,139 +222,83 @@ struct Plan {
     removed: Vec<Uuid>,
 }
 
-/// How often a write planned outside the write gate is planned again because the group
-/// changed meanwhile, before it is planned under the gate.
-const OPTIMISTIC_ATTEMPTS: usize = 3;
+impl Planned<Groups> for Change<'_> {
+    type Plan = Plan;
 
-/// Plans the change from the group as read without the write gate (parsing, patching and
-/// reading the members it needs), then takes the gate only to check that the group is still
-/// the version planned from and to write what changed. A group that keeps changing meanwhile
-/// is planned under the gate at last, which always finishes.
-async fn write(
-    app: &App,
-    scope: &Scope,
-    raw_id: &str,
-    if_match: Option<&str>,
-    change: &Change<'_>,
-) -> ScimResult<Rendered> {
-    for _ in 0..OPTIMISTIC_ATTEMPTS {
-        let (seen, plan) = plan(app.db(), scope, raw_id, if_match, change).await?;
-        let seen_id = seen.id;
-        let written = app
-            .transaction(async |txn| {
-                let current =
-                    db::scim::group_for_update(txn, scope.configuration.id, seen_id).await?;
-                if current.as_ref() != Some(&seen) {
-                    return Ok(None);
-                }
-                store(txn, scope, seen, &plan).await.map(Some)
-            })
-            .await?;
-        if let Some(g) = written {
-            return render_one(app.db(), scope, g, &Selection::default()).await;
-        }
-        tracing::debug!(group = %seen_id, "SCIM group changed while its write was planned");
-    }
-    let g = app
-        .transaction(async |txn| {
-            let id = parse_id(raw_id, "Group")?;
-            db::scim::group_for_update(txn, scope.configuration.id, id).await?;
-            let (seen, plan) = plan(txn, scope, raw_id, if_match, change).await?;
-            store(txn, scope, seen, &plan).await
-        })
-        .await?;
-    render_one(app.db(), scope, g, &Selection::default()).await
-}
-
-/// Reads what `change` needs of the group (for a PATCH, only the members it names when it
-/// names them), checks `If-Match`, and works out the new attributes and member changes.
-async fn plan<Db: ConnectionTrait>(
-    db: &Db,
-    scope: &Scope,
-    raw_id: &str,
-    if_match: Option<&str>,
-    change: &Change<'_>,
-) -> ScimResult<(scim_group::Model, Plan)> {
-    let g = load(db, scope, raw_id).await?;
-    let meta = meta_of(scope, &g);
-    check_version(if_match, &meta.version())?;
-    let (before, data) = match change {
-        Change::Replace(data) => (db::scim::member_ids(db, g.id).await?, data.clone()),
-        Change::Patch { body, reach } => {
-            let before = match reach {
-                patch::MemberReach::Named(ids) => db::scim::members_among(db, g.id, ids).await?,
-                patch::MemberReach::All => db::scim::member_ids(db, g.id).await?,
-            };
-            let current = GroupData {
-                display_name: g.display_name.clone(),
-                external_id: g.external_id.clone(),
-                members: Vec::new(),
-                ignored: Vec::new(),
-            };
-            let doc = group::render(g.id, &current, Some(&before), &scope.base, &meta);
-            let patched = patch::apply(&doc, body, Kind::Group)?;
-            (before, group::parse(&patched)?)
-        }
-    };
-    let was: HashSet<Uuid> = before.iter().copied().collect();
-    let now: HashSet<Uuid> = data.members.iter().copied().collect();
-    let added = data
-        .members
-        .iter()
-        .copied()
-        .filter(|m| !was.contains(m))
-        .collect();
-    let removed = before.into_iter().filter(|m| !now.contains(m)).collect();
-    Ok((
-        g,
-        Plan {
+    /// Reads the members the change needs (for a PATCH, only those it names when it names
+    /// them), and works out the new attributes and member changes.
+    async fn plan<Db: ConnectionTrait>(
+        &self,
+        db: &Db,
+        scope: &Scope,
+        g: &scim_group::Model,
+    ) -> ScimResult<Plan> {
+        let (before, data) = match self {
+            Change::Replace(data) => (db::scim::member_ids(db, g.id).await?, data.clone()),
+            Change::Patch { body, reach } => {
+                let before = match reach {
+                    patch::MemberReach::Named(ids) => {
+                        db::scim::members_among(db, g.id, ids).await?
+                    }
+                    patch::MemberReach::All => db::scim::member_ids(db, g.id).await?,
+                };
+                let meta = Groups::meta(scope, g);
+                let doc = group::render(g.id, &data_of(g), Some(&before), &scope.base, &meta);
+                let patched = patch::apply(&doc, body, Kind::Group)?;
+                (before, group::parse(&patched)?)
+            }
+        };
+        let was: HashSet<Uuid> = before.iter().copied().collect();
+        let now: HashSet<Uuid> = data.members.iter().copied().collect();
+        let added = data
+            .members
+            .iter()
+            .copied()
+            .filter(|m| !was.contains(m))
+            .collect();
+        let removed = before.into_iter().filter(|m| !now.contains(m)).collect();
+        Ok(Plan {
             data,
             added,
             removed,
-        },
-    ))
-}
-
-/// Writes a planned change: the group's attributes, the members that come and go, and the
-/// roles of the members whose groups' grants changed. Costs what changed, except that a
-/// rename between names that map to roles re-reads every member's roles.
-async fn store(
-    txn: &DatabaseTransaction,
-    scope: &Scope,
-    g: scim_group::Model,
-    plan: &Plan,
-) -> ScimResult<scim_group::Model> {
-    let data = &plan.data;
-    let renamed = validate::fold(&data.display_name) != g.display_name_folded;
-    if renamed {
-        check_name_free(txn, scope, &data.display_name, Some(g.id)).await?;
+        })
     }
-    let added = known_members(
-        txn,
-        scope,
-        &data.display_name,
-        &plan.added,
-        data.ignored.len(),
-    )
-    .await?;
-    let regrants = renamed
-        && (!granted_by(scope, std::slice::from_ref(&g.display_name)).is_empty()
-            || !granted_by(scope, std::slice::from_ref(&data.display_name)).is_empty());
-    let (display_name, external_id) = (data.display_name.clone(), data.external_id.clone());
-    let g = write::update_group(txn, g, display_name, external_id, now()).await?;
-    write::remove_members(txn, g.id, &plan.removed).await?;
-    write::add_members(txn, g.id, &added).await?;
-    let mut affected: Vec<Uuid> = if regrants {
-        // Another name may map to another role: every member's roles are due.
-        db::scim::member_ids(txn, g.id).await?
-    } else {
-        added
-    };
-    affected.extend(&plan.removed);
-    affected.sort();
-    affected.dedup();
-    refresh_group_roles(txn, scope, &affected).await?;
-    Ok(g)
+
+    /// Writes the group's attributes, the members that come and go, and the roles of the
+    /// members whose groups' grants changed. Costs what changed, except that a rename between
+    /// names that map to roles re-reads every member's roles.
+    async fn store(
+        &self,
+        txn: &DatabaseTransaction,
+        scope: &Scope,
+        g: scim_group::Model,
+        plan: &Plan,
+    ) -> ScimResult<scim_group::Model> {
+        let data = &plan.data;
+        let renamed = validate::fold(&data.display_name) != g.display_name_folded;
+        if renamed {
+            check_name_free(txn, scope, &data.display_name, Some(g.id)).await?;
+        }
+        let added = known_members(txn, scope, data, &plan.added).await?;
+        let regrants = renamed
+            && (!granted_by(scope, [&g.display_name]).is_empty()
+                || !granted_by(scope, [&data.display_name]).is_empty());
+        let (display_name, external_id) = (data.display_name.clone(), data.external_id.clone());
+        let g = write::update_group(txn, g, display_name, external_id, now()).await?;
+        write::remove_members(txn, g.id, &plan.removed).await?;
+        write::add_members(txn, g.id, &added).await?;
+        let mut affected: Vec<Uuid> = if regrants {
+            // Another name may map to another role: every member's roles are due.
+            db::scim::member_ids(txn, g.id).await?
+        } else {
+            added
+        };
+        affected.extend(&plan.removed);
+        affected.sort();
+        affected.dedup();
+        refresh_group_roles(txn, scope, &affected).await?;
+        Ok(g)
+    }
 }
 
 /// After a configuration's role mappings changed from `before` to `after` (in the
@@ -447,25 +333,25 @@ pub async fn remap_group_roles(
         role_mappings: after.to_vec(),
         base: String::new(),
     };
-    match refresh_group_roles(txn, &scope, &members).await {
-        Ok(()) => {
-            if !members.is_empty() {
-                tracing::info!(
-                    configuration = %configuration.id,
-                    members = members.len(),
-                    "role mappings changed; SCIM group roles brought in line"
-                );
-            }
-            Ok(())
-        }
-        Err(ScimFailure::Internal(e)) => Err(e),
-        Err(ScimFailure::Protocol(e)) => Err(AppError::Internal(e.detail)),
+    refresh_group_roles(txn, &scope, &members)
+        .await
+        .map_err(|failure| match failure {
+            ScimFailure::Internal(e) => e,
+            ScimFailure::Protocol(e) => AppError::Internal(e.detail),
+        })?;
+    if !members.is_empty() {
+        tracing::info!(
+            configuration = %configuration.id,
+            members = members.len(),
+            "role mappings changed; SCIM group roles brought in line"
+        );
     }
+    Ok(())
 }
 
 /// The platform roles groups named `names` grant through the role mappings (a group's
 /// display name is compared with each provider role ignoring case).
-fn granted_by(scope: &Scope, names: &[String]) -> Vec<String> {
+fn granted_by<'a>(scope: &Scope, names: impl IntoIterator<Item = &'a String>) -> Vec<String> {
     let mut roles: Vec<String> = Vec::new();
     for name in names {
         let folded = validate::fold(name);
@@ -501,11 +387,12 @@ pub(super) async fn refresh_group_roles(
                 .map(|(_, _, name)| name.clone())
                 .collect();
             let now_granted = granted_by(scope, &names);
-            let before: Vec<String> = stored_json("scim_user.group_roles", &u.group_roles)?;
+            let before: Vec<String> =
+                AppError::decode_json("scim_user.group_roles", &u.group_roles)?;
             if before == now_granted {
                 continue;
             }
-            let mut roles: Vec<String> = stored_json("contact.roles", &c.roles)?;
+            let mut roles: Vec<String> = AppError::decode_json("contact.roles", &c.roles)?;
             roles.retain(|r| !before.contains(r));
             for r in &now_granted {
                 if !roles.contains(r) {

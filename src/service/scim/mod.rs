@@ -121,19 +121,21 @@ impl ListQuery {
         (start - 1, count)
     }
 
+    /// The filter as a condition; no filter keeps every resource.
     fn condition<A>(
         &self,
         parse: fn(&str) -> Result<Cond<A>, ScimError>,
     ) -> Result<Cond<A>, ScimError> {
-        match &self.filter {
-            None => Ok(Cond::Always(true)),
-            Some(f) => parse(f),
-        }
+        self.filter.as_deref().map_or(Ok(Cond::Always(true)), parse)
     }
 }
 
 /// A ListResponse message.
-fn list_response(total: u64, start: u64, resources: Vec<serde_json::Value>) -> serde_json::Value {
+pub fn list_response(
+    total: u64,
+    start: u64,
+    resources: Vec<serde_json::Value>,
+) -> serde_json::Value {
     serde_json::json!({
         "schemas": [crate::domain::scim::LIST_SCHEMA],
         "totalResults": total,
@@ -141,12 +143,6 @@ fn list_response(total: u64, start: u64, resources: Vec<serde_json::Value>) -> s
         "itemsPerPage": resources.len(),
         "Resources": resources,
     })
-}
-
-/// An id from the URL: one we never issued (not a UUID) is simply not found.
-fn parse_id(raw: &str, resource: &str) -> Result<Uuid, ScimError> {
-    Uuid::parse_str(raw)
-        .map_err(|_| ScimError::not_found(format!("no {resource} has the id {raw:?}")))
 }
 
 /// `If-Match` (RFC 7644 §3.14): `*` or the current version, else 412.
@@ -166,14 +162,6 @@ fn check_version(if_match: Option<&str>, current: &str) -> Result<(), ScimError>
             "If-Match {sent} does not match the current version {current}"
         )))
     }
-}
-
-/// Decodes a stored JSON column, failing closed.
-fn stored_json<T: serde::de::DeserializeOwned>(
-    column: &str,
-    value: &serde_json::Value,
-) -> AppResult<T> {
-    AppError::decode_json(column, value)
 }
 
 #[cfg(test)]

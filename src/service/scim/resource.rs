@@ -1,29 +1,86 @@
-//! What a SCIM resource type offers, whichever it is: the six operations RFC 7644 §3 defines
-//! for `/Users` and `/Groups`. The HTTP door serves any [`ScimResource`] with one set of
-//! generic handlers, so a third resource type is one `impl`, not another set of routes.
+//! What a SCIM resource type offers, whichever it is: the operations RFC 7644 §3 defines for
+//! `/Users` and `/Groups`. The HTTP door serves any [`ScimResource`] with one set of generic
+//! handlers, and what every resource type does alike (reading one or a page, rendering, a write
+//! planned outside the write gate) is written once here: a resource type's `impl` says only
+//! what is its own.
 use std::future::Future;
 
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::Value;
+use uuid::Uuid;
 
-use super::{ListQuery, ScimResult, Scope, users::Rendered};
-use crate::{domain::scim::project::Selection, service::App};
+use super::{ListQuery, ScimResult, Scope, check_version, list_response};
+use crate::{
+    db::scim::{Read, ScimPage},
+    domain::scim::{ScimError, project::Selection, user::Meta},
+    error::{AppError, AppResult},
+    service::App,
+};
+
+/// A resource as returned, with its `Location` and its version for the `ETag` header.
+pub struct Rendered {
+    pub body: Value,
+    pub location: String,
+    pub version: String,
+}
+
+/// Which write of an existing resource a request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Update {
+    /// `PUT`: every attribute replaced.
+    Replace,
+    /// `PATCH`: the operations applied to the resource as one unit.
+    Patch,
+}
 
 /// One SCIM resource type's operations, each within the token's configuration (`scope`).
 pub trait ScimResource: Send + Sync + 'static {
-    /// `GET /{type}` and `POST /{type}/.search`: a `ListResponse` page.
-    fn list(
-        app: &App,
+    /// A stored resource, with what its representation is made of.
+    type Row: Clone + PartialEq + Send + Sync;
+    /// The `resourceType`, which errors name too.
+    const NAME: &'static str;
+    /// Where its resources are below the SCIM base URL.
+    const ENDPOINT: &'static str;
+    /// The attribute that shows resources of the other type (a user's `groups`, a group's
+    /// `members`), which costs a query and is loaded only when the selection keeps it.
+    const LINKS: &'static str;
+
+    fn id(row: &Self::Row) -> Uuid;
+
+    fn meta(scope: &Scope, row: &Self::Row) -> Meta;
+
+    /// The resource `id` of the configuration.
+    fn find<Db: ConnectionTrait>(
+        db: &Db,
+        configuration_id: Uuid,
+        id: Uuid,
+        read: Read,
+    ) -> impl Future<Output = Result<Option<Self::Row>, DbErr>> + Send;
+
+    /// The rows of the page `query` filters, from `offset`.
+    fn page(
+        db: &DatabaseConnection,
         scope: &Scope,
         query: &ListQuery,
-    ) -> impl Future<Output = ScimResult<Value>> + Send;
+        offset: u64,
+        limit: u64,
+    ) -> impl Future<Output = ScimResult<ScimPage<Self::Row>>> + Send;
 
-    /// `GET /{type}/{id}`.
-    fn get(
-        app: &App,
+    /// What [`Self::LINKS`] shows of each of `ids`, for all at once: (id, the other
+    /// resource's id, its name).
+    fn links<Db: ConnectionTrait>(
+        db: &Db,
+        ids: &[Uuid],
+    ) -> impl Future<Output = Result<Vec<(Uuid, Uuid, String)>, DbErr>> + Send;
+
+    /// A row's representation; `links` (other id, name) is `None` when the selection leaves
+    /// them out.
+    fn represent(
         scope: &Scope,
-        id: &str,
-        selection: &Selection,
-    ) -> impl Future<Output = ScimResult<Rendered>> + Send;
+        row: &Self::Row,
+        links: Option<&[(Uuid, String)]>,
+        meta: &Meta,
+    ) -> AppResult<Value>;
 
     /// `POST /{type}`.
     fn create(
@@ -32,31 +89,147 @@ pub trait ScimResource: Send + Sync + 'static {
         body: &Value,
     ) -> impl Future<Output = ScimResult<Rendered>> + Send;
 
-    /// `PUT /{type}/{id}`: every attribute replaced.
-    fn replace(
+    /// `PUT` or `PATCH /{type}/{id}`.
+    fn update(
         app: &App,
         scope: &Scope,
         id: &str,
+        how: Update,
         body: &Value,
         if_match: Option<&str>,
     ) -> impl Future<Output = ScimResult<Rendered>> + Send;
 
-    /// `PATCH /{type}/{id}`: the operations applied to the resource as one unit.
-    fn patch(
-        app: &App,
+    /// Deletes `row`, with what goes with it, in `DELETE`'s transaction.
+    fn remove(
+        txn: &DatabaseTransaction,
         scope: &Scope,
-        id: &str,
-        body: &Value,
-        if_match: Option<&str>,
-    ) -> impl Future<Output = ScimResult<Rendered>> + Send;
+        row: Self::Row,
+    ) -> impl Future<Output = ScimResult<()>> + Send;
 
     /// `DELETE /{type}/{id}`.
     fn delete(
         app: &App,
         scope: &Scope,
-        id: &str,
+        raw_id: &str,
         if_match: Option<&str>,
-    ) -> impl Future<Output = ScimResult<()>> + Send;
+    ) -> impl Future<Output = ScimResult<()>> + Send {
+        async move {
+            app.transaction(async |txn| {
+                let row = Self::load(txn, scope, raw_id, Read::Plain).await?;
+                Self::check_if_match(scope, &row, if_match)?;
+                Self::remove(txn, scope, row).await
+            })
+            .await
+        }
+    }
+
+    /// `GET /{type}/{id}`.
+    fn get(
+        app: &App,
+        scope: &Scope,
+        raw_id: &str,
+        selection: &Selection,
+    ) -> impl Future<Output = ScimResult<Rendered>> + Send {
+        async move {
+            let row = Self::load(app.db(), scope, raw_id, Read::Plain).await?;
+            Self::render_one(app.db(), scope, row, selection).await
+        }
+    }
+
+    /// `GET /{type}` and `POST /{type}/.search`: a `ListResponse` page.
+    fn list(
+        app: &App,
+        scope: &Scope,
+        query: &ListQuery,
+    ) -> impl Future<Output = ScimResult<Value>> + Send {
+        async move {
+            let (offset, limit) = query.window();
+            let page = Self::page(app.db(), scope, query, offset, limit).await?;
+            let rendered = Self::render(app.db(), scope, &page.items, &query.selection).await?;
+            let bodies = rendered.into_iter().map(|r| r.body).collect();
+            Ok(list_response(page.total, offset, bodies))
+        }
+    }
+
+    /// The resource a URL names; an id we never issued (not a UUID) is simply not found.
+    fn load<Db: ConnectionTrait>(
+        db: &Db,
+        scope: &Scope,
+        raw_id: &str,
+        read: Read,
+    ) -> impl Future<Output = ScimResult<Self::Row>> + Send {
+        async move {
+            let found = match Uuid::parse_str(raw_id) {
+                Ok(id) => Self::find(db, scope.configuration.id, id, read).await?,
+                Err(_) => None,
+            };
+            Ok(found.ok_or_else(|| {
+                ScimError::not_found(format!("no {} has the id {raw_id:?}", Self::NAME))
+            })?)
+        }
+    }
+
+    /// `If-Match` against the row's version.
+    fn check_if_match(
+        scope: &Scope,
+        row: &Self::Row,
+        if_match: Option<&str>,
+    ) -> Result<(), ScimError> {
+        check_version(if_match, &Self::meta(scope, row).version())
+    }
+
+    /// Renders rows with their links, loaded for all of them in one query.
+    fn render<Db: ConnectionTrait>(
+        db: &Db,
+        scope: &Scope,
+        rows: &[Self::Row],
+        selection: &Selection,
+    ) -> impl Future<Output = ScimResult<Vec<Rendered>>> + Send {
+        async move {
+            let links = if selection.keeps(Self::LINKS) {
+                let ids: Vec<Uuid> = rows.iter().map(Self::id).collect();
+                Some(Self::links(db, &ids).await?)
+            } else {
+                None
+            };
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let id = Self::id(row);
+                let mine: Option<Vec<(Uuid, String)>> = links.as_ref().map(|links| {
+                    links
+                        .iter()
+                        .filter(|(of, _, _)| *of == id)
+                        .map(|(_, other, name)| (*other, name.clone()))
+                        .collect()
+                });
+                let meta = Self::meta(scope, row);
+                let mut body = Self::represent(scope, row, mine.as_deref(), &meta)?;
+                selection.apply(&mut body);
+                out.push(Rendered {
+                    body,
+                    version: meta.version(),
+                    location: meta.location,
+                });
+            }
+            Ok(out)
+        }
+    }
+
+    fn render_one<Db: ConnectionTrait>(
+        db: &Db,
+        scope: &Scope,
+        row: Self::Row,
+        selection: &Selection,
+    ) -> impl Future<Output = ScimResult<Rendered>> + Send {
+        async move {
+            let rendered = Self::render(db, scope, std::slice::from_ref(&row), selection).await?;
+            let rendered = rendered.into_iter().next();
+            Ok(
+                rendered
+                    .ok_or_else(|| AppError::Internal(format!("rendered no {}", Self::NAME)))?,
+            )
+        }
+    }
 }
 
 /// `/Users`: learners, each a contact (`service::scim::users`).
@@ -64,3 +237,73 @@ pub struct Users;
 
 /// `/Groups`: groups of one configuration's users, mapped to roles (`service::scim::groups`).
 pub struct Groups;
+
+/// A PUT or PATCH worked out from one version of a resource (`plan`) and then written
+/// (`store`), for [`write_planned`].
+pub(super) trait Planned<R: ScimResource>: Sync {
+    type Plan: Send + Sync;
+
+    /// Works out the change from `row` (reading what else it needs through `db`).
+    fn plan<Db: ConnectionTrait>(
+        &self,
+        db: &Db,
+        scope: &Scope,
+        row: &R::Row,
+    ) -> impl Future<Output = ScimResult<Self::Plan>> + Send;
+
+    /// Writes the change planned from `row`.
+    fn store(
+        &self,
+        txn: &DatabaseTransaction,
+        scope: &Scope,
+        row: R::Row,
+        plan: &Self::Plan,
+    ) -> impl Future<Output = ScimResult<R::Row>> + Send;
+}
+
+/// How often a write planned outside the write gate is planned again because the resource
+/// changed meanwhile, before it is planned under the gate.
+const OPTIMISTIC_ATTEMPTS: usize = 3;
+
+/// Plans `change` from the resource as read without the write gate (parsing, patching, hashing
+/// and reading what it needs), then takes the gate only to check that the resource is still the
+/// version planned from and to write. A resource that keeps changing meanwhile is planned under
+/// the gate at last, which always finishes.
+pub(super) async fn write_planned<R: ScimResource>(
+    app: &App,
+    scope: &Scope,
+    raw_id: &str,
+    if_match: Option<&str>,
+    change: &impl Planned<R>,
+) -> ScimResult<Rendered> {
+    for _ in 0..OPTIMISTIC_ATTEMPTS {
+        let seen = R::load(app.db(), scope, raw_id, Read::Plain).await?;
+        R::check_if_match(scope, &seen, if_match)?;
+        let plan = change.plan(app.db(), scope, &seen).await?;
+        let id = R::id(&seen);
+        let written = app
+            .transaction(async |txn| {
+                match R::find(txn, scope.configuration.id, id, Read::ForUpdate).await? {
+                    Some(current) if current == seen => {
+                        change.store(txn, scope, current, &plan).await.map(Some)
+                    }
+                    _ => Ok(None),
+                }
+            })
+            .await?;
+        if let Some(row) = written {
+            return R::render_one(app.db(), scope, row, &Selection::default()).await;
+        }
+        tracing::debug!(resource = R::NAME, %id, "SCIM resource changed while its write was planned");
+    }
+    let row = app
+        .transaction(async |txn| {
+            R::load(txn, scope, raw_id, Read::ForUpdate).await?;
+            let seen = R::load(txn, scope, raw_id, Read::Plain).await?;
+            R::check_if_match(scope, &seen, if_match)?;
+            let plan = change.plan(txn, scope, &seen).await?;
+            change.store(txn, scope, seen, &plan).await
+        })
+        .await?;
+    R::render_one(app.db(), scope, row, &Selection::default()).await
+}

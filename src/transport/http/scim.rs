@@ -19,7 +19,7 @@ use crate::{
     error::AppError,
     service::scim::{
         self as scim, ScimFailure,
-        resource::{Groups, Users},
+        resource::{Groups, ScimResource, Users},
     },
 };
 
@@ -31,43 +31,7 @@ use resources::*;
 pub const SCIM_JSON: &str = "application/scim+json";
 
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/Users",
-            get(list::<Users>)
-                .post(create::<Users>)
-                .fallback(method_not_allowed),
-        )
-        .route(
-            "/Users/.search",
-            post(search::<Users>).fallback(method_not_allowed),
-        )
-        .route(
-            "/Users/{id}",
-            get(read::<Users>)
-                .put(replace::<Users>)
-                .patch(patch::<Users>)
-                .delete(delete::<Users>)
-                .fallback(method_not_allowed),
-        )
-        .route(
-            "/Groups",
-            get(list::<Groups>)
-                .post(create::<Groups>)
-                .fallback(method_not_allowed),
-        )
-        .route(
-            "/Groups/.search",
-            post(search::<Groups>).fallback(method_not_allowed),
-        )
-        .route(
-            "/Groups/{id}",
-            get(read::<Groups>)
-                .put(replace::<Groups>)
-                .patch(patch::<Groups>)
-                .delete(delete::<Groups>)
-                .fallback(method_not_allowed),
-        )
+    endpoints_of::<Groups>(endpoints_of::<Users>(Router::new()))
         .route(
             "/ServiceProviderConfig",
             get(service_provider_config).fallback(method_not_allowed),
@@ -89,6 +53,30 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(state, authenticate))
         .layer(middleware::map_response(as_scim_message))
         .layer(middleware::from_fn(log_traffic))
+}
+
+/// A resource type's endpoints (RFC 7644 §3.2): its list, its `.search` and its resources.
+fn endpoints_of<R: ScimResource>(router: Router<AppState>) -> Router<AppState> {
+    let path = R::ENDPOINT;
+    router
+        .route(
+            path,
+            get(list::<R>)
+                .post(create::<R>)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{path}/.search"),
+            post(search::<R>).fallback(method_not_allowed),
+        )
+        .route(
+            &format!("{path}/{{id}}"),
+            get(read::<R>)
+                .put(update::<R>)
+                .patch(update::<R>)
+                .delete(delete::<R>)
+                .fallback(method_not_allowed),
+        )
 }
 
 /// One log line per SCIM request, in the request's span (so with its `x-request-id`): IdPs
@@ -121,39 +109,39 @@ fn message(status: StatusCode, body: &Value) -> Response {
         .into_response()
 }
 
-fn error(e: &ScimError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = message(status, &e.to_json());
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"autoprov-scim\""),
-        );
-    }
-    response
-}
-
 /// A refused request answers with its SCIM error, so handlers can `?` one.
 impl IntoResponse for ScimError {
     fn into_response(self) -> Response {
-        error(&self)
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut response = message(status, &self.to_json());
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"autoprov-scim\""),
+            );
+        }
+        response
     }
 }
 
-fn failure(f: ScimFailure) -> Response {
-    match f {
-        ScimFailure::Protocol(e) => {
-            tracing::info!(status = e.status, detail = %e.detail, "SCIM request refused");
-            error(&e)
-        }
-        ScimFailure::Internal(e) => {
-            tracing::error!(error = %e, "SCIM request failed");
-            error(&ScimError::new(
-                500,
-                None,
-                "the server could not complete the request; the server log has the cause under \
-                 this response's x-request-id",
-            ))
+/// A failed use case answers with its SCIM error, or a bare 500 for our own failure.
+impl IntoResponse for ScimFailure {
+    fn into_response(self) -> Response {
+        match self {
+            ScimFailure::Protocol(e) => {
+                tracing::info!(status = e.status, detail = %e.detail, "SCIM request refused");
+                e.into_response()
+            }
+            ScimFailure::Internal(e) => {
+                tracing::error!(error = %e, "SCIM request failed");
+                ScimError::new(
+                    500,
+                    None,
+                    "the server could not complete the request; the server log has the cause \
+                     under this response's x-request-id",
+                )
+                .into_response()
+            }
         }
     }
 }
@@ -179,7 +167,7 @@ async fn as_scim_message(response: Response) -> Response {
             .unwrap_or("the request failed")
             .to_owned(),
     };
-    let mut rewritten = error(&ScimError::new(status.as_u16(), None, detail));
+    let mut rewritten = ScimError::new(status.as_u16(), None, detail).into_response();
     if let Some(allow) = allow {
         rewritten.headers_mut().insert(header::ALLOW, allow);
     }
@@ -205,7 +193,7 @@ fn base_url(headers: &HeaderMap) -> String {
 
 /// Only a live SCIM token opens `/scim/v2`, for the configuration it was issued for.
 async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let unauthenticated = |detail: &str| error(&ScimError::new(401, None, detail));
+    let unauthenticated = |detail: &str| ScimError::new(401, None, detail).into_response();
     let principal = match super::principal(&state, request.headers()).await {
         Ok(p) => p,
         Err(AppError::Unauthenticated(_)) => {
@@ -214,7 +202,7 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
                  role scim",
             );
         }
-        Err(e) => return failure(ScimFailure::Internal(e)),
+        Err(e) => return ScimFailure::Internal(e).into_response(),
     };
     let gone = "the identity-provider configuration this token was issued for no longer exists";
     let Some(binding) = principal.scim_scope() else {
@@ -223,14 +211,9 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
             // configuration rows (see the migration m20261202_000006).
             return unauthenticated(gone);
         }
-        return error(&ScimError::new(
-            403,
-            None,
-            format!(
-                "this token has role {}; /scim/v2 takes only tokens of role scim",
-                crate::domain::stored::StoredEnum::as_str(principal.role)
-            ),
-        ));
+        let role = crate::domain::stored::StoredEnum::as_str(principal.role);
+        let detail = format!("this token has role {role}; /scim/v2 takes only tokens of role scim");
+        return ScimError::new(403, None, detail).into_response();
     };
     let base = base_url(request.headers());
     match scim::scope(state.app.db(), binding, base).await {
@@ -240,32 +223,21 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
             next.run(request).await
         }
         Ok(None) => unauthenticated(gone),
-        Err(e) => failure(ScimFailure::Internal(e)),
+        Err(e) => ScimFailure::Internal(e).into_response(),
     }
 }
 
-async fn not_found(request: Request) -> Response {
-    error(&ScimError::not_found(format!(
-        "no SCIM endpoint at {}",
-        request.uri().path()
-    )))
+async fn not_found(request: Request) -> ScimError {
+    ScimError::not_found(format!("no SCIM endpoint at {}", request.uri().path()))
 }
 
-async fn method_not_allowed(method: Method) -> Response {
-    error(&ScimError::new(
-        405,
-        None,
-        format!("{method} is not supported on this endpoint"),
-    ))
+async fn method_not_allowed(method: Method) -> ScimError {
+    let detail = format!("{method} is not supported on this endpoint");
+    ScimError::new(405, None, detail)
 }
 
-async fn not_implemented(request: Request) -> Response {
-    error(&ScimError::new(
-        501,
-        None,
-        format!(
-            "{} is not implemented (ServiceProviderConfig lists what is)",
-            request.uri().path()
-        ),
-    ))
+async fn not_implemented(request: Request) -> ScimError {
+    let path = request.uri().path();
+    let detail = format!("{path} is not implemented (ServiceProviderConfig lists what is)");
+    ScimError::new(501, None, detail)
 }

@@ -5,16 +5,12 @@ use sea_orm::DatabaseTransaction;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{
-    Provisioned, Rendered, add_sso_identity, log_event, placeholder_email, render_one,
-    set_password, status_of, write_contact,
-};
+use super::{Provisioned, add_sso_identity, hash_password, placeholder_email, write_contact};
 use crate::{
-    db::{self, contacts::NewContact, queries, scim::write::NewUser},
+    db::{self, contacts::NewContact, credentials, queries, scim::write::NewUser},
     domain::{
         scim::{
             adoption,
-            project::Selection,
             user::{self, UserData},
         },
         sign_in::{Lookup, Need, NewName, choose_account, claims},
@@ -23,7 +19,7 @@ use crate::{
     },
     error::AppError,
     service::{
-        App, now,
+        now,
         placement::{self, account_ref, needed_account},
         scim::{ScimResult, Scope},
         sign_in::rules_of,
@@ -76,17 +72,8 @@ async fn place(
     }
 }
 
-/// `POST /Users`.
-pub async fn create(app: &App, scope: &Scope, body: &Value) -> ScimResult<Rendered> {
-    let data = user::parse(body)?;
-    app.transaction(async |txn| {
-        let row = create_in(txn, scope, &data).await?;
-        render_one(txn, scope, row, &Selection::default()).await
-    })
-    .await
-}
-
-async fn create_in(
+/// A new SCIM user: its contact found and adopted, or created and placed.
+pub(super) async fn create_in(
     txn: &DatabaseTransaction,
     scope: &Scope,
     data: &UserData,
@@ -130,7 +117,7 @@ async fn create_in(
                 email: address,
                 account_id: account.id,
                 roles: Value::from(roles),
-                status: status_of(data.active),
+                status: user::status_of(data.active),
             };
             let contact = db::contacts::insert(txn, new, now()).await?;
             (contact, Outcome::Created, Some(assignment), reason)
@@ -142,7 +129,7 @@ async fn create_in(
         add_sso_identity(txn, scope, contact.id, &data.user_name).await?;
     }
     if let Some(password) = &data.password {
-        set_password(txn, contact.id, password).await?;
+        credentials::replace_password(txn, contact.id, hash_password(password)?, now()).await?;
     }
     let new = NewUser {
         id,
@@ -155,18 +142,15 @@ async fn create_in(
     if outcome == Outcome::Created {
         changed.push("roles");
     }
-    log_event(
-        txn,
-        scope,
-        &data.user_name,
-        &contact,
-        Provisioned {
-            outcome,
-            assignment,
-            changed: &changed,
-            reason: format!("pushed by SCIM: {reason}"),
-        },
-    )
+    Provisioned {
+        subject: &data.user_name,
+        contact: &contact,
+        outcome,
+        assignment,
+        changed: &changed,
+        reason: format!("pushed by SCIM: {reason}"),
+    }
+    .log(txn, scope)
     .await?;
     tracing::info!(user = %row.id, contact = %contact.id, outcome = outcome.as_str(), "SCIM user created");
     Ok((row, contact))

@@ -44,42 +44,32 @@ pub(super) fn changed_attributes(before: &UserData, after: &UserData) -> Vec<&'s
     changed
 }
 
-/// What a SCIM create did, for its provisioning event.
+/// What a SCIM write did to a user's contact, for its provisioning event.
 pub(super) struct Provisioned<'a> {
+    /// The userName.
+    pub(super) subject: &'a str,
+    pub(super) contact: &'a contact::Model,
     pub(super) outcome: Outcome,
     pub(super) assignment: Option<AccountAssignment>,
     pub(super) changed: &'a [&'a str],
     pub(super) reason: String,
 }
 
-/// Writes the provisioning event of a SCIM change.
-pub(super) async fn log_event(
-    txn: &DatabaseTransaction,
-    scope: &Scope,
-    subject: &str,
-    contact: &contact::Model,
-    Provisioned {
-        outcome,
-        assignment,
-        changed,
-        reason,
-    }: Provisioned<'_>,
-) -> Result<(), DbErr> {
-    provisioning_events::insert(
-        txn,
-        NewEvent {
+impl Provisioned<'_> {
+    /// Writes the provisioning event.
+    pub(super) async fn log(self, txn: &DatabaseTransaction, scope: &Scope) -> Result<(), DbErr> {
+        let event = NewEvent {
             source: Source::Scim,
             brand_id: Some(scope.configuration.brand_id),
             identity_provider_id: Some(scope.identity_provider_id()),
-            subject,
-            contact_id: Some(contact.id),
-            account_id: Some(contact.account_id),
-            outcome,
-            account_assignment: assignment,
-            changed_attributes: changed,
-            reason,
-        },
-        now(),
-    )
-    .await
+            subject: self.subject,
+            contact_id: Some(self.contact.id),
+            account_id: Some(self.contact.account_id),
+            outcome: self.outcome,
+            account_assignment: self.assignment,
+            changed_attributes: self.changed,
+            reason: self.reason,
+        };
+        provisioning_events::insert(txn, event, now()).await
+    }
 }

@@ -10,16 +10,19 @@ use axum::{
 use serde_json::Value;
 use std::sync::Arc;
 
-use super::{SCIM_JSON, failure, message};
+use super::{SCIM_JSON, message};
 use crate::{
     domain::{
         scim::{ScimError, project::Selection},
         validate,
     },
-    service::scim::{ListQuery, ScimFailure, Scope, users::Rendered},
+    service::scim::{ListQuery, ScimResult, Scope, resource::Rendered},
 };
 
 pub(super) type Scoped = Extension<Arc<Scope>>;
+
+/// The query string's parameters, or why they could not be read.
+pub(super) type QueryParams = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 /// A request body: `application/scim+json` or `application/json` (or no type), and JSON.
 pub(super) fn body_json(headers: &HeaderMap, body: &Bytes) -> Result<Value, ScimError> {
@@ -58,12 +61,16 @@ pub(super) fn if_match(headers: &HeaderMap) -> Option<String> {
 }
 
 /// 200 (or 201 with `Location`) with the resource and its `ETag`; a GET whose
-/// `If-None-Match` names the current version is 304.
+/// `If-None-Match` names the current version is 304. A failure answers as itself.
 pub(super) fn resource(
     status: StatusCode,
-    rendered: Rendered,
+    rendered: ScimResult<Rendered>,
     headers: Option<&HeaderMap>,
 ) -> Response {
+    let rendered = match rendered {
+        Ok(rendered) => rendered,
+        Err(f) => return f.into_response(),
+    };
     let not_modified = headers
         .and_then(|h| h.get(header::IF_NONE_MATCH))
         .and_then(|v| v.to_str().ok())
@@ -101,9 +108,7 @@ pub(super) fn integer(name: &str, raw: Option<&str>) -> Result<Option<i64>, Scim
 }
 
 /// The query string's list parameters (RFC 7644 §3.4.2); unknown parameters are ignored.
-pub(super) fn list_query(
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<ListQuery, ScimError> {
+pub(super) fn list_query(params: QueryParams) -> Result<ListQuery, ScimError> {
     let Query(params) = params
         .map_err(|e| ScimError::invalid_syntax(format!("the query string is malformed: {e}")))?;
     if let Some((name, _)) = params
@@ -183,15 +188,9 @@ pub(super) fn search_query(headers: &HeaderMap, body: &Bytes) -> Result<ListQuer
     })
 }
 
-pub(super) fn selection(
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<Selection, ScimError> {
-    Ok(list_query(params)?.selection)
-}
-
-pub(super) fn ok_list(result: Result<Value, ScimFailure>) -> Response {
-    match result {
-        Ok(list) => message(StatusCode::OK, &list),
-        Err(f) => failure(f),
-    }
+/// A `ListResponse`, or the failure that stopped it.
+pub(super) fn listed(result: ScimResult<Value>) -> Response {
+    result
+        .map(|list| message(StatusCode::OK, &list))
+        .into_response()
 }

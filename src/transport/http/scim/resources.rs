@@ -3,21 +3,24 @@
 use axum::{
     Extension,
     body::Bytes,
-    extract::{Path, Query, State, rejection::QueryRejection},
-    http::{HeaderMap, StatusCode},
+    extract::{Path, State},
+    http::{HeaderMap, Method, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
 
 use super::{
-    error, failure, message,
+    message,
     requests::{
-        Scoped, body_json, if_match, list_query, ok_list, resource, search_query, selection,
+        QueryParams, Scoped, body_json, if_match, list_query, listed, resource, search_query,
     },
 };
 use crate::{
     domain::scim::{ScimError, discovery},
-    service::scim::{ScimResult, resource::ScimResource, users::Rendered},
+    service::scim::{
+        list_response,
+        resource::{ScimResource, Update},
+    },
     transport::http::AppState,
 };
 
@@ -27,12 +30,10 @@ use crate::{
 pub(super) async fn list<R: ScimResource>(
     State(state): State<AppState>,
     Extension(scope): Scoped,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    match list_query(params) {
-        Ok(query) => ok_list(R::list(&state.app, &scope, &query).await),
-        Err(e) => error(&e),
-    }
+    params: QueryParams,
+) -> Result<Response, ScimError> {
+    let query = list_query(params)?;
+    Ok(listed(R::list(&state.app, &scope, &query).await))
 }
 
 pub(super) async fn search<R: ScimResource>(
@@ -40,11 +41,9 @@ pub(super) async fn search<R: ScimResource>(
     Extension(scope): Scoped,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    match search_query(&headers, &body) {
-        Ok(query) => ok_list(R::list(&state.app, &scope, &query).await),
-        Err(e) => error(&e),
-    }
+) -> Result<Response, ScimError> {
+    let query = search_query(&headers, &body)?;
+    Ok(listed(R::list(&state.app, &scope, &query).await))
 }
 
 pub(super) async fn read<R: ScimResource>(
@@ -52,24 +51,11 @@ pub(super) async fn read<R: ScimResource>(
     Extension(scope): Scoped,
     Path(id): Path<String>,
     headers: HeaderMap,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    let selection = match selection(params) {
-        Ok(s) => s,
-        Err(e) => return error(&e),
-    };
-    match R::get(&state.app, &scope, &id, &selection).await {
-        Ok(found) => resource(StatusCode::OK, found, Some(&headers)),
-        Err(f) => failure(f),
-    }
-}
-
-/// A resource that was written, with `status`, or the failure that stopped the write.
-fn written(status: StatusCode, result: ScimResult<Rendered>) -> Response {
-    match result {
-        Ok(rendered) => resource(status, rendered, None),
-        Err(f) => failure(f),
-    }
+    params: QueryParams,
+) -> Result<Response, ScimError> {
+    let selection = list_query(params)?.selection;
+    let found = R::get(&state.app, &scope, &id, &selection).await;
+    Ok(resource(StatusCode::OK, found, Some(&headers)))
 }
 
 pub(super) async fn create<R: ScimResource>(
@@ -80,33 +66,27 @@ pub(super) async fn create<R: ScimResource>(
 ) -> Result<Response, ScimError> {
     let body = body_json(&headers, &body)?;
     let created = R::create(&state.app, &scope, &body).await;
-    Ok(written(StatusCode::CREATED, created))
+    Ok(resource(StatusCode::CREATED, created, None))
 }
 
-pub(super) async fn replace<R: ScimResource>(
+/// `PUT` and `PATCH`.
+pub(super) async fn update<R: ScimResource>(
     State(state): State<AppState>,
     Extension(scope): Scoped,
     Path(id): Path<String>,
+    method: Method,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let body = body_json(&headers, &body)?;
+    let how = if method == Method::PATCH {
+        Update::Patch
+    } else {
+        Update::Replace
+    };
     let if_match = if_match(&headers);
-    let replaced = R::replace(&state.app, &scope, &id, &body, if_match.as_deref()).await;
-    Ok(written(StatusCode::OK, replaced))
-}
-
-pub(super) async fn patch<R: ScimResource>(
-    State(state): State<AppState>,
-    Extension(scope): Scoped,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let body = body_json(&headers, &body)?;
-    let if_match = if_match(&headers);
-    let patched = R::patch(&state.app, &scope, &id, &body, if_match.as_deref()).await;
-    Ok(written(StatusCode::OK, patched))
+    let updated = R::update(&state.app, &scope, &id, how, &body, if_match.as_deref()).await;
+    Ok(resource(StatusCode::OK, updated, None))
 }
 
 pub(super) async fn delete<R: ScimResource>(
@@ -116,50 +96,43 @@ pub(super) async fn delete<R: ScimResource>(
     headers: HeaderMap,
 ) -> Response {
     let if_match = if_match(&headers);
-    match R::delete(&state.app, &scope, &id, if_match.as_deref()).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(f) => failure(f),
-    }
+    let deleted = R::delete(&state.app, &scope, &id, if_match.as_deref()).await;
+    deleted.map(|()| StatusCode::NO_CONTENT).into_response()
 }
 
 pub(super) async fn service_provider_config(Extension(scope): Scoped) -> Response {
-    message(
-        StatusCode::OK,
-        &discovery::service_provider_config(&scope.base),
-    )
+    let config = discovery::service_provider_config(&scope.base);
+    message(StatusCode::OK, &config)
 }
 
-pub(super) fn discovery_list(resources: Vec<Value>) -> Response {
-    message(
-        StatusCode::OK,
-        &serde_json::json!({
-            "schemas": [crate::domain::scim::LIST_SCHEMA],
-            "totalResults": resources.len(),
-            "startIndex": 1,
-            "itemsPerPage": resources.len(),
-            "Resources": resources,
-        }),
-    )
+/// All of a discovery endpoint's resources, as one `ListResponse` page.
+fn discovery_list(resources: Vec<Value>) -> Response {
+    let total = resources.len() as u64;
+    message(StatusCode::OK, &list_response(total, 0, resources))
 }
 
 pub(super) async fn resource_types(Extension(scope): Scoped) -> Response {
     discovery_list(discovery::resource_types(&scope.base))
 }
 
-pub(super) async fn resource_type(Extension(scope): Scoped, Path(id): Path<String>) -> Response {
-    match discovery::resource_type(&scope.base, &id) {
-        Some(r) => message(StatusCode::OK, &r),
-        None => error(&ScimError::not_found(format!("no resource type {id:?}"))),
-    }
+pub(super) async fn resource_type(
+    Extension(scope): Scoped,
+    Path(id): Path<String>,
+) -> Result<Response, ScimError> {
+    let found = discovery::resource_type(&scope.base, &id);
+    let found = found.ok_or_else(|| ScimError::not_found(format!("no resource type {id:?}")))?;
+    Ok(message(StatusCode::OK, &found))
 }
 
 pub(super) async fn schemas(Extension(scope): Scoped) -> Response {
     discovery_list(discovery::schemas(&scope.base))
 }
 
-pub(super) async fn schema(Extension(scope): Scoped, Path(id): Path<String>) -> Response {
-    match discovery::schema(&scope.base, &id) {
-        Some(s) => message(StatusCode::OK, &s),
-        None => error(&ScimError::not_found(format!("no schema {id:?}"))),
-    }
+pub(super) async fn schema(
+    Extension(scope): Scoped,
+    Path(id): Path<String>,
+) -> Result<Response, ScimError> {
+    let found = discovery::schema(&scope.base, &id);
+    let found = found.ok_or_else(|| ScimError::not_found(format!("no schema {id:?}")))?;
+    Ok(message(StatusCode::OK, &found))
 }

@@ -27,25 +27,6 @@ pub struct WrittenCondition {
     pub values: Option<Vec<String>>,
 }
 
-pub fn op_name(op: ConditionOp) -> &'static str {
-    match op {
-        ConditionOp::Eq => "eq",
-        ConditionOp::Ne => "ne",
-        ConditionOp::In => "in",
-        ConditionOp::Like => "like",
-    }
-}
-
-fn op_of(name: &str) -> Option<ConditionOp> {
-    Some(match name {
-        "eq" => ConditionOp::Eq,
-        "ne" => ConditionOp::Ne,
-        "in" => ConditionOp::In,
-        "like" => ConditionOp::Like,
-        _ => return None,
-    })
-}
-
 /// The conditions of a stored rule, as written and normalised; unreadable ones fail closed.
 pub fn stored_conditions(
     rule: &admin_provisioning_rule::Model,
@@ -54,7 +35,8 @@ pub fn stored_conditions(
     let written: Vec<WrittenCondition> = AppError::decode_json(COLUMN, &rule.conditions)?;
     let mut input = Vec::with_capacity(written.len());
     for c in &written {
-        let op = op_of(&c.operation).ok_or_else(|| AppError::corrupt(COLUMN, &c.operation))?;
+        let op = serde_json::from_value::<ConditionOp>(c.operation.as_str().into())
+            .map_err(|_| AppError::corrupt(COLUMN, &c.operation))?;
         input.push((c.field.clone(), op, c.value.clone(), c.values.clone()));
     }
     let normalised =

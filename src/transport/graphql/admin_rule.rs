@@ -5,13 +5,14 @@ use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, Simple
 use entity::admin_provisioning_rule;
 
 use super::{
-    Allow, actor,
+    Allow,
     administrator::AdminRole,
     app,
     connection::{AdminProvisioningRuleField, entity_queries},
     employee_sync::EmployeeSync,
     errors::{ApiFieldError, GqlResultExt},
     mutation::payload,
+    principal,
     types::row_object,
 };
 use crate::{
@@ -252,7 +253,7 @@ impl AdminProvisioningRuleMutations {
         AdminProvisioningRulePayload::from(
             service::employees::rules::create(
                 app(ctx)?,
-                &actor(ctx)?,
+                principal(ctx)?,
                 &input.name,
                 &conditions,
                 input.role.into(),
@@ -271,7 +272,7 @@ impl AdminProvisioningRuleMutations {
         AdminProvisioningRulePayload::from(
             service::employees::rules::update(
                 app(ctx)?,
-                &actor(ctx)?,
+                principal(ctx)?,
                 RuleUpdate {
                     rule_id: &input.rule_id,
                     name: input.name.as_deref(),
@@ -291,7 +292,7 @@ impl AdminProvisioningRuleMutations {
         input: DeleteAdminProvisioningRuleInput,
     ) -> Result<AdminProvisioningRulePayload> {
         AdminProvisioningRulePayload::from(
-            service::employees::rules::delete(app(ctx)?, &actor(ctx)?, &input.rule_id).await,
+            service::employees::rules::delete(app(ctx)?, principal(ctx)?, &input.rule_id).await,
         )
     }
 }

@@ -6,7 +6,7 @@ use entity::employee_sync;
 use serde::Deserialize;
 
 use super::{
-    Allow, actor,
+    Allow,
     administrator::{AdminRole, AdministratorChangeKind, AdministratorStatus},
     app,
     connection::{EmployeeSyncField, entity_queries},
@@ -26,7 +26,7 @@ use crate::{
         id::NodeKind,
     },
     error::AppError,
-    service::{self, employees::Import},
+    service::employees::{self, Import, Synced},
 };
 
 /// What became of one employee sync.
@@ -239,12 +239,13 @@ entity_payload!(EmployeeSyncPayload {
     employee_sync: EmployeeSync
 });
 
-pub struct EmployeeSyncMutations;
-
-/// The role the request's token acts with, for "a sync never gives more than its sender has".
-fn sender(ctx: &Context<'_>) -> Result<DomainRole> {
-    principal(ctx).map(|p| p.role.authority())
+impl From<Synced> for EmployeeSync {
+    fn from(synced: Synced) -> Self {
+        Self(synced.record)
+    }
 }
+
+pub struct EmployeeSyncMutations;
 
 #[Object(serial)]
 impl EmployeeSyncMutations {
@@ -255,13 +256,7 @@ impl EmployeeSyncMutations {
         ctx: &Context<'_>,
         input: ApplyEmployeeSyncInput,
     ) -> Result<EmployeeSyncPayload> {
-        let result = service::employees::apply(
-            app(ctx)?,
-            &actor(ctx)?,
-            sender(ctx)?,
-            &input.employee_sync_id,
-        )
-        .await;
+        let result = employees::apply(app(ctx)?, principal(ctx)?, &input.employee_sync_id).await;
         EmployeeSyncPayload::from(result)
     }
 
@@ -272,18 +267,12 @@ impl EmployeeSyncMutations {
         ctx: &Context<'_>,
         input: ImportEmployeeFileInput,
     ) -> Result<EmployeeSyncPayload> {
-        let result = service::employees::import(
-            app(ctx)?,
-            &actor(ctx)?,
-            Import {
-                source: DomainSource::Upload,
-                file_name: input.file_name.as_deref(),
-                dry_run: input.dry_run,
-                sender: sender(ctx)?,
-            },
-            input.file.as_bytes(),
-        )
-        .await;
-        EmployeeSyncPayload::from(result)
+        let import = Import {
+            source: DomainSource::Upload,
+            file_name: input.file_name.as_deref(),
+            dry_run: input.dry_run,
+        };
+        let result = employees::import(app(ctx)?, principal(ctx)?, import, input.file.as_bytes());
+        EmployeeSyncPayload::from(result.await)
     }
 }

@@ -9,8 +9,6 @@ use entity::employee_sync;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Map, Value, json};
 
-pub use convert::WrittenCondition;
-
 use super::{App, load, load_error, now};
 use crate::{
     db,

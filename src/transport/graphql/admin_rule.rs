@@ -3,6 +3,7 @@
 use super::types::Timestamp;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
 use entity::admin_provisioning_rule;
+use serde::Deserialize;
 
 use super::{
     Allow,
@@ -24,16 +25,13 @@ use crate::{
     error::AppError,
     service::{
         self,
-        employees::{
-            WrittenCondition,
-            rules::{ConditionInput, RuleChange, RuleUpdate},
-        },
+        employees::rules::{ConditionInput, RuleChange, RuleUpdate},
     },
 };
 
 /// How a condition compares an employee's value (case-insensitively, after trimming).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(rename_items = "camelCase")]
+#[graphql(remote = "ConditionOp", rename_items = "camelCase")]
 pub enum RuleConditionOperation {
     /// Equal to `value`.
     Eq,
@@ -45,26 +43,17 @@ pub enum RuleConditionOperation {
     Like,
 }
 
-impl From<RuleConditionOperation> for ConditionOp {
-    fn from(op: RuleConditionOperation) -> Self {
-        match op {
-            RuleConditionOperation::Eq => Self::Eq,
-            RuleConditionOperation::Ne => Self::Ne,
-            RuleConditionOperation::In => Self::In,
-            RuleConditionOperation::Like => Self::Like,
-        }
-    }
-}
-
 /// One condition of a rule, as written.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Deserialize)]
 pub struct RuleCondition {
     /// `department`, `location`, `jobTitle`, `isManager` or any column of the employee file
     /// (matched case-insensitively).
     pub field: String,
     /// `eq`, `ne`, `in` or `like`.
     pub operation: String,
+    #[serde(default)]
     pub value: Option<String>,
+    #[serde(default)]
     pub values: Option<Vec<String>>,
 }
 
@@ -102,18 +91,7 @@ row_object! {
     resolvers {
         /// All must hold.
         async fn conditions(&self) -> Result<Vec<RuleCondition>> {
-            let written: Vec<WrittenCondition> =
-                AppError::decode_json("admin_provisioning_rule.conditions", &self.0.conditions)
-                    .gql()?;
-            Ok(written
-                .into_iter()
-                .map(|c| RuleCondition {
-                    field: c.field,
-                    operation: c.operation,
-                    value: c.value,
-                    values: c.values,
-                })
-                .collect())
+            AppError::decode_json("admin_provisioning_rule.conditions", &self.0.conditions).gql()
         }
     }
 }

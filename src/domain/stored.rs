@@ -150,6 +150,7 @@ mod tests {
         round_trips::<SyncSource>();
         round_trips::<HoldReason>();
         round_trips::<ChangeKind>();
+        round_trips::<file::EmployeeStatus>();
         assert_eq!(SyncStatus::DryRun.as_str(), "dryRun");
         assert_eq!(ChangeKind::RoleChanged.as_str(), "roleChanged");
         assert_eq!(ChangeKind::HandedOver.as_str(), "handedOver");

@@ -6,11 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     db::employees::extra_json,
-    domain::employees::{
-        AdminOrigin, AdminRole, AdminStatus, ConditionOp,
-        file::{Employee, EmployeeStatus},
-        rules::{self, Condition},
-        sync::{AdminView, RuleView},
+    domain::{
+        employees::{
+            AdminOrigin, AdminRole, AdminStatus, ConditionOp,
+            file::{Employee, EmployeeStatus},
+            rules::{self, Condition},
+            sync::{AdminView, RuleView},
+        },
+        stored::StoredEnum,
     },
     error::{AppError, AppResult},
 };
@@ -69,11 +72,7 @@ pub fn admin_view(admin: &administrator::Model) -> AppResult<AdminView> {
 }
 
 pub fn employee_of(row: employee::Model) -> AppResult<Employee> {
-    let status = match row.status.as_str() {
-        "active" => EmployeeStatus::Active,
-        "terminated" => EmployeeStatus::Terminated,
-        other => return Err(AppError::corrupt("employee.status", other)),
-    };
+    let status = AppError::decode::<EmployeeStatus>(&row.status)?;
     let extra: BTreeMap<String, String> = AppError::decode_json("employee.extra", &row.extra)?;
     let extra = extra.into_iter().map(|(k, v)| (k.into(), v)).collect();
     Ok(Employee {

@@ -1,7 +1,11 @@
 //! Administrator provisioning rules: the object type, the employees a conflict names, queries
 //! and mutations. Every change is applied to the latest employee snapshot at once.
 use super::types::Timestamp;
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, Description, Enum, ID, InputObject, Json, Object, Result, SimpleObject,
+};
+use std::collections::BTreeMap;
+
 use entity::admin_provisioning_rule;
 use serde::Deserialize;
 
@@ -21,6 +25,7 @@ use crate::{
         access::Action,
         employees::{AdminRole as DomainRole, ConditionOp, file::Employee as DomainEmployee},
         id::NodeKind,
+        stored::StoredEnum,
     },
     error::AppError,
     service::{
@@ -96,47 +101,36 @@ row_object! {
     }
 }
 
-/// An employee of the latest employee file.
-#[derive(SimpleObject)]
-pub struct Employee {
-    pub employee_id: String,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub department: String,
-    pub location: String,
-    pub job_title: String,
-    pub manager_id: String,
-    /// Derived: another active employee names this one as their manager.
-    pub is_manager: bool,
-    /// `active` or `terminated`.
-    pub status: String,
-    /// The line of the file the row came from.
-    pub line: u64,
-    /// The file's further columns, by lower-case column name.
-    pub extra: Json<std::collections::BTreeMap<String, String>>,
-}
-
-impl From<DomainEmployee> for Employee {
-    fn from(e: DomainEmployee) -> Self {
-        Self {
-            status: e.status.as_str().to_owned(),
-            employee_id: e.employee_id,
-            email: e.email,
-            first_name: e.first_name,
-            last_name: e.last_name,
-            department: e.department,
-            location: e.location,
-            job_title: e.job_title,
-            manager_id: e.manager_id,
-            is_manager: e.is_manager,
-            line: e.line,
-            extra: Json(
-                e.extra
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect(),
-            ),
+row_object! {
+    #[Object(use_type_description)]
+    #[derive(Description)]
+    /// An employee of the latest employee file.
+    Employee(DomainEmployee);
+    columns {
+        employee_id: String,
+        email: String,
+        first_name: String,
+        last_name: String,
+        department: String,
+        location: String,
+        job_title: String,
+        manager_id: String,
+        /// Derived: another active employee names this one as their manager.
+        is_manager: bool,
+    }
+    resolvers {
+        /// `active` or `terminated`.
+        async fn status(&self) -> String {
+            self.0.status.as_str().to_owned()
+        }
+        /// The line of the file the row came from.
+        async fn line(&self) -> u64 {
+            self.0.line
+        }
+        /// The file's further columns, by lower-case column name.
+        async fn extra(&self) -> Json<BTreeMap<String, String>> {
+            let extra = self.0.extra.iter();
+            Json(extra.map(|(k, v)| (k.to_string(), v.clone())).collect())
         }
     }
 }

@@ -229,7 +229,7 @@ fn with_article(role: &str) -> String {
     }
 }
 
-pub(super) fn problems_json(problems: &[RowProblem]) -> Value {
+fn problems_json(problems: &[RowProblem]) -> Value {
     Value::Array(
         problems
             .iter()

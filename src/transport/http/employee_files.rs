@@ -245,10 +245,13 @@ mod tests {
         headers
     }
 
-    fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
-        raw.iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect()
+    /// The options of a query string of these (name, value) pairs.
+    fn read(raw: &[(&str, &str)]) -> Result<Options, String> {
+        let pairs: Vec<_> = raw
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        options(&pairs)
     }
 
     #[test]
@@ -275,7 +278,6 @@ mod tests {
 
     #[test]
     fn dry_run_is_true_or_false_and_defaults_to_false() {
-        let read = |raw: &[(&str, &str)]| options(&pairs(raw));
         assert_eq!(
             read(&[]),
             Ok(Options {
@@ -295,7 +297,6 @@ mod tests {
 
     #[test]
     fn file_name_is_trimmed_and_unknown_parameters_are_refused() {
-        let read = |raw: &[(&str, &str)]| options(&pairs(raw));
         assert_eq!(
             read(&[("fileName", " hr.csv "), ("dryRun", "true")]),
             Ok(Options {

@@ -142,7 +142,20 @@ mod tests {
         round_trips::<Source>();
         round_trips::<crate::domain::access::Role>();
         round_trips::<crate::domain::configuration::CompanyMatch>();
+        use crate::domain::employees::*;
+        round_trips::<AdminRole>();
+        round_trips::<AdminStatus>();
+        round_trips::<AdminOrigin>();
+        round_trips::<SyncStatus>();
+        round_trips::<SyncSource>();
+        round_trips::<HoldReason>();
+        round_trips::<ChangeKind>();
+        round_trips::<file::EmployeeStatus>();
+        assert_eq!(SyncStatus::DryRun.as_str(), "dryRun");
+        assert_eq!(ChangeKind::RoleChanged.as_str(), "roleChanged");
+        assert_eq!(ChangeKind::HandedOver.as_str(), "handedOver");
         // Spellings are exact: the database compares bytes.
         assert_eq!(ContactStatus::parse("Active"), None);
+        assert_eq!(AdminRole::parse("Owner"), None);
     }
 }

@@ -9,20 +9,18 @@ use std::{fmt::Write as _, path::Path, process::ExitCode};
 use crate::{
     config::{CliRole, Settings},
     domain::{
-        access::Role,
+        access::{Caller, Role},
         audit::Actor,
         employees::{SyncSource, SyncStatus},
         id::{self, NodeKind},
-        stored::StoredEnum,
     },
     error::AppError,
     service::{
         api_tokens,
-        employees::{self, Import},
+        employees::{self, Import, Synced},
     },
     startup::open_database,
 };
-use entity::employee_sync;
 use serde_json::Value;
 
 /// `autoprov token create --name NAME [--role R] [--expires-in-days N]`: the secret alone on
@@ -77,19 +75,12 @@ pub async fn import(settings: &Settings, file: &Path, dry_run: bool) -> Result<E
         source: SyncSource::Cli,
         file_name: file_name.as_deref(),
         dry_run,
-        // The command line runs on the service's own machine, as its operator.
-        sender: crate::domain::employees::AdminRole::Owner,
     };
     let app = crate::startup::app(db.clone(), settings);
-    let result = employees::import(
-        &app,
-        &Actor::system("autoprov employees import"),
-        import,
-        &body,
-    )
-    .await;
+    let caller = Caller::Operator("autoprov employees import");
+    let result = employees::import(&app, caller, import, &body).await;
     db.close().await.ok();
-    let sync = result.map_err(|e| match e {
+    let synced = result.map_err(|e| match e {
         AppError::Invalid(errors) => errors
             .iter()
             .map(|e| e.message.as_str())
@@ -97,19 +88,17 @@ pub async fn import(settings: &Settings, file: &Path, dry_run: bool) -> Result<E
             .join("; "),
         other => format!("the import failed: {other}"),
     })?;
-    print!("{}", summary(&sync));
-    Ok(match SyncStatus::parse(&sync.status) {
-        Some(SyncStatus::Applied | SyncStatus::DryRun) => ExitCode::SUCCESS,
-        Some(SyncStatus::Held) => ExitCode::from(HELD),
-        Some(SyncStatus::Rejected) => {
-            eprintln!(
-                "rejected: {}",
-                sync.reason.as_deref().unwrap_or("the file was rejected")
-            );
+    print!("{}", summary(&synced));
+    Ok(match synced.status {
+        SyncStatus::Applied | SyncStatus::DryRun => ExitCode::SUCCESS,
+        SyncStatus::Held => ExitCode::from(HELD),
+        SyncStatus::Rejected => {
+            let reason = synced.record.reason.as_deref();
+            eprintln!("rejected: {}", reason.unwrap_or("the file was rejected"));
             ExitCode::from(REJECTED)
         }
-        Some(SyncStatus::Superseded) | None => {
-            return Err(format!("unexpected sync status `{}`", sync.status));
+        SyncStatus::Superseded => {
+            return Err(format!("unexpected sync status `{}`", synced.record.status));
         }
     })
 }
@@ -128,7 +117,12 @@ async fn read(file: &Path, max_bytes: usize) -> Result<Vec<u8>, String> {
 }
 
 /// What the sync did, in a few lines for a person.
-fn summary(sync: &employee_sync::Model) -> String {
+fn summary(
+    Synced {
+        status,
+        record: sync,
+    }: &Synced,
+) -> String {
     let mut out = String::new();
     let sync_id = id::encode(NodeKind::EmployeeSync, sync.id);
     let rejected = sync.rejected_row_count;
@@ -182,7 +176,7 @@ fn summary(sync: &employee_sync::Model) -> String {
     for change in changes {
         let _ = writeln!(out, "  {}", change_line(change));
     }
-    if sync.status == SyncStatus::Held.as_str() {
+    if *status == SyncStatus::Held {
         let _ = writeln!(
             out,
             "Nothing was changed. Review the sync, then apply it with the GraphQL mutation\n  \
@@ -227,38 +221,22 @@ mod tests {
 
     use super::*;
 
-    fn sync(status: &str) -> employee_sync::Model {
-        employee_sync::Model {
-            id: uuid::Uuid::now_v7(),
-            status: status.into(),
-            source: "cli".into(),
-            file_name: Some("hr.csv".into()),
-            actor: None,
-            rows: 3,
-            created: 1,
-            reactivated: 0,
-            deactivated: 1,
-            role_changed: 0,
-            updated: 0,
-            unchanged: 0,
-            rejected_rows: json!([{"line": 4, "employeeId": "E9", "message": "Email is blank"}]),
-            rejected_row_count: 1,
-            notes: json!([]),
-            changes: json!([
-                {"employeeId": "E1", "email": "ada@example.com", "kind": "created", "role": "support"},
-                {"employeeId": "E2", "email": "bob@example.com", "kind": "deactivated", "rule": null},
-            ]),
-            reason: None,
-            hold_reason: None,
-            body: None,
-            created_at: chrono::Utc::now(),
-            applied_at: None,
-        }
+    fn sync(status: SyncStatus) -> Synced {
+        let mut synced = Synced::sample(status);
+        let sync = &mut synced.record;
+        (sync.rows, sync.created, sync.deactivated) = (3, 1, 1);
+        sync.rejected_rows = json!([{"line": 4, "employeeId": "E9", "message": "Email is blank"}]);
+        sync.rejected_row_count = 1;
+        sync.changes = json!([
+            {"employeeId": "E1", "email": "ada@example.com", "kind": "created", "role": "support"},
+            {"employeeId": "E2", "email": "bob@example.com", "kind": "deactivated", "rule": null},
+        ]);
+        synced
     }
 
     #[test]
     fn the_summary_lists_counts_rejected_rows_and_changes() {
-        let out = summary(&sync("applied"));
+        let out = summary(&sync(SyncStatus::Applied));
         assert!(out.contains(": applied\n"), "{out}");
         assert!(out.contains("3 rows: 1 created"), "{out}");
         assert!(out.contains("  line 4: Email is blank\n"), "{out}");
@@ -275,13 +253,13 @@ mod tests {
 
     #[test]
     fn a_held_sync_says_how_to_apply_it() {
-        let mut held = sync("held");
-        held.reason = Some("would deactivate 50% of rule-provisioned administrators".into());
+        let mut held = sync(SyncStatus::Held);
+        held.record.reason = Some("would deactivate 50% of rule-provisioned administrators".into());
         let out = summary(&held);
         assert!(out.contains("reason: would deactivate 50%"), "{out}");
         assert!(out.contains("employeeSyncs { apply("), "{out}");
         assert!(
-            out.contains(&id::encode(NodeKind::EmployeeSync, held.id)),
+            out.contains(&id::encode(NodeKind::EmployeeSync, held.record.id)),
             "{out}"
         );
     }

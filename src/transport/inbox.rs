@@ -35,20 +35,18 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use entity::employee_sync;
 use tokio::{fs, io::AsyncReadExt, sync::watch, task::JoinHandle};
 
 use crate::{
     domain::{
-        audit::Actor,
+        access::Caller,
         employees::{SyncSource, SyncStatus},
         id::{self, NodeKind},
-        stored::StoredEnum,
     },
     error::AppError,
     service::{
         App,
-        employees::{self, Import},
+        employees::{self, Import, Synced},
     },
 };
 
@@ -73,7 +71,7 @@ pub enum ImportError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Imported (`applied`, `held` or `dryRun`, the sync's status) and moved to `processed/`.
-    Imported(String),
+    Imported(SyncStatus),
     /// Rejected (by the importer, or unreadable or too large) and moved to `failed/`.
     Rejected(String),
     /// Another instance claimed it first.
@@ -126,7 +124,7 @@ impl Inbox {
     pub async fn pass<F, Fut>(&mut self, mut import: F) -> io::Result<Vec<(String, Outcome)>>
     where
         F: FnMut(String, Vec<u8>) -> Fut,
-        Fut: Future<Output = Result<employee_sync::Model, ImportError>>,
+        Fut: Future<Output = Result<Synced, ImportError>>,
     {
         let (current, unreadable) = self.candidates().await?;
         let mut ready: Vec<String> = current
@@ -219,7 +217,7 @@ impl Inbox {
     async fn take<F, Fut>(&mut self, name: &str, import: &mut F) -> Outcome
     where
         F: FnMut(String, Vec<u8>) -> Fut,
-        Fut: Future<Output = Result<employee_sync::Model, ImportError>>,
+        Fut: Future<Output = Result<Synced, ImportError>>,
     {
         let source = self.dir.join(name);
         let claimed = self
@@ -267,33 +265,20 @@ impl Inbox {
     }
 
     /// Moves an imported or rejected file out of `processing/`, as its sync says.
-    async fn file_away(&self, name: &str, claimed: &Path, sync: &employee_sync::Model) -> Outcome {
-        let sync_id = id::encode(NodeKind::EmployeeSync, sync.id);
-        match SyncStatus::parse(&sync.status) {
-            Some(SyncStatus::Rejected) => {
-                let reason = sync.reason.as_deref().unwrap_or("rejected");
-                self.reject(name, claimed, &format!("{reason}\nsync: {sync_id}\n"))
-                    .await
-            }
-            _ => {
-                tracing::info!(
-                    file = name,
-                    status = %sync.status,
-                    sync = %sync_id,
-                    rows = sync.rows,
-                    created = sync.created,
-                    reactivated = sync.reactivated,
-                    deactivated = sync.deactivated,
-                    role_changed = sync.role_changed,
-                    reason = sync.reason.as_deref().unwrap_or_default(),
-                    "employee file imported"
-                );
-                if let Err(e) = fs::rename(claimed, self.destination(PROCESSED, name).await).await {
-                    tracing::error!(file = %claimed.display(), error = %e, "cannot move an imported employee file to processed/");
-                }
-                Outcome::Imported(sync.status.clone())
-            }
+    async fn file_away(&self, name: &str, claimed: &Path, synced: &Synced) -> Outcome {
+        let sync_id = id::encode(NodeKind::EmployeeSync, synced.record.id);
+        if synced.status == SyncStatus::Rejected {
+            let reason = synced.record.reason.as_deref().unwrap_or("rejected");
+            return self
+                .reject(name, claimed, &format!("{reason}\nsync: {sync_id}\n"))
+                .await;
         }
+        // The service logged the sync's counts.
+        tracing::info!(file = name, status = %synced.record.status, sync = %sync_id, "employee file imported");
+        if let Err(e) = fs::rename(claimed, self.destination(PROCESSED, name).await).await {
+            tracing::error!(file = %claimed.display(), error = %e, "cannot move an imported employee file to processed/");
+        }
+        Outcome::Imported(synced.status)
     }
 
     /// Moves a rejected file to `failed/` with its reason beside it.
@@ -421,7 +406,6 @@ pub fn spawn(mut inbox: Inbox, poll: Duration, app: App) -> InboxTask {
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         tracing::info!(dir = %inbox.dir.display(), "watching the employee inbox");
-        let actor = Actor::system("employee inbox");
         loop {
             // Stopping is checked between polls only, so an import is never cut short and
             // no file is stranded in `processing/`.
@@ -429,40 +413,33 @@ pub fn spawn(mut inbox: Inbox, poll: Duration, app: App) -> InboxTask {
                 _ = stopped.changed() => break,
                 () = tokio::time::sleep(poll) => {}
             }
-            let pass = inbox
-                .pass(|name, body| {
-                    let (app, actor) = (&app, &actor);
-                    async move {
-                        let import = Import {
-                            source: SyncSource::Inbox,
-                            file_name: Some(&name),
-                            dry_run: false,
-                            // Whoever can write the inbox directory operates the service.
-                            sender: crate::domain::employees::AdminRole::Owner,
-                        };
-                        match employees::import(app, actor, import, &body).await {
-                            Ok(sync) => Ok(sync),
-                            Err(e) => {
-                                let cause = match e {
-                                    AppError::Internal(cause) => cause,
-                                    other => other.to_string(),
-                                };
-                                if employees::database_reachable(app.db()).await {
-                                    Err(ImportError::Failed(cause))
-                                } else {
-                                    Err(ImportError::Unavailable(cause))
-                                }
-                            }
-                        }
-                    }
-                })
-                .await;
+            let pass = inbox.pass(|name, body| import(&app, name, body)).await;
             if let Err(e) = pass {
                 tracing::error!(dir = %inbox.dir.display(), error = %e, "cannot read the employee inbox");
             }
         }
     });
     InboxTask { stop, task }
+}
+
+/// Imports one file of the inbox through the service, as the operator's own process.
+async fn import(app: &App, name: String, body: Vec<u8>) -> Result<Synced, ImportError> {
+    let import = Import {
+        source: SyncSource::Inbox,
+        file_name: Some(&name),
+        dry_run: false,
+    };
+    let caller = Caller::Operator("employee inbox");
+    let cause = match employees::import(app, caller, import, &body).await {
+        Ok(synced) => return Ok(synced),
+        Err(AppError::Internal(cause)) => cause,
+        Err(other) => other.to_string(),
+    };
+    if employees::database_reachable(app.db()).await {
+        Err(ImportError::Failed(cause))
+    } else {
+        Err(ImportError::Unavailable(cause))
+    }
 }
 
 #[cfg(test)]

@@ -1,34 +1,18 @@
 //! The inbox's passes over temporary directories, with a fake importer.
 use std::{cell::RefCell, path::Path};
 
-use serde_json::json;
+use tempfile::TempDir;
 
 use super::*;
 
-fn sync(status: &str, reason: Option<&str>) -> employee_sync::Model {
-    employee_sync::Model {
-        id: uuid::Uuid::now_v7(),
-        status: status.into(),
-        source: "inbox".into(),
-        file_name: None,
-        actor: Some("employee inbox".into()),
-        rows: 1,
-        created: 0,
-        reactivated: 0,
-        deactivated: 0,
-        role_changed: 0,
-        updated: 0,
-        unchanged: 1,
-        rejected_rows: json!([]),
-        rejected_row_count: 0,
-        notes: json!([]),
-        changes: json!([]),
-        reason: reason.map(str::to_owned),
-        hold_reason: None,
-        body: None,
-        created_at: chrono::Utc::now(),
-        applied_at: None,
-    }
+fn sync(status: SyncStatus, reason: Option<&str>) -> Synced {
+    let mut synced = Synced::sample(status);
+    synced.record.reason = reason.map(str::to_owned);
+    synced
+}
+
+fn applied(_: &str) -> Answer {
+    Ok(sync(SyncStatus::Applied, None))
 }
 
 /// The names in `dir` (files only), sorted.
@@ -43,21 +27,24 @@ fn names(dir: &Path) -> Vec<String> {
     names
 }
 
+/// The `.reason.txt` beside the first file in `failed/`, with the file's name first.
+fn failed_reason(tmp: &TempDir) -> String {
+    let failed = names(&tmp.path().join("failed"));
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(failed[1], format!("{}.reason.txt", failed[0]));
+    std::fs::read_to_string(tmp.path().join("failed").join(&failed[1])).unwrap()
+}
+
 /// What the fake importer answers.
-type Answer = Result<employee_sync::Model, ImportError>;
+type Answer = Result<Synced, ImportError>;
 
 /// An importer that answers `answer(file name)` and records what it was given.
+#[derive(Default)]
 struct Fake {
     calls: RefCell<Vec<(String, Vec<u8>)>>,
 }
 
 impl Fake {
-    fn new() -> Self {
-        Self {
-            calls: RefCell::new(Vec::new()),
-        }
-    }
-
     async fn pass(
         &self,
         inbox: &mut Inbox,
@@ -73,6 +60,25 @@ impl Fake {
             .unwrap()
     }
 
+    /// Two passes: the first sees the files, the second takes those unchanged since.
+    async fn settled(
+        &self,
+        inbox: &mut Inbox,
+        answer: impl Fn(&str) -> Answer,
+    ) -> Vec<(String, Outcome)> {
+        self.pass(inbox, &answer).await;
+        self.pass(inbox, answer).await
+    }
+
+    /// Takes `name` at once (as if a pass had listed it), its import applied.
+    async fn take(&self, inbox: &mut Inbox, name: &str) -> Outcome {
+        let mut import = |name: String, body: Vec<u8>| {
+            self.calls.borrow_mut().push((name, body));
+            async { applied("") }
+        };
+        inbox.take(name, &mut import).await
+    }
+
     fn names(&self) -> Vec<String> {
         self.calls.borrow().iter().map(|(n, _)| n.clone()).collect()
     }
@@ -80,6 +86,16 @@ impl Fake {
 
 async fn open(dir: &Path) -> Inbox {
     Inbox::open(dir, 1024).await.unwrap()
+}
+
+/// An inbox in a new directory, holding `files` (name, contents).
+async fn inbox_with(files: &[(&str, &[u8])]) -> (TempDir, Inbox) {
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = open(tmp.path()).await;
+    for (name, contents) in files {
+        std::fs::write(tmp.path().join(name), contents).unwrap();
+    }
+    (tmp, inbox)
 }
 
 #[tokio::test]
@@ -113,12 +129,8 @@ fn only_finished_csv_uploads_are_candidates() {
 
 #[tokio::test]
 async fn a_file_is_taken_once_it_is_unchanged_since_the_previous_poll() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut inbox = open(tmp.path()).await;
-    let fake = Fake::new();
-    let applied = |_: &str| Ok(sync("applied", None));
-
-    std::fs::write(tmp.path().join("hr.csv"), "EmployeeId\n").unwrap();
+    let (tmp, mut inbox) = inbox_with(&[("hr.csv", b"EmployeeId\n")]).await;
+    let fake = Fake::default();
     assert_eq!(fake.pass(&mut inbox, applied).await, vec![]);
     // Still being written: it grew since the last poll.
     std::fs::write(tmp.path().join("hr.csv"), "EmployeeId\n1\n").unwrap();
@@ -128,7 +140,7 @@ async fn a_file_is_taken_once_it_is_unchanged_since_the_previous_poll() {
     let outcomes = fake.pass(&mut inbox, applied).await;
     assert_eq!(
         outcomes,
-        vec![("hr.csv".into(), Outcome::Imported("applied".into()))]
+        vec![("hr.csv".into(), Outcome::Imported(SyncStatus::Applied))]
     );
     assert_eq!(fake.calls.borrow()[0].1, b"EmployeeId\n1\n");
     assert!(names(tmp.path()).is_empty());
@@ -140,16 +152,16 @@ async fn a_file_is_taken_once_it_is_unchanged_since_the_previous_poll() {
 
 #[tokio::test]
 async fn partial_uploads_dot_files_and_directories_are_left_alone() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut inbox = open(tmp.path()).await;
-    std::fs::write(tmp.path().join("hr.csv.part"), "EmployeeId\n").unwrap();
-    std::fs::write(tmp.path().join(".hr.csv"), "EmployeeId\n").unwrap();
-    std::fs::write(tmp.path().join("notes.txt"), "hello").unwrap();
+    let (tmp, mut inbox) = inbox_with(&[
+        ("hr.csv.part", b"EmployeeId\n"),
+        (".hr.csv", b"EmployeeId\n"),
+        ("notes.txt", b"hello"),
+    ])
+    .await;
     std::fs::create_dir(tmp.path().join("folder.csv")).unwrap();
-    let fake = Fake::new();
+    let fake = Fake::default();
     for _ in 0..3 {
-        let outcomes = fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await;
-        assert_eq!(outcomes, vec![]);
+        assert_eq!(fake.pass(&mut inbox, applied).await, vec![]);
     }
     assert!(fake.names().is_empty());
     assert_eq!(
@@ -160,33 +172,31 @@ async fn partial_uploads_dot_files_and_directories_are_left_alone() {
 
 #[tokio::test]
 async fn files_go_in_name_order_and_held_ones_count_as_processed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut inbox = open(tmp.path()).await;
-    for name in ["b.csv", "a.CSV", "c.csv"] {
-        std::fs::write(tmp.path().join(name), name).unwrap();
-    }
-    let fake = Fake::new();
+    let (tmp, mut inbox) = inbox_with(&[
+        ("b.csv", b"b.csv"),
+        ("a.CSV", b"a.CSV"),
+        ("c.csv", b"c.csv"),
+    ])
+    .await;
+    let fake = Fake::default();
     let answer = |name: &str| match name {
-        "b.csv" => Ok(sync("held", Some("would deactivate 50%"))),
-        _ => Ok(sync("applied", None)),
+        "b.csv" => Ok(sync(SyncStatus::Held, Some("would deactivate 50%"))),
+        _ => applied(name),
     };
-    fake.pass(&mut inbox, answer).await;
-    let outcomes = fake.pass(&mut inbox, answer).await;
+    let outcomes = fake.settled(&mut inbox, answer).await;
     assert_eq!(fake.names(), ["a.CSV", "b.csv", "c.csv"]);
-    assert_eq!(outcomes[1].1, Outcome::Imported("held".into()));
+    assert_eq!(outcomes[1].1, Outcome::Imported(SyncStatus::Held));
     assert_eq!(names(&tmp.path().join("processed")).len(), 3);
 }
 
 #[tokio::test]
 async fn a_rejected_file_moves_to_failed_with_its_reason_and_sync() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut inbox = open(tmp.path()).await;
-    std::fs::write(tmp.path().join("hr.csv"), "nonsense").unwrap();
-    let rejected = sync("rejected", Some("missing column EmployeeId"));
-    let sync_id = id::encode(NodeKind::EmployeeSync, rejected.id);
-    let fake = Fake::new();
-    fake.pass(&mut inbox, |_| Ok(rejected.clone())).await;
-    let outcomes = fake.pass(&mut inbox, |_| Ok(rejected.clone())).await;
+    let (tmp, mut inbox) = inbox_with(&[("hr.csv", b"nonsense")]).await;
+    let rejected = sync(SyncStatus::Rejected, Some("missing column EmployeeId"));
+    let sync_id = id::encode(NodeKind::EmployeeSync, rejected.record.id);
+    let outcomes = Fake::default()
+        .settled(&mut inbox, |_| Ok(rejected.clone()))
+        .await;
     assert_eq!(
         outcomes,
         vec![(
@@ -194,13 +204,11 @@ async fn a_rejected_file_moves_to_failed_with_its_reason_and_sync() {
             Outcome::Rejected("missing column EmployeeId".into())
         )]
     );
-    let failed = names(&tmp.path().join("failed"));
-    assert_eq!(failed.len(), 2, "{failed:?}");
-    assert!(failed[0].ends_with("-hr.csv"), "{failed:?}");
-    assert_eq!(failed[1], format!("{}.reason.txt", failed[0]));
-    let reason = std::fs::read_to_string(tmp.path().join("failed").join(&failed[1])).unwrap();
+    let reason = failed_reason(&tmp);
     assert!(reason.contains("missing column EmployeeId"), "{reason}");
     assert!(reason.contains(&sync_id), "{reason}");
+    let failed = names(&tmp.path().join("failed"));
+    assert!(failed[0].ends_with("-hr.csv"), "{failed:?}");
     assert_eq!(
         std::fs::read(tmp.path().join("failed").join(&failed[0])).unwrap(),
         b"nonsense"
@@ -209,14 +217,10 @@ async fn a_rejected_file_moves_to_failed_with_its_reason_and_sync() {
 
 #[tokio::test]
 async fn a_service_error_leaves_the_file_and_later_ones_for_the_next_poll() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut inbox = open(tmp.path()).await;
-    std::fs::write(tmp.path().join("a.csv"), "a").unwrap();
-    std::fs::write(tmp.path().join("b.csv"), "b").unwrap();
-    let fake = Fake::new();
+    let (tmp, mut inbox) = inbox_with(&[("a.csv", b"a"), ("b.csv", b"b")]).await;
+    let fake = Fake::default();
     let down = |_: &str| Err(ImportError::Unavailable("database down".into()));
-    fake.pass(&mut inbox, down).await;
-    let outcomes = fake.pass(&mut inbox, down).await;
+    let outcomes = fake.settled(&mut inbox, down).await;
     // The later snapshot must not overtake the earlier one.
     assert_eq!(
         outcomes,
@@ -226,7 +230,7 @@ async fn a_service_error_leaves_the_file_and_later_ones_for_the_next_poll() {
     assert!(names(&tmp.path().join("processing")).is_empty());
 
     // The database is back: both go at the next poll.
-    let outcomes = fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await;
+    let outcomes = fake.pass(&mut inbox, applied).await;
     assert_eq!(outcomes.len(), 2, "{outcomes:?}");
     assert_eq!(fake.names(), ["a.csv", "a.csv", "b.csv"]);
     assert!(names(tmp.path()).is_empty());
@@ -234,30 +238,22 @@ async fn a_service_error_leaves_the_file_and_later_ones_for_the_next_poll() {
 
 #[tokio::test]
 async fn a_file_claimed_by_another_instance_is_skipped() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut ours = open(tmp.path()).await;
+    let (tmp, mut ours) = inbox_with(&[("hr.csv", b"x")]).await;
     let mut theirs = open(tmp.path()).await;
-    std::fs::write(tmp.path().join("hr.csv"), "x").unwrap();
-    let fake = Fake::new();
-    let applied = |_: &str| Ok(sync("applied", None));
+    let fake = Fake::default();
     fake.pass(&mut ours, applied).await;
-    fake.pass(&mut theirs, applied).await;
     // Both saw the file stable; the other instance takes it first.
-    assert_eq!(fake.pass(&mut theirs, applied).await.len(), 1);
+    assert_eq!(fake.settled(&mut theirs, applied).await.len(), 1);
     // Ours listed it before the other renamed it: its claim fails and it skips the file.
-    let mut import = |_: String, _: Vec<u8>| async { applied("") };
-    assert_eq!(ours.take("hr.csv", &mut import).await, Outcome::Claimed);
+    assert_eq!(fake.take(&mut ours, "hr.csv").await, Outcome::Claimed);
     assert_eq!(fake.names(), ["hr.csv"]);
 }
 
 #[tokio::test]
 async fn a_file_over_the_limit_is_rejected_without_calling_the_service() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut inbox = open(tmp.path()).await;
-    std::fs::write(tmp.path().join("big.csv"), vec![b'x'; 2048]).unwrap();
-    let fake = Fake::new();
-    fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await;
-    let outcomes = fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await;
+    let (tmp, mut inbox) = inbox_with(&[("big.csv", &[b'x'; 2048])]).await;
+    let fake = Fake::default();
+    let outcomes = fake.settled(&mut inbox, applied).await;
     assert!(
         matches!(&outcomes[0].1, Outcome::Rejected(why) if why.contains("--max-employee-file-bytes")),
         "{outcomes:?}"
@@ -268,19 +264,14 @@ async fn a_file_over_the_limit_is_rejected_without_calling_the_service() {
 
 #[tokio::test]
 async fn a_symbolic_link_swapped_in_is_refused_not_followed() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, mut inbox) = inbox_with(&[]).await;
     let outside = tempfile::tempdir().unwrap();
     let secret = outside.path().join("secret.csv");
     std::fs::write(&secret, "EmployeeId\nfrom outside\n").unwrap();
-    let mut inbox = open(tmp.path()).await;
     // The listing saw a regular file; it was swapped for a link before the claim.
     std::os::unix::fs::symlink(&secret, tmp.path().join("hr.csv")).unwrap();
-    let fake = Fake::new();
-    let mut import = |name: String, body: Vec<u8>| {
-        fake.calls.borrow_mut().push((name, body));
-        async { Ok(sync("applied", None)) }
-    };
-    let outcome = inbox.take("hr.csv", &mut import).await;
+    let fake = Fake::default();
+    let outcome = fake.take(&mut inbox, "hr.csv").await;
     assert!(
         matches!(&outcome, Outcome::Rejected(why) if why.contains("symbolic link")),
         "{outcome:?}"
@@ -298,37 +289,27 @@ async fn a_symbolic_link_swapped_in_is_refused_not_followed() {
 
 #[tokio::test]
 async fn a_link_to_a_device_is_refused_without_reading_it() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut inbox = open(tmp.path()).await;
+    let (tmp, mut inbox) = inbox_with(&[]).await;
     std::os::unix::fs::symlink("/dev/zero", tmp.path().join("zero.csv")).unwrap();
-    let fake = Fake::new();
-    let mut import = |name: String, body: Vec<u8>| {
-        fake.calls.borrow_mut().push((name, body));
-        async { Ok(sync("applied", None)) }
-    };
-    let outcome = inbox.take("zero.csv", &mut import).await;
+    let fake = Fake::default();
+    let outcome = fake.take(&mut inbox, "zero.csv").await;
     assert!(matches!(outcome, Outcome::Rejected(_)), "{outcome:?}");
     assert!(fake.names().is_empty());
 }
 
 #[tokio::test]
 async fn a_fifo_is_refused_without_waiting_for_a_writer() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut inbox = open(tmp.path()).await;
+    let (tmp, mut inbox) = inbox_with(&[]).await;
     let fifo = tmp.path().join("pipe.csv");
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
         .status()
         .unwrap();
     assert!(made.success());
-    let fake = Fake::new();
-    let mut import = |name: String, body: Vec<u8>| {
-        fake.calls.borrow_mut().push((name, body));
-        async { Ok(sync("applied", None)) }
-    };
+    let fake = Fake::default();
     let outcome = tokio::time::timeout(
         std::time::Duration::from_secs(10),
-        inbox.take("pipe.csv", &mut import),
+        fake.take(&mut inbox, "pipe.csv"),
     )
     .await
     .expect("the open waited for a writer");
@@ -352,40 +333,30 @@ async fn reading_stops_at_the_limit_whatever_the_listing_said() {
 
 #[tokio::test]
 async fn a_file_that_fails_to_import_goes_to_failed_and_later_files_go_on() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut inbox = open(tmp.path()).await;
-    std::fs::write(tmp.path().join("a.csv"), "a").unwrap();
-    std::fs::write(tmp.path().join("b.csv"), "b").unwrap();
-    let fake = Fake::new();
+    let (tmp, mut inbox) = inbox_with(&[("a.csv", b"a"), ("b.csv", b"b")]).await;
     let answer = |name: &str| match name {
         "a.csv" => Err(ImportError::Failed("invalid byte sequence".into())),
-        _ => Ok(sync("applied", None)),
+        _ => applied(name),
     };
-    fake.pass(&mut inbox, answer).await;
-    let outcomes = fake.pass(&mut inbox, answer).await;
+    let outcomes = Fake::default().settled(&mut inbox, answer).await;
     assert_eq!(outcomes.len(), 2, "{outcomes:?}");
     assert!(
         matches!(&outcomes[0].1, Outcome::Rejected(why) if why.contains("invalid byte sequence")),
         "{outcomes:?}"
     );
-    assert_eq!(outcomes[1].1, Outcome::Imported("applied".into()));
+    assert_eq!(outcomes[1].1, Outcome::Imported(SyncStatus::Applied));
     assert!(names(tmp.path()).is_empty());
-    let failed = names(&tmp.path().join("failed"));
-    assert_eq!(failed.len(), 2, "{failed:?}");
-    let reason = std::fs::read_to_string(tmp.path().join("failed").join(&failed[1])).unwrap();
+    let reason = failed_reason(&tmp);
     assert!(reason.contains("invalid byte sequence"), "{reason}");
 }
 
 #[tokio::test]
 async fn a_file_retried_while_the_database_is_down_goes_to_failed_after_a_few_passes() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut inbox = open(tmp.path()).await;
-    std::fs::write(tmp.path().join("a.csv"), "a").unwrap();
-    std::fs::write(tmp.path().join("b.csv"), "b").unwrap();
-    let fake = Fake::new();
+    let (tmp, mut inbox) = inbox_with(&[("a.csv", b"a"), ("b.csv", b"b")]).await;
+    let fake = Fake::default();
     let answer = |name: &str| match name {
         "a.csv" => Err(ImportError::Unavailable("connection refused".into())),
-        _ => Ok(sync("applied", None)),
+        _ => applied(name),
     };
     fake.pass(&mut inbox, answer).await;
     for attempt in 1..MAX_ATTEMPTS {
@@ -401,35 +372,29 @@ async fn a_file_retried_while_the_database_is_down_goes_to_failed_after_a_few_pa
         matches!(&outcomes[0].1, Outcome::Rejected(why) if why.contains(&format!("failed {MAX_ATTEMPTS} times"))),
         "{outcomes:?}"
     );
-    assert_eq!(outcomes[1].1, Outcome::Imported("applied".into()));
+    assert_eq!(outcomes[1].1, Outcome::Imported(SyncStatus::Applied));
     assert!(names(tmp.path()).is_empty());
 }
 
 #[tokio::test]
 async fn a_file_named_in_bytes_that_are_not_utf8_goes_to_failed_with_a_reason() {
     use std::os::unix::ffi::OsStrExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let mut inbox = open(tmp.path()).await;
+    let (tmp, mut inbox) = inbox_with(&[]).await;
     let name = std::ffi::OsStr::from_bytes(b"staff-\xff.csv");
     std::fs::write(tmp.path().join(name), "EmployeeId\n").unwrap();
     // A temporary upload of such a name is left alone like any other.
     let part = std::ffi::OsStr::from_bytes(b"staff-\xff.csv.part");
     std::fs::write(tmp.path().join(part), "EmployeeId\n").unwrap();
-    let fake = Fake::new();
-    assert_eq!(
-        fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await,
-        vec![]
-    );
-    let outcomes = fake.pass(&mut inbox, |_| Ok(sync("applied", None))).await;
+    let fake = Fake::default();
+    assert_eq!(fake.pass(&mut inbox, applied).await, vec![]);
+    let outcomes = fake.pass(&mut inbox, applied).await;
     assert_eq!(outcomes.len(), 1, "{outcomes:?}");
     assert!(
         matches!(&outcomes[0].1, Outcome::Rejected(why) if why.contains("not valid UTF-8")),
         "{outcomes:?}"
     );
     assert!(fake.names().is_empty());
-    let failed = names(&tmp.path().join("failed"));
-    assert_eq!(failed.len(), 2, "{failed:?}");
-    let reason = std::fs::read_to_string(tmp.path().join("failed").join(&failed[1])).unwrap();
+    let reason = failed_reason(&tmp);
     assert!(reason.contains("not valid UTF-8"), "{reason}");
     // Only the upload in progress is left.
     let left: Vec<_> = std::fs::read_dir(tmp.path())

@@ -10,7 +10,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use crate::domain::employees::rules::folded_text;
-use crate::domain::validate;
+use crate::domain::{stored::stored_enum, validate};
 
 /// The longest value a cell may hold, in characters: beyond it the row is left out, so a
 /// runaway quoted field cannot swallow the rest of the file into one employee unnoticed.
@@ -48,20 +48,12 @@ const JOB_TITLE: usize = 6;
 const MANAGER_ID: usize = 7;
 const STATUS: &str = "status";
 
-/// Whether the HR system still employs someone. Terminated employees match no rule.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum EmployeeStatus {
-    Active,
-    Terminated,
-}
-
-impl EmployeeStatus {
-    /// The spelling of the file, and the value rules compare against.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Terminated => "terminated",
-        }
+stored_enum! {
+    /// Whether the HR system still employs someone. Terminated employees match no rule. Its
+    /// spelling is also the value rules compare against.
+    pub enum EmployeeStatus in "employee.status" {
+        Active = "active",
+        Terminated = "terminated",
     }
 }
 

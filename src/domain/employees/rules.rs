@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::domain::employees::ConditionOp;
 use crate::domain::employees::file::{Employee, EmployeeStatus, VALUE_MAX, normalise_column};
-use crate::domain::validate;
+use crate::domain::{stored::StoredEnum, validate};
 use crate::error::{ErrorCode, FieldError};
 
 /// One validated condition. `field` is normalised ([`normalise_column`]); `values` are trimmed

@@ -6,11 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     db::employees::extra_json,
-    domain::employees::{
-        AdminOrigin, AdminRole, AdminStatus, ConditionOp,
-        file::{Employee, EmployeeStatus},
-        rules::{self, Condition},
-        sync::{AdminView, RuleView},
+    domain::{
+        employees::{
+            AdminOrigin, AdminRole, AdminStatus, ConditionOp,
+            file::{Employee, EmployeeStatus},
+            rules::{self, Condition},
+            sync::{AdminView, RuleView},
+        },
+        stored::StoredEnum,
     },
     error::{AppError, AppResult},
 };
@@ -27,25 +30,6 @@ pub struct WrittenCondition {
     pub values: Option<Vec<String>>,
 }
 
-pub fn op_name(op: ConditionOp) -> &'static str {
-    match op {
-        ConditionOp::Eq => "eq",
-        ConditionOp::Ne => "ne",
-        ConditionOp::In => "in",
-        ConditionOp::Like => "like",
-    }
-}
-
-fn op_of(name: &str) -> Option<ConditionOp> {
-    Some(match name {
-        "eq" => ConditionOp::Eq,
-        "ne" => ConditionOp::Ne,
-        "in" => ConditionOp::In,
-        "like" => ConditionOp::Like,
-        _ => return None,
-    })
-}
-
 /// The conditions of a stored rule, as written and normalised; unreadable ones fail closed.
 pub fn stored_conditions(
     rule: &admin_provisioning_rule::Model,
@@ -54,7 +38,8 @@ pub fn stored_conditions(
     let written: Vec<WrittenCondition> = AppError::decode_json(COLUMN, &rule.conditions)?;
     let mut input = Vec::with_capacity(written.len());
     for c in &written {
-        let op = op_of(&c.operation).ok_or_else(|| AppError::corrupt(COLUMN, &c.operation))?;
+        let op = serde_json::from_value::<ConditionOp>(c.operation.as_str().into())
+            .map_err(|_| AppError::corrupt(COLUMN, &c.operation))?;
         input.push((c.field.clone(), op, c.value.clone(), c.values.clone()));
     }
     let normalised =
@@ -87,11 +72,7 @@ pub fn admin_view(admin: &administrator::Model) -> AppResult<AdminView> {
 }
 
 pub fn employee_of(row: employee::Model) -> AppResult<Employee> {
-    let status = match row.status.as_str() {
-        "active" => EmployeeStatus::Active,
-        "terminated" => EmployeeStatus::Terminated,
-        other => return Err(AppError::corrupt("employee.status", other)),
-    };
+    let status = AppError::decode::<EmployeeStatus>(&row.status)?;
     let extra: BTreeMap<String, String> = AppError::decode_json("employee.extra", &row.extra)?;
     let extra = extra.into_iter().map(|(k, v)| (k.into(), v)).collect();
     Ok(Employee {

@@ -6,14 +6,14 @@ pub mod rules;
 mod sync;
 
 use entity::employee_sync;
-use sea_orm::DatabaseConnection;
-
-pub use convert::WrittenCondition;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Map, Value, json};
 
 use super::{App, load, load_error, now};
 use crate::{
     db,
     domain::{
+        access::{Action, Caller},
         audit::{Actor, AuditEntity},
         employees::{AdminRole, SyncSource, SyncStatus, file},
         id::NodeKind,
@@ -22,6 +22,125 @@ use crate::{
     error::{AppError, AppResult, ErrorCode},
 };
 
+/// A recorded sync with its status read, so that a door branches on the status, never on the
+/// stored text.
+#[derive(Clone)]
+pub struct Synced {
+    pub status: SyncStatus,
+    pub record: employee_sync::Model,
+}
+
+#[cfg(test)]
+impl Synced {
+    /// A sync of `status` that read and changed nothing, for the doors' tests.
+    pub fn sample(status: SyncStatus) -> Self {
+        let record = employee_sync::Model {
+            id: uuid::Uuid::now_v7(),
+            status: status.as_str().into(),
+            source: SyncSource::Upload.as_str().into(),
+            file_name: None,
+            actor: None,
+            rows: 0,
+            created: 0,
+            reactivated: 0,
+            deactivated: 0,
+            role_changed: 0,
+            updated: 0,
+            unchanged: 0,
+            rejected_rows: json!([]),
+            rejected_row_count: 0,
+            notes: json!([]),
+            changes: json!([]),
+            reason: None,
+            hold_reason: None,
+            body: None,
+            created_at: chrono::Utc::now(),
+            applied_at: None,
+        };
+        Self { status, record }
+    }
+}
+
+/// A caller let send employee files and apply held syncs (`Action::ImportEmployees`): whom
+/// the sync's record and the audit log name, and the role it sends with, since a sync never
+/// gives anyone more than its sender has (PRODUCT §7).
+pub struct Sender {
+    actor: Actor,
+    role: AdminRole,
+}
+
+impl Sender {
+    /// Lets `caller` send employee files, or refuses with [`AppError::Forbidden`]. The HTTP
+    /// door asks before it reads the body, so that a caller who may not send a file cannot
+    /// make the server buffer one.
+    pub fn admit<'a>(app: &App, caller: impl Into<Caller<'a>>) -> AppResult<Self> {
+        let caller = caller.into();
+        let actor = app.authorize(caller, Action::ImportEmployees)?;
+        let role = match caller {
+            Caller::Token(principal) => principal.role.authority(),
+            // Whoever runs the binary or writes to the inbox operates the service.
+            Caller::Operator(_) => AdminRole::Owner,
+        };
+        Ok(Self { actor, role })
+    }
+
+    /// Reads an employee file, plans the sync, and applies it (or holds it, or only records
+    /// the plan). The sync is recorded whatever happens; its `status` says what: `applied`,
+    /// `held`, `dryRun`, or `rejected` (the whole file refused, `reason` says why, nothing
+    /// changed). `Err` only for a failure of the service itself.
+    pub async fn import(&self, app: &App, import: Import<'_>, body: &[u8]) -> AppResult<Synced> {
+        file_name(import.file_name)?;
+        let parsed = file::parse(body);
+        // The file parsed, so it is UTF-8; a held sync keeps it to apply it later. PostgreSQL
+        // cannot store a NUL in text, so a held file keeps each as SUB (U+001A), another
+        // control character: the rows holding one are refused alike when the file is applied.
+        let text = std::str::from_utf8(body).ok().map(|text| {
+            if text.contains('\0') {
+                std::borrow::Cow::Owned(text.replace('\0', "\u{1a}"))
+            } else {
+                std::borrow::Cow::Borrowed(text)
+            }
+        });
+        let synced = app
+            .transaction(async |txn| match parsed {
+                Err(rejection) => reject(txn, &self.actor, &import, &rejection.message).await,
+                Ok(snapshot) => {
+                    let run = sync::Run {
+                        source: import.source,
+                        file_name: import.file_name,
+                        actor: &self.actor.name,
+                        sender: self.role,
+                        dry_run: import.dry_run,
+                        // A sync deactivating more than this share of active rule-provisioned
+                        // administrators is held until `employeeSyncs.apply`.
+                        hold_above: Some(app.limits().max_deactivation_percent),
+                        snapshot: Some(snapshot),
+                        body: text.as_deref(),
+                        existing: None,
+                    };
+                    sync::run(txn, run).await
+                }
+            })
+            .await?;
+        let sync = &synced.record;
+        if let Some(reason) = sync
+            .reason
+            .as_deref()
+            .filter(|_| synced.status == SyncStatus::Rejected)
+        {
+            tracing::warn!(sync = %sync.id, reason, "employee file rejected");
+        } else {
+            tracing::info!(
+                sync = %sync.id, status = %sync.status, rows = sync.rows, created = sync.created,
+                reactivated = sync.reactivated, deactivated = sync.deactivated,
+                role_changed = sync.role_changed, "employee file synced"
+            );
+        }
+        app.record_sync(sync);
+        Ok(synced)
+    }
+}
+
 /// How one employee file arrived and what to do with it.
 pub struct Import<'a> {
     pub source: SyncSource,
@@ -29,74 +148,16 @@ pub struct Import<'a> {
     pub file_name: Option<&'a str>,
     /// Plan and record the sync, change nothing.
     pub dry_run: bool,
-    /// The role of the sender: a sync that would give an administrator more is held
-    /// (`needsOwner`). The command line and the inbox are operators' doors: `owner`.
-    pub sender: AdminRole,
 }
 
-/// Reads an employee file, plans the sync, and applies it (or holds it, or only records the
-/// plan). The sync is recorded whatever happens; its `status` says what: `applied`, `held`,
-/// `dryRun`, or `rejected` (the whole file refused, `reason` says why, nothing changed).
-/// `Err` only for a failure of the service itself.
-pub async fn import(
+/// [`Sender::import`] for a caller not yet admitted.
+pub async fn import<'a>(
     app: &App,
-    actor: &Actor,
+    caller: impl Into<Caller<'a>>,
     import: Import<'_>,
     body: &[u8],
-) -> AppResult<employee_sync::Model> {
-    // A sync deactivating more than this share of active rule-provisioned administrators is
-    // held until `employeeSyncs.apply`.
-    let hold_above = app.limits().max_deactivation_percent;
-    let sync = import_file(app.db(), actor, import, hold_above, body).await?;
-    app.record_sync(&sync);
-    Ok(sync)
-}
-
-async fn import_file(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    import: Import<'_>,
-    hold_above: u8,
-    body: &[u8],
-) -> AppResult<employee_sync::Model> {
-    file_name(import.file_name)?;
-    let snapshot = match file::parse(body) {
-        Ok(snapshot) => snapshot,
-        Err(rejection) => return reject(db, actor, &import, &rejection.message).await,
-    };
-    // The file parsed, so it is UTF-8; a held sync keeps it to apply it later. PostgreSQL
-    // cannot store a NUL in text, so a held file keeps each as SUB (U+001A), another control
-    // character: the rows holding one are refused alike when the file is applied.
-    let text = std::str::from_utf8(body).ok().map(|text| {
-        if text.contains('\0') {
-            std::borrow::Cow::Owned(text.replace('\0', "\u{1a}"))
-        } else {
-            std::borrow::Cow::Borrowed(text)
-        }
-    });
-    let txn = db::begin(db).await?;
-    let sync = sync::run(
-        &txn,
-        sync::Run {
-            source: import.source,
-            file_name: import.file_name,
-            actor: Some(&actor.name),
-            sender: import.sender,
-            dry_run: import.dry_run,
-            hold_above: Some(hold_above),
-            snapshot: Some(snapshot),
-            body: text.as_deref(),
-            existing: None,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    tracing::info!(
-        sync = %sync.id, status = %sync.status, rows = sync.rows, created = sync.created,
-        reactivated = sync.reactivated, deactivated = sync.deactivated,
-        role_changed = sync.role_changed, "employee file synced"
-    );
-    Ok(sync)
+) -> AppResult<Synced> {
+    Sender::admit(app, caller)?.import(app, import, body).await
 }
 
 /// Whether the database answers: a caller that could not import a file tells a database that is
@@ -111,22 +172,18 @@ pub const FILE_NAME_MAX: usize = 255;
 /// A file name is recorded as sent, so it must be one a person can read (and PostgreSQL
 /// store: no NUL).
 fn file_name(name: Option<&str>) -> AppResult<()> {
-    const LABEL: &str = "fileName";
+    let refuse = |code, message: String| AppError::field("fileName", code, message, None);
     let Some(name) = name else { return Ok(()) };
     if name.chars().any(char::is_control) {
-        return Err(AppError::field(
-            LABEL,
+        return Err(refuse(
             ErrorCode::Invalid,
-            "must not contain control characters",
-            None,
+            "must not contain control characters".into(),
         ));
     }
     if name.chars().count() > FILE_NAME_MAX {
-        return Err(AppError::field(
-            LABEL,
+        return Err(refuse(
             ErrorCode::TooLong,
             format!("must be at most {FILE_NAME_MAX} characters"),
-            None,
         ));
     }
     Ok(())
@@ -134,11 +191,11 @@ fn file_name(name: Option<&str>) -> AppResult<()> {
 
 /// Records a refused file: nothing else is written.
 async fn reject(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     actor: &Actor,
     import: &Import<'_>,
     reason: &str,
-) -> AppResult<employee_sync::Model> {
+) -> AppResult<Synced> {
     let new = db::employees::NewSync {
         source: import.source,
         file_name: import.file_name,
@@ -149,129 +206,118 @@ async fn reject(
         status: SyncStatus::Rejected,
         rows: 0,
         counts: Default::default(),
-        rejected_rows: serde_json::json!([]),
+        rejected_rows: json!([]),
         rejected_row_count: 0,
-        notes: serde_json::json!([]),
-        changes: serde_json::json!([]),
+        notes: json!([]),
+        changes: json!([]),
         reason: Some(reason.to_owned()),
         hold_reason: None,
         body: None,
         applied_at: None,
     };
-    let sync = db::employees::insert_sync(db, new, outcome).await?;
-    tracing::warn!(sync = %sync.id, reason, "employee file rejected");
-    Ok(sync)
+    Ok(Synced {
+        status: SyncStatus::Rejected,
+        record: db::employees::insert_sync(db, new, outcome).await?,
+    })
 }
 
 /// Applies a held sync: its file is planned again against the rules and administrators as
 /// they are now (they may have changed since), and applied whatever it deactivates. Applying
-/// is giving what the sync gives: `sender` (the role of whoever applies) must reach every
-/// role it hands out, or nothing is applied (`employeeSyncId`, `denied`).
-pub async fn apply(
+/// is giving what the sync gives: the caller must reach every role it hands out, or nothing is
+/// applied (`employeeSyncId`, `denied`).
+pub async fn apply<'a>(
     app: &App,
-    actor: &Actor,
-    sender: AdminRole,
+    caller: impl Into<Caller<'a>>,
     employee_sync_id: &str,
-) -> AppResult<employee_sync::Model> {
-    let sync = apply_held(app.db(), actor, sender, employee_sync_id).await?;
-    app.record_sync(&sync);
-    Ok(sync)
-}
-
-async fn apply_held(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    sender: AdminRole,
-    employee_sync_id: &str,
-) -> AppResult<employee_sync::Model> {
+) -> AppResult<Synced> {
     const LABEL: &str = "employeeSyncId";
-    let txn = db::begin(db).await?;
-    // Under the sync lock before reading the status: two applies of one held sync must not
-    // both see it held.
-    db::employees::lock_syncs(&txn).await?;
-    let held =
-        load::<employee_sync::Entity, _>(&txn, NodeKind::EmployeeSync, LABEL, employee_sync_id)
+    let sender = Sender::admit(app, caller)?;
+    let synced = app
+        .transaction(async |txn| {
+            // Under the sync lock before reading the status: two applies of one held sync must
+            // not both see it held.
+            db::employees::lock_syncs(txn).await?;
+            let held = load::<employee_sync::Entity, _>(
+                txn,
+                NodeKind::EmployeeSync,
+                LABEL,
+                employee_sync_id,
+            )
             .await
             .map_err(load_error)?;
-    let status = AppError::decode::<SyncStatus>(&held.status)?;
-    let refuse =
-        |why: String| AppError::field(LABEL, ErrorCode::Invalid, why, Some(employee_sync_id));
-    if status != SyncStatus::Held {
-        return Err(refuse(format!(
-            "only a held sync can be applied; this one is {}",
-            status.as_str()
-        )));
-    }
-    let Some(body) = held.body.clone() else {
-        return Err(AppError::Internal(format!(
-            "held sync {} has no file",
-            held.id
-        )));
-    };
-    let snapshot = file::parse(body.as_bytes())
-        .map_err(|r| AppError::Internal(format!("held sync {}: {}", held.id, r.message)))?;
-    let source = AppError::decode::<SyncSource>(&held.source)?;
-    let file_name = held.file_name.clone();
-    let before = held.clone();
-    let sync = sync::run(
-        &txn,
-        sync::Run {
-            source,
-            file_name: file_name.as_deref(),
-            actor: Some(&actor.name),
-            sender,
-            dry_run: false,
-            hold_above: None,
-            snapshot: Some(snapshot),
-            body: None,
-            existing: Some(held),
-        },
-    )
-    .await?;
-    audit_sync(&txn, actor, "employeeSyncs.apply", Some(&before), &sync).await?;
-    txn.commit().await?;
-    Ok(sync)
+            let status = AppError::decode::<SyncStatus>(&held.status)?;
+            if status != SyncStatus::Held {
+                return Err(AppError::field(
+                    LABEL,
+                    ErrorCode::Invalid,
+                    format!(
+                        "only a held sync can be applied; this one is {}",
+                        status.as_str()
+                    ),
+                    Some(employee_sync_id),
+                ));
+            }
+            let Some(body) = held.body.as_deref() else {
+                return Err(AppError::Internal(format!(
+                    "held sync {} has no file",
+                    held.id
+                )));
+            };
+            let snapshot = file::parse(body.as_bytes())
+                .map_err(|r| AppError::Internal(format!("held sync {}: {}", held.id, r.message)))?;
+            let before = audited_fields(&held);
+            let file_name = held.file_name.clone();
+            let run = sync::Run {
+                source: AppError::decode::<SyncSource>(&held.source)?,
+                file_name: file_name.as_deref(),
+                actor: &sender.actor.name,
+                sender: sender.role,
+                dry_run: false,
+                hold_above: None,
+                snapshot: Some(snapshot),
+                body: None,
+                existing: Some(held),
+            };
+            let synced = sync::run(txn, run).await?;
+            let change = super::audit::Change {
+                entity: AuditEntity::EmployeeSync,
+                id: synced.record.id,
+                brand_id: None,
+                before: Some(before),
+                after: Some(audited_fields(&synced.record)),
+            };
+            super::audit::record(txn, &sender.actor, "employeeSyncs.apply", change).await?;
+            Ok(synced)
+        })
+        .await?;
+    app.record_sync(&synced.record);
+    Ok(synced)
+}
+
+/// A sync's counts, as the API names them.
+pub fn counts(sync: &employee_sync::Model) -> impl Iterator<Item = (String, Value)> {
+    [
+        ("rows", sync.rows),
+        ("created", sync.created),
+        ("reactivated", sync.reactivated),
+        ("deactivated", sync.deactivated),
+        ("roleChanged", sync.role_changed),
+        ("updated", sync.updated),
+        ("unchanged", sync.unchanged),
+    ]
+    .into_iter()
+    .map(|(name, count)| (name.to_owned(), count.into()))
 }
 
 /// What the audit log records of applying a held sync: its outcome and counts, never the file.
 /// An import is not in the audit log: its sync record, with its actor, is that record (and a
 /// re-sync of an unchanged file writes nothing else).
-fn audited_fields(sync: &employee_sync::Model) -> serde_json::Map<String, serde_json::Value> {
-    let serde_json::Value::Object(map) = serde_json::json!({
-        "status": sync.status,
-        "source": sync.source,
-        "fileName": sync.file_name,
-        "rows": sync.rows,
-        "created": sync.created,
-        "reactivated": sync.reactivated,
-        "deactivated": sync.deactivated,
-        "roleChanged": sync.role_changed,
-        "updated": sync.updated,
-        "unchanged": sync.unchanged,
-    }) else {
-        return serde_json::Map::new();
-    };
-    map
-}
-
-async fn audit_sync<C: sea_orm::ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    operation: &str,
-    before: Option<&employee_sync::Model>,
-    after: &employee_sync::Model,
-) -> AppResult<()> {
-    super::audit::record(
-        db,
-        actor,
-        operation,
-        super::audit::Change {
-            entity: AuditEntity::EmployeeSync,
-            id: after.id,
-            brand_id: None,
-            before: before.map(audited_fields),
-            after: Some(audited_fields(after)),
-        },
-    )
-    .await
+fn audited_fields(sync: &employee_sync::Model) -> Map<String, Value> {
+    let mut fields = Map::from_iter([
+        ("status".to_owned(), json!(sync.status)),
+        ("source".to_owned(), json!(sync.source)),
+        ("fileName".to_owned(), json!(sync.file_name)),
+    ]);
+    fields.extend(counts(sync));
+    fields
 }

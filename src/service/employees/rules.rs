@@ -3,15 +3,16 @@
 //! other rules that can match the same employee with another role (decided from the
 //! conditions), with the employees of the latest snapshot that match both.
 use entity::{admin_provisioning_rule, employee_sync};
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseTransaction;
 
 use super::{
-    convert::{WrittenCondition, employee_of, op_name, rule_view},
+    convert::{WrittenCondition, employee_of, rule_view},
     sync,
 };
 use crate::{
     db,
     domain::{
+        access::{Action, Caller},
         audit::Actor,
         employees::{AdminRole, ConditionOp, SyncSource, file::Employee, rules, sync as plan},
         id::NodeKind,
@@ -19,7 +20,7 @@ use crate::{
         validate,
     },
     error::{AppError, AppResult, ErrorCode, FieldError},
-    service::{App, Problems, load, load_error, now, unique_or_internal},
+    service::{App, LoadError, Problems, audit, load, load_error, now, unique_or_internal},
 };
 
 /// A condition as the caller sent it.
@@ -48,7 +49,8 @@ pub struct RuleChange {
 /// At most this many employees are listed per conflict: enough to see who is concerned.
 pub const CONFLICT_EMPLOYEES_MAX: usize = 100;
 
-fn written(input: &[ConditionInput]) -> AppResult<(Vec<WrittenCondition>, serde_json::Value)> {
+/// The conditions as stored: checked, and kept as written (trimmed).
+fn written(input: &[ConditionInput]) -> AppResult<serde_json::Value> {
     let normalise: Vec<_> = input
         .iter()
         .map(|c| {
@@ -65,7 +67,7 @@ fn written(input: &[ConditionInput]) -> AppResult<(Vec<WrittenCondition>, serde_
         .iter()
         .map(|c| WrittenCondition {
             field: c.field.trim().to_owned(),
-            operation: op_name(c.operation).to_owned(),
+            operation: c.operation.as_str().to_owned(),
             value: c.value.as_ref().map(|v| v.trim().to_owned()),
             values: c
                 .values
@@ -73,9 +75,7 @@ fn written(input: &[ConditionInput]) -> AppResult<(Vec<WrittenCondition>, serde_
                 .map(|vs| vs.iter().map(|v| v.trim().to_owned()).collect()),
         })
         .collect();
-    let json = serde_json::to_value(&written)
-        .map_err(|e| AppError::Internal(format!("conditions: {e}")))?;
-    Ok((written, json))
+    serde_json::to_value(&written).map_err(|e| AppError::Internal(format!("conditions: {e}")))
 }
 
 fn name_taken(raw: &str) -> FieldError {
@@ -87,59 +87,60 @@ fn name_taken(raw: &str) -> FieldError {
     )
 }
 
-pub async fn create(
-    app: &App,
-    actor: &Actor,
-    name: &str,
-    conditions: &[ConditionInput],
-    role: AdminRole,
-) -> AppResult<RuleChange> {
-    recorded(
-        app,
-        create_rule(app.db(), actor, name, conditions, role).await,
-    )
-}
-
-/// Counts the re-evaluation a rule change ran in `/metrics`, like any sync.
-fn recorded(app: &App, change: AppResult<RuleChange>) -> AppResult<RuleChange> {
-    if let Ok(RuleChange {
-        sync: Some(sync), ..
-    }) = &change
-    {
-        app.record_sync(sync);
-    }
-    change
-}
-
-async fn create_rule(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    name: &str,
-    conditions: &[ConditionInput],
-    role: AdminRole,
-) -> AppResult<RuleChange> {
-    let mut problems = Problems::default();
-    let name = problems.check(validate::folded_name("name", name, validate::NAME_MAX));
-    let conditions = match written(conditions) {
-        Ok(c) => Some(c),
+/// The rule's name and conditions checked, every refusal in `problems`.
+fn checked(
+    problems: &mut Problems,
+    name: Option<&str>,
+    conditions: Option<&[ConditionInput]>,
+) -> AppResult<(Option<String>, Option<serde_json::Value>)> {
+    let name =
+        name.and_then(|n| problems.check(validate::folded_name("name", n, validate::NAME_MAX)));
+    let conditions = match conditions.map(written).transpose() {
+        Ok(c) => c,
         Err(AppError::Invalid(errors)) => {
             errors.into_iter().for_each(|e| problems.push(e));
             None
         }
         Err(other) => return Err(other),
     };
+    Ok((name, conditions))
+}
+
+/// Runs a rule change in one write transaction, and counts the re-evaluation it ran in
+/// `/metrics`, like any sync.
+async fn committed(
+    app: &App,
+    change: impl AsyncFnOnce(&DatabaseTransaction) -> AppResult<RuleChange>,
+) -> AppResult<RuleChange> {
+    let change = app.transaction(change).await?;
+    if let Some(sync) = &change.sync {
+        app.record_sync(sync);
+    }
+    Ok(change)
+}
+
+pub async fn create<'a>(
+    app: &App,
+    caller: impl Into<Caller<'a>>,
+    name: &str,
+    conditions: &[ConditionInput],
+    role: AdminRole,
+) -> AppResult<RuleChange> {
+    let actor = app.authorize(caller, Action::ManageAdministrators)?;
+    let mut problems = Problems::default();
+    let checked = checked(&mut problems, Some(name), Some(conditions))?;
     problems.into_result()?;
-    let (Some(name), Some((_, conditions))) = (name, conditions) else {
+    let (Some(name), Some(conditions)) = checked else {
         return Err(AppError::Internal("validated rule missing".into()));
     };
-    let txn = db::begin(db).await?;
-    let rule = db::employees::insert_rule(&txn, name.clone(), conditions, role, now())
-        .await
-        .map_err(|e| unique_or_internal(e, || name_taken(&name)))?;
-    crate::service::audit::created(&txn, actor, "adminProvisioningRules.create", &rule).await?;
-    let change = apply_change(&txn, actor, rule).await?;
-    txn.commit().await?;
-    Ok(change)
+    committed(app, async |txn| {
+        let rule = db::employees::insert_rule(txn, name.clone(), conditions, role, now())
+            .await
+            .map_err(|e| unique_or_internal(e, || name_taken(&name)))?;
+        audit::created(txn, &actor, "adminProvisioningRules.create", &rule).await?;
+        apply_change(txn, &actor, rule).await
+    })
+    .await
 }
 
 /// A rule update: omitted fields stay as they are. An update that changes nothing writes
@@ -151,102 +152,83 @@ pub struct RuleUpdate<'a> {
     pub role: Option<AdminRole>,
 }
 
-pub async fn update(app: &App, actor: &Actor, update: RuleUpdate<'_>) -> AppResult<RuleChange> {
-    recorded(app, update_rule(app.db(), actor, update).await)
-}
-
-async fn update_rule(
-    db: &DatabaseConnection,
-    actor: &Actor,
+pub async fn update<'a>(
+    app: &App,
+    caller: impl Into<Caller<'a>>,
     update: RuleUpdate<'_>,
 ) -> AppResult<RuleChange> {
+    let actor = app.authorize(caller, Action::ManageAdministrators)?;
     let mut problems = Problems::default();
-    let name = update
-        .name
-        .and_then(|n| problems.check(validate::folded_name("name", n, validate::NAME_MAX)));
-    let conditions = match update.conditions.map(written).transpose() {
-        Ok(c) => c,
-        Err(AppError::Invalid(errors)) => {
-            errors.into_iter().for_each(|e| problems.push(e));
-            None
+    let (name, conditions) = checked(&mut problems, update.name, update.conditions)?;
+    committed(app, async |txn| {
+        let current = problems.loaded(load_rule(txn, update.rule_id).await)?;
+        let current = problems.finish(current)?;
+        let unchanged = name.as_ref().is_none_or(|n| *n == current.name)
+            && conditions.as_ref().is_none_or(|c| *c == current.conditions)
+            && update.role.is_none_or(|r| r.as_str() == current.role);
+        if unchanged {
+            // Nothing to write or re-evaluate; the conflicts are still worth showing.
+            let conflicts = conflicts_of(txn, &current).await?;
+            return Ok(RuleChange {
+                rule: current,
+                conflicts,
+                sync: None,
+            });
         }
-        Err(other) => return Err(other),
-    };
-    let txn = db::begin(db).await?;
-    let current = problems.loaded(
-        load::<admin_provisioning_rule::Entity, _>(
-            &txn,
-            NodeKind::AdminProvisioningRule,
-            "ruleId",
-            update.rule_id,
+        let taken = name.clone().unwrap_or_default();
+        let columns = db::employees::RuleUpdate {
+            name,
+            conditions,
+            role: update.role,
+        };
+        let rule = db::employees::update_rule(txn, current.id, columns, now())
+            .await
+            .map_err(|e| unique_or_internal(e, || name_taken(&taken)))?;
+        audit::updated(
+            txn,
+            &actor,
+            "adminProvisioningRules.update",
+            &current,
+            &rule,
         )
-        .await,
-    )?;
-    let current = problems.finish(current)?;
-    let unchanged = name.as_ref().is_none_or(|n| *n == current.name)
-        && conditions
-            .as_ref()
-            .is_none_or(|(_, json)| *json == current.conditions)
-        && update.role.is_none_or(|r| r.as_str() == current.role);
-    if unchanged {
-        // Nothing to write or re-evaluate; the conflicts are still worth showing.
-        let conflicts = conflicts_of(&txn, &current).await?;
-        return Ok(RuleChange {
-            rule: current,
-            conflicts,
-            sync: None,
-        });
-    }
-    let columns = db::employees::RuleUpdate {
-        name: name.clone(),
-        conditions: conditions.map(|(_, json)| json),
-        role: update.role,
-    };
-    let rule = db::employees::update_rule(&txn, current.id, columns, now())
-        .await
-        .map_err(|e| unique_or_internal(e, || name_taken(name.as_deref().unwrap_or_default())))?;
-    crate::service::audit::updated(
-        &txn,
-        actor,
-        "adminProvisioningRules.update",
-        &current,
-        &rule,
-    )
-    .await?;
-    let change = apply_change(&txn, actor, rule).await?;
-    txn.commit().await?;
-    Ok(change)
+        .await?;
+        apply_change(txn, &actor, rule).await
+    })
+    .await
 }
 
 /// Deletes a rule. Its administrators are handed over to another matching rule or
 /// deactivated at once (by the same re-evaluation as any rule change).
-pub async fn delete(app: &App, actor: &Actor, rule_id: &str) -> AppResult<RuleChange> {
-    recorded(app, delete_rule(app.db(), actor, rule_id).await)
-}
-
-async fn delete_rule(
-    db: &DatabaseConnection,
-    actor: &Actor,
+pub async fn delete<'a>(
+    app: &App,
+    caller: impl Into<Caller<'a>>,
     rule_id: &str,
 ) -> AppResult<RuleChange> {
-    let txn = db::begin(db).await?;
-    let rule = load::<admin_provisioning_rule::Entity, _>(
-        &txn,
+    let actor = app.authorize(caller, Action::ManageAdministrators)?;
+    committed(app, async |txn| {
+        let rule = load_rule(txn, rule_id).await.map_err(load_error)?;
+        db::employees::delete_rule(txn, rule.id).await?;
+        audit::deleted(txn, &actor, "adminProvisioningRules.delete", &rule).await?;
+        Ok(RuleChange {
+            rule,
+            conflicts: Vec::new(),
+            sync: resync(txn, &actor).await?,
+        })
+    })
+    .await
+}
+
+async fn load_rule(
+    txn: &DatabaseTransaction,
+    rule_id: &str,
+) -> Result<admin_provisioning_rule::Model, LoadError> {
+    load::<admin_provisioning_rule::Entity, _>(
+        txn,
         NodeKind::AdminProvisioningRule,
         "ruleId",
         rule_id,
     )
     .await
-    .map_err(load_error)?;
-    db::employees::delete_rule(&txn, rule.id).await?;
-    crate::service::audit::deleted(&txn, actor, "adminProvisioningRules.delete", &rule).await?;
-    let sync = resync(&txn, actor).await?;
-    txn.commit().await?;
-    Ok(RuleChange {
-        rule,
-        conflicts: Vec::new(),
-        sync,
-    })
 }
 
 async fn apply_change(
@@ -271,23 +253,19 @@ async fn resync(
     if !db::employees::any_applied_file(txn).await? {
         return Ok(None);
     }
-    sync::run(
-        txn,
-        sync::Run {
-            source: SyncSource::Rules,
-            file_name: None,
-            actor: Some(&actor.name),
-            // Only owners change rules (`ManageAdministrators`).
-            sender: crate::domain::employees::AdminRole::Owner,
-            dry_run: false,
-            hold_above: None,
-            snapshot: None,
-            body: None,
-            existing: None,
-        },
-    )
-    .await
-    .map(Some)
+    let run = sync::Run {
+        source: SyncSource::Rules,
+        file_name: None,
+        actor: &actor.name,
+        // Only owners change rules (`ManageAdministrators`).
+        sender: AdminRole::Owner,
+        dry_run: false,
+        hold_above: None,
+        snapshot: None,
+        body: None,
+        existing: None,
+    };
+    Ok(Some(sync::run(txn, run).await?.record))
 }
 
 async fn conflicts_of(

@@ -8,7 +8,10 @@ use sea_orm::DatabaseTransaction;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::convert::{admin_view, employee_of, rule_view, same_employee};
+use super::{
+    Synced,
+    convert::{admin_view, employee_of, rule_view, same_employee},
+};
 use crate::{
     db::{
         self,
@@ -32,7 +35,7 @@ use crate::{
 pub(super) struct Run<'a> {
     pub source: SyncSource,
     pub file_name: Option<&'a str>,
-    pub actor: Option<&'a str>,
+    pub actor: &'a str,
     /// The role of whoever sent the file (or applies the held sync): a sync never gives
     /// anyone more (PRODUCT §7). The command line, the inbox and rule changes are owners'.
     pub sender: AdminRole,
@@ -49,10 +52,7 @@ pub(super) struct Run<'a> {
     pub existing: Option<employee_sync::Model>,
 }
 
-pub(super) async fn run(
-    txn: &DatabaseTransaction,
-    run: Run<'_>,
-) -> AppResult<employee_sync::Model> {
+pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Synced> {
     db::employees::lock_syncs(txn).await?;
     let rule_rows = db::employees::rules(txn).await?;
     let rules = rule_rows
@@ -177,7 +177,7 @@ pub(super) async fn run(
             let new = db::employees::NewSync {
                 source: run.source,
                 file_name: run.file_name,
-                actor: run.actor,
+                actor: Some(run.actor),
                 at,
             };
             db::employees::insert_sync(txn, new, outcome).await?
@@ -193,7 +193,10 @@ pub(super) async fn run(
     if from_file && status != SyncStatus::DryRun {
         db::employees::supersede_held(txn, sync.id).await?;
     }
-    Ok(sync)
+    Ok(Synced {
+        status,
+        record: sync,
+    })
 }
 
 /// What a change does, for the reason of a sync held for an owner.
@@ -226,7 +229,7 @@ fn with_article(role: &str) -> String {
     }
 }
 
-pub(super) fn problems_json(problems: &[RowProblem]) -> Value {
+fn problems_json(problems: &[RowProblem]) -> Value {
     Value::Array(
         problems
             .iter()
@@ -280,7 +283,7 @@ async fn apply_plan(
     ids: &[Option<Uuid>],
     sync_id: Uuid,
     rule_names: &HashMap<Uuid, String>,
-    actor: Option<&str>,
+    actor: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
     let mut new_admins = Vec::new();
@@ -325,7 +328,7 @@ async fn apply_plan(
             old_status: change.old_status.map(|s| s.as_str().to_owned()),
             new_status: change.new_status.as_str().to_owned(),
             reason: change.reason.clone(),
-            actor: actor.map(str::to_owned),
+            actor: Some(actor.to_owned()),
             at,
         });
     }

@@ -1,17 +1,23 @@
 //! Administrator provisioning rules: the object type, the employees a conflict names, queries
 //! and mutations. Every change is applied to the latest employee snapshot at once.
 use super::types::Timestamp;
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, Description, Enum, ID, InputObject, Json, Object, Result, SimpleObject,
+};
+use std::collections::BTreeMap;
+
 use entity::admin_provisioning_rule;
+use serde::Deserialize;
 
 use super::{
-    Allow, actor,
+    Allow,
     administrator::AdminRole,
     app,
     connection::{AdminProvisioningRuleField, entity_queries},
     employee_sync::EmployeeSync,
     errors::{ApiFieldError, GqlResultExt},
     mutation::payload,
+    principal,
     types::row_object,
 };
 use crate::{
@@ -19,20 +25,18 @@ use crate::{
         access::Action,
         employees::{AdminRole as DomainRole, ConditionOp, file::Employee as DomainEmployee},
         id::NodeKind,
+        stored::StoredEnum,
     },
     error::AppError,
     service::{
         self,
-        employees::{
-            WrittenCondition,
-            rules::{ConditionInput, RuleChange, RuleUpdate},
-        },
+        employees::rules::{ConditionInput, RuleChange, RuleUpdate},
     },
 };
 
 /// How a condition compares an employee's value (case-insensitively, after trimming).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(rename_items = "camelCase")]
+#[graphql(remote = "ConditionOp", rename_items = "camelCase")]
 pub enum RuleConditionOperation {
     /// Equal to `value`.
     Eq,
@@ -44,26 +48,17 @@ pub enum RuleConditionOperation {
     Like,
 }
 
-impl From<RuleConditionOperation> for ConditionOp {
-    fn from(op: RuleConditionOperation) -> Self {
-        match op {
-            RuleConditionOperation::Eq => Self::Eq,
-            RuleConditionOperation::Ne => Self::Ne,
-            RuleConditionOperation::In => Self::In,
-            RuleConditionOperation::Like => Self::Like,
-        }
-    }
-}
-
 /// One condition of a rule, as written.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Deserialize)]
 pub struct RuleCondition {
     /// `department`, `location`, `jobTitle`, `isManager` or any column of the employee file
     /// (matched case-insensitively).
     pub field: String,
     /// `eq`, `ne`, `in` or `like`.
     pub operation: String,
+    #[serde(default)]
     pub value: Option<String>,
+    #[serde(default)]
     pub values: Option<Vec<String>>,
 }
 
@@ -101,63 +96,41 @@ row_object! {
     resolvers {
         /// All must hold.
         async fn conditions(&self) -> Result<Vec<RuleCondition>> {
-            let written: Vec<WrittenCondition> =
-                AppError::decode_json("admin_provisioning_rule.conditions", &self.0.conditions)
-                    .gql()?;
-            Ok(written
-                .into_iter()
-                .map(|c| RuleCondition {
-                    field: c.field,
-                    operation: c.operation,
-                    value: c.value,
-                    values: c.values,
-                })
-                .collect())
+            AppError::decode_json("admin_provisioning_rule.conditions", &self.0.conditions).gql()
         }
     }
 }
 
-/// An employee of the latest employee file.
-#[derive(SimpleObject)]
-pub struct Employee {
-    pub employee_id: String,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub department: String,
-    pub location: String,
-    pub job_title: String,
-    pub manager_id: String,
-    /// Derived: another active employee names this one as their manager.
-    pub is_manager: bool,
-    /// `active` or `terminated`.
-    pub status: String,
-    /// The line of the file the row came from.
-    pub line: u64,
-    /// The file's further columns, by lower-case column name.
-    pub extra: Json<std::collections::BTreeMap<String, String>>,
-}
-
-impl From<DomainEmployee> for Employee {
-    fn from(e: DomainEmployee) -> Self {
-        Self {
-            status: e.status.as_str().to_owned(),
-            employee_id: e.employee_id,
-            email: e.email,
-            first_name: e.first_name,
-            last_name: e.last_name,
-            department: e.department,
-            location: e.location,
-            job_title: e.job_title,
-            manager_id: e.manager_id,
-            is_manager: e.is_manager,
-            line: e.line,
-            extra: Json(
-                e.extra
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect(),
-            ),
+row_object! {
+    #[Object(use_type_description)]
+    #[derive(Description)]
+    /// An employee of the latest employee file.
+    Employee(DomainEmployee);
+    columns {
+        employee_id: String,
+        email: String,
+        first_name: String,
+        last_name: String,
+        department: String,
+        location: String,
+        job_title: String,
+        manager_id: String,
+        /// Derived: another active employee names this one as their manager.
+        is_manager: bool,
+    }
+    resolvers {
+        /// `active` or `terminated`.
+        async fn status(&self) -> String {
+            self.0.status.as_str().to_owned()
+        }
+        /// The line of the file the row came from.
+        async fn line(&self) -> u64 {
+            self.0.line
+        }
+        /// The file's further columns, by lower-case column name.
+        async fn extra(&self) -> Json<BTreeMap<String, String>> {
+            let extra = self.0.extra.iter();
+            Json(extra.map(|(k, v)| (k.to_string(), v.clone())).collect())
         }
     }
 }
@@ -252,7 +225,7 @@ impl AdminProvisioningRuleMutations {
         AdminProvisioningRulePayload::from(
             service::employees::rules::create(
                 app(ctx)?,
-                &actor(ctx)?,
+                principal(ctx)?,
                 &input.name,
                 &conditions,
                 input.role.into(),
@@ -271,7 +244,7 @@ impl AdminProvisioningRuleMutations {
         AdminProvisioningRulePayload::from(
             service::employees::rules::update(
                 app(ctx)?,
-                &actor(ctx)?,
+                principal(ctx)?,
                 RuleUpdate {
                     rule_id: &input.rule_id,
                     name: input.name.as_deref(),
@@ -291,7 +264,7 @@ impl AdminProvisioningRuleMutations {
         input: DeleteAdminProvisioningRuleInput,
     ) -> Result<AdminProvisioningRulePayload> {
         AdminProvisioningRulePayload::from(
-            service::employees::rules::delete(app(ctx)?, &actor(ctx)?, &input.rule_id).await,
+            service::employees::rules::delete(app(ctx)?, principal(ctx)?, &input.rule_id).await,
         )
     }
 }

@@ -3,10 +3,10 @@
 use super::types::Timestamp;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use entity::employee_sync;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, de};
 
 use super::{
-    Allow, actor,
+    Allow,
     administrator::{AdminRole, AdministratorChangeKind, AdministratorStatus},
     app,
     connection::{EmployeeSyncField, entity_queries},
@@ -24,9 +24,10 @@ use crate::{
             SyncSource as DomainSource, SyncStatus as DomainStatus,
         },
         id::NodeKind,
+        stored::StoredEnum,
     },
     error::AppError,
-    service::{self, employees::Import},
+    service::employees::{self, Import, Synced},
 };
 
 /// What became of one employee sync.
@@ -91,25 +92,9 @@ pub struct EmployeeRowProblem {
     pub message: String,
 }
 
-/// One change a sync made (or, held or dry run, would make), as stored with the sync.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredChange {
-    administrator_id: Option<String>,
-    employee_id: String,
-    email: Option<String>,
-    kind: String,
-    rule_id: Option<String>,
-    rule_name: Option<String>,
-    old_role: Option<String>,
-    new_role: String,
-    old_status: Option<String>,
-    new_status: String,
-    reason: String,
-}
-
 /// One change a sync made (or, held or dry run, would make).
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EmployeeSyncChange {
     /// Null for an administrator a held or dry-run sync would create.
     pub administrator_id: Option<ID>,
@@ -117,37 +102,44 @@ pub struct EmployeeSyncChange {
     /// The administrator's email after the change: a new one's, or an existing one's new or
     /// unchanged address (null only in syncs recorded before it was kept for every change).
     pub email: Option<String>,
+    #[serde(deserialize_with = "spelled::<DomainChangeKind, _, _>")]
     pub kind: AdministratorChangeKind,
     pub rule_id: Option<ID>,
     /// The rule's name at the time.
     pub rule_name: Option<String>,
     /// Null for a creation.
+    #[serde(default, deserialize_with = "spelled_or_null::<DomainRole, _, _>")]
     pub old_role: Option<AdminRole>,
+    #[serde(deserialize_with = "spelled::<DomainRole, _, _>")]
     pub new_role: AdminRole,
     /// Null for a creation.
+    #[serde(
+        default,
+        deserialize_with = "spelled_or_null::<DomainAdminStatus, _, _>"
+    )]
     pub old_status: Option<AdministratorStatus>,
+    #[serde(deserialize_with = "spelled::<DomainAdminStatus, _, _>")]
     pub new_status: AdministratorStatus,
     pub reason: String,
 }
 
-impl EmployeeSyncChange {
-    fn decode(c: StoredChange) -> Result<Self> {
-        let role = |raw: &str| stored::<DomainRole, AdminRole>(raw);
-        let status = |raw: &str| stored::<DomainAdminStatus, AdministratorStatus>(raw);
-        Ok(Self {
-            administrator_id: c.administrator_id.map(ID),
-            employee_id: c.employee_id,
-            email: c.email,
-            kind: stored::<DomainChangeKind, _>(&c.kind)?,
-            rule_id: c.rule_id.map(ID),
-            rule_name: c.rule_name,
-            old_role: c.old_role.as_deref().map(role).transpose()?,
-            new_role: role(&c.new_role)?,
-            old_status: c.old_status.as_deref().map(status).transpose()?,
-            new_status: status(&c.new_status)?,
-            reason: c.reason,
-        })
-    }
+/// A stored enum's spelling in a sync's JSON, as its API enum.
+fn spelled<'de, D: StoredEnum, G: From<D>, De: Deserializer<'de>>(de: De) -> Result<G, De::Error> {
+    parse_spelling::<D, G, _>(&String::deserialize(de)?)
+}
+
+/// [`spelled`], or null.
+fn spelled_or_null<'de, D: StoredEnum, G: From<D>, De: Deserializer<'de>>(
+    de: De,
+) -> Result<Option<G>, De::Error> {
+    let raw = Option::<String>::deserialize(de)?;
+    raw.map(|raw| parse_spelling::<D, G, _>(&raw)).transpose()
+}
+
+fn parse_spelling<D: StoredEnum, G: From<D>, E: de::Error>(raw: &str) -> Result<G, E> {
+    D::parse(raw)
+        .map(G::from)
+        .ok_or_else(|| E::custom(format!("unknown {} `{raw}`", D::COLUMN)))
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(column: &str, raw: &serde_json::Value) -> Result<Vec<T>> {
@@ -205,10 +197,7 @@ row_object! {
         }
         /// One entry per administrator changed (or to be changed).
         async fn changes(&self) -> Result<Vec<EmployeeSyncChange>> {
-            decode::<StoredChange>("employee_sync.changes", &self.0.changes)?
-                .into_iter()
-                .map(EmployeeSyncChange::decode)
-                .collect()
+            decode("employee_sync.changes", &self.0.changes)
         }
     }
 }
@@ -239,12 +228,13 @@ entity_payload!(EmployeeSyncPayload {
     employee_sync: EmployeeSync
 });
 
-pub struct EmployeeSyncMutations;
-
-/// The role the request's token acts with, for "a sync never gives more than its sender has".
-fn sender(ctx: &Context<'_>) -> Result<DomainRole> {
-    principal(ctx).map(|p| p.role.authority())
+impl From<Synced> for EmployeeSync {
+    fn from(synced: Synced) -> Self {
+        Self(synced.record)
+    }
 }
+
+pub struct EmployeeSyncMutations;
 
 #[Object(serial)]
 impl EmployeeSyncMutations {
@@ -255,13 +245,7 @@ impl EmployeeSyncMutations {
         ctx: &Context<'_>,
         input: ApplyEmployeeSyncInput,
     ) -> Result<EmployeeSyncPayload> {
-        let result = service::employees::apply(
-            app(ctx)?,
-            &actor(ctx)?,
-            sender(ctx)?,
-            &input.employee_sync_id,
-        )
-        .await;
+        let result = employees::apply(app(ctx)?, principal(ctx)?, &input.employee_sync_id).await;
         EmployeeSyncPayload::from(result)
     }
 
@@ -272,18 +256,12 @@ impl EmployeeSyncMutations {
         ctx: &Context<'_>,
         input: ImportEmployeeFileInput,
     ) -> Result<EmployeeSyncPayload> {
-        let result = service::employees::import(
-            app(ctx)?,
-            &actor(ctx)?,
-            Import {
-                source: DomainSource::Upload,
-                file_name: input.file_name.as_deref(),
-                dry_run: input.dry_run,
-                sender: sender(ctx)?,
-            },
-            input.file.as_bytes(),
-        )
-        .await;
-        EmployeeSyncPayload::from(result)
+        let import = Import {
+            source: DomainSource::Upload,
+            file_name: input.file_name.as_deref(),
+            dry_run: input.dry_run,
+        };
+        let result = employees::import(app(ctx)?, principal(ctx)?, import, input.file.as_bytes());
+        EmployeeSyncPayload::from(result.await)
     }
 }

@@ -14,22 +14,18 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use entity::employee_sync;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::AppState;
 use crate::{
     domain::{
-        access::Action,
-        audit::Actor,
         employees::{SyncSource, SyncStatus},
         id::{self, NodeKind},
     },
     error::AppError,
-    service::employees::{self, Import},
+    service::employees::{self, FILE_NAME_MAX, Import, Sender, Synced},
+    transport::graphql::errors,
 };
-
-/// The longest `fileName` recorded; longer ones are refused rather than cut.
-const MAX_FILE_NAME_CHARS: usize = 255;
 
 /// What the query string asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -49,40 +45,26 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     response
 }
 
-/// A core error as an HTTP answer; internal causes are logged, never shown.
+/// A core error as an HTTP answer, with the message GraphQL gives it; internal causes are
+/// logged, never shown.
 fn app_error(e: AppError) -> Response {
-    match e {
-        AppError::Unauthenticated(_) => error(
-            StatusCode::UNAUTHORIZED,
-            "send `Authorization: Bearer <token>` with an owner or support token",
-        ),
-        AppError::Forbidden(why) => error(StatusCode::FORBIDDEN, why),
-        AppError::BadRequest(why) => error(StatusCode::BAD_REQUEST, why),
-        AppError::Invalid(errors) => error(
-            StatusCode::BAD_REQUEST,
-            errors
-                .iter()
-                .map(|e| match &e.label {
-                    Some(label) => format!("{label}: {}", e.message),
-                    None => e.message.clone(),
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        AppError::RateLimited {
-            retry_after_seconds,
-        } => {
-            let mut response = error(StatusCode::TOO_MANY_REQUESTS, "too many requests");
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
-            response
+    let status = match &e {
+        AppError::Unauthenticated(_) => {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "send `Authorization: Bearer <token>` with an owner or support token",
+            );
         }
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+        // Nothing paces employee files today.
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Internal(cause) => {
             tracing::error!(%cause, "employee file import failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            StatusCode::INTERNAL_SERVER_ERROR
         }
-    }
+    };
+    error(status, errors::message(&e))
 }
 
 /// The body must be `text/csv` (in UTF-8, the only encoding the importer reads); parameters
@@ -130,9 +112,9 @@ fn options(pairs: &[(String, String)]) -> Result<Options, String> {
             "fileName" if file_name.is_some() => return Err("`fileName` is given twice".into()),
             "fileName" => {
                 let value = value.trim();
-                if value.chars().count() > MAX_FILE_NAME_CHARS {
+                if value.chars().count() > FILE_NAME_MAX {
                     return Err(format!(
-                        "`fileName` is longer than {MAX_FILE_NAME_CHARS} characters"
+                        "`fileName` is longer than {FILE_NAME_MAX} characters"
                     ));
                 }
                 file_name = Some((!value.is_empty()).then(|| value.to_owned()));
@@ -152,39 +134,45 @@ fn options(pairs: &[(String, String)]) -> Result<Options, String> {
 
 /// The sync as the API shows it, with its global ID.
 fn sync_json(sync: &employee_sync::Model) -> Value {
-    json!({
-        "id": id::encode(NodeKind::EmployeeSync, sync.id),
-        "status": sync.status,
-        "rows": sync.rows,
-        "created": sync.created,
-        "reactivated": sync.reactivated,
-        "deactivated": sync.deactivated,
-        "roleChanged": sync.role_changed,
-        "updated": sync.updated,
-        "unchanged": sync.unchanged,
-        "rejectedRows": sync.rejected_rows,
-        "rejectedRowCount": sync.rejected_row_count,
-        "notes": sync.notes,
-        "changes": sync.changes,
-        "reason": sync.reason,
-        "holdReason": sync.hold_reason,
-    })
+    let mut fields = Map::new();
+    fields.insert(
+        "id".into(),
+        id::encode(NodeKind::EmployeeSync, sync.id).into(),
+    );
+    fields.insert("status".into(), sync.status.clone().into());
+    fields.extend(employees::counts(sync));
+    fields.extend(
+        [
+            ("rejectedRows", sync.rejected_rows.clone()),
+            ("rejectedRowCount", sync.rejected_row_count.into()),
+            ("notes", sync.notes.clone()),
+            ("changes", sync.changes.clone()),
+            ("reason", sync.reason.clone().into()),
+            ("holdReason", sync.hold_reason.clone().into()),
+        ]
+        .map(|(name, value)| (name.to_owned(), value)),
+    );
+    Value::Object(fields)
 }
 
 /// The recorded sync as the answer, its HTTP status from what became of it.
-fn reply(sync: &employee_sync::Model) -> Response {
-    let status = match AppError::decode::<SyncStatus>(&sync.status) {
-        Ok(SyncStatus::Applied | SyncStatus::DryRun) => StatusCode::OK,
-        Ok(SyncStatus::Held) => StatusCode::ACCEPTED,
-        Ok(SyncStatus::Rejected) => StatusCode::UNPROCESSABLE_ENTITY,
+fn reply(
+    Synced {
+        status,
+        record: sync,
+    }: &Synced,
+) -> Response {
+    let status = match status {
+        SyncStatus::Applied | SyncStatus::DryRun => StatusCode::OK,
+        SyncStatus::Held => StatusCode::ACCEPTED,
+        SyncStatus::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
         // An import never records a superseded sync; answering 200 would claim success.
-        Ok(SyncStatus::Superseded) => {
+        SyncStatus::Superseded => {
             return app_error(AppError::Internal(format!(
                 "an import returned sync {} as superseded",
                 sync.id
             )));
         }
-        Err(e) => return app_error(e),
     };
     let mut body = json!({ "employeeSync": sync_json(sync) });
     if status == StatusCode::UNPROCESSABLE_ENTITY {
@@ -195,36 +183,38 @@ fn reply(sync: &employee_sync::Model) -> Response {
 
 /// `POST /employee-files`.
 pub async fn post(State(state): State<AppState>, request: Request) -> Response {
-    let principal = match super::principal(&state, request.headers()).await {
-        Ok(p) => p,
-        Err(e @ AppError::Unauthenticated(_)) => return app_error(e),
-        Err(e) => {
-            tracing::warn!(error = %e, "employee files: token lookup failed");
-            return error(StatusCode::SERVICE_UNAVAILABLE, "token store unavailable");
-        }
-    };
-    if let Err(why) = principal.authorize(Action::ImportEmployees) {
-        return error(StatusCode::FORBIDDEN, why);
-    }
-    if let Err(why) = csv_content_type(request.headers()) {
-        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, why);
-    }
-    let options = match Query::<Vec<(String, String)>>::try_from_uri(request.uri()) {
-        Ok(Query(pairs)) => match options(&pairs) {
-            Ok(options) => options,
-            Err(why) => return error(StatusCode::BAD_REQUEST, why),
-        },
-        Err(rejection) => {
-            return error(
+    answer(&state, request)
+        .await
+        .unwrap_or_else(|refusal| refusal)
+}
+
+/// The answer to a file, or the refusal of the request, in the order the checks are made:
+/// the caller, the body's type, the query, then the body itself.
+async fn answer(state: &AppState, request: Request) -> Result<Response, Response> {
+    let principal = super::principal(state, request.headers())
+        .await
+        .map_err(|e| match e {
+            AppError::Unauthenticated(_) => app_error(e),
+            e => {
+                tracing::warn!(error = %e, "employee files: token lookup failed");
+                error(StatusCode::SERVICE_UNAVAILABLE, "token store unavailable")
+            }
+        })?;
+    let sender = Sender::admit(&state.app, &principal).map_err(app_error)?;
+    csv_content_type(request.headers())
+        .map_err(|why| error(StatusCode::UNSUPPORTED_MEDIA_TYPE, why))?;
+    let Query(pairs) =
+        Query::<Vec<(String, String)>>::try_from_uri(request.uri()).map_err(|e| {
+            error(
                 StatusCode::BAD_REQUEST,
-                format!("unreadable query string: {rejection}"),
-            );
-        }
-    };
+                format!("unreadable query string: {e}"),
+            )
+        })?;
+    let options = options(&pairs).map_err(|why| error(StatusCode::BAD_REQUEST, why))?;
     // Read through `Bytes` so the route's `DefaultBodyLimit` applies (413 past it).
-    let body = match Bytes::from_request(request, &state).await {
-        Ok(body) => body,
-        Err(rejection) => {
+    let body = Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
             let status = rejection.status();
             let why = if status == StatusCode::PAYLOAD_TOO_LARGE {
                 format!(
@@ -234,24 +224,15 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
             } else {
                 format!("unreadable request body: {rejection}")
             };
-            return error(status, why);
-        }
-    };
-    let actor = Actor {
-        token_id: Some(principal.token_id),
-        name: principal.token_name,
-        administrator_id: principal.administrator_id,
-    };
+            error(status, why)
+        })?;
     let import = Import {
         source: SyncSource::Upload,
         file_name: options.file_name.as_deref(),
         dry_run: options.dry_run,
-        sender: principal.role.authority(),
     };
-    match employees::import(&state.app, &actor, import, &body).await {
-        Ok(sync) => reply(&sync),
-        Err(e) => app_error(e),
-    }
+    let synced = sender.import(&state.app, import, &body).await;
+    Ok(reply(&synced.map_err(app_error)?))
 }
 
 #[cfg(test)]
@@ -264,10 +245,13 @@ mod tests {
         headers
     }
 
-    fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
-        raw.iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect()
+    /// The options of a query string of these (name, value) pairs.
+    fn read(raw: &[(&str, &str)]) -> Result<Options, String> {
+        let pairs: Vec<_> = raw
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        options(&pairs)
     }
 
     #[test]
@@ -294,7 +278,6 @@ mod tests {
 
     #[test]
     fn dry_run_is_true_or_false_and_defaults_to_false() {
-        let read = |raw: &[(&str, &str)]| options(&pairs(raw));
         assert_eq!(
             read(&[]),
             Ok(Options {
@@ -314,7 +297,6 @@ mod tests {
 
     #[test]
     fn file_name_is_trimmed_and_unknown_parameters_are_refused() {
-        let read = |raw: &[(&str, &str)]| options(&pairs(raw));
         assert_eq!(
             read(&[("fileName", " hr.csv "), ("dryRun", "true")]),
             Ok(Options {

@@ -5,12 +5,7 @@ use super::*;
 
 #[test]
 fn changes_come_in_file_order_then_by_administrator_id() {
-    let rules = [rule(
-        1,
-        "Sales",
-        AdminRole::Owner,
-        &[("department", "sales")],
-    )];
+    let rules = sales(AdminRole::Owner);
     let admins = [
         admin(30, "Z1", Some(1), AdminRole::Owner),
         admin(12, "E3", Some(1), AdminRole::Support),
@@ -62,12 +57,7 @@ fn a_hold_needs_more_than_the_threshold() {
 
 #[test]
 fn an_empty_file_deactivates_everyone_and_is_held() {
-    let rules = [rule(
-        1,
-        "Sales",
-        AdminRole::Owner,
-        &[("department", "sales")],
-    )];
+    let rules = sales(AdminRole::Owner);
     let admins = [
         admin(10, "E1", Some(1), AdminRole::Owner),
         admin(11, "E2", Some(1), AdminRole::Owner),

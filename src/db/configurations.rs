@@ -106,17 +106,6 @@ pub async fn update<Db: ConnectionTrait>(
     model.update(db).await
 }
 
-/// Deletes a configuration (its role mappings go with it: `ON DELETE CASCADE`).
-pub async fn delete<Db: ConnectionTrait>(db: &Db, id: Uuid) -> Result<(), DbErr> {
-    configuration::ActiveModel {
-        id: Unchanged(id),
-        ..Default::default()
-    }
-    .delete(db)
-    .await
-    .map(|_| ())
-}
-
 /// Replaces a configuration's role mappings with `mappings` (provider role, role).
 pub async fn replace_role_mappings<Db: ConnectionTrait>(
     db: &Db,

@@ -17,12 +17,12 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Problems, load, load_error, now};
-use crate::domain::audit::Actor;
+use super::{App, Problems, load, load_error, now};
 use crate::{
     db,
     domain::{
-        access::{Principal, Role, administrator_may_hold},
+        access::{Action, Caller, Principal, Role, administrator_may_hold},
+        audit::Actor,
         employees::{AdminRole, AdminStatus},
         id::NodeKind,
         validate,
@@ -59,16 +59,16 @@ pub struct NewApiToken<'a> {
 /// issued for a year, and rotating it is part of the set-up (README, "SCIM").
 pub const SCIM_TOKEN_LIFETIME_DAYS: i64 = 365;
 
-/// Creates a token; the returned secret exists nowhere else.
-pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
+/// Creates a token for `caller` (an owner's token, or the operator at the command line); the
+/// returned secret exists nowhere else.
+pub async fn create<'c>(
+    app: &App,
+    caller: impl Into<Caller<'c>>,
     input: NewApiToken<'_>,
 ) -> AppResult<(api_token::Model, String)> {
-    let txn = db::begin(db).await?;
-    let created = create_in(&txn, actor, input).await?;
-    txn.commit().await?;
-    Ok(created)
+    let actor = app.authorize(caller, Action::ManageTokens)?;
+    app.transaction(async |txn| create_in(txn, &actor, input).await)
+        .await
 }
 
 async fn create_in(
@@ -96,7 +96,8 @@ async fn create_in(
     let bound_to_brand = matches!(input.role, Role::Portal | Role::Scim);
     let brand_id = match (bound_to_brand, input.brand_id) {
         (true, Some(raw)) => problems
-            .loaded(load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", raw).await)?
+            .load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", raw)
+            .await?
             .map(|b| b.id),
         (true, None) => {
             problems.push(FieldError::new(
@@ -123,15 +124,13 @@ async fn create_in(
     };
     let identity_provider_id = match (input.role, input.identity_provider_id) {
         (Role::Scim, Some(raw)) => problems
-            .loaded(
-                load::<identity_provider::Entity, _>(
-                    txn,
-                    NodeKind::IdentityProvider,
-                    "identityProviderId",
-                    raw,
-                )
-                .await,
-            )?
+            .load::<identity_provider::Entity, _>(
+                txn,
+                NodeKind::IdentityProvider,
+                "identityProviderId",
+                raw,
+            )
+            .await?
             .map(|idp| idp.id),
         (Role::Scim, None) => {
             problems.push(FieldError::new(
@@ -438,20 +437,25 @@ impl TokenCache {
 /// Revokes a token; revoking a revoked token is a no-op that keeps the first revocation time.
 /// This instance forgets it at once; others within their token cache time.
 pub async fn revoke(
-    app: &super::App,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     api_token_id: &str,
 ) -> AppResult<api_token::Model> {
-    let txn = db::begin(app.db()).await?;
-    let token = load::<api_token::Entity, _>(&txn, NodeKind::ApiToken, "apiTokenId", api_token_id)
-        .await
-        .map_err(load_error)?;
-    if token.revoked_at.is_some() {
-        return Ok(token);
-    }
-    let model = db::api_tokens::revoke(&txn, token.id, now()).await?;
-    super::audit::updated(&txn, actor, "apiTokens.revoke", &token, &model).await?;
-    txn.commit().await?;
+    let actor = app.authorize(principal, Action::ManageTokens)?;
+    let model = app
+        .transaction(async |txn| -> AppResult<_> {
+            let token =
+                load::<api_token::Entity, _>(txn, NodeKind::ApiToken, "apiTokenId", api_token_id)
+                    .await
+                    .map_err(load_error)?;
+            if token.revoked_at.is_some() {
+                return Ok(token);
+            }
+            let model = db::api_tokens::revoke(txn, token.id, now()).await?;
+            super::audit::updated(txn, &actor, "apiTokens.revoke", &token, &model).await?;
+            Ok(model)
+        })
+        .await?;
     app.tokens().forget(model.id);
     Ok(model)
 }

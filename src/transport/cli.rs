@@ -9,7 +9,7 @@ use std::{fmt::Write as _, path::Path, process::ExitCode};
 use crate::{
     config::{CliRole, Settings},
     domain::{
-        access::Role,
+        access::{Caller, Role},
         audit::Actor,
         employees::{SyncSource, SyncStatus},
         id::{self, NodeKind},
@@ -42,8 +42,8 @@ pub async fn create_token(
     let expires_at =
         expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
     let (_, secret) = api_tokens::create(
-        &db,
-        &Actor::system("autoprov token create (command line)"),
+        &crate::startup::app(db, settings),
+        Caller::Operator("autoprov token create (command line)"),
         api_tokens::NewApiToken {
             name,
             role,

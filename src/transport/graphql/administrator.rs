@@ -7,15 +7,16 @@ use entity::{
 };
 
 use super::{
-    Allow, actor,
+    Allow,
     admin_rule::AdminProvisioningRule,
+    app,
     connection::{AdministratorField, entity_queries},
     employee_sync::EmployeeSync,
     identity_provider::IdentityProvider,
     limits::list_complexity,
     loaders::load_newest,
     mutation::entity_payload,
-    pool,
+    principal,
     types::{row_object, stored},
 };
 use crate::{
@@ -223,8 +224,8 @@ impl AdministratorMutations {
     ) -> Result<AdministratorPayload> {
         AdministratorPayload::from(
             service::administrators::create(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 service::administrators::NewAdministrator {
                     email: &input.email,
                     first_name: &input.first_name,
@@ -244,8 +245,8 @@ impl AdministratorMutations {
     ) -> Result<AdministratorPayload> {
         AdministratorPayload::from(
             service::administrators::update(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 &input.administrator_id,
                 AdministratorChanges {
                     role: input.role.map(Into::into),

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 use entity::{audit_event, brand, identity_provider_configuration};
 
 use super::{
-    Allow, actor,
+    Allow, app,
     audit_event::AuditEvent,
     configuration::{CompanyMatch, IdentityProviderConfiguration},
     connection::{BrandField, entity_queries},
@@ -14,7 +14,7 @@ use super::{
     limits::list_complexity,
     loaders::{load_children, load_newest},
     mutation::{entity_payload, payload},
-    pool,
+    principal,
     types::{UNPAGED_LIST_COST, row_object},
 };
 use crate::{
@@ -177,14 +177,14 @@ pub struct BrandMutations;
 #[Object(serial)]
 impl BrandMutations {
     async fn create(&self, ctx: &Context<'_>, input: CreateBrandInput) -> Result<BrandPayload> {
-        BrandPayload::from(service::brands::create(pool(ctx)?, &actor(ctx)?, &input.name).await)
+        BrandPayload::from(service::brands::create(app(ctx)?, principal(ctx)?, &input.name).await)
     }
 
     async fn update(&self, ctx: &Context<'_>, input: UpdateBrandInput) -> Result<BrandPayload> {
         BrandPayload::from(
             service::brands::update(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 &input.brand_id,
                 input.name.as_deref(),
             )
@@ -194,7 +194,9 @@ impl BrandMutations {
 
     /// Deletes a brand without identity-provider configurations (delete those first).
     async fn delete(&self, ctx: &Context<'_>, input: DeleteBrandInput) -> Result<BrandPayload> {
-        BrandPayload::from(service::brands::delete(pool(ctx)?, &actor(ctx)?, &input.brand_id).await)
+        BrandPayload::from(
+            service::brands::delete(app(ctx)?, principal(ctx)?, &input.brand_id).await,
+        )
     }
 
     async fn create_identity_provider_configuration(
@@ -203,7 +205,7 @@ impl BrandMutations {
         input: IdentityProviderConfigurationInput,
     ) -> Result<IdentityProviderConfigurationPayload> {
         IdentityProviderConfigurationPayload::from(
-            service::configurations::create(pool(ctx)?, &actor(ctx)?, input.to_service()).await,
+            service::configurations::create(app(ctx)?, principal(ctx)?, input.to_service()).await,
         )
     }
 
@@ -213,7 +215,7 @@ impl BrandMutations {
         input: IdentityProviderConfigurationInput,
     ) -> Result<IdentityProviderConfigurationPayload> {
         IdentityProviderConfigurationPayload::from(
-            service::configurations::update(pool(ctx)?, &actor(ctx)?, input.to_service()).await,
+            service::configurations::update(app(ctx)?, principal(ctx)?, input.to_service()).await,
         )
     }
 
@@ -224,8 +226,8 @@ impl BrandMutations {
     ) -> Result<BrandPayload> {
         BrandPayload::from(
             service::configurations::delete(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 &input.brand_id,
                 &input.identity_provider_id,
             )

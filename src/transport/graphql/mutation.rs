@@ -50,16 +50,16 @@ macro_rules! namespaces {
 }
 
 namespaces! {
-    brands: BrandMutations = "Allow(Action::Administer)",
-    identity_providers: IdentityProviderMutations = "Allow(Action::Administer)",
-    companies: CompanyMutations = "Allow(Action::Administer)",
-    accounts: AccountMutations = "Allow(Action::Administer)",
-    contacts: ContactMutations = "Allow(Action::Administer)",
-    api_tokens: ApiTokenMutations = "Allow(Action::ManageTokens)",
+    brands: BrandMutations,
+    identity_providers: IdentityProviderMutations,
+    companies: CompanyMutations,
+    accounts: AccountMutations,
+    contacts: ContactMutations,
+    api_tokens: ApiTokenMutations,
     /// The sign-in hook; each field checks that the token may act for the input's brand.
     sso: SsoMutations,
     /// Administrators created by hand (owners only).
-    administrators: AdministratorMutations = "Allow(Action::ManageAdministrators)",
+    administrators: AdministratorMutations,
     /// The rules that provision administrators from employee data (owners only).
     admin_provisioning_rules: AdminProvisioningRuleMutations = "Allow(Action::ManageAdministrators)",
     /// Employee files and held syncs (owners and support).

@@ -3,11 +3,10 @@ use entity::{account, company};
 
 use super::{App, Deletion, Problems, delete_unreferenced, now};
 use crate::{
-    db,
+    db::{self, queries::references_to_account},
     domain::{
         access::{Action, Principal},
         id::NodeKind,
-        validate,
     },
     error::AppResult,
 };
@@ -32,11 +31,7 @@ pub async fn create(
 ) -> AppResult<account::Model> {
     let actor = app.authorize(principal, Action::Administer)?;
     let mut problems = Problems::default();
-    let name = problems.check(validate::required_text(
-        "name",
-        input.name,
-        validate::NAME_MAX,
-    ));
+    let name = problems.name("name", input.name);
     app.transaction(async |txn| {
         let company = problems
             .load::<company::Entity, _>(txn, NodeKind::Company, "companyId", input.company_id)
@@ -62,9 +57,7 @@ pub async fn update(
 ) -> AppResult<account::Model> {
     let actor = app.authorize(principal, Action::Administer)?;
     let mut problems = Problems::default();
-    let name = changes
-        .name
-        .and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
+    let name = changes.name.and_then(|n| problems.name("name", n));
     app.transaction(async |txn| {
         let current = problems
             .load::<account::Entity, _>(txn, NodeKind::Account, "accountId", account_id)
@@ -95,17 +88,6 @@ const DELETE: Deletion = Deletion {
     operation: "accounts.delete",
 };
 
-pub async fn delete(
-    app: &App,
-    principal: &Principal,
-    account_id: &str,
-) -> AppResult<account::Model> {
-    delete_unreferenced::<account::Entity>(
-        app,
-        principal,
-        &DELETE,
-        account_id,
-        db::queries::references_to_account,
-    )
-    .await
+pub async fn delete(app: &App, principal: &Principal, id: &str) -> AppResult<account::Model> {
+    delete_unreferenced::<account::Entity>(app, principal, &DELETE, id, references_to_account).await
 }

@@ -47,16 +47,8 @@ pub async fn create(
     let actor = app.authorize(principal, Action::ManageAdministrators)?;
     let mut problems = Problems::default();
     let email = problems.check(validate::email("email", input.email));
-    let first = problems.check(validate::required_text(
-        "firstName",
-        input.first_name,
-        validate::NAME_MAX,
-    ));
-    let last = problems.check(validate::required_text(
-        "lastName",
-        input.last_name,
-        validate::NAME_MAX,
-    ));
+    let first = problems.name("firstName", input.first_name);
+    let last = problems.name("lastName", input.last_name);
     let ((email, first), last) = problems.finish(email.zip(first).zip(last))?;
     app.transaction(async |txn| {
         let existing = db::administrators::with_email(txn, &validate::fold(&email)).await?;
@@ -116,10 +108,8 @@ pub async fn update(
         .and_then(|e| problems.check(validate::email("email", e)));
     let first = changes
         .first_name
-        .and_then(|n| problems.check(validate::required_text("firstName", n, validate::NAME_MAX)));
-    let last = changes
-        .last_name
-        .and_then(|n| problems.check(validate::required_text("lastName", n, validate::NAME_MAX)));
+        .and_then(|n| problems.name("firstName", n));
+    let last = changes.last_name.and_then(|n| problems.name("lastName", n));
     app.transaction(async |txn| {
         let current = problems
             .load::<administrator::Entity, _>(
@@ -142,13 +132,9 @@ pub async fn update(
                     value,
                 )
             };
-            if let Some(role) = changes.role {
-                problems.push(managed("role", Some(role.as_str())));
-            }
-            if let Some(status) = changes.status {
-                problems.push(managed("status", Some(status.as_str())));
-            }
             for (label, value) in [
+                ("role", changes.role.map(AdminRole::as_str)),
+                ("status", changes.status.map(AdminStatus::as_str)),
                 ("email", changes.email),
                 ("firstName", changes.first_name),
                 ("lastName", changes.last_name),

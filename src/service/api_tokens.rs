@@ -25,7 +25,6 @@ use crate::{
         audit::Actor,
         employees::{AdminRole, AdminStatus},
         id::NodeKind,
-        validate,
     },
     error::{AppError, AppResult, Credentials, ErrorCode, FieldError},
 };
@@ -77,11 +76,7 @@ async fn create_in(
     input: NewApiToken<'_>,
 ) -> AppResult<(api_token::Model, String)> {
     let mut problems = Problems::default();
-    let name = problems.check(validate::required_text(
-        "name",
-        input.name,
-        validate::NAME_MAX,
-    ));
+    let name = problems.name("name", input.name);
     let at = now();
     if let Some(expires_at) = input.expires_at
         && expires_at <= at

@@ -3,7 +3,7 @@ use entity::brand;
 
 use super::{App, Deletion, Problems, delete_unreferenced, invalid, now, unless_taken};
 use crate::{
-    db,
+    db::{self, queries::references_to_brand},
     domain::{
         access::{Action, Principal},
         id::NodeKind,
@@ -42,8 +42,7 @@ pub async fn update(
 ) -> AppResult<brand::Model> {
     let actor = app.authorize(principal, Action::Administer)?;
     let mut problems = Problems::default();
-    let name_clean =
-        name.and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
+    let name_clean = name.and_then(|n| problems.name("name", n));
     app.transaction(async |txn| {
         let brand = problems
             .load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", brand_id)
@@ -67,13 +66,6 @@ const DELETE: Deletion = Deletion {
     operation: "brands.delete",
 };
 
-pub async fn delete(app: &App, principal: &Principal, brand_id: &str) -> AppResult<brand::Model> {
-    delete_unreferenced::<brand::Entity>(
-        app,
-        principal,
-        &DELETE,
-        brand_id,
-        db::queries::references_to_brand,
-    )
-    .await
+pub async fn delete(app: &App, principal: &Principal, id: &str) -> AppResult<brand::Model> {
+    delete_unreferenced::<brand::Entity>(app, principal, &DELETE, id, references_to_brand).await
 }

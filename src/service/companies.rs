@@ -3,7 +3,7 @@ use entity::company;
 
 use super::{App, Deletion, Problems, delete_unreferenced, invalid, now};
 use crate::{
-    db,
+    db::{self, queries::references_to_company},
     domain::{
         access::{Action, Principal},
         id::NodeKind,
@@ -55,17 +55,6 @@ const DELETE: Deletion = Deletion {
     operation: "companies.delete",
 };
 
-pub async fn delete(
-    app: &App,
-    principal: &Principal,
-    company_id: &str,
-) -> AppResult<company::Model> {
-    delete_unreferenced::<company::Entity>(
-        app,
-        principal,
-        &DELETE,
-        company_id,
-        db::queries::references_to_company,
-    )
-    .await
+pub async fn delete(app: &App, principal: &Principal, id: &str) -> AppResult<company::Model> {
+    delete_unreferenced::<company::Entity>(app, principal, &DELETE, id, references_to_company).await
 }

@@ -186,16 +186,6 @@ async fn audited(
     Ok(row)
 }
 
-fn missing(input: &ConfigurationInput<'_>) -> AppError {
-    AppError::field(
-        "identityProviderId",
-        ErrorCode::NotFound,
-        "this brand has no configuration for this identity provider; \
-         use createIdentityProviderConfiguration first",
-        Some(input.identity_provider_id),
-    )
-}
-
 /// The input's brand and identity provider, resolved, and their configuration, which must exist.
 async fn existing(
     txn: &DatabaseTransaction,
@@ -206,7 +196,15 @@ async fn existing(
     let r = problems.finish(resolved)?;
     let current = db::queries::configuration(txn, r.brand.id, r.identity_provider_id)
         .await?
-        .ok_or_else(|| missing(input))?;
+        .ok_or_else(|| {
+            AppError::field(
+                "identityProviderId",
+                ErrorCode::NotFound,
+                "this brand has no configuration for this identity provider; \
+                 use createIdentityProviderConfiguration first",
+                Some(input.identity_provider_id),
+            )
+        })?;
     Ok((r, current))
 }
 

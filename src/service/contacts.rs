@@ -98,16 +98,8 @@ pub async fn create(
 ) -> AppResult<contact::Model> {
     let actor = app.authorize(principal, Action::Administer)?;
     let mut problems = Problems::default();
-    let first_name = problems.check(validate::required_text(
-        "firstName",
-        input.first_name,
-        validate::NAME_MAX,
-    ));
-    let last_name = problems.check(validate::required_text(
-        "lastName",
-        input.last_name,
-        validate::NAME_MAX,
-    ));
+    let first_name = problems.name("firstName", input.first_name);
+    let last_name = problems.name("lastName", input.last_name);
     let email = problems.check(validate::email("email", input.email));
     let roles = match input.roles {
         Some(raw) => roles(&mut problems, raw),
@@ -157,10 +149,8 @@ pub async fn update(
     let mut problems = Problems::default();
     let first_name = changes
         .first_name
-        .and_then(|v| problems.check(validate::required_text("firstName", v, validate::NAME_MAX)));
-    let last_name = changes
-        .last_name
-        .and_then(|v| problems.check(validate::required_text("lastName", v, validate::NAME_MAX)));
+        .and_then(|v| problems.name("firstName", v));
+    let last_name = changes.last_name.and_then(|v| problems.name("lastName", v));
     let email = changes
         .email
         .and_then(|v| problems.check(validate::email("email", v)));

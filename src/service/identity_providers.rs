@@ -6,7 +6,7 @@ use super::{
     App, Deletion, Problems, delete_unreferenced, invalid, now, unique_or_internal, unless_taken,
 };
 use crate::{
-    db,
+    db::{self, queries::references_to_identity_provider},
     domain::{
         access::{Action, Principal},
         audit::Actor,
@@ -62,11 +62,7 @@ pub async fn create(
 ) -> AppResult<identity_provider::Model> {
     let actor = authorize(app, principal, input.admin_sign_in || input.trust_email)?;
     let mut problems = Problems::default();
-    let name = problems.check(validate::required_text(
-        "name",
-        input.name,
-        validate::NAME_MAX,
-    ));
+    let name = problems.name("name", input.name);
     let issuer = problems.check(validate::required_text(
         "issuer",
         input.issuer,
@@ -100,9 +96,7 @@ pub async fn update(
     let admin_trust = changes.admin_sign_in.is_some() || changes.trust_email.is_some();
     let actor = authorize(app, principal, admin_trust)?;
     let mut problems = Problems::default();
-    let name = changes
-        .name
-        .and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
+    let name = changes.name.and_then(|n| problems.name("name", n));
     let issuer = changes
         .issuer
         .and_then(|i| problems.check(validate::required_text("issuer", i, validate::ISSUER_MAX)));
@@ -168,14 +162,14 @@ const DELETE: Deletion = Deletion {
 pub async fn delete(
     app: &App,
     principal: &Principal,
-    identity_provider_id: &str,
+    id: &str,
 ) -> AppResult<identity_provider::Model> {
     delete_unreferenced::<identity_provider::Entity>(
         app,
         principal,
         &DELETE,
-        identity_provider_id,
-        db::queries::references_to_identity_provider,
+        id,
+        references_to_identity_provider,
     )
     .await
 }

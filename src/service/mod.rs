@@ -34,6 +34,7 @@ use crate::{
     domain::{
         access::{Action, Principal},
         id::{self, NodeKind},
+        validate,
     },
     error::{AppError, AppResult, ErrorCode, FieldError},
 };
@@ -56,6 +57,12 @@ impl Problems {
 
     pub fn check_all<T>(&mut self, result: Result<T, Vec<FieldError>>) -> Option<T> {
         result.map_err(|e| self.0.extend(e)).ok()
+    }
+
+    /// A required name for the field `label`: trimmed, at most [`validate::NAME_MAX`]
+    /// characters.
+    pub fn name(&mut self, label: &str, raw: &str) -> Option<String> {
+        self.check(validate::required_text(label, raw, validate::NAME_MAX))
     }
 
     pub fn push(&mut self, error: FieldError) {

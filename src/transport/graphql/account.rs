@@ -7,6 +7,7 @@ use super::{
     Allow, app,
     company::Company,
     connection::{AccountField, entity_queries},
+    id_or_null,
     mutation::entity_payload,
     principal,
     types::row_object,
@@ -90,11 +91,7 @@ impl AccountMutations {
                 &input.account_id,
                 AccountChanges {
                     name: input.name.as_deref(),
-                    company_id: match &input.company_id {
-                        MaybeUndefined::Undefined => None,
-                        MaybeUndefined::Null => Some(None),
-                        MaybeUndefined::Value(id) => Some(Some(id.as_str())),
-                    },
+                    company_id: id_or_null(&input.company_id),
                 },
             )
             .await,

@@ -20,10 +20,7 @@ use crate::{
 
 /// How the company claim is compared with company names.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::configuration::CompanyMatch",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainCompanyMatch", rename_items = "camelCase")]
 pub enum CompanyMatch {
     /// Byte-equal after trimming surrounding whitespace.
     Exact,

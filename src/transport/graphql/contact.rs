@@ -29,10 +29,7 @@ use crate::{
 
 /// Whether a contact may sign in.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::stored::ContactStatus",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainStatus", rename_items = "camelCase")]
 pub enum ContactStatus {
     Active,
     Inactive,
@@ -101,10 +98,7 @@ row_object! {
 
 /// What a credential proves: an SSO identity or a password.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::stored::CredentialKind",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainCredentialKind", rename_items = "camelCase")]
 pub enum CredentialKind {
     Sso,
     Password,

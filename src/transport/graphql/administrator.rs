@@ -17,7 +17,7 @@ use super::{
     loaders::load_newest,
     mutation::entity_payload,
     principal,
-    types::{row_object, stored},
+    types::{self, row_object},
 };
 use crate::{
     domain::{
@@ -33,10 +33,7 @@ use crate::{
 
 /// What an administrator may do on the platform.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::employees::AdminRole",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainRole", rename_items = "camelCase")]
 pub enum AdminRole {
     /// Everything, including rules and other administrators.
     Owner,
@@ -47,10 +44,7 @@ pub enum AdminRole {
 }
 /// Whether an administrator may sign in.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::employees::AdminStatus",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainStatus", rename_items = "camelCase")]
 #[graphql(name = "AdministratorStatus")]
 pub enum AdministratorStatus {
     Active,
@@ -59,10 +53,7 @@ pub enum AdministratorStatus {
 }
 /// Who manages an administrator: a person (never touched by a sync) or the rules.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::employees::AdminOrigin",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainOrigin", rename_items = "camelCase")]
 #[graphql(name = "AdministratorOrigin")]
 pub enum AdministratorOrigin {
     Manual,
@@ -71,10 +62,7 @@ pub enum AdministratorOrigin {
 /// What a sync did to one administrator. One change may do several things; its kind is the
 /// most significant: created, reactivated, deactivated, handed over, role changed, updated.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::employees::ChangeKind",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainChangeKind", rename_items = "camelCase")]
 #[graphql(name = "AdministratorChangeKind")]
 pub enum AdministratorChangeKind {
     Created,
@@ -166,11 +154,11 @@ row_object! {
     resolvers {
         /// Null for a creation.
         async fn old_role(&self) -> Result<Option<AdminRole>> {
-            self.0.old_role.as_deref().map(stored::<DomainRole, _>).transpose()
+            self.0.old_role.as_deref().map(types::stored::<DomainRole, _>).transpose()
         }
         /// Null for a creation.
         async fn old_status(&self) -> Result<Option<AdministratorStatus>> {
-            self.0.old_status.as_deref().map(stored::<DomainStatus, _>).transpose()
+            self.0.old_status.as_deref().map(types::stored::<DomainStatus, _>).transpose()
         }
     }
 }

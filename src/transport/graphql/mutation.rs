@@ -31,7 +31,11 @@ pub(super) fn payload<T>(result: AppResult<T>) -> Result<(Option<T>, Vec<ApiFiel
     }
 }
 
-/// Declares `MutationRoot`: one namespace field per entity, each behind its guard.
+/// Declares `MutationRoot`: one namespace field per entity, each behind its guard. The use
+/// cases authorise their caller themselves; the guard refuses earlier, at the namespace, so
+/// that a refused mutation answers `data: null` (async-graphql does not propagate the null
+/// of a failed non-null field to its parent: a refusal inside the namespace would answer
+/// `data: {namespace: null}`).
 macro_rules! namespaces {
     ($($(#[doc = $doc:literal])* $field:ident: $namespace:ident $(= $guard:literal)?),+ $(,)?) => {
         pub struct MutationRoot;
@@ -50,16 +54,16 @@ macro_rules! namespaces {
 }
 
 namespaces! {
-    brands: BrandMutations,
-    identity_providers: IdentityProviderMutations,
-    companies: CompanyMutations,
-    accounts: AccountMutations,
-    contacts: ContactMutations,
-    api_tokens: ApiTokenMutations,
+    brands: BrandMutations = "Allow(Action::Administer)",
+    identity_providers: IdentityProviderMutations = "Allow(Action::Administer)",
+    companies: CompanyMutations = "Allow(Action::Administer)",
+    accounts: AccountMutations = "Allow(Action::Administer)",
+    contacts: ContactMutations = "Allow(Action::Administer)",
+    api_tokens: ApiTokenMutations = "Allow(Action::ManageTokens)",
     /// The sign-in hook; each field checks that the token may act for the input's brand.
     sso: SsoMutations,
     /// Administrators created by hand (owners only).
-    administrators: AdministratorMutations,
+    administrators: AdministratorMutations = "Allow(Action::ManageAdministrators)",
     /// The rules that provision administrators from employee data (owners only).
     admin_provisioning_rules: AdminProvisioningRuleMutations = "Allow(Action::ManageAdministrators)",
     /// Employee files and held syncs (owners and support).

@@ -208,11 +208,6 @@ fn event_row(event: NewEvent) -> administrator_event::ActiveModel {
     }
 }
 
-/// Writes one event of an administrator's history.
-pub async fn insert_event<Db: ConnectionTrait>(db: &Db, event: NewEvent) -> Result<(), DbErr> {
-    event_row(event).insert(db).await.map(|_| ())
-}
-
 /// Writes events, [`BATCH`] per statement: a sync writes one per change.
 pub async fn insert_events<Db: ConnectionTrait>(
     db: &Db,

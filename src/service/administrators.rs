@@ -225,7 +225,7 @@ async fn record(
         actor: Some(actor.name.clone()),
         at: model.updated_at,
     };
-    Ok(db::administrators::insert_event(txn, event).await?)
+    Ok(db::administrators::insert_events(txn, vec![event]).await?)
 }
 
 /// How long an administrator's sign-in token lives (`sso.adminSignIn`): a working day.

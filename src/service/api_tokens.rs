@@ -94,27 +94,21 @@ async fn create_in(
             .load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", raw)
             .await?
             .map(|b| b.id),
-        (true, None) => {
-            problems.push(FieldError::new(
-                "brandId",
-                ErrorCode::Blank,
-                format!(
-                    "a {} token acts for one brand: give its brandId",
-                    input.role.as_str()
-                ),
-                None,
-            ));
-            None
-        }
-        (false, Some(raw)) => {
-            problems.push(FieldError::new(
-                "brandId",
-                ErrorCode::Invalid,
-                "only portal and SCIM tokens are bound to a brand",
-                Some(raw),
-            ));
-            None
-        }
+        (true, None) => problems.refuse(FieldError::new(
+            "brandId",
+            ErrorCode::Blank,
+            format!(
+                "a {} token acts for one brand: give its brandId",
+                input.role.as_str()
+            ),
+            None,
+        )),
+        (false, Some(raw)) => problems.refuse(FieldError::new(
+            "brandId",
+            ErrorCode::Invalid,
+            "only portal and SCIM tokens are bound to a brand",
+            Some(raw),
+        )),
         (false, None) => None,
     };
     let identity_provider_id = match (input.role, input.identity_provider_id) {
@@ -127,25 +121,19 @@ async fn create_in(
             )
             .await?
             .map(|idp| idp.id),
-        (Role::Scim, None) => {
-            problems.push(FieldError::new(
-                "identityProviderId",
-                ErrorCode::Blank,
-                "a SCIM token serves one identity-provider configuration: give the \
-                 identityProviderId as well as the brandId",
-                None,
-            ));
-            None
-        }
-        (_, Some(raw)) => {
-            problems.push(FieldError::new(
-                "identityProviderId",
-                ErrorCode::Invalid,
-                "only SCIM tokens are bound to an identity provider",
-                Some(raw),
-            ));
-            None
-        }
+        (Role::Scim, None) => problems.refuse(FieldError::new(
+            "identityProviderId",
+            ErrorCode::Blank,
+            "a SCIM token serves one identity-provider configuration: give the \
+             identityProviderId as well as the brandId",
+            None,
+        )),
+        (_, Some(raw)) => problems.refuse(FieldError::new(
+            "identityProviderId",
+            ErrorCode::Invalid,
+            "only SCIM tokens are bound to an identity provider",
+            Some(raw),
+        )),
         (_, None) => None,
     };
     // A SCIM token is bound to the configuration row as it is now: one deleted and created

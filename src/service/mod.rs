@@ -69,6 +69,12 @@ impl Problems {
         self.0.push(error);
     }
 
+    /// Records `error` for a value that is then missing.
+    pub fn refuse<T>(&mut self, error: FieldError) -> Option<T> {
+        self.push(error);
+        None
+    }
+
     /// Ends validation: every problem, or the loaded value (present whenever there were none).
     pub fn finish<T>(self, loaded: Option<T>) -> AppResult<T> {
         self.into_result()?;

@@ -5,6 +5,8 @@ use entity::account;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, IntoActiveModel};
 use uuid::Uuid;
 
+use super::set_some;
+
 /// An account as created.
 pub struct NewAccount {
     pub name: String,
@@ -44,11 +46,7 @@ pub async fn update<C: ConnectionTrait>(
     changes: AccountChanges,
 ) -> Result<account::Model, DbErr> {
     let mut active = current.into_active_model();
-    if let Some(name) = changes.name {
-        active.name = Set(name);
-    }
-    if let Some(company) = changes.company_id {
-        active.company_id = Set(company);
-    }
+    set_some(&mut active.name, changes.name);
+    set_some(&mut active.company_id, changes.company_id);
     active.update(db).await
 }

@@ -11,6 +11,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::set_some;
+
 use crate::domain::{
     employees::{AdminOrigin, AdminRole, AdminStatus, ChangeKind},
     stored::StoredEnum,
@@ -68,10 +70,19 @@ pub async fn insert_many<Db: ConnectionTrait>(
     db: &Db,
     new: Vec<NewAdministrator>,
 ) -> Result<(), DbErr> {
-    let mut rows = new.into_iter().map(row).peekable();
+    insert_batched(db, new.into_iter().map(row)).await
+}
+
+/// Writes `rows`, [`BATCH`] per statement.
+async fn insert_batched<A, Db>(db: &Db, rows: impl Iterator<Item = A>) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait,
+    Db: ConnectionTrait,
+{
+    let mut rows = rows.peekable();
     while rows.peek().is_some() {
-        let batch: Vec<_> = rows.by_ref().take(BATCH).collect();
-        administrator::Entity::insert_many(batch)
+        let batch: Vec<A> = rows.by_ref().take(BATCH).collect();
+        A::Entity::insert_many(batch)
             .exec_without_returning(db)
             .await?;
     }
@@ -117,25 +128,21 @@ pub async fn update<Db: ConnectionTrait>(
         updated_at: Set(at),
         ..Default::default()
     };
-    if let Some(role) = update.role {
-        model.role = Set(role.as_str().to_owned());
-    }
-    if let Some(status) = update.status {
-        model.status = Set(status.as_str().to_owned());
-    }
-    if let Some(rule_id) = update.rule_id {
-        model.rule_id = Set(rule_id);
-    }
+    set_some(
+        &mut model.role,
+        update.role.map(|role| role.as_str().to_owned()),
+    );
+    set_some(
+        &mut model.status,
+        update.status.map(|status| status.as_str().to_owned()),
+    );
+    set_some(&mut model.rule_id, update.rule_id);
     if let Some(email) = update.email {
         model.email_folded = Set(validate::fold(&email));
         model.email = Set(email);
     }
-    if let Some(first) = update.first_name {
-        model.first_name = Set(first);
-    }
-    if let Some(last) = update.last_name {
-        model.last_name = Set(last);
-    }
+    set_some(&mut model.first_name, update.first_name);
+    set_some(&mut model.last_name, update.last_name);
     if update.forget_sign_in {
         model.sign_in_identity_provider_id = Set(None);
         model.sign_in_subject = Set(None);
@@ -201,24 +208,12 @@ fn event_row(event: NewEvent) -> administrator_event::ActiveModel {
     }
 }
 
-/// Writes one event of an administrator's history.
-pub async fn insert_event<Db: ConnectionTrait>(db: &Db, event: NewEvent) -> Result<(), DbErr> {
-    event_row(event).insert(db).await.map(|_| ())
-}
-
 /// Writes events, [`BATCH`] per statement: a sync writes one per change.
 pub async fn insert_events<Db: ConnectionTrait>(
     db: &Db,
     events: Vec<NewEvent>,
 ) -> Result<(), DbErr> {
-    let mut rows = events.into_iter().map(event_row).peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<_> = rows.by_ref().take(BATCH).collect();
-        administrator_event::Entity::insert_many(batch)
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
+    insert_batched(db, events.into_iter().map(event_row)).await
 }
 
 /// Every administrator, by id.

@@ -9,6 +9,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::set_some;
+
 use crate::domain::{
     configuration::{AttributeMap, CompanyMatch},
     stored::StoredEnum,
@@ -78,21 +80,23 @@ pub async fn update<Db: ConnectionTrait>(
         updated_at: Set(at),
         ..Default::default()
     };
-    if let Some(v) = update.auto_provision_learners {
-        model.auto_provision_learners = Set(v);
-    }
-    if let Some(v) = update.default_account_id {
-        model.default_account_id = Set(v);
-    }
-    if let Some(v) = update.update_attributes_on_login {
-        model.update_attributes_on_login = Set(v);
-    }
-    if let Some(v) = update.link_existing_contacts {
-        model.link_existing_contacts = Set(v);
-    }
-    if let Some(v) = update.company_match {
-        model.company_match = Set(v.as_str().into());
-    }
+    set_some(
+        &mut model.auto_provision_learners,
+        update.auto_provision_learners,
+    );
+    set_some(&mut model.default_account_id, update.default_account_id);
+    set_some(
+        &mut model.update_attributes_on_login,
+        update.update_attributes_on_login,
+    );
+    set_some(
+        &mut model.link_existing_contacts,
+        update.link_existing_contacts,
+    );
+    set_some(
+        &mut model.company_match,
+        update.company_match.map(|v| v.as_str().into()),
+    );
     if let Some(map) = update.attribute_map {
         model.email_claim = Set(map.email);
         model.first_name_claim = Set(map.first_name);
@@ -100,21 +104,8 @@ pub async fn update<Db: ConnectionTrait>(
         model.company_name_claim = Set(map.company_name);
         model.roles_claim = Set(map.roles);
     }
-    if let Some(v) = update.default_role {
-        model.default_role = Set(v);
-    }
+    set_some(&mut model.default_role, update.default_role);
     model.update(db).await
-}
-
-/// Deletes a configuration (its role mappings go with it: `ON DELETE CASCADE`).
-pub async fn delete<Db: ConnectionTrait>(db: &Db, id: Uuid) -> Result<(), DbErr> {
-    configuration::ActiveModel {
-        id: Unchanged(id),
-        ..Default::default()
-    }
-    .delete(db)
-    .await
-    .map(|_| ())
 }
 
 /// Replaces a configuration's role mappings with `mappings` (provider role, role).

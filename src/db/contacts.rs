@@ -12,6 +12,8 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::set_some;
+
 use crate::domain::{
     stored::{ContactStatus, StoredEnum},
     validate,
@@ -78,21 +80,14 @@ pub async fn update<C: ConnectionTrait>(
         active.email_skeleton = Set(validate::email_skeleton(&folded));
         active.email_folded = Set(folded);
     }
-    if let Some(v) = changes.first_name {
-        active.first_name = Set(v);
-    }
-    if let Some(v) = changes.last_name {
-        active.last_name = Set(v);
-    }
-    if let Some(v) = changes.status {
-        active.status = Set(v.as_str().into());
-    }
-    if let Some(v) = changes.account_id {
-        active.account_id = Set(v);
-    }
-    if let Some(v) = changes.roles {
-        active.roles = Set(v);
-    }
+    set_some(&mut active.first_name, changes.first_name);
+    set_some(&mut active.last_name, changes.last_name);
+    set_some(
+        &mut active.status,
+        changes.status.map(|v| v.as_str().into()),
+    );
+    set_some(&mut active.account_id, changes.account_id);
+    set_some(&mut active.roles, changes.roles);
     active.updated_at = Set(at);
     active.update(db).await
 }

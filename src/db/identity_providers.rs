@@ -8,6 +8,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::set_some;
+
 use crate::domain::stored::{Protocol, StoredEnum};
 
 pub struct NewIdentityProvider {
@@ -60,20 +62,13 @@ pub async fn update<Db: ConnectionTrait>(
         updated_at: Set(at),
         ..Default::default()
     };
-    if let Some(name) = update.name {
-        model.name = Set(name);
-    }
-    if let Some(protocol) = update.protocol {
-        model.protocol = Set(protocol.as_str().into());
-    }
-    if let Some(issuer) = update.issuer {
-        model.issuer = Set(issuer);
-    }
-    if let Some(admin_sign_in) = update.admin_sign_in {
-        model.admin_sign_in = Set(admin_sign_in);
-    }
-    if let Some(trust_email) = update.trust_email {
-        model.trust_email = Set(trust_email);
-    }
+    set_some(&mut model.name, update.name);
+    set_some(
+        &mut model.protocol,
+        update.protocol.map(|protocol| protocol.as_str().into()),
+    );
+    set_some(&mut model.issuer, update.issuer);
+    set_some(&mut model.admin_sign_in, update.admin_sign_in);
+    set_some(&mut model.trust_email, update.trust_email);
     model.update(db).await
 }

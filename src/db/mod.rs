@@ -165,6 +165,14 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// Sets a column to `value` when there is one; without, the column keeps what it had (the
+/// `None` of an update's changes).
+pub fn set_some<T: Into<sea_orm::Value>>(column: &mut sea_orm::ActiveValue<T>, value: Option<T>) {
+    if let Some(value) = value {
+        *column = sea_orm::ActiveValue::Set(value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use futures::FutureExt;

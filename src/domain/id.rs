@@ -5,80 +5,54 @@ use uuid::Uuid;
 
 use crate::error::{ErrorCode, FieldError};
 
-/// Every entity type that has a global ID.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum NodeKind {
-    Brand,
-    IdentityProvider,
-    IdentityProviderConfiguration,
-    Company,
-    Account,
-    Contact,
-    ProvisioningEvent,
-    ApiToken,
-    AuditEvent,
-    Administrator,
-    AdminProvisioningRule,
-    EmployeeSync,
-    AdministratorEvent,
+/// Declares [`NodeKind`] from one table: each kind's variant, which is also its GraphQL type
+/// name, and its name in words.
+macro_rules! node_kinds {
+    ($($kind:ident: $noun:literal,)+) => {
+        /// Every entity type that has a global ID.
+        #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum NodeKind {
+            $($kind,)+
+        }
+
+        impl NodeKind {
+            pub const ALL: &[NodeKind] = &[$(Self::$kind,)+];
+
+            pub fn type_name(self) -> &'static str {
+                match self {
+                    $(Self::$kind => stringify!($kind),)+
+                }
+            }
+
+            /// The kind in words, for messages.
+            pub fn noun(self) -> &'static str {
+                match self {
+                    $(Self::$kind => $noun,)+
+                }
+            }
+        }
+    };
+}
+
+node_kinds! {
+    Brand: "brand",
+    IdentityProvider: "identity provider",
+    IdentityProviderConfiguration: "identity-provider configuration",
+    Company: "company",
+    Account: "account",
+    Contact: "contact",
+    ProvisioningEvent: "provisioning event",
+    ApiToken: "API token",
+    AuditEvent: "audit event",
+    Administrator: "administrator",
+    AdminProvisioningRule: "administrator provisioning rule",
+    EmployeeSync: "employee sync",
+    AdministratorEvent: "administrator event",
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 13] = [
-        Self::Brand,
-        Self::IdentityProvider,
-        Self::IdentityProviderConfiguration,
-        Self::Company,
-        Self::Account,
-        Self::Contact,
-        Self::ProvisioningEvent,
-        Self::ApiToken,
-        Self::AuditEvent,
-        Self::Administrator,
-        Self::AdminProvisioningRule,
-        Self::EmployeeSync,
-        Self::AdministratorEvent,
-    ];
-
-    pub fn type_name(self) -> &'static str {
-        match self {
-            Self::Brand => "Brand",
-            Self::IdentityProvider => "IdentityProvider",
-            Self::IdentityProviderConfiguration => "IdentityProviderConfiguration",
-            Self::Company => "Company",
-            Self::Account => "Account",
-            Self::Contact => "Contact",
-            Self::ProvisioningEvent => "ProvisioningEvent",
-            Self::ApiToken => "ApiToken",
-            Self::AuditEvent => "AuditEvent",
-            Self::Administrator => "Administrator",
-            Self::AdminProvisioningRule => "AdminProvisioningRule",
-            Self::EmployeeSync => "EmployeeSync",
-            Self::AdministratorEvent => "AdministratorEvent",
-        }
-    }
-
-    /// The kind in words, for messages.
-    pub fn noun(self) -> &'static str {
-        match self {
-            Self::Brand => "brand",
-            Self::IdentityProvider => "identity provider",
-            Self::IdentityProviderConfiguration => "identity-provider configuration",
-            Self::Company => "company",
-            Self::Account => "account",
-            Self::Contact => "contact",
-            Self::ProvisioningEvent => "provisioning event",
-            Self::ApiToken => "API token",
-            Self::AuditEvent => "audit event",
-            Self::Administrator => "administrator",
-            Self::AdminProvisioningRule => "administrator provisioning rule",
-            Self::EmployeeSync => "employee sync",
-            Self::AdministratorEvent => "administrator event",
-        }
-    }
-
     fn from_type_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.type_name() == name)
+        Self::ALL.iter().copied().find(|k| k.type_name() == name)
     }
 }
 
@@ -126,7 +100,7 @@ mod tests {
     #[test]
     fn round_trips_every_kind() {
         let id = Uuid::now_v7();
-        for kind in NodeKind::ALL {
+        for &kind in NodeKind::ALL {
             let encoded = encode(kind, id);
             assert_eq!(decode(kind, "id", &encoded), Ok(id));
             assert_eq!(decode_any(&encoded), Some((kind, id)));

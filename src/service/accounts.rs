@@ -1,12 +1,13 @@
 //! Accounts: create, update and delete (refused while contacts or configurations use one).
 use entity::{account, company};
-use sea_orm::DatabaseConnection;
 
-use super::{Deletion, Problems, delete_unreferenced, load, now};
-use crate::domain::audit::Actor;
+use super::{App, Deletion, Problems, delete_unreferenced, now};
 use crate::{
-    db,
-    domain::{id::NodeKind, validate},
+    db::{self, queries::references_to_account},
+    domain::{
+        access::{Action, Principal},
+        id::NodeKind,
+    },
     error::AppResult,
 };
 
@@ -24,64 +25,61 @@ pub struct AccountChanges<'a> {
 }
 
 pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     input: NewAccount<'_>,
 ) -> AppResult<account::Model> {
+    let actor = app.authorize(principal, Action::Administer)?;
     let mut problems = Problems::default();
-    let name = problems.check(validate::required_text(
-        "name",
-        input.name,
-        validate::NAME_MAX,
-    ));
-    let txn = db::begin(db).await?;
-    let company = match input.company_id {
-        Some(raw) => problems
-            .loaded(load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", raw).await)?,
-        None => None,
-    };
-    let name = problems.finish(name)?;
-    let new = db::accounts::NewAccount {
-        name,
-        is_individual: input.is_individual,
-        company_id: company.map(|c| c.id),
-    };
-    let model = db::accounts::insert(&txn, new, now()).await?;
-    super::audit::created(&txn, actor, "accounts.create", &model).await?;
-    txn.commit().await?;
-    Ok(model)
+    let name = problems.name("name", input.name);
+    app.transaction(async |txn| {
+        let company = problems
+            .load::<company::Entity, _>(txn, NodeKind::Company, "companyId", input.company_id)
+            .await?;
+        let name = problems.finish(name)?;
+        let new = db::accounts::NewAccount {
+            name,
+            is_individual: input.is_individual,
+            company_id: company.map(|c| c.id),
+        };
+        let model = db::accounts::insert(txn, new, now()).await?;
+        super::audit::created(txn, &actor, "accounts.create", &model).await?;
+        Ok(model)
+    })
+    .await
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     account_id: &str,
     changes: AccountChanges<'_>,
 ) -> AppResult<account::Model> {
+    let actor = app.authorize(principal, Action::Administer)?;
     let mut problems = Problems::default();
-    let name = changes
-        .name
-        .and_then(|n| problems.check(validate::required_text("name", n, validate::NAME_MAX)));
-    let txn = db::begin(db).await?;
-    let current = problems.loaded(
-        load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", account_id).await,
-    )?;
-    let company = match changes.company_id {
-        Some(Some(raw)) => problems
-            .loaded(load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", raw).await)?
-            .map(|c| Some(c.id)),
-        Some(None) => Some(None),
-        None => None,
-    };
-    let current = problems.finish(current)?;
-    let written = db::accounts::AccountChanges {
-        name,
-        company_id: company,
-    };
-    let model = db::accounts::update(&txn, current.clone(), written).await?;
-    super::audit::updated(&txn, actor, "accounts.update", &current, &model).await?;
-    txn.commit().await?;
-    Ok(model)
+    let name = changes.name.and_then(|n| problems.name("name", n));
+    app.transaction(async |txn| {
+        let current = problems
+            .load::<account::Entity, _>(txn, NodeKind::Account, "accountId", account_id)
+            .await?;
+        let company = match changes.company_id {
+            Some(Some(raw)) => problems
+                .load::<company::Entity, _>(txn, NodeKind::Company, "companyId", raw)
+                .await?
+                .map(|c| Some(c.id)),
+            Some(None) => Some(None),
+            None => None,
+        };
+        let current = problems.finish(current)?;
+        let written = db::accounts::AccountChanges {
+            name,
+            company_id: company,
+        };
+        let model = db::accounts::update(txn, current.clone(), written).await?;
+        super::audit::updated(txn, &actor, "accounts.update", &current, &model).await?;
+        Ok(model)
+    })
+    .await
 }
 
 const DELETE: Deletion = Deletion {
@@ -90,13 +88,6 @@ const DELETE: Deletion = Deletion {
     operation: "accounts.delete",
 };
 
-pub async fn delete(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    account_id: &str,
-) -> AppResult<account::Model> {
-    delete_unreferenced::<account::Entity>(db, actor, &DELETE, account_id, async |txn, id| {
-        db::queries::references_to_account(txn, id).await
-    })
-    .await
+pub async fn delete(app: &App, principal: &Principal, id: &str) -> AppResult<account::Model> {
+    delete_unreferenced::<account::Entity>(app, principal, &DELETE, id, references_to_account).await
 }

@@ -2,15 +2,15 @@
 //! read here (their role and status follow the rules: `managedByRule`), and the sign-in of an
 //! administrator through SSO, which issues a short-lived token carrying their role.
 use entity::{administrator, api_token, identity_provider};
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseTransaction;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Problems, load, now, unique_or_internal};
+use super::{App, Problems, invalid, load, now, unique_or_internal, unless_taken};
 use crate::{
     db,
     domain::{
-        access::Role,
+        access::{Action, Principal, Role},
         audit::Actor,
         configuration::AttributeMap,
         employees::{AdminOrigin, AdminRole, AdminStatus, ChangeKind},
@@ -40,61 +40,45 @@ pub struct NewAdministrator<'a> {
 
 /// Creates a manual administrator: active, never touched by a sync.
 pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     input: NewAdministrator<'_>,
 ) -> AppResult<administrator::Model> {
+    let actor = app.authorize(principal, Action::ManageAdministrators)?;
     let mut problems = Problems::default();
     let email = problems.check(validate::email("email", input.email));
-    let first = problems.check(validate::required_text(
-        "firstName",
-        input.first_name,
-        validate::NAME_MAX,
-    ));
-    let last = problems.check(validate::required_text(
-        "lastName",
-        input.last_name,
-        validate::NAME_MAX,
-    ));
-    problems.into_result()?;
-    let (Some(email), Some(first), Some(last)) = (email, first, last) else {
-        return Err(AppError::Internal("validated administrator missing".into()));
-    };
-    let txn = db::begin(db).await?;
-    let folded = validate::fold(&email);
-    if db::administrators::with_email(&txn, &folded)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::Invalid(vec![email_taken(input.email)]));
-    }
-    let new = db::administrators::NewAdministrator {
-        id: Uuid::now_v7(),
-        email,
-        first_name: first,
-        last_name: last,
-        role: input.role,
-        status: AdminStatus::Active,
-        origin: AdminOrigin::Manual,
-        rule_id: None,
-        employee_id: None,
-        at: now(),
-    };
-    let model = db::administrators::insert(&txn, new)
-        .await
-        .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
-    super::audit::created(&txn, actor, "administrators.create", &model).await?;
-    record(
-        &txn,
-        actor,
-        &model,
-        None,
-        ChangeKind::Created,
-        "created by hand",
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(model)
+    let first = problems.name("firstName", input.first_name);
+    let last = problems.name("lastName", input.last_name);
+    let ((email, first), last) = problems.finish(email.zip(first).zip(last))?;
+    app.transaction(async |txn| {
+        let existing = db::administrators::with_email(txn, &validate::fold(&email)).await?;
+        let new = db::administrators::NewAdministrator {
+            id: Uuid::now_v7(),
+            email,
+            first_name: first,
+            last_name: last,
+            role: input.role,
+            status: AdminStatus::Active,
+            origin: AdminOrigin::Manual,
+            rule_id: None,
+            employee_id: None,
+            at: now(),
+        };
+        let insert = db::administrators::insert(txn, new);
+        let model = unless_taken(existing, || email_taken(input.email), insert).await?;
+        super::audit::created(txn, &actor, "administrators.create", &model).await?;
+        record(
+            txn,
+            &actor,
+            &model,
+            None,
+            ChangeKind::Created,
+            "created by hand",
+        )
+        .await?;
+        Ok(model)
+    })
+    .await
 }
 
 /// A manual change: omitted fields stay as they are.
@@ -112,112 +96,110 @@ pub struct AdministratorChanges<'a> {
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     administrator_id: &str,
     changes: AdministratorChanges<'_>,
 ) -> AppResult<administrator::Model> {
+    let actor = app.authorize(principal, Action::ManageAdministrators)?;
     let mut problems = Problems::default();
     let email = changes
         .email
         .and_then(|e| problems.check(validate::email("email", e)));
     let first = changes
         .first_name
-        .and_then(|n| problems.check(validate::required_text("firstName", n, validate::NAME_MAX)));
-    let last = changes
-        .last_name
-        .and_then(|n| problems.check(validate::required_text("lastName", n, validate::NAME_MAX)));
-    let txn = db::begin(db).await?;
-    let current = problems.loaded(
-        load::<administrator::Entity, _>(
-            &txn,
-            NodeKind::Administrator,
-            "administratorId",
-            administrator_id,
-        )
-        .await,
-    )?;
-    if let Some(current) = &current
-        && current.origin == AdminOrigin::Rule.as_str()
-    {
-        // The next sync would undo a manual change: refuse it, and say what to do instead.
-        let managed = |label: &str, value: Option<&str>| {
-            FieldError::new(
-                label,
-                ErrorCode::ManagedByRule,
-                "this administrator is provisioned by a rule from employee data; change the \
-                 rule (adminProvisioningRules) or the employee file instead",
-                value,
+        .and_then(|n| problems.name("firstName", n));
+    let last = changes.last_name.and_then(|n| problems.name("lastName", n));
+    app.transaction(async |txn| {
+        let current = problems
+            .load::<administrator::Entity, _>(
+                txn,
+                NodeKind::Administrator,
+                "administratorId",
+                administrator_id,
             )
-        };
-        if let Some(role) = changes.role {
-            problems.push(managed("role", Some(role.as_str())));
-        }
-        if let Some(status) = changes.status {
-            problems.push(managed("status", Some(status.as_str())));
-        }
-        for (label, value) in [
-            ("email", changes.email),
-            ("firstName", changes.first_name),
-            ("lastName", changes.last_name),
-        ] {
-            if let Some(value) = value {
-                problems.push(managed(label, Some(value)));
+            .await?;
+        if let Some(current) = &current
+            && current.origin == AdminOrigin::Rule.as_str()
+        {
+            // The next sync would undo a manual change: refuse it, and say what to do instead.
+            let managed = |label: &str, value: Option<&str>| {
+                FieldError::new(
+                    label,
+                    ErrorCode::ManagedByRule,
+                    "this administrator is provisioned by a rule from employee data; change the \
+                     rule (adminProvisioningRules) or the employee file instead",
+                    value,
+                )
+            };
+            for (label, value) in [
+                ("role", changes.role.map(AdminRole::as_str)),
+                ("status", changes.status.map(AdminStatus::as_str)),
+                ("email", changes.email),
+                ("firstName", changes.first_name),
+                ("lastName", changes.last_name),
+            ] {
+                if let Some(value) = value {
+                    problems.push(managed(label, Some(value)));
+                }
             }
         }
-    }
-    let current = problems.finish(current)?;
-    if let Some(email) = &email {
-        let folded = validate::fold(email);
-        if folded != current.email_folded
-            && db::administrators::with_email(&txn, &folded)
-                .await?
-                .is_some()
-        {
-            return Err(AppError::Invalid(vec![email_taken(email)]));
+        let current = problems.finish(current)?;
+        if let Some(email) = &email {
+            let folded = validate::fold(email);
+            if folded != current.email_folded
+                && db::administrators::with_email(txn, &folded)
+                    .await?
+                    .is_some()
+            {
+                return Err(invalid(email_taken(email)));
+            }
         }
-    }
-    let update = db::administrators::AdministratorUpdate {
-        role: changes.role,
-        status: changes.status,
-        rule_id: None,
-        email,
-        first_name: first,
-        last_name: last,
-        forget_sign_in: changes.reset_sign_in,
-    };
-    if update.is_empty() {
-        return Ok(current);
-    }
-    let before = current;
-    let model = db::administrators::update(&txn, before.id, update, now())
-        .await
-        .map_err(|e| unique_or_internal(e, || email_taken(changes.email.unwrap_or_default())))?;
-    if model == before {
-        return Ok(before);
-    }
-    super::audit::updated(&txn, actor, "administrators.update", &before, &model).await?;
-    let kind = if before.status != model.status {
-        if model.status == AdminStatus::Inactive.as_str() {
-            db::api_tokens::revoke_all_of(&txn, model.id, model.updated_at).await?;
-            ChangeKind::Deactivated
+        let update = db::administrators::AdministratorUpdate {
+            role: changes.role,
+            status: changes.status,
+            rule_id: None,
+            email,
+            first_name: first,
+            last_name: last,
+            forget_sign_in: changes.reset_sign_in,
+        };
+        if update.is_empty() {
+            return Ok(current);
+        }
+        let before = current;
+        let model = db::administrators::update(txn, before.id, update, now())
+            .await
+            .map_err(|e| {
+                unique_or_internal(e, || email_taken(changes.email.unwrap_or_default()))
+            })?;
+        if model == before {
+            return Ok(before);
+        }
+        super::audit::updated(txn, &actor, "administrators.update", &before, &model).await?;
+        let kind = if before.status != model.status {
+            if model.status == AdminStatus::Inactive.as_str() {
+                db::api_tokens::revoke_all_of(txn, model.id, model.updated_at).await?;
+                ChangeKind::Deactivated
+            } else {
+                ChangeKind::Reactivated
+            }
+        } else if before.role != model.role {
+            // A sign-in token carries the role it was issued with: a new role needs a new
+            // sign-in.
+            db::api_tokens::revoke_all_of(txn, model.id, model.updated_at).await?;
+            ChangeKind::RoleChanged
         } else {
-            ChangeKind::Reactivated
+            ChangeKind::Updated
+        };
+        if before.sign_in_subject.is_some() && model.sign_in_subject.is_none() {
+            // The tokens were issued to the identity just forgotten.
+            db::api_tokens::revoke_all_of(txn, model.id, model.updated_at).await?;
         }
-    } else if before.role != model.role {
-        // A sign-in token carries the role it was issued with: a new role needs a new sign-in.
-        db::api_tokens::revoke_all_of(&txn, model.id, model.updated_at).await?;
-        ChangeKind::RoleChanged
-    } else {
-        ChangeKind::Updated
-    };
-    if before.sign_in_subject.is_some() && model.sign_in_subject.is_none() {
-        // The tokens were issued to the identity just forgotten.
-        db::api_tokens::revoke_all_of(&txn, model.id, model.updated_at).await?;
-    }
-    record(&txn, actor, &model, Some(&before), kind, "changed by hand").await?;
-    txn.commit().await?;
-    Ok(model)
+        record(txn, &actor, &model, Some(&before), kind, "changed by hand").await?;
+        Ok(model)
+    })
+    .await
 }
 
 /// One event of a manual change, in `Administrator.events` beside the syncs' events.
@@ -243,7 +225,7 @@ async fn record(
         actor: Some(actor.name.clone()),
         at: model.updated_at,
     };
-    Ok(db::administrators::insert_event(txn, event).await?)
+    Ok(db::administrators::insert_events(txn, vec![event]).await?)
 }
 
 /// How long an administrator's sign-in token lives (`sso.adminSignIn`): a working day.

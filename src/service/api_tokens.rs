@@ -17,15 +17,14 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Problems, load, load_error, now};
-use crate::domain::audit::Actor;
+use super::{App, Problems, load, load_error, now};
 use crate::{
     db,
     domain::{
-        access::{Principal, Role, administrator_may_hold},
+        access::{Action, Caller, Principal, Role, administrator_may_hold},
+        audit::Actor,
         employees::{AdminRole, AdminStatus},
         id::NodeKind,
-        validate,
     },
     error::{AppError, AppResult, Credentials, ErrorCode, FieldError},
 };
@@ -59,16 +58,16 @@ pub struct NewApiToken<'a> {
 /// issued for a year, and rotating it is part of the set-up (README, "SCIM").
 pub const SCIM_TOKEN_LIFETIME_DAYS: i64 = 365;
 
-/// Creates a token; the returned secret exists nowhere else.
-pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
+/// Creates a token for `caller` (an owner's token, or the operator at the command line); the
+/// returned secret exists nowhere else.
+pub async fn create<'c>(
+    app: &App,
+    caller: impl Into<Caller<'c>>,
     input: NewApiToken<'_>,
 ) -> AppResult<(api_token::Model, String)> {
-    let txn = db::begin(db).await?;
-    let created = create_in(&txn, actor, input).await?;
-    txn.commit().await?;
-    Ok(created)
+    let actor = app.authorize(caller, Action::ManageTokens)?;
+    app.transaction(async |txn| create_in(txn, &actor, input).await)
+        .await
 }
 
 async fn create_in(
@@ -77,11 +76,7 @@ async fn create_in(
     input: NewApiToken<'_>,
 ) -> AppResult<(api_token::Model, String)> {
     let mut problems = Problems::default();
-    let name = problems.check(validate::required_text(
-        "name",
-        input.name,
-        validate::NAME_MAX,
-    ));
+    let name = problems.name("name", input.name);
     let at = now();
     if let Some(expires_at) = input.expires_at
         && expires_at <= at
@@ -96,62 +91,49 @@ async fn create_in(
     let bound_to_brand = matches!(input.role, Role::Portal | Role::Scim);
     let brand_id = match (bound_to_brand, input.brand_id) {
         (true, Some(raw)) => problems
-            .loaded(load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", raw).await)?
+            .load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", raw)
+            .await?
             .map(|b| b.id),
-        (true, None) => {
-            problems.push(FieldError::new(
-                "brandId",
-                ErrorCode::Blank,
-                format!(
-                    "a {} token acts for one brand: give its brandId",
-                    input.role.as_str()
-                ),
-                None,
-            ));
-            None
-        }
-        (false, Some(raw)) => {
-            problems.push(FieldError::new(
-                "brandId",
-                ErrorCode::Invalid,
-                "only portal and SCIM tokens are bound to a brand",
-                Some(raw),
-            ));
-            None
-        }
+        (true, None) => problems.refuse(FieldError::new(
+            "brandId",
+            ErrorCode::Blank,
+            format!(
+                "a {} token acts for one brand: give its brandId",
+                input.role.as_str()
+            ),
+            None,
+        )),
+        (false, Some(raw)) => problems.refuse(FieldError::new(
+            "brandId",
+            ErrorCode::Invalid,
+            "only portal and SCIM tokens are bound to a brand",
+            Some(raw),
+        )),
         (false, None) => None,
     };
     let identity_provider_id = match (input.role, input.identity_provider_id) {
         (Role::Scim, Some(raw)) => problems
-            .loaded(
-                load::<identity_provider::Entity, _>(
-                    txn,
-                    NodeKind::IdentityProvider,
-                    "identityProviderId",
-                    raw,
-                )
-                .await,
-            )?
+            .load::<identity_provider::Entity, _>(
+                txn,
+                NodeKind::IdentityProvider,
+                "identityProviderId",
+                raw,
+            )
+            .await?
             .map(|idp| idp.id),
-        (Role::Scim, None) => {
-            problems.push(FieldError::new(
-                "identityProviderId",
-                ErrorCode::Blank,
-                "a SCIM token serves one identity-provider configuration: give the \
-                 identityProviderId as well as the brandId",
-                None,
-            ));
-            None
-        }
-        (_, Some(raw)) => {
-            problems.push(FieldError::new(
-                "identityProviderId",
-                ErrorCode::Invalid,
-                "only SCIM tokens are bound to an identity provider",
-                Some(raw),
-            ));
-            None
-        }
+        (Role::Scim, None) => problems.refuse(FieldError::new(
+            "identityProviderId",
+            ErrorCode::Blank,
+            "a SCIM token serves one identity-provider configuration: give the \
+             identityProviderId as well as the brandId",
+            None,
+        )),
+        (_, Some(raw)) => problems.refuse(FieldError::new(
+            "identityProviderId",
+            ErrorCode::Invalid,
+            "only SCIM tokens are bound to an identity provider",
+            Some(raw),
+        )),
         (_, None) => None,
     };
     // A SCIM token is bound to the configuration row as it is now: one deleted and created
@@ -246,17 +228,6 @@ pub async fn bootstrap(db: &DatabaseConnection) -> AppResult<Option<String>> {
     .await?;
     txn.commit().await?;
     Ok(Some(secret))
-}
-
-/// The principal a bearer secret stands for; unknown, revoked and expired are all
-/// [`AppError::Unauthenticated`] with [`Credentials::Refused`], so a caller cannot tell which.
-pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> AppResult<Principal> {
-    if !secret.starts_with(SECRET_PREFIX) {
-        return Err(AppError::Unauthenticated(Credentials::Refused));
-    }
-    verify(db, &hash(secret))
-        .await
-        .map(|(principal, _)| principal)
 }
 
 /// The principal of a token hash, and when the token expires.
@@ -359,19 +330,22 @@ impl TokenCache {
         })
     }
 
-    /// [`authenticate`], answered from the cache when the token was verified recently.
+    /// The principal a bearer secret stands for, answered from the cache when the token was
+    /// verified recently; unknown, revoked and expired are all
+    /// [`AppError::Unauthenticated`] with [`Credentials::Refused`], so a caller cannot tell
+    /// which.
     pub async fn authenticate(
         &self,
         db: &DatabaseConnection,
         secret: &str,
     ) -> AppResult<Principal> {
-        if self.ttl.is_zero() {
-            return authenticate(db, secret).await;
-        }
         if !secret.starts_with(SECRET_PREFIX) {
             return Err(AppError::Unauthenticated(Credentials::Refused));
         }
         let secret_hash = hash(secret);
+        if self.ttl.is_zero() {
+            return Ok(verify(db, &secret_hash).await?.0);
+        }
         let ticket = match self.recent(&secret_hash) {
             Ok(principal) => return Ok(principal),
             Err(ticket) => ticket,
@@ -438,20 +412,25 @@ impl TokenCache {
 /// Revokes a token; revoking a revoked token is a no-op that keeps the first revocation time.
 /// This instance forgets it at once; others within their token cache time.
 pub async fn revoke(
-    app: &super::App,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     api_token_id: &str,
 ) -> AppResult<api_token::Model> {
-    let txn = db::begin(app.db()).await?;
-    let token = load::<api_token::Entity, _>(&txn, NodeKind::ApiToken, "apiTokenId", api_token_id)
-        .await
-        .map_err(load_error)?;
-    if token.revoked_at.is_some() {
-        return Ok(token);
-    }
-    let model = db::api_tokens::revoke(&txn, token.id, now()).await?;
-    super::audit::updated(&txn, actor, "apiTokens.revoke", &token, &model).await?;
-    txn.commit().await?;
+    let actor = app.authorize(principal, Action::ManageTokens)?;
+    let model = app
+        .transaction(async |txn| -> AppResult<_> {
+            let token =
+                load::<api_token::Entity, _>(txn, NodeKind::ApiToken, "apiTokenId", api_token_id)
+                    .await
+                    .map_err(load_error)?;
+            if token.revoked_at.is_some() {
+                return Ok(token);
+            }
+            let model = db::api_tokens::revoke(txn, token.id, now()).await?;
+            super::audit::updated(txn, &actor, "apiTokens.revoke", &token, &model).await?;
+            Ok(model)
+        })
+        .await?;
     app.tokens().forget(model.id);
     Ok(model)
 }

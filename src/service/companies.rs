@@ -1,51 +1,52 @@
 //! Companies: create, rename, delete (refused while accounts belong to one).
 use entity::company;
-use sea_orm::DatabaseConnection;
 
-use super::{Deletion, Problems, delete_unreferenced, load, now};
-use crate::domain::audit::Actor;
+use super::{App, Deletion, Problems, delete_unreferenced, invalid, now};
 use crate::{
-    db,
-    domain::{id::NodeKind, validate},
-    error::{AppError, AppResult},
+    db::{self, queries::references_to_company},
+    domain::{
+        access::{Action, Principal},
+        id::NodeKind,
+        validate,
+    },
+    error::AppResult,
 };
 
 /// Company names need not be unique: two organisations may share a name.
-pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    name: &str,
-) -> AppResult<company::Model> {
-    let name = validate::folded_name("name", name, validate::NAME_MAX)
-        .map_err(|e| AppError::Invalid(vec![e]))?;
-    let txn = db::begin(db).await?;
-    let model = db::companies::insert(&txn, name, now()).await?;
-    super::audit::created(&txn, actor, "companies.create", &model).await?;
-    txn.commit().await?;
-    Ok(model)
+pub async fn create(app: &App, principal: &Principal, name: &str) -> AppResult<company::Model> {
+    let actor = app.authorize(principal, Action::Administer)?;
+    let name = validate::folded_name("name", name, validate::NAME_MAX).map_err(invalid)?;
+    app.transaction(async |txn| {
+        let model = db::companies::insert(txn, name, now()).await?;
+        super::audit::created(txn, &actor, "companies.create", &model).await?;
+        Ok(model)
+    })
+    .await
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     company_id: &str,
     name: Option<&str>,
 ) -> AppResult<company::Model> {
+    let actor = app.authorize(principal, Action::Administer)?;
     let mut problems = Problems::default();
     let name =
         name.and_then(|n| problems.check(validate::folded_name("name", n, validate::NAME_MAX)));
-    let txn = db::begin(db).await?;
-    let current = problems.loaded(
-        load::<company::Entity, _>(&txn, NodeKind::Company, "companyId", company_id).await,
-    )?;
-    let current = problems.finish(current)?;
-    let Some(name) = name else {
-        return Ok(current);
-    };
-    let model = db::companies::rename(&txn, current.clone(), name).await?;
-    super::audit::updated(&txn, actor, "companies.update", &current, &model).await?;
-    txn.commit().await?;
-    Ok(model)
+    app.transaction(async |txn| {
+        let current = problems
+            .load::<company::Entity, _>(txn, NodeKind::Company, "companyId", company_id)
+            .await?;
+        let current = problems.finish(current)?;
+        let Some(name) = name else {
+            return Ok(current);
+        };
+        let model = db::companies::rename(txn, current.clone(), name).await?;
+        super::audit::updated(txn, &actor, "companies.update", &current, &model).await?;
+        Ok(model)
+    })
+    .await
 }
 
 const DELETE: Deletion = Deletion {
@@ -54,13 +55,6 @@ const DELETE: Deletion = Deletion {
     operation: "companies.delete",
 };
 
-pub async fn delete(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    company_id: &str,
-) -> AppResult<company::Model> {
-    delete_unreferenced::<company::Entity>(db, actor, &DELETE, company_id, async |txn, id| {
-        db::queries::references_to_company(txn, id).await
-    })
-    .await
+pub async fn delete(app: &App, principal: &Principal, id: &str) -> AppResult<company::Model> {
+    delete_unreferenced::<company::Entity>(app, principal, &DELETE, id, references_to_company).await
 }

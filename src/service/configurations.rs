@@ -3,15 +3,16 @@ use entity::{
     account, brand, identity_provider, identity_provider_configuration as configuration,
     role_mapping,
 };
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseTransaction;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{Problems, audit::Change, load, now, unique_or_internal};
-use crate::domain::audit::{Actor, AuditEntity};
+use super::{App, Problems, audit::Change, now, unless_taken};
 use crate::{
     db,
     domain::{
+        access::{Action, Principal},
+        audit::{Actor, AuditEntity},
         configuration::{
             AttributeMap, AttributeMapPatch, CompanyMatch, DEFAULT_ROLE, role_mappings, role_name,
         },
@@ -51,21 +52,20 @@ async fn resolve(
     problems: &mut Problems,
 ) -> AppResult<Option<Resolved>> {
     let brand = problems
-        .loaded(load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", input.brand_id).await)?;
-    let identity_provider = problems.loaded(
-        load::<identity_provider::Entity, _>(
+        .load::<brand::Entity, _>(txn, NodeKind::Brand, "brandId", input.brand_id)
+        .await?;
+    let identity_provider = problems
+        .load::<identity_provider::Entity, _>(
             txn,
             NodeKind::IdentityProvider,
             "identityProviderId",
             input.identity_provider_id,
         )
-        .await,
-    )?;
+        .await?;
     let default_account_id = match input.default_account_id {
         Some(Some(raw)) => problems
-            .loaded(
-                load::<account::Entity, _>(txn, NodeKind::Account, "defaultAccountId", raw).await,
-            )?
+            .load::<account::Entity, _>(txn, NodeKind::Account, "defaultAccountId", raw)
+            .await?
             .map(|a| Some(a.id)),
         Some(None) => Some(None),
         None => None,
@@ -98,63 +98,52 @@ pub fn attribute_map(model: &configuration::Model) -> AttributeMap {
 }
 
 pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     input: ConfigurationInput<'_>,
 ) -> AppResult<(brand::Model, configuration::Model)> {
+    let actor = app.authorize(principal, Action::Administer)?;
     let mut problems = Problems::default();
     let attribute_map = match &input.attribute_map {
         Some(patch) => problems.check_all(AttributeMap::default().patched(patch)),
         None => Some(AttributeMap::default()),
     };
-    let txn = db::begin(db).await?;
-    let resolved = resolve(&txn, &input, &mut problems).await?;
-    let (r, attribute_map) = problems.finish(resolved.zip(attribute_map))?;
-    let already_exists = || {
-        FieldError::new(
-            "identityProviderId",
-            ErrorCode::AlreadyExists,
-            "this brand already has a configuration for this identity provider; \
-             use updateIdentityProviderConfiguration to change it",
-            Some(input.identity_provider_id),
-        )
-    };
-    if db::queries::configuration(&txn, r.brand.id, r.identity_provider_id)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::Invalid(vec![already_exists()]));
-    }
-    let new = db::configurations::NewConfiguration {
-        brand_id: r.brand.id,
-        identity_provider_id: r.identity_provider_id,
-        auto_provision_learners: input.auto_provision_learners.unwrap_or(false),
-        default_account_id: r.default_account_id.flatten(),
-        update_attributes_on_login: input.update_attributes_on_login.unwrap_or(false),
-        link_existing_contacts: input.link_existing_contacts.unwrap_or(true),
-        company_match: input.company_match.unwrap_or(CompanyMatch::Exact),
-        attribute_map,
-        default_role: r.default_role.unwrap_or_else(|| DEFAULT_ROLE.into()),
-        at: now(),
-    };
-    let model = db::configurations::insert(&txn, new)
-        .await
-        .map_err(|e| unique_or_internal(e, already_exists))?;
-    if let Some(mappings) = &r.role_mappings {
-        db::configurations::replace_role_mappings(&txn, model.id, mappings).await?;
-    }
-    let after = audited(&txn, &model).await?;
-    record(
-        &txn,
-        actor,
-        "brands.createIdentityProviderConfiguration",
-        &model,
-        None,
-        Some(after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok((r.brand, model))
+    app.transaction(async |txn| {
+        let resolved = resolve(txn, &input, &mut problems).await?;
+        let (r, attribute_map) = problems.finish(resolved.zip(attribute_map))?;
+        let already_exists = || {
+            FieldError::new(
+                "identityProviderId",
+                ErrorCode::AlreadyExists,
+                "this brand already has a configuration for this identity provider; \
+                 use updateIdentityProviderConfiguration to change it",
+                Some(input.identity_provider_id),
+            )
+        };
+        let existing = db::queries::configuration(txn, r.brand.id, r.identity_provider_id).await?;
+        let new = db::configurations::NewConfiguration {
+            brand_id: r.brand.id,
+            identity_provider_id: r.identity_provider_id,
+            auto_provision_learners: input.auto_provision_learners.unwrap_or(false),
+            default_account_id: r.default_account_id.flatten(),
+            update_attributes_on_login: input.update_attributes_on_login.unwrap_or(false),
+            link_existing_contacts: input.link_existing_contacts.unwrap_or(true),
+            company_match: input.company_match.unwrap_or(CompanyMatch::Exact),
+            attribute_map,
+            default_role: r.default_role.unwrap_or_else(|| DEFAULT_ROLE.into()),
+            at: now(),
+        };
+        let insert = db::configurations::insert(txn, new);
+        let model = unless_taken(existing, already_exists, insert).await?;
+        if let Some(mappings) = &r.role_mappings {
+            db::configurations::replace_role_mappings(txn, model.id, mappings).await?;
+        }
+        let operation = "brands.createIdentityProviderConfiguration";
+        let after = audited(txn, &model).await?;
+        record(txn, &actor, operation, &model, None, Some(after)).await?;
+        Ok((r.brand, model))
+    })
+    .await
 }
 
 /// Records a configuration's change, its rows as [`audited`] reads them.
@@ -197,16 +186,6 @@ async fn audited(
     Ok(row)
 }
 
-fn missing(input: &ConfigurationInput<'_>) -> AppError {
-    AppError::field(
-        "identityProviderId",
-        ErrorCode::NotFound,
-        "this brand has no configuration for this identity provider; \
-         use createIdentityProviderConfiguration first",
-        Some(input.identity_provider_id),
-    )
-}
-
 /// The input's brand and identity provider, resolved, and their configuration, which must exist.
 async fn existing(
     txn: &DatabaseTransaction,
@@ -217,80 +196,79 @@ async fn existing(
     let r = problems.finish(resolved)?;
     let current = db::queries::configuration(txn, r.brand.id, r.identity_provider_id)
         .await?
-        .ok_or_else(|| missing(input))?;
+        .ok_or_else(|| {
+            AppError::field(
+                "identityProviderId",
+                ErrorCode::NotFound,
+                "this brand has no configuration for this identity provider; \
+                 use createIdentityProviderConfiguration first",
+                Some(input.identity_provider_id),
+            )
+        })?;
     Ok((r, current))
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     input: ConfigurationInput<'_>,
 ) -> AppResult<(brand::Model, configuration::Model)> {
-    let txn = db::begin(db).await?;
-    let (r, current) = existing(&txn, &input).await?;
-    let attribute_map = match &input.attribute_map {
-        Some(patch) => Some(
-            attribute_map(&current)
-                .patched(patch)
-                .map_err(AppError::Invalid)?,
-        ),
-        None => None,
-    };
-    let before = audited(&txn, &current).await?;
-    let update = db::configurations::ConfigurationUpdate {
-        auto_provision_learners: input.auto_provision_learners,
-        default_account_id: r.default_account_id,
-        update_attributes_on_login: input.update_attributes_on_login,
-        link_existing_contacts: input.link_existing_contacts,
-        company_match: input.company_match,
-        attribute_map,
-        default_role: r.default_role,
-    };
-    let model = db::configurations::update(&txn, current.id, update, now()).await?;
-    if let Some(mappings) = &r.role_mappings {
-        let before = db::scim::role_mappings(&txn, model.id).await?;
-        db::configurations::replace_role_mappings(&txn, model.id, mappings).await?;
-        // What the old mappings granted through SCIM groups goes with them (PRODUCT §6).
-        super::scim::groups::remap_group_roles(&txn, &model, &before, mappings).await?;
-    }
-    let after = audited(&txn, &model).await?;
-    record(
-        &txn,
-        actor,
-        "brands.updateIdentityProviderConfiguration",
-        &model,
-        Some(before),
-        Some(after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok((r.brand, model))
+    let actor = app.authorize(principal, Action::Administer)?;
+    app.transaction(async |txn| {
+        let (r, current) = existing(txn, &input).await?;
+        let attribute_map = match &input.attribute_map {
+            Some(patch) => Some(
+                attribute_map(&current)
+                    .patched(patch)
+                    .map_err(AppError::Invalid)?,
+            ),
+            None => None,
+        };
+        let before = audited(txn, &current).await?;
+        let update = db::configurations::ConfigurationUpdate {
+            auto_provision_learners: input.auto_provision_learners,
+            default_account_id: r.default_account_id,
+            update_attributes_on_login: input.update_attributes_on_login,
+            link_existing_contacts: input.link_existing_contacts,
+            company_match: input.company_match,
+            attribute_map,
+            default_role: r.default_role,
+        };
+        let model = db::configurations::update(txn, current.id, update, now()).await?;
+        if let Some(mappings) = &r.role_mappings {
+            let before = db::scim::role_mappings(txn, model.id).await?;
+            db::configurations::replace_role_mappings(txn, model.id, mappings).await?;
+            // What the old mappings granted through SCIM groups goes with them (PRODUCT §6).
+            super::scim::groups::remap_group_roles(txn, &model, &before, mappings).await?;
+        }
+        let operation = "brands.updateIdentityProviderConfiguration";
+        let after = audited(txn, &model).await?;
+        record(txn, &actor, operation, &model, Some(before), Some(after)).await?;
+        Ok((r.brand, model))
+    })
+    .await
 }
 
 pub async fn delete(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     brand_id: &str,
     identity_provider_id: &str,
 ) -> AppResult<brand::Model> {
+    let actor = app.authorize(principal, Action::Administer)?;
     let input = ConfigurationInput {
         brand_id,
         identity_provider_id,
         ..Default::default()
     };
-    let txn = db::begin(db).await?;
-    let (r, current) = existing(&txn, &input).await?;
-    let before = audited(&txn, &current).await?;
-    record(
-        &txn,
-        actor,
-        "brands.deleteIdentityProviderConfiguration",
-        &current,
-        Some(before),
-        None,
-    )
-    .await?;
-    db::configurations::delete(&txn, current.id).await?;
-    txn.commit().await?;
-    Ok(r.brand)
+    app.transaction(async |txn| {
+        let (r, current) = existing(txn, &input).await?;
+        let operation = "brands.deleteIdentityProviderConfiguration";
+        let before = audited(txn, &current).await?;
+        record(txn, &actor, operation, &current, Some(before), None).await?;
+        // Its role mappings go with it: `ON DELETE CASCADE`.
+        db::queries::delete::<configuration::Entity, _>(txn, current.id).await?;
+        Ok(r.brand)
+    })
+    .await
 }

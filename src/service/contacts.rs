@@ -1,15 +1,20 @@
 //! Contacts: create and update, with the email folded and unique, and roles validated.
 use crate::domain::stored::{ContactStatus, Outcome, Source, StoredEnum};
 use entity::{account, contact};
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
-use super::{Problems, load, now, unique_or_internal};
-use crate::domain::audit::Actor;
+use super::{App, Problems, invalid, now, unique_or_internal};
 use crate::{
     db,
-    domain::{configuration::role_name, id::NodeKind, validate},
-    error::{AppError, AppResult, ErrorCode, FieldError},
+    domain::{
+        access::{Action, Principal},
+        audit::Actor,
+        configuration::role_name,
+        id::NodeKind,
+        validate,
+    },
+    error::{AppResult, ErrorCode, FieldError},
 };
 
 pub struct NewContact<'a> {
@@ -62,14 +67,14 @@ async fn check_email_free(
         .await?
         .is_some()
     {
-        return Err(AppError::Invalid(vec![email_taken(raw)]));
+        return Err(invalid(email_taken(raw)));
     }
     let skeleton = validate::email_skeleton(folded);
     if db::queries::contact_looking_like(txn, &skeleton, folded, except)
         .await?
         .is_some()
     {
-        return Err(AppError::Invalid(vec![email_confusable(raw)]));
+        return Err(invalid(email_confusable(raw)));
     }
     Ok(())
 }
@@ -87,112 +92,105 @@ fn roles(problems: &mut Problems, raw: &[String]) -> serde_json::Value {
 }
 
 pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     input: NewContact<'_>,
 ) -> AppResult<contact::Model> {
+    let actor = app.authorize(principal, Action::Administer)?;
     let mut problems = Problems::default();
-    let first_name = problems.check(validate::required_text(
-        "firstName",
-        input.first_name,
-        validate::NAME_MAX,
-    ));
-    let last_name = problems.check(validate::required_text(
-        "lastName",
-        input.last_name,
-        validate::NAME_MAX,
-    ));
+    let first_name = problems.name("firstName", input.first_name);
+    let last_name = problems.name("lastName", input.last_name);
     let email = problems.check(validate::email("email", input.email));
     let roles = match input.roles {
         Some(raw) => roles(&mut problems, raw),
         None => serde_json::json!([crate::domain::configuration::DEFAULT_ROLE]),
     };
-    let txn = db::begin(db).await?;
-    let account = problems.loaded(
-        load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", input.account_id).await,
-    )?;
-    let (account, ((first_name, last_name), email)) =
-        problems.finish(account.zip(first_name.zip(last_name).zip(email)))?;
-    check_email_free(&txn, input.email, &validate::fold(&email), None).await?;
-    let new = db::contacts::NewContact {
-        first_name,
-        last_name,
-        email,
-        account_id: account.id,
-        roles,
-        status: ContactStatus::Active,
-    };
-    let model = db::contacts::insert(&txn, new, now())
-        .await
-        .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
-    super::audit::created(&txn, actor, "contacts.create", &model).await?;
-    log_admin_change(
-        &txn,
-        actor,
-        &model,
-        Outcome::Created,
-        &["email", "firstName", "lastName", "roles", "status"],
-        "contacts.create",
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(model)
+    app.transaction(async |txn| {
+        let account = problems
+            .load::<account::Entity, _>(txn, NodeKind::Account, "accountId", input.account_id)
+            .await?;
+        let (account, ((first_name, last_name), email)) =
+            problems.finish(account.zip(first_name.zip(last_name).zip(email)))?;
+        check_email_free(txn, input.email, &validate::fold(&email), None).await?;
+        let new = db::contacts::NewContact {
+            first_name,
+            last_name,
+            email,
+            account_id: account.id,
+            roles,
+            status: ContactStatus::Active,
+        };
+        let model = db::contacts::insert(txn, new, now())
+            .await
+            .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
+        super::audit::created(txn, &actor, "contacts.create", &model).await?;
+        let attributes = ["email", "firstName", "lastName", "roles", "status"];
+        log_admin_change(
+            txn,
+            &actor,
+            &model,
+            Outcome::Created,
+            &attributes,
+            "contacts.create",
+        )
+        .await?;
+        Ok(model)
+    })
+    .await
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     contact_id: &str,
     changes: ContactChanges<'_>,
 ) -> AppResult<contact::Model> {
+    let actor = app.authorize(principal, Action::Administer)?;
     let mut problems = Problems::default();
     let first_name = changes
         .first_name
-        .and_then(|v| problems.check(validate::required_text("firstName", v, validate::NAME_MAX)));
-    let last_name = changes
-        .last_name
-        .and_then(|v| problems.check(validate::required_text("lastName", v, validate::NAME_MAX)));
+        .and_then(|v| problems.name("firstName", v));
+    let last_name = changes.last_name.and_then(|v| problems.name("lastName", v));
     let email = changes
         .email
         .and_then(|v| problems.check(validate::email("email", v)));
     let new_roles = changes.roles.map(|raw| roles(&mut problems, raw));
-    let txn = db::begin(db).await?;
-    let current = problems.loaded(
-        load::<contact::Entity, _>(&txn, NodeKind::Contact, "contactId", contact_id).await,
-    )?;
-    let account = match changes.account_id {
-        Some(raw) => problems
-            .loaded(load::<account::Entity, _>(&txn, NodeKind::Account, "accountId", raw).await)?,
-        None => None,
-    };
-    let current = problems.finish(current)?;
-    let email_raw = changes.email.unwrap_or_default();
-    if let Some(email) = &email {
-        check_email_free(&txn, email_raw, &validate::fold(email), Some(current.id)).await?;
-    }
-    let written = db::contacts::ContactChanges {
-        first_name,
-        last_name,
-        email,
-        status: changes.status,
-        account_id: account.map(|a| a.id),
-        roles: new_roles,
-    };
-    let model = db::contacts::update(&txn, current.clone(), written, now())
-        .await
-        .map_err(|e| unique_or_internal(e, || email_taken(email_raw)))?;
-    super::audit::updated(&txn, actor, "contacts.update", &current, &model).await?;
-    let changed = changed_attributes(&current, &model);
-    if !changed.is_empty() {
-        let outcome = match (current.status.as_str(), model.status.as_str()) {
-            (before, after) if before == after => Outcome::Updated,
-            (_, after) if after == ContactStatus::Inactive.as_str() => Outcome::Deactivated,
-            _ => Outcome::Reactivated,
+    app.transaction(async |txn| {
+        let current = problems
+            .load::<contact::Entity, _>(txn, NodeKind::Contact, "contactId", contact_id)
+            .await?;
+        let account = problems
+            .load::<account::Entity, _>(txn, NodeKind::Account, "accountId", changes.account_id)
+            .await?;
+        let current = problems.finish(current)?;
+        let email_raw = changes.email.unwrap_or_default();
+        if let Some(email) = &email {
+            check_email_free(txn, email_raw, &validate::fold(email), Some(current.id)).await?;
+        }
+        let written = db::contacts::ContactChanges {
+            first_name,
+            last_name,
+            email,
+            status: changes.status,
+            account_id: account.map(|a| a.id),
+            roles: new_roles,
         };
-        log_admin_change(&txn, actor, &model, outcome, &changed, "contacts.update").await?;
-    }
-    txn.commit().await?;
-    Ok(model)
+        let model = db::contacts::update(txn, current.clone(), written, now())
+            .await
+            .map_err(|e| unique_or_internal(e, || email_taken(email_raw)))?;
+        super::audit::updated(txn, &actor, "contacts.update", &current, &model).await?;
+        let changed = changed_attributes(&current, &model);
+        if !changed.is_empty() {
+            let outcome = match (current.status.as_str(), model.status.as_str()) {
+                (before, after) if before == after => Outcome::Updated,
+                (_, after) if after == ContactStatus::Inactive.as_str() => Outcome::Deactivated,
+                _ => Outcome::Reactivated,
+            };
+            log_admin_change(txn, &actor, &model, outcome, &changed, "contacts.update").await?;
+        }
+        Ok(model)
+    })
+    .await
 }
 
 /// The contact attributes (as the provisioning log names them) an update changed.
@@ -213,7 +211,7 @@ fn changed_attributes(before: &contact::Model, after: &contact::Model) -> Vec<&'
 /// The provisioning log's entry for an administrator's change of a contact (`source: admin`),
 /// so a contact's history shows every door, not only sign-ins and SCIM.
 async fn log_admin_change(
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &DatabaseTransaction,
     actor: &Actor,
     contact: &contact::Model,
     outcome: Outcome,

@@ -1,4 +1,5 @@
-//! One function per use case: validate, open a transaction, load, decide, persist.
+//! One function per use case: authorise the caller, validate, open a transaction, load,
+//! decide, persist.
 //! Inputs arrive as the client sent them (IDs as global-ID strings) so that every refusal
 //! can name the field and echo the value.
 pub(crate) mod accounts;
@@ -28,10 +29,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PrimaryKeyTrait};
 use uuid::Uuid;
 
-use crate::domain::audit::Actor;
 use crate::{
     db,
-    domain::id::{self, NodeKind},
+    domain::{
+        access::{Action, Principal},
+        id::{self, NodeKind},
+        validate,
+    },
     error::{AppError, AppResult, ErrorCode, FieldError},
 };
 
@@ -55,8 +59,20 @@ impl Problems {
         result.map_err(|e| self.0.extend(e)).ok()
     }
 
+    /// A required name for the field `label`: trimmed, at most [`validate::NAME_MAX`]
+    /// characters.
+    pub fn name(&mut self, label: &str, raw: &str) -> Option<String> {
+        self.check(validate::required_text(label, raw, validate::NAME_MAX))
+    }
+
     pub fn push(&mut self, error: FieldError) {
         self.0.push(error);
+    }
+
+    /// Records `error` for a value that is then missing.
+    pub fn refuse<T>(&mut self, error: FieldError) -> Option<T> {
+        self.push(error);
+        None
     }
 
     /// Ends validation: every problem, or the loaded value (present whenever there were none).
@@ -125,6 +141,26 @@ impl Problems {
             Err(LoadError::Db(e)) => Err(e.into()),
         }
     }
+
+    /// Loads the entity `raw` names (nothing when it is `None`) for the input field `label`,
+    /// recording a client-side failure; a database failure is returned as an error.
+    pub async fn load<'r, E, Db>(
+        &mut self,
+        db: &Db,
+        kind: NodeKind,
+        label: &str,
+        raw: impl Into<Option<&'r str>>,
+    ) -> AppResult<Option<E::Model>>
+    where
+        E: EntityTrait,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+        Db: ConnectionTrait,
+    {
+        match raw.into() {
+            Some(raw) => self.loaded(load::<E, Db>(db, kind, label, raw).await),
+            None => Ok(None),
+        }
+    }
 }
 
 /// What a delete use case deletes: the kind of ID it takes, in which input field, and how the
@@ -135,11 +171,12 @@ pub struct Deletion {
     pub operation: &'static str,
 }
 
-/// Deletes the entity `raw` names, refused with `inUse` while `references` counts rows that
-/// still refer to it: (what refers, how many). One transaction, audit event included.
+/// Deletes the entity `raw` names for an administrator (`principal`), refused with `inUse`
+/// while `references` counts rows that still refer to it: (what refers, how many). One
+/// transaction, audit event included.
 pub async fn delete_unreferenced<E>(
-    db: &sea_orm::DatabaseConnection,
-    actor: &Actor,
+    app: &App,
+    principal: &Principal,
     deletion: &Deletion,
     raw: &str,
     references: impl AsyncFnOnce(
@@ -151,45 +188,66 @@ where
     E: EntityTrait<Model: audit::Audited>,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
+    let actor = app.authorize(principal, Action::Administer)?;
     let Deletion {
         kind,
         label,
         operation,
     } = *deletion;
-    let txn = db::begin(db).await?;
-    let id = id::decode(kind, label, raw).map_err(|e| AppError::Invalid(vec![e]))?;
-    let current = load::<E, _>(&txn, kind, label, raw)
-        .await
-        .map_err(load_error)?;
-    let still: Vec<String> = references(&txn, id)
-        .await?
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(what, n)| format!("{n} {what}"))
-        .collect();
-    if !still.is_empty() {
-        return Err(AppError::field(
-            label,
-            ErrorCode::InUse,
-            format!(
-                "this {} is still referenced by {}; remove those first",
-                kind.noun(),
-                still.join(" and ")
-            ),
-            Some(raw),
-        ));
+    app.transaction(async |txn| {
+        let id = id::decode(kind, label, raw).map_err(invalid)?;
+        let current = load::<E, _>(txn, kind, label, raw)
+            .await
+            .map_err(load_error)?;
+        let still: Vec<String> = references(txn, id)
+            .await?
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect();
+        if !still.is_empty() {
+            return Err(AppError::field(
+                label,
+                ErrorCode::InUse,
+                format!(
+                    "this {} is still referenced by {}; remove those first",
+                    kind.noun(),
+                    still.join(" and ")
+                ),
+                Some(raw),
+            ));
+        }
+        db::queries::delete::<E, _>(txn, id).await?;
+        audit::deleted(txn, &actor, operation, &current).await?;
+        Ok(current)
+    })
+    .await
+}
+
+/// One refused field as an error.
+pub fn invalid(error: FieldError) -> AppError {
+    AppError::Invalid(vec![error])
+}
+
+/// Writes unless `existing` (what the pre-check found) holds the unique value: then, and when
+/// the write meets a unique constraint (a concurrent writer won the race), the refusal is
+/// `taken`'s.
+pub async fn unless_taken<T, U>(
+    existing: Option<U>,
+    taken: impl FnOnce() -> FieldError,
+    write: impl Future<Output = Result<T, DbErr>>,
+) -> AppResult<T> {
+    if existing.is_some() {
+        return Err(invalid(taken()));
     }
-    db::queries::delete::<E, _>(&txn, id).await?;
-    audit::deleted(&txn, actor, operation, &current).await?;
-    txn.commit().await?;
-    Ok(current)
+    write.await.map_err(|e| unique_or_internal(e, taken))
 }
 
 /// Maps a unique-constraint violation (a concurrent writer won the race) to the field error
 /// the pre-check would have given; anything else is internal.
 pub fn unique_or_internal(err: DbErr, conflict: impl FnOnce() -> FieldError) -> AppError {
     if db::is_unique_violation(&err) {
-        AppError::Invalid(vec![conflict()])
+        invalid(conflict())
     } else {
         err.into()
     }
@@ -198,7 +256,7 @@ pub fn unique_or_internal(err: DbErr, conflict: impl FnOnce() -> FieldError) -> 
 /// For use cases with a single ID to load: the load failure as an [`AppError`].
 pub fn load_error(err: LoadError) -> AppError {
     match err {
-        LoadError::Field(e) => AppError::Invalid(vec![e]),
+        LoadError::Field(e) => invalid(e),
         LoadError::Db(e) => e.into(),
     }
 }

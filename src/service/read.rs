@@ -31,12 +31,16 @@ pub async fn by_id<E: Stored>(db: &Db, id: Uuid) -> AppResult<Option<E::Model>> 
     Ok(queries::find::<E, _>(db, id).await?)
 }
 
-fn primary_key<E: EntityTrait>(model: &E::Model) -> Option<Uuid> {
-    let column = E::PrimaryKey::iter().next()?.into_column();
+/// The UUID `model` holds in `column`, if any.
+fn uuid_in<E: EntityTrait>(model: &E::Model, column: E::Column) -> Option<Uuid> {
     match model.get(column) {
         sea_orm::Value::Uuid(Some(id)) => Some(id),
         _ => None,
     }
+}
+
+fn primary_key<E: EntityTrait>(model: &E::Model) -> Option<Uuid> {
+    uuid_in::<E>(model, E::PrimaryKey::iter().next()?.into_column())
 }
 
 /// The rows of `E` with these IDs, by ID.
@@ -48,11 +52,12 @@ pub async fn by_ids<E: Stored>(db: &Db, ids: &[Uuid]) -> AppResult<HashMap<Uuid,
         .collect())
 }
 
-/// Groups `rows` under the key each one names, keeping their order.
-fn grouped<M>(rows: Vec<M>, key: impl Fn(&M) -> Uuid) -> HashMap<Uuid, Vec<M>> {
-    let mut groups: HashMap<Uuid, Vec<M>> = HashMap::new();
+/// Groups `rows` under the parent each one names in `parent`, keeping their order.
+fn grouped<E: EntityTrait>(rows: Vec<E::Model>, parent: E::Column) -> HashMap<Uuid, Vec<E::Model>> {
+    let mut groups: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
     for row in rows {
-        groups.entry(key(&row)).or_default().push(row);
+        let key = uuid_in::<E>(&row, parent).unwrap_or_default();
+        groups.entry(key).or_default().push(row);
     }
     groups
 }
@@ -63,7 +68,6 @@ pub trait Child: Stored {
     const PARENT: Self::Column;
     /// Ascending, most significant first; ends with a unique column so the order is stable.
     const ORDER: &'static [Self::Column];
-    fn parent_of(model: &Self::Model) -> Uuid;
 }
 
 /// A brand's configurations, oldest first.
@@ -71,18 +75,12 @@ impl Child for configuration::Entity {
     const PARENT: configuration::Column = configuration::Column::BrandId;
     const ORDER: &'static [configuration::Column] =
         &[configuration::Column::CreatedAt, configuration::Column::Id];
-    fn parent_of(model: &configuration::Model) -> Uuid {
-        model.brand_id
-    }
 }
 
 /// A configuration's role mappings, by provider role (unique within a configuration).
 impl Child for role_mapping::Entity {
     const PARENT: role_mapping::Column = role_mapping::Column::ConfigurationId;
     const ORDER: &'static [role_mapping::Column] = &[role_mapping::Column::ProviderRole];
-    fn parent_of(model: &role_mapping::Model) -> Uuid {
-        model.configuration_id
-    }
 }
 
 /// A contact's credentials, oldest first.
@@ -90,9 +88,6 @@ impl Child for credential::Entity {
     const PARENT: credential::Column = credential::Column::ContactId;
     const ORDER: &'static [credential::Column] =
         &[credential::Column::CreatedAt, credential::Column::Id];
-    fn parent_of(model: &credential::Model) -> Uuid {
-        model.contact_id
-    }
 }
 
 /// A contact's SCIM identities (one per identity provider that pushed it), oldest first.
@@ -100,9 +95,6 @@ impl Child for scim_user::Entity {
     const PARENT: scim_user::Column = scim_user::Column::ContactId;
     const ORDER: &'static [scim_user::Column] =
         &[scim_user::Column::CreatedAt, scim_user::Column::Id];
-    fn parent_of(model: &scim_user::Model) -> Uuid {
-        model.contact_id
-    }
 }
 
 /// The children of each of `parents`, in the child's order.
@@ -111,7 +103,7 @@ pub async fn children<E: Child>(
     parents: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Vec<E::Model>>> {
     let rows = queries::children::<E, _>(db, E::PARENT, E::ORDER, parents).await?;
-    Ok(grouped(rows, E::parent_of))
+    Ok(grouped::<E>(rows, E::PARENT))
 }
 
 /// An entity kept as a log under a parent row (a contact's provisioning events, a brand's
@@ -119,32 +111,22 @@ pub async fn children<E: Child>(
 pub trait Log: Stored {
     const PARENT: Self::Column;
     const TIME: Self::Column;
-    fn parent_of(model: &Self::Model) -> Option<Uuid>;
 }
 
 impl Log for provisioning_event::Entity {
     const PARENT: provisioning_event::Column = provisioning_event::Column::ContactId;
     const TIME: provisioning_event::Column = provisioning_event::Column::OccurredAt;
-    fn parent_of(model: &provisioning_event::Model) -> Option<Uuid> {
-        model.contact_id
-    }
 }
 
 impl Log for audit_event::Entity {
     const PARENT: audit_event::Column = audit_event::Column::BrandId;
     const TIME: audit_event::Column = audit_event::Column::OccurredAt;
-    fn parent_of(model: &audit_event::Model) -> Option<Uuid> {
-        model.brand_id
-    }
 }
 
 /// An administrator's events.
 impl Log for administrator_event::Entity {
     const PARENT: administrator_event::Column = administrator_event::Column::AdministratorId;
     const TIME: administrator_event::Column = administrator_event::Column::OccurredAt;
-    fn parent_of(model: &administrator_event::Model) -> Option<Uuid> {
-        Some(model.administrator_id)
-    }
 }
 
 /// Each parent's newest `limit` entries, newest first.
@@ -154,5 +136,5 @@ pub async fn newest<E: Log>(
     limit: u64,
 ) -> AppResult<HashMap<Uuid, Vec<E::Model>>> {
     let rows = queries::newest_children::<E, _>(db, E::PARENT, E::TIME, parents, limit).await?;
-    Ok(grouped(rows, |m| E::parent_of(m).unwrap_or_default()))
+    Ok(grouped::<E>(rows, E::PARENT))
 }

@@ -40,8 +40,8 @@ pub async fn create_token(
     let expires_at =
         expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
     let (_, secret) = api_tokens::create(
-        &db,
-        &Actor::system("autoprov token create (command line)"),
+        &crate::startup::app(db, settings),
+        Caller::Operator("autoprov token create (command line)"),
         api_tokens::NewApiToken {
             name,
             role,

@@ -4,11 +4,12 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::{account, company};
 
 use super::{
-    Allow, actor,
+    Allow, app,
     company::Company,
     connection::{AccountField, entity_queries},
+    id_or_null,
     mutation::entity_payload,
-    pool,
+    principal,
     types::row_object,
 };
 use crate::{
@@ -70,8 +71,8 @@ impl AccountMutations {
     async fn create(&self, ctx: &Context<'_>, input: CreateAccountInput) -> Result<AccountPayload> {
         AccountPayload::from(
             service::accounts::create(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 service::accounts::NewAccount {
                     name: &input.name,
                     company_id: input.company_id.as_ref().map(|id| id.as_str()),
@@ -85,16 +86,12 @@ impl AccountMutations {
     async fn update(&self, ctx: &Context<'_>, input: UpdateAccountInput) -> Result<AccountPayload> {
         AccountPayload::from(
             service::accounts::update(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 &input.account_id,
                 AccountChanges {
                     name: input.name.as_deref(),
-                    company_id: match &input.company_id {
-                        MaybeUndefined::Undefined => None,
-                        MaybeUndefined::Null => Some(None),
-                        MaybeUndefined::Value(id) => Some(Some(id.as_str())),
-                    },
+                    company_id: id_or_null(&input.company_id),
                 },
             )
             .await,
@@ -104,7 +101,7 @@ impl AccountMutations {
     /// Deletes an account without contacts that no configuration uses as default account.
     async fn delete(&self, ctx: &Context<'_>, input: DeleteAccountInput) -> Result<AccountPayload> {
         AccountPayload::from(
-            service::accounts::delete(pool(ctx)?, &actor(ctx)?, &input.account_id).await,
+            service::accounts::delete(app(ctx)?, principal(ctx)?, &input.account_id).await,
         )
     }
 }

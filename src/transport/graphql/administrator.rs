@@ -7,16 +7,17 @@ use entity::{
 };
 
 use super::{
-    Allow, actor,
+    Allow,
     admin_rule::AdminProvisioningRule,
+    app,
     connection::{AdministratorField, entity_queries},
     employee_sync::EmployeeSync,
     identity_provider::IdentityProvider,
     limits::list_complexity,
     loaders::load_newest,
     mutation::entity_payload,
-    pool,
-    types::{row_object, stored},
+    principal,
+    types::{self, row_object},
 };
 use crate::{
     domain::{
@@ -32,10 +33,7 @@ use crate::{
 
 /// What an administrator may do on the platform.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::employees::AdminRole",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainRole", rename_items = "camelCase")]
 pub enum AdminRole {
     /// Everything, including rules and other administrators.
     Owner,
@@ -46,10 +44,7 @@ pub enum AdminRole {
 }
 /// Whether an administrator may sign in.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::employees::AdminStatus",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainStatus", rename_items = "camelCase")]
 #[graphql(name = "AdministratorStatus")]
 pub enum AdministratorStatus {
     Active,
@@ -58,10 +53,7 @@ pub enum AdministratorStatus {
 }
 /// Who manages an administrator: a person (never touched by a sync) or the rules.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::employees::AdminOrigin",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainOrigin", rename_items = "camelCase")]
 #[graphql(name = "AdministratorOrigin")]
 pub enum AdministratorOrigin {
     Manual,
@@ -70,10 +62,7 @@ pub enum AdministratorOrigin {
 /// What a sync did to one administrator. One change may do several things; its kind is the
 /// most significant: created, reactivated, deactivated, handed over, role changed, updated.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::employees::ChangeKind",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainChangeKind", rename_items = "camelCase")]
 #[graphql(name = "AdministratorChangeKind")]
 pub enum AdministratorChangeKind {
     Created,
@@ -165,11 +154,11 @@ row_object! {
     resolvers {
         /// Null for a creation.
         async fn old_role(&self) -> Result<Option<AdminRole>> {
-            self.0.old_role.as_deref().map(stored::<DomainRole, _>).transpose()
+            self.0.old_role.as_deref().map(types::stored::<DomainRole, _>).transpose()
         }
         /// Null for a creation.
         async fn old_status(&self) -> Result<Option<AdministratorStatus>> {
-            self.0.old_status.as_deref().map(stored::<DomainStatus, _>).transpose()
+            self.0.old_status.as_deref().map(types::stored::<DomainStatus, _>).transpose()
         }
     }
 }
@@ -223,8 +212,8 @@ impl AdministratorMutations {
     ) -> Result<AdministratorPayload> {
         AdministratorPayload::from(
             service::administrators::create(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 service::administrators::NewAdministrator {
                     email: &input.email,
                     first_name: &input.first_name,
@@ -244,8 +233,8 @@ impl AdministratorMutations {
     ) -> Result<AdministratorPayload> {
         AdministratorPayload::from(
             service::administrators::update(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 &input.administrator_id,
                 AdministratorChanges {
                     role: input.role.map(Into::into),

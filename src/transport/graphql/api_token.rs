@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use entity::{administrator, api_token, brand, identity_provider};
 
 use super::{
-    Allow, actor,
+    Allow,
     administrator::Administrator,
     app,
     brand::Brand,
@@ -13,7 +13,7 @@ use super::{
     errors::ApiFieldError,
     identity_provider::IdentityProvider,
     mutation::{entity_payload, payload},
-    pool,
+    principal,
     types::row_object,
 };
 use crate::{
@@ -121,8 +121,8 @@ impl ApiTokenMutations {
     ) -> Result<CreateApiTokenPayload> {
         let (v, errors) = payload(
             service::api_tokens::create(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 service::api_tokens::NewApiToken {
                     name: &input.name,
                     role: input.role.into(),
@@ -149,7 +149,7 @@ impl ApiTokenMutations {
         input: RevokeApiTokenInput,
     ) -> Result<RevokeApiTokenPayload> {
         let revoked =
-            service::api_tokens::revoke(app(ctx)?, &actor(ctx)?, &input.api_token_id).await;
+            service::api_tokens::revoke(app(ctx)?, principal(ctx)?, &input.api_token_id).await;
         RevokeApiTokenPayload::from(revoked)
     }
 }

@@ -24,10 +24,7 @@ use crate::{
 
 /// The kind of entity an admin change was made to.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::audit::AuditEntity",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "CoreAuditEntity", rename_items = "camelCase")]
 pub enum AuditEntityType {
     Brand,
     IdentityProvider,

@@ -6,15 +6,16 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 use entity::{audit_event, brand, identity_provider_configuration};
 
 use super::{
-    Allow, actor,
+    Allow, app,
     audit_event::AuditEvent,
     configuration::{CompanyMatch, IdentityProviderConfiguration},
     connection::{BrandField, entity_queries},
     errors::ApiFieldError,
+    id_or_null,
     limits::list_complexity,
     loaders::{load_children, load_newest},
     mutation::{entity_payload, payload},
-    pool,
+    principal,
     types::{UNPAGED_LIST_COST, row_object},
 };
 use crate::{
@@ -117,11 +118,7 @@ impl IdentityProviderConfigurationInput {
             brand_id: &self.brand_id,
             identity_provider_id: &self.identity_provider_id,
             auto_provision_learners: self.auto_provision_learners,
-            default_account_id: match &self.default_account_id {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(id) => Some(Some(id.as_str())),
-            },
+            default_account_id: id_or_null(&self.default_account_id),
             update_attributes_on_login: self.update_attributes_on_login,
             link_existing_contacts: self.link_existing_contacts,
             company_match: self.company_match.map(Into::into),
@@ -177,14 +174,14 @@ pub struct BrandMutations;
 #[Object(serial)]
 impl BrandMutations {
     async fn create(&self, ctx: &Context<'_>, input: CreateBrandInput) -> Result<BrandPayload> {
-        BrandPayload::from(service::brands::create(pool(ctx)?, &actor(ctx)?, &input.name).await)
+        BrandPayload::from(service::brands::create(app(ctx)?, principal(ctx)?, &input.name).await)
     }
 
     async fn update(&self, ctx: &Context<'_>, input: UpdateBrandInput) -> Result<BrandPayload> {
         BrandPayload::from(
             service::brands::update(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 &input.brand_id,
                 input.name.as_deref(),
             )
@@ -194,7 +191,9 @@ impl BrandMutations {
 
     /// Deletes a brand without identity-provider configurations (delete those first).
     async fn delete(&self, ctx: &Context<'_>, input: DeleteBrandInput) -> Result<BrandPayload> {
-        BrandPayload::from(service::brands::delete(pool(ctx)?, &actor(ctx)?, &input.brand_id).await)
+        BrandPayload::from(
+            service::brands::delete(app(ctx)?, principal(ctx)?, &input.brand_id).await,
+        )
     }
 
     async fn create_identity_provider_configuration(
@@ -203,7 +202,7 @@ impl BrandMutations {
         input: IdentityProviderConfigurationInput,
     ) -> Result<IdentityProviderConfigurationPayload> {
         IdentityProviderConfigurationPayload::from(
-            service::configurations::create(pool(ctx)?, &actor(ctx)?, input.to_service()).await,
+            service::configurations::create(app(ctx)?, principal(ctx)?, input.to_service()).await,
         )
     }
 
@@ -213,7 +212,7 @@ impl BrandMutations {
         input: IdentityProviderConfigurationInput,
     ) -> Result<IdentityProviderConfigurationPayload> {
         IdentityProviderConfigurationPayload::from(
-            service::configurations::update(pool(ctx)?, &actor(ctx)?, input.to_service()).await,
+            service::configurations::update(app(ctx)?, principal(ctx)?, input.to_service()).await,
         )
     }
 
@@ -224,8 +223,8 @@ impl BrandMutations {
     ) -> Result<BrandPayload> {
         BrandPayload::from(
             service::configurations::delete(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 &input.brand_id,
                 &input.identity_provider_id,
             )

@@ -4,10 +4,10 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use entity::company;
 
 use super::{
-    Allow, actor,
+    Allow, app,
     connection::{CompanyField, entity_queries},
     mutation::entity_payload,
-    pool,
+    principal,
     types::row_object,
 };
 use crate::{
@@ -51,15 +51,15 @@ pub struct CompanyMutations;
 impl CompanyMutations {
     async fn create(&self, ctx: &Context<'_>, input: CreateCompanyInput) -> Result<CompanyPayload> {
         CompanyPayload::from(
-            service::companies::create(pool(ctx)?, &actor(ctx)?, &input.name).await,
+            service::companies::create(app(ctx)?, principal(ctx)?, &input.name).await,
         )
     }
 
     async fn update(&self, ctx: &Context<'_>, input: UpdateCompanyInput) -> Result<CompanyPayload> {
         CompanyPayload::from(
             service::companies::update(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 &input.company_id,
                 input.name.as_deref(),
             )
@@ -70,7 +70,7 @@ impl CompanyMutations {
     /// Deletes a company without accounts.
     async fn delete(&self, ctx: &Context<'_>, input: DeleteCompanyInput) -> Result<CompanyPayload> {
         CompanyPayload::from(
-            service::companies::delete(pool(ctx)?, &actor(ctx)?, &input.company_id).await,
+            service::companies::delete(app(ctx)?, principal(ctx)?, &input.company_id).await,
         )
     }
 }

@@ -1,6 +1,6 @@
 //! Identity-provider configurations: how one brand provisions learners from one IdP.
 use super::types::Timestamp;
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Description, Enum, Object, Result};
 use entity::{
     account, brand, identity_provider, identity_provider_configuration as configuration,
     role_mapping,
@@ -14,16 +14,16 @@ use super::{
     types::{UNPAGED_LIST_COST, row_object},
 };
 use crate::{
-    domain::{configuration::CompanyMatch as DomainCompanyMatch, id::NodeKind},
+    domain::{
+        configuration::{AttributeMap as DomainAttributeMap, CompanyMatch as DomainCompanyMatch},
+        id::NodeKind,
+    },
     service,
 };
 
 /// How the company claim is compared with company names.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::configuration::CompanyMatch",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainCompanyMatch", rename_items = "camelCase")]
 pub enum CompanyMatch {
     /// Byte-equal after trimming surrounding whitespace.
     Exact,
@@ -31,30 +31,20 @@ pub enum CompanyMatch {
     CaseInsensitive,
 }
 
-/// Which claim feeds which contact field.
-#[derive(SimpleObject)]
-pub struct AttributeMap {
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub company_name: String,
-    pub roles: String,
+row_object! {
+    #[Object(use_type_description)]
+    #[derive(Description)]
+    /// Which claim feeds which contact field.
+    AttributeMap(DomainAttributeMap);
+    columns { email: String, first_name: String, last_name: String, company_name: String, roles: String }
 }
 
-/// A provider role and the platform role it grants.
-#[derive(SimpleObject)]
-pub struct RoleMapping {
-    pub provider_role: String,
-    pub role: String,
-}
-
-impl From<role_mapping::Model> for RoleMapping {
-    fn from(m: role_mapping::Model) -> Self {
-        Self {
-            provider_role: m.provider_role,
-            role: m.role,
-        }
-    }
+row_object! {
+    #[Object(use_type_description)]
+    #[derive(Description)]
+    /// A provider role and the platform role it grants.
+    RoleMapping(role_mapping::Model);
+    columns { provider_role: String, role: String }
 }
 
 row_object! {
@@ -79,14 +69,7 @@ row_object! {
     }
     resolvers {
         async fn attribute_map(&self) -> AttributeMap {
-            let map = service::configurations::attribute_map(&self.0);
-            AttributeMap {
-                email: map.email,
-                first_name: map.first_name,
-                last_name: map.last_name,
-                company_name: map.company_name,
-                roles: map.roles,
-            }
+            AttributeMap(service::configurations::attribute_map(&self.0))
         }
         #[graphql(complexity = "UNPAGED_LIST_COST * child_complexity")]
         async fn role_mappings(&self, ctx: &Context<'_>) -> Result<Vec<RoleMapping>> {

@@ -6,14 +6,14 @@ use entity::{account, contact, credential, identity_provider, provisioning_event
 use super::{
     Allow,
     account::Account,
-    actor,
+    app,
     connection::{ContactField, entity_queries},
     errors::GqlResultExt,
     identity_provider::IdentityProvider,
     limits::list_complexity,
     loaders::{load_children, load_newest},
     mutation::entity_payload,
-    pool,
+    principal,
     provisioning_event::ProvisioningEvent,
     types::{UNPAGED_LIST_COST, row_object},
 };
@@ -29,10 +29,7 @@ use crate::{
 
 /// Whether a contact may sign in.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::stored::ContactStatus",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainStatus", rename_items = "camelCase")]
 pub enum ContactStatus {
     Active,
     Inactive,
@@ -101,10 +98,7 @@ row_object! {
 
 /// What a credential proves: an SSO identity or a password.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::stored::CredentialKind",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainCredentialKind", rename_items = "camelCase")]
 pub enum CredentialKind {
     Sso,
     Password,
@@ -183,8 +177,8 @@ impl ContactMutations {
     async fn create(&self, ctx: &Context<'_>, input: CreateContactInput) -> Result<ContactPayload> {
         ContactPayload::from(
             service::contacts::create(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 service::contacts::NewContact {
                     first_name: &input.first_name,
                     last_name: &input.last_name,
@@ -200,8 +194,8 @@ impl ContactMutations {
     async fn update(&self, ctx: &Context<'_>, input: UpdateContactInput) -> Result<ContactPayload> {
         ContactPayload::from(
             service::contacts::update(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 &input.contact_id,
                 ContactChanges {
                     first_name: input.first_name.as_deref(),

@@ -3,13 +3,11 @@ use super::types::Timestamp;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::identity_provider;
 
-use async_graphql::Guard;
-
 use super::{
-    Allow, actor,
+    Allow, app,
     connection::{IdentityProviderField, entity_queries},
     mutation::entity_payload,
-    pool,
+    principal,
     types::row_object,
 };
 use crate::{
@@ -88,13 +86,6 @@ entity_payload!(IdentityProviderPayload {
 
 pub struct IdentityProviderMutations;
 
-/// Who an identity provider may sign in as an administrator, and whether its emails are taken
-/// on trust, decide who runs the platform: owners only (`FORBIDDEN` otherwise), as for the
-/// administrators themselves.
-async fn admin_trust(ctx: &Context<'_>) -> Result<()> {
-    Allow(Action::ManageAdministrators).check(ctx).await
-}
-
 #[Object(serial)]
 impl IdentityProviderMutations {
     async fn create(
@@ -102,13 +93,10 @@ impl IdentityProviderMutations {
         ctx: &Context<'_>,
         input: CreateIdentityProviderInput,
     ) -> Result<IdentityProviderPayload> {
-        if input.admin_sign_in || input.trust_email {
-            admin_trust(ctx).await?;
-        }
         IdentityProviderPayload::from(
             service::identity_providers::create(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 service::identity_providers::NewIdentityProvider {
                     name: &input.name,
                     protocol: input.protocol.into(),
@@ -126,13 +114,10 @@ impl IdentityProviderMutations {
         ctx: &Context<'_>,
         input: UpdateIdentityProviderInput,
     ) -> Result<IdentityProviderPayload> {
-        if input.admin_sign_in.is_some() || input.trust_email.is_some() {
-            admin_trust(ctx).await?;
-        }
         IdentityProviderPayload::from(
             service::identity_providers::update(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 &input.identity_provider_id,
                 IdentityProviderChanges {
                     name: input.name.as_deref(),
@@ -154,8 +139,8 @@ impl IdentityProviderMutations {
     ) -> Result<IdentityProviderPayload> {
         IdentityProviderPayload::from(
             service::identity_providers::delete(
-                pool(ctx)?,
-                &actor(ctx)?,
+                app(ctx)?,
+                principal(ctx)?,
                 &input.identity_provider_id,
             )
             .await,

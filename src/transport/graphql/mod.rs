@@ -87,6 +87,11 @@ fn app<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a App> {
         .map_err(|_| AppError::Internal("no application in request context".into()).to_graphql())
 }
 
+/// An ID input where `null` clears: omitted (`None`), `null` (`Some(None)`) or the ID.
+fn id_or_null(value: &async_graphql::MaybeUndefined<async_graphql::ID>) -> Option<Option<&str>> {
+    value.as_opt_ref().map(|id| id.map(|id| id.as_str()))
+}
+
 /// The connection pool the request runs on.
 fn pool<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Db> {
     app(ctx).map(App::db)

@@ -31,7 +31,11 @@ pub(super) fn payload<T>(result: AppResult<T>) -> Result<(Option<T>, Vec<ApiFiel
     }
 }
 
-/// Declares `MutationRoot`: one namespace field per entity, each behind its guard.
+/// Declares `MutationRoot`: one namespace field per entity, each behind its guard. The use
+/// cases authorise their caller themselves; the guard refuses earlier, at the namespace, so
+/// that a refused mutation answers `data: null` (async-graphql does not propagate the null
+/// of a failed non-null field to its parent: a refusal inside the namespace would answer
+/// `data: {namespace: null}`).
 macro_rules! namespaces {
     ($($(#[doc = $doc:literal])* $field:ident: $namespace:ident $(= $guard:literal)?),+ $(,)?) => {
         pub struct MutationRoot;

@@ -59,10 +59,7 @@ pub enum ProvisioningSource {
 
 /// Which rule chose a new contact's account.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::stored::AccountAssignment",
-    rename_items = "camelCase"
-)]
+#[graphql(remote = "DomainAssignment", rename_items = "camelCase")]
 pub enum AccountAssignment {
     /// The configuration's default account.
     DefaultAccount,

@@ -5,12 +5,15 @@
 //! stage that race by clearing the revocation in the database. Administrators' tokens are
 //! never cached, so every check is immediate and the tests deterministic.
 use autoprov::{
-    domain::{access::Role, audit::Actor},
+    config::Settings,
+    domain::access::{Principal, Role},
     error::AppError,
     service::api_tokens::{self, NewApiToken},
+    startup,
 };
 use base64::Engine;
-use sea_orm::ConnectionTrait;
+use entity::api_token;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -199,15 +202,25 @@ async fn a_session_cannot_create_a_token_above_its_administrator() {
     let before = admin_table_counts(&app).await;
     // The API lets only owners' sessions create tokens; the service refuses, by field, a
     // session whose administrator does not reach the role (e.g. one demoted a moment ago).
-    let actor = Actor {
-        token_id: None,
-        name: "Grace's session".into(),
+    let owner_token = api_token::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("tokens")
+        .expect("the bootstrap owner token");
+    let session = Principal {
+        token_id: owner_token.id,
+        token_name: "Grace's session".into(),
+        role: Role::Owner,
+        brand_id: None,
+        identity_provider_id: None,
+        configuration_id: None,
         administrator_id: Some(uuid_of(&grace)),
     };
+    let service = startup::app(app.db.clone(), &Settings::for_database(""));
     for (role, spelled) in [(Role::Owner, "owner"), (Role::Dashboard, "dashboard")] {
         let refused = api_tokens::create(
-            &app.db,
-            &actor,
+            &service,
+            &session,
             NewApiToken {
                 name: "escalate",
                 role,
@@ -233,8 +246,8 @@ async fn a_session_cannot_create_a_token_above_its_administrator() {
     );
     // Within the administrator's role it works, and the token is theirs.
     let (token, _) = api_tokens::create(
-        &app.db,
-        &actor,
+        &service,
+        &session,
         NewApiToken {
             name: "reports",
             role: Role::Auditor,

@@ -10,7 +10,6 @@ use crate::{
     config::{CliRole, Settings},
     domain::{
         access::{Caller, Role},
-        audit::Actor,
         employees::{SyncSource, SyncStatus},
         id::{self, NodeKind},
     },

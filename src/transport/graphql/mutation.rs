@@ -65,9 +65,9 @@ namespaces! {
     /// Administrators created by hand (owners only).
     administrators: AdministratorMutations = "Allow(Action::ManageAdministrators)",
     /// The rules that provision administrators from employee data (owners only).
-    admin_provisioning_rules: AdminProvisioningRuleMutations,
+    admin_provisioning_rules: AdminProvisioningRuleMutations = "Allow(Action::ManageAdministrators)",
     /// Employee files and held syncs (owners and support).
-    employee_syncs: EmployeeSyncMutations,
+    employee_syncs: EmployeeSyncMutations = "Allow(Action::ImportEmployees)",
 }
 
 /// Declares the payload of the mutations that return one entity: the entity (null when there

@@ -18,22 +18,6 @@ use crate::{
     metrics::Metrics,
 };
 
-/// How many times [`App::retrying`] runs a use case that keeps losing races.
-const ATTEMPTS: usize = 3;
-
-/// Whether a write transaction keeps what its work wrote.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Commit {
-    OnSuccess,
-    Never,
-}
-
-/// A failure that says whether the work lost a race to a concurrent writer: a unique
-/// constraint that a check before the write did not see.
-pub trait Race {
-    fn lost_race(&self) -> bool;
-}
-
 /// Limits the operator sets that use cases apply.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -100,54 +84,18 @@ impl App {
     where
         E: From<DbErr>,
     {
-        self.run(Commit::OnSuccess, work).await
-    }
-
-    /// The race-retry rule: [`Self::transaction`] run again, up to [`ATTEMPTS`] times, while
-    /// it fails by losing a race, for use cases whose answer depends on what the winner wrote
-    /// (a sign-in decided again finds the contact a concurrent sign-in created). Other use
-    /// cases answer a lost race themselves (SCIM's 409, a field's `alreadyExists`).
-    /// `Commit::Never` rolls back even what succeeded: a preview.
-    pub async fn retrying<T, E>(
-        &self,
-        commit: Commit,
-        mut work: impl AsyncFnMut(&DatabaseTransaction) -> Result<T, E>,
-    ) -> Result<T, E>
-    where
-        E: From<DbErr> + Race,
-    {
-        let mut attempt = 1;
-        loop {
-            match self.run(commit, async |txn| work(txn).await).await {
-                Err(e) if e.lost_race() && attempt < ATTEMPTS => {
-                    tracing::info!(attempt, "lost a race to a concurrent writer; running again");
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
-    }
-
-    async fn run<T, E>(
-        &self,
-        commit: Commit,
-        work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
-    ) -> Result<T, E>
-    where
-        E: From<DbErr>,
-    {
         let _turn = self.gate.turn().await;
         let txn = db::begin(&self.db).await?;
         match work(&txn).await {
-            Ok(value) if commit == Commit::OnSuccess => {
+            Ok(value) => {
                 txn.commit().await?;
                 Ok(value)
             }
-            result => {
+            Err(e) => {
                 if let Err(rollback) = txn.rollback().await {
                     tracing::warn!(error = %rollback, "rollback failed");
                 }
-                result
+                Err(e)
             }
         }
     }

@@ -90,6 +90,33 @@ impl AppError {
         Self::Invalid(vec![FieldError::new(label, code, message, value)])
     }
 
+    /// What a client is shown for this error, whatever the door: an internal cause never.
+    pub fn client_message(&self) -> String {
+        match self {
+            Self::Invalid(errors) => errors
+                .iter()
+                .map(|e| match &e.label {
+                    Some(label) => format!("{label}: {}", e.message),
+                    None => e.message.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            Self::Unauthenticated(Credentials::Missing) => {
+                "a valid API token is required: send `Authorization: Bearer <secret>`".into()
+            }
+            Self::Unauthenticated(Credentials::Refused) => {
+                "this API token is unknown, revoked or expired: send `Authorization: Bearer <secret>` \
+                 with a live token"
+                    .into()
+            }
+            Self::Forbidden(why) | Self::BadRequest(why) => why.clone(),
+            Self::RateLimited {
+                retry_after_seconds,
+            } => format!("too many sign-ins from this token; retry after {retry_after_seconds} s"),
+            Self::Internal(_) => "internal error".into(),
+        }
+    }
+
     /// A stored value this version cannot read (an unknown enum value, malformed JSON): the
     /// load fails closed, as an internal error, and the cause is logged. Never a default: an
     /// unknown status read as `active` would let a blocked contact sign in.

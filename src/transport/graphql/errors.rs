@@ -3,7 +3,7 @@
 //! an `extensions.code`.
 use async_graphql::{Enum, ErrorExtensions, SimpleObject};
 
-use crate::error::{AppError, Credentials, ErrorCode, FieldError};
+use crate::error::{AppError, ErrorCode, FieldError};
 
 /// Why a field was refused.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -75,33 +75,6 @@ pub fn code(error: &AppError) -> &'static str {
     }
 }
 
-/// The message of a top-level error; an internal cause is never shown.
-pub fn message(error: &AppError) -> String {
-    match error {
-        AppError::Invalid(errors) => errors
-            .iter()
-            .map(|e| match &e.label {
-                Some(label) => format!("{label}: {}", e.message),
-                None => e.message.clone(),
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        AppError::Unauthenticated(Credentials::Missing) => {
-            "a valid API token is required: send `Authorization: Bearer <secret>`".into()
-        }
-        AppError::Unauthenticated(Credentials::Refused) => {
-            "this API token is unknown, revoked or expired: send `Authorization: Bearer <secret>` \
-             with a live token"
-                .into()
-        }
-        AppError::Forbidden(why) | AppError::BadRequest(why) => why.clone(),
-        AppError::RateLimited {
-            retry_after_seconds,
-        } => format!("too many sign-ins from this token; retry after {retry_after_seconds} s"),
-        AppError::Internal(_) => "internal error".into(),
-    }
-}
-
 /// A core error as a top-level GraphQL error.
 pub trait ToGraphql {
     fn to_graphql(&self) -> async_graphql::Error;
@@ -121,7 +94,7 @@ impl ToGraphql for AppError {
             } => Some(*retry_after_seconds),
             _ => None,
         };
-        async_graphql::Error::new(message(self)).extend_with(|_, ext| {
+        async_graphql::Error::new(self.client_message()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(seconds) = retry_after {
                 ext.set("retryAfter", seconds);

@@ -24,7 +24,6 @@ use crate::{
     },
     error::AppError,
     service::employees::{self, FILE_NAME_MAX, Import, Sender, Synced},
-    transport::graphql::errors,
 };
 
 /// What the query string asks for.
@@ -64,7 +63,7 @@ fn app_error(e: AppError) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR
         }
     };
-    error(status, errors::message(&e))
+    error(status, e.client_message())
 }
 
 /// The body must be `text/csv` (in UTF-8, the only encoding the importer reads); parameters

@@ -70,7 +70,7 @@ impl Reply {
     fn error(&self, status: StatusCode, error: &AppError) -> Response {
         let body = json!({
             "errors": [{
-                "message": graphql::errors::message(error),
+                "message": error.client_message(),
                 "extensions": { "code": graphql::errors::code(error) },
             }],
         });

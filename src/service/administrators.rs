@@ -298,99 +298,97 @@ pub struct AdminSession {
 pub async fn sign_in(
     app: &super::App,
     principal: &crate::domain::access::Principal,
-    actor: &Actor,
     input: AdminSignIn<'_>,
 ) -> AppResult<AdminSession> {
-    principal
-        .authorize(crate::domain::access::Action::AdminSignIn)
-        .map_err(AppError::Forbidden)?;
+    let actor = &app.authorize(principal, crate::domain::access::Action::AdminSignIn)?;
     app.pace(principal)?;
-    let db = app.db();
     let mut problems = Problems::default();
     let subject = problems.check(claims::subject(input.subject));
     let attributes =
         problems.check_all(claims::read_claims(input.claims, &AttributeMap::default()));
-    let txn = db::begin(db).await?;
-    let identity_provider = problems.loaded(
-        load::<identity_provider::Entity, _>(
-            &txn,
-            NodeKind::IdentityProvider,
-            "identityProviderId",
-            input.identity_provider_id,
-        )
-        .await,
-    )?;
-    let (identity_provider, (subject, attributes)) =
-        problems.finish(identity_provider.zip(subject.zip(attributes)))?;
-    if !identity_provider.admin_sign_in {
-        return Err(AppError::field(
-            "identityProviderId",
-            ErrorCode::Denied,
-            "administrators do not sign in through this identity provider; an owner can \
-             allow it (identityProviders.update with adminSignIn: true)",
-            Some(input.identity_provider_id),
-        ));
-    }
-    if !claims::admin_email_verified(input.claims, identity_provider.trust_email) {
-        return Err(AppError::field(
-            "claims.email_verified",
-            ErrorCode::Denied,
-            "the identity provider does not vouch for this email: an administrator's sign-in \
-             needs `email_verified: true` (in every spelling of the claim), unless the \
-             identity provider is marked trustEmail",
-            None,
-        ));
-    }
-    let Some(email) = attributes.email else {
-        return Err(AppError::field(
-            "claims.email",
-            ErrorCode::Blank,
-            "the claims carry no email",
-            None,
-        ));
-    };
-    let denied = || {
-        AppError::field(
-            "claims.email",
-            ErrorCode::Denied,
-            "no active administrator has this email",
-            Some(&email),
-        )
-    };
-    let Some(found) = db::administrators::with_email(&txn, &validate::fold(&email)).await? else {
-        return Err(denied());
-    };
-    let Some(administrator) = db::administrators::locked(&txn, found.id).await? else {
-        return Err(denied());
-    };
-    if administrator.email_folded != found.email_folded {
-        // The email moved to someone else while we waited for the lock.
-        return Err(denied());
-    }
-    if administrator.status != AdminStatus::Active.as_str() {
-        return Err(denied());
-    }
-    let administrator =
-        match bound(&txn, actor, administrator, &identity_provider, &subject).await? {
-            Some(administrator) => administrator,
-            None => return Err(denied()),
+    app.transaction(async |txn| {
+        let identity_provider = problems.loaded(
+            load::<identity_provider::Entity, _>(
+                txn,
+                NodeKind::IdentityProvider,
+                "identityProviderId",
+                input.identity_provider_id,
+            )
+            .await,
+        )?;
+        let (identity_provider, (subject, attributes)) =
+            problems.finish(identity_provider.zip(subject.zip(attributes)))?;
+        if !identity_provider.admin_sign_in {
+            return Err(AppError::field(
+                "identityProviderId",
+                ErrorCode::Denied,
+                "administrators do not sign in through this identity provider; an owner can \
+                 allow it (identityProviders.update with adminSignIn: true)",
+                Some(input.identity_provider_id),
+            ));
+        }
+        if !claims::admin_email_verified(input.claims, identity_provider.trust_email) {
+            return Err(AppError::field(
+                "claims.email_verified",
+                ErrorCode::Denied,
+                "the identity provider does not vouch for this email: an administrator's sign-in \
+                 needs `email_verified: true` (in every spelling of the claim), unless the \
+                 identity provider is marked trustEmail",
+                None,
+            ));
+        }
+        let Some(email) = attributes.email else {
+            return Err(AppError::field(
+                "claims.email",
+                ErrorCode::Blank,
+                "the claims carry no email",
+                None,
+            ));
         };
-    let role = match AppError::decode::<AdminRole>(&administrator.role)? {
-        AdminRole::Owner => Role::Owner,
-        AdminRole::Support => Role::Support,
-        AdminRole::Auditor => Role::Auditor,
-    };
-    let via = SignedInVia {
-        identity_provider: &identity_provider,
-        subject: &subject,
-    };
-    let (token, secret) = create_token(&txn, actor, &administrator, role, via).await?;
-    txn.commit().await?;
-    Ok(AdminSession {
-        administrator,
-        token,
-        secret,
+        let denied = || {
+            AppError::field(
+                "claims.email",
+                ErrorCode::Denied,
+                "no active administrator has this email",
+                Some(&email),
+            )
+        };
+        let Some(found) = db::administrators::with_email(txn, &validate::fold(&email)).await?
+        else {
+            return Err(denied());
+        };
+        let Some(administrator) = db::administrators::locked(txn, found.id).await? else {
+            return Err(denied());
+        };
+        if administrator.email_folded != found.email_folded {
+            // The email moved to someone else while we waited for the lock.
+            return Err(denied());
+        }
+        if administrator.status != AdminStatus::Active.as_str() {
+            return Err(denied());
+        }
+        let administrator =
+            match bound(txn, actor, administrator, &identity_provider, &subject).await? {
+                Some(administrator) => administrator,
+                None => return Err(denied()),
+            };
+        let role = match AppError::decode::<AdminRole>(&administrator.role)? {
+            AdminRole::Owner => Role::Owner,
+            AdminRole::Support => Role::Support,
+            AdminRole::Auditor => Role::Auditor,
+        };
+        let via = SignedInVia {
+            identity_provider: &identity_provider,
+            subject: &subject,
+        };
+        let (token, secret) = create_token(txn, actor, &administrator, role, via).await?;
+        Ok(AdminSession {
+            administrator,
+            token,
+            secret,
+        })
     })
+    .await
 }
 
 /// The administrator, bound to (IdP, subject): bound now at its first sign-in, or already

@@ -34,10 +34,7 @@ pub use query::QueryRoot;
 
 use crate::{
     config::Settings,
-    domain::{
-        access::{Caller, Principal},
-        audit::Actor,
-    },
+    domain::access::Principal,
     error::AppError,
     service::{App, read::Db},
 };
@@ -74,11 +71,6 @@ pub fn sdl() -> String {
 fn principal<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Principal> {
     ctx.data::<Principal>()
         .map_err(|_| AppError::Internal("no principal in request context".into()).to_graphql())
-}
-
-/// Who is making an admin change, for the audit log: the request's API token.
-fn actor(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Actor> {
-    principal(ctx).map(|principal| Caller::Token(principal).into())
 }
 
 /// The application the request runs on: what every use case takes.

@@ -148,7 +148,6 @@ impl SsoMutations {
         let result = service::administrators::sign_in(
             app(ctx)?,
             principal(ctx)?,
-            &super::actor(ctx)?,
             service::administrators::AdminSignIn {
                 identity_provider_id: &input.identity_provider_id,
                 subject: &input.subject,

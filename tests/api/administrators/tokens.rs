@@ -244,6 +244,33 @@ async fn a_session_cannot_create_a_token_above_its_administrator() {
         before,
         "nothing was written"
     );
+    // The use case decides who may, whatever the door: a support session reaching the service
+    // directly (no GraphQL guard on the way) is refused before anything is read or written.
+    let support = Principal {
+        role: Role::Support,
+        ..session.clone()
+    };
+    let forbidden = api_tokens::create(
+        &service,
+        &support,
+        NewApiToken {
+            name: "reports",
+            role: Role::Auditor,
+            brand_id: None,
+            identity_provider_id: None,
+            expires_at: None,
+        },
+    )
+    .await;
+    assert!(
+        matches!(&forbidden, Err(AppError::Forbidden(why)) if why.contains("manage API tokens")),
+        "{forbidden:?}"
+    );
+    assert_eq!(
+        admin_table_counts(&app).await,
+        before,
+        "nothing was written"
+    );
     // Within the administrator's role it works, and the token is theirs.
     let (token, _) = api_tokens::create(
         &service,

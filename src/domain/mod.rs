@@ -4,6 +4,7 @@ pub mod access;
 pub mod audit;
 pub(crate) mod configuration;
 pub mod employees;
+pub mod proof;
 pub(crate) mod id;
 pub(crate) mod rate;
 pub mod scim;

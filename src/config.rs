@@ -256,6 +256,15 @@ pub struct Settings {
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
     )]
     pub max_employee_file_bytes: usize,
+    /// A JWKS URL is fetched again (on a token naming a key we do not hold) at most this often
+    /// per identity provider, in seconds.
+    #[arg(
+        long,
+        env = "AUTOPROV_JWKS_REFETCH_SECONDS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub jwks_refetch_seconds: u64,
     /// Serve HTTPS with this certificate chain (PEM: the server's certificate first, then its
     /// intermediates); needs `--tls-key`. Both files are read again on SIGHUP.
     #[arg(long, env = "AUTOPROV_TLS_CERT", value_name = "FILE", global = true)]
@@ -324,6 +333,7 @@ impl Settings {
             employee_inbox_poll_seconds: 5,
             max_deactivation_percent: 20,
             max_employee_file_bytes: 64 * 1024 * 1024,
+            jwks_refetch_seconds: 60,
             tls_cert: None,
             tls_key: None,
         }

@@ -23,6 +23,7 @@ pub struct Metrics {
     graphql_duration: HistogramVec,
     sign_ins: IntCounterVec,
     sign_in_denials: IntCounterVec,
+    jwks_fetches: IntCounterVec,
     employee_syncs: IntCounterVec,
     administrator_changes: IntCounterVec,
     db_connections: IntGaugeVec,
@@ -144,6 +145,12 @@ impl Metrics {
                 "Denied sso.signIn calls, by reason code (SignInDenialReason).",
                 &["reason"],
             ),
+            jwks_fetches: counter(
+                &registry,
+                "autoprov_jwks_fetches_total",
+                "Fetches of identity providers' JWKS URLs, by result (ok, failed).",
+                &["result"],
+            ),
             employee_syncs: counter(
                 &registry,
                 "autoprov_employee_syncs_total",
@@ -193,6 +200,11 @@ impl Metrics {
         if let Some(reason) = denial {
             self.sign_in_denials.with_label_values(&[reason]).inc();
         }
+    }
+
+    pub fn jwks_fetch(&self, ok: bool) {
+        let result = if ok { "ok" } else { "failed" };
+        self.jwks_fetches.with_label_values(&[result]).inc();
     }
 
     pub fn employee_sync(&self, sync: SyncResult<'_>) {

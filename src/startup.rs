@@ -105,6 +105,7 @@ pub fn app(db: DatabaseConnection, settings: &Settings) -> App {
         Arc::new(Metrics::new()),
         Limits {
             max_deactivation_percent: settings.max_deactivation_percent,
+            jwks_refetch: Duration::from_secs(settings.jwks_refetch_seconds),
         },
     )
 }
@@ -156,6 +157,7 @@ pub struct Application {
     statements: StatementLog,
     inbox: Option<InboxSettings>,
     tls: Option<TlsSettings>,
+    app: App,
 }
 
 impl Application {
@@ -176,8 +178,9 @@ impl Application {
         let db = open_observed_database(settings, &statements).await?;
         let bootstrap_secret = service::api_tokens::bootstrap(&db).await?;
         let (listener, local_addr) = bind(&settings.bind).await?;
+        let the_app = app(db.clone(), settings);
         let state = AppState {
-            app: app(db.clone(), settings),
+            app: the_app.clone(),
             schema: graphql::schema(settings),
             batch_window: Duration::from_millis(settings.batch_window_ms),
             metrics_roles: settings.metrics_roles.0.clone(),
@@ -223,6 +226,7 @@ impl Application {
             statements,
             inbox,
             tls,
+            app: the_app,
         })
     }
 
@@ -271,6 +275,7 @@ impl Application {
             })
         });
         let inbox = self.inbox.map(|i| inbox::spawn(i.inbox, i.poll, i.app));
+        let pruner = tokio::spawn(forget_expired_proofs(self.app));
         let acceptor = self.tls.as_ref().map(|t| t.tls.acceptor());
         #[cfg(unix)]
         let reloader = self.tls.map(|t| t.tls.reload_on(t.hangup));
@@ -286,6 +291,7 @@ impl Application {
         if let Some(task) = metrics {
             task.abort();
         }
+        pruner.abort();
         #[cfg(unix)]
         if let Some(task) = reloader {
             task.abort();
@@ -296,6 +302,18 @@ impl Application {
         }
         self.db.close().await.ok();
         result
+    }
+}
+
+/// Every minute, forgets the signed proofs past their expiry (PRODUCT §4.1).
+async fn forget_expired_proofs(app: App) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        match service::sign_in::proof::forget_expired(&app).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::debug!(forgotten, "expired signed proofs forgotten"),
+            Err(e) => tracing::warn!(error = %e, "expired signed proofs not forgotten"),
+        }
     }
 }
 

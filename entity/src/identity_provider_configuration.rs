@@ -19,6 +19,12 @@ pub struct Model {
     pub company_name_claim: String,
     pub roles_claim: String,
     pub default_role: String,
+    /// What a proof must name as its audience (OIDC client ID, SAML SP entity ID).
+    pub audience: Option<String>,
+    /// SAML: the assertion consumer URL a proof's `Recipient`/`Destination` must equal.
+    pub recipient: Option<String>,
+    /// `optional` or `required`.
+    pub proof_policy: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

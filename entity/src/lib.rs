@@ -15,6 +15,8 @@ pub mod employee;
 pub mod employee_sync;
 pub mod identity_provider;
 pub mod identity_provider_configuration;
+pub mod identity_provider_key_set;
+pub mod proof_replay;
 pub mod provisioning_event;
 pub mod role_mapping;
 pub mod scim_group;

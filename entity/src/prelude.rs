@@ -12,6 +12,8 @@ pub use super::employee::Entity as Employee;
 pub use super::employee_sync::Entity as EmployeeSync;
 pub use super::identity_provider::Entity as IdentityProvider;
 pub use super::identity_provider_configuration::Entity as IdentityProviderConfiguration;
+pub use super::identity_provider_key_set::Entity as IdentityProviderKeySet;
+pub use super::proof_replay::Entity as ProofReplay;
 pub use super::provisioning_event::Entity as ProvisioningEvent;
 pub use super::role_mapping::Entity as RoleMapping;
 pub use super::scim_group::Entity as ScimGroup;

@@ -52,7 +52,7 @@ enum EmployeeSync {
 }
 
 /// One column per statement: SQLite alters one thing at a time.
-async fn add(m: &SchemaManager<'_>, table: impl IntoIden, column: ColumnDef) -> Result<(), DbErr> {
+pub(crate) async fn add(m: &SchemaManager<'_>, table: impl IntoIden, column: ColumnDef) -> Result<(), DbErr> {
     let mut column = column;
     m.alter_table(
         Table::alter()
@@ -63,7 +63,7 @@ async fn add(m: &SchemaManager<'_>, table: impl IntoIden, column: ColumnDef) -> 
     .await
 }
 
-async fn drop(
+pub(crate) async fn drop(
     m: &SchemaManager<'_>,
     table: impl IntoIden,
     column: impl IntoIden,

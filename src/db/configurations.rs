@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::set_some;
 
 use crate::domain::{
-    configuration::{AttributeMap, CompanyMatch},
+    configuration::{AttributeMap, CompanyMatch, ProofPolicy},
     stored::StoredEnum,
 };
 
@@ -26,6 +26,9 @@ pub struct NewConfiguration {
     pub company_match: CompanyMatch,
     pub attribute_map: AttributeMap,
     pub default_role: String,
+    pub audience: Option<String>,
+    pub recipient: Option<String>,
+    pub proof_policy: ProofPolicy,
     pub at: DateTime<Utc>,
 }
 
@@ -49,6 +52,9 @@ pub async fn insert<Db: ConnectionTrait>(
         company_name_claim: Set(new.attribute_map.company_name),
         roles_claim: Set(new.attribute_map.roles),
         default_role: Set(new.default_role),
+        audience: Set(new.audience),
+        recipient: Set(new.recipient),
+        proof_policy: Set(new.proof_policy.as_str().into()),
         created_at: Set(new.at),
         updated_at: Set(new.at),
     }
@@ -66,6 +72,9 @@ pub struct ConfigurationUpdate {
     pub company_match: Option<CompanyMatch>,
     pub attribute_map: Option<AttributeMap>,
     pub default_role: Option<String>,
+    pub audience: Option<Option<String>>,
+    pub recipient: Option<Option<String>>,
+    pub proof_policy: Option<ProofPolicy>,
 }
 
 /// Writes the columns `update` sets and `updated_at`; the row as it is now.
@@ -105,6 +114,12 @@ pub async fn update<Db: ConnectionTrait>(
         model.roles_claim = Set(map.roles);
     }
     set_some(&mut model.default_role, update.default_role);
+    set_some(&mut model.audience, update.audience);
+    set_some(&mut model.recipient, update.recipient);
+    set_some(
+        &mut model.proof_policy,
+        update.proof_policy.map(|v| v.as_str().into()),
+    );
     model.update(db).await
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod credentials;
 pub(crate) mod employees;
 pub(crate) mod identity_providers;
 pub(crate) mod list;
+pub(crate) mod proofs;
 pub(crate) mod provisioning_events;
 pub(crate) mod queries;
 pub(crate) mod scim;
@@ -181,7 +182,7 @@ mod tests {
     use crate::domain::{
         access::Role,
         audit::AuditEntity,
-        configuration::CompanyMatch,
+        configuration::{CompanyMatch, ProofPolicy},
         employees::{
             AdminOrigin, AdminRole, AdminStatus, ChangeKind, HoldReason, SyncSource, SyncStatus,
             file::EmployeeStatus,
@@ -206,6 +207,7 @@ mod tests {
             (Role::COLUMN, Role::ALL.iter().map(|v| v.as_str()).collect()),
             (Source::COLUMN, spellings::<Source>()),
             (CompanyMatch::COLUMN, spellings::<CompanyMatch>()),
+            (ProofPolicy::COLUMN, spellings::<ProofPolicy>()),
             (AuditEntity::COLUMN, spellings::<AuditEntity>()),
             (AdminRole::COLUMN, spellings::<AdminRole>()),
             // Rules hand out the same roles administrators hold.

@@ -27,7 +27,7 @@ pub struct KnownSubject {
 }
 
 /// Selects every column of `E` from the table aliased `table`, each aliased `{table}_{column}`.
-fn select_all_of<E: EntityTrait>(query: &mut SelectStatement, table: &str) {
+pub(super) fn select_all_of<E: EntityTrait>(query: &mut SelectStatement, table: &str) {
     for column in E::Column::iter() {
         query.expr_as(
             Expr::col((Alias::new(table), column)),
@@ -37,7 +37,7 @@ fn select_all_of<E: EntityTrait>(query: &mut SelectStatement, table: &str) {
 }
 
 /// The model of `E` in columns prefixed `{table}_`, or `None` when the outer join found no row.
-fn joined<M: FromQueryResult>(row: &QueryResult, table: &str) -> Result<Option<M>, DbErr> {
+pub(super) fn joined<M: FromQueryResult>(row: &QueryResult, table: &str) -> Result<Option<M>, DbErr> {
     let prefix = format!("{table}_");
     match row.try_get::<Option<Uuid>>(&prefix, "id")? {
         Some(_) => M::from_query_result(row, &prefix).map(Some),

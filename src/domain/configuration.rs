@@ -18,6 +18,17 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// Whether the sign-in hook believes claims without the IdP's signed proof (PRODUCT §4.1).
+    pub enum ProofPolicy in "identity_provider_configuration.proof_policy" {
+        /// Bare subject and claims are accepted (as before proofs existed); a proof sent is
+        /// still verified.
+        Optional = "optional",
+        /// Only a verified proof signs anyone in.
+        Required = "required",
+    }
+}
+
 /// Which claim feeds which contact field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttributeMap {

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 pub mod oidc;
 pub mod saml;
+pub mod settings;
 
 /// A proof as the portal forwards it.
 #[derive(Clone, Debug, PartialEq, Eq)]

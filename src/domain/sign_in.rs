@@ -106,6 +106,12 @@ pub enum DenialReason {
     ContactHasCredentials,
     /// Step 4.
     ProvisioningDisabled,
+    /// The configuration requires a signed proof and the call sent bare claims (§4.1).
+    ProofRequired,
+    /// The signed proof failed a check (which one is logged on the event).
+    ProofInvalid,
+    /// The signed proof was accepted before.
+    ProofReplayed,
 }
 
 impl DenialReason {
@@ -120,6 +126,9 @@ impl DenialReason {
             Self::LinkingDisabled => "linkingDisabled",
             Self::ContactHasCredentials => "contactHasCredentials",
             Self::ProvisioningDisabled => "provisioningDisabled",
+            Self::ProofRequired => "proofRequired",
+            Self::ProofInvalid => "proofInvalid",
+            Self::ProofReplayed => "proofReplayed",
         }
     }
 }

@@ -274,11 +274,14 @@ async fn create_token(
     Ok((model, secret))
 }
 
-/// What `sso.adminSignIn` asks.
+/// What `sso.adminSignIn` asks: bare `subject` and `claims`, or the IdP's signed `proof`
+/// (with the `nonce` it must carry), never both.
 pub struct AdminSignIn<'a> {
     pub identity_provider_id: &'a str,
-    pub subject: &'a str,
-    pub claims: &'a Value,
+    pub subject: Option<&'a str>,
+    pub claims: Option<&'a Value>,
+    pub proof: Option<&'a crate::domain::proof::Proof>,
+    pub nonce: Option<&'a str>,
 }
 
 /// A signed-in administrator and their token (the secret is shown once).
@@ -302,10 +305,11 @@ pub async fn sign_in(
 ) -> AppResult<AdminSession> {
     let actor = &app.authorize(principal, crate::domain::access::Action::AdminSignIn)?;
     app.pace(principal)?;
+    let evidence = super::sign_in::proof::admin_evidence(app, &input).await?;
     let mut problems = Problems::default();
-    let subject = problems.check(claims::subject(input.subject));
+    let subject = problems.check(claims::subject(&evidence.subject));
     let attributes =
-        problems.check_all(claims::read_claims(input.claims, &AttributeMap::default()));
+        problems.check_all(claims::read_claims(&evidence.claims, &AttributeMap::default()));
     app.transaction(async |txn| {
         let identity_provider = problems.loaded(
             load::<identity_provider::Entity, _>(
@@ -327,7 +331,18 @@ pub async fn sign_in(
                 Some(input.identity_provider_id),
             ));
         }
-        if !claims::admin_email_verified(input.claims, identity_provider.trust_email) {
+        if let Some(replay) = &evidence.replay
+            && !db::proofs::claim(txn, replay.identity_provider_id, &replay.key, replay.until)
+                .await?
+        {
+            return Err(AppError::field(
+                "proof",
+                ErrorCode::Denied,
+                "this signed proof was accepted before; a proof signs in once",
+                None,
+            ));
+        }
+        if !claims::admin_email_verified(&evidence.claims, identity_provider.trust_email) {
             return Err(AppError::field(
                 "claims.email_verified",
                 ErrorCode::Denied,

@@ -3,11 +3,11 @@
 //! metrics and the limits. A transport holds one and hands it, with the caller's principal, to
 //! the use case; it never reaches the parts, so authorisation, pacing, metrics and redaction
 //! are decided inside the use case, the same for every door.
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 
-use super::{WriteGate, api_tokens::TokenCache, rate_limit::SignInPacer};
+use super::{WriteGate, api_tokens::TokenCache, key_sets::KeySets, rate_limit::SignInPacer};
 use crate::{
     db,
     domain::{
@@ -23,6 +23,8 @@ use crate::{
 pub struct Limits {
     /// Past this share of deactivations of rule administrators, an employee sync is held.
     pub max_deactivation_percent: u8,
+    /// The least time between two fetches of one identity provider's JWKS URL.
+    pub jwks_refetch: Duration,
 }
 
 #[derive(Clone)]
@@ -33,6 +35,7 @@ pub struct App {
     sign_in_pacer: Arc<SignInPacer>,
     metrics: Arc<Metrics>,
     limits: Limits,
+    key_sets: Arc<KeySets>,
 }
 
 impl App {
@@ -49,8 +52,14 @@ impl App {
             tokens: Arc::new(tokens),
             sign_in_pacer: Arc::new(sign_in_pacer),
             metrics,
+            key_sets: Arc::new(KeySets::new(limits.jwks_refetch)),
             limits,
         }
+    }
+
+    /// The JWKS fetched from identity providers' URLs.
+    pub fn key_sets(&self) -> &KeySets {
+        &self.key_sets
     }
 
     /// The pool, for the use cases that take it directly.

@@ -14,9 +14,12 @@ use crate::{
         access::{Action, Principal},
         audit::{Actor, AuditEntity},
         configuration::{
-            AttributeMap, AttributeMapPatch, CompanyMatch, DEFAULT_ROLE, role_mappings, role_name,
+            AttributeMap, AttributeMapPatch, CompanyMatch, DEFAULT_ROLE, ProofPolicy,
+            role_mappings, role_name,
         },
         id::NodeKind,
+        proof::settings,
+        stored::StoredEnum,
     },
     error::{AppError, AppResult, ErrorCode, FieldError},
 };
@@ -35,15 +38,22 @@ pub struct ConfigurationInput<'a> {
     pub attribute_map: Option<AttributeMapPatch>,
     pub default_role: Option<&'a str>,
     pub role_mappings: Option<Vec<(String, String)>>,
+    /// What a signed proof must name as its audience; `Some(None)` clears it.
+    pub audience: Option<Option<&'a str>>,
+    /// SAML: the assertion consumer URL a proof must be addressed to; `Some(None)` clears it.
+    pub recipient: Option<Option<&'a str>>,
+    pub proof_policy: Option<ProofPolicy>,
 }
 
 /// Everything the input names, loaded and validated.
 struct Resolved {
     brand: brand::Model,
-    identity_provider_id: Uuid,
+    identity_provider: identity_provider::Model,
     default_account_id: Option<Option<Uuid>>,
     default_role: Option<String>,
     role_mappings: Option<Vec<(String, String)>>,
+    audience: Option<Option<String>>,
+    recipient: Option<Option<String>>,
 }
 
 async fn resolve(
@@ -77,13 +87,49 @@ async fn resolve(
         .role_mappings
         .as_ref()
         .and_then(|m| problems.check_all(role_mappings(m)));
+    let mut text = |label: &str, value: Option<Option<&str>>| match value? {
+        Some(raw) if !raw.trim().is_empty() => {
+            problems.check(settings::audience(label, raw)).map(Some)
+        }
+        _ => Some(None),
+    };
+    let audience = text("audience", input.audience);
+    let recipient = text("recipient", input.recipient);
     Ok(brand.zip(identity_provider).map(|(brand, idp)| Resolved {
         brand,
-        identity_provider_id: idp.id,
+        identity_provider: idp,
         default_account_id,
         default_role,
         role_mappings,
+        audience,
+        recipient,
     }))
+}
+
+/// `required` is refused while no proof could pass: without an audience to check, or with an
+/// identity provider that has no key to verify with.
+fn proofs_possible(
+    model: &configuration::Model,
+    identity_provider: &identity_provider::Model,
+) -> AppResult<()> {
+    if model.proof_policy != ProofPolicy::Required.as_str() {
+        return Ok(());
+    }
+    let missing = match (
+        model.audience.is_some(),
+        super::identity_providers::has_key_source(identity_provider),
+    ) {
+        (true, true) => return Ok(()),
+        (false, _) => "an audience (set `audience`)",
+        (true, false) => "an identity provider with a key source (its jwks, jwksUrl or \
+             signingCertificates)",
+    };
+    Err(AppError::field(
+        "proofPolicy",
+        ErrorCode::Invalid,
+        format!("`required` needs {missing}, or no proof could ever be verified"),
+        Some(ProofPolicy::Required.as_str()),
+    ))
 }
 
 /// The attribute map a configuration applies.
@@ -120,10 +166,10 @@ pub async fn create(
                 Some(input.identity_provider_id),
             )
         };
-        let existing = db::queries::configuration(txn, r.brand.id, r.identity_provider_id).await?;
+        let existing = db::queries::configuration(txn, r.brand.id, r.identity_provider.id).await?;
         let new = db::configurations::NewConfiguration {
             brand_id: r.brand.id,
-            identity_provider_id: r.identity_provider_id,
+            identity_provider_id: r.identity_provider.id,
             auto_provision_learners: input.auto_provision_learners.unwrap_or(false),
             default_account_id: r.default_account_id.flatten(),
             update_attributes_on_login: input.update_attributes_on_login.unwrap_or(false),
@@ -131,10 +177,14 @@ pub async fn create(
             company_match: input.company_match.unwrap_or(CompanyMatch::Exact),
             attribute_map,
             default_role: r.default_role.unwrap_or_else(|| DEFAULT_ROLE.into()),
+            audience: r.audience.clone().flatten(),
+            recipient: r.recipient.clone().flatten(),
+            proof_policy: input.proof_policy.unwrap_or(ProofPolicy::Optional),
             at: now(),
         };
         let insert = db::configurations::insert(txn, new);
         let model = unless_taken(existing, already_exists, insert).await?;
+        proofs_possible(&model, &r.identity_provider)?;
         if let Some(mappings) = &r.role_mappings {
             db::configurations::replace_role_mappings(txn, model.id, mappings).await?;
         }
@@ -194,7 +244,7 @@ async fn existing(
     let mut problems = Problems::default();
     let resolved = resolve(txn, input, &mut problems).await?;
     let r = problems.finish(resolved)?;
-    let current = db::queries::configuration(txn, r.brand.id, r.identity_provider_id)
+    let current = db::queries::configuration(txn, r.brand.id, r.identity_provider.id)
         .await?
         .ok_or_else(|| {
             AppError::field(
@@ -232,9 +282,13 @@ pub async fn update(
             link_existing_contacts: input.link_existing_contacts,
             company_match: input.company_match,
             attribute_map,
-            default_role: r.default_role,
+            default_role: r.default_role.clone(),
+            audience: r.audience.clone(),
+            recipient: r.recipient.clone(),
+            proof_policy: input.proof_policy,
         };
         let model = db::configurations::update(txn, current.id, update, now()).await?;
+        proofs_possible(&model, &r.identity_provider)?;
         if let Some(mappings) = &r.role_mappings {
             let before = db::scim::role_mappings(txn, model.id).await?;
             db::configurations::replace_role_mappings(txn, model.id, mappings).await?;

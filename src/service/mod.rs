@@ -14,6 +14,7 @@ pub(crate) mod contacts;
 pub mod employees;
 pub(crate) mod health;
 pub(crate) mod identity_providers;
+pub(crate) mod key_sets;
 pub(crate) mod list;
 pub(crate) mod placement;
 pub(crate) mod rate_limit;

@@ -156,7 +156,7 @@ impl TestApp {
     }
 
     /// Creates one `entity` from `input` through `namespace { create }` and returns its ID.
-    async fn create(&self, namespace: &str, entity: &str, input: Value) -> String {
+    pub async fn create(&self, namespace: &str, entity: &str, input: Value) -> String {
         let mut input_type = entity.to_owned();
         input_type[..1].make_ascii_uppercase();
         let mutation = format!(

@@ -25,6 +25,7 @@ mod lists;
 mod metrics;
 mod operations;
 pub mod performance;
+mod proofs;
 mod readme;
 mod scim;
 mod scim_load;

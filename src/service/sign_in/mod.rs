@@ -18,9 +18,10 @@ use super::{
     placement::{account_ref, needed_account},
 };
 use crate::{
-    db::{self, WriteGate, provisioning_events, queries, sign_in},
+    db::{self, WriteGate, proofs, provisioning_events, queries, sign_in},
     domain::{
         access::{Action, Principal},
+        configuration::ProofPolicy,
         id::{self, NodeKind},
         sign_in::{
             Context, Decision, DenialReason, Existing, Lookup, Need, Person, Refusal, Rules,
@@ -33,17 +34,23 @@ use crate::{
 };
 
 pub(crate) mod persist;
+pub(crate) mod proof;
 
 use persist::{created, linked, signed_in};
+use proof::Evidence;
 
 /// How many times a call is decided again after losing a race to a concurrent call.
 const ATTEMPTS: usize = 3;
 
+/// A call of the hook. Its evidence is either bare `subject` and `claims`, or a `proof` (with
+/// the `nonce` or SAML request ID the portal expects in it); never both.
 pub struct SignInInput<'a> {
     pub brand_id: &'a str,
     pub identity_provider_id: &'a str,
-    pub subject: &'a str,
-    pub claims: &'a Value,
+    pub subject: Option<&'a str>,
+    pub claims: Option<&'a Value>,
+    pub proof: Option<&'a crate::domain::proof::Proof>,
+    pub nonce: Option<&'a str>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -160,7 +167,23 @@ pub async fn sign_in(
     if mode == Mode::Commit {
         app.pace(principal)?;
     }
-    let mut result = decide_and_write(app.db(), app.gate(), input, mode).await?;
+    let scope = ids(input).map_or_else(|_| partial_scope(input), |(b, i)| Scope {
+        brand_id: Some(b),
+        identity_provider_id: Some(i),
+    });
+    let evidence = match proof::evidence(app, input, scope).await {
+        Ok(evidence) => Ok(evidence),
+        Err(proof::Stop::Failed(e)) => return Err(e),
+        Err(proof::Stop::Denied(denial)) => Err(denial),
+    };
+    let subject = match &evidence {
+        Ok(evidence) => evidence.subject.to_string(),
+        Err(_) => input.subject.unwrap_or_default().to_owned(),
+    };
+    let mut result = match evidence {
+        Ok(evidence) => decide_and_write(app.db(), app.gate(), input, &evidence, mode).await?,
+        Err(denial) => deny(app.db(), &subject, denial, mode).await?,
+    };
     if mode == Mode::Commit {
         app.metrics().sign_in(
             result.outcome.as_str(),
@@ -169,7 +192,7 @@ pub async fn sign_in(
         );
     }
     if result.discloses_contact && principal.authorize(Action::Read).is_err() {
-        result.errors = vec![neutral_denial(input.subject)];
+        result.errors = vec![neutral_denial(&subject)];
     }
     Ok(result)
 }
@@ -179,25 +202,26 @@ async fn decide_and_write(
     db: &DatabaseConnection,
     gate: &WriteGate,
     input: &SignInInput<'_>,
+    evidence: &Evidence<'_>,
     mode: Mode,
 ) -> AppResult<SignInResult> {
     for attempt in 1..=ATTEMPTS {
         let _turn = gate.turn().await;
         let txn = db::begin(db).await?;
-        match decide(&txn, input).await {
+        match decide(&txn, input, evidence).await {
             Ok((decided, scope)) => {
                 if mode == Mode::Preview {
                     txn.rollback().await?;
                     return Ok(decided);
                 }
                 let contact_id = decided.contact.as_ref().map(|c| c.id);
-                insert_event(&txn, input, scope, &decided, contact_id).await?;
+                insert_event(&txn, &evidence.subject, scope, &decided, contact_id).await?;
                 txn.commit().await?;
                 return Ok(decided);
             }
             Err(Stop::Denied(denial)) => {
                 txn.rollback().await?;
-                return deny(db, input, denial, mode).await;
+                return deny(db, &evidence.subject, denial, mode).await;
             }
             Err(Stop::Race) => {
                 txn.rollback().await?;
@@ -220,7 +244,7 @@ async fn decide_and_write(
 /// Writes the denied event (outside the rolled-back decision) and shapes the result.
 async fn deny(
     db: &DatabaseConnection,
-    input: &SignInInput<'_>,
+    subject: &str,
     denial: Denial,
     mode: Mode,
 ) -> AppResult<SignInResult> {
@@ -258,14 +282,14 @@ async fn deny(
         {
             scope.identity_provider_id = None;
         }
-        insert_event(db, input, scope, &result, denial.contact_id).await?;
+        insert_event(db, subject, scope, &result, denial.contact_id).await?;
     }
     Ok(result)
 }
 
 async fn insert_event<Db: ConnectionTrait>(
     db: &Db,
-    input: &SignInInput<'_>,
+    subject: &str,
     scope: Scope,
     decided: &SignInResult,
     contact_id: Option<Uuid>,
@@ -276,7 +300,7 @@ async fn insert_event<Db: ConnectionTrait>(
             source: Source::Sso,
             brand_id: scope.brand_id,
             identity_provider_id: scope.identity_provider_id,
-            subject: input.subject,
+            subject,
             contact_id,
             account_id: decided.account.as_ref().map(|a| a.id),
             outcome: decided.outcome,
@@ -289,46 +313,74 @@ async fn insert_event<Db: ConnectionTrait>(
     .await
 }
 
-/// Decodes the input's IDs and subject; every problem is reported.
-fn parse_input(input: &SignInInput<'_>) -> Result<(Uuid, Uuid, String), Denial> {
+/// Decodes the input's brand and IdP IDs; every problem is reported.
+fn ids(input: &SignInInput<'_>) -> Result<(Uuid, Uuid), Vec<FieldError>> {
     let brand = id::decode(NodeKind::Brand, "brandId", input.brand_id);
     let idp = id::decode(
         NodeKind::IdentityProvider,
         "identityProviderId",
         input.identity_provider_id,
     );
-    let subject = claims::subject(input.subject);
-    let scope = Scope {
-        brand_id: brand.as_ref().ok().copied(),
-        identity_provider_id: idp.as_ref().ok().copied(),
-    };
-    match (brand, idp, subject) {
-        (Ok(b), Ok(i), Ok(s)) => Ok((b, i, s)),
-        (b, i, s) => Err(Denial::invalid(
-            scope,
-            [b.err(), i.err(), s.err()].into_iter().flatten().collect(),
+    match (brand, idp) {
+        (Ok(b), Ok(i)) => Ok((b, i)),
+        (b, i) => Err([b.err(), i.err()].into_iter().flatten().collect()),
+    }
+}
+
+/// The IDs of the input that decode, for the event of a call whose other ID does not.
+fn partial_scope(input: &SignInInput<'_>) -> Scope {
+    Scope {
+        brand_id: id::decode(NodeKind::Brand, "brandId", input.brand_id).ok(),
+        identity_provider_id: id::decode(
+            NodeKind::IdentityProvider,
+            "identityProviderId",
+            input.identity_provider_id,
+        )
+        .ok(),
+    }
+}
+
+/// Decodes the input's IDs and checks the subject; every problem is reported.
+fn parse_input(input: &SignInInput<'_>, subject: &str) -> Result<(Uuid, Uuid, String), Denial> {
+    let subject = claims::subject(subject);
+    match (ids(input), subject) {
+        (Ok((b, i)), Ok(s)) => Ok((b, i, s)),
+        (ids, s) => Err(Denial::invalid(
+            partial_scope(input),
+            ids.err()
+                .into_iter()
+                .flatten()
+                .chain(s.err())
+                .collect(),
         )),
     }
+}
+
+/// The refusal of a call naming an identity provider its brand has no configuration for.
+fn not_configured(identity_provider_id: &str) -> Refusal {
+    Refusal::new(
+        DenialReason::NotConfigured,
+        "identityProviderId",
+        "this brand has no configuration for this identity provider, so it accepts no \
+         sign-ins through it",
+        Some(identity_provider_id),
+    )
 }
 
 /// Loads what the decision asks for, calls it until it decides, and persists the decision.
 async fn decide(
     txn: &DatabaseTransaction,
     input: &SignInInput<'_>,
+    evidence: &Evidence<'_>,
 ) -> Result<(SignInResult, Scope), Stop> {
-    let (brand_id, idp_id, subject) = parse_input(input).map_err(Stop::Denied)?;
+    let (brand_id, idp_id, subject) =
+        parse_input(input, &evidence.subject).map_err(Stop::Denied)?;
     let scope = Scope {
         brand_id: Some(brand_id),
         identity_provider_id: Some(idp_id),
     };
     let Some(loaded) = sign_in::sign_in_context(txn, brand_id, idp_id, &subject).await? else {
-        let refusal = Refusal::new(
-            DenialReason::NotConfigured,
-            "identityProviderId",
-            "this brand has no configuration for this identity provider, so it accepts no \
-             sign-ins through it",
-            Some(input.identity_provider_id),
-        );
+        let refusal = not_configured(input.identity_provider_id);
         return Err(Stop::Denied(Denial::refused(scope, refusal)));
     };
     let sign_in::SignInContext {
@@ -336,8 +388,22 @@ async fn decide(
         role_mappings,
         known,
     } = loaded;
+    if let Some(refusal) = unproven(&configuration, evidence) {
+        return Err(Stop::Denied(Denial::refused(scope, refusal)));
+    }
+    if let Some(replay) = &evidence.replay
+        && !proofs::claim(txn, replay.identity_provider_id, &replay.key, replay.until).await?
+    {
+        let refusal = Refusal::new(
+            DenialReason::ProofReplayed,
+            "proof",
+            "this signed proof was accepted before; a proof signs in once",
+            None,
+        );
+        return Err(Stop::Denied(Denial::refused(scope, refusal)));
+    }
     let rules = rules_of(&configuration, role_mappings).map_err(Stop::Failed)?;
-    let claimed = claims::read_claims(input.claims, &rules.attribute_map)
+    let claimed = claims::read_claims(&evidence.claims, &rules.attribute_map)
         .map_err(|errors| Stop::Denied(Denial::invalid(scope, errors)))?;
     let mut context = Context {
         rules,
@@ -356,7 +422,7 @@ async fn decide(
     let mut email_contact = None;
     let mut accounts = Vec::new();
     loop {
-        let decided = match crate::domain::sign_in::decide(&context, &claimed, input.claims) {
+        let decided = match crate::domain::sign_in::decide(&context, &claimed, &evidence.claims) {
             Decision::Load(need) => {
                 load(txn, need, &mut context, &mut email_contact, &mut accounts).await?;
                 continue;
@@ -380,6 +446,20 @@ async fn decide(
         };
         return Ok((decided, scope));
     }
+}
+
+/// The refusal of bare claims where the configuration requires a signed proof.
+fn unproven(configuration: &configuration::Model, evidence: &Evidence<'_>) -> Option<Refusal> {
+    let required = configuration.proof_policy == ProofPolicy::Required.as_str();
+    (required && evidence.replay.is_none()).then(|| {
+        Refusal::new(
+            DenialReason::ProofRequired,
+            "proof",
+            "this brand requires the identity provider's signed proof (`proof`) for sign-ins \
+             through it; bare subject and claims are refused",
+            None,
+        )
+    })
 }
 
 /// The refusal of a new contact whose email only looks like another contact's: one letter

@@ -8,10 +8,10 @@ use entity::{audit_event, brand, identity_provider_configuration};
 use super::{
     Allow, app,
     audit_event::AuditEvent,
-    configuration::{CompanyMatch, IdentityProviderConfiguration},
+    configuration::{CompanyMatch, IdentityProviderConfiguration, ProofPolicy},
     connection::{BrandField, entity_queries},
     errors::ApiFieldError,
-    id_or_null,
+    id_or_null, text_or_null,
     limits::list_complexity,
     loaders::{load_children, load_newest},
     mutation::{entity_payload, payload},
@@ -110,6 +110,14 @@ pub struct IdentityProviderConfigurationInput {
     pub default_role: Option<String>,
     /// Replaces all role mappings when given.
     pub role_mappings: Option<Vec<RoleMappingInput>>,
+    /// What a signed proof must name as its audience (OIDC client ID, SAML SP entity ID);
+    /// `null` clears.
+    pub audience: MaybeUndefined<String>,
+    /// SAML: the assertion consumer URL proofs must be addressed to; `null` clears.
+    pub recipient: MaybeUndefined<String>,
+    /// `required`: only a verified proof signs anyone in (default `optional`). Needs an
+    /// audience and an identity provider with a key source.
+    pub proof_policy: Option<ProofPolicy>,
 }
 
 impl IdentityProviderConfigurationInput {
@@ -135,6 +143,9 @@ impl IdentityProviderConfigurationInput {
                     .map(|r| (r.provider_role.clone(), r.role.clone()))
                     .collect()
             }),
+            audience: text_or_null(&self.audience),
+            recipient: text_or_null(&self.recipient),
+            proof_policy: self.proof_policy.map(Into::into),
         }
     }
 }

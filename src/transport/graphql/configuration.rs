@@ -15,7 +15,10 @@ use super::{
 };
 use crate::{
     domain::{
-        configuration::{AttributeMap as DomainAttributeMap, CompanyMatch as DomainCompanyMatch},
+        configuration::{
+            AttributeMap as DomainAttributeMap, CompanyMatch as DomainCompanyMatch,
+            ProofPolicy as DomainProofPolicy,
+        },
         id::NodeKind,
     },
     service,
@@ -29,6 +32,16 @@ pub enum CompanyMatch {
     Exact,
     /// Equal after trimming and folding (NFKC and Unicode case folding).
     CaseInsensitive,
+}
+
+/// Whether the sign-in hook believes claims without the identity provider's signed proof.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "DomainProofPolicy", rename_items = "camelCase")]
+pub enum ProofPolicy {
+    /// Bare subject and claims are accepted; a proof sent is still verified.
+    Optional,
+    /// Only a verified `proof` signs anyone in; bare claims are denied (`proofRequired`).
+    Required,
 }
 
 row_object! {
@@ -57,10 +70,18 @@ row_object! {
         link_existing_contacts: bool,
         /// The role given to a new contact whose roles claim maps to nothing.
         default_role: String,
+        /// What a signed proof must name as its audience: the OIDC client ID (`aud`) or the
+        /// SAML service provider's entity ID (`Audience`).
+        audience: Option<String>,
+        /// SAML: the assertion consumer URL a proof's `Recipient` and `Destination` must equal.
+        recipient: Option<String>,
         created_at: Timestamp,
         updated_at: Timestamp,
     }
-    stored { company_match: CompanyMatch = DomainCompanyMatch }
+    stored {
+        company_match: CompanyMatch = DomainCompanyMatch,
+        proof_policy: ProofPolicy = DomainProofPolicy,
+    }
     related {
         brand: Brand = brand::Entity, brand_id,
         identity_provider: IdentityProvider = identity_provider::Entity, identity_provider_id,

@@ -84,6 +84,11 @@ fn id_or_null(value: &async_graphql::MaybeUndefined<async_graphql::ID>) -> Optio
     value.as_opt_ref().map(|id| id.map(|id| id.as_str()))
 }
 
+/// A text input where `null` clears: omitted (`None`), `null` (`Some(None)`) or the text.
+fn text_or_null(value: &async_graphql::MaybeUndefined<String>) -> Option<Option<&str>> {
+    value.as_opt_ref().map(|text| text.map(String::as_str))
+}
+
 /// The connection pool the request runs on.
 fn pool<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Db> {
     app(ctx).map(App::db)

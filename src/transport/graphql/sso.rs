@@ -1,6 +1,8 @@
 //! The sign-in hook's mutations (`sso.signIn`, `sso.previewSignIn`) and what portal tokens see.
 use super::types::Timestamp;
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, Enum, ID, InputObject, Json, Object, OneofObject, Result, SimpleObject,
+};
 
 use super::{
     Allow,
@@ -13,16 +15,48 @@ use super::{
     principal,
     provisioning_event::{AccountAssignment, SignInOutcome},
 };
-use crate::{domain::access::Action, service};
+use crate::{
+    domain::{access::Action, proof::Proof},
+    service,
+};
 
+/// The identity provider's own signed proof of the sign-in, as the portal received it
+/// (PRODUCT §4.1): exactly one of the two.
+#[derive(OneofObject)]
+pub enum ProofInput {
+    /// The OIDC ID token (compact JWS), verified against the IdP's JWKS.
+    IdToken(String),
+    /// The SAML `SAMLResponse` form value (base64), verified against the IdP's signing
+    /// certificates.
+    SamlResponse(String),
+}
+
+impl From<&ProofInput> for Proof {
+    fn from(input: &ProofInput) -> Self {
+        match input {
+            ProofInput::IdToken(token) => Proof::IdToken(token.clone()),
+            ProofInput::SamlResponse(response) => Proof::SamlResponse(response.clone()),
+        }
+    }
+}
+
+/// Either `subject` and `claims` as the portal read them, or the IdP's signed `proof` (then
+/// subject and claims come from the verified proof only, and sending them too is an error).
 #[derive(InputObject)]
 pub struct SignInInput {
     pub brand_id: ID,
     pub identity_provider_id: ID,
     /// The user ID the identity provider asserts (OIDC `sub`, SAML NameID); compared exactly.
-    pub subject: String,
+    /// Required without a proof.
+    pub subject: Option<String>,
     /// The IdP's claims or attributes: a JSON object of strings or lists of strings.
-    pub claims: Json<serde_json::Value>,
+    /// Required without a proof.
+    pub claims: Option<Json<serde_json::Value>>,
+    /// The IdP's signed ID token or SAML response.
+    pub proof: Option<ProofInput>,
+    /// With a proof: the OIDC `nonce` (or SAML request ID, `InResponseTo`) the portal sent
+    /// with its authentication request; the proof must carry it.
+    pub nonce: Option<String>,
 }
 
 /// A portal token reads the contact's own fields, its account's `id` and `name`, `outcome`,
@@ -74,6 +108,14 @@ pub enum DenialReason {
     /// The email would be a new contact's, but it looks like another contact's address
     /// (the same confusable skeleton, Unicode TS #39) without being it.
     EmailConfusable,
+    /// The configuration's `proofPolicy` is `required` and the call sent bare `subject` and
+    /// `claims` instead of a `proof`.
+    ProofRequired,
+    /// The signed proof failed a check (signature, issuer, audience, time, nonce…); the
+    /// provisioning event says which.
+    ProofInvalid,
+    /// The signed proof was accepted before: a proof signs in once.
+    ProofReplayed,
 }
 
 pub struct SsoMutations;
@@ -84,14 +126,17 @@ impl SsoMutations {
         input: &SignInInput,
         mode: service::sign_in::Mode,
     ) -> Result<SignInPayload> {
+        let proof = input.proof.as_ref().map(Proof::from);
         let result = service::sign_in::sign_in(
             app(ctx)?,
             principal(ctx)?,
             &service::sign_in::SignInInput {
                 brand_id: &input.brand_id,
                 identity_provider_id: &input.identity_provider_id,
-                subject: &input.subject,
-                claims: &input.claims.0,
+                subject: input.subject.as_deref(),
+                claims: input.claims.as_ref().map(|c| &c.0),
+                proof: proof.as_ref(),
+                nonce: input.nonce.as_deref(),
             },
             mode,
         )
@@ -145,13 +190,16 @@ impl SsoMutations {
         ctx: &Context<'_>,
         input: AdminSignInInput,
     ) -> Result<AdminSignInPayload> {
+        let proof = input.proof.as_ref().map(Proof::from);
         let result = service::administrators::sign_in(
             app(ctx)?,
             principal(ctx)?,
             service::administrators::AdminSignIn {
                 identity_provider_id: &input.identity_provider_id,
-                subject: &input.subject,
-                claims: &input.claims.0,
+                subject: input.subject.as_deref(),
+                claims: input.claims.as_ref().map(|c| &c.0),
+                proof: proof.as_ref(),
+                nonce: input.nonce.as_deref(),
             },
         )
         .await;
@@ -170,12 +218,16 @@ impl SsoMutations {
 #[derive(InputObject)]
 pub struct AdminSignInInput {
     pub identity_provider_id: ID,
-    /// The user ID the identity provider asserts.
-    pub subject: String,
+    /// The user ID the identity provider asserts. Required without a proof.
+    pub subject: Option<String>,
     /// The IdP's claims: `email` names the administrator, and must be verified in so many
     /// words (`email_verified` true in every spelling of the name), unless the IdP is marked
-    /// `trustEmail`.
-    pub claims: Json<serde_json::Value>,
+    /// `trustEmail`. Required without a proof.
+    pub claims: Option<Json<serde_json::Value>>,
+    /// The IdP's signed ID token or SAML response, naming the IdP's `adminAudience`.
+    pub proof: Option<ProofInput>,
+    /// With a proof: the nonce (or SAML request ID) it must carry.
+    pub nonce: Option<String>,
 }
 
 /// An administrator signed in: a bearer token with their role, shown once.
@@ -198,7 +250,7 @@ mod tests {
     #[test]
     fn denial_codes_in_logs_and_metrics_are_the_api_spellings() {
         let items = <DenialReason as EnumType>::items();
-        assert_eq!(items.len(), 8);
+        assert_eq!(items.len(), 11);
         for item in items {
             let core: CoreDenialReason = item.value.into();
             assert_eq!(core.code(), item.name);

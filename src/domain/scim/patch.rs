@@ -27,6 +27,8 @@ mod matching;
 mod paths;
 
 pub use limits::{MemberReach, check, max_operations, member_reach};
+/// Text compared as a filter compares it, for `filter`'s fixed sub-attributes too.
+pub(super) use matching::str_compare;
 
 use elements::*;
 use keys::*;

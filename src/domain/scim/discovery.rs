@@ -210,8 +210,10 @@ fn meta(resource_type: &str, location: String) -> Value {
     json!({ "resourceType": resource_type, "location": location })
 }
 
-/// The schemas we publish: (id, name, description, attributes).
-const SCHEMAS: [(&str, &str, &str, fn() -> Vec<Attr>); 3] = [
+/// A schema we publish: (id, name, description, attributes).
+type Published = (&'static str, &'static str, &'static str, fn() -> Vec<Attr>);
+
+const SCHEMAS: [Published; 3] = [
     (
         USER_SCHEMA,
         "User",

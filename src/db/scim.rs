@@ -6,7 +6,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -246,14 +246,26 @@ pub async fn members_among<Db: ConnectionTrait>(
     group_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, DbErr> {
+    let group =
+        scim_group_member::Entity::find().filter(scim_group_member::Column::GroupId.eq(group_id));
+    ids_among(db, group, scim_group_member::Column::UserId, ids).await
+}
+
+/// Which of `ids` the rows of `query` hold in `column`: a statement per [`ID_CHUNK`] ids.
+async fn ids_among<Db: ConnectionTrait, E: EntityTrait>(
+    db: &Db,
+    query: Select<E>,
+    column: E::Column,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, DbErr> {
     let mut found = Vec::new();
     for chunk in ids.chunks(ID_CHUNK) {
         found.extend(
-            scim_group_member::Entity::find()
+            query
+                .clone()
                 .select_only()
-                .column(scim_group_member::Column::UserId)
-                .filter(scim_group_member::Column::GroupId.eq(group_id))
-                .filter(scim_group_member::Column::UserId.is_in(chunk.iter().copied()))
+                .column(column)
+                .filter(column.is_in(chunk.iter().copied()))
                 .into_tuple::<Uuid>()
                 .all(db)
                 .await?,
@@ -278,18 +290,14 @@ pub async fn groups_named<Db: ConnectionTrait>(
         .await
 }
 
-/// The members of any of `groups`, each once.
-pub async fn members_of_any<Db: ConnectionTrait>(
-    db: &Db,
-    groups: &[Uuid],
-) -> Result<Vec<Uuid>, DbErr> {
+/// The members of any of `groups` (a user in several of them comes once for each).
+pub async fn members_of<Db: ConnectionTrait>(db: &Db, groups: &[Uuid]) -> Result<Vec<Uuid>, DbErr> {
     if groups.is_empty() {
         return Ok(Vec::new());
     }
     scim_group_member::Entity::find()
         .select_only()
         .column(scim_group_member::Column::UserId)
-        .distinct()
         .filter(scim_group_member::Column::GroupId.is_in(groups.iter().copied()))
         .into_tuple::<Uuid>()
         .all(db)
@@ -305,31 +313,9 @@ pub async fn existing_users<Db: ConnectionTrait>(
     configuration_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, DbErr> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(ID_CHUNK) {
-        found.extend(
-            scim_user::Entity::find()
-                .select_only()
-                .column(scim_user::Column::Id)
-                .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
-                .filter(scim_user::Column::Id.is_in(chunk.iter().copied()))
-                .into_tuple::<Uuid>()
-                .all(db)
-                .await?,
-        );
-    }
-    Ok(found)
-}
-
-/// The members of one group.
-pub async fn member_ids<Db: ConnectionTrait>(db: &Db, group_id: Uuid) -> Result<Vec<Uuid>, DbErr> {
-    scim_group_member::Entity::find()
-        .select_only()
-        .column(scim_group_member::Column::UserId)
-        .filter(scim_group_member::Column::GroupId.eq(group_id))
-        .into_tuple::<Uuid>()
-        .all(db)
-        .await
+    let users =
+        scim_user::Entity::find().filter(scim_user::Column::ConfigurationId.eq(configuration_id));
+    ids_among(db, users, scim_user::Column::Id, ids).await
 }
 
 /// The users among `ids` with their contacts; callers send at most 500 ids at a time.

@@ -87,18 +87,14 @@ pub(super) fn sql<A: Copy>(
         Cond::Always(true) => Expr::cust("1 = 1"),
         Cond::Always(false) => Expr::cust("1 = 0"),
         Cond::Not(inner) => sql(inner, backend, column_of).not(),
-        Cond::And(items) => items
-            .iter()
-            .fold(Condition::all(), |all, c| {
-                all.add(sql(c, backend, column_of))
-            })
-            .into(),
-        Cond::Or(items) => items
-            .iter()
-            .fold(Condition::any(), |any, c| {
-                any.add(sql(c, backend, column_of))
-            })
-            .into(),
+        Cond::And(items) | Cond::Or(items) => {
+            let junction = match cond {
+                Cond::And(_) => Condition::all(),
+                _ => Condition::any(),
+            };
+            let add = |j: Condition, c| j.add(sql(c, backend, column_of));
+            items.iter().fold(junction, add).into()
+        }
         Cond::Present(attr) => match column_of(*attr) {
             Column::Lowered(e) | Column::Folded(e) | Column::Exact(e) => {
                 e.clone().is_not_null().and(e.ne(""))

@@ -138,18 +138,6 @@ pub async fn update_group<C: ConnectionTrait>(
     row.update(db).await
 }
 
-fn member_rows(
-    group_id: Uuid,
-    users: &[Uuid],
-) -> impl Iterator<Item = scim_group_member::ActiveModel> + '_ {
-    users
-        .iter()
-        .map(move |user| scim_group_member::ActiveModel {
-            group_id: Set(group_id),
-            user_id: Set(*user),
-        })
-}
-
 /// Adds `users` to a group; one already in it stays, once.
 pub async fn add_members<C: ConnectionTrait>(
     db: &C,
@@ -157,7 +145,11 @@ pub async fn add_members<C: ConnectionTrait>(
     users: &[Uuid],
 ) -> Result<(), DbErr> {
     for chunk in users.chunks(ID_CHUNK) {
-        scim_group_member::Entity::insert_many(member_rows(group_id, chunk))
+        let rows = chunk.iter().map(|user| scim_group_member::ActiveModel {
+            group_id: Set(group_id),
+            user_id: Set(*user),
+        });
+        scim_group_member::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::columns([
                     scim_group_member::Column::GroupId,
@@ -198,10 +190,5 @@ pub async fn set_members<C: ConnectionTrait>(
         .filter(scim_group_member::Column::GroupId.eq(group_id))
         .exec(db)
         .await?;
-    for chunk in members.chunks(ID_CHUNK) {
-        scim_group_member::Entity::insert_many(member_rows(group_id, chunk))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
+    add_members(db, group_id, members).await
 }

@@ -210,75 +210,84 @@ fn meta(resource_type: &str, location: String) -> Value {
     json!({ "resourceType": resource_type, "location": location })
 }
 
+/// A schema we publish: (id, name, description, attributes).
+type Published = (&'static str, &'static str, &'static str, fn() -> Vec<Attr>);
+
+const SCHEMAS: [Published; 3] = [
+    (
+        USER_SCHEMA,
+        "User",
+        "A learner (a contact)",
+        user_attributes,
+    ),
+    (
+        ENTERPRISE_SCHEMA,
+        "EnterpriseUser",
+        "Enterprise attributes of a learner",
+        enterprise_attributes,
+    ),
+    (
+        GROUP_SCHEMA,
+        "Group",
+        "A group of learners of one configuration",
+        group_attributes,
+    ),
+];
+
 /// The schema with this id, as `/Schemas/{id}` returns it.
 pub fn schema(base: &str, id: &str) -> Option<Value> {
-    let (urn, name, description, attributes) = if id.eq_ignore_ascii_case(USER_SCHEMA) {
-        (
-            USER_SCHEMA,
-            "User",
-            "A learner (a contact)",
-            user_attributes(),
-        )
-    } else if id.eq_ignore_ascii_case(ENTERPRISE_SCHEMA) {
-        (
-            ENTERPRISE_SCHEMA,
-            "EnterpriseUser",
-            "Enterprise attributes of a learner",
-            enterprise_attributes(),
-        )
-    } else if id.eq_ignore_ascii_case(GROUP_SCHEMA) {
-        (
-            GROUP_SCHEMA,
-            "Group",
-            "A group of learners of one configuration",
-            group_attributes(),
-        )
-    } else {
-        return None;
-    };
+    let (urn, name, description, attributes) = SCHEMAS
+        .into_iter()
+        .find(|(urn, ..)| urn.eq_ignore_ascii_case(id))?;
     Some(json!({
         "schemas": [SCHEMA_SCHEMA],
         "id": urn,
         "name": name,
         "description": description,
-        "attributes": attributes.iter().map(Attr::to_json).collect::<Vec<_>>(),
+        "attributes": attributes().iter().map(Attr::to_json).collect::<Vec<_>>(),
         "meta": meta("Schema", format!("{base}/Schemas/{urn}")),
     }))
 }
 
 pub fn schemas(base: &str) -> Vec<Value> {
-    [USER_SCHEMA, ENTERPRISE_SCHEMA, GROUP_SCHEMA]
+    SCHEMAS
         .iter()
-        .filter_map(|id| schema(base, id))
+        .filter_map(|(id, ..)| schema(base, id))
         .collect()
 }
 
 /// The resource type with this id, as `/ResourceTypes/{id}` returns it.
 pub fn resource_type(base: &str, id: &str) -> Option<Value> {
-    if id.eq_ignore_ascii_case("User") {
-        Some(json!({
-            "schemas": [RESOURCE_TYPE_SCHEMA],
-            "id": "User",
-            "name": "User",
-            "endpoint": "/Users",
-            "description": "Learners: each User is a contact",
-            "schema": USER_SCHEMA,
-            "schemaExtensions": [{ "schema": ENTERPRISE_SCHEMA, "required": false }],
-            "meta": meta("ResourceType", format!("{base}/ResourceTypes/User")),
-        }))
+    let (name, endpoint, description, schema) = if id.eq_ignore_ascii_case("User") {
+        (
+            "User",
+            "/Users",
+            "Learners: each User is a contact",
+            USER_SCHEMA,
+        )
     } else if id.eq_ignore_ascii_case("Group") {
-        Some(json!({
-            "schemas": [RESOURCE_TYPE_SCHEMA],
-            "id": "Group",
-            "name": "Group",
-            "endpoint": "/Groups",
-            "description": "Groups of learners; mapped to platform roles by the configuration's roleMappings",
-            "schema": GROUP_SCHEMA,
-            "meta": meta("ResourceType", format!("{base}/ResourceTypes/Group")),
-        }))
+        (
+            "Group",
+            "/Groups",
+            "Groups of learners; mapped to platform roles by the configuration's roleMappings",
+            GROUP_SCHEMA,
+        )
     } else {
-        None
+        return None;
+    };
+    let mut found = json!({
+        "schemas": [RESOURCE_TYPE_SCHEMA],
+        "id": name,
+        "name": name,
+        "endpoint": endpoint,
+        "description": description,
+        "schema": schema,
+    });
+    if schema == USER_SCHEMA {
+        found["schemaExtensions"] = json!([{ "schema": ENTERPRISE_SCHEMA, "required": false }]);
     }
+    found["meta"] = meta("ResourceType", format!("{base}/ResourceTypes/{name}"));
+    Some(found)
 }
 
 pub fn resource_types(base: &str) -> Vec<Value> {

@@ -5,25 +5,15 @@
 //! only ever sees attributes it has columns for and literals already of the column's type.
 //! A filter we cannot honour is an error, never "match all": a provisioning client that
 //! asks "does this user exist?" and gets every user back would link the wrong account.
-use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, ParseError, ValFilter};
+use scim_v2::filter::{AttrExp, AttrPath, CompValue, Filter, ParseError, ValFilter};
 
 use super::{
     AttrType, ENTERPRISE_SCHEMA, FILTER_MAX, GROUP_SCHEMA, GroupAttr, ScimError, USER_SCHEMA,
-    UserAttr, boolean,
+    UserAttr, boolean, patch::str_compare,
 };
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum Op {
-    Eq,
-    Ne,
-    Co,
-    Sw,
-    Ew,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-}
+/// A comparison operator: the grammar's own, which the `db` layer maps to SQL.
+pub use scim_v2::filter::CompareOp as Op;
 
 /// A comparison's right-hand side, already of the attribute's type, so the `db` layer never
 /// has to reparse or guess.
@@ -242,7 +232,7 @@ fn attr_exp<A: Attr>(exp: &AttrExp, parent: Option<&AttrPath>) -> Result<Cond<A>
     let target = A::resolve(&path)?;
     match exp {
         AttrExp::Present(_) => Ok(Cond::Present(subject(&target))),
-        AttrExp::Comparison(_, op, value) => compare(target, op_of(op), value, &path),
+        AttrExp::Comparison(_, op, value) => compare(target, op.clone(), value, &path),
     }
 }
 
@@ -289,8 +279,7 @@ fn compare<A: Attr>(
             _ => "eq or ne",
         };
         return Err(ScimError::invalid_filter(format!(
-            "operator \"{}\" cannot be used on \"{path}\", which takes {takes}",
-            op.as_str()
+            "operator \"{op}\" cannot be used on \"{path}\", which takes {takes}"
         )));
     }
     // RFC 7644 §3.4.2.2: an unassigned attribute is null, so `eq null` asks for its absence.
@@ -299,8 +288,7 @@ fn compare<A: Attr>(
             Op::Eq => Ok(not(Cond::Present(subject(&target)))),
             Op::Ne => Ok(Cond::Present(subject(&target))),
             _ => Err(ScimError::invalid_filter(format!(
-                "\"{path} {} null\": null can only be compared with eq or ne",
-                op.as_str()
+                "\"{path} {op} null\": null can only be compared with eq or ne"
             ))),
         };
     }
@@ -373,51 +361,7 @@ fn issued_id(s: &str) -> Option<uuid::Uuid> {
 
 impl Fixed {
     fn holds(self, op: &Op, literal: &Literal) -> bool {
-        let Literal::Text(theirs) = literal else {
-            return false;
-        };
-        let (a, b) = (self.0.to_lowercase(), theirs.to_lowercase());
-        match op {
-            Op::Eq => a == b,
-            Op::Ne => a != b,
-            Op::Co => a.contains(&b),
-            Op::Sw => a.starts_with(&b),
-            Op::Ew => a.ends_with(&b),
-            Op::Gt => a > b,
-            Op::Ge => a >= b,
-            Op::Lt => a < b,
-            Op::Le => a <= b,
-        }
-    }
-}
-
-fn op_of(op: &CompareOp) -> Op {
-    match op {
-        CompareOp::Eq => Op::Eq,
-        CompareOp::Ne => Op::Ne,
-        CompareOp::Co => Op::Co,
-        CompareOp::Sw => Op::Sw,
-        CompareOp::Ew => Op::Ew,
-        CompareOp::Gt => Op::Gt,
-        CompareOp::Ge => Op::Ge,
-        CompareOp::Lt => Op::Lt,
-        CompareOp::Le => Op::Le,
-    }
-}
-
-impl Op {
-    fn as_str(&self) -> &'static str {
-        match self {
-            Op::Eq => "eq",
-            Op::Ne => "ne",
-            Op::Co => "co",
-            Op::Sw => "sw",
-            Op::Ew => "ew",
-            Op::Gt => "gt",
-            Op::Ge => "ge",
-            Op::Lt => "lt",
-            Op::Le => "le",
-        }
+        matches!(literal, Literal::Text(theirs) if str_compare(self.0, theirs, op, false))
     }
 }
 

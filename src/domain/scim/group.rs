@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{
     GROUP_SCHEMA, ScimError,
-    user::{Meta, check_schemas, member, object, text},
+    user::{Meta, check_schemas, elements, member, object, text},
 };
 
 const DISPLAY_NAME_MAX: usize = 400;
@@ -32,35 +32,25 @@ pub fn parse(body: &Value) -> Result<GroupData, ScimError> {
     let mut members = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut ignored = Vec::new();
-    match member(body, "members") {
-        None => {}
-        Some(Value::Array(items)) => {
-            for (i, m) in items.iter().enumerate() {
-                let path = format!("members[{i}]");
-                let m = m.as_object().ok_or_else(|| {
-                    ScimError::invalid_value(format!("{path}: must be an object with a value"))
-                })?;
-                if member(m, "type")
-                    .and_then(Value::as_str)
-                    .is_some_and(|t| t.eq_ignore_ascii_case("group"))
-                {
-                    return Err(ScimError::invalid_value(format!(
-                        "{path}.type: groups cannot be members of groups here"
-                    )));
-                }
-                let raw = text(m, "value", &format!("{path}.value"), EXTERNAL_ID_MAX)?
-                    .ok_or_else(|| ScimError::invalid_value(format!("{path}.value: required")))?;
-                match Uuid::parse_str(&raw) {
-                    Ok(id) if seen.insert(id) => members.push(id),
-                    Ok(_) => {}
-                    Err(_) => ignored.push(raw),
-                }
-            }
-        }
-        Some(other) => {
+    for (i, m) in elements(body, "members")?.iter().enumerate() {
+        let path = format!("members[{i}]");
+        let m = m.as_object().ok_or_else(|| {
+            ScimError::invalid_value(format!("{path}: must be an object with a value"))
+        })?;
+        if member(m, "type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("group"))
+        {
             return Err(ScimError::invalid_value(format!(
-                "members: must be an array, not {other}"
+                "{path}.type: groups cannot be members of groups here"
             )));
+        }
+        let raw = text(m, "value", &format!("{path}.value"), EXTERNAL_ID_MAX)?
+            .ok_or_else(|| ScimError::invalid_value(format!("{path}.value: required")))?;
+        match Uuid::parse_str(&raw) {
+            Ok(id) if seen.insert(id) => members.push(id),
+            Ok(_) => {}
+            Err(_) => ignored.push(raw),
         }
     }
     Ok(GroupData {

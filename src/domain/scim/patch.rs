@@ -27,6 +27,8 @@ mod matching;
 mod paths;
 
 pub use limits::{MemberReach, check, max_operations, member_reach};
+/// Text compared as a filter compares it, for `filter`'s fixed sub-attributes too.
+pub(super) use matching::str_compare;
 
 use elements::*;
 use keys::*;
@@ -346,9 +348,8 @@ fn sub_attribute(
             if value.is_null() {
                 return Ok(());
             }
-            let mut element = Map::new();
-            element.insert(canonical(sub), value.clone());
-            return multi_valued(map, key, op, Some(&Value::Object(element)));
+            let element = Value::Object(Map::from_iter([(canonical(sub), value.clone())]));
+            return multi_valued(map, key, op, Some(&element));
         }
         let count = map.get(key).and_then(Value::as_array).map_or(0, Vec::len);
         if op == Op::Replace && count > 1 && eq_ci(sub, "value") {
@@ -367,8 +368,7 @@ fn sub_attribute(
             }
             let value = canon_value(required(value)?);
             if !value.is_null() {
-                let mut obj = Map::new();
-                obj.insert(canonical(sub), value);
+                let obj = Map::from_iter([(canonical(sub), value)]);
                 map.insert(key.to_string(), Value::Object(obj));
             }
             return Ok(());
@@ -376,9 +376,7 @@ fn sub_attribute(
         Some(Value::Object(obj)) => obj,
         // The caller accepts a bare id for `manager`; `manager.value` then addresses it.
         Some(v) if eq_ci(sub, "value") && !v.is_array() => {
-            let mut obj = Map::new();
-            obj.insert("value".to_string(), v.take());
-            *v = Value::Object(obj);
+            *v = Value::Object(Map::from_iter([("value".to_string(), v.take())]));
             match v {
                 Value::Object(obj) => obj,
                 _ => return Ok(()),

@@ -27,28 +27,27 @@ const ALWAYS: &[&str] = &["id", "schemas"];
 fn parse_one(raw: &str) -> Selected {
     let raw = raw.trim();
     let lower = raw.to_ascii_lowercase();
-    for urn in [ENTERPRISE_SCHEMA, USER_SCHEMA, GROUP_SCHEMA] {
-        let u = urn.to_ascii_lowercase();
-        if lower == u {
-            return Selected {
-                extension: (urn == ENTERPRISE_SCHEMA).then_some(ENTERPRISE_SCHEMA),
-                name: String::new(),
-                sub: None,
+    // A schema's URN alone names all of it (an empty `name`), or prefixes a path in it.
+    let (extension, path) = [ENTERPRISE_SCHEMA, USER_SCHEMA, GROUP_SCHEMA]
+        .into_iter()
+        .find_map(|urn| {
+            let u = urn.to_ascii_lowercase();
+            let path = if lower == u {
+                ""
+            } else if lower.starts_with(&format!("{u}:")) {
+                &raw[urn.len() + 1..]
+            } else {
+                return None;
             };
-        }
-        if lower.starts_with(&format!("{u}:")) {
-            let rest = &raw[urn.len() + 1..];
-            let (name, sub) = split(rest);
-            return Selected {
-                extension: (urn == ENTERPRISE_SCHEMA).then_some(ENTERPRISE_SCHEMA),
-                name,
-                sub,
-            };
-        }
-    }
-    let (name, sub) = split(raw);
+            Some((
+                (urn == ENTERPRISE_SCHEMA).then_some(ENTERPRISE_SCHEMA),
+                path,
+            ))
+        })
+        .unwrap_or((None, raw));
+    let (name, sub) = split(path);
     Selected {
-        extension: None,
+        extension,
         name,
         sub,
     }

@@ -132,7 +132,11 @@ pub(crate) fn object<'a>(body: &'a Value, what: &str) -> Result<&'a Map<String, 
     })
 }
 
-fn elements<'a>(object: &'a Map<String, Value>, name: &str) -> Result<&'a [Value], ScimError> {
+/// A multi-valued attribute's elements; absent or null is none.
+pub(crate) fn elements<'a>(
+    object: &'a Map<String, Value>,
+    name: &str,
+) -> Result<&'a [Value], ScimError> {
     match member(object, name) {
         None => Ok(&[]),
         Some(Value::Array(items)) => Ok(items),

@@ -146,7 +146,7 @@ impl ScimResource for Groups {
         // A group whose name maps to no role granted nothing to take back.
         let grants = !granted_by(scope, [&g.display_name]).is_empty();
         let members = if grants {
-            db::scim::member_ids(txn, g.id).await?
+            db::scim::members_of(txn, &[g.id]).await?
         } else {
             Vec::new()
         };
@@ -234,13 +234,13 @@ impl Planned<Groups> for Change<'_> {
         g: &scim_group::Model,
     ) -> ScimResult<Plan> {
         let (before, data) = match self {
-            Change::Replace(data) => (db::scim::member_ids(db, g.id).await?, data.clone()),
+            Change::Replace(data) => (db::scim::members_of(db, &[g.id]).await?, data.clone()),
             Change::Patch { body, reach } => {
                 let before = match reach {
                     patch::MemberReach::Named(ids) => {
                         db::scim::members_among(db, g.id, ids).await?
                     }
-                    patch::MemberReach::All => db::scim::member_ids(db, g.id).await?,
+                    patch::MemberReach::All => db::scim::members_of(db, &[g.id]).await?,
                 };
                 let meta = Groups::meta(scope, g);
                 let doc = group::render(g.id, &data_of(g), Some(&before), &scope.base, &meta);
@@ -289,7 +289,7 @@ impl Planned<Groups> for Change<'_> {
         write::add_members(txn, g.id, &added).await?;
         let mut affected: Vec<Uuid> = if regrants {
             // Another name may map to another role: every member's roles are due.
-            db::scim::member_ids(txn, g.id).await?
+            db::scim::members_of(txn, &[g.id]).await?
         } else {
             added
         };
@@ -327,7 +327,9 @@ pub async fn remap_group_roles(
     names.dedup();
     let groups = db::scim::groups_named(txn, configuration.id, &names).await?;
     let ids: Vec<Uuid> = groups.iter().map(|g| g.id).collect();
-    let members = db::scim::members_of_any(txn, &ids).await?;
+    let mut members = db::scim::members_of(txn, &ids).await?;
+    members.sort();
+    members.dedup();
     let scope = Scope {
         configuration: configuration.clone(),
         role_mappings: after.to_vec(),

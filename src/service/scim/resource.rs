@@ -222,12 +222,10 @@ pub trait ScimResource: Send + Sync + 'static {
         selection: &Selection,
     ) -> impl Future<Output = ScimResult<Rendered>> + Send {
         async move {
-            let rendered = Self::render(db, scope, std::slice::from_ref(&row), selection).await?;
-            let rendered = rendered.into_iter().next();
-            Ok(
-                rendered
-                    .ok_or_else(|| AppError::Internal(format!("rendered no {}", Self::NAME)))?,
-            )
+            let mut rendered =
+                Self::render(db, scope, std::slice::from_ref(&row), selection).await?;
+            let missing = || AppError::Internal(format!("rendered no {}", Self::NAME)).into();
+            rendered.pop().ok_or_else(missing)
         }
     }
 }

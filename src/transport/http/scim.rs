@@ -31,24 +31,20 @@ use resources::*;
 pub const SCIM_JSON: &str = "application/scim+json";
 
 pub fn router(state: AppState) -> Router<AppState> {
-    endpoints_of::<Groups>(endpoints_of::<Users>(Router::new()))
-        .route(
-            "/ServiceProviderConfig",
-            get(service_provider_config).fallback(method_not_allowed),
-        )
-        .route(
-            "/ResourceTypes",
-            get(resource_types).fallback(method_not_allowed),
-        )
-        .route(
-            "/ResourceTypes/{id}",
-            get(resource_type).fallback(method_not_allowed),
-        )
-        .route("/Schemas", get(schemas).fallback(method_not_allowed))
-        .route("/Schemas/{id}", get(schema).fallback(method_not_allowed))
-        .route("/Me", any(not_implemented))
-        .route("/Bulk", any(not_implemented))
-        .route("/.search", any(not_implemented))
+    let mut router = endpoints_of::<Groups>(endpoints_of::<Users>(Router::new()));
+    for (path, discovery) in [
+        ("/ServiceProviderConfig", get(service_provider_config)),
+        ("/ResourceTypes", get(resource_types)),
+        ("/ResourceTypes/{id}", get(resource_type)),
+        ("/Schemas", get(schemas)),
+        ("/Schemas/{id}", get(schema)),
+    ] {
+        router = router.route(path, discovery.fallback(method_not_allowed));
+    }
+    for path in ["/Me", "/Bulk", "/.search"] {
+        router = router.route(path, any(not_implemented));
+    }
+    router
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state, authenticate))
         .layer(middleware::map_response(as_scim_message))

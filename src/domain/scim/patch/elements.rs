@@ -44,17 +44,11 @@ pub(super) fn multi_valued(
         Op::Add | Op::Replace => {
             let value = canon_value(required(value)?);
             // Replace starts from nothing; add from the current values.
-            let mut arr = match map.remove(key) {
-                Some(Value::Array(arr)) if op == Op::Add => arr,
-                Some(other) if op == Op::Add && !other.is_null() => {
-                    // Put it back: the error must leave no trace, and the caller discards
-                    // the clone anyway, but being tidy costs nothing.
-                    map.insert(key.to_string(), other);
-                    return Err(ScimError::invalid_path(format!(
-                        "{key} is not an array in this resource"
-                    )));
-                }
-                _ => Vec::new(),
+            let mut arr = if op == Op::Add {
+                take_array(map, key)?
+            } else {
+                map.remove(key);
+                Vec::new()
             };
             let mut touched = Vec::new();
             // Members (and groups) are the same element when their `value` is: found through
@@ -96,6 +90,22 @@ pub(super) fn multi_valued(
     }
 }
 
+/// Takes the values of `key` out of `map` (none when absent or null). Anything but an array is
+/// refused and put back: the error must leave no trace, and the caller discards the clone
+/// anyway, but being tidy costs nothing.
+fn take_array(map: &mut Map<String, Value>, key: &str) -> Result<Vec<Value>, ScimError> {
+    match map.remove(key) {
+        Some(Value::Array(arr)) => Ok(arr),
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(other) => {
+            map.insert(key.to_string(), other);
+            Err(ScimError::invalid_path(format!(
+                "{key} is not an array in this resource"
+            )))
+        }
+    }
+}
+
 /// The elements a value for a multi-valued attribute stands for: an array's items, or the
 /// one object given. A bare scalar stands for `{"value": scalar}` (RFC 7643 §2.4: `value` is
 /// the element's significant sub-attribute).
@@ -110,11 +120,7 @@ pub(super) fn as_elements(value: &Value) -> Vec<Value> {
         .filter(|v| !v.is_null())
         .map(|v| match v {
             Value::Object(_) => v.clone(),
-            scalar => {
-                let mut obj = Map::new();
-                obj.insert("value".into(), scalar.clone());
-                Value::Object(obj)
-            }
+            scalar => Value::Object(Map::from_iter([("value".into(), scalar.clone())])),
         })
         .collect()
 }
@@ -206,16 +212,7 @@ pub(super) fn elements(
         Some(f) => format!("{key}[{f}]"),
         None => key.to_string(),
     };
-    let mut arr = match map.remove(key) {
-        Some(Value::Array(arr)) => arr,
-        None | Some(Value::Null) => Vec::new(),
-        Some(other) => {
-            map.insert(key.to_string(), other);
-            return Err(ScimError::invalid_path(format!(
-                "{key} is not an array in this resource"
-            )));
-        }
-    };
+    let mut arr = take_array(map, key)?;
     let hits: Vec<usize> = arr
         .iter()
         .enumerate()
@@ -324,9 +321,7 @@ pub(super) fn update_elements(
             Some(sub) => {
                 if !element.is_object() {
                     // A bare scalar element stands for its `value` (see `as_elements`).
-                    let mut obj = Map::new();
-                    obj.insert("value".into(), element.take());
-                    *element = Value::Object(obj);
+                    *element = Value::Object(Map::from_iter([("value".into(), element.take())]));
                 }
                 if let Value::Object(obj) = element {
                     // A sub-attribute of an element is simple: add and replace both set it.

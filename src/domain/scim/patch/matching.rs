@@ -93,7 +93,12 @@ pub(super) fn bool_compare(actual: Option<bool>, expected: bool, op: &CompareOp)
     }
 }
 
-pub(super) fn str_compare(actual: &str, expected: &str, op: &CompareOp, exact: bool) -> bool {
+pub(in crate::domain::scim) fn str_compare(
+    actual: &str,
+    expected: &str,
+    op: &CompareOp,
+    exact: bool,
+) -> bool {
     let (a, e) = if exact {
         (actual.to_string(), expected.to_string())
     } else {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::{SCIM_JSON, message};
 use crate::{
     domain::{
-        scim::{ScimError, project::Selection},
+        scim::{ScimError, project::Selection, user},
         validate,
     },
     service::scim::{ListQuery, ScimResult, Scope, resource::Rendered},
@@ -137,28 +137,18 @@ pub(super) fn search_query(headers: &HeaderMap, body: &Bytes) -> Result<ListQuer
     let body = body
         .as_object()
         .ok_or_else(|| ScimError::invalid_syntax("a SearchRequest must be a JSON object"))?;
-    let get = |name: &str| {
-        body.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-            .filter(|v| !v.is_null())
-    };
+    let get = |name: &str| user::member(body, name);
     let names = |name: &str| -> Result<Option<String>, ScimError> {
+        let refused = || ScimError::invalid_value(format!("{name}: must be a list of strings"));
         match get(name) {
             None => Ok(None),
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|i| {
-                    i.as_str().map(str::to_owned).ok_or_else(|| {
-                        ScimError::invalid_value(format!("{name}: must be a list of strings"))
-                    })
-                })
+                .map(|i| i.as_str().ok_or_else(refused))
                 .collect::<Result<Vec<_>, _>>()
                 .map(|v| Some(v.join(","))),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(ScimError::invalid_value(format!(
-                "{name}: must be a list of strings"
-            ))),
+            Some(_) => Err(refused()),
         }
     };
     let number = |name: &str| -> Result<Option<i64>, ScimError> {

@@ -119,9 +119,11 @@ pub(super) async fn resource_type(
     Extension(scope): Scoped,
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
-    let found = discovery::resource_type(&scope.base, &id);
-    let found = found.ok_or_else(|| ScimError::not_found(format!("no resource type {id:?}")))?;
-    Ok(message(StatusCode::OK, &found))
+    discovered(
+        discovery::resource_type(&scope.base, &id),
+        "resource type",
+        &id,
+    )
 }
 
 pub(super) async fn schemas(Extension(scope): Scoped) -> Response {
@@ -132,7 +134,11 @@ pub(super) async fn schema(
     Extension(scope): Scoped,
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
-    let found = discovery::schema(&scope.base, &id);
-    let found = found.ok_or_else(|| ScimError::not_found(format!("no schema {id:?}")))?;
+    discovered(discovery::schema(&scope.base, &id), "schema", &id)
+}
+
+/// One discovery resource, or 404 naming what was asked for.
+fn discovered(found: Option<Value>, what: &str, id: &str) -> Result<Response, ScimError> {
+    let found = found.ok_or_else(|| ScimError::not_found(format!("no {what} {id:?}")))?;
     Ok(message(StatusCode::OK, &found))
 }

@@ -179,21 +179,20 @@ pub async fn update(
         super::audit::updated(txn, &actor, "administrators.update", &before, &model).await?;
         let kind = if before.status != model.status {
             if model.status == AdminStatus::Inactive.as_str() {
-                db::api_tokens::revoke_all_of(txn, model.id, model.updated_at).await?;
                 ChangeKind::Deactivated
             } else {
                 ChangeKind::Reactivated
             }
         } else if before.role != model.role {
-            // A sign-in token carries the role it was issued with: a new role needs a new
-            // sign-in.
-            db::api_tokens::revoke_all_of(txn, model.id, model.updated_at).await?;
             ChangeKind::RoleChanged
         } else {
             ChangeKind::Updated
         };
-        if before.sign_in_subject.is_some() && model.sign_in_subject.is_none() {
-            // The tokens were issued to the identity just forgotten.
+        // A sign-in token carries the role it was issued with: a new role needs a new sign-in.
+        // Forgetting the identity the tokens were issued to revokes them too.
+        if matches!(kind, ChangeKind::Deactivated | ChangeKind::RoleChanged)
+            || (before.sign_in_subject.is_some() && model.sign_in_subject.is_none())
+        {
             db::api_tokens::revoke_all_of(txn, model.id, model.updated_at).await?;
         }
         record(txn, &actor, &model, Some(&before), kind, "changed by hand").await?;

@@ -327,15 +327,11 @@ fn columns(header: &csv::StringRecord) -> Result<Columns, FileRejection> {
             )));
         }
     }
-    let found: Vec<Option<usize>> = REQUIRED
-        .iter()
-        .map(|c| at.get(normalise_column(c).as_str()).copied())
-        .collect();
+    let found = REQUIRED.map(|c| at.get(normalise_column(c).as_str()).copied());
     let missing: Vec<&str> = REQUIRED
         .iter()
-        .zip(&found)
-        .filter(|(_, f)| f.is_none())
-        .map(|(c, _)| *c)
+        .zip(found)
+        .filter_map(|(c, f)| f.is_none().then_some(*c))
         .collect();
     if missing.len() == REQUIRED.len() {
         let single = header.len() == 1 && header.iter().any(|h| h.contains([';', '\t']));
@@ -359,10 +355,7 @@ fn columns(header: &csv::StringRecord) -> Result<Columns, FileRejection> {
             missing.join(", ")
         )));
     }
-    let mut required = [0; 8];
-    for (slot, f) in required.iter_mut().zip(&found) {
-        *slot = f.unwrap_or(0);
-    }
+    let required = found.map(|f| f.unwrap_or(0));
     let status = at.get(STATUS).copied();
     let known: HashSet<usize> = required.iter().copied().chain(status).collect();
     let extra = names

@@ -112,8 +112,17 @@ pub fn condition(
     })
 }
 
-/// One condition as a transport receives it: field, operation, value, values.
-pub type ConditionInput = (String, ConditionOp, Option<String>, Option<Vec<String>>);
+/// One condition as a caller writes it, and as a rule stores it (trimmed, so that it reads
+/// back as written; it is normalised again by [`conditions`] whenever it is evaluated).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConditionInput {
+    pub field: String,
+    pub operation: ConditionOp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+}
 
 /// Validates a rule's conditions, reporting every faulty one at once. A rule needs at least
 /// one condition: an empty list would match the whole organisation.
@@ -128,8 +137,14 @@ pub fn conditions(input: &[ConditionInput]) -> Result<Vec<Condition>, Vec<FieldE
     }
     let mut built = Vec::with_capacity(input.len());
     let mut errors = Vec::new();
-    for (index, (field, op, value, values)) in input.iter().enumerate() {
-        match condition(index, field, *op, value.as_deref(), values.as_deref()) {
+    for (index, c) in input.iter().enumerate() {
+        match condition(
+            index,
+            &c.field,
+            c.operation,
+            c.value.as_deref(),
+            c.values.as_deref(),
+        ) {
             Ok(c) => built.push(c),
             Err(e) => errors.push(e),
         }

@@ -2,15 +2,14 @@
 use std::collections::BTreeMap;
 
 use entity::{admin_provisioning_rule, administrator, employee};
-use serde::{Deserialize, Serialize};
 
 use crate::{
     db::employees::extra_json,
     domain::{
         employees::{
-            AdminOrigin, AdminRole, AdminStatus, ConditionOp,
+            AdminOrigin, AdminRole, AdminStatus,
             file::{Employee, EmployeeStatus},
-            rules::{self, Condition},
+            rules::{self, ConditionInput},
             sync::{AdminView, RuleView},
         },
         stored::StoredEnum,
@@ -18,41 +17,17 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-/// A rule's condition as its author wrote it (trimmed), so it reads back as written; it is
-/// normalised again by `domain::employees::rules` whenever it is evaluated.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct WrittenCondition {
-    pub field: String,
-    pub operation: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
-}
-
-/// The conditions of a stored rule, as written and normalised; unreadable ones fail closed.
-pub fn stored_conditions(
-    rule: &admin_provisioning_rule::Model,
-) -> AppResult<(Vec<WrittenCondition>, Vec<Condition>)> {
-    const COLUMN: &str = "admin_provisioning_rule.conditions";
-    let written: Vec<WrittenCondition> = AppError::decode_json(COLUMN, &rule.conditions)?;
-    let mut input = Vec::with_capacity(written.len());
-    for c in &written {
-        let op = serde_json::from_value::<ConditionOp>(c.operation.as_str().into())
-            .map_err(|_| AppError::corrupt(COLUMN, &c.operation))?;
-        input.push((c.field.clone(), op, c.value.clone(), c.values.clone()));
-    }
-    let normalised =
-        rules::conditions(&input).map_err(|_| AppError::corrupt(COLUMN, &rule.conditions))?;
-    Ok((written, normalised))
-}
-
+/// A stored rule as the planner needs it; unreadable conditions fail closed.
 pub fn rule_view(rule: &admin_provisioning_rule::Model) -> AppResult<RuleView> {
+    const COLUMN: &str = "admin_provisioning_rule.conditions";
+    let role = AppError::decode::<AdminRole>(&rule.role)?;
+    let written: Vec<ConditionInput> = AppError::decode_json(COLUMN, &rule.conditions)?;
     Ok(RuleView {
         id: rule.id,
         name: rule.name.clone(),
-        role: AppError::decode::<AdminRole>(&rule.role)?,
-        conditions: stored_conditions(rule)?.1,
+        role,
+        conditions: rules::conditions(&written)
+            .map_err(|_| AppError::corrupt(COLUMN, &rule.conditions))?,
     })
 }
 

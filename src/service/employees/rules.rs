@@ -6,7 +6,7 @@ use entity::{admin_provisioning_rule, employee_sync};
 use sea_orm::DatabaseTransaction;
 
 use super::{
-    convert::{WrittenCondition, employee_of, rule_view},
+    convert::{employee_of, rule_view},
     sync,
 };
 use crate::{
@@ -14,7 +14,7 @@ use crate::{
     domain::{
         access::{Action, Caller},
         audit::Actor,
-        employees::{AdminRole, ConditionOp, SyncSource, file::Employee, rules, sync as plan},
+        employees::{AdminRole, SyncSource, file::Employee, rules, sync as plan},
         id::NodeKind,
         stored::StoredEnum,
         validate,
@@ -23,13 +23,7 @@ use crate::{
     service::{App, LoadError, Problems, audit, load, load_error, now, unique_or_internal},
 };
 
-/// A condition as the caller sent it.
-pub struct ConditionInput {
-    pub field: String,
-    pub operation: ConditionOp,
-    pub value: Option<String>,
-    pub values: Option<Vec<String>>,
-}
+pub use crate::domain::employees::rules::ConditionInput;
 
 /// Another rule that can match the same employees with another role.
 pub struct Conflict {
@@ -51,28 +45,15 @@ pub const CONFLICT_EMPLOYEES_MAX: usize = 100;
 
 /// The conditions as stored: checked, and kept as written (trimmed).
 fn written(input: &[ConditionInput]) -> AppResult<serde_json::Value> {
-    let normalise: Vec<_> = input
+    rules::conditions(input).map_err(AppError::Invalid)?;
+    let trim = |v: &String| v.trim().to_owned();
+    let written: Vec<ConditionInput> = input
         .iter()
-        .map(|c| {
-            (
-                c.field.clone(),
-                c.operation,
-                c.value.clone(),
-                c.values.clone(),
-            )
-        })
-        .collect();
-    rules::conditions(&normalise).map_err(AppError::Invalid)?;
-    let written: Vec<WrittenCondition> = input
-        .iter()
-        .map(|c| WrittenCondition {
-            field: c.field.trim().to_owned(),
-            operation: c.operation.as_str().to_owned(),
-            value: c.value.as_ref().map(|v| v.trim().to_owned()),
-            values: c
-                .values
-                .as_ref()
-                .map(|vs| vs.iter().map(|v| v.trim().to_owned()).collect()),
+        .map(|c| ConditionInput {
+            field: trim(&c.field),
+            operation: c.operation,
+            value: c.value.as_ref().map(trim),
+            values: c.values.as_ref().map(|vs| vs.iter().map(trim).collect()),
         })
         .collect();
     serde_json::to_value(&written).map_err(|e| AppError::Internal(format!("conditions: {e}")))

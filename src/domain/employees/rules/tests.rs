@@ -29,6 +29,29 @@ fn one_of(field: &str, values: &[&str]) -> Condition {
     condition(0, field, ConditionOp::In, None, Some(&values)).unwrap()
 }
 
+/// Conditions written `field op value` and joined by ` & `: `=`, `!=`, `like`, or `in` with
+/// comma-separated values (`location in paris,berlin`).
+fn all(text: &str) -> Vec<Condition> {
+    text.split(" & ")
+        .map(|c| match c.splitn(3, ' ').collect::<Vec<_>>()[..] {
+            [field, "=", value] => eq(field, value),
+            [field, "!=", value] => ne(field, value),
+            [field, "like", pattern] => like(field, pattern),
+            [field, "in", values] => one_of(field, &values.split(',').collect::<Vec<_>>()),
+            _ => panic!("not a condition: {c}"),
+        })
+        .collect()
+}
+
+/// Asserts `can_overlap` of each pair of [`all`] conditions, both ways round.
+fn assert_overlaps(cases: &[(&str, &str, bool)]) {
+    for (a, b, expected) in cases {
+        let (a_list, b_list) = (all(a), all(b));
+        assert_eq!(can_overlap(&a_list, &b_list), *expected, "{a} / {b}");
+        assert_eq!(can_overlap(&b_list, &a_list), *expected, "{b} / {a}");
+    }
+}
+
 #[test]
 fn conditions_are_normalised_and_folded() {
     let c = condition(
@@ -110,26 +133,18 @@ fn conditions_need_at_least_one_and_report_every_fault() {
     let errors = conditions(&[]).unwrap_err();
     assert_eq!(errors[0].label.as_deref(), Some("conditions"));
     assert_eq!(errors[0].code, ErrorCode::Blank);
-    let errors = conditions(&[
-        (
-            "department".into(),
-            ConditionOp::Eq,
-            Some("Sales".into()),
-            None,
-        ),
-        ("".into(), ConditionOp::Eq, Some("x".into()), None),
-        ("location".into(), ConditionOp::In, None, Some(vec![])),
-    ])
+    // As a rule stores them, too.
+    let input = |json| serde_json::from_value::<Vec<ConditionInput>>(json).unwrap();
+    let errors = conditions(&input(serde_json::json!([
+        {"field": "department", "operation": "eq", "value": "Sales"},
+        {"field": "", "operation": "eq", "value": "x"},
+        {"field": "location", "operation": "in", "values": []},
+    ])))
     .unwrap_err();
     let labels: Vec<_> = errors.iter().filter_map(|e| e.label.as_deref()).collect();
     assert_eq!(labels, ["conditions.1.field", "conditions.2.values"]);
-    let ok = conditions(&[(
-        "isManager".into(),
-        ConditionOp::Eq,
-        Some("true".into()),
-        None,
-    )])
-    .unwrap();
+    let ok = input(serde_json::json!([{"field": "isManager", "operation": "eq", "value": "true"}]));
+    let ok = conditions(&ok).unwrap();
     assert_eq!(ok.len(), 1);
 }
 
@@ -156,18 +171,21 @@ fn matching_is_case_insensitive_trimmed_and_needs_every_condition() {
         "E2,b@example.com,Bob,Ray,ｓａｌｅｓ,Berlin,Rep,E1,,",
         "E3,c@example.com,Cy,Ng,Support,Paris,Rep,E1,,",
     ]);
-    let sales = [eq("department", "sales")];
-    let hits: Vec<bool> = people.iter().map(|e| matches(&sales, e)).collect();
-    assert_eq!(hits, [true, true, false]);
-    let sales_managers = [eq("department", "Sales"), eq("isManager", "true")];
-    let hits: Vec<bool> = people.iter().map(|e| matches(&sales_managers, e)).collect();
-    assert_eq!(hits, [true, false, false]);
-    let not_paris = [ne("location", "PARIS")];
-    let hits: Vec<bool> = people.iter().map(|e| matches(&not_paris, e)).collect();
-    assert_eq!(hits, [false, true, false]);
-    let places = [one_of("location", &["berlin", "Madrid"])];
-    let hits: Vec<bool> = people.iter().map(|e| matches(&places, e)).collect();
-    assert_eq!(hits, [false, true, false]);
+    for (conditions, expected) in [
+        ("department = sales", [true, true, false]),
+        (
+            "department = Sales & isManager = true",
+            [true, false, false],
+        ),
+        ("location != PARIS", [false, true, false]),
+        ("location in berlin,Madrid", [false, true, false]),
+    ] {
+        let hits: Vec<bool> = people
+            .iter()
+            .map(|e| matches(&all(conditions), e))
+            .collect();
+        assert_eq!(hits, expected, "{conditions}");
+    }
     assert!(!matches(&[], &people[0]), "no conditions match nobody");
 }
 
@@ -220,81 +238,59 @@ fn like_is_sql_like_over_the_whole_value() {
 
 #[test]
 fn overlap_of_equalities() {
-    let sales = [eq("department", "Sales")];
-    let support = [eq("department", "Support")];
-    assert!(can_overlap(&sales, &sales));
-    assert!(!can_overlap(&sales, &support));
-    assert!(can_overlap(
-        &sales,
-        &[one_of("department", &["support", "SALES"])]
-    ));
-    assert!(!can_overlap(&sales, &[ne("department", "sales")]));
-    assert!(can_overlap(&sales, &[ne("department", "support")]));
-    // Different fields do not constrain each other.
-    assert!(can_overlap(&sales, &[eq("location", "Paris")]));
-    assert!(can_overlap(
-        &[ne("location", "Paris")],
-        &[ne("location", "Berlin")]
-    ));
-    // A list that cannot hold on its own overlaps nothing.
-    let impossible = [eq("location", "Paris"), eq("location", "Berlin")];
-    assert!(!can_overlap(&impossible, &sales));
-    assert!(!can_overlap(
-        &[one_of("location", &["paris", "berlin"])],
-        &[ne("location", "paris"), ne("location", "berlin")]
-    ));
+    assert_overlaps(&[
+        ("department = Sales", "department = Sales", true),
+        ("department = Sales", "department = Support", false),
+        ("department = Sales", "department in support,SALES", true),
+        ("department = Sales", "department != sales", false),
+        ("department = Sales", "department != support", true),
+        // Different fields do not constrain each other.
+        ("department = Sales", "location = Paris", true),
+        ("location != Paris", "location != Berlin", true),
+        // A list that cannot hold on its own overlaps nothing.
+        (
+            "location = Paris & location = Berlin",
+            "department = Sales",
+            false,
+        ),
+        (
+            "location in paris,berlin",
+            "location != paris & location != berlin",
+            false,
+        ),
+    ]);
 }
 
 #[test]
 fn overlap_of_is_manager() {
-    let managers = [eq("isManager", "true")];
-    let others = [eq("isManager", "false")];
-    assert!(!can_overlap(&managers, &others));
-    assert!(can_overlap(&managers, &managers));
-    assert!(!can_overlap(&managers, &[ne("isManager", "true")]));
-    assert!(can_overlap(&[ne("isManager", "false")], &managers));
-    // Both values excluded: nobody.
-    assert!(!can_overlap(
-        &[ne("isManager", "true")],
-        &[ne("isManager", "false")]
-    ));
-    // Only active employees match, whatever a status condition says.
-    assert!(!can_overlap(&[eq("status", "terminated")], &managers));
+    assert_overlaps(&[
+        ("isManager = true", "isManager = false", false),
+        ("isManager = true", "isManager = true", true),
+        ("isManager = true", "isManager != true", false),
+        ("isManager != false", "isManager = true", true),
+        // Both values excluded: nobody.
+        ("isManager != true", "isManager != false", false),
+        // Only active employees match, whatever a status condition says.
+        ("status = terminated", "isManager = true", false),
+    ]);
 }
 
 #[test]
 fn overlap_of_like_patterns() {
-    let heads = [like("jobTitle", "Head%")];
-    assert!(can_overlap(&heads, &[like("jobTitle", "head of%")]));
-    assert!(!can_overlap(&heads, &[like("jobTitle", "Chief%")]));
-    assert!(can_overlap(&heads, &[like("jobTitle", "%Sales")]));
-    assert!(!can_overlap(
-        &[like("jobTitle", "%Sales")],
-        &[like("jobTitle", "%Support")]
-    ));
-    assert!(can_overlap(
-        &[like("jobTitle", "%Sales")],
-        &[like("jobTitle", "%Inside Sales")]
-    ));
-    assert!(can_overlap(&heads, &[ne("jobTitle", "Head")]));
-    // Against a finite set, the candidates are tested.
-    assert!(can_overlap(&heads, &[eq("jobTitle", "Head of Sales")]));
-    assert!(!can_overlap(&heads, &[eq("jobTitle", "Rep")]));
-    assert!(!can_overlap(
-        &heads,
-        &[one_of("jobTitle", &["Rep", "Chief"])]
-    ));
-    assert!(can_overlap(
-        &[like("isManager", "TRUE")],
-        &[ne("isManager", "false")]
-    ));
-    assert!(!can_overlap(
-        &[like("isManager", "true")],
-        &[eq("isManager", "false")]
-    ));
-    // A pattern without wildcards is an equality.
-    assert!(!can_overlap(
-        &[like("jobTitle", "Rep")],
-        &[ne("jobTitle", "rep")]
-    ));
+    assert_overlaps(&[
+        ("jobTitle like Head%", "jobTitle like head of%", true),
+        ("jobTitle like Head%", "jobTitle like Chief%", false),
+        ("jobTitle like Head%", "jobTitle like %Sales", true),
+        ("jobTitle like %Sales", "jobTitle like %Support", false),
+        ("jobTitle like %Sales", "jobTitle like %Inside Sales", true),
+        ("jobTitle like Head%", "jobTitle != Head", true),
+        // Against a finite set, the candidates are tested.
+        ("jobTitle like Head%", "jobTitle = Head of Sales", true),
+        ("jobTitle like Head%", "jobTitle = Rep", false),
+        ("jobTitle like Head%", "jobTitle in Rep,Chief", false),
+        ("isManager like TRUE", "isManager != false", true),
+        ("isManager like true", "isManager = false", false),
+        // A pattern without wildcards is an equality.
+        ("jobTitle like Rep", "jobTitle != rep", false),
+    ]);
 }

@@ -57,16 +57,13 @@ fn inactive(mut admin: AdminView) -> AdminView {
 
 fn manual(n: u128, email: &str) -> AdminView {
     AdminView {
-        id: id(n),
         email: email.to_owned(),
         email_folded: fold(email),
         first_name: "Man".to_owned(),
         last_name: "Ual".to_owned(),
         origin: AdminOrigin::Manual,
-        rule_id: None,
-        role: AdminRole::Owner,
-        status: AdminStatus::Active,
         employee_id: None,
+        ..admin(n, "", None, AdminRole::Owner)
     }
 }
 

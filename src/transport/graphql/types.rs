@@ -93,12 +93,6 @@ impl ScalarType for Timestamp {
     }
 }
 
-impl From<DateTime<Utc>> for Timestamp {
-    fn from(at: DateTime<Utc>) -> Self {
-        Self(at)
-    }
-}
-
 /// A column's value as its API type: the value itself, or an instant as a [`Timestamp`].
 pub trait FromColumn<C> {
     fn from_column(column: &C) -> Self;

@@ -19,10 +19,8 @@ use crate::{error::AppError, service::health};
 const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 fn exposition(state: &AppState) -> Response {
-    let body = state
-        .app
-        .metrics()
-        .render(health::pool_usage(state.app.db()));
+    let pool = health::pool_usage(state.app.db());
+    let body = state.app.metrics().render(pool);
     ([(header::CONTENT_TYPE, TEXT_FORMAT)], body).into_response()
 }
 

@@ -1,5 +1,5 @@
 //! Settings, from flags or environment variables, in one struct.
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::domain::{access::Role, stored::StoredEnum};
 
@@ -80,59 +80,39 @@ pub enum LogFormat {
 
 /// Everything the service can be told. Each flag has an environment variable.
 #[derive(Args, Debug, Clone)]
+// Every setting may be given after a subcommand as well (`autoprov migrate --database-url …`).
+#[command(mut_args(|arg| arg.global(true)))]
 pub struct Settings {
     /// Address to listen on; port 0 picks a free port (the bound address is logged).
-    #[arg(
-        long,
-        env = "AUTOPROV_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "AUTOPROV_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
     /// sqlite://FILE?mode=rwc or postgres://user@host/db.
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = "sqlite://autoprov.db?mode=rwc",
-        global = true
+        default_value = "sqlite://autoprov.db?mode=rwc"
     )]
     pub database_url: String,
     /// Database connection pool size.
-    #[arg(
-        long,
-        env = "AUTOPROV_DB_MAX_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "AUTOPROV_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
     /// Serve GraphQL introspection (the admin API has it on by default).
-    #[arg(long, env = "AUTOPROV_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    #[arg(long, env = "AUTOPROV_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
     /// Maximum depth of a GraphQL query.
-    #[arg(long, env = "AUTOPROV_MAX_DEPTH", default_value_t = 15, global = true)]
+    #[arg(long, env = "AUTOPROV_MAX_DEPTH", default_value_t = 15)]
     pub max_depth: usize,
     /// Maximum complexity (roughly, fields resolved) of a GraphQL query.
-    #[arg(
-        long,
-        env = "AUTOPROV_MAX_COMPLEXITY",
-        default_value_t = 5000,
-        global = true
-    )]
+    #[arg(long, env = "AUTOPROV_MAX_COMPLEXITY", default_value_t = 5000)]
     pub max_complexity: usize,
     /// Maximum number of fields (aliases included) written in one GraphQL document.
-    #[arg(
-        long,
-        env = "AUTOPROV_MAX_FIELDS",
-        default_value_t = 500,
-        global = true
-    )]
+    #[arg(long, env = "AUTOPROV_MAX_FIELDS", default_value_t = 500)]
     pub max_fields: usize,
     /// Most connections served at once; more wait in the listen backlog until one closes.
     #[arg(
         long,
         env = "AUTOPROV_MAX_CONNECTIONS",
         default_value_t = 1024,
-        global = true,
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
     )]
     pub max_connections: usize,
@@ -142,7 +122,6 @@ pub struct Settings {
         long,
         env = "AUTOPROV_HEADER_READ_TIMEOUT_SECONDS",
         default_value_t = 10,
-        global = true,
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub header_read_timeout_seconds: u64,
@@ -152,7 +131,6 @@ pub struct Settings {
         long,
         env = "AUTOPROV_REQUEST_TIMEOUT_SECONDS",
         default_value_t = 30,
-        global = true,
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub request_timeout_seconds: u64,
@@ -162,49 +140,28 @@ pub struct Settings {
         long,
         env = "AUTOPROV_SIGN_IN_RATE",
         default_value_t = 100.0,
-        global = true,
         value_parser = rate
     )]
     pub sign_in_rate: f64,
     /// `sso.signIn` calls one API token may make at once after a quiet spell.
-    #[arg(
-        long,
-        env = "AUTOPROV_SIGN_IN_BURST",
-        default_value_t = 200,
-        global = true
-    )]
+    #[arg(long, env = "AUTOPROV_SIGN_IN_BURST", default_value_t = 200)]
     pub sign_in_burst: u32,
     /// Maximum request body size in bytes.
-    #[arg(long, env = "AUTOPROV_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    #[arg(long, env = "AUTOPROV_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
     /// How long (ms) an admin query waits to batch the related objects its list items ask
     /// for into one database query (DataLoader window).
-    #[arg(
-        long,
-        env = "AUTOPROV_BATCH_WINDOW_MS",
-        default_value_t = 2,
-        global = true
-    )]
+    #[arg(long, env = "AUTOPROV_BATCH_WINDOW_MS", default_value_t = 2)]
     pub batch_window_ms: u64,
     /// Seconds a verified API token is trusted without looking it up again (0: every request).
     /// A token revoked through another instance keeps working on this one for at most this long.
-    #[arg(
-        long,
-        env = "AUTOPROV_TOKEN_CACHE_SECONDS",
-        default_value_t = 5,
-        global = true
-    )]
+    #[arg(long, env = "AUTOPROV_TOKEN_CACHE_SECONDS", default_value_t = 5)]
     pub token_cache_seconds: u64,
     /// Statements that take this many milliseconds or more are logged at `warn`.
-    #[arg(
-        long,
-        env = "AUTOPROV_SLOW_STATEMENT_MS",
-        default_value_t = 250,
-        global = true
-    )]
+    #[arg(long, env = "AUTOPROV_SLOW_STATEMENT_MS", default_value_t = 250)]
     pub slow_statement_ms: u64,
     /// Log format.
-    #[arg(long, env = "AUTOPROV_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    #[arg(long, env = "AUTOPROV_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
     /// Roles whose API tokens may read `GET /metrics` on the main address, comma-separated
     /// (owner, support, auditor, portal), or `none`.
@@ -212,19 +169,18 @@ pub struct Settings {
         long,
         env = "AUTOPROV_METRICS_ROLES",
         default_value = "owner,support,auditor",
-        global = true,
         value_parser = metrics_roles
     )]
     pub metrics_roles: MetricsRoles,
     /// Also serve `GET /metrics`, without a token, on this address (for a Prometheus on the
     /// same host or network; keep it off the public interface).
-    #[arg(long, env = "AUTOPROV_METRICS_BIND", global = true)]
+    #[arg(long, env = "AUTOPROV_METRICS_BIND")]
     pub metrics_bind: Option<String>,
     /// Directory watched for employee files (`*.csv`), e.g. where an SFTP server writes.
     /// Uploaders write under another name (`*.part`, `*.tmp`, a dot-file) and rename to
     /// `*.csv` when done. Imported files move to `DIR/processed/`, rejected ones to
     /// `DIR/failed/` with a `.reason.txt`. Unset: no inbox.
-    #[arg(long, env = "AUTOPROV_EMPLOYEE_INBOX", global = true)]
+    #[arg(long, env = "AUTOPROV_EMPLOYEE_INBOX")]
     pub employee_inbox: Option<std::path::PathBuf>,
     /// Seconds between two looks at the employee inbox. A file is taken only once its size
     /// and modification time are unchanged since the previous look.
@@ -232,7 +188,6 @@ pub struct Settings {
         long,
         env = "AUTOPROV_EMPLOYEE_INBOX_POLL_SECONDS",
         default_value_t = 5,
-        global = true,
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub employee_inbox_poll_seconds: u64,
@@ -242,7 +197,6 @@ pub struct Settings {
         long,
         env = "AUTOPROV_MAX_DEACTIVATION_PERCENT",
         default_value_t = 20,
-        global = true,
         value_parser = clap::value_parser!(u8).range(0..=100)
     )]
     pub max_deactivation_percent: u8,
@@ -252,26 +206,20 @@ pub struct Settings {
         long,
         env = "AUTOPROV_MAX_EMPLOYEE_FILE_BYTES",
         default_value_t = 64 * 1024 * 1024,
-        global = true,
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
     )]
     pub max_employee_file_bytes: usize,
     /// A JWKS URL is fetched again (on a token naming a key we do not hold) at most this often
     /// per identity provider, in seconds.
-    #[arg(
-        long,
-        env = "AUTOPROV_JWKS_REFETCH_SECONDS",
-        default_value_t = 60,
-        global = true
-    )]
+    #[arg(long, env = "AUTOPROV_JWKS_REFETCH_SECONDS", default_value_t = 60)]
     pub jwks_refetch_seconds: u64,
     /// Serve HTTPS with this certificate chain (PEM: the server's certificate first, then its
     /// intermediates); needs `--tls-key`. Both files are read again on SIGHUP.
-    #[arg(long, env = "AUTOPROV_TLS_CERT", value_name = "FILE", global = true)]
+    #[arg(long, env = "AUTOPROV_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<std::path::PathBuf>,
     /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 for RSA or SEC1 for EC); needs
     /// `--tls-cert`.
-    #[arg(long, env = "AUTOPROV_TLS_KEY", value_name = "FILE", global = true)]
+    #[arg(long, env = "AUTOPROV_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<std::path::PathBuf>,
 }
 
@@ -307,35 +255,20 @@ fn rate(raw: &str) -> Result<f64, String> {
 }
 
 impl Settings {
-    /// Defaults for everything but the database, as tests and embedders want them.
+    /// The flags' own defaults (whatever the environment holds) on a free port, for
+    /// `database_url`: as tests and embedders want them.
     pub fn for_database(database_url: impl Into<String>) -> Self {
+        let command = Self::augment_args(clap::Command::new("autoprov"));
+        let defaults = command
+            .mut_args(|arg| arg.env(None))
+            .try_get_matches_from(["autoprov"])
+            .and_then(|matches| Self::from_arg_matches(&matches))
+            // Every default is a constant of this file that its own parser accepts.
+            .unwrap_or_else(|e| unreachable!("the flags' defaults: {e}"));
         Self {
             bind: "127.0.0.1:0".into(),
             database_url: database_url.into(),
-            db_max_connections: 10,
-            introspection: true,
-            max_depth: 15,
-            max_complexity: 5000,
-            max_fields: 500,
-            max_connections: 1024,
-            sign_in_rate: 100.0,
-            sign_in_burst: 200,
-            header_read_timeout_seconds: 10,
-            request_timeout_seconds: 30,
-            max_body_bytes: 256 * 1024,
-            batch_window_ms: 2,
-            token_cache_seconds: 5,
-            slow_statement_ms: 250,
-            log_format: LogFormat::Pretty,
-            metrics_roles: MetricsRoles(vec![Role::Owner, Role::Support, Role::Auditor]),
-            metrics_bind: None,
-            employee_inbox: None,
-            employee_inbox_poll_seconds: 5,
-            max_deactivation_percent: 20,
-            max_employee_file_bytes: 64 * 1024 * 1024,
-            jwks_refetch_seconds: 60,
-            tls_cert: None,
-            tls_key: None,
+            ..defaults
         }
     }
 }

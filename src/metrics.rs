@@ -68,11 +68,8 @@ fn registered<M: Collector + Clone + 'static>(
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-    registered(
-        registry,
-        name,
-        IntCounterVec::new(Opts::new(name, help), labels),
-    )
+    let counter = IntCounterVec::new(Opts::new(name, help), labels);
+    registered(registry, name, counter)
 }
 
 fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> HistogramVec {
@@ -81,11 +78,8 @@ fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> Hi
 }
 
 fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
-    registered(
-        registry,
-        name,
-        IntGaugeVec::new(Opts::new(name, help), labels),
-    )
+    let gauge = IntGaugeVec::new(Opts::new(name, help), labels);
+    registered(registry, name, gauge)
 }
 
 impl Default for Metrics {
@@ -225,12 +219,10 @@ impl Metrics {
     /// The text exposition of every metric, with the pool gauges read now.
     pub fn render(&self, pool: (u32, u32)) -> String {
         let (in_use, idle) = pool;
-        self.db_connections
-            .with_label_values(&["in_use"])
-            .set(i64::from(in_use));
-        self.db_connections
-            .with_label_values(&["idle"])
-            .set(i64::from(idle));
+        for (state, connections) in [("in_use", in_use), ("idle", idle)] {
+            let gauge = self.db_connections.with_label_values(&[state]);
+            gauge.set(i64::from(connections));
+        }
         let mut buffer = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
             tracing::error!(error = %e, "metrics could not be encoded");

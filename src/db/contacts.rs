@@ -125,24 +125,17 @@ pub async fn update_on_sign_in<C: ConnectionTrait>(
             .and_where(Expr::col((other, contact::Column::Id)).ne(id))
             .to_owned(),
     );
-    let unless_taken = |column: contact::Column, value: &str| -> Expr {
-        Expr::case(taken.clone(), Expr::col(column))
-            .finally(Expr::val(value))
-            .into()
-    };
-    let updated = contact::Entity::update_many()
-        .col_expr(
-            contact::Column::Email,
-            unless_taken(contact::Column::Email, update.email),
-        )
-        .col_expr(
-            contact::Column::EmailFolded,
-            unless_taken(contact::Column::EmailFolded, &email_folded),
-        )
-        .col_expr(
-            contact::Column::EmailSkeleton,
-            unless_taken(contact::Column::EmailSkeleton, &email_skeleton),
-        )
+    let guarded = [
+        (contact::Column::Email, update.email),
+        (contact::Column::EmailFolded, email_folded.as_str()),
+        (contact::Column::EmailSkeleton, email_skeleton.as_str()),
+    ];
+    let mut query = contact::Entity::update_many();
+    for (column, value) in guarded {
+        let kept = Expr::case(taken.clone(), Expr::col(column)).finally(Expr::val(value));
+        query = query.col_expr(column, kept.into());
+    }
+    let updated = query
         .col_expr(contact::Column::FirstName, Expr::val(update.first_name))
         .col_expr(contact::Column::LastName, Expr::val(update.last_name))
         .col_expr(contact::Column::Roles, Expr::val(update.roles))

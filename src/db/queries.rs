@@ -40,17 +40,41 @@ where
     E::delete_by_id(id).exec(db).await.map(|_| ())
 }
 
+/// The first row of `query`, leaving out the row `except` (the one being changed) if given.
+async fn first_except<E, Db>(
+    db: &Db,
+    query: sea_orm::Select<E>,
+    id: E::Column,
+    except: Option<Uuid>,
+) -> Result<Option<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    Db: ConnectionTrait,
+{
+    match except {
+        Some(except) => query.filter(id.ne(except)).one(db).await,
+        None => query.one(db).await,
+    }
+}
+
+/// How many rows of the column's entity hold `id` in `column`.
+async fn count_where<C, Db>(db: &Db, column: C, id: Uuid) -> Result<u64, DbErr>
+where
+    C: ColumnTrait,
+    C::EntityName: EntityTrait<Model: Sync>,
+    Db: ConnectionTrait,
+{
+    C::EntityName::find().filter(column.eq(id)).count(db).await
+}
+
 /// Another brand with this name, if any.
 pub async fn brand_named<Db: ConnectionTrait>(
     db: &Db,
     name: &str,
     except: Option<Uuid>,
 ) -> Result<Option<brand::Model>, DbErr> {
-    let mut query = brand::Entity::find().filter(brand::Column::Name.eq(name));
-    if let Some(id) = except {
-        query = query.filter(brand::Column::Id.ne(id));
-    }
-    query.one(db).await
+    let query = brand::Entity::find().filter(brand::Column::Name.eq(name));
+    first_except(db, query, brand::Column::Id, except).await
 }
 
 /// Another identity provider with this issuer, if any.
@@ -59,12 +83,9 @@ pub async fn identity_provider_with_issuer<Db: ConnectionTrait>(
     issuer: &str,
     except: Option<Uuid>,
 ) -> Result<Option<identity_provider::Model>, DbErr> {
-    let mut query =
+    let query =
         identity_provider::Entity::find().filter(identity_provider::Column::Issuer.eq(issuer));
-    if let Some(id) = except {
-        query = query.filter(identity_provider::Column::Id.ne(id));
-    }
-    query.one(db).await
+    first_except(db, query, identity_provider::Column::Id, except).await
 }
 
 pub async fn configuration<Db: ConnectionTrait>(
@@ -84,10 +105,7 @@ pub async fn references_to_brand<Db: ConnectionTrait>(
     db: &Db,
     id: Uuid,
 ) -> Result<Vec<(&'static str, u64)>, DbErr> {
-    let configurations = configuration::Entity::find()
-        .filter(configuration::Column::BrandId.eq(id))
-        .count(db)
-        .await?;
+    let configurations = count_where(db, configuration::Column::BrandId, id).await?;
     Ok(vec![("identity-provider configurations", configurations)])
 }
 
@@ -95,10 +113,7 @@ pub async fn references_to_identity_provider<Db: ConnectionTrait>(
     db: &Db,
     id: Uuid,
 ) -> Result<Vec<(&'static str, u64)>, DbErr> {
-    let configurations = configuration::Entity::find()
-        .filter(configuration::Column::IdentityProviderId.eq(id))
-        .count(db)
-        .await?;
+    let configurations = count_where(db, configuration::Column::IdentityProviderId, id).await?;
     let credentials = credentials_at_identity_provider(db, id).await?;
     Ok(vec![
         ("brand configurations", configurations),
@@ -110,20 +125,14 @@ pub async fn credentials_at_identity_provider<Db: ConnectionTrait>(
     db: &Db,
     id: Uuid,
 ) -> Result<u64, DbErr> {
-    credential::Entity::find()
-        .filter(credential::Column::IdentityProviderId.eq(id))
-        .count(db)
-        .await
+    count_where(db, credential::Column::IdentityProviderId, id).await
 }
 
 pub async fn references_to_company<Db: ConnectionTrait>(
     db: &Db,
     id: Uuid,
 ) -> Result<Vec<(&'static str, u64)>, DbErr> {
-    let accounts = account::Entity::find()
-        .filter(account::Column::CompanyId.eq(id))
-        .count(db)
-        .await?;
+    let accounts = count_where(db, account::Column::CompanyId, id).await?;
     Ok(vec![("accounts", accounts)])
 }
 
@@ -131,14 +140,8 @@ pub async fn references_to_account<Db: ConnectionTrait>(
     db: &Db,
     id: Uuid,
 ) -> Result<Vec<(&'static str, u64)>, DbErr> {
-    let contacts = contact::Entity::find()
-        .filter(contact::Column::AccountId.eq(id))
-        .count(db)
-        .await?;
-    let configurations = configuration::Entity::find()
-        .filter(configuration::Column::DefaultAccountId.eq(id))
-        .count(db)
-        .await?;
+    let contacts = count_where(db, contact::Column::AccountId, id).await?;
+    let configurations = count_where(db, configuration::Column::DefaultAccountId, id).await?;
     Ok(vec![
         ("contacts", contacts),
         (
@@ -154,11 +157,8 @@ pub async fn contact_with_email<Db: ConnectionTrait>(
     email_folded: &str,
     except: Option<Uuid>,
 ) -> Result<Option<contact::Model>, DbErr> {
-    let mut query = contact::Entity::find().filter(contact::Column::EmailFolded.eq(email_folded));
-    if let Some(id) = except {
-        query = query.filter(contact::Column::Id.ne(id));
-    }
-    query.one(db).await
+    let query = contact::Entity::find().filter(contact::Column::EmailFolded.eq(email_folded));
+    first_except(db, query, contact::Column::Id, except).await
 }
 
 /// A contact (other than `except`) whose email looks like this one (the same confusable
@@ -169,13 +169,10 @@ pub async fn contact_looking_like<Db: ConnectionTrait>(
     email_folded: &str,
     except: Option<Uuid>,
 ) -> Result<Option<contact::Model>, DbErr> {
-    let mut query = contact::Entity::find()
+    let query = contact::Entity::find()
         .filter(contact::Column::EmailSkeleton.eq(email_skeleton))
         .filter(contact::Column::EmailFolded.ne(email_folded));
-    if let Some(id) = except {
-        query = query.filter(contact::Column::Id.ne(id));
-    }
-    query.one(db).await
+    first_except(db, query, contact::Column::Id, except).await
 }
 
 /// Locks a contact's row until the transaction ends, so two transactions that decide on the

@@ -25,6 +25,7 @@ impl Default for StatementLog {
     }
 }
 
+#[derive(Default)]
 struct Inner {
     slow: Duration,
     executed: AtomicU64,
@@ -36,14 +37,12 @@ struct Inner {
 impl StatementLog {
     /// A log that warns about statements that take `slow` or longer.
     pub fn new(slow: Duration) -> Self {
+        let inner = Inner {
+            slow,
+            ..Inner::default()
+        };
         Self {
-            inner: Arc::new(Inner {
-                slow,
-                executed: AtomicU64::new(0),
-                failed: AtomicU64::new(0),
-                recording: AtomicBool::new(false),
-                recorded: Mutex::new(Vec::new()),
-            }),
+            inner: Arc::new(inner),
         }
     }
 

@@ -148,21 +148,14 @@ impl Principal {
     /// `None` for every token but a SCIM one, and for a SCIM token issued for a configuration
     /// that had already been replaced when tokens were first bound to rows.
     pub fn scim_scope(&self) -> Option<ScimBinding> {
-        match (
-            self.role,
-            self.configuration_id,
-            self.brand_id,
-            self.identity_provider_id,
-        ) {
-            (Role::Scim, Some(configuration_id), Some(brand_id), Some(identity_provider_id)) => {
-                Some(ScimBinding {
-                    configuration_id,
-                    brand_id,
-                    identity_provider_id,
-                })
-            }
-            _ => None,
+        if self.role != Role::Scim {
+            return None;
         }
+        Some(ScimBinding {
+            configuration_id: self.configuration_id?,
+            brand_id: self.brand_id?,
+            identity_provider_id: self.identity_provider_id?,
+        })
     }
 
     /// `Err` carries the message shown with the `FORBIDDEN` code.
@@ -204,10 +197,9 @@ impl Principal {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn principal(role: Role) -> Principal {
+impl Principal {
+    /// A token of `role` bound to nothing, for unit tests.
+    pub(crate) fn of_role(role: Role) -> Self {
         Principal {
             token_name: "test".into(),
             token_id: Uuid::now_v7(),
@@ -218,6 +210,11 @@ mod tests {
             administrator_id: None,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn role_matrix() {
@@ -236,7 +233,7 @@ mod tests {
             ),
         ];
         for (role, expected) in cases {
-            let p = principal(role);
+            let p = Principal::of_role(role);
             let got = [
                 Read,
                 Administer,
@@ -258,7 +255,7 @@ mod tests {
         let portal = Principal {
             token_name: "portal".into(),
             brand_id: brand,
-            ..principal(Role::Portal)
+            ..Principal::of_role(Role::Portal)
         };
         assert!(portal.authorize(SignIn { brand_id: brand }).is_ok());
         assert!(
@@ -282,7 +279,7 @@ mod tests {
             brand_id: Some(brand),
             identity_provider_id: Some(idp),
             configuration_id: Some(configuration),
-            ..principal(Role::Scim)
+            ..Principal::of_role(Role::Scim)
         };
         for action in [
             Read,
@@ -331,7 +328,7 @@ mod tests {
 
     #[test]
     fn refusal_names_the_role() {
-        let err = principal(Role::Auditor)
+        let err = Principal::of_role(Role::Auditor)
             .authorize(Action::Administer)
             .unwrap_err();
         assert!(err.contains("auditor"), "{err}");

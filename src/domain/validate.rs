@@ -11,31 +11,28 @@ pub const ISSUER_MAX: usize = 2048;
 pub fn required_text(label: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
-        return Err(FieldError::new(
-            label,
-            ErrorCode::Blank,
-            "must not be blank",
-            Some(raw),
-        ));
+        return refuse(label, raw, ErrorCode::Blank, "must not be blank");
     }
     let len = trimmed.chars().count();
     if len > max {
-        return Err(FieldError::new(
-            label,
-            ErrorCode::TooLong,
-            format!("must be at most {max} characters (got {len})"),
-            Some(raw),
-        ));
+        let message = format!("must be at most {max} characters (got {len})");
+        return refuse(label, raw, ErrorCode::TooLong, message);
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            label,
-            ErrorCode::Invalid,
-            "must not contain control characters",
-            Some(raw),
-        ));
+        let message = "must not contain control characters";
+        return refuse(label, raw, ErrorCode::Invalid, message);
     }
     Ok(trimmed.to_owned())
+}
+
+/// The refusal of `raw`, the value of the field `label`.
+fn refuse<T>(
+    label: &str,
+    raw: &str,
+    code: ErrorCode,
+    message: impl Into<String>,
+) -> Result<T, FieldError> {
+    Err(FieldError::new(label, code, message, Some(raw)))
 }
 
 /// An optional text: empty after trimming is stored as empty, over-long is refused.
@@ -53,24 +50,14 @@ pub fn optional_text(label: &str, raw: &str, max: usize) -> Result<String, Field
 pub fn email(label: &str, raw: &str) -> Result<String, FieldError> {
     let email = required_text(label, raw, EMAIL_MAX)?;
     if let Some(c) = email.chars().find(|c| is_default_ignorable(*c)) {
-        return Err(FieldError::new(
-            label,
-            ErrorCode::Invalid,
-            format!(
-                "must not contain invisible characters (U+{:04X})",
-                u32::from(c)
-            ),
-            Some(raw),
-        ));
+        let code_point = u32::from(c);
+        let message = format!("must not contain invisible characters (U+{code_point:04X})");
+        return refuse(label, raw, ErrorCode::Invalid, message);
     }
     let folded = fold(&email);
     if !plausible_email(&email) || !plausible_email(&folded) {
-        return Err(FieldError::new(
-            label,
-            ErrorCode::Invalid,
-            "must be an email address like name@example.com",
-            Some(raw),
-        ));
+        let message = "must be an email address like name@example.com";
+        return refuse(label, raw, ErrorCode::Invalid, message);
     }
     fits_folded(label, raw, &folded, EMAIL_MAX)?;
     Ok(email)
@@ -140,12 +127,8 @@ pub fn folded_name(label: &str, raw: &str, max: usize) -> Result<String, FieldEr
 fn fits_folded(label: &str, raw: &str, folded: &str, max: usize) -> Result<(), FieldError> {
     let len = folded.chars().count();
     if len > max {
-        return Err(FieldError::new(
-            label,
-            ErrorCode::TooLong,
-            format!("must be at most {max} characters once case-folded (got {len})"),
-            Some(raw),
-        ));
+        let message = format!("must be at most {max} characters once case-folded (got {len})");
+        return refuse(label, raw, ErrorCode::TooLong, message);
     }
     Ok(())
 }

@@ -449,15 +449,7 @@ mod tests {
     }
 
     fn principal() -> Principal {
-        Principal {
-            token_id: Uuid::now_v7(),
-            token_name: "test".into(),
-            role: Role::Owner,
-            brand_id: None,
-            identity_provider_id: None,
-            configuration_id: None,
-            administrator_id: None,
-        }
+        Principal::of_role(Role::Owner)
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! List cursors: a row's position and, when it has one, its sort key, as opaque base64 text.
 //! A cursor read in the same order seeks to its row; any other counts rows to its position.
 use base64::{Engine, engine::general_purpose::STANDARD};
-use chrono::{DateTime, SecondsFormat};
+use chrono::SecondsFormat;
 use sea_orm::Value;
 use uuid::Uuid;
 
 use super::ValueKind;
-use crate::error::AppError;
+use crate::{domain::time, error::AppError};
 
 /// The largest row position a cursor may name: far beyond any table, well inside SQL's BIGINT.
 const MAX_POSITION: u64 = 1 << 48;
@@ -44,9 +44,7 @@ pub(super) fn tagged(value: &Value) -> Option<(char, String)> {
 fn untagged(tag: &str, raw: &str) -> Option<Value> {
     match tag {
         "s" => Some(Value::String(Some(raw.to_owned()))),
-        "t" => DateTime::parse_from_rfc3339(raw)
-            .ok()
-            .map(|t| Value::ChronoDateTimeUtc(Some(t.to_utc()))),
+        "t" => time::parse(raw).map(|t| Value::ChronoDateTimeUtc(Some(t))),
         "u" => Uuid::parse_str(raw).ok().map(|u| Value::Uuid(Some(u))),
         "b" => raw.parse().ok().map(|b| Value::Bool(Some(b))),
         _ => None,
@@ -65,17 +63,14 @@ pub(super) fn tag_of(kind: ValueKind) -> char {
 
 impl Cursor {
     pub(super) fn encode(&self) -> String {
-        let text = match &self.key {
-            Some(key) => match tagged(&key.value) {
-                Some((tag, value)) => format!(
-                    "{CURSOR_PREFIX}{}:{}:{}:{}:{tag}:{value}",
-                    self.position,
-                    if key.descending { 'd' } else { 'a' },
-                    key.column,
-                    key.id,
-                ),
-                None => format!("{CURSOR_PREFIX}{}", self.position),
-            },
+        let text = match self.key.as_ref().and_then(|k| Some((k, tagged(&k.value)?))) {
+            Some((key, (tag, value))) => format!(
+                "{CURSOR_PREFIX}{}:{}:{}:{}:{tag}:{value}",
+                self.position,
+                if key.descending { 'd' } else { 'a' },
+                key.column,
+                key.id,
+            ),
             None => format!("{CURSOR_PREFIX}{}", self.position),
         };
         STANDARD.encode(text)
@@ -96,15 +91,9 @@ impl Cursor {
             .and_then(|p| p.parse().ok())
             .filter(|p| *p < MAX_POSITION)
             .ok_or_else(invalid)?;
-        let key = match (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) {
-            (None, ..) => None,
-            (Some(direction), Some(column), Some(id), Some(tag), Some(value)) => {
+        let key = match parts.collect::<Vec<_>>()[..] {
+            [] => None,
+            [direction, column, id, tag, value] => {
                 let descending = match direction {
                     "a" => false,
                     "d" => true,
@@ -152,9 +141,7 @@ mod tests {
 
     #[test]
     fn cursors_keep_the_sort_key_exactly() {
-        let at = DateTime::parse_from_rfc3339("2026-11-23T14:00:00.123456789Z")
-            .unwrap()
-            .to_utc();
+        let at = time::parse("2026-11-23T14:00:00.123456789Z").unwrap();
         let values = [
             Value::ChronoDateTimeUtc(Some(at)),
             Value::String(Some("a:b:c".into())),

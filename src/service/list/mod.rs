@@ -3,7 +3,6 @@
 //! cursors, and the page. A transport only maps its own argument types to [`ListArgs`].
 mod cursor;
 
-use chrono::DateTime;
 use sea_orm::{EntityTrait, IdenStatic, ModelTrait, Value};
 
 use cursor::{Cursor, CursorKey, tag_of, tagged};
@@ -17,6 +16,7 @@ use crate::{
         employees::{AdminOrigin, AdminRole, AdminStatus, SyncSource, SyncStatus},
         id::{self, NodeKind},
         stored::{AccountAssignment, ContactStatus, Outcome, Protocol, Source, StoredEnum},
+        time,
     },
     error::{AppError, AppResult},
     service::read::Db,
@@ -69,14 +69,11 @@ fn bad(label: &str, why: &str) -> AppError {
 }
 
 fn value(label: &str, kind: ValueKind, raw: &str) -> Result<Value, AppError> {
-    let id = |k: NodeKind| {
-        id::decode(k, label, raw)
-            .map(|u| Value::Uuid(Some(u)))
-            .map_err(|e| bad(label, &e.message))
-    };
     match kind {
         ValueKind::Text => Ok(Value::String(Some(raw.to_owned()))),
-        ValueKind::Id(k) => id(k),
+        ValueKind::Id(k) => id::decode(k, label, raw)
+            .map(|u| Value::Uuid(Some(u)))
+            .map_err(|e| bad(label, &e.message)),
         ValueKind::AnyId => id::decode_any(raw)
             .map(|(_, u)| Value::Uuid(Some(u)))
             .ok_or_else(|| bad(label, "not a valid ID")),
@@ -86,9 +83,9 @@ fn value(label: &str, kind: ValueKind, raw: &str) -> Result<Value, AppError> {
             "false" => Ok(Value::Bool(Some(false))),
             _ => Err(bad(label, "must be `true` or `false`")),
         },
-        ValueKind::Timestamp => DateTime::parse_from_rfc3339(raw)
-            .map(|t| Value::ChronoDateTimeUtc(Some(t.to_utc())))
-            .map_err(|_| {
+        ValueKind::Timestamp => time::parse(raw)
+            .map(|t| Value::ChronoDateTimeUtc(Some(t)))
+            .ok_or_else(|| {
                 bad(
                     label,
                     "must be an RFC 3339 timestamp, e.g. 2026-01-31T09:00:00Z",

@@ -15,10 +15,10 @@ use super::{
     app,
     connection::{AdminProvisioningRuleField, entity_queries},
     employee_sync::EmployeeSync,
-    errors::{ApiFieldError, GqlResultExt},
+    errors::ApiFieldError,
     mutation::payload,
     principal,
-    types::row_object,
+    types::{self, row_object},
 };
 use crate::{
     domain::{
@@ -27,7 +27,6 @@ use crate::{
         id::NodeKind,
         stored::StoredEnum,
     },
-    error::AppError,
     service::{
         self,
         employees::rules::{ConditionInput, RuleChange, RuleUpdate},
@@ -96,7 +95,7 @@ row_object! {
     resolvers {
         /// All must hold.
         async fn conditions(&self) -> Result<Vec<RuleCondition>> {
-            AppError::decode_json("admin_provisioning_rule.conditions", &self.0.conditions).gql()
+            types::json("admin_provisioning_rule.conditions", &self.0.conditions)
         }
     }
 }

@@ -45,7 +45,6 @@ pub enum AdminRole {
 /// Whether an administrator may sign in.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "DomainStatus", rename_items = "camelCase")]
-#[graphql(name = "AdministratorStatus")]
 pub enum AdministratorStatus {
     Active,
     /// Suspended: sign-ins are denied; a rule may reactivate a rule administrator.
@@ -54,7 +53,6 @@ pub enum AdministratorStatus {
 /// Who manages an administrator: a person (never touched by a sync) or the rules.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "DomainOrigin", rename_items = "camelCase")]
-#[graphql(name = "AdministratorOrigin")]
 pub enum AdministratorOrigin {
     Manual,
     Rule,
@@ -63,7 +61,6 @@ pub enum AdministratorOrigin {
 /// most significant: created, reactivated, deactivated, handed over, role changed, updated.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "DomainChangeKind", rename_items = "camelCase")]
-#[graphql(name = "AdministratorChangeKind")]
 pub enum AdministratorChangeKind {
     Created,
     Reactivated,
@@ -154,11 +151,11 @@ row_object! {
     resolvers {
         /// Null for a creation.
         async fn old_role(&self) -> Result<Option<AdminRole>> {
-            self.0.old_role.as_deref().map(types::stored::<DomainRole, _>).transpose()
+            types::stored_or_null::<DomainRole, _>(self.0.old_role.as_deref())
         }
         /// Null for a creation.
         async fn old_status(&self) -> Result<Option<AdministratorStatus>> {
-            self.0.old_status.as_deref().map(types::stored::<DomainStatus, _>).transpose()
+            types::stored_or_null::<DomainStatus, _>(self.0.old_status.as_deref())
         }
     }
 }

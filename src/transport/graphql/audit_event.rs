@@ -9,17 +9,13 @@ use super::{
     administrator::Administrator,
     brand::Brand,
     connection::{AuditEventField, entity_queries},
-    errors::GqlResultExt,
     identity_provider::IdentityProvider,
-    types::{gid, related, row_object},
+    types::{gid, json, related, row_object, stored},
 };
-use crate::{
-    domain::{
-        access::Action,
-        audit::AuditEntity as CoreAuditEntity,
-        id::{NodeKind, encode},
-    },
-    error::AppError,
+use crate::domain::{
+    access::Action,
+    audit::AuditEntity as CoreAuditEntity,
+    id::{NodeKind, encode},
 };
 
 /// The kind of entity an admin change was made to.
@@ -89,8 +85,7 @@ row_object! {
         /// token (`sso.adminSignIn`) or a token created from that session; null for other API
         /// tokens and the service itself.
         async fn actor_administrator(&self, ctx: &Context<'_>) -> Result<Option<Administrator>> {
-            let token = related::<api_token::Entity, api_token::Model>(ctx, self.0.actor_token_id)
-                .await?;
+            let token = self.actor_token(ctx).await?;
             related::<administrator::Entity, Administrator>(
                 ctx,
                 token.and_then(|t| t.administrator_id),
@@ -100,8 +95,7 @@ row_object! {
         /// The identity provider that vouched for the administrator, when the change was made
         /// with their SSO sign-in token; null otherwise.
         async fn actor_identity_provider(&self, ctx: &Context<'_>) -> Result<Option<IdentityProvider>> {
-            let token = related::<api_token::Entity, api_token::Model>(ctx, self.0.actor_token_id)
-                .await?;
+            let token = self.actor_token(ctx).await?;
             related::<identity_provider::Entity, IdentityProvider>(
                 ctx,
                 token.and_then(|t| t.sign_in_identity_provider_id),
@@ -111,19 +105,17 @@ row_object! {
         /// The subject that identity provider asserted, when the change was made with an
         /// administrator's SSO sign-in token; null otherwise.
         async fn actor_subject(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-            let token = related::<api_token::Entity, api_token::Model>(ctx, self.0.actor_token_id)
-                .await?;
-            Ok(token.and_then(|t| t.sign_in_subject))
+            Ok(self.actor_token(ctx).await?.and_then(|t| t.sign_in_subject))
         }
         /// The changed entity's global ID (it may no longer exist).
         async fn entity_id(&self) -> Result<ID> {
-            let entity: CoreAuditEntity = AppError::decode(&self.0.entity_type).gql()?;
+            let entity = stored::<CoreAuditEntity, CoreAuditEntity>(&self.0.entity_type)?;
             Ok(ID(encode(kind_of(entity), self.0.entity_id)))
         }
         /// The fields the change set, with their values before and after.
         async fn changes(&self) -> Result<Vec<FieldChange>> {
             let changes: serde_json::Map<String, serde_json::Value> =
-                AppError::decode_json("audit_event.changes", &self.0.changes).gql()?;
+                json("audit_event.changes", &self.0.changes)?;
             Ok(changes
                 .into_iter()
                 .map(|(field, change)| FieldChange {
@@ -133,6 +125,13 @@ row_object! {
                 })
                 .collect())
         }
+    }
+}
+
+impl AuditEvent {
+    /// The API token that made the change, if it still exists.
+    async fn actor_token(&self, ctx: &Context<'_>) -> Result<Option<api_token::Model>> {
+        related::<api_token::Entity, _>(ctx, self.0.actor_token_id).await
     }
 }
 

@@ -191,20 +191,15 @@ api_fields! {
     EmployeeSyncField => EmployeeSyncField { Id, Status, Source, FileName, CreatedAt }
 }
 
-/// The arguments every list takes.
-pub struct ListArgs<F: ApiField> {
-    pub first: Option<i32>,
-    pub offset: Option<i32>,
-    pub after: Option<String>,
-    pub filters: Option<Vec<Filter<F>>>,
-    pub order: Option<Order<F>>,
-}
-
 /// Runs a list through the service and shapes the page as a connection of `T`. The total is
 /// counted only when the query asks for `pageInfo.totalRecords`.
 pub async fn list<F, T>(
     ctx: &Context<'_>,
-    args: ListArgs<F>,
+    first: Option<i32>,
+    offset: Option<i32>,
+    after: Option<String>,
+    filters: Option<Vec<Filter<F>>>,
+    order: Option<Order<F>>,
 ) -> async_graphql::Result<Connection<T>>
 where
     F: ApiField,
@@ -224,11 +219,10 @@ where
         .filter(|column| node.field(&crate::domain::audit::camel(column)).exists())
         .collect();
     let args = lists::ListArgs {
-        first: args.first,
-        offset: args.offset,
-        after: args.after,
-        filters: args
-            .filters
+        first,
+        offset,
+        after,
+        filters: filters
             .unwrap_or_default()
             .into_iter()
             .map(|f| FilterArg {
@@ -238,9 +232,7 @@ where
                 values: f.values,
             })
             .collect(),
-        order: args
-            .order
-            .map(|o| (o.field.field(), o.direction == OrderDirection::Desc)),
+        order: order.map(|o| (o.field.field(), o.direction == OrderDirection::Desc)),
         with_total,
         wanted,
     };
@@ -305,17 +297,8 @@ macro_rules! entity_queries {
                 filters: Option<Vec<$crate::transport::graphql::connection::Filter<$field>>>,
                 order: Option<$crate::transport::graphql::connection::Order<$field>>,
             ) -> async_graphql::Result<$crate::transport::graphql::connection::Connection<$node>> {
-                $crate::transport::graphql::connection::list(
-                    ctx,
-                    $crate::transport::graphql::connection::ListArgs {
-                        first,
-                        offset,
-                        after,
-                        filters,
-                        order,
-                    },
-                )
-                .await
+                let list = $crate::transport::graphql::connection::list;
+                list(ctx, first, offset, after, filters, order).await
             }
         }
     };

@@ -8,14 +8,13 @@ use super::{
     account::Account,
     app,
     connection::{ContactField, entity_queries},
-    errors::GqlResultExt,
     identity_provider::IdentityProvider,
     limits::list_complexity,
     loaders::{load_children, load_newest},
     mutation::entity_payload,
     principal,
     provisioning_event::ProvisioningEvent,
-    types::{UNPAGED_LIST_COST, row_object},
+    types::{self, UNPAGED_LIST_COST, row_object},
 };
 use crate::{
     domain::{
@@ -23,7 +22,6 @@ use crate::{
         id::NodeKind,
         stored::{ContactStatus as DomainStatus, CredentialKind as DomainCredentialKind},
     },
-    error::AppError,
     service::{self, contacts::ContactChanges},
 };
 
@@ -53,7 +51,7 @@ row_object! {
     resolvers {
         /// Platform roles.
         async fn roles(&self) -> Result<Vec<String>> {
-            AppError::decode_json("contact.roles", &self.0.roles).gql()
+            types::json("contact.roles", &self.0.roles)
         }
         /// Sign-in identities, as on the contact's Credentials tab.
         #[graphql(

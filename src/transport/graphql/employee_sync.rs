@@ -10,10 +10,9 @@ use super::{
     administrator::{AdminRole, AdministratorChangeKind, AdministratorStatus},
     app,
     connection::{EmployeeSyncField, entity_queries},
-    errors::GqlResultExt,
     mutation::entity_payload,
     principal,
-    types::{row_object, stored},
+    types::{json, row_object, stored_or_null},
 };
 use crate::{
     domain::{
@@ -26,17 +25,12 @@ use crate::{
         id::NodeKind,
         stored::StoredEnum,
     },
-    error::AppError,
     service::employees::{self, Import, Synced},
 };
 
 /// What became of one employee sync.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::employees::SyncStatus",
-    rename_items = "camelCase"
-)]
-#[graphql(name = "EmployeeSyncStatus")]
+#[graphql(remote = "DomainStatus", rename_items = "camelCase")]
 pub enum EmployeeSyncStatus {
     /// Its changes were written.
     Applied,
@@ -52,11 +46,7 @@ pub enum EmployeeSyncStatus {
 }
 /// Why a sync is held.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::employees::HoldReason",
-    rename_items = "camelCase"
-)]
-#[graphql(name = "EmployeeSyncHoldReason")]
+#[graphql(remote = "DomainHoldReason", rename_items = "camelCase")]
 pub enum EmployeeSyncHoldReason {
     /// It would deactivate more than `--max-deactivation-percent` of the active
     /// rule-provisioned administrators.
@@ -67,11 +57,7 @@ pub enum EmployeeSyncHoldReason {
 }
 /// Which door an employee sync came through.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(
-    remote = "crate::domain::employees::SyncSource",
-    rename_items = "camelCase"
-)]
-#[graphql(name = "EmployeeSyncSource")]
+#[graphql(remote = "DomainSource", rename_items = "camelCase")]
 pub enum EmployeeSyncSource {
     /// `POST /employee-files` or GraphQL.
     Upload,
@@ -142,10 +128,6 @@ fn parse_spelling<D: StoredEnum, G: From<D>, E: de::Error>(raw: &str) -> Result<
         .ok_or_else(|| E::custom(format!("unknown {} `{raw}`", D::COLUMN)))
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(column: &str, raw: &serde_json::Value) -> Result<Vec<T>> {
-    AppError::decode_json(column, raw).gql()
-}
-
 row_object! {
     #[Object]
     /// One employee file (or rule change) evaluated against the rules, and what it did.
@@ -180,24 +162,20 @@ row_object! {
         /// it would give an administrator more than support has; an owner must apply it).
         /// Null for a sync that is not held, or was held before this was recorded.
         async fn hold_reason(&self) -> Result<Option<EmployeeSyncHoldReason>> {
-            self.0
-                .hold_reason
-                .as_deref()
-                .map(stored::<DomainHoldReason, _>)
-                .transpose()
+            stored_or_null::<DomainHoldReason, _>(self.0.hold_reason.as_deref())
         }
         /// The first 1,000 rows refused, by line number (`rejectedRowCount` counts them all);
         /// their employees' administrators were left alone.
         async fn rejected_rows(&self) -> Result<Vec<EmployeeRowProblem>> {
-            decode("employee_sync.rejected_rows", &self.0.rejected_rows)
+            json("employee_sync.rejected_rows", &self.0.rejected_rows)
         }
         /// Rows read but left alone (e.g. the email of a manual administrator).
         async fn notes(&self) -> Result<Vec<EmployeeRowProblem>> {
-            decode("employee_sync.notes", &self.0.notes)
+            json("employee_sync.notes", &self.0.notes)
         }
         /// One entry per administrator changed (or to be changed).
         async fn changes(&self) -> Result<Vec<EmployeeSyncChange>> {
-            decode("employee_sync.changes", &self.0.changes)
+            json("employee_sync.changes", &self.0.changes)
         }
     }
 }

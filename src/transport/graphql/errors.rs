@@ -87,17 +87,13 @@ impl ToGraphql for AppError {
         if let AppError::Internal(cause) = self {
             tracing::error!(%cause, "GraphQL request failed");
         }
-        let code = code(self);
-        let retry_after = match self {
-            AppError::RateLimited {
-                retry_after_seconds,
-            } => Some(*retry_after_seconds),
-            _ => None,
-        };
         async_graphql::Error::new(self.client_message()).extend_with(|_, ext| {
-            ext.set("code", code);
-            if let Some(seconds) = retry_after {
-                ext.set("retryAfter", seconds);
+            ext.set("code", code(self));
+            if let AppError::RateLimited {
+                retry_after_seconds,
+            } = self
+            {
+                ext.set("retryAfter", *retry_after_seconds);
             }
         })
     }

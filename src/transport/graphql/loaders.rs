@@ -34,13 +34,24 @@ impl From<LoadError> for AppError {
     }
 }
 
-/// Rows of `E` by primary key.
-pub struct ById<E> {
+/// One request's batch loader of rows, read the way `How` says: [`ById`], [`ChildrenOf`] or
+/// [`NewestOf`].
+pub struct Batch<How> {
     db: Db,
-    entity: PhantomData<fn() -> E>,
+    how: PhantomData<fn() -> How>,
 }
 
-impl<E: Stored> Loader<Uuid> for ById<E> {
+/// Rows of `E` by primary key.
+pub struct ById<E>(PhantomData<E>);
+
+/// The children of a parent row ([`read::Child`]), by parent ID.
+pub struct ChildrenOf<E>(PhantomData<E>);
+
+/// The newest entries of a log ([`read::Log`]) under a parent, keyed by (parent, how many):
+/// one statement for every parent of a page, however many ask.
+pub struct NewestOf<E>(PhantomData<E>);
+
+impl<E: Stored> Loader<Uuid> for Batch<ById<E>> {
     type Value = E::Model;
     type Error = LoadError;
 
@@ -49,13 +60,7 @@ impl<E: Stored> Loader<Uuid> for ById<E> {
     }
 }
 
-/// The children of a parent row ([`read::Child`]), by parent ID.
-pub struct ChildrenOf<E> {
-    db: Db,
-    entity: PhantomData<fn() -> E>,
-}
-
-impl<E: Child> Loader<Uuid> for ChildrenOf<E> {
+impl<E: Child> Loader<Uuid> for Batch<ChildrenOf<E>> {
     type Value = Vec<E::Model>;
     type Error = LoadError;
 
@@ -64,23 +69,7 @@ impl<E: Child> Loader<Uuid> for ChildrenOf<E> {
     }
 }
 
-/// The children of `parent`, as their API type.
-pub async fn load_children<E: Child, T: From<E::Model>>(
-    ctx: &Context<'_>,
-    parent: Uuid,
-) -> async_graphql::Result<Vec<T>> {
-    let rows = load::<ChildrenOf<E>, _>(ctx, parent).await?;
-    Ok(rows.unwrap_or_default().into_iter().map(T::from).collect())
-}
-
-/// The newest entries of a log ([`read::Log`]) under a parent, keyed by (parent, how many):
-/// one statement for every parent of a page, however many ask.
-pub struct NewestOf<E> {
-    db: Db,
-    entity: PhantomData<fn() -> E>,
-}
-
-impl<E: Log> Loader<(Uuid, u64)> for NewestOf<E> {
+impl<E: Log> Loader<(Uuid, u64)> for Batch<NewestOf<E>> {
     type Value = Vec<E::Model>;
     type Error = LoadError;
 
@@ -102,6 +91,15 @@ impl<E: Log> Loader<(Uuid, u64)> for NewestOf<E> {
     }
 }
 
+/// The children of `parent`, as their API type.
+pub async fn load_children<E: Child, T: From<E::Model>>(
+    ctx: &Context<'_>,
+    parent: Uuid,
+) -> async_graphql::Result<Vec<T>> {
+    let rows = load::<Batch<ChildrenOf<E>>, _>(ctx, parent).await?;
+    Ok(rows.unwrap_or_default().into_iter().map(T::from).collect())
+}
+
 /// The newest `limit` entries of `parent`'s log, as their API type, through the request's
 /// batch loader.
 pub async fn load_newest<E: Log, T: From<E::Model>>(
@@ -109,74 +107,45 @@ pub async fn load_newest<E: Log, T: From<E::Model>>(
     parent: Uuid,
     limit: u64,
 ) -> async_graphql::Result<Vec<T>> {
-    let loader = ctx.data::<DataLoader<NewestOf<E>>>().map_err(|_| {
-        AppError::Internal("no log loader in the request context".into()).to_graphql()
-    })?;
-    Ok(loader
-        .load_one((parent, limit))
-        .await
-        .gql()?
-        .unwrap_or_default()
-        .into_iter()
-        .map(T::from)
-        .collect())
+    let rows = load::<Batch<NewestOf<E>>, _>(ctx, (parent, limit)).await?;
+    Ok(rows.unwrap_or_default().into_iter().map(T::from).collect())
 }
 
-fn batched<T: Send + Sync + 'static>(inner: T, window: Duration) -> DataLoader<T> {
+fn batched<How: 'static>(db: &Db, window: Duration) -> DataLoader<Batch<How>> {
+    let inner = Batch {
+        db: db.clone(),
+        how: PhantomData,
+    };
     DataLoader::new(inner, tokio::spawn).delay(window)
-}
-
-fn by_id<E: Stored>(db: &Db, window: Duration) -> DataLoader<ById<E>> {
-    let inner = ById {
-        db: db.clone(),
-        entity: PhantomData,
-    };
-    batched(inner, window)
-}
-
-fn newest<E: Log>(db: &Db, window: Duration) -> DataLoader<NewestOf<E>> {
-    let inner = NewestOf {
-        db: db.clone(),
-        entity: PhantomData,
-    };
-    batched(inner, window)
-}
-
-fn children<E: Child>(db: &Db, window: Duration) -> DataLoader<ChildrenOf<E>> {
-    let inner = ChildrenOf {
-        db: db.clone(),
-        entity: PhantomData,
-    };
-    batched(inner, window)
 }
 
 /// Adds this request's loaders to `request`. Each collects the keys asked for during
 /// `window` after the first one, then runs one query for all of them.
 pub fn attach(request: Request, db: &Db, window: Duration) -> Request {
     request
-        .data(by_id::<brand::Entity>(db, window))
-        .data(by_id::<identity_provider::Entity>(db, window))
-        .data(by_id::<company::Entity>(db, window))
-        .data(by_id::<account::Entity>(db, window))
-        .data(by_id::<contact::Entity>(db, window))
-        .data(children::<configuration::Entity>(db, window))
-        .data(children::<role_mapping::Entity>(db, window))
-        .data(children::<credential::Entity>(db, window))
-        .data(children::<scim_user::Entity>(db, window))
-        .data(newest::<provisioning_event::Entity>(db, window))
-        .data(newest::<audit_event::Entity>(db, window))
-        .data(by_id::<administrator::Entity>(db, window))
-        .data(by_id::<api_token::Entity>(db, window))
-        .data(by_id::<admin_provisioning_rule::Entity>(db, window))
-        .data(by_id::<employee_sync::Entity>(db, window))
-        .data(newest::<administrator_event::Entity>(db, window))
+        .data(batched::<ById<brand::Entity>>(db, window))
+        .data(batched::<ById<identity_provider::Entity>>(db, window))
+        .data(batched::<ById<company::Entity>>(db, window))
+        .data(batched::<ById<account::Entity>>(db, window))
+        .data(batched::<ById<contact::Entity>>(db, window))
+        .data(batched::<ChildrenOf<configuration::Entity>>(db, window))
+        .data(batched::<ChildrenOf<role_mapping::Entity>>(db, window))
+        .data(batched::<ChildrenOf<credential::Entity>>(db, window))
+        .data(batched::<ChildrenOf<scim_user::Entity>>(db, window))
+        .data(batched::<NewestOf<provisioning_event::Entity>>(db, window))
+        .data(batched::<NewestOf<audit_event::Entity>>(db, window))
+        .data(batched::<ById<administrator::Entity>>(db, window))
+        .data(batched::<ById<api_token::Entity>>(db, window))
+        .data(batched::<ById<admin_provisioning_rule::Entity>>(db, window))
+        .data(batched::<ById<employee_sync::Entity>>(db, window))
+        .data(batched::<NewestOf<administrator_event::Entity>>(db, window))
 }
 
 /// Loads one value through the request's loader `T`.
-pub async fn load<T, V>(ctx: &Context<'_>, key: Uuid) -> async_graphql::Result<Option<V>>
+pub async fn load<T, K>(ctx: &Context<'_>, key: K) -> async_graphql::Result<Option<T::Value>>
 where
-    T: Loader<Uuid, Value = V, Error = LoadError>,
-    V: Send + Sync + Clone + 'static,
+    T: Loader<K, Error = LoadError>,
+    K: Send + Sync + Clone + Eq + std::hash::Hash + 'static,
 {
     let loader = ctx.data::<DataLoader<T>>().map_err(|_| {
         AppError::Internal(format!(

@@ -9,17 +9,13 @@ use super::{
     brand::Brand,
     connection::{ProvisioningEventField, entity_queries},
     contact::Contact,
-    errors::GqlResultExt,
     identity_provider::IdentityProvider,
-    types::{row_object, stored},
+    types::{json, row_object, stored_or_null},
 };
-use crate::{
-    domain::{
-        access::Action,
-        id::NodeKind,
-        stored::{AccountAssignment as DomainAssignment, Outcome, Source},
-    },
-    error::AppError,
+use crate::domain::{
+    access::Action,
+    id::NodeKind,
+    stored::{AccountAssignment as DomainAssignment, Outcome, Source},
 };
 
 /// What a sign-in did.
@@ -94,19 +90,11 @@ row_object! {
     resolvers {
         /// For `created`: which rule chose the account.
         async fn account_assignment(&self) -> Result<Option<AccountAssignment>> {
-            self.0
-                .account_assignment
-                .as_deref()
-                .map(stored::<DomainAssignment, _>)
-                .transpose()
+            stored_or_null::<DomainAssignment, _>(self.0.account_assignment.as_deref())
         }
         /// Contact attributes this call set or changed.
         async fn changed_attributes(&self) -> Result<Vec<String>> {
-            AppError::decode_json(
-                "provisioning_event.changed_attributes",
-                &self.0.changed_attributes,
-            )
-            .gql()
+            json("provisioning_event.changed_attributes", &self.0.changed_attributes)
         }
     }
 }

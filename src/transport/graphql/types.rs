@@ -25,7 +25,7 @@ use super::{
     employee_sync::EmployeeSync,
     errors::{GqlResultExt, ToGraphql},
     identity_provider::IdentityProvider,
-    loaders::{ById, load},
+    loaders::{Batch, ById, load},
     pool,
     provisioning_event::ProvisioningEvent,
 };
@@ -62,7 +62,7 @@ where
     let Some(id) = id.into() else {
         return Ok(None);
     };
-    Ok(load::<ById<E>, _>(ctx, id).await?.map(T::from))
+    Ok(load::<Batch<ById<E>>, _>(ctx, id).await?.map(T::from))
 }
 
 /// An instant, as every answer writes it ([`crate::domain::time::format`]). It keeps the
@@ -93,12 +93,6 @@ impl ScalarType for Timestamp {
     }
 }
 
-impl From<DateTime<Utc>> for Timestamp {
-    fn from(at: DateTime<Utc>) -> Self {
-        Self(at)
-    }
-}
-
 /// A column's value as its API type: the value itself, or an instant as a [`Timestamp`].
 pub trait FromColumn<C> {
     fn from_column(column: &C) -> Self;
@@ -125,6 +119,19 @@ impl FromColumn<Option<DateTime<Utc>>> for Option<Timestamp> {
 /// A stored enum column as its API enum; an unknown spelling is an internal error.
 pub(super) fn stored<D: StoredEnum, G: From<D>>(raw: &str) -> Result<G> {
     AppError::decode::<D>(raw).map(G::from).gql()
+}
+
+/// [`stored`] for a column that may be null.
+pub(super) fn stored_or_null<D: StoredEnum, G: From<D>>(raw: Option<&str>) -> Result<Option<G>> {
+    raw.map(stored::<D, G>).transpose()
+}
+
+/// A stored JSON column as its API type; an unreadable one is an internal error.
+pub(super) fn json<T: serde::de::DeserializeOwned>(
+    column: &str,
+    raw: &serde_json::Value,
+) -> Result<T> {
+    AppError::decode_json(column, raw).gql()
 }
 
 /// Declares an API object over one entity row, so that a model is never exposed as such: the

@@ -19,10 +19,8 @@ use crate::{error::AppError, service::health};
 const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 fn exposition(state: &AppState) -> Response {
-    let body = state
-        .app
-        .metrics()
-        .render(health::pool_usage(state.app.db()));
+    let pool = health::pool_usage(state.app.db());
+    let body = state.app.metrics().render(pool);
     ([(header::CONTENT_TYPE, TEXT_FORMAT)], body).into_response()
 }
 
@@ -68,18 +66,11 @@ pub fn router(state: AppState) -> Router {
 /// as a method (hyper accepts 60 KB ones), and a label per invented method would let anyone
 /// grow the scrape without bound.
 fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::OPTIONS => "OPTIONS",
-        Method::CONNECT => "CONNECT",
-        Method::TRACE => "TRACE",
-        _ => "other",
-    }
+    let standard = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    let known = standard.into_iter().find(|name| *name == method.as_str());
+    known.unwrap_or("other")
 }
 
 /// Counts and times each request under its route pattern (not its raw path, which clients

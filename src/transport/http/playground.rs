@@ -4,7 +4,7 @@
 //! to the browser.
 use axum::{
     extract::Path,
-    http::{HeaderValue, StatusCode, header},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 
@@ -52,35 +52,21 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
-fn secured(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
+/// `body` with its type and caching, and the headers that keep the page to this origin.
+fn served(content_type: &'static str, cache: &'static str, body: &'static [u8]) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, content_type),
+        (header::CACHE_CONTROL, cache),
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ];
+    (headers, body).into_response()
 }
 
 /// The playground page; it asks for nothing but this server's assets and `/graphql`.
 pub fn page() -> Response {
-    secured(
-        (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "no-cache"),
-            ],
-            PAGE,
-        )
-            .into_response(),
-    )
+    served("text/html; charset=utf-8", "no-cache", PAGE.as_bytes())
 }
 
 /// `GET /graphql/assets/{*path}`.
@@ -94,16 +80,7 @@ pub async fn asset(Path(path): Path<String>) -> Response {
             } else {
                 "no-cache"
             };
-            secured(
-                (
-                    [
-                        (header::CONTENT_TYPE, *content_type),
-                        (header::CACHE_CONTROL, cache),
-                    ],
-                    *bytes,
-                )
-                    .into_response(),
-            )
+            served(content_type, cache, bytes)
         }
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
     }

@@ -128,15 +128,10 @@ struct TlsConnection {
 /// neither). `slot` is held until the connection closes.
 async fn serve_tls(connection: TlsConnection, slot: OwnedSemaphorePermit) {
     let TlsConnection {
-        stream,
-        acceptor,
-        router,
-        http1,
-        http2,
-        timeout,
-        watcher,
+        router, timeout, ..
     } = connection;
-    let stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+    let handshake = connection.acceptor.accept(connection.stream);
+    let stream = match tokio::time::timeout(timeout, handshake).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "TLS handshake failed");
@@ -159,9 +154,9 @@ async fn serve_tls(connection: TlsConnection, slot: OwnedSemaphorePermit) {
                 Ok::<_, Infallible>(in_flight.until_sent(response))
             }
         });
-        let connection = watcher.watch(http2.serve_connection(io, service));
+        let served = connection.http2.serve_connection(io, service);
         tokio::select! {
-            result = connection => result,
+            result = connection.watcher.watch(served) => result,
             () = idle_for(idle, timeout) => {
                 tracing::debug!("HTTP/2 connection idle for {timeout:?}; closing");
                 Ok(())
@@ -169,7 +164,8 @@ async fn serve_tls(connection: TlsConnection, slot: OwnedSemaphorePermit) {
         }
     } else {
         let service = TowerToHyperService::new(router);
-        watcher.watch(http1.serve_connection(io, service)).await
+        let served = connection.http1.serve_connection(io, service);
+        connection.watcher.watch(served).await
     };
     if let Err(e) = result {
         tracing::debug!(error = %e, "connection ended with an error");

@@ -118,15 +118,12 @@ pub async fn load(files: &TlsFiles) -> Result<Loaded, TlsError> {
     let fingerprint = fingerprint(leaf);
     let validity = validity(leaf);
     // The first private key of the file, whichever of the three forms.
-    let key = match PrivateKeyDer::from_pem_slice(&key_pem) {
-        Ok(key) => key,
-        Err(pem::Error::NoItemsFound) => {
-            return Err(TlsError::NoKey {
-                path: files.key.clone(),
-            });
-        }
-        Err(e) => return Err(pem_error(&files.key, &e)),
-    };
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| match e {
+        pem::Error::NoItemsFound => TlsError::NoKey {
+            path: files.key.clone(),
+        },
+        e => pem_error(&files.key, &e),
+    })?;
     let signing_key = provider()
         .key_provider
         .load_private_key(key)
@@ -136,23 +133,18 @@ pub async fn load(files: &TlsFiles) -> Result<Loaded, TlsError> {
         })?;
     let chain_len = chain.len();
     let certified = CertifiedKey::new(chain, signing_key);
-    match certified.keys_match() {
-        Ok(()) => {}
-        Err(rustls::Error::InconsistentKeys(InconsistentKeys::KeyMismatch)) => {
-            return Err(TlsError::Mismatch {
-                cert: files.cert.clone(),
-                key: files.key.clone(),
-            });
-        }
+    certified.keys_match().map_err(|e| match e {
+        rustls::Error::InconsistentKeys(InconsistentKeys::KeyMismatch) => TlsError::Mismatch {
+            cert: files.cert.clone(),
+            key: files.key.clone(),
+        },
         // The ring provider derives the public key of every key type it loads, so this is a
         // certificate it cannot parse.
-        Err(e) => {
-            return Err(TlsError::Certificate {
-                path: files.cert.clone(),
-                reason: e.to_string(),
-            });
-        }
-    }
+        e => TlsError::Certificate {
+            path: files.cert.clone(),
+            reason: e.to_string(),
+        },
+    })?;
     Ok(Loaded {
         certified: Arc::new(certified),
         fingerprint,

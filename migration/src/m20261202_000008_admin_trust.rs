@@ -52,7 +52,11 @@ enum EmployeeSync {
 }
 
 /// One column per statement: SQLite alters one thing at a time.
-pub(crate) async fn add(m: &SchemaManager<'_>, table: impl IntoIden, column: ColumnDef) -> Result<(), DbErr> {
+pub(crate) async fn add(
+    m: &SchemaManager<'_>,
+    table: impl IntoIden,
+    column: ColumnDef,
+) -> Result<(), DbErr> {
     let mut column = column;
     m.alter_table(
         Table::alter()

@@ -161,8 +161,12 @@ impl MigrationTrait for Migration {
         use IdentityProviderConfiguration as Conf;
         m.drop_table(Table::drop().table(ProofReplay::Table).to_owned())
             .await?;
-        m.drop_table(Table::drop().table(IdentityProviderKeySet::Table).to_owned())
-            .await?;
+        m.drop_table(
+            Table::drop()
+                .table(IdentityProviderKeySet::Table)
+                .to_owned(),
+        )
+        .await?;
         for (table, column, _) in CHECKED {
             drop_check(m, table, column).await?;
         }

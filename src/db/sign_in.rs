@@ -37,7 +37,10 @@ pub(super) fn select_all_of<E: EntityTrait>(query: &mut SelectStatement, table: 
 }
 
 /// The model of `E` in columns prefixed `{table}_`, or `None` when the outer join found no row.
-pub(super) fn joined<M: FromQueryResult>(row: &QueryResult, table: &str) -> Result<Option<M>, DbErr> {
+pub(super) fn joined<M: FromQueryResult>(
+    row: &QueryResult,
+    table: &str,
+) -> Result<Option<M>, DbErr> {
     let prefix = format!("{table}_");
     match row.try_get::<Option<Uuid>>(&prefix, "id")? {
         Some(_) => M::from_query_result(row, &prefix).map(Some),

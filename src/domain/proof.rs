@@ -202,7 +202,11 @@ mod tests {
             (now - s(661), None, None, Err(Check::TooOld)),
         ];
         for (issued, nbf, exp, answer) in cases {
-            assert_eq!(check_times(issued, nbf, exp, &e), answer, "{issued} {nbf:?} {exp:?}");
+            assert_eq!(
+                check_times(issued, nbf, exp, &e),
+                answer,
+                "{issued} {nbf:?} {exp:?}"
+            );
         }
     }
 

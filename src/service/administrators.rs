@@ -307,8 +307,10 @@ pub async fn sign_in(
     let evidence = super::sign_in::proof::admin_evidence(app, &input).await?;
     let mut problems = Problems::default();
     let subject = problems.check(claims::subject(&evidence.subject));
-    let attributes =
-        problems.check_all(claims::read_claims(&evidence.claims, &AttributeMap::default()));
+    let attributes = problems.check_all(claims::read_claims(
+        &evidence.claims,
+        &AttributeMap::default(),
+    ));
     app.transaction(async |txn| {
         let identity_provider = problems.loaded(
             load::<identity_provider::Entity, _>(

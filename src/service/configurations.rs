@@ -121,8 +121,10 @@ fn proofs_possible(
     ) {
         (true, true) => return Ok(()),
         (false, _) => "an audience (set `audience`)",
-        (true, false) => "an identity provider with a key source (its jwks, jwksUrl or \
-             signingCertificates)",
+        (true, false) => {
+            "an identity provider with a key source (its jwks, jwksUrl or \
+             signingCertificates)"
+        }
     };
     Err(AppError::field(
         "proofPolicy",

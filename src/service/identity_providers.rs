@@ -61,16 +61,18 @@ impl ProofSettings<'_> {
         }
         db::identity_providers::ProofColumns {
             jwks: text(problems, self.jwks, |r| settings::jwks("jwks", r)),
-            jwks_url: text(problems, self.jwks_url, |r| settings::jwks_url("jwksUrl", r)),
+            jwks_url: text(problems, self.jwks_url, |r| {
+                settings::jwks_url("jwksUrl", r)
+            }),
             signing_certificates: text(problems, self.signing_certificates, |r| {
                 settings::signing_certificates("signingCertificates", r)
             }),
             allowed_algorithms: self.allowed_algorithms.and_then(|names| {
                 problems.check(settings::allowed_algorithms("allowedAlgorithms", names))
             }),
-            clock_skew_seconds: self.clock_skew_seconds.and_then(|s| {
-                problems.check(settings::seconds("clockSkewSeconds", s, SKEW_RANGE))
-            }),
+            clock_skew_seconds: self
+                .clock_skew_seconds
+                .and_then(|s| problems.check(settings::seconds("clockSkewSeconds", s, SKEW_RANGE))),
             max_proof_age_seconds: self.max_proof_age_seconds.and_then(|s| {
                 problems.check(settings::seconds("maxProofAgeSeconds", s, MAX_AGE_RANGE))
             }),
@@ -157,7 +159,11 @@ pub async fn create(
     input: NewIdentityProvider<'_>,
 ) -> AppResult<identity_provider::Model> {
     let admin_trust = input.admin_sign_in || input.trust_email;
-    let actor = authorize(app, principal, admin_trust || input.proofs.admin_audience.is_some())?;
+    let actor = authorize(
+        app,
+        principal,
+        admin_trust || input.proofs.admin_audience.is_some(),
+    )?;
     let mut problems = Problems::default();
     let proofs = input.proofs.checked(&mut problems);
     let name = problems.name("name", input.name);

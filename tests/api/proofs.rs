@@ -56,8 +56,7 @@ impl Key {
     pub fn sign_as(&self, kid: &str, claims: &Value) -> String {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(kid.to_owned());
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(&self.pkcs8))
-            .expect("sign")
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(&self.pkcs8)).expect("sign")
     }
 
     pub fn sign(&self, claims: &Value) -> String {
@@ -85,7 +84,8 @@ pub fn claims(subject: &str, extra: Value) -> Value {
     claims
 }
 
-const UPDATE_IDP: &str = "mutation($input: UpdateIdentityProviderInput!) { identityProviders { update(input: $input) {
+const UPDATE_IDP: &str =
+    "mutation($input: UpdateIdentityProviderInput!) { identityProviders { update(input: $input) {
     identityProvider { jwksUrl allowedAlgorithms clockSkewSeconds maxProofAgeSeconds jwks }
     errors { label message code } } } }";
 
@@ -256,7 +256,11 @@ async fn required_needs_an_audience_and_a_key_source_then_denies_bare_claims() {
     }
     let after = p.app.row_counts().await;
     for ((table, b), (_, a)) in before.iter().zip(&after) {
-        let expected = if table == "provisioning_event" { b + 2 } else { *b };
+        let expected = if table == "provisioning_event" {
+            b + 2
+        } else {
+            *b
+        };
         assert_eq!(*a, expected, "{table}");
     }
     let events = p.events().await;
@@ -289,8 +293,12 @@ async fn every_failed_check_is_denied_and_the_event_names_the_check() {
         let secret = serde_json::to_vec(&key.jwk).unwrap();
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("k1".into());
-        jsonwebtoken::encode(&header, &good(json!({})), &EncodingKey::from_secret(&secret).unwrap())
-            .unwrap()
+        jsonwebtoken::encode(
+            &header,
+            &good(json!({})),
+            &EncodingKey::from_secret(&secret).unwrap(),
+        )
+        .unwrap()
     };
     let none = {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","kid":"k1"}"#);
@@ -331,7 +339,11 @@ async fn every_failed_check_is_denied_and_the_event_names_the_check() {
         ),
         ("alg none", none, "algorithm"),
         ("HS256 with the public key", hs256, "algorithm"),
-        ("unknown kid", key.sign_as("k9", &good(json!({}))), "unknownKey"),
+        (
+            "unknown kid",
+            key.sign_as("k9", &good(json!({}))),
+            "unknownKey",
+        ),
         ("not a token", "not.a.token".into(), "malformed"),
     ];
     for (case, token, check) in &cases {
@@ -411,7 +423,11 @@ async fn a_jwks_url_is_fetched_on_unknown_keys_at_most_once_an_interval_and_outa
     let b = Key::new("b");
     let server = JwksServer::start(jwks(&[&a])).await;
     let app = spawn_app_with(|s| s.jwks_refetch_seconds = 2).await;
-    let p = Portal::on(app, json!({"audience": AUDIENCE, "linkExistingContacts": true})).await;
+    let p = Portal::on(
+        app,
+        json!({"audience": AUDIENCE, "linkExistingContacts": true}),
+    )
+    .await;
     let out = set_proofs(
         &p.app,
         &p.idp,
@@ -444,8 +460,7 @@ async fn a_jwks_url_is_fetched_on_unknown_keys_at_most_once_an_interval_and_outa
     // After it, one fetch for several concurrent callers.
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let calls = (0..4).map(|_| token(&b, "b")).collect::<Vec<_>>();
-    let answers =
-        futures::future::join_all(calls.iter().map(|t| p.sign_in_with(t))).await;
+    let answers = futures::future::join_all(calls.iter().map(|t| p.sign_in_with(t))).await;
     for out in &answers {
         assert_eq!(out["outcome"], "signedIn", "{out}");
     }
@@ -470,12 +485,21 @@ async fn key_settings_are_checked_and_named() {
         (json!({"jwks": {"keys": []}}), "jwks"),
         (json!({"jwks": "not json"}), "jwks"),
         (json!({"jwksUrl": "http://idp.example/jwks"}), "jwksUrl"),
-        (json!({"allowedAlgorithms": ["HS256"]}), "allowedAlgorithms[0]"),
-        (json!({"allowedAlgorithms": ["none"]}), "allowedAlgorithms[0]"),
+        (
+            json!({"allowedAlgorithms": ["HS256"]}),
+            "allowedAlgorithms[0]",
+        ),
+        (
+            json!({"allowedAlgorithms": ["none"]}),
+            "allowedAlgorithms[0]",
+        ),
         (json!({"allowedAlgorithms": []}), "allowedAlgorithms"),
         (json!({"clockSkewSeconds": 3600}), "clockSkewSeconds"),
         (json!({"maxProofAgeSeconds": 0}), "maxProofAgeSeconds"),
-        (json!({"signingCertificates": "not a certificate"}), "signingCertificates"),
+        (
+            json!({"signingCertificates": "not a certificate"}),
+            "signingCertificates",
+        ),
     ];
     for (proofs, label) in cases {
         let out = set_proofs(&app, &idp, proofs.clone()).await;

@@ -53,7 +53,10 @@ pub fn jwks_url(label: &str, raw: &str) -> Result<String, FieldError> {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
         None => host.split(':').next().unwrap_or_default(),
     };
-    let loopback = matches!(hostname, "localhost" | "::1") || hostname.starts_with("127.");
+    let loopback = hostname == "localhost"
+        || hostname
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     match scheme.to_ascii_lowercase().as_str() {
         _ if hostname.is_empty() => Err(invalid(label, "must name a host", raw)),
         "https" => Ok(url),

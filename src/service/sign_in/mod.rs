@@ -167,10 +167,13 @@ pub async fn sign_in(
     if mode == Mode::Commit {
         app.pace(principal)?;
     }
-    let scope = ids(input).map_or_else(|_| partial_scope(input), |(b, i)| Scope {
-        brand_id: Some(b),
-        identity_provider_id: Some(i),
-    });
+    let scope = ids(input).map_or_else(
+        |_| partial_scope(input),
+        |(b, i)| Scope {
+            brand_id: Some(b),
+            identity_provider_id: Some(i),
+        },
+    );
     let evidence = match proof::evidence(app, input, scope).await {
         Ok(evidence) => Ok(evidence),
         Err(proof::Stop::Failed(e)) => return Err(e),
@@ -347,11 +350,7 @@ fn parse_input(input: &SignInInput<'_>, subject: &str) -> Result<(Uuid, Uuid, St
         (Ok((b, i)), Ok(s)) => Ok((b, i, s)),
         (ids, s) => Err(Denial::invalid(
             partial_scope(input),
-            ids.err()
-                .into_iter()
-                .flatten()
-                .chain(s.err())
-                .collect(),
+            ids.err().into_iter().flatten().chain(s.err()).collect(),
         )),
     }
 }

@@ -146,7 +146,10 @@ pub(crate) async fn admin_evidence<'a>(
             None,
         )
     };
-    let audience = idp.admin_audience.as_deref().ok_or(refused(Check::Audience))?;
+    let audience = idp
+        .admin_audience
+        .as_deref()
+        .ok_or(refused(Check::Audience))?;
     let expected = Expected {
         issuer: &idp.issuer,
         audience,

@@ -11,11 +11,11 @@ use super::{
     configuration::{CompanyMatch, IdentityProviderConfiguration, ProofPolicy},
     connection::{BrandField, entity_queries},
     errors::ApiFieldError,
-    id_or_null, text_or_null,
+    id_or_null,
     limits::list_complexity,
     loaders::{load_children, load_newest},
     mutation::{entity_payload, payload},
-    principal,
+    principal, text_or_null,
     types::{UNPAGED_LIST_COST, row_object},
 };
 use crate::{

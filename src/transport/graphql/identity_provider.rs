@@ -171,7 +171,10 @@ impl IdentityProviderMutations {
         ctx: &Context<'_>,
         input: CreateIdentityProviderInput,
     ) -> Result<IdentityProviderPayload> {
-        let jwks = input.proofs.as_ref().and_then(ProofSettingsInput::jwks_text);
+        let jwks = input
+            .proofs
+            .as_ref()
+            .and_then(ProofSettingsInput::jwks_text);
         IdentityProviderPayload::from(
             service::identity_providers::create(
                 app(ctx)?,
@@ -198,7 +201,10 @@ impl IdentityProviderMutations {
         ctx: &Context<'_>,
         input: UpdateIdentityProviderInput,
     ) -> Result<IdentityProviderPayload> {
-        let jwks = input.proofs.as_ref().and_then(ProofSettingsInput::jwks_text);
+        let jwks = input
+            .proofs
+            .as_ref()
+            .and_then(ProofSettingsInput::jwks_text);
         IdentityProviderPayload::from(
             service::identity_providers::update(
                 app(ctx)?,

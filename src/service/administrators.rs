@@ -3,7 +3,6 @@
 //! administrator through SSO, which issues a short-lived token carrying their role.
 use entity::{administrator, api_token, identity_provider};
 use sea_orm::DatabaseTransaction;
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::{App, Problems, invalid, load, now, unique_or_internal, unless_taken};
@@ -273,14 +272,10 @@ async fn create_token(
     Ok((model, secret))
 }
 
-/// What `sso.adminSignIn` asks: bare `subject` and `claims`, or the IdP's signed `proof`
-/// (with the `nonce` it must carry), never both.
+/// What `sso.adminSignIn` asks: who the evidence says signed in, through which IdP.
 pub struct AdminSignIn<'a> {
     pub identity_provider_id: &'a str,
-    pub subject: Option<&'a str>,
-    pub claims: Option<&'a Value>,
-    pub proof: Option<&'a crate::domain::proof::Proof>,
-    pub nonce: Option<&'a str>,
+    pub presented: super::sign_in::Presented<'a>,
 }
 
 /// A signed-in administrator and their token (the secret is shown once).

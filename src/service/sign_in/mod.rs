@@ -8,7 +8,6 @@ use entity::{
     account, brand, contact, identity_provider, identity_provider_configuration as configuration,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
@@ -38,19 +37,16 @@ pub(crate) mod proof;
 
 use persist::{created, linked, signed_in};
 use proof::Evidence;
+pub use proof::Presented;
 
 /// How many times a call is decided again after losing a race to a concurrent call.
 const ATTEMPTS: usize = 3;
 
-/// A call of the hook. Its evidence is either bare `subject` and `claims`, or a `proof` (with
-/// the `nonce` or SAML request ID the portal expects in it); never both.
+/// A call of the hook: through which brand and IdP, and who the evidence says signed in.
 pub struct SignInInput<'a> {
     pub brand_id: &'a str,
     pub identity_provider_id: &'a str,
-    pub subject: Option<&'a str>,
-    pub claims: Option<&'a Value>,
-    pub proof: Option<&'a crate::domain::proof::Proof>,
-    pub nonce: Option<&'a str>,
+    pub presented: Presented<'a>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -181,7 +177,7 @@ pub async fn sign_in(
     };
     let subject = match &evidence {
         Ok(evidence) => evidence.subject.to_string(),
-        Err(_) => input.subject.unwrap_or_default().to_owned(),
+        Err(_) => input.presented.subject.unwrap_or_default().to_owned(),
     };
     let mut result = match evidence {
         Ok(evidence) => decide_and_write(app.db(), app.gate(), input, &evidence, mode).await?,

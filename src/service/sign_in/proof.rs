@@ -42,30 +42,71 @@ fn invalid(label: &str, message: &str) -> FieldError {
     FieldError::new(label, ErrorCode::Invalid, message, None)
 }
 
+/// What a call presents as evidence: bare `subject` and `claims`, or the IdP's signed `proof`
+/// (with the `nonce` or SAML request ID it must carry); never both.
+#[derive(Clone, Copy, Default)]
+pub struct Presented<'a> {
+    pub subject: Option<&'a str>,
+    pub claims: Option<&'a Value>,
+    pub proof: Option<&'a Proof>,
+    pub nonce: Option<&'a str>,
+}
+
+/// A call's evidence before verification.
+enum Split<'a> {
+    Bare(Evidence<'a>),
+    Proof(&'a Proof),
+}
+
+impl<'a> Presented<'a> {
+    /// Bare evidence or the proof to verify; the errors of a call that presents neither alone.
+    fn split(self) -> Result<Split<'a>, Vec<FieldError>> {
+        match (self.proof, self.subject, self.claims, self.nonce) {
+            (None, Some(subject), Some(claims), None) => Ok(Split::Bare(Evidence {
+                subject: Cow::Borrowed(subject),
+                claims: Cow::Borrowed(claims),
+                replay: None,
+            })),
+            (Some(proof), None, None, _) => Ok(Split::Proof(proof)),
+            (proof, subject, claims, nonce) => {
+                let with_proof = "must not be sent with a proof: the subject and claims come \
+                                  from the verified proof only";
+                let without = "is required without a proof";
+                let problems = match proof {
+                    Some(_) => vec![
+                        ("subject", subject.is_some(), with_proof),
+                        ("claims", claims.is_some(), with_proof),
+                    ],
+                    None => vec![
+                        ("subject", subject.is_none(), without),
+                        ("claims", claims.is_none(), without),
+                        (
+                            "nonce",
+                            nonce.is_some(),
+                            "is only checked in a proof: send it with `proof`",
+                        ),
+                    ],
+                };
+                Err(problems
+                    .into_iter()
+                    .filter(|(_, wrong, _)| *wrong)
+                    .map(|(label, _, message)| invalid(label, message))
+                    .collect())
+            }
+        }
+    }
+}
+
 /// The evidence of `input`: its bare claims, or what its proof says once verified.
 pub(super) async fn evidence<'a>(
     app: &App,
     input: &SignInInput<'a>,
     scope: Scope,
 ) -> Result<Evidence<'a>, Stop> {
-    let proof = match (input.proof, input.subject, input.claims) {
-        (None, Some(subject), Some(claims)) if input.nonce.is_none() => {
-            return Ok(Evidence {
-                subject: Cow::Borrowed(subject),
-                claims: Cow::Borrowed(claims),
-                replay: None,
-            });
-        }
-        (Some(proof), None, None) => proof,
-        (proof, subject, claims) => {
-            let errors = unusable(
-                proof.is_some(),
-                subject.is_some(),
-                claims.is_some(),
-                input.nonce.is_some(),
-            );
-            return Err(Stop::Denied(Denial::invalid(scope, errors)));
-        }
+    let proof = match input.presented.split() {
+        Ok(Split::Bare(evidence)) => return Ok(evidence),
+        Ok(Split::Proof(proof)) => proof,
+        Err(errors) => return Err(Stop::Denied(Denial::invalid(scope, errors))),
     };
     let (brand_id, idp_id) = match super::ids(input) {
         Ok(ids) => ids,
@@ -90,7 +131,7 @@ pub(super) async fn evidence<'a>(
         now: Utc::now(),
         skew: Duration::seconds(i64::from(idp.clock_skew_seconds)),
         max_age: Duration::seconds(i64::from(idp.max_proof_age_seconds)),
-        nonce: input.nonce,
+        nonce: input.presented.nonce,
         recipient: context.configuration.recipient.as_deref(),
     };
     let verified = verify(app, idp, context.fetched.as_ref(), proof, &expected)
@@ -106,23 +147,9 @@ pub(crate) async fn admin_evidence<'a>(
     app: &App,
     input: &crate::service::administrators::AdminSignIn<'a>,
 ) -> Result<Evidence<'a>, AppError> {
-    let proof = match (input.proof, input.subject, input.claims) {
-        (None, Some(subject), Some(claims)) if input.nonce.is_none() => {
-            return Ok(Evidence {
-                subject: Cow::Borrowed(subject),
-                claims: Cow::Borrowed(claims),
-                replay: None,
-            });
-        }
-        (Some(proof), None, None) => proof,
-        (proof, subject, claims) => {
-            return Err(AppError::Invalid(unusable(
-                proof.is_some(),
-                subject.is_some(),
-                claims.is_some(),
-                input.nonce.is_some(),
-            )));
-        }
+    let proof = match input.presented.split().map_err(AppError::Invalid)? {
+        Split::Bare(evidence) => return Ok(evidence),
+        Split::Proof(proof) => proof,
     };
     let idp_id = crate::domain::id::decode(
         crate::domain::id::NodeKind::IdentityProvider,
@@ -156,7 +183,7 @@ pub(crate) async fn admin_evidence<'a>(
         now: Utc::now(),
         skew: Duration::seconds(i64::from(idp.clock_skew_seconds)),
         max_age: Duration::seconds(i64::from(idp.max_proof_age_seconds)),
-        nonce: input.nonce,
+        nonce: input.presented.nonce,
         recipient: None,
     };
     let verified = verify(app, &idp, fetched.as_ref(), proof, &expected)
@@ -176,34 +203,6 @@ fn evidence_of<'a>(identity_provider_id: Uuid, verified: Verified) -> Evidence<'
         }),
     }
 }
-
-/// The errors of a call whose evidence is neither bare claims nor a proof alone.
-fn unusable(proof: bool, subject: bool, claims: bool, nonce: bool) -> Vec<FieldError> {
-    let problems: &[(&str, bool, &str)] = if proof {
-        &[
-            ("subject", subject, WITH_PROOF),
-            ("claims", claims, WITH_PROOF),
-        ]
-    } else {
-        &[
-            ("subject", !subject, "is required without a proof"),
-            ("claims", !claims, "is required without a proof"),
-            (
-                "nonce",
-                nonce,
-                "is only checked in a proof: send it with `proof`",
-            ),
-        ]
-    };
-    problems
-        .iter()
-        .filter(|(_, wrong, _)| *wrong)
-        .map(|(label, _, message)| invalid(label, message))
-        .collect()
-}
-
-const WITH_PROOF: &str =
-    "must not be sent with a proof: the subject and claims come from the verified proof only";
 
 /// Why the evidence stopped the call.
 pub(super) enum Stop {

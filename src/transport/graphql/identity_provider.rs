@@ -93,6 +93,14 @@ pub struct ProofSettingsInput {
 }
 
 impl ProofSettingsInput {
+    /// The settings of an input's `proofs` (none when omitted), with its JWKS as text.
+    fn of<'a>(input: &'a Option<Self>, jwks: &'a Option<Option<String>>) -> ProofSettings<'a> {
+        input
+            .as_ref()
+            .map(|settings| settings.to_service(jwks))
+            .unwrap_or_default()
+    }
+
     fn to_service<'a>(&'a self, jwks: &'a Option<Option<String>>) -> ProofSettings<'a> {
         ProofSettings {
             jwks: jwks.as_ref().map(Option::as_deref),
@@ -185,11 +193,7 @@ impl IdentityProviderMutations {
                     issuer: &input.issuer,
                     admin_sign_in: input.admin_sign_in,
                     trust_email: input.trust_email,
-                    proofs: input
-                        .proofs
-                        .as_ref()
-                        .map(|p| p.to_service(&jwks))
-                        .unwrap_or_default(),
+                    proofs: ProofSettingsInput::of(&input.proofs, &jwks),
                 },
             )
             .await,
@@ -216,11 +220,7 @@ impl IdentityProviderMutations {
                     issuer: input.issuer.as_deref(),
                     admin_sign_in: input.admin_sign_in,
                     trust_email: input.trust_email,
-                    proofs: input
-                        .proofs
-                        .as_ref()
-                        .map(|p| p.to_service(&jwks))
-                        .unwrap_or_default(),
+                    proofs: ProofSettingsInput::of(&input.proofs, &jwks),
                 },
             )
             .await,

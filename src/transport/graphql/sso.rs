@@ -40,12 +40,11 @@ impl From<&ProofInput> for Proof {
     }
 }
 
-/// Either `subject` and `claims` as the portal read them, or the IdP's signed `proof` (then
-/// subject and claims come from the verified proof only, and sending them too is an error).
+/// Who signed in: `subject` and `claims` as the portal read them, or the IdP's signed `proof`
+/// (then subject and claims come from the verified proof only, and sending them too is an
+/// error).
 #[derive(InputObject)]
-pub struct SignInInput {
-    pub brand_id: ID,
-    pub identity_provider_id: ID,
+pub struct PresentedInput {
     /// The user ID the identity provider asserts (OIDC `sub`, SAML NameID); compared exactly.
     /// Required without a proof.
     pub subject: Option<String>,
@@ -57,6 +56,28 @@ pub struct SignInInput {
     /// With a proof: the OIDC `nonce` (or SAML request ID, `InResponseTo`) the portal sent
     /// with its authentication request; the proof must carry it.
     pub nonce: Option<String>,
+}
+
+impl PresentedInput {
+    fn to_service<'a>(&'a self, proof: &'a Option<Proof>) -> service::sign_in::Presented<'a> {
+        service::sign_in::Presented {
+            subject: self.subject.as_deref(),
+            claims: self.claims.as_ref().map(|c| &c.0),
+            proof: proof.as_ref(),
+            nonce: self.nonce.as_deref(),
+        }
+    }
+}
+
+/// Who signed in, through which brand and IdP: `subject` and `claims` as the portal read
+/// them, or the IdP's signed `proof` (then subject and claims come from the verified proof
+/// only, and sending them too is an error).
+#[derive(InputObject)]
+pub struct SignInInput {
+    pub brand_id: ID,
+    pub identity_provider_id: ID,
+    #[graphql(flatten)]
+    pub presented: PresentedInput,
 }
 
 /// A portal token reads the contact's own fields, its account's `id` and `name`, `outcome`,
@@ -126,17 +147,14 @@ impl SsoMutations {
         input: &SignInInput,
         mode: service::sign_in::Mode,
     ) -> Result<SignInPayload> {
-        let proof = input.proof.as_ref().map(Proof::from);
+        let proof = input.presented.proof.as_ref().map(Proof::from);
         let result = service::sign_in::sign_in(
             app(ctx)?,
             principal(ctx)?,
             &service::sign_in::SignInInput {
                 brand_id: &input.brand_id,
                 identity_provider_id: &input.identity_provider_id,
-                subject: input.subject.as_deref(),
-                claims: input.claims.as_ref().map(|c| &c.0),
-                proof: proof.as_ref(),
-                nonce: input.nonce.as_deref(),
+                presented: input.presented.to_service(&proof),
             },
             mode,
         )
@@ -184,22 +202,20 @@ impl SsoMutations {
     /// its (IdP, subject) and later ones must match. An active administrator gets a token with
     /// their role, valid for 8 hours and only while they stay active with that role, that the
     /// audit log attributes to them. Unknown, inactive and mismatched people are refused
-    /// alike. The payload shows a dashboard token the administrator's own fields only.
+    /// alike. The payload shows a dashboard token the administrator's own fields only. A
+    /// `proof` must name the IdP's `adminAudience`.
     async fn admin_sign_in(
         &self,
         ctx: &Context<'_>,
         input: AdminSignInInput,
     ) -> Result<AdminSignInPayload> {
-        let proof = input.proof.as_ref().map(Proof::from);
+        let proof = input.presented.proof.as_ref().map(Proof::from);
         let result = service::administrators::sign_in(
             app(ctx)?,
             principal(ctx)?,
             service::administrators::AdminSignIn {
                 identity_provider_id: &input.identity_provider_id,
-                subject: input.subject.as_deref(),
-                claims: input.claims.as_ref().map(|c| &c.0),
-                proof: proof.as_ref(),
-                nonce: input.nonce.as_deref(),
+                presented: input.presented.to_service(&proof),
             },
         )
         .await;
@@ -218,16 +234,10 @@ impl SsoMutations {
 #[derive(InputObject)]
 pub struct AdminSignInInput {
     pub identity_provider_id: ID,
-    /// The user ID the identity provider asserts. Required without a proof.
-    pub subject: Option<String>,
-    /// The IdP's claims: `email` names the administrator, and must be verified in so many
-    /// words (`email_verified` true in every spelling of the name), unless the IdP is marked
-    /// `trustEmail`. Required without a proof.
-    pub claims: Option<Json<serde_json::Value>>,
-    /// The IdP's signed ID token or SAML response, naming the IdP's `adminAudience`.
-    pub proof: Option<ProofInput>,
-    /// With a proof: the nonce (or SAML request ID) it must carry.
-    pub nonce: Option<String>,
+    /// The claims' `email` names the administrator; a proof must name the IdP's
+    /// `adminAudience`.
+    #[graphql(flatten)]
+    pub presented: PresentedInput,
 }
 
 /// An administrator signed in: a bearer token with their role, shown once.

@@ -192,10 +192,9 @@ async fn check_name_free(
     display_name: &str,
     except: Option<Uuid>,
 ) -> ScimResult<()> {
-    let folded = validate::fold(display_name);
-    if let Some(other) = db::scim::group_named(txn, scope.configuration.id, &folded).await?
-        && Some(other.id) != except
-    {
+    let folded = [validate::fold(display_name)];
+    let named = db::scim::groups_named(txn, scope.configuration.id, &folded).await?;
+    if let Some(other) = named.into_iter().find(|other| Some(other.id) != except) {
         return Err(ScimError::uniqueness(format!(
             "displayName: a group named {:?} already exists",
             other.display_name

@@ -266,12 +266,9 @@ async fn a_file_over_the_limit_is_rejected_without_calling_the_service() {
 /// `why` without being read (nor the open waiting for a writer).
 async fn refused_unread(inbox: &mut Inbox, name: &str, why: &str) {
     let fake = Fake::default();
-    let outcome = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        fake.take(inbox, name),
-    )
-    .await
-    .expect("the open waited for a writer");
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), fake.take(inbox, name))
+        .await
+        .expect("the open waited for a writer");
     assert!(
         matches!(&outcome, Outcome::Rejected(w) if w.contains(why)),
         "{name}: {outcome:?}"

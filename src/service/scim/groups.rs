@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{
     ListQuery, ScimFailure, ScimResult, Scope,
-    resource::{Groups, Planned, Rendered, ScimResource, Update, write_planned},
+    resource::{Groups, Planned, Rendered, ScimResource, Update, render_one, write_planned},
 };
 use crate::service::App;
 use crate::{
@@ -112,7 +112,7 @@ impl ScimResource for Groups {
             write::set_members(txn, g.id, &members).await?;
             refresh_group_roles(txn, scope, &members).await?;
             tracing::info!(group = %g.id, members = members.len(), "SCIM group created");
-            Self::render_one(txn, scope, g, &Selection::default()).await
+            render_one::<Self, _>(txn, scope, g, &Selection::default()).await
         })
         .await
     }

@@ -237,12 +237,36 @@ pub struct SyncOutcome {
     pub applied_at: Option<DateTime<Utc>>,
 }
 
+impl SyncOutcome {
+    /// A sync of `status` that read and changed nothing.
+    pub fn nothing(status: SyncStatus) -> Self {
+        Self {
+            status,
+            rows: 0,
+            counts: Counts::default(),
+            rejected_rows: Value::Array(Vec::new()),
+            rejected_row_count: 0,
+            notes: Value::Array(Vec::new()),
+            changes: Value::Array(Vec::new()),
+            reason: None,
+            hold_reason: None,
+            body: None,
+            applied_at: None,
+        }
+    }
+}
+
 /// Writes a new sync record.
 pub async fn insert_sync<Db: ConnectionTrait>(
     db: &Db,
     new: NewSync<'_>,
     outcome: SyncOutcome,
 ) -> Result<employee_sync::Model, DbErr> {
+    new_sync(new, outcome).insert(db).await
+}
+
+/// A new sync record, every column set.
+pub fn new_sync(new: NewSync<'_>, outcome: SyncOutcome) -> employee_sync::ActiveModel {
     let record = employee_sync::ActiveModel {
         id: Set(Uuid::now_v7()),
         source: Set(new.source.as_str().to_owned()),
@@ -251,7 +275,7 @@ pub async fn insert_sync<Db: ConnectionTrait>(
         created_at: Set(new.at),
         ..Default::default()
     };
-    with_outcome(record, outcome).insert(db).await
+    with_outcome(record, outcome)
 }
 
 /// Writes a recorded sync's new outcome (a held sync applied); the row as it is now.

@@ -200,18 +200,6 @@ pub async fn group<Db: ConnectionTrait>(
     query.one(db).await
 }
 
-pub async fn group_named<Db: ConnectionTrait>(
-    db: &Db,
-    configuration_id: Uuid,
-    display_name_folded: &str,
-) -> Result<Option<scim_group::Model>, DbErr> {
-    scim_group::Entity::find()
-        .filter(scim_group::Column::ConfigurationId.eq(configuration_id))
-        .filter(scim_group::Column::DisplayNameFolded.eq(display_name_folded))
-        .one(db)
-        .await
-}
-
 /// The members of each of `groups`, as (group, user id, userName), by userName: one
 /// statement however many members the groups have.
 pub async fn members_of_groups<Db: ConnectionTrait>(

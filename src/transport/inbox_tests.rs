@@ -262,6 +262,20 @@ async fn a_file_over_the_limit_is_rejected_without_calling_the_service() {
     assert_eq!(names(&tmp.path().join("failed")).len(), 2);
 }
 
+/// Takes `name`, which the listing saw as a regular file, and checks that it was refused for
+/// `why` without being read (nor the open waiting for a writer).
+async fn refused_unread(inbox: &mut Inbox, name: &str, why: &str) {
+    let fake = Fake::default();
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), fake.take(inbox, name))
+        .await
+        .expect("the open waited for a writer");
+    assert!(
+        matches!(&outcome, Outcome::Rejected(w) if w.contains(why)),
+        "{name}: {outcome:?}"
+    );
+    assert!(fake.names().is_empty(), "{name} was read");
+}
+
 #[tokio::test]
 async fn a_symbolic_link_swapped_in_is_refused_not_followed() {
     let (tmp, mut inbox) = inbox_with(&[]).await;
@@ -270,13 +284,7 @@ async fn a_symbolic_link_swapped_in_is_refused_not_followed() {
     std::fs::write(&secret, "EmployeeId\nfrom outside\n").unwrap();
     // The listing saw a regular file; it was swapped for a link before the claim.
     std::os::unix::fs::symlink(&secret, tmp.path().join("hr.csv")).unwrap();
-    let fake = Fake::default();
-    let outcome = fake.take(&mut inbox, "hr.csv").await;
-    assert!(
-        matches!(&outcome, Outcome::Rejected(why) if why.contains("symbolic link")),
-        "{outcome:?}"
-    );
-    assert!(fake.names().is_empty(), "the link was followed");
+    refused_unread(&mut inbox, "hr.csv", "symbolic link").await;
     let failed = names(&tmp.path().join("failed"));
     assert_eq!(failed.len(), 1, "the reason file: {failed:?}");
     assert!(failed[0].ends_with(".reason.txt"), "{failed:?}");
@@ -291,10 +299,7 @@ async fn a_symbolic_link_swapped_in_is_refused_not_followed() {
 async fn a_link_to_a_device_is_refused_without_reading_it() {
     let (tmp, mut inbox) = inbox_with(&[]).await;
     std::os::unix::fs::symlink("/dev/zero", tmp.path().join("zero.csv")).unwrap();
-    let fake = Fake::default();
-    let outcome = fake.take(&mut inbox, "zero.csv").await;
-    assert!(matches!(outcome, Outcome::Rejected(_)), "{outcome:?}");
-    assert!(fake.names().is_empty());
+    refused_unread(&mut inbox, "zero.csv", "").await;
 }
 
 #[tokio::test]
@@ -306,18 +311,7 @@ async fn a_fifo_is_refused_without_waiting_for_a_writer() {
         .status()
         .unwrap();
     assert!(made.success());
-    let fake = Fake::default();
-    let outcome = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        fake.take(&mut inbox, "pipe.csv"),
-    )
-    .await
-    .expect("the open waited for a writer");
-    assert!(
-        matches!(&outcome, Outcome::Rejected(why) if why.contains("not a regular file")),
-        "{outcome:?}"
-    );
-    assert!(fake.names().is_empty());
+    refused_unread(&mut inbox, "pipe.csv", "not a regular file").await;
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use entity::{admin_provisioning_rule, administrator, employee};
 
 use crate::{
-    db::employees::extra_json,
+    db::{self, employees::extra_json},
     domain::{
         employees::{
             AdminOrigin, AdminRole, AdminStatus,
@@ -46,7 +46,13 @@ pub fn admin_view(admin: &administrator::Model) -> AppResult<AdminView> {
     })
 }
 
-pub fn employee_of(row: employee::Model) -> AppResult<Employee> {
+/// The employees of the stored (latest) snapshot.
+pub async fn stored_employees(db: &impl sea_orm::ConnectionTrait) -> AppResult<Vec<Employee>> {
+    let rows = db::employees::employees(db).await?;
+    rows.into_iter().map(employee_of).collect()
+}
+
+fn employee_of(row: employee::Model) -> AppResult<Employee> {
     let status = AppError::decode::<EmployeeStatus>(&row.status)?;
     let extra: BTreeMap<String, String> = AppError::decode_json("employee.extra", &row.extra)?;
     let extra = extra.into_iter().map(|(k, v)| (k.into(), v)).collect();

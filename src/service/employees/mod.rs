@@ -34,30 +34,19 @@ pub struct Synced {
 impl Synced {
     /// A sync of `status` that read and changed nothing, for the doors' tests.
     pub fn sample(status: SyncStatus) -> Self {
-        let record = employee_sync::Model {
-            id: uuid::Uuid::now_v7(),
-            status: status.as_str().into(),
-            source: SyncSource::Upload.as_str().into(),
+        use sea_orm::TryIntoModel;
+        let new = db::employees::NewSync {
+            source: SyncSource::Upload,
             file_name: None,
             actor: None,
-            rows: 0,
-            created: 0,
-            reactivated: 0,
-            deactivated: 0,
-            role_changed: 0,
-            updated: 0,
-            unchanged: 0,
-            rejected_rows: json!([]),
-            rejected_row_count: 0,
-            notes: json!([]),
-            changes: json!([]),
-            reason: None,
-            hold_reason: None,
-            body: None,
-            created_at: chrono::Utc::now(),
-            applied_at: None,
+            at: chrono::Utc::now(),
         };
-        Self { status, record }
+        let outcome = db::employees::SyncOutcome::nothing(status);
+        let record = db::employees::new_sync(new, outcome).try_into_model();
+        Self {
+            status,
+            record: record.expect("every column is set"),
+        }
     }
 }
 
@@ -203,17 +192,8 @@ async fn reject(
         at: now(),
     };
     let outcome = db::employees::SyncOutcome {
-        status: SyncStatus::Rejected,
-        rows: 0,
-        counts: Default::default(),
-        rejected_rows: json!([]),
-        rejected_row_count: 0,
-        notes: json!([]),
-        changes: json!([]),
         reason: Some(reason.to_owned()),
-        hold_reason: None,
-        body: None,
-        applied_at: None,
+        ..db::employees::SyncOutcome::nothing(SyncStatus::Rejected)
     };
     Ok(Synced {
         status: SyncStatus::Rejected,

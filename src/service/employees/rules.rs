@@ -6,7 +6,7 @@ use entity::{admin_provisioning_rule, employee_sync};
 use sea_orm::DatabaseTransaction;
 
 use super::{
-    convert::{employee_of, rule_view},
+    convert::{rule_view, stored_employees},
     sync,
 };
 use crate::{
@@ -269,11 +269,7 @@ async fn conflicts_of(
     if overlapping.is_empty() {
         return Ok(Vec::new());
     }
-    let employees = db::employees::employees(txn)
-        .await?
-        .into_iter()
-        .map(employee_of)
-        .collect::<AppResult<Vec<_>>>()?;
+    let employees = stored_employees(txn).await?;
     Ok(overlapping
         .into_iter()
         .map(|(other, view)| Conflict {

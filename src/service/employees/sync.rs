@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{
     Synced,
-    convert::{admin_view, employee_of, rule_view, same_employee},
+    convert::{admin_view, rule_view, same_employee, stored_employees},
 };
 use crate::{
     db::{
@@ -77,11 +77,7 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
             true,
         ),
         None => (
-            db::employees::employees(txn)
-                .await?
-                .into_iter()
-                .map(employee_of)
-                .collect::<AppResult<Vec<_>>>()?,
+            stored_employees(txn).await?,
             Vec::new(),
             0,
             HashSet::new(),

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{
     ListQuery, ScimFailure, ScimResult, Scope,
-    resource::{Groups, Planned, Rendered, ScimResource, Update, write_planned},
+    resource::{Groups, Planned, Rendered, ScimResource, Update, render_one, write_planned},
 };
 use crate::service::App;
 use crate::{
@@ -112,7 +112,7 @@ impl ScimResource for Groups {
             write::set_members(txn, g.id, &members).await?;
             refresh_group_roles(txn, scope, &members).await?;
             tracing::info!(group = %g.id, members = members.len(), "SCIM group created");
-            Self::render_one(txn, scope, g, &Selection::default()).await
+            render_one::<Self, _>(txn, scope, g, &Selection::default()).await
         })
         .await
     }
@@ -192,10 +192,9 @@ async fn check_name_free(
     display_name: &str,
     except: Option<Uuid>,
 ) -> ScimResult<()> {
-    let folded = validate::fold(display_name);
-    if let Some(other) = db::scim::group_named(txn, scope.configuration.id, &folded).await?
-        && Some(other.id) != except
-    {
+    let folded = [validate::fold(display_name)];
+    let named = db::scim::groups_named(txn, scope.configuration.id, &folded).await?;
+    if let Some(other) = named.into_iter().find(|other| Some(other.id) != except) {
         return Err(ScimError::uniqueness(format!(
             "displayName: a group named {:?} already exists",
             other.display_name

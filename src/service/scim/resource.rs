@@ -106,69 +106,6 @@ pub trait ScimResource: Send + Sync + 'static {
         row: Self::Row,
     ) -> impl Future<Output = ScimResult<()>> + Send;
 
-    /// `DELETE /{type}/{id}`.
-    fn delete(
-        app: &App,
-        scope: &Scope,
-        raw_id: &str,
-        if_match: Option<&str>,
-    ) -> impl Future<Output = ScimResult<()>> + Send {
-        async move {
-            app.transaction(async |txn| {
-                let row = Self::load(txn, scope, raw_id, Read::Plain).await?;
-                Self::check_if_match(scope, &row, if_match)?;
-                Self::remove(txn, scope, row).await
-            })
-            .await
-        }
-    }
-
-    /// `GET /{type}/{id}`.
-    fn get(
-        app: &App,
-        scope: &Scope,
-        raw_id: &str,
-        selection: &Selection,
-    ) -> impl Future<Output = ScimResult<Rendered>> + Send {
-        async move {
-            let row = Self::load(app.db(), scope, raw_id, Read::Plain).await?;
-            Self::render_one(app.db(), scope, row, selection).await
-        }
-    }
-
-    /// `GET /{type}` and `POST /{type}/.search`: a `ListResponse` page.
-    fn list(
-        app: &App,
-        scope: &Scope,
-        query: &ListQuery,
-    ) -> impl Future<Output = ScimResult<Value>> + Send {
-        async move {
-            let (offset, limit) = query.window();
-            let page = Self::page(app.db(), scope, query, offset, limit).await?;
-            let rendered = Self::render(app.db(), scope, &page.items, &query.selection).await?;
-            let bodies = rendered.into_iter().map(|r| r.body).collect();
-            Ok(list_response(page.total, offset, bodies))
-        }
-    }
-
-    /// The resource a URL names; an id we never issued (not a UUID) is simply not found.
-    fn load<Db: ConnectionTrait>(
-        db: &Db,
-        scope: &Scope,
-        raw_id: &str,
-        read: Read,
-    ) -> impl Future<Output = ScimResult<Self::Row>> + Send {
-        async move {
-            let found = match Uuid::parse_str(raw_id) {
-                Ok(id) => Self::find(db, scope.configuration.id, id, read).await?,
-                Err(_) => None,
-            };
-            Ok(found.ok_or_else(|| {
-                ScimError::not_found(format!("no {} has the id {raw_id:?}", Self::NAME))
-            })?)
-        }
-    }
-
     /// `If-Match` against the row's version.
     fn check_if_match(
         scope: &Scope,
@@ -177,57 +114,106 @@ pub trait ScimResource: Send + Sync + 'static {
     ) -> Result<(), ScimError> {
         check_version(if_match, &Self::meta(scope, row).version())
     }
+}
 
-    /// Renders rows with their links, loaded for all of them in one query.
-    fn render<Db: ConnectionTrait>(
-        db: &Db,
-        scope: &Scope,
-        rows: &[Self::Row],
-        selection: &Selection,
-    ) -> impl Future<Output = ScimResult<Vec<Rendered>>> + Send {
-        async move {
-            let links = if selection.keeps(Self::LINKS) {
-                let ids: Vec<Uuid> = rows.iter().map(Self::id).collect();
-                Some(Self::links(db, &ids).await?)
-            } else {
-                None
-            };
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let id = Self::id(row);
-                let mine: Option<Vec<(Uuid, String)>> = links.as_ref().map(|links| {
-                    links
-                        .iter()
-                        .filter(|(of, _, _)| *of == id)
-                        .map(|(_, other, name)| (*other, name.clone()))
-                        .collect()
-                });
-                let meta = Self::meta(scope, row);
-                let mut body = Self::represent(scope, row, mine.as_deref(), &meta)?;
-                selection.apply(&mut body);
-                out.push(Rendered {
-                    body,
-                    version: meta.version(),
-                    location: meta.location,
-                });
-            }
-            Ok(out)
-        }
-    }
+/// `DELETE /{type}/{id}`.
+pub async fn delete<R: ScimResource>(
+    app: &App,
+    scope: &Scope,
+    raw_id: &str,
+    if_match: Option<&str>,
+) -> ScimResult<()> {
+    app.transaction(async |txn| {
+        let row = load::<R, _>(txn, scope, raw_id, Read::Plain).await?;
+        R::check_if_match(scope, &row, if_match)?;
+        R::remove(txn, scope, row).await
+    })
+    .await
+}
 
-    fn render_one<Db: ConnectionTrait>(
-        db: &Db,
-        scope: &Scope,
-        row: Self::Row,
-        selection: &Selection,
-    ) -> impl Future<Output = ScimResult<Rendered>> + Send {
-        async move {
-            let mut rendered =
-                Self::render(db, scope, std::slice::from_ref(&row), selection).await?;
-            let missing = || AppError::Internal(format!("rendered no {}", Self::NAME)).into();
-            rendered.pop().ok_or_else(missing)
-        }
+/// `GET /{type}/{id}`.
+pub async fn get<R: ScimResource>(
+    app: &App,
+    scope: &Scope,
+    raw_id: &str,
+    selection: &Selection,
+) -> ScimResult<Rendered> {
+    let row = load::<R, _>(app.db(), scope, raw_id, Read::Plain).await?;
+    render_one::<R, _>(app.db(), scope, row, selection).await
+}
+
+/// `GET /{type}` and `POST /{type}/.search`: a `ListResponse` page.
+pub async fn list<R: ScimResource>(
+    app: &App,
+    scope: &Scope,
+    query: &ListQuery,
+) -> ScimResult<Value> {
+    let (offset, limit) = query.window();
+    let page = R::page(app.db(), scope, query, offset, limit).await?;
+    let rendered = render::<R, _>(app.db(), scope, &page.items, &query.selection).await?;
+    let bodies = rendered.into_iter().map(|r| r.body).collect();
+    Ok(list_response(page.total, offset, bodies))
+}
+
+/// The resource a URL names; an id we never issued (not a UUID) is simply not found.
+pub async fn load<R: ScimResource, Db: ConnectionTrait>(
+    db: &Db,
+    scope: &Scope,
+    raw_id: &str,
+    read: Read,
+) -> ScimResult<R::Row> {
+    let found = match Uuid::parse_str(raw_id) {
+        Ok(id) => R::find(db, scope.configuration.id, id, read).await?,
+        Err(_) => None,
+    };
+    Ok(found
+        .ok_or_else(|| ScimError::not_found(format!("no {} has the id {raw_id:?}", R::NAME)))?)
+}
+
+/// Renders rows with their links, loaded for all of them in one query.
+async fn render<R: ScimResource, Db: ConnectionTrait>(
+    db: &Db,
+    scope: &Scope,
+    rows: &[R::Row],
+    selection: &Selection,
+) -> ScimResult<Vec<Rendered>> {
+    let links = if selection.keeps(R::LINKS) {
+        let ids: Vec<Uuid> = rows.iter().map(R::id).collect();
+        Some(R::links(db, &ids).await?)
+    } else {
+        None
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = R::id(row);
+        let mine: Option<Vec<(Uuid, String)>> = links.as_ref().map(|links| {
+            links
+                .iter()
+                .filter(|(of, _, _)| *of == id)
+                .map(|(_, other, name)| (*other, name.clone()))
+                .collect()
+        });
+        let meta = R::meta(scope, row);
+        let mut body = R::represent(scope, row, mine.as_deref(), &meta)?;
+        selection.apply(&mut body);
+        out.push(Rendered {
+            body,
+            version: meta.version(),
+            location: meta.location,
+        });
     }
+    Ok(out)
+}
+
+pub async fn render_one<R: ScimResource, Db: ConnectionTrait>(
+    db: &Db,
+    scope: &Scope,
+    row: R::Row,
+    selection: &Selection,
+) -> ScimResult<Rendered> {
+    let mut rendered = render::<R, _>(db, scope, std::slice::from_ref(&row), selection).await?;
+    let missing = || AppError::Internal(format!("rendered no {}", R::NAME)).into();
+    rendered.pop().ok_or_else(missing)
 }
 
 /// `/Users`: learners, each a contact (`service::scim::users`).
@@ -275,7 +261,7 @@ pub(super) async fn write_planned<R: ScimResource>(
     change: &impl Planned<R>,
 ) -> ScimResult<Rendered> {
     for _ in 0..OPTIMISTIC_ATTEMPTS {
-        let seen = R::load(app.db(), scope, raw_id, Read::Plain).await?;
+        let seen = load::<R, _>(app.db(), scope, raw_id, Read::Plain).await?;
         R::check_if_match(scope, &seen, if_match)?;
         let plan = change.plan(app.db(), scope, &seen).await?;
         let id = R::id(&seen);
@@ -290,18 +276,18 @@ pub(super) async fn write_planned<R: ScimResource>(
             })
             .await?;
         if let Some(row) = written {
-            return R::render_one(app.db(), scope, row, &Selection::default()).await;
+            return render_one::<R, _>(app.db(), scope, row, &Selection::default()).await;
         }
         tracing::debug!(resource = R::NAME, %id, "SCIM resource changed while its write was planned");
     }
     let row = app
         .transaction(async |txn| {
-            R::load(txn, scope, raw_id, Read::ForUpdate).await?;
-            let seen = R::load(txn, scope, raw_id, Read::Plain).await?;
+            load::<R, _>(txn, scope, raw_id, Read::ForUpdate).await?;
+            let seen = load::<R, _>(txn, scope, raw_id, Read::Plain).await?;
             R::check_if_match(scope, &seen, if_match)?;
             let plan = change.plan(txn, scope, &seen).await?;
             change.store(txn, scope, seen, &plan).await
         })
         .await?;
-    R::render_one(app.db(), scope, row, &Selection::default()).await
+    render_one::<R, _>(app.db(), scope, row, &Selection::default()).await
 }

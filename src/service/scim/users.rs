@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     ListQuery, ScimResult, Scope,
-    resource::{Planned, Rendered, ScimResource, Update, Users, write_planned},
+    resource::{Planned, Rendered, ScimResource, Update, Users, load, render_one, write_planned},
 };
 use crate::{
     db::{
@@ -147,7 +147,7 @@ impl ScimResource for Users {
         let data = user::parse(body)?;
         app.transaction(async |txn| {
             let row = create::create_in(txn, scope, &data).await?;
-            Self::render_one(txn, scope, row, &Selection::default()).await
+            render_one::<Self, _>(txn, scope, row, &Selection::default()).await
         })
         .await
     }
@@ -172,12 +172,12 @@ impl ScimResource for Users {
         let hash = data.password.as_deref().map(hash_password).transpose()?;
         let row = app
             .transaction(async |txn| {
-                let row = Self::load(txn, scope, raw_id, Read::ForUpdate).await?;
+                let row = load::<Self, _>(txn, scope, raw_id, Read::ForUpdate).await?;
                 Self::check_if_match(scope, &row, if_match)?;
                 replace_in(txn, scope, row, &data, hash).await
             })
             .await?;
-        Self::render_one(app.db(), scope, row, &Selection::default()).await
+        render_one::<Self, _>(app.db(), scope, row, &Selection::default()).await
     }
 
     /// `DELETE /Users/{id}`: the SCIM identity goes (with its SSO credential, password and group
@@ -328,7 +328,7 @@ impl Planned<Users> for Patching<'_> {
         scope: &Scope,
         row: &UserRow,
     ) -> ScimResult<Self::Plan> {
-        let current = Users::render_one(db, scope, row.clone(), &Selection::default()).await?;
+        let current = render_one::<Users, _>(db, scope, row.clone(), &Selection::default()).await?;
         let data = user::parse(&patch::apply(&current.body, self.0, Kind::User)?)?;
         let hash = data.password.as_deref().map(hash_password).transpose()?;
         Ok((data, hash))

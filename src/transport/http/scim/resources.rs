@@ -19,7 +19,7 @@ use crate::{
     domain::scim::{ScimError, discovery},
     service::scim::{
         list_response,
-        resource::{ScimResource, Update},
+        resource::{self as resources, ScimResource, Update},
     },
     transport::http::AppState,
 };
@@ -33,7 +33,9 @@ pub(super) async fn list<R: ScimResource>(
     params: QueryParams,
 ) -> Result<Response, ScimError> {
     let query = list_query(params)?;
-    Ok(listed(R::list(&state.app, &scope, &query).await))
+    Ok(listed(
+        resources::list::<R>(&state.app, &scope, &query).await,
+    ))
 }
 
 pub(super) async fn search<R: ScimResource>(
@@ -43,7 +45,9 @@ pub(super) async fn search<R: ScimResource>(
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let query = search_query(&headers, &body)?;
-    Ok(listed(R::list(&state.app, &scope, &query).await))
+    Ok(listed(
+        resources::list::<R>(&state.app, &scope, &query).await,
+    ))
 }
 
 pub(super) async fn read<R: ScimResource>(
@@ -54,7 +58,7 @@ pub(super) async fn read<R: ScimResource>(
     params: QueryParams,
 ) -> Result<Response, ScimError> {
     let selection = list_query(params)?.selection;
-    let found = R::get(&state.app, &scope, &id, &selection).await;
+    let found = resources::get::<R>(&state.app, &scope, &id, &selection).await;
     Ok(resource(StatusCode::OK, found, Some(&headers)))
 }
 
@@ -96,7 +100,7 @@ pub(super) async fn delete<R: ScimResource>(
     headers: HeaderMap,
 ) -> Response {
     let if_match = if_match(&headers);
-    let deleted = R::delete(&state.app, &scope, &id, if_match.as_deref()).await;
+    let deleted = resources::delete::<R>(&state.app, &scope, &id, if_match.as_deref()).await;
     deleted.map(|()| StatusCode::NO_CONTENT).into_response()
 }
 

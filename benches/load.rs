@@ -3,12 +3,14 @@
 //!
 //! `cargo bench --bench load -- [--db sqlite|postgres|both] [--seconds N] [--big N]
 //! [--small N] [--concurrency 1,16,64] [--quick] [--employees N]
-//! [--only employees|scim-pressure]`
+//! [--only employees|scim-pressure|proofs]`
 //!
 //! Per database: migrate and create an owner token with the CLI, start `autoprov serve`, set up
 //! a brand, three identity providers and a portal token through the API, seed companies and
 //! contacts with sqlx, then measure each operation at each concurrency level (server, then
-//! baseline). Last come the SCIM cells: two more identity providers with a configuration and a
+//! baseline). The returning learners of the "individual" identity provider also sign in with an
+//! ID token it signed (issue 21), measured beside their bare sign-in through the same server
+//! (alone, after their learners are made, with `--only proofs`). Last come the SCIM cells: two more identity providers with a configuration and a
 //! SCIM token each, one seeded with `--small` SCIM users and one with `--big`; then the
 //! employee-file syncs of `--employees` people (alone with `--only employees`). Progress goes
 //! to stderr; the markdown report to stdout and `target/bench-load.md`.
@@ -30,6 +32,8 @@ mod employees;
 mod hostile_files;
 #[path = "load/options.rs"]
 mod options;
+#[path = "load/proofs.rs"]
+mod proofs;
 #[path = "load/report.rs"]
 mod report;
 #[path = "load/scenarios.rs"]
@@ -55,7 +59,8 @@ use options::Options;
 use report::{DatabaseReport, ops};
 use scenarios::{Client, Learners, Listing};
 
-/// Learners created on the "update" identity provider before its returning cell.
+/// Learners created on the "update" identity provider before its returning cell, and on the
+/// "individual" one before its returning cells with `--only proofs`.
 const UPDATE_LEARNERS: u64 = 2000;
 
 fn main() {
@@ -229,9 +234,11 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
     // The small company table, checked through the API.
     let pool = target.pool().await;
     let mut seeder = seed::Seeder::new(pool.clone()).await;
-    seeder.grow_companies(options.small).await;
-    db::settle(&pool).await;
-    seeder.verify_company(&api, &setup.owner).await;
+    if !options.only_proofs {
+        seeder.grow_companies(options.small).await;
+        db::settle(&pool).await;
+        seeder.verify_company(&api, &setup.owner).await;
+    }
 
     let mut client = Client::new(api, setup, prefix.clone());
     let mut notes = Vec::new();
@@ -251,9 +258,31 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
     };
 
     let counted_before = client.api.sign_ins_counted(&client.setup.owner).await;
-    sign_in_cells(&mut runner, &client, &baseline, &idps).await;
+    if options.only_proofs {
+        proof_cells(&mut runner, &client, &baseline, &idps).await;
+    } else {
+        sign_in_cells(&mut runner, &client, &baseline, &idps).await;
+    }
     let counted_after = client.api.sign_ins_counted(&client.setup.owner).await;
     notes.push(report::sign_ins_counted_note(counted_before, counted_after));
+    if options.only_proofs {
+        let rows = std::mem::take(&mut runner.rows);
+        let (peak_rss_mib, end_rss_mib) = server.memory_mib();
+        notes.push(report::load_note(&load_before));
+        notes.extend(report::server_log_notes(&server, &rows));
+        drop(server);
+        with_pool!(&pool, p => p.close().await);
+        drop(target);
+        return DatabaseReport {
+            kind,
+            rows,
+            peak_rss_mib,
+            end_rss_mib,
+            seeding: Vec::new(),
+            notes,
+            employees: None,
+        };
+    }
 
     // The large company table.
     seeder.grow_companies(options.big).await;
@@ -385,7 +414,7 @@ async fn sign_in_cells(
         )
         .await;
 
-    returning_cell(runner, client, baseline, idps, &individuals, false).await;
+    returning_cells(runner, client, baseline, idps, &individuals).await;
 
     eprintln!("  preparing {UPDATE_LEARNERS} learners on the \"update\" identity provider");
     let updaters = (learners(), learners());
@@ -404,6 +433,71 @@ async fn sign_in_cells(
     )
     .await;
     returning_cell(runner, client, baseline, idps, &updaters, true).await;
+}
+
+/// `--only proofs`: the learners of the "individual" identity provider are made unmeasured,
+/// then its returning cells run as in the full benchmark.
+async fn proof_cells(
+    runner: &mut Runner<'_>,
+    client: &Arc<Client>,
+    baseline: &Arc<baseline::Baseline>,
+    idps: &IdpKeys,
+) {
+    eprintln!("  preparing {UPDATE_LEARNERS} learners on the \"individual\" identity provider");
+    let individuals = (learners(), learners());
+    driver::prepare(
+        "server learners",
+        &scenarios::first_individual(client, &client.setup.idp_individual, "ind", &individuals.0),
+        16,
+        UPDATE_LEARNERS,
+    )
+    .await;
+    driver::prepare(
+        "baseline learners",
+        &baseline.first_individual(idps.individual, "ind", &individuals.1),
+        16,
+        UPDATE_LEARNERS,
+    )
+    .await;
+    returning_cells(runner, client, baseline, idps, &individuals).await;
+}
+
+/// The returning learners of the "individual" identity provider: bare (server, then the sqlx
+/// baseline), then signed (issue 21) beside bare through the same server, so that the row's
+/// ratio is signed ÷ bare. The identity provider gets its key and its configuration the
+/// audience first, so that both cells sign in through the same settings.
+async fn returning_cells(
+    runner: &mut Runner<'_>,
+    client: &Arc<Client>,
+    baseline: &Arc<baseline::Baseline>,
+    idps: &IdpKeys,
+    individuals: &(Learners, Learners),
+) {
+    let key = Arc::new(proofs::IdpKey::generate());
+    proofs::setup(&client.api, &client.setup, &key).await;
+    returning_cell(runner, client, baseline, idps, individuals, false).await;
+
+    let learners = taken(&individuals.0);
+    let bare = scenarios::returning(
+        client,
+        &client.setup.idp_individual,
+        learners.clone(),
+        false,
+    );
+    let signed = proofs::returning_signed(client, &key, learners);
+    runner.cells(ops::RETURNING_SIGNED, &signed, &bare).await;
+    for row in runner
+        .rows
+        .iter()
+        .filter(|r| r.operation == ops::RETURNING_SIGNED)
+    {
+        eprintln!(
+            "  [{}] signed ÷ bare returning sign-in at c={}: {:.2}× req/s (goal ≥ 0.8×)",
+            runner.kind.name(),
+            row.concurrency,
+            row.server.throughput() / row.baseline.throughput()
+        );
+    }
 }
 
 /// The returning cell for a pair of learner lists (the server's, the baseline's): without

@@ -127,6 +127,8 @@ pub struct Setup {
     pub idp_individual: String,
     pub idp_company: String,
     pub idp_update: String,
+    /// The "individual" identity provider's issuer, which its signed proofs must name.
+    pub issuer_individual: String,
 }
 
 const FIELD_ERRORS: &str = "errors { label message value code }";
@@ -153,6 +155,7 @@ pub async fn setup(api: &Api, owner: String, prefix: &str) -> Setup {
         ("update", true, "exact"),
     ];
     let mut idps = Vec::new();
+    let issuer = |name: &str| format!("https://{name}.idp.bench.example/{prefix}");
     for (name, update_on_login, company_match) in configurations {
         let data = api
             .must(
@@ -163,7 +166,7 @@ pub async fn setup(api: &Api, owner: String, prefix: &str) -> Setup {
                 ),
                 json!({
                     "name": format!("Bench IdP {name}"),
-                    "issuer": format!("https://{name}.idp.bench.example/{prefix}"),
+                    "issuer": issuer(name),
                 }),
             )
             .await;
@@ -225,6 +228,7 @@ pub async fn setup(api: &Api, owner: String, prefix: &str) -> Setup {
         idp_individual,
         idp_company,
         idp_update,
+        issuer_individual: issuer("individual"),
     }
 }
 

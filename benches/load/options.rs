@@ -3,12 +3,14 @@ use crate::db::Kind;
 
 pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgres|both] \
 [--seconds N] [--big N] [--small N] [--concurrency 1,16,64] [--quick] [--employees N] \
-[--only employees|scim-pressure] [--hostile-lines N] [--hostile-bytes N]
+[--only employees|scim-pressure|proofs] [--hostile-lines N] [--hostile-bytes N]
   --quick            = --seconds 1 --big 100000 (explicit flags still win)
   --employees N      people in the employee files of the employee-sync cells (default 100000)
   --only employees   run only the employee-sync cells
   --only scim-pressure  run only the SCIM pressure cells: first sign-ins alone, then beside
                      four clients sending oversize SCIM PATCHes
+  --only proofs      run only the returning sign-ins of the \"individual\" identity provider:
+                     bare (server and baseline), then signed beside bare (same server)
   --hostile-lines N  bad lines of the first hostile-file cell (default 1000000, 2 MiB)
   --hostile-bytes N  size of the body-limit hostile-file cells (default 67108864, the limit)
   BENCH_DATABASE_URL PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/postgres)";
@@ -33,6 +35,8 @@ pub struct Options {
     pub hostile: crate::hostile_files::Sizes,
     /// `--only scim-pressure`: only the SCIM pressure cells.
     pub only_scim_pressure: bool,
+    /// `--only proofs`: only the returning sign-in cells, bare and signed (issue 21).
+    pub only_proofs: bool,
     pub pg_admin_url: String,
     /// Cargo passes `--bench` under `cargo bench` only; `cargo test --all-targets` runs bench
     /// targets too, without it, and must not start a load run.
@@ -56,6 +60,7 @@ impl Options {
         let mut hostile_lines = None;
         let mut hostile_bytes = None;
         let mut only_scim_pressure = false;
+        let mut only_proofs = false;
         let mut quick = false;
         let mut under_cargo_bench = false;
         let mut args = args.peekable();
@@ -101,8 +106,10 @@ impl Options {
                 "--only" => match value().as_str() {
                     "employees" => only_employees = true,
                     "scim-pressure" => only_scim_pressure = true,
+                    "proofs" => only_proofs = true,
                     other => fail(&format!(
-                        "--only: unknown cells {other:?} (`employees` or `scim-pressure`)"
+                        "--only: unknown cells {other:?} (`employees`, `scim-pressure` or \
+                         `proofs`)"
                     )),
                 },
                 "--quick" => quick = true,
@@ -128,6 +135,7 @@ impl Options {
                 bytes: hostile_bytes.unwrap_or(64 * 1024 * 1024),
             },
             only_scim_pressure,
+            only_proofs,
             pg_admin_url: std::env::var("BENCH_DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
             under_cargo_bench,

@@ -68,20 +68,27 @@ impl Client {
     }
 
     /// Unique across the whole run (the driver's sequence restarts at every cell).
-    fn next(&self) -> u64 {
+    pub fn next(&self) -> u64 {
         self.counter.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// A bare sign-in: the subject and claims as the portal read them.
     async fn sign_in(&self, idp: &str, subject: &str, claims: Value) -> Result<Value, String> {
-        let variables = json!({ "input": {
+        self.sign_in_with(json!({
             "brandId": self.setup.brand,
             "identityProviderId": idp,
             "subject": subject,
             "claims": claims,
-        }});
+        }))
+        .await
+    }
+
+    /// `sso.signIn` with the portal token and this `SignInInput`; the payload, or what was
+    /// wrong if it has errors.
+    pub async fn sign_in_with(&self, input: Value) -> Result<Value, String> {
         let mut data = self
             .api
-            .post(&self.setup.portal, SIGN_IN, variables)
+            .post(&self.setup.portal, SIGN_IN, json!({ "input": input }))
             .await?;
         let payload = data["sso"]["signIn"].take();
         match payload["errors"].as_array() {
@@ -220,17 +227,27 @@ pub fn returning(
             claims["given_name"] = json!(given);
             claims["family_name"] = json!(family);
             let payload = client.sign_in(&idp, &learner.subject, claims).await?;
-            expect(&payload, "signedIn", None)?;
-            let contact = &payload["contact"];
-            if contact["email"] != json!(learner.email) {
-                return Err(format!("signed in as {} instead", contact["email"]));
-            }
-            if contact["firstName"] != json!(given) || contact["lastName"] != json!(family) {
-                return Err(format!("expected names {given} {family}, got {payload}"));
-            }
-            Ok(())
+            expect_returning(&payload, learner, &given, &family)
         }
     })
+}
+
+/// A returning sign-in's answer: `learner` signed in, with these names.
+pub fn expect_returning(
+    payload: &Value,
+    learner: &Learner,
+    given: &str,
+    family: &str,
+) -> Result<(), String> {
+    expect(payload, "signedIn", None)?;
+    let contact = &payload["contact"];
+    if contact["email"] != json!(learner.email) {
+        return Err(format!("signed in as {} instead", contact["email"]));
+    }
+    if contact["firstName"] != json!(given) || contact["lastName"] != json!(family) {
+        return Err(format!("expected names {given} {family}, got {payload}"));
+    }
+    Ok(())
 }
 
 /// The four admin listings of contacts (creation order, 25 per page).

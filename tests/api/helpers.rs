@@ -222,6 +222,8 @@ impl TestApp {
             "brand",
             "identity_provider",
             "identity_provider_configuration",
+            "identity_provider_key_set",
+            "proof_replay",
             "role_mapping",
             "company",
             "account",

@@ -237,7 +237,7 @@ async fn required_needs_an_audience_and_a_key_source_then_denies_bare_claims() {
 
     // The key source cannot go while a configuration requires proofs.
     let out = set_proofs(&p.app, &p.idp, json!({"jwks": null})).await;
-    assert_eq!(out["errors"][0]["code"], "IN_USE", "{out}");
+    assert_eq!(out["errors"][0]["code"], "inUse", "{out}");
 
     // Bare claims create, link and sign in nobody, whatever token sends them.
     let (portal, _) = p.portal_token().await;
@@ -248,9 +248,8 @@ async fn required_needs_an_audience_and_a_key_source_then_denies_bare_claims() {
         ("create", "new-sub", "new@example.com"),
         ("link", "ada-sub", "ada@example.com"),
     ] {
-        let out = p
-            .sign_in_as(&portal, subject, json!({"email": email}))
-            .await;
+        let input = p.input(subject, json!({"email": email}));
+        let out = p.raw(&portal, SIGN_IN_PORTAL, input).await;
         assert_eq!(out["outcome"], "denied", "{case}: {out}");
         assert_eq!(out["errors"][0]["label"], "proof", "{case}");
     }
@@ -565,4 +564,131 @@ async fn an_administrator_signs_in_with_a_proof_naming_the_admin_audience() {
     let out = sign_in(token).await;
     assert_eq!(out["errors"][0]["label"], "proof", "replayed: {out}");
     assert!(out["token"].is_null());
+}
+
+/// A SAML identity provider for the tests: a P-256 key and its self-signed certificate.
+struct SamlIdp {
+    key: xml_sec::xmldsig::EcdsaP256SigningKey,
+    pem: String,
+}
+
+impl SamlIdp {
+    fn new() -> Self {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let certificate = rcgen::CertificateParams::new(vec!["idp.example".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        Self {
+            key: xml_sec::xmldsig::EcdsaP256SigningKey::from_pkcs8_der(&key.serialize_der())
+                .unwrap(),
+            pem: certificate.pem(),
+        }
+    }
+
+    /// A base64 SAMLResponse for `subject`, to `audience`, its assertion `id` signed unless
+    /// `signed` is false.
+    fn response(&self, id: &str, subject: &str, audience: &str, signed: bool) -> String {
+        use xml_sec::{
+            c14n::{C14nAlgorithm, C14nMode},
+            xmldsig::{
+                DigestAlgorithm, ReferenceBuilder, SignContext, SignatureAlgorithm,
+                SignatureBuilder, Transform,
+            },
+        };
+        let now = chrono::Utc::now();
+        let iso =
+            |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let (issued, expires) = (iso(now), iso(now + chrono::Duration::seconds(300)));
+        let assertion = format!(
+            r#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{issued}"><saml:Issuer>{ISSUER}</saml:Issuer><!--SIGNATURE--><saml:Subject><saml:NameID>{subject}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{expires}" Recipient="https://lms.example/acs"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{issued}" NotOnOrAfter="{expires}"><saml:AudienceRestriction><saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AttributeStatement><saml:Attribute Name="email"><saml:AttributeValue>{subject}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="given_name"><saml:AttributeValue>Grace</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>"#
+        );
+        let assertion = if signed {
+            let c14n = C14nAlgorithm::new(C14nMode::Exclusive1_0, false);
+            let template = SignatureBuilder::new(c14n.clone(), SignatureAlgorithm::EcdsaSha256)
+                .add_reference(
+                    ReferenceBuilder::new(DigestAlgorithm::Sha256)
+                        .uri(format!("#{id}"))
+                        .transform(Transform::Enveloped)
+                        .transform(Transform::C14n(c14n)),
+                )
+                .build_template()
+                .unwrap();
+            SignContext::new(&self.key)
+                .sign_template(&assertion.replacen("<!--SIGNATURE-->", &template, 1))
+                .unwrap()
+        } else {
+            assertion.replacen("<!--SIGNATURE-->", "", 1)
+        };
+        let response = format!(
+            r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r-{id}" Version="2.0" IssueInstant="{issued}" Destination="https://lms.example/acs"><saml:Issuer>{ISSUER}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>{assertion}</samlp:Response>"#
+        );
+        base64::engine::general_purpose::STANDARD.encode(response)
+    }
+}
+
+#[tokio::test]
+async fn a_signed_saml_response_signs_in_once_and_bad_ones_name_their_check() {
+    let idp = SamlIdp::new();
+    let app = spawn_app().await;
+    let brand = app.create_brand("Portal").await;
+    let idp_id = app
+        .create(
+            "identityProviders",
+            "identityProvider",
+            json!({"name": "SAML IdP", "protocol": "saml", "issuer": ISSUER,
+                "proofs": {"signingCertificates": idp.pem}}),
+        )
+        .await;
+    let p = Portal {
+        app,
+        brand,
+        idp: idp_id,
+    };
+    p.app
+        .data(
+            "mutation($input: IdentityProviderConfigurationInput!) { brands { createIdentityProviderConfiguration(input: $input) { errors { label message } } } }",
+            json!({"input": {"brandId": p.brand, "identityProviderId": p.idp,
+                "autoProvisionLearners": true, "audience": "https://lms.example/sp",
+                "recipient": "https://lms.example/acs", "proofPolicy": "required"}}),
+        )
+        .await;
+    let saml = |response: String| json!({"brandId": p.brand, "identityProviderId": p.idp, "proof": {"samlResponse": response}});
+    let good = idp.response("_a1", "grace@example.com", "https://lms.example/sp", true);
+    let out = p.raw(&p.app.owner_token, SIGN_IN, saml(good.clone())).await;
+    assert_eq!(out["outcome"], "created", "{out}");
+    assert_eq!(out["contact"]["email"], "grace@example.com");
+    assert_eq!(out["contact"]["firstName"], "Grace");
+    assert_eq!(
+        out["contact"]["credentials"][0]["subject"],
+        "grace@example.com"
+    );
+    let again = p.raw(&p.app.owner_token, SIGN_IN, saml(good)).await;
+    assert_denied(&again, "proofReplayed", "SAML replay");
+
+    let other = SamlIdp::new();
+    let cases = [
+        (
+            "wrong audience",
+            idp.response("_a2", "eve@example.com", "https://other.example/sp", true),
+            "audience",
+        ),
+        (
+            "unsigned",
+            idp.response("_a3", "eve@example.com", "https://lms.example/sp", false),
+            "signature",
+        ),
+        (
+            "another key",
+            other.response("_a4", "eve@example.com", "https://lms.example/sp", true),
+            "signature",
+        ),
+        ("not base64", "%%%".to_owned(), "malformed"),
+    ];
+    for (case, response, check) in cases {
+        let out = p.raw(&p.app.owner_token, SIGN_IN, saml(response)).await;
+        assert_denied(&out, "proofInvalid", case);
+        assert_contains(&out["errors"][0]["message"], &format!("`{check}`"));
+    }
+    assert_eq!(p.app.row_count("contact").await, 1);
 }

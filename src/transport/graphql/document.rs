@@ -19,8 +19,10 @@ use async_graphql::{
 use crate::domain::validate::control_character_at;
 
 /// Arguments that are whole documents, checked by their own parser: an employee file's rows
-/// with control characters are rejected rows, as over HTTP and from the inbox.
-const OPAQUE: &[&str] = &["file"];
+/// with control characters are rejected rows, as over HTTP and from the inbox; PEM
+/// certificates and a base64 SAML response are lines by nature, and their parsers refuse
+/// anything else (neither is stored unparsed).
+const OPAQUE: &[&str] = &["file", "signingCertificates", "samlResponse"];
 
 pub struct DocumentChecks {
     pub max_fields: usize,

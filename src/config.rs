@@ -96,6 +96,15 @@ pub struct Settings {
     /// Database connection pool size.
     #[arg(long, env = "AUTOPROV_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
+    /// Seconds a request waits for a pooled database connection; past it the answer is 503
+    /// with `Retry-After`.
+    #[arg(
+        long,
+        env = "AUTOPROV_DB_ACQUIRE_TIMEOUT_SECONDS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub db_acquire_timeout_seconds: u64,
     /// Serve GraphQL introspection (the admin API has it on by default).
     #[arg(long, env = "AUTOPROV_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
@@ -126,7 +135,7 @@ pub struct Settings {
     )]
     pub header_read_timeout_seconds: u64,
     /// Seconds a request may take from its headers to its response, body upload included;
-    /// past it the answer is 408.
+    /// past it the answer is 408 while the body is still arriving, else 503 with `Retry-After`.
     #[arg(
         long,
         env = "AUTOPROV_REQUEST_TIMEOUT_SECONDS",

@@ -75,10 +75,19 @@ pub enum AppError {
     /// Too many calls of a paced operation (`sso.signIn`) by one token: HTTP 429.
     #[error("rate limited; retry after {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
+    /// The database could not take the request in time (every pooled connection busy past
+    /// the acquire timeout, or the database unreachable): HTTP 503 with `Retry-After`, which
+    /// SCIM clients (Entra, Okta) and portals retry. The cause is logged, never shown.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Anything unexpected: logged in full, shown as a bare "internal error".
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// The `Retry-After` of a 503: long enough for a queue of requests to drain, short enough
+/// that a retrying IdP or portal does not notice.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 2;
 
 impl AppError {
     pub fn field(
@@ -113,6 +122,9 @@ impl AppError {
             Self::RateLimited {
                 retry_after_seconds,
             } => format!("too many sign-ins from this token; retry after {retry_after_seconds} s"),
+            Self::Unavailable(_) => format!(
+                "the service is busy; retry after {UNAVAILABLE_RETRY_AFTER_SECONDS} s"
+            ),
             Self::Internal(_) => "internal error".into(),
         }
     }

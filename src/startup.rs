@@ -119,9 +119,10 @@ async fn open_observed_database(
     settings: &Settings,
     statements: &StatementLog,
 ) -> Result<DatabaseConnection, DbErr> {
-    let db = db::connect(
+    let db = db::connect_with(
         &settings.database_url,
         settings.db_max_connections,
+        std::time::Duration::from_secs(settings.db_acquire_timeout_seconds),
         statements,
     )
     .await?;

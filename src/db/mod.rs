@@ -38,16 +38,36 @@ pub use statements::StatementLog;
 /// a power loss can lose the last transactions, and never corrupts the file), a busy timeout
 /// (writers queue for the single write lock instead of failing with SQLITE_BUSY) and foreign
 /// keys on. The README's Performance section says how the pool size was chosen.
+///
+/// A pooled connection is pinged before use only after it sat idle for
+/// [`PING_WHEN_IDLE_FOR`] (the way a server, proxy or firewall drops one): sqlx's default pings
+/// at every checkout, a round trip per statement outside a transaction.
 pub async fn connect(
     url: &str,
     max_connections: u32,
+    statements: &StatementLog,
+) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, max_connections, ACQUIRE_TIMEOUT, statements).await
+}
+
+/// How long a request waits for a pooled connection before it is answered 503 (the default).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// An idle connection older than this is pinged before it is handed out.
+pub const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
+
+/// [`connect`], waiting at most `acquire_timeout` for a pooled connection.
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
     statements: &StatementLog,
 ) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire_if_idle_for(PING_WHEN_IDLE_FOR)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -158,7 +178,12 @@ impl WriteGate {
 /// or by the caller that handles it.
 impl From<DbErr> for crate::error::AppError {
     fn from(err: DbErr) -> Self {
-        Self::Internal(err.to_string())
+        match err {
+            // No connection to be had in time: the service is overloaded or the database is
+            // down, not broken; the client may retry.
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable(err.to_string()),
+            err => Self::Internal(err.to_string()),
+        }
     }
 }
 

@@ -432,6 +432,7 @@ async fn import(app: &App, name: String, body: Vec<u8>) -> Result<Synced, Import
     let caller = Caller::Operator("employee inbox");
     let cause = match employees::import(app, caller, import, &body).await {
         Ok(synced) => return Ok(synced),
+        Err(AppError::Unavailable(cause)) => return Err(ImportError::Unavailable(cause)),
         Err(AppError::Internal(cause)) => cause,
         Err(other) => other.to_string(),
     };

@@ -24,6 +24,7 @@ mod limits;
 mod lists;
 mod metrics;
 mod operations;
+mod overload;
 pub mod performance;
 mod proofs;
 mod readme;

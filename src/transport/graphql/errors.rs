@@ -71,6 +71,7 @@ pub fn code(error: &AppError) -> &'static str {
         AppError::Unauthenticated(_) => "UNAUTHENTICATED",
         AppError::Forbidden(_) => "FORBIDDEN",
         AppError::RateLimited { .. } => "RATE_LIMITED",
+        AppError::Unavailable(_) => "SERVICE_UNAVAILABLE",
         AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
     }
 }
@@ -84,16 +85,23 @@ impl ToGraphql for AppError {
     fn to_graphql(&self) -> async_graphql::Error {
         // The one place a GraphQL answer's internal cause is logged (the answer says only
         // "internal error"; the log line carries the request's span and x-request-id).
-        if let AppError::Internal(cause) = self {
-            tracing::error!(%cause, "GraphQL request failed");
+        match self {
+            AppError::Internal(cause) => tracing::error!(%cause, "GraphQL request failed"),
+            AppError::Unavailable(cause) => {
+                tracing::warn!(%cause, "GraphQL request: the database is unavailable");
+            }
+            _ => {}
         }
         async_graphql::Error::new(self.client_message()).extend_with(|_, ext| {
             ext.set("code", code(self));
-            if let AppError::RateLimited {
-                retry_after_seconds,
-            } = self
-            {
-                ext.set("retryAfter", *retry_after_seconds);
+            match self {
+                AppError::RateLimited {
+                    retry_after_seconds,
+                } => ext.set("retryAfter", *retry_after_seconds),
+                AppError::Unavailable(_) => {
+                    ext.set("retryAfter", crate::error::UNAVAILABLE_RETRY_AFTER_SECONDS);
+                }
+                _ => {}
             }
         })
     }

@@ -19,18 +19,30 @@ use crate::{
 };
 
 /// A failed batch, shared by every key of it (the cause was logged where it happened).
+/// An overloaded database stays a 503 for every field that waited on the batch.
 #[derive(Clone)]
-pub struct LoadError(Arc<str>);
+pub struct LoadError {
+    cause: Arc<str>,
+    unavailable: bool,
+}
 
 impl From<AppError> for LoadError {
     fn from(err: AppError) -> Self {
-        Self(err.to_string().into())
+        Self {
+            unavailable: matches!(err, AppError::Unavailable(_)),
+            cause: err.to_string().into(),
+        }
     }
 }
 
 impl From<LoadError> for AppError {
     fn from(err: LoadError) -> Self {
-        AppError::Internal(err.0.to_string())
+        let cause = err.cause.to_string();
+        if err.unavailable {
+            AppError::Unavailable(cause)
+        } else {
+            AppError::Internal(cause)
+        }
     }
 }
 

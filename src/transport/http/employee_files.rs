@@ -58,6 +58,10 @@ fn app_error(e: AppError) -> Response {
         AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
         // Nothing paces employee files today.
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Unavailable(cause) => {
+            tracing::warn!(%cause, "employee file import: the database is unavailable");
+            return super::deadline::unavailable(false, "the database is busy");
+        }
         AppError::Internal(cause) => {
             tracing::error!(%cause, "employee file import failed");
             StatusCode::INTERNAL_SERVER_ERROR

@@ -90,14 +90,26 @@ impl Reply {
     /// An executed (or refused at parse or validation) GraphQL request.
     fn result(&self, mut response: async_graphql::Response) -> Response {
         // Resolver errors carry a code already; parse, validation and limit errors do not.
+        // A paced or overloaded call says when to come back: 429 or 503 with `Retry-After`.
         let mut retry_after = None;
+        let mut status = None;
         for error in &mut response.errors {
             let extensions = error.extensions.get_or_insert_with(Default::default);
             if extensions.get("code").is_none() {
                 extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
             }
-            if extensions.get("code") == Some(&async_graphql::Value::from("RATE_LIMITED")) {
+            let retried = match extensions.get("code") {
+                Some(async_graphql::Value::String(code)) if code == "SERVICE_UNAVAILABLE" => {
+                    Some(StatusCode::SERVICE_UNAVAILABLE)
+                }
+                Some(async_graphql::Value::String(code)) if code == "RATE_LIMITED" => {
+                    Some(StatusCode::TOO_MANY_REQUESTS)
+                }
+                _ => None,
+            };
+            if let Some(retried) = retried {
                 retry_after = extensions.get("retryAfter").map(ToString::to_string);
+                status = status.max(Some(retried));
             }
             if let Some(id) = &self.request_id {
                 extensions.set("requestId", id.as_str());
@@ -107,8 +119,8 @@ impl Reply {
         let not_executed = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()
             && response.errors.iter().all(|e| e.path.is_empty());
-        let status = if retry_after.is_some() {
-            StatusCode::TOO_MANY_REQUESTS
+        let status = if let Some(status) = status {
+            status
         } else if not_executed && self.graphql_response {
             StatusCode::BAD_REQUEST
         } else {
@@ -162,7 +174,12 @@ async fn authenticate(
         AppError::Unauthenticated(_) => reply.error(StatusCode::UNAUTHORIZED, &e),
         e => {
             tracing::error!(error = %e, "GraphQL request: the token could not be checked");
-            reply.error(StatusCode::SERVICE_UNAVAILABLE, &e)
+            let mut response = reply.error(StatusCode::SERVICE_UNAVAILABLE, &e);
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_SECONDS),
+            );
+            response
         }
     })
 }

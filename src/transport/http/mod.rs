@@ -1,7 +1,8 @@
 //! HTTP routes: `/graphql` (GraphQL over HTTP, in `graphql_over_http`; the bearer token is
 //! checked before anything else runs), the playground's assets (`playground`), `/metrics`
 //! (`metrics`), `/healthz`, `/readyz`, `POST /employee-files` (`employee_files`), `/scim/v2`
-//! (`scim`); the accept loop (`server`) and HTTPS (`tls`).
+//! (`scim`); the request deadline (`deadline`), the accept loop (`server`) and HTTPS (`tls`).
+mod deadline;
 mod employee_files;
 mod graphql_over_http;
 pub mod metrics;
@@ -22,7 +23,6 @@ use axum::{
 };
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
@@ -84,10 +84,10 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
             metrics::track,
         ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
-        // A body that trickles in, or a handler stuck on the database, ends with 408.
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+        // A body that trickles in ends with 408; a handler stuck on the database with 503.
+        .layer(middleware::from_fn_with_state(
             request_timeout,
+            deadline::enforce,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(

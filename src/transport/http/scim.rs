@@ -128,6 +128,10 @@ impl IntoResponse for ScimFailure {
                 tracing::info!(status = e.status, detail = %e.detail, "SCIM request refused");
                 e.into_response()
             }
+            ScimFailure::Internal(AppError::Unavailable(cause)) => {
+                tracing::warn!(%cause, "SCIM request: the database is unavailable");
+                super::deadline::unavailable(true, "the database is busy")
+            }
             ScimFailure::Internal(e) => {
                 tracing::error!(error = %e, "SCIM request failed");
                 ScimError::new(

@@ -484,7 +484,10 @@ async fn returning_cells(
         learners.clone(),
         false,
     );
-    let signed = proofs::returning_signed(client, &key, learners);
+    // Enough tokens for every signed call at up to 4,000 a second, warm-ups included.
+    let calls = runner.options.seconds * 1.1 * 4000.0 * runner.options.concurrency.len() as f64;
+    let minted = Arc::new(proofs::Minted::new(client, &key, &learners, calls as usize));
+    let signed = proofs::returning_signed(client, &key, learners, minted);
     runner.cells(ops::RETURNING_SIGNED, &signed, &bare).await;
     for row in runner
         .rows

@@ -1,7 +1,10 @@
 //! Signed proofs (issue 21): the "individual" identity provider's learners sign in again with
 //! an ID token signed by a key the bench makes, next to the same learners' bare sign-in through
 //! the same server, so the cost of verifying the proof is what the two cells differ by.
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -118,17 +121,62 @@ fn id_token(client: &Client, key: &IdpKey, learner: &Learner) -> Result<String, 
     key.sign(&claims)
 }
 
-/// A known learner of the "individual" identity provider signs in again with a freshly signed
-/// ID token instead of bare subject and claims; the checks are those of the bare returning
-/// sign-in.
-pub fn returning_signed(client: &Arc<Client>, key: &Arc<IdpKey>, learners: Vec<Learner>) -> Op {
+/// Tokens minted before the signed cells, so that the load generator's signing (which the
+/// identity provider does, not the portal) does not take CPU from the server on a shared
+/// machine while the cells are timed. More calls than this mint their token on the fly.
+pub struct Minted {
+    tokens: Vec<(usize, String)>,
+    next: AtomicUsize,
+}
+
+impl Minted {
+    /// `count` tokens for learners picked at random.
+    pub fn new(client: &Client, key: &IdpKey, learners: &[Learner], count: usize) -> Self {
+        let tokens = (0..count)
+            .map(|_| {
+                let at = rand::random_range(0..learners.len());
+                let token = id_token(client, key, &learners[at]).expect("sign an ID token");
+                (at, token)
+            })
+            .collect();
+        Self {
+            tokens,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    fn take(&self) -> Option<(usize, String)> {
+        let at = self.next.fetch_add(1, Ordering::Relaxed);
+        self.tokens.get(at).cloned()
+    }
+}
+
+/// A known learner of the "individual" identity provider signs in again with an ID token
+/// signed for them (one of `minted`, else signed now) instead of bare subject and claims; the
+/// checks are those of the bare returning sign-in.
+pub fn returning_signed(
+    client: &Arc<Client>,
+    key: &Arc<IdpKey>,
+    learners: Vec<Learner>,
+    minted: Arc<Minted>,
+) -> Op {
     assert!(!learners.is_empty(), "no learners to sign in again");
     let (client, key, learners) = (client.clone(), key.clone(), Arc::new(learners));
     op(move |_| {
-        let (client, key, learners) = (client.clone(), key.clone(), learners.clone());
+        let (client, key, learners, minted) = (
+            client.clone(),
+            key.clone(),
+            learners.clone(),
+            minted.clone(),
+        );
         async move {
-            let learner = &learners[rand::random_range(0..learners.len())];
-            let token = id_token(&client, &key, learner)?;
+            let (learner, token) = match minted.take() {
+                Some((at, token)) => (&learners[at], token),
+                None => {
+                    let learner = &learners[rand::random_range(0..learners.len())];
+                    (learner, id_token(&client, &key, learner)?)
+                }
+            };
             let payload = client
                 .sign_in_with(json!({
                     "brandId": client.setup.brand,

@@ -316,6 +316,11 @@ impl TokenCache {
         }
     }
 
+    /// How long a verified token is trusted; the settings caches of [`App`] keep theirs as long.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     /// The entries. A thread that panicked while holding them may have left them half
     /// changed: they are then dropped, so a poisoned lock never serves (or keeps) a token a
     /// revocation meant to forget, and revocation still works.

@@ -1,13 +1,18 @@
 //! The application handle every use case runs on. It owns what a use case needs besides its
-//! input: the connection pool, the SQLite write gate, the token cache, the sign-in pacer, the
-//! metrics and the limits. A transport holds one and hands it, with the caller's principal, to
+//! input: the connection pool, the SQLite write gate, the token cache, the settings the hot
+//! doors read on every call (see [`Recent`]), the sign-in pacer, the metrics and the limits. A transport holds one and hands it, with the caller's principal, to
 //! the use case; it never reaches the parts, so authorisation, pacing, metrics and redaction
 //! are decided inside the use case, the same for every door.
 use std::{sync::Arc, time::Duration};
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 
-use super::{WriteGate, api_tokens::TokenCache, key_sets::KeySets, rate_limit::SignInPacer};
+use uuid::Uuid;
+
+use super::{
+    WriteGate, api_tokens::TokenCache, key_sets::KeySets, rate_limit::SignInPacer, recent::Recent,
+    scim::ScimSettings,
+};
 use crate::{
     db,
     domain::{
@@ -36,6 +41,10 @@ pub struct App {
     metrics: Arc<Metrics>,
     limits: Limits,
     key_sets: Arc<KeySets>,
+    /// What a signed proof sent to (brand, IdP) is verified with.
+    proof_contexts: Arc<Recent<(Uuid, Uuid), db::proofs::ProofContext>>,
+    /// The configuration (and its role mappings) a SCIM token serves, by configuration.
+    scim_settings: Arc<Recent<Uuid, ScimSettings>>,
 }
 
 impl App {
@@ -46,8 +55,11 @@ impl App {
         metrics: Arc<Metrics>,
         limits: Limits,
     ) -> Self {
+        let settings_ttl = tokens.ttl();
         Self {
             gate: WriteGate::for_backend(db.get_database_backend()),
+            proof_contexts: Arc::new(Recent::new(settings_ttl)),
+            scim_settings: Arc::new(Recent::new(settings_ttl)),
             db,
             tokens: Arc::new(tokens),
             sign_in_pacer: Arc::new(sign_in_pacer),
@@ -70,6 +82,21 @@ impl App {
     /// The turns at SQLite's write lock (none on PostgreSQL).
     pub fn gate(&self) -> &WriteGate {
         &self.gate
+    }
+
+    pub(crate) fn proof_contexts(&self) -> &Recent<(Uuid, Uuid), db::proofs::ProofContext> {
+        &self.proof_contexts
+    }
+
+    pub(crate) fn scim_settings(&self) -> &Recent<Uuid, ScimSettings> {
+        &self.scim_settings
+    }
+
+    /// An identity provider, a configuration, a brand or a fetched key set changed through
+    /// this instance: the settings kept for the hot doors are read again at their next call.
+    pub(crate) fn settings_changed(&self) {
+        self.proof_contexts.forget_all();
+        self.scim_settings.forget_all();
     }
 
     pub fn tokens(&self) -> &TokenCache {

@@ -266,43 +266,48 @@ pub async fn update(
     input: ConfigurationInput<'_>,
 ) -> AppResult<(brand::Model, configuration::Model)> {
     let actor = app.authorize(principal, Action::Administer)?;
-    app.transaction(async |txn| {
-        let (r, current) = existing(txn, &input).await?;
-        let attribute_map = match &input.attribute_map {
-            Some(patch) => Some(
-                attribute_map(&current)
-                    .patched(patch)
-                    .map_err(AppError::Invalid)?,
-            ),
-            None => None,
-        };
-        let before = audited(txn, &current).await?;
-        let update = db::configurations::ConfigurationUpdate {
-            auto_provision_learners: input.auto_provision_learners,
-            default_account_id: r.default_account_id,
-            update_attributes_on_login: input.update_attributes_on_login,
-            link_existing_contacts: input.link_existing_contacts,
-            company_match: input.company_match,
-            attribute_map,
-            default_role: r.default_role.clone(),
-            audience: r.audience.clone(),
-            recipient: r.recipient.clone(),
-            proof_policy: input.proof_policy,
-        };
-        let model = db::configurations::update(txn, current.id, update, now()).await?;
-        proofs_possible(&model, &r.identity_provider)?;
-        if let Some(mappings) = &r.role_mappings {
-            let before = db::scim::role_mappings(txn, model.id).await?;
-            db::configurations::replace_role_mappings(txn, model.id, mappings).await?;
-            // What the old mappings granted through SCIM groups goes with them (PRODUCT §6).
-            super::scim::groups::remap_group_roles(txn, &model, &before, mappings).await?;
-        }
-        let operation = "brands.updateIdentityProviderConfiguration";
-        let after = audited(txn, &model).await?;
-        record(txn, &actor, operation, &model, Some(before), Some(after)).await?;
-        Ok((r.brand, model))
-    })
-    .await
+    let changed = app
+        .transaction(async |txn| {
+            let (r, current) = existing(txn, &input).await?;
+            let attribute_map = match &input.attribute_map {
+                Some(patch) => Some(
+                    attribute_map(&current)
+                        .patched(patch)
+                        .map_err(AppError::Invalid)?,
+                ),
+                None => None,
+            };
+            let before = audited(txn, &current).await?;
+            let update = db::configurations::ConfigurationUpdate {
+                auto_provision_learners: input.auto_provision_learners,
+                default_account_id: r.default_account_id,
+                update_attributes_on_login: input.update_attributes_on_login,
+                link_existing_contacts: input.link_existing_contacts,
+                company_match: input.company_match,
+                attribute_map,
+                default_role: r.default_role.clone(),
+                audience: r.audience.clone(),
+                recipient: r.recipient.clone(),
+                proof_policy: input.proof_policy,
+            };
+            let model = db::configurations::update(txn, current.id, update, now()).await?;
+            proofs_possible(&model, &r.identity_provider)?;
+            if let Some(mappings) = &r.role_mappings {
+                let before = db::scim::role_mappings(txn, model.id).await?;
+                db::configurations::replace_role_mappings(txn, model.id, mappings).await?;
+                // What the old mappings granted through SCIM groups goes with them (PRODUCT §6).
+                super::scim::groups::remap_group_roles(txn, &model, &before, mappings).await?;
+            }
+            let operation = "brands.updateIdentityProviderConfiguration";
+            let after = audited(txn, &model).await?;
+            record(txn, &actor, operation, &model, Some(before), Some(after)).await?;
+            Ok((r.brand, model))
+        })
+        .await;
+    if changed.is_ok() {
+        app.settings_changed();
+    }
+    changed
 }
 
 pub async fn delete(
@@ -317,14 +322,19 @@ pub async fn delete(
         identity_provider_id,
         ..Default::default()
     };
-    app.transaction(async |txn| {
-        let (r, current) = existing(txn, &input).await?;
-        let operation = "brands.deleteIdentityProviderConfiguration";
-        let before = audited(txn, &current).await?;
-        record(txn, &actor, operation, &current, Some(before), None).await?;
-        // Its role mappings go with it: `ON DELETE CASCADE`.
-        db::queries::delete::<configuration::Entity, _>(txn, current.id).await?;
-        Ok(r.brand)
-    })
-    .await
+    let changed = app
+        .transaction(async |txn| {
+            let (r, current) = existing(txn, &input).await?;
+            let operation = "brands.deleteIdentityProviderConfiguration";
+            let before = audited(txn, &current).await?;
+            record(txn, &actor, operation, &current, Some(before), None).await?;
+            // Its role mappings go with it: `ON DELETE CASCADE`.
+            db::queries::delete::<configuration::Entity, _>(txn, current.id).await?;
+            Ok(r.brand)
+        })
+        .await;
+    if changed.is_ok() {
+        app.settings_changed();
+    }
+    changed
 }

@@ -208,7 +208,7 @@ pub async fn update(
     let issuer = changes
         .issuer
         .and_then(|i| problems.check(validate::required_text("issuer", i, validate::ISSUER_MAX)));
-    app.transaction(async |txn| {
+    let changed = app.transaction(async |txn| {
         let current = problems
             .load::<identity_provider::Entity, _>(
                 txn,
@@ -260,7 +260,11 @@ pub async fn update(
         super::audit::updated(txn, &actor, "identityProviders.update", &current, &model).await?;
         Ok(model)
     })
-    .await
+    .await;
+    if changed.is_ok() {
+        app.settings_changed();
+    }
+    changed
 }
 
 const DELETE: Deletion = Deletion {

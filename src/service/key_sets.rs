@@ -85,8 +85,11 @@ impl KeySets {
                 db::proofs::save_key_set(txn, idp.id, jwks.clone(), now()).await
             })
             .await;
-        if let Err(e) = saved {
-            tracing::warn!(identity_provider = %idp.id, error = %e, "fetched JWKS not kept");
+        match saved {
+            Ok(()) => app.settings_changed(),
+            Err(e) => {
+                tracing::warn!(identity_provider = %idp.id, error = %e, "fetched JWKS not kept");
+            }
         }
         last.found = Some(jwks.clone());
         Some(jwks)

@@ -19,6 +19,7 @@ pub(crate) mod list;
 pub(crate) mod placement;
 pub(crate) mod rate_limit;
 pub(crate) mod read;
+pub(crate) mod recent;
 pub mod scim;
 pub(crate) mod sign_in;
 

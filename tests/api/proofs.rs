@@ -370,6 +370,42 @@ async fn every_failed_check_is_denied_and_the_event_names_the_check() {
     assert_eq!(out["outcome"], "created", "{out}");
 }
 
+/// What a proof is verified with is kept between calls (`service::recent`); a change made
+/// through the instance holds at its next sign-in all the same.
+#[tokio::test]
+async fn a_rotated_key_or_a_new_audience_holds_at_the_next_sign_in() {
+    let (old, new) = (Key::new("k1"), Key::new("k2"));
+    let p = signed_portal(&old, "optional").await;
+    let out = p
+        .sign_in_with(&old.sign(&claims("sub-r", json!({"jti": "t1"}))))
+        .await;
+    assert_eq!(out["outcome"], "created", "{out}");
+
+    let out = set_proofs(&p.app, &p.idp, json!({"jwks": jwks(&[&new])})).await;
+    assert_eq!(out["errors"], json!([]), "{out}");
+    let out = p
+        .sign_in_with(&old.sign(&claims("sub-r", json!({"jti": "t2"}))))
+        .await;
+    assert_denied(&out, "proofInvalid", "a key no longer listed");
+    assert_contains(&out["errors"][0]["message"], "`unknownKey`");
+    let out = p
+        .sign_in_with(&new.sign(&claims("sub-r", json!({"jti": "t3"}))))
+        .await;
+    assert_eq!(out["outcome"], "signedIn", "{out}");
+
+    p.configure(json!({"audience": "another-portal"})).await;
+    let out = p
+        .sign_in_with(&new.sign(&claims("sub-r", json!({"jti": "t4"}))))
+        .await;
+    assert_denied(&out, "proofInvalid", "the old audience");
+    assert_contains(&out["errors"][0]["message"], "`audience`");
+    let token = new.sign(&claims(
+        "sub-r",
+        json!({"aud": "another-portal", "jti": "t9"}),
+    ));
+    assert_eq!(p.sign_in_with(&token).await["outcome"], "signedIn");
+}
+
 /// A JWKS server on 127.0.0.1: serves `keys` (or 503 while `down`), counting requests.
 struct JwksServer {
     url: String,

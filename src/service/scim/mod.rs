@@ -10,7 +10,7 @@ pub mod resource;
 pub mod users;
 
 use entity::identity_provider_configuration as configuration;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DbErr;
 use uuid::Uuid;
 
 use crate::{
@@ -20,6 +20,7 @@ use crate::{
         scim::{DEFAULT_COUNT, MAX_RESULTS, ScimError, filter::Cond, project::Selection},
     },
     error::{AppError, AppResult},
+    service::App,
 };
 
 /// Why a SCIM call failed: the client's request (a SCIM error) or our side (logged, shown as a
@@ -73,28 +74,44 @@ impl Scope {
     }
 }
 
+/// The configuration a SCIM token serves and its role mappings, as [`App`] keeps them between
+/// requests (see `service::recent`): every request needs them, admins rarely change them.
+pub struct ScimSettings {
+    pub configuration: configuration::Model,
+    pub role_mappings: Vec<(String, String)>,
+}
+
 /// The configuration a SCIM token was issued for, or `None` when that row no longer exists
 /// (a configuration deleted and created again is another row) or is no longer for the token's
 /// brand and IdP.
-pub async fn scope(
-    db: &DatabaseConnection,
-    binding: ScimBinding,
-    base: String,
-) -> AppResult<Option<Scope>> {
-    let Some(configuration) =
-        db::queries::find::<configuration::Entity, _>(db, binding.configuration_id).await?
-    else {
+pub async fn scope(app: &App, binding: ScimBinding, base: String) -> AppResult<Option<Scope>> {
+    let db = app.db();
+    let settings = app
+        .scim_settings()
+        .get(binding.configuration_id, async || {
+            let Some(configuration) =
+                db::queries::find::<configuration::Entity, _>(db, binding.configuration_id).await?
+            else {
+                return Ok::<_, AppError>(None);
+            };
+            let role_mappings = db::scim::role_mappings(db, configuration.id).await?;
+            Ok(Some(ScimSettings {
+                configuration,
+                role_mappings,
+            }))
+        })
+        .await?;
+    let Some(settings) = settings else {
         return Ok(None);
     };
-    if configuration.brand_id != binding.brand_id
-        || configuration.identity_provider_id != binding.identity_provider_id
+    if settings.configuration.brand_id != binding.brand_id
+        || settings.configuration.identity_provider_id != binding.identity_provider_id
     {
         return Ok(None);
     }
-    let role_mappings = db::scim::role_mappings(db, configuration.id).await?;
     Ok(Some(Scope {
-        configuration,
-        role_mappings,
+        configuration: settings.configuration.clone(),
+        role_mappings: settings.role_mappings.clone(),
         base,
     }))
 }

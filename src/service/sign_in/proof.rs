@@ -112,10 +112,14 @@ pub(super) async fn evidence<'a>(
         Ok(ids) => ids,
         Err(errors) => return Err(Stop::Denied(Denial::invalid(scope, errors))),
     };
-    let Some(context) = db::proofs::proof_context(app.db(), brand_id, idp_id)
+    let context = app
+        .proof_contexts()
+        .get((brand_id, idp_id), async || {
+            db::proofs::proof_context(app.db(), brand_id, idp_id).await
+        })
         .await
-        .map_err(|e| Stop::Failed(e.into()))?
-    else {
+        .map_err(|e| Stop::Failed(e.into()))?;
+    let Some(context) = context else {
         return Err(Stop::Denied(Denial::refused(
             scope,
             super::not_configured(input.identity_provider_id),

@@ -216,7 +216,7 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
         return ScimError::new(403, None, detail).into_response();
     };
     let base = base_url(request.headers());
-    match scim::scope(state.app.db(), binding, base).await {
+    match scim::scope(&state.app, binding, base).await {
         Ok(Some(scope)) => {
             tracing::debug!(token = %principal.token_name, "SCIM request authenticated");
             request.extensions_mut().insert(Arc::new(scope));

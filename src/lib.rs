@@ -34,7 +34,7 @@
 //!   object graph and `list` every list; `scim` the SCIM users and groups of a configuration;
 //!   `employees` employee files, their syncs and the rules that provision administrators;
 //!   `administrators` manual administrators and their SSO sign-in; `health` what `/readyz`
-//!   reports.
+//!   reports; `recent` the settings hot doors read on every call, kept for a few seconds.
 //! - [`db`]: all sea-orm access, and the only place a row is built: one write module per
 //!   table (family), lookups, the sign-in statements, listings, SCIM filters as SQL, the
 //!   employee snapshot and sync lock, the statement log and the SQLite write gate.

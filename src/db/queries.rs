@@ -175,6 +175,45 @@ pub async fn contact_looking_like<Db: ConnectionTrait>(
     first_except(db, query, contact::Column::Id, except).await
 }
 
+/// Who holds an email, other than `except`: the contact with this very address, and one whose
+/// address only looks like it (the same confusable skeleton), in one statement.
+pub struct EmailHolders {
+    pub same: Option<contact::Model>,
+    pub lookalike: Option<contact::Model>,
+}
+
+pub async fn email_holders<Db: ConnectionTrait>(
+    db: &Db,
+    email_folded: &str,
+    email_skeleton: &str,
+    except: Option<Uuid>,
+) -> Result<EmailHolders, DbErr> {
+    // The address itself first (it is unique), then at most one look-alike.
+    let exact_first: Expr = Expr::case(contact::Column::EmailFolded.eq(email_folded), 0)
+        .finally(1)
+        .into();
+    let mut query = contact::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(contact::Column::EmailFolded.eq(email_folded))
+                .add(contact::Column::EmailSkeleton.eq(email_skeleton)),
+        )
+        .order_by(exact_first, Order::Asc)
+        .limit(2);
+    if let Some(except) = except {
+        query = query.filter(contact::Column::Id.ne(except));
+    }
+    let (same, others): (Vec<_>, Vec<_>) = query
+        .all(db)
+        .await?
+        .into_iter()
+        .partition(|c| c.email_folded == email_folded);
+    Ok(EmailHolders {
+        same: same.into_iter().next(),
+        lookalike: others.into_iter().next(),
+    })
+}
+
 /// Locks a contact's row until the transaction ends, so two transactions that decide on the
 /// same contact take turns. On PostgreSQL it is `SELECT … FOR UPDATE`; SQLite needs nothing,
 /// as a write transaction ([`super::begin`]) holds the whole database from its start.

@@ -132,7 +132,8 @@ pub async fn user_named<Db: ConnectionTrait>(
         .await
 }
 
-/// The groups of each of `users`, as (user, group id, display name).
+/// The groups of each of `users`, as (user, group id, display name), by display name: one
+/// statement however many groups they are in.
 pub async fn groups_of_users<Db: ConnectionTrait>(
     db: &Db,
     users: &[Uuid],
@@ -140,22 +141,22 @@ pub async fn groups_of_users<Db: ConnectionTrait>(
     if users.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = scim_group_member::Entity::find()
+    let to_group = scim_group_member::Entity::belongs_to(scim_group::Entity)
+        .from(scim_group_member::Column::GroupId)
+        .to(scim_group::Column::Id)
+        .into();
+    scim_group_member::Entity::find()
+        .select_only()
+        .column(scim_group_member::Column::UserId)
+        .column(scim_group_member::Column::GroupId)
+        .column(scim_group::Column::DisplayName)
+        .join(JoinType::InnerJoin, to_group)
         .filter(scim_group_member::Column::UserId.is_in(users.iter().copied()))
-        .all(db)
-        .await?;
-    let groups = scim_group::Entity::find()
-        .filter(scim_group::Column::Id.is_in(rows.iter().map(|r| r.group_id)))
         .order_by_asc(scim_group::Column::DisplayNameFolded)
+        .order_by_asc(scim_group_member::Column::GroupId)
+        .into_tuple()
         .all(db)
-        .await?;
-    let mut out = Vec::new();
-    for g in &groups {
-        for r in rows.iter().filter(|r| r.group_id == g.id) {
-            out.push((r.user_id, g.id, g.display_name.clone()));
-        }
-    }
-    Ok(out)
+        .await
 }
 
 /// The groups of a configuration matching `cond`, in creation order.

@@ -63,17 +63,12 @@ async fn check_email_free(
     folded: &str,
     except: Option<Uuid>,
 ) -> AppResult<()> {
-    if db::queries::contact_with_email(txn, folded, except)
-        .await?
-        .is_some()
-    {
+    let skeleton = validate::email_skeleton(folded);
+    let holders = db::queries::email_holders(txn, folded, &skeleton, except).await?;
+    if holders.same.is_some() {
         return Err(invalid(email_taken(raw)));
     }
-    let skeleton = validate::email_skeleton(folded);
-    if db::queries::contact_looking_like(txn, &skeleton, folded, except)
-        .await?
-        .is_some()
-    {
+    if holders.lookalike.is_some() {
         return Err(invalid(email_confusable(raw)));
     }
     Ok(())

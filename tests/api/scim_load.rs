@@ -381,3 +381,53 @@ async fn removing_a_role_mapping_revokes_what_its_groups_granted() {
         ["auditor", "instructor", "learner"]
     );
 }
+
+/// Issue 23, item 1: what a SCIM request costs in statements, beyond the token and the
+/// configuration (kept between requests). A create looks nothing up twice and does not ask
+/// for the groups of a user that cannot be in any; a user is rendered with its groups in one
+/// statement.
+#[tokio::test]
+async fn scim_requests_run_a_bounded_number_of_statements() {
+    let s = Scim::new(json!({"roleMappings": [{"providerRole": "Big", "role": "big"}]})).await;
+    let ids = s.create_users("warm", 3).await;
+    let group = s.create_group("Big", &ids[..2]).await;
+    let (_, create) = recorded(s.app(), s.create_user("new@example.com")).await;
+    let filter = [("filter", "userName eq \"warm.1@example.com\"")];
+    let ((status, _, found), filter) = recorded(s.app(), s.c.query("/Users", &filter)).await;
+    assert_eq!(
+        (status, &found["Resources"][0]["groups"][0]["display"]),
+        (200, &json!("Big"))
+    );
+    let active = json!([{"op": "replace", "path": "active", "value": false}]);
+    let ((status, _), active) =
+        recorded(s.app(), s.patch(&format!("/Users/{}", ids[0]), active)).await;
+    assert_eq!(status, 200);
+    let add = json!([{"op": "add", "path": "members", "value": [{"value": ids[2]}]}]);
+    let ((status, _), add) = recorded(s.app(), s.patch(&format!("/Groups/{group}"), add)).await;
+    assert_eq!(status, 200);
+    // On PostgreSQL a write to an existing resource first locks its row.
+    let lock = usize::from(s.app().db.get_database_backend() == sea_orm::DbBackend::Postgres);
+    for (what, statements, most) in [
+        ("a create", &create, 8),
+        ("a userName filter", &filter, 4),
+        ("a PATCH of active", &active, 7 + lock),
+        ("a group member added", &add, 11 + lock),
+    ] {
+        let work = work(statements);
+        assert!(
+            work.len() <= most,
+            "{what} ran {} statements: {work:#?}",
+            work.len()
+        );
+        assert!(
+            !work
+                .iter()
+                .any(|sql| sql.contains("WHERE ? = ?") || sql.contains("WHERE $1 = $2")),
+            "{what} ran a statement that cannot match: {work:#?}"
+        );
+    }
+    assert!(
+        !work(&create).iter().any(|sql| sql.contains("\"scim_group")),
+        "a create looked for the groups of a new user: {create:#?}"
+    );
+}

@@ -183,10 +183,20 @@ async fn render<R: ScimResource, Db: ConnectionTrait>(
     } else {
         None
     };
+    represent_all::<R>(scope, rows, links.as_deref(), selection)
+}
+
+/// Rows as their representations, with the links given (`None`: not asked for).
+fn represent_all<R: ScimResource>(
+    scope: &Scope,
+    rows: &[R::Row],
+    links: Option<&[(Uuid, Uuid, String)]>,
+    selection: &Selection,
+) -> ScimResult<Vec<Rendered>> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let id = R::id(row);
-        let mine: Option<Vec<(Uuid, String)>> = links.as_ref().map(|links| {
+        let mine: Option<Vec<(Uuid, String)>> = links.map(|links| {
             links
                 .iter()
                 .filter(|(of, _, _)| *of == id)
@@ -203,6 +213,19 @@ async fn render<R: ScimResource, Db: ConnectionTrait>(
         });
     }
     Ok(out)
+}
+
+/// A resource just written that nothing links to yet (a new user is in no group), rendered
+/// without asking the database.
+pub fn render_unlinked<R: ScimResource>(
+    scope: &Scope,
+    row: R::Row,
+    selection: &Selection,
+) -> ScimResult<Rendered> {
+    let links = selection.keeps(R::LINKS).then_some(&[][..]);
+    let mut rendered = represent_all::<R>(scope, std::slice::from_ref(&row), links, selection)?;
+    let missing = || AppError::Internal(format!("rendered no {}", R::NAME)).into();
+    rendered.pop().ok_or_else(missing)
 }
 
 pub async fn render_one<R: ScimResource, Db: ConnectionTrait>(

@@ -7,7 +7,10 @@ use uuid::Uuid;
 
 use super::{
     ListQuery, ScimResult, Scope,
-    resource::{Planned, Rendered, ScimResource, Update, Users, load, render_one, write_planned},
+    resource::{
+        Planned, Rendered, ScimResource, Update, Users, load, render_one, render_unlinked,
+        write_planned,
+    },
 };
 use crate::{
     db::{
@@ -147,7 +150,8 @@ impl ScimResource for Users {
         let data = user::parse(body)?;
         app.transaction(async |txn| {
             let row = create::create_in(txn, scope, &data).await?;
-            render_one::<Self, _>(txn, scope, row, &Selection::default()).await
+            // A new user is in no group yet (an adopted contact's SCIM user is new too).
+            render_unlinked::<Self>(scope, row, &Selection::default())
         })
         .await
     }
@@ -303,10 +307,8 @@ async fn write_contact(
         if folded != contact.email_folded {
             // Taken, or a look-alike of another contact's address.
             let skeleton = validate::email_skeleton(&folded);
-            let except = Some(contact.id);
-            let taken = queries::contact_with_email(txn, &folded, except).await?;
-            let looks_taken = || queries::contact_looking_like(txn, &skeleton, &folded, except);
-            if taken.is_some() || looks_taken().await?.is_some() {
+            let holders = queries::email_holders(txn, &folded, &skeleton, Some(contact.id)).await?;
+            if holders.same.is_some() || holders.lookalike.is_some() {
                 return Err(adoption::refused().into());
             }
             changes.email = Some(email.clone());

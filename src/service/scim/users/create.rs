@@ -85,13 +85,19 @@ pub(super) async fn create_in(
     }
     let id = Uuid::now_v7();
     let email = data.email_for_new_contact();
-    // The same person, if we know them: by their SSO identity, else by their email.
+    // The same person, if we know them: by their SSO identity, else by their email (and who
+    // holds an address that only looks like it, which a new contact may not take).
+    let address = email.clone().unwrap_or_else(|| placeholder_email(id));
     let mut candidate = db::scim::sso_contact(txn, idp, &data.user_name).await?;
     let by_identity = candidate.is_some();
-    if candidate.is_none()
-        && let Some(email) = &email
-    {
-        candidate = queries::contact_with_email(txn, &validate::fold(email), None).await?;
+    let mut lookalike = None;
+    if candidate.is_none() {
+        let folded = validate::fold(&address);
+        let skeleton = validate::email_skeleton(&folded);
+        let holders = queries::email_holders(txn, &folded, &skeleton, None).await?;
+        // A placeholder address is nobody's: only a look-alike of it matters.
+        candidate = holders.same.filter(|_| email.is_some());
+        lookalike = holders.lookalike;
     }
     let (contact, outcome, assignment, reason) = match candidate {
         Some(existing) => {
@@ -99,13 +105,7 @@ pub(super) async fn create_in(
             (contact, Outcome::Linked, None, reason)
         }
         None => {
-            let address = email.clone().unwrap_or_else(|| placeholder_email(id));
-            let folded = validate::fold(&address);
-            let skeleton = validate::email_skeleton(&folded);
-            if queries::contact_looking_like(txn, &skeleton, &folded, None)
-                .await?
-                .is_some()
-            {
+            if lookalike.is_some() {
                 return Err(adoption::refused().into());
             }
             let (account, assignment, reason) = place(txn, scope, data, &address).await?;

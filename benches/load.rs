@@ -54,7 +54,7 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use db::{Kind, Target, with_pool};
-use driver::Runner;
+use driver::{Op, Runner};
 use options::Options;
 use report::{DatabaseReport, ops};
 use scenarios::{Client, Learners, Listing};
@@ -335,7 +335,17 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
         )
         .await;
         let scim = scim::Scim::new(&addr, tag, &prefix, setup);
-        scim_cells(&mut runner, &mut seeder, scim, brand, size, names).await;
+        let counted = scim_cells(&mut runner, &mut seeder, scim, brand, size, names).await;
+        for (name, op) in counted {
+            let per_call = statements_per_call(&client, &op).await;
+            eprintln!(
+                "  [{}] {name}: {per_call:.1} statements per call",
+                runner.kind.name()
+            );
+            notes.push(format!(
+                "{name}: {per_call:.1} statements per call (server)"
+            ));
+        }
     }
 
     // Memory of the cells above, before the employee-sync cells reset the peak.
@@ -537,8 +547,8 @@ async fn scim_cells(
     mut scim: scim::Scim,
     brand: Uuid,
     size: u64,
-    [filter, page, create]: [&str; 3],
-) {
+    [filter, page, create]: [&'static str; 3],
+) -> Vec<(&'static str, Op)> {
     let target = seed::ScimTarget {
         tag: scim.tag,
         prefix: &scim.prefix,
@@ -565,19 +575,45 @@ async fn scim_cells(
         total, size,
         "the SCIM configuration's users before its cells"
     );
-    runner
-        .cells(filter, &scim::filter(&scim), &baseline.filter())
-        .await;
-    runner
-        .cells(
+    let ops = [
+        (filter, scim::filter(&scim), baseline.filter()),
+        (
             page,
-            &scim::deep_page(&scim, total),
-            &baseline.deep_page(total),
-        )
-        .await;
-    runner
-        .cells(create, &scim::create(&scim), &baseline.create())
-        .await;
+            scim::deep_page(&scim, total),
+            baseline.deep_page(total),
+        ),
+        (create, scim::create(&scim), baseline.create()),
+    ];
+    for (name, server, base) in &ops {
+        runner.cells(name, server, base).await;
+    }
+    ops.into_iter()
+        .map(|(name, server, _)| (name, server))
+        .collect()
+}
+
+/// Calls of an operation the statements are counted over, one at a time.
+const COUNTED_CALLS: u64 = 20;
+
+/// The statements the server runs per call of `op` (its `autoprov_db_statements_total` before
+/// and after [`COUNTED_CALLS`] calls made one at a time; the scrapes themselves run none while
+/// the owner token is cached).
+async fn statements_per_call(client: &Client, op: &Op) -> f64 {
+    let owner = &client.setup.owner;
+    let before = client
+        .api
+        .statements_run(owner)
+        .await
+        .expect("scrape /metrics");
+    for n in 0..COUNTED_CALLS {
+        op(n).await.expect("a counted call");
+    }
+    let after = client
+        .api
+        .statements_run(owner)
+        .await
+        .expect("scrape /metrics");
+    (after - before) / COUNTED_CALLS as f64
 }
 
 /// The server's cap on `offset`.

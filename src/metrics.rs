@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
-    core::Collector,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder, core::Collector,
 };
 
 /// Latency buckets, in seconds: from a cached token lookup to a slow write.
@@ -26,6 +26,7 @@ pub struct Metrics {
     jwks_fetches: IntCounterVec,
     employee_syncs: IntCounterVec,
     administrator_changes: IntCounterVec,
+    db_statements: IntCounter,
     db_connections: IntGaugeVec,
 }
 
@@ -158,6 +159,12 @@ impl Metrics {
                 "Administrators changed by applied employee syncs, by change.",
                 &["change"],
             ),
+            db_statements: {
+                let name = "autoprov_db_statements_total";
+                let help = "SQL statements run on the pool since the start (transaction \
+                            control included), read at scrape time.";
+                registered(&registry, name, IntCounter::new(name, help))
+            },
             db_connections: gauge(
                 &registry,
                 "autoprov_db_connections",
@@ -216,13 +223,18 @@ impl Metrics {
         }
     }
 
-    /// The text exposition of every metric, with the pool gauges read now.
-    pub fn render(&self, pool: (u32, u32)) -> String {
+    /// The text exposition of every metric, with the pool gauges and the statement count
+    /// read now.
+    pub fn render(&self, pool: (u32, u32), statements_run: u64) -> String {
         let (in_use, idle) = pool;
         for (state, connections) in [("in_use", in_use), ("idle", idle)] {
             let gauge = self.db_connections.with_label_values(&[state]);
             gauge.set(i64::from(connections));
         }
+        // The log counts every statement as it ends; the counter catches up at each scrape.
+        let counted = self.db_statements.get();
+        self.db_statements
+            .inc_by(statements_run.saturating_sub(counted));
         let mut buffer = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
             tracing::error!(error = %e, "metrics could not be encoded");

@@ -179,7 +179,7 @@ impl Application {
         let db = open_observed_database(settings, &statements).await?;
         let bootstrap_secret = service::api_tokens::bootstrap(&db).await?;
         let (listener, local_addr) = bind(&settings.bind).await?;
-        let the_app = app(db.clone(), settings);
+        let the_app = app(db.clone(), settings).with_statements(statements.clone());
         let state = AppState {
             app: the_app.clone(),
             schema: graphql::schema(settings),

@@ -46,6 +46,26 @@ impl Api {
             .collect())
     }
 
+    /// The statements the server has run since it started (`autoprov_db_statements_total`).
+    pub async fn statements_run(&self, token: &str) -> Result<f64, String> {
+        let url = self.url.replace("/graphql", "/metrics");
+        let text = self
+            .client
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| format!("GET /metrics failed: {e}"))?
+            .text()
+            .await
+            .map_err(|e| format!("reading /metrics failed: {e}"))?;
+        text.lines()
+            .find_map(|line| line.strip_prefix("autoprov_db_statements_total "))
+            .and_then(|value| value.trim().parse().ok())
+            .ok_or_else(|| "no autoprov_db_statements_total in /metrics".to_owned())
+    }
+
     /// Posts one operation; anything but HTTP 200 with `data` and no `errors` is an `Err`
     /// describing what came back.
     pub async fn post(&self, token: &str, query: &str, variables: Value) -> Result<Value, String> {

@@ -45,6 +45,8 @@ pub struct App {
     proof_contexts: Arc<Recent<(Uuid, Uuid), db::proofs::ProofContext>>,
     /// The configuration (and its role mappings) a SCIM token serves, by configuration.
     scim_settings: Arc<Recent<Uuid, ScimSettings>>,
+    /// The statements run on the pool, for `/metrics`.
+    statements: db::StatementLog,
 }
 
 impl App {
@@ -60,6 +62,7 @@ impl App {
             gate: WriteGate::for_backend(db.get_database_backend()),
             proof_contexts: Arc::new(Recent::new(settings_ttl)),
             scim_settings: Arc::new(Recent::new(settings_ttl)),
+            statements: db::StatementLog::default(),
             db,
             tokens: Arc::new(tokens),
             sign_in_pacer: Arc::new(sign_in_pacer),
@@ -67,6 +70,17 @@ impl App {
             key_sets: Arc::new(KeySets::new(limits.jwks_refetch)),
             limits,
         }
+    }
+
+    /// The log `db::connect` reports this pool's statements to, counted in `/metrics`.
+    pub fn with_statements(mut self, statements: db::StatementLog) -> Self {
+        self.statements = statements;
+        self
+    }
+
+    /// Statements run on the pool since the start.
+    pub fn statements_run(&self) -> u64 {
+        self.statements.totals().0
     }
 
     /// The JWKS fetched from identity providers' URLs.

@@ -94,6 +94,13 @@ async fn sign_ins_operations_routes_and_the_pool_are_counted() {
         value(&text, r#"autoprov_db_connections{state="in_use"}"#).is_some(),
         "{text}"
     );
+    // The statements the server ran, as its own log counts them, and more after a sign-in.
+    let statements = value(&text, "autoprov_db_statements_total").expect("statements counted");
+    assert!(statements >= 10.0, "{statements}");
+    p.sign_in("s1", json!({"email": "ada@example.com"})).await;
+    let (_, text) = scrape(&p.app.client, &url, Some(&owner)).await;
+    let after = value(&text, "autoprov_db_statements_total").expect("statements counted");
+    assert!(after > statements, "{statements} then {after}");
 }
 
 #[tokio::test]

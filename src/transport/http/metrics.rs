@@ -20,7 +20,7 @@ const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 fn exposition(state: &AppState) -> Response {
     let pool = health::pool_usage(state.app.db());
-    let body = state.app.metrics().render(pool);
+    let body = state.app.metrics().render(pool, state.app.statements_run());
     ([(header::CONTENT_TYPE, TEXT_FORMAT)], body).into_response()
 }
 

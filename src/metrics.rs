@@ -161,8 +161,8 @@ impl Metrics {
             ),
             db_statements: {
                 let name = "autoprov_db_statements_total";
-                let help = "SQL statements run on the pool since the start (transaction \
-                            control included), read at scrape time.";
+                let help = "SQL statements run on the pool since the start (BEGIN and \
+                            COMMIT not counted), read at scrape time.";
                 registered(&registry, name, IntCounter::new(name, help))
             },
             db_connections: gauge(

@@ -7,11 +7,16 @@ use entity::{
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Select,
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
 use crate::domain::{
-    scim::{GroupAttr, UserAttr, filter::Cond},
+    scim::{
+        GroupAttr, UserAttr,
+        cursor::{Cursor, Direction},
+        filter::Cond,
+    },
     stored::{Outcome, Source, StoredEnum},
 };
 
@@ -20,23 +25,125 @@ pub mod write;
 
 use conditions::{group_column, mentions, on_contact, sql, user_column};
 
+/// Which rows of a list a page holds.
+#[derive(Clone, Copy, Debug)]
+pub enum Window {
+    /// `startIndex` (RFC 7644 §3.4.2.4): `limit` rows from `offset`, and the count of all.
+    Index { offset: u64, limit: u64 },
+    /// A cursor (RFC 9865): up to `limit` rows on the cursor's side of its position (from the
+    /// start without one), found by a keyset seek on the page index, never an `OFFSET`, so
+    /// every page costs the same however deep the walk. All rows are counted only when
+    /// `count` says so: the count reads every matching row, and one per page would make a
+    /// walk quadratic.
+    Seek {
+        from: Option<Cursor>,
+        limit: u64,
+        count: bool,
+    },
+}
+
 /// A page of a SCIM list.
 pub struct ScimPage<M> {
-    pub total: u64,
+    /// The count of all matching rows, when the window asked for it.
+    pub total: Option<u64>,
     pub items: Vec<M>,
+    /// For a seek: whether rows lie beyond the page in the direction walked.
+    pub more: bool,
+}
+
+/// `query` limited to `window`'s rows, ordered as the list is (or the reverse, for a seek
+/// before a position: the caller reverses the rows), with one row more than a seek's page
+/// to learn whether the walk goes on without a second statement.
+fn windowed<E: EntityTrait>(
+    query: Select<E>,
+    (created_at, id): (E::Column, E::Column),
+    window: &Window,
+) -> Select<E> {
+    let key = || {
+        Expr::tuple([
+            Expr::col((E::default(), created_at)),
+            Expr::col((E::default(), id)),
+        ])
+    };
+    match *window {
+        Window::Index { offset, limit } => query
+            .order_by_asc(created_at)
+            .order_by_asc(id)
+            .offset(offset)
+            .limit(limit),
+        Window::Seek { from, limit, .. } => {
+            let limit = limit.saturating_add(1);
+            let Some(Cursor {
+                direction,
+                position,
+            }) = from
+            else {
+                return query.order_by_asc(created_at).order_by_asc(id).limit(limit);
+            };
+            let at = Expr::tuple([Expr::val(position.created_at), Expr::val(position.id)]);
+            match direction {
+                Direction::After => query
+                    .filter(key().gt(at))
+                    .order_by_asc(created_at)
+                    .order_by_asc(id)
+                    .limit(limit),
+                Direction::Before => query
+                    .filter(key().lt(at))
+                    .order_by_desc(created_at)
+                    .order_by_desc(id)
+                    .limit(limit),
+            }
+        }
+    }
+}
+
+/// `rows` as fetched for `window` made into its page: a seek's probe row dropped (and noted in
+/// `more`), and a seek before a position put back into list order.
+fn page_of<M>(mut rows: Vec<M>, total: Option<u64>, window: &Window) -> ScimPage<M> {
+    let Window::Seek { from, limit, .. } = *window else {
+        return ScimPage {
+            total,
+            items: rows,
+            more: false,
+        };
+    };
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    if from.is_some_and(|c| c.direction == Direction::Before) {
+        rows.reverse();
+    }
+    ScimPage {
+        total,
+        items: rows,
+        more,
+    }
+}
+
+impl Window {
+    fn limit(&self) -> u64 {
+        match *self {
+            Window::Index { limit, .. } | Window::Seek { limit, .. } => limit,
+        }
+    }
+
+    fn counts(&self) -> bool {
+        match *self {
+            Window::Index { .. } => true,
+            Window::Seek { count, .. } => count,
+        }
+    }
 }
 
 /// The users of a configuration matching `cond`, in creation order, with their contacts.
 ///
 /// The count and the page's ids are found in `scim_user` alone unless the filter reads the
-/// contact, so a deep `startIndex` walks the page index rather than a million-row join; only
-/// the page's own rows are then joined to their contacts.
+/// contact, so a deep `startIndex` walks the page index rather than a million-row join, and a
+/// cursor seeks it; only the page's own rows are then joined to their contacts.
 pub async fn list_users<Db: ConnectionTrait>(
     db: &Db,
     (configuration_id, identity_provider_id): (Uuid, Uuid),
     cond: &Cond<UserAttr>,
-    offset: u64,
-    limit: u64,
+    window: &Window,
 ) -> Result<ScimPage<(scim_user::Model, contact::Model)>, DbErr> {
     let backend = db.get_database_backend();
     let filter = sql(cond, backend, &user_column);
@@ -51,23 +158,23 @@ pub async fn list_users<Db: ConnectionTrait>(
         // (IdP, userName) unique index instead of walking the configuration's users.
         query = query.filter(scim_user::Column::IdentityProviderId.eq(identity_provider_id));
     }
-    let total = query.clone().count(db).await?;
-    if limit == 0 {
-        return Ok(ScimPage {
-            total,
-            items: Vec::new(),
-        });
+    let total = match window.counts() {
+        true => Some(query.clone().count(db).await?),
+        false => None,
+    };
+    if window.limit() == 0 {
+        return Ok(page_of(Vec::new(), total, window));
     }
-    let ids: Vec<Uuid> = query
+    let keys = (scim_user::Column::CreatedAt, scim_user::Column::Id);
+    let ids: Vec<Uuid> = windowed(query, keys, window)
         .select_only()
         .column(scim_user::Column::Id)
-        .order_by_asc(scim_user::Column::CreatedAt)
-        .order_by_asc(scim_user::Column::Id)
-        .offset(offset)
-        .limit(limit)
         .into_tuple()
         .all(db)
         .await?;
+    let ScimPage {
+        items: ids, more, ..
+    } = page_of(ids, total, window);
     let mut rows: Vec<(scim_user::Model, contact::Model)> = scim_user::Entity::find()
         .filter(scim_user::Column::Id.is_in(ids.iter().copied()))
         .find_also_related(contact::Entity)
@@ -77,7 +184,11 @@ pub async fn list_users<Db: ConnectionTrait>(
         .filter_map(|(u, c)| c.map(|c| (u, c)))
         .collect();
     rows.sort_by_key(|(u, _)| ids.iter().position(|id| *id == u.id));
-    Ok(ScimPage { total, items: rows })
+    Ok(ScimPage {
+        total,
+        items: rows,
+        more,
+    })
 }
 
 /// Whether a read locks the row it finds until the transaction ends, on PostgreSQL (so two
@@ -164,26 +275,23 @@ pub async fn list_groups<Db: ConnectionTrait>(
     db: &Db,
     configuration_id: Uuid,
     cond: &Cond<GroupAttr>,
-    offset: u64,
-    limit: u64,
+    window: &Window,
 ) -> Result<ScimPage<scim_group::Model>, DbErr> {
     let backend = db.get_database_backend();
     let query = scim_group::Entity::find()
         .filter(scim_group::Column::ConfigurationId.eq(configuration_id))
         .filter(sql(cond, backend, &group_column));
-    let total = query.clone().count(db).await?;
-    let items = if limit == 0 {
+    let total = match window.counts() {
+        true => Some(query.clone().count(db).await?),
+        false => None,
+    };
+    let rows = if window.limit() == 0 {
         Vec::new()
     } else {
-        query
-            .order_by_asc(scim_group::Column::CreatedAt)
-            .order_by_asc(scim_group::Column::Id)
-            .offset(offset)
-            .limit(limit)
-            .all(db)
-            .await?
+        let keys = (scim_group::Column::CreatedAt, scim_group::Column::Id);
+        windowed(query, keys, window).all(db).await?
     };
-    Ok(ScimPage { total, items })
+    Ok(page_of(rows, total, window))
 }
 
 /// One group of a configuration.

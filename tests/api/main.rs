@@ -29,6 +29,7 @@ pub mod performance;
 mod proofs;
 mod readme;
 mod scim;
+mod scim_cursor;
 mod scim_load;
 mod scim_trust;
 mod slow_clients;

@@ -3,7 +3,7 @@
 //! writes something that is silently dropped.
 use serde_json::{Value, json};
 
-use super::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, MAX_RESULTS, USER_SCHEMA};
+use super::{DEFAULT_COUNT, ENTERPRISE_SCHEMA, GROUP_SCHEMA, MAX_RESULTS, USER_SCHEMA};
 
 const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -297,7 +297,10 @@ pub fn resource_types(base: &str) -> Vec<Value> {
         .collect()
 }
 
-/// What the service supports (RFC 7643 §5).
+/// `ServiceProviderConfig.pagination.cursorTimeout`, in seconds: cursors never expire.
+const CURSOR_TIMEOUT: i64 = i32::MAX as i64;
+
+/// What the service supports (RFC 7643 §5, RFC 9865 §4).
 pub fn service_provider_config(base: &str) -> Value {
     json!({
         "schemas": [CONFIG_SCHEMA],
@@ -308,6 +311,18 @@ pub fn service_provider_config(base: &str) -> Value {
         "changePassword": { "supported": true },
         "sort": { "supported": false },
         "etag": { "supported": true },
+        // RFC 9865 §4. Index stays the default so clients written before cursors page as they
+        // always did (§2.4). A cursor is a keyset position kept by nobody, so it never
+        // expires; `cursorTimeout` is a minimum, and leaving it out may also be read as
+        // "unknown", so the longest time a 32-bit client can hold says "indefinitely".
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": DEFAULT_COUNT,
+            "maxPageSize": MAX_RESULTS,
+            "cursorTimeout": CURSOR_TIMEOUT,
+        },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "Bearer token",
@@ -366,6 +381,23 @@ mod tests {
         assert!(resource_type("b", "group").is_some());
         assert!(resource_type("b", "Device").is_none());
         assert_eq!(service_provider_config("b")["patch"]["supported"], true);
+    }
+
+    #[test]
+    fn pagination_is_published_as_rfc_9865_names_it() {
+        let config = service_provider_config("b");
+        assert_eq!(
+            config["pagination"],
+            json!({
+                "cursor": true,
+                "index": true,
+                "defaultPaginationMethod": "index",
+                "defaultPageSize": DEFAULT_COUNT,
+                "maxPageSize": MAX_RESULTS,
+                "cursorTimeout": i32::MAX,
+            })
+        );
+        assert_eq!(config["filter"]["maxResults"], MAX_RESULTS);
     }
 
     /// The sub-attribute `name` of the attribute `parent` in the User schema.

@@ -6,6 +6,7 @@
 //! The grammars (filters and PATCH paths) are the `scim_v2` crate's; what they mean for our
 //! storage is decided here.
 pub mod adoption;
+pub mod cursor;
 pub mod discovery;
 pub mod filter;
 pub mod group;
@@ -41,6 +42,8 @@ pub enum ScimType {
     InvalidValue,
     InvalidVers,
     Sensitive,
+    /// RFC 9865 §2.1: a `cursor` this server did not issue for the list asked for.
+    InvalidCursor,
 }
 
 impl ScimType {
@@ -56,6 +59,7 @@ impl ScimType {
             Self::InvalidValue => "invalidValue",
             Self::InvalidVers => "invalidVers",
             Self::Sensitive => "sensitive",
+            Self::InvalidCursor => "invalidCursor",
         }
     }
 }
@@ -85,6 +89,10 @@ impl ScimError {
 
     pub fn invalid_value(detail: impl Into<String>) -> Self {
         Self::bad(ScimType::InvalidValue, detail)
+    }
+
+    pub fn invalid_cursor(detail: impl Into<String>) -> Self {
+        Self::bad(ScimType::InvalidCursor, detail)
     }
 
     pub fn invalid_filter(detail: impl Into<String>) -> Self {

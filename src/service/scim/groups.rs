@@ -14,13 +14,15 @@ use crate::{
         self,
         contacts::ContactChanges,
         scim::{
-            Read, ScimPage,
+            Read, ScimPage, Window,
             write::{self, NewGroup},
         },
     },
     domain::{
         scim::{
-            ScimError, filter,
+            ScimError,
+            cursor::Position,
+            filter,
             group::{self, GroupData},
             patch::{self, Kind},
             project::Selection,
@@ -51,6 +53,13 @@ impl ScimResource for Groups {
         g.id
     }
 
+    fn position(g: &scim_group::Model) -> Position {
+        Position {
+            created_at: g.created_at,
+            id: g.id,
+        }
+    }
+
     fn meta(scope: &Scope, g: &scim_group::Model) -> Meta {
         Meta {
             resource_type: Self::NAME,
@@ -73,11 +82,10 @@ impl ScimResource for Groups {
         db: &DatabaseConnection,
         scope: &Scope,
         query: &ListQuery,
-        offset: u64,
-        limit: u64,
+        window: &Window,
     ) -> ScimResult<ScimPage<scim_group::Model>> {
         let cond = query.condition(filter::groups)?;
-        Ok(db::scim::list_groups(db, scope.configuration.id, &cond, offset, limit).await?)
+        Ok(db::scim::list_groups(db, scope.configuration.id, &cond, window).await?)
     }
 
     async fn links<Db: ConnectionTrait>(

@@ -14,10 +14,15 @@ use sea_orm::DbErr;
 use uuid::Uuid;
 
 use crate::{
-    db,
+    db::{self, scim::Window},
     domain::{
         access::ScimBinding,
-        scim::{DEFAULT_COUNT, MAX_RESULTS, ScimError, filter::Cond, project::Selection},
+        scim::{
+            DEFAULT_COUNT, MAX_RESULTS, ScimError,
+            cursor::{Binding, Cursor, Direction, Position},
+            filter::Cond,
+            project::Selection,
+        },
     },
     error::{AppError, AppResult},
     service::App,
@@ -116,19 +121,55 @@ pub async fn scope(app: &App, binding: ScimBinding, base: String) -> AppResult<O
     }))
 }
 
-/// A list request: `filter`, `startIndex`, `count`, `attributes`, `excludedAttributes`, from
-/// the query string or a `.search` body.
+/// A list request: `filter`, `startIndex` or `cursor`, `count`, `attributes`,
+/// `excludedAttributes`, from the query string or a `.search` body.
 #[derive(Clone, Debug, Default)]
 pub struct ListQuery {
     pub filter: Option<String>,
     pub start_index: Option<i64>,
+    /// RFC 9865's `cursor`: empty for the first page of a cursor walk, else a `nextCursor` or
+    /// `previousCursor` we returned. Without it (and without `startIndex`) a list pages by
+    /// index, as it always has (`defaultPaginationMethod: index`).
+    pub cursor: Option<String>,
     pub count: Option<i64>,
     pub selection: Selection,
 }
 
+/// How a list request pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Paging {
+    Index {
+        offset: u64,
+        limit: u64,
+    },
+    /// From the start (`from: None`, an empty `cursor`) or from a cursor.
+    Cursor {
+        from: Option<Cursor>,
+        limit: u64,
+    },
+}
+
+impl Paging {
+    fn window(self) -> Window {
+        match self {
+            Paging::Index { offset, limit } => Window::Index { offset, limit },
+            // All rows are counted on a walk's first page only (and for `count=0`, which asks
+            // for nothing else): RFC 9865 §2 lets a cursor page omit `totalResults`, and a
+            // count on every page would read every matching row per page, making a walk of a
+            // million users quadratic. The first page gives a client its progress total for
+            // the price of one index page.
+            Paging::Cursor { from, limit } => Window::Seek {
+                from,
+                limit,
+                count: from.is_none() || limit == 0,
+            },
+        }
+    }
+}
+
 impl ListQuery {
     /// (offset, limit): `startIndex` below 1 reads as 1; `count` below 0 as 0, above
-    /// `MAX_RESULTS` as `MAX_RESULTS` (RFC 7644 §3.4.2.4).
+    /// `MAX_RESULTS` as `MAX_RESULTS` (RFC 7644 §3.4.2.4, RFC 9865 §2).
     fn window(&self) -> (u64, u64) {
         let start = self.start_index.unwrap_or(1).max(1) as u64;
         let count = self
@@ -138,12 +179,71 @@ impl ListQuery {
         (start - 1, count)
     }
 
+    /// How this request pages, its cursor checked against the list it is for (`binding`)
+    /// before anything is read.
+    fn paging(&self, binding: &Binding) -> Result<Paging, ScimError> {
+        let (offset, limit) = self.window();
+        match (self.cursor.as_deref(), self.start_index) {
+            (None, _) => Ok(Paging::Index { offset, limit }),
+            (Some(_), Some(_)) => Err(ScimError::invalid_value(
+                "startIndex, cursor: a list pages by startIndex or by cursor, not both",
+            )),
+            (Some(""), None) => Ok(Paging::Cursor { from: None, limit }),
+            (Some(text), None) => Ok(Paging::Cursor {
+                from: Some(Cursor::decode(text, binding)?),
+                limit,
+            }),
+        }
+    }
+
     /// The filter as a condition; no filter keeps every resource.
     fn condition<A>(
         &self,
         parse: fn(&str) -> Result<Cond<A>, ScimError>,
     ) -> Result<Cond<A>, ScimError> {
         self.filter.as_deref().map_or(Ok(Cond::Always(true)), parse)
+    }
+}
+
+/// The cursors of the pages around a cursor page that came `from` a cursor (or the start),
+/// whose rows run from `first` to `last` and which has rows beyond it in the direction
+/// walked when `more`: (previous, next).
+///
+/// RFC 9865 §2: `nextCursor` on every page but the last, `previousCursor` never on the
+/// first. Walking forward, there were rows before a cursor (its page came from them), and
+/// walking back there are rows after it.
+fn neighbours(
+    from: Option<Cursor>,
+    rows: Option<(Position, Position)>,
+    more: bool,
+) -> (Option<Cursor>, Option<Cursor>) {
+    let before = |position| Cursor {
+        direction: Direction::Before,
+        position,
+    };
+    let after = |position| Cursor {
+        direction: Direction::After,
+        position,
+    };
+    let first = rows.map(|(first, _)| first);
+    let last = rows.map(|(_, last)| last);
+    match from {
+        None => (None, last.filter(|_| more).map(after)),
+        // An empty page after a cursor (its rows were deleted since) has nothing to be before,
+        // and `previousCursor` is optional: it is left out.
+        Some(Cursor {
+            direction: Direction::After,
+            ..
+        }) => (first.map(before), last.filter(|_| more).map(after)),
+        // An empty page before a cursor (every row before it was deleted since) still has the
+        // cursor's own row and those after it to go to.
+        Some(Cursor {
+            direction: Direction::Before,
+            position,
+        }) => (
+            first.filter(|_| more).map(before),
+            Some(after(last.unwrap_or_else(|| position.predecessor()))),
+        ),
     }
 }
 
@@ -160,6 +260,30 @@ pub fn list_response(
         "itemsPerPage": resources.len(),
         "Resources": resources,
     })
+}
+
+/// A cursor page's ListResponse (RFC 9865 §2): no `startIndex` (a cursor page has no
+/// index), `totalResults` when the page was counted, and each cursor when the walk goes on
+/// that way.
+pub fn cursor_response(
+    total: Option<u64>,
+    resources: Vec<serde_json::Value>,
+    previous: Option<String>,
+    next: Option<String>,
+) -> serde_json::Value {
+    let mut body = serde_json::json!({ "schemas": [crate::domain::scim::LIST_SCHEMA] });
+    if let Some(total) = total {
+        body["totalResults"] = total.into();
+    }
+    body["itemsPerPage"] = resources.len().into();
+    if let Some(previous) = previous {
+        body["previousCursor"] = previous.into();
+    }
+    if let Some(next) = next {
+        body["nextCursor"] = next.into();
+    }
+    body["Resources"] = resources.into();
+    body
 }
 
 /// `If-Match` (RFC 7644 §3.14): `*` or the current version, else 412.
@@ -184,6 +308,7 @@ fn check_version(if_match: Option<&str>, current: &str) -> Result<(), ScimError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::scim::ScimType;
 
     #[test]
     fn paging_is_clamped() {
@@ -196,6 +321,115 @@ mod tests {
         assert_eq!(q(Some(0), Some(-5)).window(), (0, 0));
         assert_eq!(q(Some(-3), Some(5000)).window(), (0, MAX_RESULTS));
         assert_eq!(q(Some(11), Some(10)).window(), (10, 10));
+    }
+
+    fn binding() -> Binding<'static> {
+        Binding {
+            configuration: Uuid::from_u128(1),
+            resource: "User",
+            filter: None,
+        }
+    }
+
+    fn at(n: i64) -> Position {
+        Position {
+            created_at: chrono::DateTime::from_timestamp(n, 0).unwrap_or_default(),
+            id: Uuid::from_u128(n as u128),
+        }
+    }
+
+    #[test]
+    fn a_cursor_or_a_start_index_chooses_the_paging() {
+        let q = |start, cursor: Option<&str>| ListQuery {
+            start_index: start,
+            cursor: cursor.map(str::to_owned),
+            count: Some(7),
+            ..Default::default()
+        };
+        assert_eq!(
+            q(None, None).paging(&binding()),
+            Ok(Paging::Index {
+                offset: 0,
+                limit: 7
+            })
+        );
+        assert_eq!(
+            q(None, Some("")).paging(&binding()),
+            Ok(Paging::Cursor {
+                from: None,
+                limit: 7
+            })
+        );
+        let c = Cursor {
+            direction: Direction::Before,
+            position: at(5),
+        };
+        assert_eq!(
+            q(None, Some(&c.encode(&binding()))).paging(&binding()),
+            Ok(Paging::Cursor {
+                from: Some(c),
+                limit: 7
+            })
+        );
+        let both = q(Some(1), Some("")).paging(&binding()).unwrap_err();
+        assert_eq!(both.scim_type, Some(ScimType::InvalidValue));
+        assert!(both.detail.starts_with("startIndex, cursor:"), "{both:?}");
+        let bad = q(None, Some("nope")).paging(&binding()).unwrap_err();
+        assert_eq!(bad.scim_type, Some(ScimType::InvalidCursor));
+    }
+
+    #[test]
+    fn a_walk_is_counted_on_its_first_page_only() {
+        let counted = |from, limit| match (Paging::Cursor { from, limit }).window() {
+            Window::Seek { count, .. } => count,
+            Window::Index { .. } => false,
+        };
+        let c = Cursor {
+            direction: Direction::After,
+            position: at(5),
+        };
+        assert!(counted(None, 7));
+        assert!(!counted(Some(c), 7));
+        assert!(counted(Some(c), 0));
+    }
+
+    #[test]
+    fn neighbours_follow_rfc_9865() {
+        let after = |n| Cursor {
+            direction: Direction::After,
+            position: at(n),
+        };
+        let before = |n| Cursor {
+            direction: Direction::Before,
+            position: at(n),
+        };
+        let rows = Some((at(1), at(3)));
+        // The first page: never a previousCursor; a next one while rows remain.
+        assert_eq!(neighbours(None, rows, true), (None, Some(after(3))));
+        assert_eq!(neighbours(None, rows, false), (None, None));
+        assert_eq!(neighbours(None, None, false), (None, None));
+        // Forward: back to before the first row; on while rows remain.
+        assert_eq!(
+            neighbours(Some(after(0)), rows, true),
+            (Some(before(1)), Some(after(3)))
+        );
+        assert_eq!(
+            neighbours(Some(after(0)), rows, false),
+            (Some(before(1)), None)
+        );
+        assert_eq!(neighbours(Some(after(0)), None, false), (None, None));
+        // Backward: on to after the last row always; back while rows remain.
+        assert_eq!(
+            neighbours(Some(before(4)), rows, true),
+            (Some(before(1)), Some(after(3)))
+        );
+        assert_eq!(
+            neighbours(Some(before(4)), rows, false),
+            (None, Some(after(3)))
+        );
+        let (previous, next) = neighbours(Some(before(4)), None, false);
+        assert_eq!(previous, None);
+        assert_eq!(next.map(|c| c.position), Some(at(4).predecessor()));
     }
 
     #[test]

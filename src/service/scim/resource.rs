@@ -9,10 +9,17 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{ListQuery, ScimResult, Scope, check_version, list_response};
+use super::{
+    ListQuery, Paging, ScimResult, Scope, check_version, cursor_response, list_response, neighbours,
+};
 use crate::{
-    db::scim::{Read, ScimPage},
-    domain::scim::{ScimError, project::Selection, user::Meta},
+    db::scim::{Read, ScimPage, Window},
+    domain::scim::{
+        ScimError,
+        cursor::{Binding, Cursor, Position},
+        project::Selection,
+        user::Meta,
+    },
     error::{AppError, AppResult},
     service::App,
 };
@@ -47,6 +54,10 @@ pub trait ScimResource: Send + Sync + 'static {
 
     fn id(row: &Self::Row) -> Uuid;
 
+    /// The row's place in the list order: the `created_at` and `id` the page index orders by,
+    /// which a cursor records.
+    fn position(row: &Self::Row) -> Position;
+
     fn meta(scope: &Scope, row: &Self::Row) -> Meta;
 
     /// The resource `id` of the configuration.
@@ -57,13 +68,12 @@ pub trait ScimResource: Send + Sync + 'static {
         read: Read,
     ) -> impl Future<Output = Result<Option<Self::Row>, DbErr>> + Send;
 
-    /// The rows of the page `query` filters, from `offset`.
+    /// The rows in `window` of the list `query` filters.
     fn page(
         db: &DatabaseConnection,
         scope: &Scope,
         query: &ListQuery,
-        offset: u64,
-        limit: u64,
+        window: &Window,
     ) -> impl Future<Output = ScimResult<ScimPage<Self::Row>>> + Send;
 
     /// What [`Self::LINKS`] shows of each of `ids`, for all at once: (id, the other
@@ -142,17 +152,39 @@ pub async fn get<R: ScimResource>(
     render_one::<R, _>(app.db(), scope, row, selection).await
 }
 
-/// `GET /{type}` and `POST /{type}/.search`: a `ListResponse` page.
+/// `GET /{type}` and `POST /{type}/.search`: a `ListResponse` page, by index or by cursor.
 pub async fn list<R: ScimResource>(
     app: &App,
     scope: &Scope,
     query: &ListQuery,
 ) -> ScimResult<Value> {
-    let (offset, limit) = query.window();
-    let page = R::page(app.db(), scope, query, offset, limit).await?;
+    let binding = Binding {
+        configuration: scope.configuration.id,
+        resource: R::NAME,
+        filter: query.filter.as_deref(),
+    };
+    let paging = query.paging(&binding)?;
+    let page = R::page(app.db(), scope, query, &paging.window()).await?;
     let rendered = render::<R, _>(app.db(), scope, &page.items, &query.selection).await?;
     let bodies = rendered.into_iter().map(|r| r.body).collect();
-    Ok(list_response(page.total, offset, bodies))
+    Ok(match paging {
+        Paging::Index { offset, .. } => {
+            let total = page
+                .total
+                .ok_or_else(|| AppError::Internal(format!("a {} page was not counted", R::NAME)))?;
+            list_response(total, offset, bodies)
+        }
+        Paging::Cursor { from, .. } => {
+            let rows = page
+                .items
+                .first()
+                .zip(page.items.last())
+                .map(|(first, last)| (R::position(first), R::position(last)));
+            let (previous, next) = neighbours(from, rows, page.more);
+            let encode = |c: Cursor| c.encode(&binding);
+            cursor_response(page.total, bodies, previous.map(encode), next.map(encode))
+        }
+    })
 }
 
 /// The resource a URL names; an id we never issued (not a UUID) is simply not found.

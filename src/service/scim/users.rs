@@ -18,11 +18,13 @@ use crate::{
         contacts::ContactChanges,
         credentials::{self, NewSsoCredential},
         queries,
-        scim::{Read, ScimPage},
+        scim::{Read, ScimPage, Window},
     },
     domain::{
         scim::{
-            adoption, filter,
+            adoption,
+            cursor::Position,
+            filter,
             patch::{self, Kind},
             project::Selection,
             user::{self, Contactable, Meta, PLACEHOLDER_DOMAIN, UserData},
@@ -92,6 +94,13 @@ impl ScimResource for Users {
         u.id
     }
 
+    fn position((u, _): &UserRow) -> Position {
+        Position {
+            created_at: u.created_at,
+            id: u.id,
+        }
+    }
+
     fn meta(scope: &Scope, (u, c): &UserRow) -> Meta {
         Meta {
             resource_type: Self::NAME,
@@ -114,12 +123,11 @@ impl ScimResource for Users {
         db: &DatabaseConnection,
         scope: &Scope,
         query: &ListQuery,
-        offset: u64,
-        limit: u64,
+        window: &Window,
     ) -> ScimResult<ScimPage<UserRow>> {
         let cond = query.condition(filter::users)?;
         let configuration = (scope.configuration.id, scope.identity_provider_id());
-        Ok(db::scim::list_users(db, configuration, &cond, offset, limit).await?)
+        Ok(db::scim::list_users(db, configuration, &cond, window).await?)
     }
 
     async fn links<Db: ConnectionTrait>(

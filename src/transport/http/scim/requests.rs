@@ -107,7 +107,8 @@ pub(super) fn integer(name: &str, raw: Option<&str>) -> Result<Option<i64>, Scim
     .transpose()
 }
 
-/// The query string's list parameters (RFC 7644 §3.4.2); unknown parameters are ignored.
+/// The query string's list parameters (RFC 7644 §3.4.2, RFC 9865 §2); unknown parameters are
+/// ignored.
 pub(super) fn list_query(params: QueryParams) -> Result<ListQuery, ScimError> {
     let Query(params) = params
         .map_err(|e| ScimError::invalid_syntax(format!("the query string is malformed: {e}")))?;
@@ -123,6 +124,8 @@ pub(super) fn list_query(params: QueryParams) -> Result<ListQuery, ScimError> {
     Ok(ListQuery {
         filter: param(&params, "filter").map(str::to_owned),
         start_index: integer("startIndex", param(&params, "startIndex"))?,
+        // `?cursor` alone (RFC 9865's own example) reads as empty: the first page.
+        cursor: param(&params, "cursor").map(str::to_owned),
         count: integer("count", param(&params, "count"))?,
         selection: Selection::parse(
             param(&params, "attributes"),
@@ -131,7 +134,7 @@ pub(super) fn list_query(params: QueryParams) -> Result<ListQuery, ScimError> {
     })
 }
 
-/// A `.search` body (RFC 7644 §3.4.3).
+/// A `.search` body (RFC 7644 §3.4.3, with RFC 9865 §3's `cursor`).
 pub(super) fn search_query(headers: &HeaderMap, body: &Bytes) -> Result<ListQuery, ScimError> {
     let body = body_json(headers, body)?;
     let body = body
@@ -168,11 +171,21 @@ pub(super) fn search_query(headers: &HeaderMap, body: &Bytes) -> Result<ListQuer
             )));
         }
     };
+    let cursor = match get("cursor") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(v) => {
+            return Err(ScimError::invalid_cursor(format!(
+                "cursor: must be a string, not {v}"
+            )));
+        }
+    };
     let attributes = names("attributes")?;
     let excluded = names("excludedAttributes")?;
     Ok(ListQuery {
         filter,
         start_index: number("startIndex")?,
+        cursor,
         count: number("count")?,
         selection: Selection::parse(attributes.as_deref(), excluded.as_deref())?,
     })

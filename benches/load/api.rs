@@ -22,11 +22,10 @@ impl Api {
         Self { client, url }
     }
 
-    /// The `autoprov_sign_ins_total` series of `GET /metrics`, by their labels.
-    pub async fn sign_ins_counted(&self, token: &str) -> Result<Vec<(String, f64)>, String> {
+    /// `GET /metrics` as `token`.
+    async fn metrics(&self, token: &str) -> Result<String, String> {
         let url = self.url.replace("/graphql", "/metrics");
-        let text = self
-            .client
+        self.client
             .get(&url)
             .bearer_auth(token)
             .send()
@@ -35,8 +34,14 @@ impl Api {
             .map_err(|e| format!("GET /metrics failed: {e}"))?
             .text()
             .await
-            .map_err(|e| format!("reading /metrics failed: {e}"))?;
-        Ok(text
+            .map_err(|e| format!("reading /metrics failed: {e}"))
+    }
+
+    /// The `autoprov_sign_ins_total` series of `GET /metrics`, by their labels.
+    pub async fn sign_ins_counted(&self, token: &str) -> Result<Vec<(String, f64)>, String> {
+        Ok(self
+            .metrics(token)
+            .await?
             .lines()
             .filter_map(|line| line.strip_prefix("autoprov_sign_ins_total"))
             .filter_map(|rest| {
@@ -48,19 +53,9 @@ impl Api {
 
     /// The statements the server has run since it started (`autoprov_db_statements_total`).
     pub async fn statements_run(&self, token: &str) -> Result<f64, String> {
-        let url = self.url.replace("/graphql", "/metrics");
-        let text = self
-            .client
-            .get(&url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| format!("GET /metrics failed: {e}"))?
-            .text()
-            .await
-            .map_err(|e| format!("reading /metrics failed: {e}"))?;
-        text.lines()
+        self.metrics(token)
+            .await?
+            .lines()
             .find_map(|line| line.strip_prefix("autoprov_db_statements_total "))
             .and_then(|value| value.trim().parse().ok())
             .ok_or_else(|| "no autoprov_db_statements_total in /metrics".to_owned())

@@ -136,9 +136,12 @@ impl Window {
 
 /// The users of a configuration matching `cond`, in creation order, with their contacts.
 ///
-/// The count and the page's ids are found in `scim_user` alone unless the filter reads the
-/// contact, so a deep `startIndex` walks the page index rather than a million-row join, and a
-/// cursor seeks it; only the page's own rows are then joined to their contacts.
+/// A page that skips no rows (the first, or any cursor page) is one statement joined to the
+/// contacts. A deep `startIndex` finds the page's ids in `scim_user` alone (unless the filter
+/// reads the contact), so it walks the page index rather than a million-row join; only the
+/// page's own rows are then joined. The total is counted only when the window asks for it and
+/// the page cannot tell it: a page that is not full, and skipped no rows or found some, ends
+/// the list (a `userName eq` filter never counts).
 pub async fn list_users<Db: ConnectionTrait>(
     db: &Db,
     (configuration_id, identity_provider_id): (Uuid, Uuid),
@@ -150,7 +153,8 @@ pub async fn list_users<Db: ConnectionTrait>(
     let mut query = scim_user::Entity::find()
         .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
         .filter(filter);
-    if mentions(cond, &on_contact) {
+    let reads_contact = mentions(cond, &on_contact);
+    if reads_contact {
         query = query.inner_join(contact::Entity);
     }
     if mentions(cond, &|a| a == UserAttr::UserName) {
@@ -158,37 +162,59 @@ pub async fn list_users<Db: ConnectionTrait>(
         // (IdP, userName) unique index instead of walking the configuration's users.
         query = query.filter(scim_user::Column::IdentityProviderId.eq(identity_provider_id));
     }
-    let total = match window.counts() {
-        true => Some(query.clone().count(db).await?),
-        false => None,
-    };
-    if window.limit() == 0 {
-        return Ok(page_of(Vec::new(), total, window));
-    }
     let keys = (scim_user::Column::CreatedAt, scim_user::Column::Id);
-    let ids: Vec<Uuid> = windowed(query, keys, window)
-        .select_only()
-        .column(scim_user::Column::Id)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let ScimPage {
-        items: ids, more, ..
-    } = page_of(ids, total, window);
-    let mut rows: Vec<(scim_user::Model, contact::Model)> = scim_user::Entity::find()
-        .filter(scim_user::Column::Id.is_in(ids.iter().copied()))
-        .find_also_related(contact::Entity)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|(u, c)| c.map(|c| (u, c)))
-        .collect();
-    rows.sort_by_key(|(u, _)| ids.iter().position(|id| *id == u.id));
-    Ok(ScimPage {
-        total,
-        items: rows,
-        more,
-    })
+    let skipped = match *window {
+        Window::Index { offset, .. } => offset,
+        Window::Seek { .. } => 0,
+    };
+    let rows: Vec<(scim_user::Model, contact::Model)> = if window.limit() == 0 {
+        Vec::new()
+    } else if skipped == 0 && !reads_contact {
+        windowed(query.clone(), keys, window)
+            .find_also_related(contact::Entity)
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|(u, c)| c.map(|c| (u, c)))
+            .collect()
+    } else {
+        let ids: Vec<Uuid> = windowed(query.clone(), keys, window)
+            .select_only()
+            .column(scim_user::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut rows: Vec<(scim_user::Model, contact::Model)> = scim_user::Entity::find()
+            .filter(scim_user::Column::Id.is_in(ids.iter().copied()))
+            .find_also_related(contact::Entity)
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|(u, c)| c.map(|c| (u, c)))
+            .collect();
+        rows.sort_by_key(|(u, _)| ids.iter().position(|id| *id == u.id));
+        rows
+    };
+    let page = page_of(rows, None, window);
+    let total = match window.counts() {
+        false => None,
+        true => match known_total(window, page.items.len() as u64, page.more) {
+            Some(total) => Some(total),
+            None => Some(query.count(db).await?),
+        },
+    };
+    Ok(ScimPage { total, ..page })
+}
+
+/// The total a page tells by itself: none past a full page, or past an empty one that skipped
+/// rows (they may all have gone), or before a cursor's position.
+fn known_total(window: &Window, found: u64, more: bool) -> Option<u64> {
+    match *window {
+        Window::Index { offset, limit } => {
+            (limit > 0 && found < limit && (offset == 0 || found > 0)).then_some(offset + found)
+        }
+        Window::Seek { from, limit, .. } => (limit > 0 && from.is_none() && !more).then_some(found),
+    }
 }
 
 /// Whether a read locks the row it finds until the transaction ends, on PostgreSQL (so two
@@ -497,4 +523,42 @@ pub async fn role_mappings<Db: ConnectionTrait>(
         .into_iter()
         .map(|m| (m.provider_role, m.role))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::scim::cursor::Position;
+
+    #[test]
+    fn a_page_tells_the_total_only_when_it_ends_the_list() {
+        let index = |offset, limit| Window::Index { offset, limit };
+        assert_eq!(known_total(&index(0, 100), 1, false), Some(1));
+        assert_eq!(known_total(&index(0, 100), 0, false), Some(0));
+        assert_eq!(known_total(&index(200, 100), 37, false), Some(237));
+        // A full page, an empty page past skipped rows, or `count=0`: counted.
+        assert_eq!(known_total(&index(0, 100), 100, false), None);
+        assert_eq!(known_total(&index(200, 100), 0, false), None);
+        assert_eq!(known_total(&index(0, 0), 0, false), None);
+
+        let seek = |from, more| {
+            let window = Window::Seek {
+                from,
+                limit: 7,
+                count: true,
+            };
+            known_total(&window, 4, more)
+        };
+        let position = Position {
+            created_at: chrono::Utc::now(),
+            id: Uuid::now_v7(),
+        };
+        let after = Cursor {
+            direction: Direction::After,
+            position,
+        };
+        assert_eq!(seek(None, false), Some(4));
+        assert_eq!(seek(None, true), None);
+        assert_eq!(seek(Some(after), false), None);
+    }
 }

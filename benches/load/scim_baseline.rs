@@ -1,9 +1,11 @@
-//! The SCIM baseline: the statements the service runs for each SCIM operation (src/db/scim.rs,
-//! src/service/scim/), done directly with sqlx on a pool of the server's size. Every request
-//! first loads its scope (the token's configuration and its role mappings), outside any
-//! transaction; a create then runs in one write transaction (`BEGIN IMMEDIATE` on SQLite), a
-//! list on the pool. So `ratio` prices HTTP, the token, the SCIM parsing and rendering and
-//! sea-orm, not the SQL.
+//! The SCIM baseline: the least SQL that answers each SCIM request, done directly with sqlx on
+//! a pool of the server's size (issue 23, item 2). The configuration a token serves is read
+//! once and kept, as the server keeps it with the token; a create runs in one write
+//! transaction (`BEGIN IMMEDIATE` on SQLite), a list on the pool. A first page is one
+//! statement joined to the contacts, and its total is what it found (a `userName eq` filter
+//! finds one); a deep page counts, finds its ids in `scim_user` and joins only them. The
+//! group memberships of the page are one joined statement. So `ratio` prices HTTP, the token,
+//! the SCIM parsing and rendering, sea-orm and whatever SQL the server runs beyond this.
 use std::sync::{
     Arc,
     atomic::{AtomicU64, Ordering},
@@ -17,7 +19,7 @@ use uuid::Uuid;
 use crate::{
     baseline::{
         ConfigurationRow, INSERT_ACCOUNT, INSERT_CONTACT, INSERT_CREDENTIAL, INSERT_EVENT,
-        SELECT_CONFIGURATION, SELECT_CONTACT_BY_EMAIL, SELECT_CREDENTIAL, unexpected,
+        SELECT_CONFIGURATION, SELECT_CREDENTIAL, unexpected,
     },
     db::{Pool, with_pool, write_tx},
     driver::{Op, op},
@@ -47,14 +49,12 @@ const SCIM_USER_ROW: &str = "scim_user.id, scim_user.configuration_id, \
 const CONTACT_ROW: &str = "contact.id, contact.first_name, contact.last_name, contact.email, \
     contact.email_folded, contact.account_id, contact.roles, contact.status, contact.created_at, \
     contact.updated_at";
-/// The scope of `list_users`: the configuration's users, found in `scim_user` alone (the filter
-/// reads no contact attribute).
-const USERS_FROM: &str = "FROM scim_user WHERE scim_user.configuration_id = $1";
-/// The rendering's group lookup, run whatever the memberships (sea-query writes the empty
-/// `IN ()` of no memberships as `1 = 2`).
-const SELECT_GROUPS_NONE: &str = "SELECT id, configuration_id, display_name, \
-    display_name_folded, external_id, created_at, updated_at FROM scim_group WHERE $1 = $2 \
-    ORDER BY display_name_folded";
+/// The configuration's users (the filter reads no contact attribute).
+const USERS_WHERE: &str = "WHERE scim_user.configuration_id = $1";
+/// Who holds an email: the address itself, or a look-alike (the same confusable skeleton).
+const SELECT_EMAIL_HOLDERS: &str = "SELECT id, email_folded FROM contact \
+    WHERE email_folded = $1 OR email_skeleton = $2 \
+    ORDER BY CASE WHEN email_folded = $1 THEN 0 ELSE 1 END LIMIT 2";
 
 /// `$first, $first+1, …` for `n` parameters.
 fn placeholders(first: usize, n: usize) -> String {
@@ -81,6 +81,8 @@ pub struct ScimBaseline {
     /// The baseline's own new users, apart from the server's.
     new_prefix: String,
     counter: AtomicU64,
+    /// The configuration's id and default role, read once.
+    scope: tokio::sync::OnceCell<(Uuid, String)>,
 }
 
 impl ScimBaseline {
@@ -101,12 +103,20 @@ impl ScimBaseline {
             seeded,
             new_prefix: format!("{prefix}-baseline"),
             counter: AtomicU64::new(0),
+            scope: tokio::sync::OnceCell::new(),
         })
     }
 
-    /// The scope every SCIM request loads: the configuration of (brand, IdP), and its role
-    /// mappings.
+    /// The scope of every SCIM request: the configuration of (brand, IdP), and its role
+    /// mappings, read at the first request and kept.
     async fn scope(&self) -> Result<(Uuid, String), sqlx::Error> {
+        self.scope
+            .get_or_try_init(|| self.read_scope())
+            .await
+            .cloned()
+    }
+
+    async fn read_scope(&self) -> Result<(Uuid, String), sqlx::Error> {
         with_pool!(&self.pool, p => async {
             let config: ConfigurationRow = sqlx::query_as(SELECT_CONFIGURATION)
                 .bind(self.brand)
@@ -141,9 +151,10 @@ impl ScimBaseline {
             .unwrap_or_else(|e| panic!("cannot count the SCIM users: {e}")) as u64
     }
 
-    /// `list_users` and the rendering's group lookup: the count and the page's ids in
-    /// `scim_user` alone (with `filter` on the folded userName, the IdP named too, if given),
-    /// the page's rows joined to their contacts, the page's group memberships.
+    /// A page of users and their group memberships: with `offset` 0, one statement joined to
+    /// the contacts (with `filter` on the folded userName, the IdP named too), its total what it
+    /// found unless the page is full; deeper, the count, the page's ids in `scim_user` alone,
+    /// and their rows joined to their contacts. Then the memberships, one joined statement.
     async fn list(
         &self,
         configuration_id: Uuid,
@@ -154,53 +165,86 @@ impl ScimBaseline {
         let filter = if user_name_folded.is_some() {
             " AND scim_user.user_name_folded = $2 AND scim_user.identity_provider_id = $3"
         } else {
-            " AND (1 = 1)"
+            ""
         };
         let next = if user_name_folded.is_some() { 4 } else { 2 };
-        // The count as sea-orm's paginator writes it: over the filtered rows as a subquery.
-        let count_sql = format!(
-            "SELECT count(*) AS num_items FROM (SELECT {SCIM_USER_ROW} {USERS_FROM}{filter}) \
-             AS sub_query"
-        );
-        let ids_sql = format!(
-            "SELECT scim_user.id {USERS_FROM}{filter} \
-             ORDER BY scim_user.created_at, scim_user.id LIMIT ${next} OFFSET ${}",
-            next + 1
-        );
+        let order = "ORDER BY scim_user.created_at, scim_user.id";
         let idp = self.identity_provider_id;
         with_pool!(&self.pool, p => async {
-            let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql))
-                .bind(configuration_id);
-            let mut ids = sqlx::query_scalar::<_, Uuid>(AssertSqlSafe(ids_sql))
-                .bind(configuration_id);
-            if let Some(folded) = user_name_folded {
-                count = count.bind(folded).bind(idp);
-                ids = ids.bind(folded).bind(idp);
-            }
-            let total = count.fetch_one(p).await?;
-            let ids = ids.bind(limit as i64).bind(offset as i64).fetch_all(p).await?;
-            let mut users = Vec::new();
-            if !ids.is_empty() {
+            let (total, users) = if offset == 0 {
                 let sql = format!(
-                    "SELECT {SCIM_USER_ROW}, {CONTACT_ROW} FROM scim_user LEFT JOIN contact \
-                     ON scim_user.contact_id = contact.id WHERE scim_user.id IN ({})",
-                    placeholders(1, ids.len())
+                    "SELECT {SCIM_USER_ROW}, {CONTACT_ROW} FROM scim_user JOIN contact \
+                     ON scim_user.contact_id = contact.id {USERS_WHERE}{filter} {order} \
+                     LIMIT ${next}"
                 );
-                let mut rows = sqlx::query(AssertSqlSafe(sql));
-                for id in &ids {
-                    rows = rows.bind(*id);
+                let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(configuration_id);
+                if let Some(folded) = user_name_folded {
+                    rows = rows.bind(folded).bind(idp);
                 }
-                // The keys and names; the rest of each row travels but is not decoded.
-                users = rows
+                let users = rows
+                    .bind(limit as i64)
                     .fetch_all(p)
                     .await?
                     .iter()
                     .map(|row| Ok((row.try_get::<Uuid, _>(0)?, row.try_get::<String, _>(4)?)))
                     .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            }
+                let total = if (users.len() as u64) < limit {
+                    users.len() as i64
+                } else {
+                    let count_sql = format!("SELECT count(*) FROM scim_user {USERS_WHERE}{filter}");
+                    let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql))
+                        .bind(configuration_id);
+                    if let Some(folded) = user_name_folded {
+                        count = count.bind(folded).bind(idp);
+                    }
+                    count.fetch_one(p).await?
+                };
+                (total, users)
+            } else {
+                let count_sql = format!("SELECT count(*) FROM scim_user {USERS_WHERE}{filter}");
+                let ids_sql = format!(
+                    "SELECT scim_user.id FROM scim_user {USERS_WHERE}{filter} {order} \
+                     LIMIT ${next} OFFSET ${}",
+                    next + 1
+                );
+                let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql))
+                    .bind(configuration_id);
+                let mut ids = sqlx::query_scalar::<_, Uuid>(AssertSqlSafe(ids_sql))
+                    .bind(configuration_id);
+                if let Some(folded) = user_name_folded {
+                    count = count.bind(folded).bind(idp);
+                    ids = ids.bind(folded).bind(idp);
+                }
+                let total = count.fetch_one(p).await?;
+                let ids = ids.bind(limit as i64).bind(offset as i64).fetch_all(p).await?;
+                let mut users = Vec::new();
+                if !ids.is_empty() {
+                    let sql = format!(
+                        "SELECT {SCIM_USER_ROW}, {CONTACT_ROW} FROM scim_user JOIN contact \
+                         ON scim_user.contact_id = contact.id WHERE scim_user.id IN ({})",
+                        placeholders(1, ids.len())
+                    );
+                    let mut rows = sqlx::query(AssertSqlSafe(sql));
+                    for id in &ids {
+                        rows = rows.bind(*id);
+                    }
+                    // The keys and names; the rest of each row travels but is not decoded.
+                    users = rows
+                        .fetch_all(p)
+                        .await?
+                        .iter()
+                        .map(|row| Ok((row.try_get::<Uuid, _>(0)?, row.try_get::<String, _>(4)?)))
+                        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+                }
+                (total, users)
+            };
             if !users.is_empty() {
                 let sql = format!(
-                    "SELECT group_id, user_id FROM scim_group_member WHERE user_id IN ({})",
+                    "SELECT scim_group_member.user_id, scim_group_member.group_id, \
+                     scim_group.display_name FROM scim_group_member JOIN scim_group \
+                     ON scim_group.id = scim_group_member.group_id \
+                     WHERE scim_group_member.user_id IN ({}) \
+                     ORDER BY scim_group.display_name_folded, scim_group_member.group_id",
                     placeholders(1, users.len())
                 );
                 let mut members = sqlx::query(AssertSqlSafe(sql));
@@ -209,12 +253,6 @@ impl ScimBaseline {
                 }
                 members.fetch_all(p).await?;
             }
-            // No seeded or created user is in a group.
-            sqlx::query(SELECT_GROUPS_NONE)
-                .bind(1)
-                .bind(2)
-                .fetch_all(p)
-                .await?;
             Ok(Page { total, users })
         }
         .await)
@@ -273,10 +311,9 @@ impl ScimBaseline {
         })
     }
 
-    /// Scope, then in one write transaction: the userName check, the SSO identity and email
-    /// lookups, a new individual account, the contact, the SSO credential (looked up again
-    /// first, as `ensure_sso_identity` does), the SCIM user, the provisioning event, and the
-    /// new user's groups for the answer.
+    /// In one write transaction: the userName check, the SSO identity, who holds the email (or
+    /// a look-alike), a new individual account, the contact, the SSO credential, the SCIM user
+    /// and the provisioning event. A new user is in no group: nothing more for the answer.
     pub fn create(self: &Arc<Self>) -> Op {
         let this = self.clone();
         op(move |_| {
@@ -311,11 +348,12 @@ impl ScimBaseline {
                 .bind(user_name)
                 .fetch_optional(&mut *c)
                 .await?;
-            let by_email: Option<(Uuid,)> = sqlx::query_as(SELECT_CONTACT_BY_EMAIL)
+            let holders: Vec<(Uuid, String)> = sqlx::query_as(SELECT_EMAIL_HOLDERS)
                 .bind(folded.as_str())
-                .fetch_optional(&mut *c)
+                .bind(folded.as_str())
+                .fetch_all(&mut *c)
                 .await?;
-            if by_identity.is_some() || by_email.is_some() {
+            if by_identity.is_some() || !holders.is_empty() {
                 return Err(unexpected("the user is known already"));
             }
             let account_id = Uuid::now_v7();
@@ -341,14 +379,6 @@ impl ScimBaseline {
                 .bind(at)
                 .execute(&mut *c)
                 .await?;
-            let sso: Option<(Uuid, Uuid)> = sqlx::query_as(SELECT_CREDENTIAL)
-                .bind(idp)
-                .bind(user_name)
-                .fetch_optional(&mut *c)
-                .await?;
-            if sso.is_some() {
-                return Err(unexpected("the SSO identity appeared"));
-            }
             sqlx::query(INSERT_CREDENTIAL)
                 .bind(Uuid::now_v7())
                 .bind(contact_id)
@@ -401,15 +431,6 @@ impl ScimBaseline {
                 ))
                 .bind("scim")
                 .execute(&mut *c)
-                .await?;
-            sqlx::query("SELECT group_id, user_id FROM scim_group_member WHERE user_id IN ($1)")
-                .bind(user_id)
-                .fetch_all(&mut *c)
-                .await?;
-            sqlx::query(SELECT_GROUPS_NONE)
-                .bind(1)
-                .bind(2)
-                .fetch_all(&mut *c)
                 .await?;
             Ok(())
         })

@@ -97,10 +97,18 @@ async fn a_request_that_gets_no_connection_in_time_is_told_when_to_retry() {
 
     let blocker = Blocker::hold(&p.app).await;
     let stuck = stuck_insert(&p.app, "Waited");
-    tokio::time::sleep(Duration::from_millis(300)).await;
 
-    // The pool's one connection waits on the lock: a GraphQL read gets none within 1 s.
-    let (status, retry_after, body) = read_brands(&p.app).await;
+    // Once the pool's one connection waits on the lock, a GraphQL read gets none within 1 s.
+    // (A read may still be served before the insert takes the connection.)
+    let mut read = read_brands(&p.app).await;
+    for _ in 0..20 {
+        if read.0 != 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        read = read_brands(&p.app).await;
+    }
+    let (status, retry_after, body) = read;
     assert_eq!(status, 503, "{body}");
     assert_eq!(retry_after.as_deref(), Some("2"), "{body}");
     let error = &body["errors"][0];

@@ -37,6 +37,8 @@ pub fn jwks(label: &str, raw: &str) -> Result<String, FieldError> {
     if set.keys.is_empty() {
         return Err(invalid(label, "must hold at least one key", raw));
     }
+    // A key no algorithm could use would be stored and then fail every token it signed.
+    oidc::check_keys(&set).map_err(|e| invalid(label, e, raw))?;
     Ok(raw.to_owned())
 }
 
@@ -191,5 +193,15 @@ mod tests {
         assert!(jwks("jwks", "not json").is_err());
         let one = r#"{"keys": [{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0", "kid": "k1"}]}"#;
         assert_eq!(jwks("jwks", one).as_deref(), Ok(one));
+        // A P-256 key whose y coordinate is missing, an unknown curve: refused, naming the key.
+        let broken = r#"{"keys": [{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "kid": "k1"}]}"#;
+        let refused = jwks("jwks", broken).expect_err("a key without y");
+        assert!(
+            refused.message.contains("key 0 (EC)"),
+            "{}",
+            refused.message
+        );
+        let curve = r#"{"keys": [{"kty": "EC", "crv": "P-521", "x": "AA", "y": "AA"}]}"#;
+        assert!(jwks("jwks", curve).is_err());
     }
 }

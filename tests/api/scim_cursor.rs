@@ -21,9 +21,7 @@ struct Scim {
 
 impl Scim {
     async fn new() -> Self {
-        let p = Portal::new(json!({})).await;
-        let token = p.app.create_scim_token(&p.brand, &p.idp).await;
-        let c = ScimClient::new(&p.app, Some(&token));
+        let (p, c) = Portal::with_scim(json!({})).await;
         Self { p, c }
     }
 

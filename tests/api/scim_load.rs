@@ -26,9 +26,7 @@ struct Scim {
 
 impl Scim {
     async fn new(settings: Value) -> Self {
-        let p = Portal::new(settings).await;
-        let token = p.app.create_scim_token(&p.brand, &p.idp).await;
-        let c = ScimClient::new(&p.app, Some(&token));
+        let (p, c) = Portal::with_scim(settings).await;
         Self { p, c }
     }
 

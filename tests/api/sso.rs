@@ -27,6 +27,14 @@ impl Portal {
         Self::on(app, settings).await
     }
 
+    /// [`Portal::new`], with a SCIM token for the configuration and a client holding it.
+    pub async fn with_scim(settings: Value) -> (Self, crate::helpers::ScimClient) {
+        let p = Self::new(settings).await;
+        let token = p.app.create_scim_token(&p.brand, &p.idp).await;
+        let client = crate::helpers::ScimClient::new(&p.app, Some(&token));
+        (p, client)
+    }
+
     /// Configures a brand and IdP on `app`; `settings` are extra configuration input fields.
     pub async fn on(app: TestApp, settings: Value) -> Self {
         let brand = app.create_brand("Portal").await;

@@ -3,7 +3,7 @@
 //!
 //! `cargo bench --bench load -- [--db sqlite|postgres|both] [--seconds N] [--big N]
 //! [--small N] [--concurrency 1,16,64] [--quick] [--employees N]
-//! [--only employees|scim-pressure|proofs]`
+//! [--only employees|scim-pressure|proofs|scale-out]`
 //!
 //! Per database: migrate and create an owner token with the CLI, start `autoprov serve`, set up
 //! a brand, three identity providers and a portal token through the API, seed companies and
@@ -20,6 +20,8 @@
 mod api;
 #[path = "load/baseline.rs"]
 mod baseline;
+#[path = "load/cpu.rs"]
+mod cpu;
 #[path = "load/db.rs"]
 mod db;
 #[path = "load/driver.rs"]
@@ -36,6 +38,8 @@ mod options;
 mod proofs;
 #[path = "load/report.rs"]
 mod report;
+#[path = "load/scale_out.rs"]
+mod scale_out;
 #[path = "load/scenarios.rs"]
 mod scenarios;
 #[path = "load/scim.rs"]
@@ -224,6 +228,9 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
         };
     }
     let setup = api::setup(&api, owner, &prefix).await;
+    if options.only_scale_out {
+        return scale_out_report(kind, &target.url, server, &api, setup, &prefix, options).await;
+    }
     let brand = api::uuid_of(&setup.brand);
     let idps = IdpKeys {
         individual: api::uuid_of(&setup.idp_individual),
@@ -314,6 +321,7 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
                 ops::SCIM_FILTER_SMALL,
                 ops::SCIM_PAGE_SMALL,
                 ops::SCIM_CREATE_SMALL,
+                ops::SCIM_PATCH_SMALL,
             ],
         ),
         (
@@ -323,6 +331,7 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
                 ops::SCIM_FILTER_BIG,
                 ops::SCIM_PAGE_BIG,
                 ops::SCIM_CREATE_BIG,
+                ops::SCIM_PATCH_BIG,
             ],
         ),
     ] {
@@ -376,6 +385,51 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
         seeding,
         notes,
         employees: Some(sync),
+    }
+}
+
+/// `--only scale-out`: the 1, 2 and 4 instance cells, on PostgreSQL only (instances of one
+/// SQLite file would share its one write lock, which the figure is not about).
+async fn scale_out_report(
+    kind: Kind,
+    database_url: &str,
+    server: server::Server,
+    api: &api::Api,
+    setup: api::Setup,
+    prefix: &str,
+    options: &Options,
+) -> DatabaseReport {
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let mut notes = Vec::new();
+    if kind == Kind::Postgres {
+        let scim = api::scim_setup(api, &setup.owner, &setup.brand, prefix, "scale").await;
+        let shared = scale_out::Shared {
+            database_url,
+            setup: &setup,
+            scim: &scim,
+            prefix,
+        };
+        let cells = scale_out::cells(&server, &shared, &options.concurrency, options.seconds).await;
+        let failed = scale_out::failed(&cells);
+        if failed > 0 {
+            eprintln!("{failed} scale-out calls failed; see the errors above");
+            std::process::exit(1);
+        }
+        notes.extend(scale_out::markdown(&cells).lines().map(str::to_owned));
+    } else {
+        notes.push("scale-out: PostgreSQL only".into());
+    }
+    notes.push(String::new());
+    notes.push(report::load_note(&load_before));
+    let (peak_rss_mib, end_rss_mib) = server.memory_mib();
+    DatabaseReport {
+        kind,
+        rows: Vec::new(),
+        peak_rss_mib,
+        end_rss_mib,
+        seeding: Vec::new(),
+        notes,
+        employees: None,
     }
 }
 
@@ -530,15 +584,15 @@ async fn returning_cell(
 }
 
 /// Seeds `size` SCIM users into `scim`'s configuration, reads the first back through
-/// `/scim/v2`, then measures the `userName eq` filter, the last page of 100 and the create (in
-/// that order, so that the reads see exactly `size` users).
+/// `/scim/v2`, then measures the `userName eq` filter, the last page of 100, the create (in
+/// that order, so that the reads see exactly `size` users) and the PATCH of `active`.
 async fn scim_cells(
     runner: &mut Runner<'_>,
     seeder: &mut seed::Seeder,
     mut scim: scim::Scim,
     brand: Uuid,
     size: u64,
-    [filter, page, create]: [&'static str; 3],
+    [filter, page, create, patch]: [&'static str; 4],
     client: &Client,
 ) -> Vec<String> {
     let target = seed::ScimTarget {
@@ -567,6 +621,8 @@ async fn scim_cells(
         total, size,
         "the SCIM configuration's users before its cells"
     );
+    // The users the PATCH cells change, the server's and the baseline's apart.
+    let toggled = baseline.user_ids(PATCHED_USERS).await;
     let ops = [
         (filter, scim::filter(&scim), baseline.filter()),
         (
@@ -575,6 +631,11 @@ async fn scim_cells(
             baseline.deep_page(total),
         ),
         (create, scim::create(&scim), baseline.create()),
+        (
+            patch,
+            scim::patch_active(&scim, &scim::Toggles::new(&toggled, 0)),
+            baseline.patch_active(&scim::Toggles::new(&toggled, 1)),
+        ),
     ];
     let mut notes = Vec::new();
     for (name, server, base) in &ops {
@@ -591,6 +652,10 @@ async fn scim_cells(
     }
     notes
 }
+
+/// Users the PATCH `active` cells change, half by the server and half by the baseline; a
+/// cell of more calls changes them again (deactivated, then reactivated).
+const PATCHED_USERS: u64 = 2000;
 
 /// Calls of an operation the statements are counted over, one at a time.
 const COUNTED_CALLS: u64 = 20;

@@ -135,6 +135,7 @@ pub fn global_id(type_name: &str, id: Uuid) -> String {
 }
 
 /// What setup created: global IDs for the API, raw UUIDs for the baseline, and the tokens.
+#[derive(Clone)]
 pub struct Setup {
     pub owner: String,
     pub portal: String,
@@ -249,6 +250,7 @@ pub async fn setup(api: &Api, owner: String, prefix: &str) -> Setup {
 
 /// One SCIM connection as an administrator sets it up: an identity provider, its configuration
 /// on the bench's brand (SCIM needs no sign-in settings), and a SCIM token bound to the two.
+#[derive(Clone)]
 pub struct ScimSetup {
     pub idp_id: Uuid,
     pub configuration_id: Uuid,

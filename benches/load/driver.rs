@@ -13,6 +13,7 @@ use std::{
 use futures::future::BoxFuture;
 
 use crate::{
+    cpu,
     db::{self, Kind},
     options::Options,
     report::Row,
@@ -42,6 +43,8 @@ pub struct Stats {
     pub latencies_us: Vec<u64>,
     /// A few distinct error messages.
     pub sample_errors: Vec<String>,
+    /// The CPU time the watched processes used during the measured run.
+    pub cpu: crate::cpu::Used,
 }
 
 impl Stats {
@@ -72,10 +75,12 @@ impl Stats {
 }
 
 /// A warm-up of a tenth of the time (its results are dropped, its errors counted apart), then
-/// the measured run.
-pub async fn measure(op: &Op, concurrency: usize, seconds: f64) -> Stats {
+/// the measured run, during which `watch`'s processes' CPU time is read.
+pub async fn measure(op: &Op, concurrency: usize, seconds: f64, watch: &cpu::Watch) -> Stats {
     let warmup = run(op, concurrency, Duration::from_secs_f64(seconds / 10.0)).await;
+    let before = watch.read();
     let mut stats = run(op, concurrency, Duration::from_secs_f64(seconds)).await;
+    stats.cpu = watch.read().since(&before);
     stats.warmup_errors = warmup.errors;
     if stats.sample_errors.is_empty() {
         stats.sample_errors = warmup.sample_errors;
@@ -179,9 +184,13 @@ pub struct Runner<'a> {
 impl Runner<'_> {
     pub async fn cells(&mut self, operation: &str, server_op: &Op, baseline_op: &Op) {
         db::analyze(self.pool).await;
+        let watch = cpu::Watch {
+            servers: vec![self.server.pid],
+            postgres: self.kind == Kind::Postgres,
+        };
         for &c in &self.options.concurrency {
             let logged_before = self.server.log_line_count();
-            let server = measure(server_op, c, self.options.seconds).await;
+            let server = measure(server_op, c, self.options.seconds, &watch).await;
             let server_log_lines = self.server.log_line_count() - logged_before;
             if !self.server.is_running() {
                 panic!(
@@ -189,7 +198,7 @@ impl Runner<'_> {
                     self.server.log_head().join("\n")
                 );
             }
-            let baseline = measure(baseline_op, c, self.options.seconds).await;
+            let baseline = measure(baseline_op, c, self.options.seconds, &watch).await;
             eprintln!(
                 "  [{}] {operation} c={c}: server {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors \
                  | baseline {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",

@@ -3,7 +3,7 @@ use crate::db::Kind;
 
 pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgres|both] \
 [--seconds N] [--big N] [--small N] [--concurrency 1,16,64] [--quick] [--employees N] \
-[--only employees|scim-pressure|proofs] [--hostile-lines N] [--hostile-bytes N]
+[--only employees|scim-pressure|proofs|scale-out] [--hostile-lines N] [--hostile-bytes N]
   --quick            = --seconds 1 --big 100000 (explicit flags still win)
   --employees N      people in the employee files of the employee-sync cells (default 100000)
   --only employees   run only the employee-sync cells
@@ -11,6 +11,8 @@ pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgre
                      four clients sending oversize SCIM PATCHes
   --only proofs      run only the returning sign-ins of the \"individual\" identity provider:
                      bare (server and baseline), then signed beside bare (same server)
+  --only scale-out   run only the scale-out cells (PostgreSQL): first sign-ins and SCIM
+                     creates spread over 1, 2 and 4 server instances on one database
   --hostile-lines N  bad lines of the first hostile-file cell (default 1000000, 2 MiB)
   --hostile-bytes N  size of the body-limit hostile-file cells (default 67108864, the limit)
   BENCH_DATABASE_URL PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/postgres)";
@@ -37,6 +39,8 @@ pub struct Options {
     pub only_scim_pressure: bool,
     /// `--only proofs`: only the returning sign-in cells, bare and signed (issue 21).
     pub only_proofs: bool,
+    /// `--only scale-out`: only the 1, 2 and 4 instance cells (issue 23).
+    pub only_scale_out: bool,
     pub pg_admin_url: String,
     /// Cargo passes `--bench` under `cargo bench` only; `cargo test --all-targets` runs bench
     /// targets too, without it, and must not start a load run.
@@ -61,6 +65,7 @@ impl Options {
         let mut hostile_bytes = None;
         let mut only_scim_pressure = false;
         let mut only_proofs = false;
+        let mut only_scale_out = false;
         let mut quick = false;
         let mut under_cargo_bench = false;
         let mut args = args.peekable();
@@ -107,9 +112,10 @@ impl Options {
                     "employees" => only_employees = true,
                     "scim-pressure" => only_scim_pressure = true,
                     "proofs" => only_proofs = true,
+                    "scale-out" => only_scale_out = true,
                     other => fail(&format!(
-                        "--only: unknown cells {other:?} (`employees`, `scim-pressure` or \
-                         `proofs`)"
+                        "--only: unknown cells {other:?} (`employees`, `scim-pressure`, \
+                         `proofs` or `scale-out`)"
                     )),
                 },
                 "--quick" => quick = true,
@@ -123,7 +129,11 @@ impl Options {
             }
         }
         let options = Options {
-            databases: databases.unwrap_or_else(|| vec![Kind::Sqlite, Kind::Postgres]),
+            // Instances share a database server only on PostgreSQL.
+            databases: databases.unwrap_or_else(|| match only_scale_out {
+                true => vec![Kind::Postgres],
+                false => vec![Kind::Sqlite, Kind::Postgres],
+            }),
             seconds: seconds.unwrap_or(if quick { 1.0 } else { 3.0 }),
             big: big.unwrap_or(if quick { 100_000 } else { 1_000_000 }),
             small: small.unwrap_or(1_000),
@@ -136,6 +146,7 @@ impl Options {
             },
             only_scim_pressure,
             only_proofs,
+            only_scale_out,
             pg_admin_url: std::env::var("BENCH_DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
             under_cargo_bench,

@@ -225,6 +225,59 @@ pub fn filter(scim: &Arc<Scim>) -> Op {
     })
 }
 
+/// The users a PATCH `active` cell changes: every other user of a list (the server's cell takes
+/// the even positions, the baseline's the odd ones, so neither meets the other's changes),
+/// each deactivated on the first pass over them and reactivated on the next, so that every
+/// call changes its user.
+pub struct Toggles {
+    ids: Vec<uuid::Uuid>,
+    counter: AtomicU64,
+}
+
+impl Toggles {
+    pub fn new(all: &[uuid::Uuid], parity: usize) -> Arc<Self> {
+        let ids: Vec<_> = all.iter().skip(parity).step_by(2).copied().collect();
+        assert!(!ids.is_empty(), "no SCIM users to PATCH");
+        Arc::new(Self {
+            ids,
+            counter: AtomicU64::new(0),
+        })
+    }
+
+    /// The next user, and the `active` it gets.
+    pub fn next(&self) -> (uuid::Uuid, bool) {
+        let k = self.counter.fetch_add(1, Ordering::Relaxed) as usize;
+        let pass = k / self.ids.len();
+        (self.ids[k % self.ids.len()], pass % 2 == 1)
+    }
+}
+
+/// `PATCH /Users/{id}` replacing `active`, as Okta and Entra deactivate and reactivate: 200 with
+/// the user, showing the new value.
+pub fn patch_active(scim: &Arc<Scim>, toggles: &Arc<Toggles>) -> Op {
+    let (scim, toggles) = (scim.clone(), toggles.clone());
+    op(move |_| {
+        let scim = scim.clone();
+        let (id, active) = toggles.next();
+        async move {
+            let body = json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{ "op": "replace", "path": "active", "value": active }],
+            });
+            let request = scim
+                .client
+                .patch(format!("{}/Users/{id}", scim.base))
+                .header(header::CONTENT_TYPE, SCIM_JSON)
+                .body(body.to_string());
+            let user = scim.send(request, StatusCode::OK).await?;
+            if user["id"] != json!(id) || user["active"] != json!(active) {
+                return Err(format!("set active {active} on {id}, got {user}"));
+            }
+            Ok(())
+        }
+    })
+}
+
 /// The `startIndex` of the last page of 100 among `total` users, and how many it holds.
 pub fn last_page(total: u64) -> (u64, u64) {
     let start = total.saturating_sub(99).max(1);

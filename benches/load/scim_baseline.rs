@@ -23,7 +23,7 @@ use crate::{
     },
     db::{Pool, with_pool, write_tx},
     driver::{Op, op},
-    scim::{last_page, new_user_name},
+    scim::{Toggles, last_page, new_user_name},
     seed::{now, scim_user_name},
 };
 
@@ -309,6 +309,105 @@ impl ScimBaseline {
                 Ok(())
             }
         })
+    }
+
+    /// The first `limit` users of the configuration, in list order.
+    pub async fn user_ids(&self, limit: u64) -> Vec<Uuid> {
+        let listed = async {
+            let (configuration_id, _) = self.scope().await?;
+            with_pool!(&self.pool, p => {
+                sqlx::query_scalar::<_, Uuid>(
+                    "SELECT id FROM scim_user WHERE configuration_id = $1 \
+                     ORDER BY created_at, id LIMIT $2",
+                )
+                .bind(configuration_id)
+                .bind(limit as i64)
+                .fetch_all(p)
+                .await
+            })
+        };
+        listed
+            .await
+            .unwrap_or_else(|e| panic!("cannot list the SCIM users: {e}"))
+    }
+
+    /// In one write transaction: the user joined to its contact (locked on PostgreSQL), its
+    /// groups for the answer, the contact's new status, the user's `updated_at` and the
+    /// provisioning event.
+    pub fn patch_active(self: &Arc<Self>, toggles: &Arc<Toggles>) -> Op {
+        let (this, toggles) = (self.clone(), toggles.clone());
+        op(move |_| {
+            let this = this.clone();
+            let (id, active) = toggles.next();
+            async move { this.set_active(id, active).await.map_err(|e| e.to_string()) }
+        })
+    }
+
+    async fn set_active(&self, id: Uuid, active: bool) -> Result<(), sqlx::Error> {
+        let (configuration_id, _) = self.scope().await?;
+        let lock = match self.pool {
+            Pool::Pg(_) => " FOR UPDATE",
+            Pool::Sqlite(_) => "",
+        };
+        let select = format!(
+            "SELECT {SCIM_USER_ROW}, {CONTACT_ROW} FROM scim_user JOIN contact \
+             ON scim_user.contact_id = contact.id \
+             WHERE scim_user.id = $1 AND scim_user.configuration_id = $2{lock}"
+        );
+        let (brand, idp) = (self.brand, self.identity_provider_id);
+        let (status, outcome) = match active {
+            true => ("active", "reactivated"),
+            false => ("inactive", "deactivated"),
+        };
+        write_tx!(&self.pool, c => {
+            let at = now();
+            let row = sqlx::query(AssertSqlSafe(select.clone()))
+                .bind(id)
+                .bind(configuration_id)
+                .fetch_optional(&mut *c)
+                .await?
+                .ok_or_else(|| unexpected("no such SCIM user"))?;
+            // After the 20 columns of the user: the contact's id, …, its account (6th).
+            let user_name: String = row.try_get(4)?;
+            let contact_id: Uuid = row.try_get(20)?;
+            let account_id: Uuid = row.try_get(25)?;
+            sqlx::query(
+                "SELECT scim_group_member.group_id, scim_group.display_name \
+                 FROM scim_group_member JOIN scim_group ON scim_group.id = scim_group_member.group_id \
+                 WHERE scim_group_member.user_id = $1 ORDER BY scim_group.display_name_folded",
+            )
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await?;
+            sqlx::query("UPDATE contact SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(status)
+                .bind(at)
+                .bind(contact_id)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("UPDATE scim_user SET updated_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(INSERT_EVENT)
+                .bind(Uuid::now_v7())
+                .bind(at)
+                .bind(Some(brand))
+                .bind(Some(idp))
+                .bind(user_name)
+                .bind(Some(contact_id))
+                .bind(Some(account_id))
+                .bind(outcome)
+                .bind(None::<String>)
+                .bind(json!(["status"]))
+                .bind(Some("deactivated by the identity provider (SCIM): sign-ins are denied"))
+                .bind("scim")
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// In one write transaction: the userName check, the SSO identity, who holds the email (or

@@ -146,7 +146,7 @@ pub async fn cells(
     );
     let mut out = Vec::new();
     for &c in concurrency {
-        let alone = driver::measure(&sign_in, c, seconds).await;
+        let alone = driver::measure(&sign_in, c, seconds, &crate::cpu::Watch::default()).await;
         let stop = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicU64::new(0));
         let pressure: Vec<_> = (0..PATCH_CLIENTS)
@@ -178,7 +178,7 @@ pub async fn cells(
             .collect();
         // Let the PATCH clients get going before the sign-ins are timed.
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let pressed = driver::measure(&sign_in, c, seconds).await;
+        let pressed = driver::measure(&sign_in, c, seconds, &crate::cpu::Watch::default()).await;
         stop.store(true, Ordering::Relaxed);
         let (mut latencies, mut failures, mut sample) = (Vec::new(), 0, None);
         for task in pressure {

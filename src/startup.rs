@@ -276,6 +276,7 @@ impl Application {
             })
         });
         let inbox = self.inbox.map(|i| inbox::spawn(i.inbox, i.poll, i.app));
+        let statistics = tokio::spawn(analyze_unseen_tables(self.app.clone()));
         let pruner = tokio::spawn(forget_expired_proofs(self.app));
         let acceptor = self.tls.as_ref().map(|t| t.tls.acceptor());
         #[cfg(unix)]
@@ -293,6 +294,7 @@ impl Application {
             task.abort();
         }
         pruner.abort();
+        statistics.abort();
         #[cfg(unix)]
         if let Some(task) = reloader {
             task.abort();
@@ -314,6 +316,20 @@ async fn forget_expired_proofs(app: App) {
             Ok(0) => {}
             Ok(forgotten) => tracing::debug!(forgotten, "expired signed proofs forgotten"),
             Err(e) => tracing::warn!(error = %e, "expired signed proofs not forgotten"),
+        }
+    }
+}
+
+/// Every 15 seconds, analyzes the PostgreSQL tables that have grown without statistics (a
+/// bulk import before autovacuum's first pass, or with autovacuum off), so that lookups keep
+/// their indexes (see `db::statistics`).
+async fn analyze_unseen_tables(app: App) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(15)).await;
+        match service::health::analyze_unseen_tables(&app).await {
+            Ok(tables) if tables.is_empty() => {}
+            Ok(tables) => tracing::info!(?tables, "tables analyzed: they had no statistics yet"),
+            Err(e) => tracing::warn!(error = %e, "tables without statistics not analyzed"),
         }
     }
 }

@@ -18,6 +18,7 @@ pub(crate) mod queries;
 pub(crate) mod scim;
 pub(crate) mod sign_in;
 pub mod statements;
+pub mod statistics;
 
 use std::{sync::Arc, time::Duration};
 

@@ -1,5 +1,6 @@
 //! The service's own state, as `/readyz` and `/metrics` report it: whether the database
-//! answers in time, and how much of the connection pool is in use.
+//! answers in time, and how much of the connection pool is in use; and the planner statistics
+//! the service keeps from lying (see [`db::statistics`]).
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
@@ -30,4 +31,16 @@ pub async fn database_ready(db: &DatabaseConnection, within: Duration) -> Result
 /// The pool's connections: (in use, idle).
 pub fn pool_usage(db: &DatabaseConnection) -> (u32, u32) {
     db::pool_usage(db)
+}
+
+/// Rows written to a never-analyzed table before the service analyzes it (PostgreSQL's
+/// autovacuum waits for 50 and 10 %, but only while it runs).
+pub const ANALYZE_AFTER_ROWS: i64 = 1000;
+
+/// Analyzes the tables PostgreSQL has no statistics for yet, once they hold
+/// [`ANALYZE_AFTER_ROWS`] written rows; returns their names. Later statistics are autovacuum's.
+pub async fn analyze_unseen_tables(
+    app: &crate::service::App,
+) -> Result<Vec<String>, crate::error::AppError> {
+    Ok(db::statistics::analyze_unseen(app.db(), ANALYZE_AFTER_ROWS).await?)
 }

@@ -12,7 +12,7 @@ pub(crate) mod companies;
 pub(crate) mod configurations;
 pub(crate) mod contacts;
 pub mod employees;
-pub(crate) mod health;
+pub mod health;
 pub(crate) mod identity_providers;
 pub(crate) mod key_sets;
 pub(crate) mod list;

@@ -372,3 +372,50 @@ async fn a_page_after_a_cursor_seeks_the_order_index() {
     assert_eq!(page.len(), 1, "{}", listing(&statements));
     assert_indexed(&app, page[0], Some("ix_contact_created")).await;
 }
+
+/// Issue 23: a PostgreSQL table filled before its first ANALYZE (a bulk import before
+/// autovacuum's first pass, or with autovacuum off) looks empty to the planner, which then
+/// walks the page index for a `userName eq` lookup. The service analyzes such tables once
+/// they hold 1,000 written rows; SQLite needs no statistics for it and is left alone.
+#[tokio::test]
+async fn tables_filled_before_any_analyze_are_analyzed() {
+    use autoprov::db::statistics::analyze_unseen;
+    let app = crate::helpers::spawn_app().await;
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        app.create_company("Acme").await;
+        assert_eq!(
+            analyze_unseen(&app.db, 1).await.expect("analyze"),
+            Vec::<String>::new()
+        );
+        return;
+    }
+    app.db
+        .execute_unprepared(
+            "INSERT INTO company (id, name, name_folded, created_at) \
+             SELECT gen_random_uuid(), 'Company ' || g, 'company ' || g, now() \
+             FROM generate_series(1, 1500) AS g",
+        )
+        .await
+        .expect("bulk insert");
+    // PostgreSQL publishes its row counts within a second or so.
+    let mut analyzed = Vec::new();
+    for _ in 0..50 {
+        analyzed = analyze_unseen(&app.db, 1000).await.expect("analyze");
+        if !analyzed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(analyzed, vec!["company".to_owned()]);
+    let rows = app
+        .db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT c.reltuples::bigint AS n FROM pg_class c JOIN pg_namespace s \
+             ON s.oid = c.relnamespace WHERE s.nspname = current_schema() AND c.relname = 'company'",
+        ))
+        .await
+        .expect("reltuples")
+        .expect("the company table");
+    assert_eq!(rows.try_get::<i64>("", "n").expect("n"), 1500);
+}

@@ -62,6 +62,7 @@ impl StatementLog {
                 );
             }
             if log.inner.recording.load(Ordering::Relaxed)
+                && !info.statement.sql.starts_with(super::statistics::UPKEEP)
                 && let Ok(mut recorded) = log.inner.recorded.lock()
             {
                 recorded.push(info.statement.clone());

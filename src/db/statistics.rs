@@ -6,6 +6,10 @@
 //! minute or so, unless it is off or a bulk import outruns it.
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
+/// Opens every statement of this module: the statement log does not record them (they are the
+/// server's own upkeep, not a request's work), though it counts them.
+pub const UPKEEP: &str = "/* autoprov upkeep */";
+
 /// Analyzes each table of the current schema that was never analyzed, by hand or by
 /// autovacuum, and has had at least `changed_rows` rows written since it was created; returns
 /// their names. Nothing on SQLite, whose planner prices a unique index's full match as one row
@@ -20,9 +24,11 @@ pub async fn analyze_unseen<Db: ConnectionTrait>(
     let unseen = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT relname FROM pg_stat_user_tables \
+            format!(
+                "{UPKEEP} SELECT relname FROM pg_stat_user_tables \
              WHERE schemaname = current_schema() AND last_analyze IS NULL \
-             AND last_autoanalyze IS NULL AND n_mod_since_analyze >= $1 ORDER BY relname",
+             AND last_autoanalyze IS NULL AND n_mod_since_analyze >= $1 ORDER BY relname"
+            ),
             [changed_rows.into()],
         ))
         .await?;
@@ -31,7 +37,8 @@ pub async fn analyze_unseen<Db: ConnectionTrait>(
         let table: String = row.try_get("", "relname")?;
         // The name comes from the catalog; quoting it keeps any spelling one identifier.
         let quoted = format!("\"{}\"", table.replace('"', "\"\""));
-        db.execute_unprepared(&format!("ANALYZE {quoted}")).await?;
+        db.execute_unprepared(&format!("{UPKEEP} ANALYZE {quoted}"))
+            .await?;
         analyzed.push(table);
     }
     Ok(analyzed)

@@ -103,7 +103,9 @@ pub async fn insert_employees<Db: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     for batch in employees.chunks(BATCH) {
         let rows: Vec<_> = batch.iter().map(|e| employee_row(*e)).collect();
-        employee::Entity::insert_many(rows).exec(db).await?;
+        employee::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }

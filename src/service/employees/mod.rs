@@ -414,3 +414,35 @@ fn audited_fields(sync: &employee_sync::Model) -> Map<String, Value> {
     fields.extend(counts(sync));
     fields
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::Limited;
+
+    fn read_all(bytes: &[u8], max: u64) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        Limited::new(bytes, max).read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_limited_read_takes_the_limit_and_fails_one_byte_past_it() {
+        assert_eq!(read_all(b"abcd", 4).unwrap(), b"abcd");
+        assert_eq!(read_all(b"abc", 4).unwrap(), b"abc");
+        let why = read_all(b"abcde", 4).unwrap_err().to_string();
+        assert!(why.contains("--max-employee-file-bytes (4)"), "{why}");
+    }
+
+    #[test]
+    fn a_file_growing_past_the_limit_is_refused_whole_by_the_parser() {
+        let text = "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId\n\
+                    E1,a@example.com,A,B,D,L,J,\n";
+        let limit = text.len() as u64 - 5;
+        let why = crate::domain::employees::file::parse(Limited::new(text.as_bytes(), limit))
+            .unwrap_err()
+            .message;
+        assert!(why.contains("--max-employee-file-bytes"), "{why}");
+    }
+}

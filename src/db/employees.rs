@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, StreamTrait,
+    QueryOrder, QuerySelect, Statement, StreamTrait,
     sea_query::Expr,
 };
 use serde_json::Value;
@@ -289,6 +289,27 @@ pub fn new_sync(new: NewSync<'_>, outcome: SyncOutcome) -> employee_sync::Active
         ..Default::default()
     };
     with_outcome(record, outcome)
+}
+
+/// Writes a sync's list of changes, given as JSON text: a sync of tens of thousands of changes
+/// would otherwise be built as a tree of JSON values, and copied as the row is built and read
+/// back.
+pub async fn set_sync_changes<Db: ConnectionTrait>(
+    db: &Db,
+    id: Uuid,
+    changes: &str,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            r#"UPDATE "employee_sync" SET "changes" = CAST($1 AS json) WHERE "id" = $2"#
+        }
+        _ => r#"UPDATE "employee_sync" SET "changes" = ? WHERE "id" = ?"#,
+    };
+    let values: [sea_orm::Value; 2] = [changes.into(), id.into()];
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map(|_| ())
 }
 
 /// Writes a recorded sync's new outcome (a held sync applied); the row as it is now.

@@ -147,19 +147,20 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
     let at = now();
     // The snapshot is written only when the sync is applied; a held sync keeps its file
     // instead, read now that the snapshot is gone, so that the two are never held together.
-    let employees = (status == SyncStatus::Applied).then_some(employees);
+    // The snapshot is written first, and dropped: the sync's record (its list of changes) is
+    // built after, so that the two are never held together. A held sync keeps its file
+    // instead, read now that the snapshot is gone.
+    if status == SyncStatus::Applied && from_file {
+        write_snapshot(txn, &employees, &kept).await?;
+    }
+    drop(employees);
     let body = match status {
         SyncStatus::Held => run.body.text().await?,
         _ => None,
     };
     let (hold_reason, reason) = hold.unzip();
     let ids = administrator_ids(&plan, status == SyncStatus::Applied);
-    let changes = plan
-        .changes
-        .iter()
-        .zip(&ids)
-        .map(|(c, id)| change_json(c, *id, &rule_names))
-        .collect();
+    let changes = changes_text(&plan, &ids, &rule_names)?;
     let outcome = db::employees::SyncOutcome {
         status,
         rows,
@@ -167,13 +168,15 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
         rejected_rows: problems_json(&rejected),
         rejected_row_count: i32::try_from(rejected_total).unwrap_or(i32::MAX),
         notes: problems_json(&plan.notes),
-        changes: Value::Array(changes),
+        // Written below as text: a tree of JSON values costs about 1.4 KB a change, and
+        // building the row would copy it twice more.
+        changes: Value::Array(Vec::new()),
         reason,
         hold_reason,
         body,
         applied_at: (status == SyncStatus::Applied).then_some(at),
     };
-    let sync = match run.existing {
+    let mut sync = match run.existing {
         Some(existing) => db::employees::update_sync(txn, existing, outcome).await?,
         None => {
             let new = db::employees::NewSync {
@@ -185,12 +188,15 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
             db::employees::insert_sync(txn, new, outcome).await?
         }
     };
+    if !plan.changes.is_empty() {
+        db::employees::set_sync_changes(txn, sync.id, &changes).await?;
+        sync.changes = serde_json::from_str(&changes)
+            .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))?;
+    }
+    drop(changes);
 
     if status == SyncStatus::Applied {
         apply_plan(txn, &plan, &ids, sync.id, &rule_names, run.actor, at).await?;
-        if let (true, Some(employees)) = (from_file, &employees) {
-            write_snapshot(txn, employees, &kept).await?;
-        }
     }
     if from_file && status != SyncStatus::DryRun {
         db::employees::supersede_held(txn, sync.id).await?;
@@ -255,28 +261,55 @@ fn administrator_ids(plan: &Plan, applied: bool) -> Vec<Option<Uuid>> {
 
 /// One change as stored with its sync: `email` is the administrator's address after the
 /// change (a new one's, an existing one's new or current one).
-fn change_json(
-    c: &Change,
-    administrator_id: Option<Uuid>,
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangeEntry<'a> {
+    administrator_id: Option<String>,
+    employee_id: &'a str,
+    email: &'a str,
+    kind: &'static str,
+    rule_id: Option<String>,
+    rule_name: Option<&'a str>,
+    old_role: Option<&'static str>,
+    new_role: &'static str,
+    old_status: Option<&'static str>,
+    new_status: &'static str,
+    reason: &'a str,
+}
+
+/// The changes of a plan as the JSON text of the sync's `changes` column, serialised straight
+/// from the plan.
+fn changes_text(
+    plan: &Plan,
+    ids: &[Option<Uuid>],
     rule_names: &HashMap<Uuid, String>,
-) -> Value {
-    let rule = c.new_rule_id.or(c.old_rule_id);
-    json!({
-        "administratorId": administrator_id.map(|id| encode(NodeKind::Administrator, id)),
-        "employeeId": c.employee_id,
-        "email": match &c.target {
-            Target::New { email, .. } => email,
-            Target::Existing { email, .. } => c.new_email.as_ref().unwrap_or(email),
-        },
-        "kind": c.kind.as_str(),
-        "ruleId": rule.map(|id| encode(NodeKind::AdminProvisioningRule, id)),
-        "ruleName": rule.and_then(|id| rule_names.get(&id)),
-        "oldRole": c.old_role.map(|r| r.as_str()),
-        "newRole": c.new_role.as_str(),
-        "oldStatus": c.old_status.map(|s| s.as_str()),
-        "newStatus": c.new_status.as_str(),
-        "reason": c.reason,
-    })
+) -> AppResult<String> {
+    let entries: Vec<ChangeEntry<'_>> = plan
+        .changes
+        .iter()
+        .zip(ids)
+        .map(|(c, id)| {
+            let rule = c.new_rule_id.or(c.old_rule_id);
+            ChangeEntry {
+                administrator_id: id.map(|id| encode(NodeKind::Administrator, id)),
+                employee_id: &c.employee_id,
+                email: match &c.target {
+                    Target::New { email, .. } => email,
+                    Target::Existing { email, .. } => c.new_email.as_ref().unwrap_or(email),
+                },
+                kind: c.kind.as_str(),
+                rule_id: rule.map(|id| encode(NodeKind::AdminProvisioningRule, id)),
+                rule_name: rule.and_then(|id| rule_names.get(&id)).map(String::as_str),
+                old_role: c.old_role.map(|r| r.as_str()),
+                new_role: c.new_role.as_str(),
+                old_status: c.old_status.map(|s| s.as_str()),
+                new_status: c.new_status.as_str(),
+                reason: &c.reason,
+            }
+        })
+        .collect();
+    serde_json::to_string(&entries)
+        .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))
 }
 
 async fn apply_plan(

@@ -12,7 +12,7 @@ pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgre
   --only proofs      run only the returning sign-ins of the \"individual\" identity provider:
                      bare (server and baseline), then signed beside bare (same server)
   --hostile-lines N  bad lines of the first hostile-file cell (default 1000000, 2 MiB)
-  --hostile-bytes N  size of the body-limit hostile-file cells (default 67108864, the limit)
+  --hostile-bytes N  size of the body-limit hostile-file cells (default 67108864, the default limit)
   BENCH_DATABASE_URL PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/postgres)";
 
 #[derive(Clone, Debug)]

@@ -201,14 +201,14 @@ fn read_error(e: &std::io::Error) -> AppError {
 
 /// A reader that fails past `max_bytes`, whatever the file's size said when it was opened (it
 /// may still be growing).
-pub struct Limited<R> {
+struct Limited<R> {
     inner: R,
     left: u64,
     max_bytes: u64,
 }
 
 impl<R> Limited<R> {
-    pub fn new(inner: R, max_bytes: u64) -> Self {
+    fn new(inner: R, max_bytes: u64) -> Self {
         Self {
             inner,
             left: max_bytes,

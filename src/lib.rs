@@ -41,7 +41,8 @@
 //! - [`domain`]: pure rules: global IDs, validation and folding, access control, stored enums,
 //!   the sign-in decision (and the account rules SCIM shares), what an audit event records,
 //!   pacing, the one format of instants (`time`), SCIM's resources, PATCH, filters and
-//!   discovery documents, and (`employees`) employee files, rule conditions and the sync plan.
+//!   discovery documents, and (`employees`) employee files (read into a compact table), rule
+//!   conditions and the sync plan.
 //! - [`error`]: the one core error type, with codes and field paths and no transport.
 //! - [`metrics`]: the Prometheus registry, and [`telemetry`]: structured tracing (both
 //!   cross-cutting).

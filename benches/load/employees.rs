@@ -1,8 +1,12 @@
-//! The employee-file sync cells (PRODUCT §7): three rules created through the API, then
-//! `POST /employee-files` with a generated file of `--employees` people: the first import
+//! The employee-file sync cells (PRODUCT §7): three rules created through the API, then a
+//! generated file of `--employees` people dropped into the server's inbox: the first import
 //! (empty snapshot), a re-import of the same file (must write nothing but its sync record), a
-//! dry run of a file where 1 % of the people moved department, and that file applied. Each
-//! answer is checked against the model of `employee_file`, and the tables are fingerprinted
+//! dry run of a file where 1 % of the people moved department (`POST /employee-files
+//! ?dryRun=true`: the inbox has no dry run, so that cell also holds the request body), and
+//! that file applied. The inbox is the door of large files (issue 23: a million employees
+//! "through the CLI or the inbox"): the server reads the file as it parses it, where a request
+//! body is held whole. Each sync is checked against the model of `employee_file`, and the
+//! tables are fingerprinted
 //! before and after each cell with a direct connection: row counts, plus a marker that moves on
 //! any insert, update or delete (PostgreSQL: the sum of `xmin`; SQLite: the sum of `rowid`, and
 //! the newest `updated_at` of administrators, whose updates keep their rowid).
@@ -34,8 +38,11 @@ pub const GOAL_SECONDS: f64 = 10.0;
 /// One measured sync.
 pub struct Cell {
     pub name: &'static str,
-    /// Wall time of the `POST /employee-files` call (upload, sync, answer).
+    /// The inbox: from the server claiming the file to the file filed in `processed/` (read,
+    /// sync, move); HTTP: wall time of the `POST /employee-files` call (upload, sync, answer).
     pub seconds: f64,
+    /// `inbox` or `POST` (the door the file went through).
+    pub door: &'static str,
     /// The `employeeSyncs.apply` call, when the file was held.
     pub apply_seconds: Option<f64>,
     pub status: String,
@@ -69,6 +76,10 @@ const CREATE_RULE: &str = "mutation($input: CreateAdminProvisioningRuleInput!) {
     adminProvisioningRules { create(input: $input) { rule { id } errors { message } } } }";
 const APPLY: &str = "mutation($input: ApplyEmployeeSyncInput!) { employeeSyncs { \
     apply(input: $input) { employeeSync { status created deactivated } errors { message } } } }";
+/// The newest sync, with what `POST /employee-files` answers of it.
+const NEWEST_SYNC: &str = "{ employeeSyncs(first: 1) { edges { node { id status rows created \
+    reactivated deactivated roleChanged updated unchanged rejectedRows { line message } \
+    notes { line message } changes { kind } reason } } } }";
 
 /// Creates the rules, generates the files and measures the four syncs; panics on any answer
 /// that is not the expected one.
@@ -114,6 +125,7 @@ pub async fn cells(
         api,
         owner,
         n,
+        dropped: 0,
         http: reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(600))
             .build()
@@ -194,6 +206,8 @@ struct Bench<'a> {
     owner: &'a str,
     n: usize,
     peak_per_cell: bool,
+    /// Files dropped into the inbox so far (their names' number).
+    dropped: u32,
 }
 
 impl Bench<'_> {
@@ -206,31 +220,17 @@ impl Bench<'_> {
         expected: &Expected,
     ) -> Cell {
         let dry_run = writes == Writes::DryRun;
-        let body = std::fs::read(file).expect("cannot read the employee file");
         let before = fingerprints(self.pool).await;
         let logged = self.server.log_line_count();
         let rss_before = self.server.memory_mib().1;
         self.peak_per_cell &= self.server.reset_peak_rss();
-        let url = format!(
-            "http://{}/employee-files?dryRun={dry_run}&fileName=bench.csv",
-            self.server.addr
-        );
-        let started = Instant::now();
-        let response = self
-            .http
-            .post(&url)
-            .bearer_auth(self.owner)
-            .header(reqwest::header::CONTENT_TYPE, "text/csv")
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{name}: POST /employee-files failed: {e}"));
-        let http_status = response.status();
-        let answer: Value = response
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("{name}: the answer is not JSON ({http_status}): {e}"));
-        let seconds = started.elapsed().as_secs_f64();
+        let (door, seconds, answer) = if dry_run {
+            let (seconds, answer) = self.post(name, file).await;
+            ("POST", seconds, answer)
+        } else {
+            let (seconds, answer) = self.drop_in_inbox(name, file).await;
+            ("inbox", seconds, answer)
+        };
         let (peak, rss_after) = self.server.memory_mib();
         let sync = &answer["employeeSync"];
 
@@ -242,7 +242,7 @@ impl Bench<'_> {
             (false, true) => "held",
             (false, false) => "applied",
         };
-        let context = format!("{name} ({http_status}): {}", abridged(&answer));
+        let context = format!("{name} ({door}): {}", abridged(&answer));
         assert_eq!(sync["status"], json!(status), "{context}");
         assert_eq!(sync["rows"], json!(self.n), "{context}");
         assert_eq!(sync["rejectedRows"], json!([]), "{context}");
@@ -282,6 +282,7 @@ impl Bench<'_> {
         let cell = Cell {
             name,
             seconds,
+            door,
             apply_seconds,
             status: sync["status"].as_str().unwrap_or_default().to_owned(),
             rows: sync["rows"].as_i64().unwrap_or_default(),
@@ -297,6 +298,76 @@ impl Bench<'_> {
             counts.describe(),
         );
         cell
+    }
+
+    /// `POST /employee-files?dryRun=true` (the only cell sent so): its seconds and answer.
+    async fn post(&self, name: &str, file: &Path) -> (f64, Value) {
+        let body = std::fs::read(file).expect("cannot read the employee file");
+        let url = format!(
+            "http://{}/employee-files?dryRun=true&fileName=bench.csv",
+            self.server.addr
+        );
+        let started = Instant::now();
+        let response = self
+            .http
+            .post(&url)
+            .bearer_auth(self.owner)
+            .header(reqwest::header::CONTENT_TYPE, "text/csv")
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: POST /employee-files failed: {e}"));
+        let http_status = response.status();
+        let answer: Value = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: the answer is not JSON ({http_status}): {e}"));
+        (started.elapsed().as_secs_f64(), answer)
+    }
+
+    /// Copies `file` into the inbox under a temporary name and renames it to `*.csv`, as an
+    /// SFTP upload does; waits for the server to file it in `processed/`. Its seconds run from
+    /// the server claiming the file (it leaves the inbox) to the file in `processed/`: the
+    /// import, without the polls' wait. The answer is the newest sync, read through GraphQL, in
+    /// the shape `POST /employee-files` answers.
+    async fn drop_in_inbox(&mut self, name: &str, file: &Path) -> (f64, Value) {
+        self.dropped += 1;
+        let inbox = self.server.inbox.path().to_owned();
+        let csv = format!("{:04}-bench.csv", self.dropped);
+        let part = inbox.join(format!("{csv}.part"));
+        std::fs::copy(file, &part).expect("cannot copy the employee file into the inbox");
+        std::fs::rename(&part, inbox.join(&csv)).expect("cannot rename the upload");
+        let processed = inbox.join("processed");
+        let failed = inbox.join("failed");
+        let filed = |dir: &Path| {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .any(|e| e.file_name().to_string_lossy().ends_with(&csv))
+                })
+                .unwrap_or(false)
+        };
+        let waiting = Instant::now();
+        let mut claimed = None;
+        loop {
+            if claimed.is_none() && !inbox.join(&csv).exists() {
+                claimed = Some(Instant::now());
+            }
+            if filed(&processed) || filed(&failed) {
+                break;
+            }
+            assert!(
+                waiting.elapsed().as_secs() < 900,
+                "{name}: the inbox did not take {csv} within 15 minutes"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let seconds = claimed.map_or(f64::NAN, |at| at.elapsed().as_secs_f64());
+        assert!(!filed(&failed), "{name}: the inbox moved {csv} to failed/");
+        let data = self.api.must(self.owner, NEWEST_SYNC, json!({})).await;
+        let node = data["employeeSyncs"]["edges"][0]["node"].clone();
+        (seconds, json!({ "employeeSync": node }))
     }
 
     /// Applies a held sync through `employeeSyncs.apply`; returns its seconds.
@@ -381,14 +452,14 @@ impl Report {
         .ok();
         writeln!(
             w,
-            "| cell | s | status | rows | created | reactivated | deactivated | role changed | \
+            "| cell | door | s | status | rows | created | reactivated | deactivated | role changed | \
              updated | unchanged | rows added (employee, administrator, event, sync) | tables written | \
              RSS before MiB | peak MiB | peak − before MiB |"
         )
         .ok();
         writeln!(
             w,
-            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|"
+            "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|"
         )
         .ok();
         for c in &self.cells {
@@ -406,8 +477,9 @@ impl Report {
             let (before, peak, _) = c.rss;
             writeln!(
                 w,
-                "| {} | {seconds} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {seconds} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 c.name,
+                c.door,
                 c.status,
                 c.rows,
                 k.created,
@@ -428,7 +500,7 @@ impl Report {
         let slowest = self.cells.iter().map(|c| c.seconds).fold(0.0, f64::max);
         writeln!(
             w,
-            "- goal: a sync of 100,000 employees under {GOAL_SECONDS} s; slowest here {slowest:.2} s{}",
+            "- goal: a sync of 100,000 employees under {GOAL_SECONDS} s (issue 23: a first import of 1,000,000 within 30 s on PostgreSQL); slowest here {slowest:.2} s{}",
             if slowest > GOAL_SECONDS {
                 " (**over**)"
             } else {

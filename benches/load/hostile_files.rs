@@ -20,7 +20,8 @@ const COLUMNS_MAX: usize = 250;
 pub struct Sizes {
     /// Bad lines of the first cell (default 1,000,000: 2 MiB).
     pub lines: usize,
-    /// Bytes of the body-limit cells (default the server's `--max-employee-file-bytes`).
+    /// Bytes of the body-limit cells (default 64 MiB, `--max-employee-file-bytes`'s default;
+    /// the bench's server takes up to 1 GiB, for the files of a million employees).
     pub bytes: usize,
 }
 

@@ -14,7 +14,7 @@ pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgre
   --only scale-out   run only the scale-out cells (PostgreSQL): first sign-ins and SCIM
                      creates spread over 1, 2 and 4 server instances on one database
   --hostile-lines N  bad lines of the first hostile-file cell (default 1000000, 2 MiB)
-  --hostile-bytes N  size of the body-limit hostile-file cells (default 67108864, the limit)
+  --hostile-bytes N  size of the body-limit hostile-file cells (default 67108864, the default limit)
   BENCH_DATABASE_URL PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/postgres)";
 
 #[derive(Clone, Debug)]

@@ -36,10 +36,17 @@ pub fn cli(database_url: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// The largest employee file the server takes (`--max-employee-file-bytes`): room for the
+/// files of a million employees (about 105 MB each) on every door.
+pub const MAX_EMPLOYEE_FILE_BYTES: u64 = 1 << 30;
+
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
     pub pid: u32,
+    /// The server's employee inbox (`--employee-inbox`), polled every second; removed with
+    /// the server.
+    pub inbox: tempfile::TempDir,
     /// Lines the server wrote to stderr (warnings and errors, as RUST_LOG=warn).
     log_lines: Arc<AtomicU64>,
     /// The first few of them, shown if the server dies.
@@ -51,6 +58,10 @@ pub struct Server {
 impl Server {
     /// Starts `autoprov serve` on a free port and waits for the line that gives the address.
     pub fn start(database_url: &str) -> Self {
+        let inbox = tempfile::Builder::new()
+            .prefix("autoprov-bench-inbox-")
+            .tempdir()
+            .expect("cannot create the employee inbox");
         let mut child = Command::new(BIN)
             .args([
                 "serve",
@@ -64,7 +75,13 @@ impl Server {
                 // The benchmark measures the hook, not its pacing of one busy token.
                 "--sign-in-rate",
                 "0",
+                "--employee-inbox-poll-seconds",
+                "1",
+                "--max-employee-file-bytes",
+                &MAX_EMPLOYEE_FILE_BYTES.to_string(),
             ])
+            .arg("--employee-inbox")
+            .arg(inbox.path())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -111,6 +128,7 @@ impl Server {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             pid,
+            inbox,
             log_lines,
             log_head,
             log_groups,

@@ -3,18 +3,19 @@
 //! syncs; and the one place the rows of rules, syncs and the snapshot are built.
 use chrono::{DateTime, Utc};
 use entity::{admin_provisioning_rule, employee, employee_sync};
+use futures_util::Stream;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, Statement, StreamTrait,
     sea_query::Expr,
 };
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::{
-    employees::{AdminRole, HoldReason, SyncSource, SyncStatus, file::Employee, sync::Counts},
+    employees::{AdminRole, HoldReason, SyncSource, SyncStatus, sync::Counts, table::Employee},
     stored::StoredEnum,
     validate,
 };
@@ -48,11 +49,15 @@ pub async fn rules<Db: ConnectionTrait>(
         .await
 }
 
-/// The latest snapshot, in file order.
-pub async fn employees<Db: ConnectionTrait>(db: &Db) -> Result<Vec<employee::Model>, DbErr> {
+/// The latest snapshot, in file order (then by EmployeeId: rows kept from an older file can
+/// share a line with a newer one), one row at a time: a million rows are never all built.
+pub async fn employees_in_file_order<'a, Db: ConnectionTrait + StreamTrait>(
+    db: &'a Db,
+) -> Result<impl Stream<Item = Result<employee::Model, DbErr>> + Send + 'a, DbErr> {
     employee::Entity::find()
         .order_by_asc(employee::Column::Line)
-        .all(db)
+        .order_by_asc(employee::Column::EmployeeId)
+        .stream(db)
         .await
 }
 
@@ -75,53 +80,61 @@ pub async fn employees_after<Db: ConnectionTrait>(
     query.all(db).await
 }
 
-/// Deletes the rows of these employees (a changed row is deleted and inserted again).
-pub async fn delete_employees<Db: ConnectionTrait>(db: &Db, ids: &[String]) -> Result<(), DbErr> {
+/// Deletes the rows of these employees (a changed row is deleted and inserted again),
+/// [`BATCH`] per statement.
+pub async fn delete_employees<Db: ConnectionTrait>(db: &Db, ids: &[&str]) -> Result<(), DbErr> {
     for ids in ids.chunks(BATCH) {
         employee::Entity::delete_many()
-            .filter(employee::Column::EmployeeId.is_in(ids.iter().cloned()))
+            .filter(employee::Column::EmployeeId.is_in(ids.iter().copied()))
             .exec(db)
             .await?;
     }
     Ok(())
 }
 
+/// Rows per statement of [`insert_employees`]: a caller gives them this many at a time.
+pub const EMPLOYEE_BATCH: usize = BATCH;
+
 /// Writes snapshot rows, [`BATCH`] per statement, each batch's rows built just before it is
 /// written: a large file never has all its rows built at once.
 pub async fn insert_employees<Db: ConnectionTrait>(
     db: &Db,
-    employees: &[&Employee],
+    employees: &[Employee<'_>],
 ) -> Result<(), DbErr> {
     for batch in employees.chunks(BATCH) {
-        let rows: Vec<_> = batch.iter().map(|e| employee_row(e)).collect();
-        employee::Entity::insert_many(rows).exec(db).await?;
+        let rows: Vec<_> = batch.iter().map(|e| employee_row(*e)).collect();
+        employee::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
 
-fn employee_row(e: &Employee) -> employee::ActiveModel {
+fn employee_row(e: Employee<'_>) -> employee::ActiveModel {
     employee::ActiveModel {
-        employee_id: Set(e.employee_id.clone()),
-        line: Set(i64::try_from(e.line).unwrap_or(i64::MAX)),
-        email: Set(e.email.clone()),
-        first_name: Set(e.first_name.clone()),
-        last_name: Set(e.last_name.clone()),
-        department: Set(e.department.clone()),
-        location: Set(e.location.clone()),
-        job_title: Set(e.job_title.clone()),
-        manager_id: Set(e.manager_id.clone()),
-        status: Set(e.status.as_str().to_owned()),
-        is_manager: Set(e.is_manager),
+        employee_id: Set(e.employee_id().to_owned()),
+        line: Set(i64::try_from(e.line()).unwrap_or(i64::MAX)),
+        email: Set(e.email().to_owned()),
+        first_name: Set(e.first_name().to_owned()),
+        last_name: Set(e.last_name().to_owned()),
+        department: Set(e.department().to_owned()),
+        location: Set(e.location().to_owned()),
+        job_title: Set(e.job_title().to_owned()),
+        manager_id: Set(e.manager_id().to_owned()),
+        status: Set(e.status().as_str().to_owned()),
+        is_manager: Set(e.is_manager()),
         extra: Set(extra_json(e)),
     }
 }
 
-/// The `extra` column of an employee's row.
-pub fn extra_json(e: &Employee) -> Value {
+/// The `extra` column of an employee's row, its keys in name order (as stored before the
+/// snapshot was compact, so that an unchanged file still compares equal on SQLite's text).
+pub fn extra_json(e: Employee<'_>) -> Value {
+    let sorted: std::collections::BTreeMap<&str, &str> = e.extras().collect();
     Value::Object(
-        e.extra
-            .iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+        sorted
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
             .collect(),
     )
 }
@@ -276,6 +289,27 @@ pub fn new_sync(new: NewSync<'_>, outcome: SyncOutcome) -> employee_sync::Active
         ..Default::default()
     };
     with_outcome(record, outcome)
+}
+
+/// Writes a sync's list of changes, given as JSON text: a sync of tens of thousands of changes
+/// would otherwise be built as a tree of JSON values, and copied as the row is built and read
+/// back.
+pub async fn set_sync_changes<Db: ConnectionTrait>(
+    db: &Db,
+    id: Uuid,
+    changes: &str,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            r#"UPDATE "employee_sync" SET "changes" = CAST($1 AS json) WHERE "id" = $2"#
+        }
+        _ => r#"UPDATE "employee_sync" SET "changes" = ? WHERE "id" = ?"#,
+    };
+    let values: [sea_orm::Value; 2] = [changes.into(), id.into()];
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map(|_| ())
 }
 
 /// Writes a recorded sync's new outcome (a held sync applied); the row as it is now.

@@ -16,7 +16,7 @@ use crate::{
     error::AppError,
     service::{
         api_tokens,
-        employees::{self, Import, Synced},
+        employees::{self, Body, Import, Synced},
     },
     startup::open_database,
 };
@@ -67,7 +67,7 @@ const REJECTED: u8 = 2;
 
 pub async fn import(settings: &Settings, file: &Path, dry_run: bool) -> Result<ExitCode, String> {
     // The file first: a wrong path is reported without touching the database.
-    let body = read(file, settings.max_employee_file_bytes).await?;
+    let body = open(file, settings.max_employee_file_bytes)?;
     let db = open_database(settings).await.map_err(|e| e.to_string())?;
     let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let import = Import {
@@ -77,7 +77,7 @@ pub async fn import(settings: &Settings, file: &Path, dry_run: bool) -> Result<E
     };
     let app = crate::startup::app(db.clone(), settings);
     let caller = Caller::Operator("autoprov employees import");
-    let result = employees::import(&app, caller, import, &body).await;
+    let result = employees::import(&app, caller, import, body).await;
     db.close().await.ok();
     let synced = result.map_err(|e| match e {
         AppError::Invalid(errors) => errors
@@ -102,17 +102,28 @@ pub async fn import(settings: &Settings, file: &Path, dry_run: bool) -> Result<E
     })
 }
 
-/// The file's bytes, or a message naming the path.
-async fn read(file: &Path, max_bytes: usize) -> Result<Vec<u8>, String> {
+/// The file, opened to be read as it is imported (never whole), or a message naming the path.
+fn open(file: &Path, max_bytes: usize) -> Result<Body<'static>, String> {
     let unreadable = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
-    let len = tokio::fs::metadata(file).await.map_err(unreadable)?.len();
+    let opened = std::fs::File::open(file).map_err(unreadable)?;
+    let meta = opened.metadata().map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(format!(
+            "cannot read {}: not a regular file",
+            file.display()
+        ));
+    }
+    let len = meta.len();
     if usize::try_from(len).map_or(true, |len| len > max_bytes) {
         return Err(format!(
             "{} is {len} bytes, more than --max-employee-file-bytes ({max_bytes})",
             file.display()
         ));
     }
-    tokio::fs::read(file).await.map_err(unreadable)
+    Ok(Body::File {
+        file: opened,
+        max_bytes: u64::try_from(max_bytes).unwrap_or(u64::MAX),
+    })
 }
 
 /// What the sync did, in a few lines for a person.

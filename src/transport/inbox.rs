@@ -15,8 +15,9 @@
 //! - rejected: moved to `DIR/failed/<UTC time>-<name>`, with `<that>.reason.txt` beside it
 //!   holding the reason and the sync's ID;
 //! - not a regular file once opened (a symbolic link swapped in, a device, a FIFO), larger than
-//!   `--max-employee-file-bytes` as read, or named with bytes that are not UTF-8: moved to
-//!   `failed/` with the reason, without being imported;
+//!   `--max-employee-file-bytes`, or named with bytes that are not UTF-8: moved to `failed/`
+//!   with the reason, without being imported (a file that grows past the limit while it is
+//!   read is refused by the import, which records the sync as rejected);
 //! - the import failed while the database answers (a failure of this file, which would fail
 //!   again): moved to `failed/` with the cause, and later files go on;
 //! - the import failed and the database does not answer: moved back, and the pass stops so
@@ -35,7 +36,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use tokio::{fs, io::AsyncReadExt, sync::watch, task::JoinHandle};
+use tokio::{fs, sync::watch, task::JoinHandle};
 
 use crate::{
     domain::{
@@ -46,7 +47,7 @@ use crate::{
     error::AppError,
     service::{
         App,
-        employees::{self, Import, Synced},
+        employees::{self, Body, Import, Synced},
     },
 };
 
@@ -120,10 +121,11 @@ impl Inbox {
     }
 
     /// One look at the inbox: takes every file that is ready, in name order, through
-    /// `import(file name, contents)`, and says what became of each.
+    /// `import(file name, opened file)`, and says what became of each. The importer reads the
+    /// file as it parses it, never whole, and at most `--max-employee-file-bytes` of it.
     pub async fn pass<F, Fut>(&mut self, mut import: F) -> io::Result<Vec<(String, Outcome)>>
     where
-        F: FnMut(String, Vec<u8>) -> Fut,
+        F: FnMut(String, std::fs::File) -> Fut,
         Fut: Future<Output = Result<Synced, ImportError>>,
     {
         let (current, unreadable) = self.candidates().await?;
@@ -216,7 +218,7 @@ impl Inbox {
     /// Claims, reads, imports and files away one file.
     async fn take<F, Fut>(&mut self, name: &str, import: &mut F) -> Outcome
     where
-        F: FnMut(String, Vec<u8>) -> Fut,
+        F: FnMut(String, std::fs::File) -> Fut,
         Fut: Future<Output = Result<Synced, ImportError>>,
     {
         let source = self.dir.join(name);
@@ -230,11 +232,11 @@ impl Inbox {
             }
             return Outcome::Claimed;
         }
-        let body = match read_limited(&claimed, self.max_file_bytes).await {
-            Ok(body) => body,
+        let file = match open_limited(&claimed, self.max_file_bytes).await {
+            Ok(file) => file,
             Err(reason) => return self.reject(name, &claimed, &reason).await,
         };
-        match import(name.to_owned(), body).await {
+        match import(name.to_owned(), file).await {
             Ok(sync) => {
                 self.attempts.remove(name);
                 self.file_away(name, &claimed, &sync).await
@@ -338,18 +340,13 @@ fn is_candidate(name: &str) -> bool {
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
 
-/// The file's contents, or why it cannot be imported. The file is what `path` names itself:
-/// a symbolic link is refused, not followed (it may point anywhere outside the inbox), and
-/// what was opened must be a regular file (not `/dev/zero`, not a FIFO, which the non-blocking
-/// open cannot wait on). At most `max_bytes + 1` bytes are read, whatever the file claims.
-async fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+/// The file opened for the import, or why it cannot be imported. The file is what `path`
+/// names itself: a symbolic link is refused, not followed (it may point anywhere outside the
+/// inbox), and what was opened must be a regular file (not `/dev/zero`, not a FIFO, which the
+/// non-blocking open cannot wait on) no larger than `max_bytes`. The importer reads at most
+/// `max_bytes`, whatever the file grows to meanwhile.
+async fn open_limited(path: &Path, max_bytes: u64) -> Result<std::fs::File, String> {
     let unreadable = |e: io::Error| format!("cannot read the file: {e}; no sync was recorded");
-    let too_large = |len: String| {
-        format!(
-            "the file is {len} bytes, more than --max-employee-file-bytes ({max_bytes}); no sync \
-             was recorded"
-        )
-    };
     let file = fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -372,17 +369,13 @@ async fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
         );
     }
     if meta.len() > max_bytes {
-        return Err(too_large(meta.len().to_string()));
+        return Err(format!(
+            "the file is {} bytes, more than --max-employee-file-bytes ({max_bytes}); no sync \
+             was recorded",
+            meta.len()
+        ));
     }
-    let mut body = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or_default());
-    file.take(max_bytes.saturating_add(1))
-        .read_to_end(&mut body)
-        .await
-        .map_err(unreadable)?;
-    if body.len() as u64 > max_bytes {
-        return Err(too_large(format!("more than {max_bytes}")));
-    }
-    Ok(body)
+    Ok(file.into_std().await)
 }
 
 /// The running inbox, stopped with [`InboxTask::stop`].
@@ -413,7 +406,10 @@ pub fn spawn(mut inbox: Inbox, poll: Duration, app: App) -> InboxTask {
                 _ = stopped.changed() => break,
                 () = tokio::time::sleep(poll) => {}
             }
-            let pass = inbox.pass(|name, body| import(&app, name, body)).await;
+            let max_bytes = inbox.max_file_bytes;
+            let pass = inbox
+                .pass(|name, file| import(&app, name, file, max_bytes))
+                .await;
             if let Err(e) = pass {
                 tracing::error!(dir = %inbox.dir.display(), error = %e, "cannot read the employee inbox");
             }
@@ -423,14 +419,20 @@ pub fn spawn(mut inbox: Inbox, poll: Duration, app: App) -> InboxTask {
 }
 
 /// Imports one file of the inbox through the service, as the operator's own process.
-async fn import(app: &App, name: String, body: Vec<u8>) -> Result<Synced, ImportError> {
+async fn import(
+    app: &App,
+    name: String,
+    file: std::fs::File,
+    max_bytes: u64,
+) -> Result<Synced, ImportError> {
     let import = Import {
         source: SyncSource::Inbox,
         file_name: Some(&name),
         dry_run: false,
     };
     let caller = Caller::Operator("employee inbox");
-    let cause = match employees::import(app, caller, import, &body).await {
+    let body = Body::File { file, max_bytes };
+    let cause = match employees::import(app, caller, import, body).await {
         Ok(synced) => return Ok(synced),
         Err(AppError::Unavailable(cause)) => return Err(ImportError::Unavailable(cause)),
         Err(AppError::Internal(cause)) => cause,

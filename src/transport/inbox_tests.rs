@@ -35,6 +35,14 @@ fn failed_reason(tmp: &TempDir) -> String {
     std::fs::read_to_string(tmp.path().join("failed").join(&failed[1])).unwrap()
 }
 
+/// What an opened file holds.
+fn contents(mut file: std::fs::File) -> Vec<u8> {
+    use std::io::Read;
+    let mut body = Vec::new();
+    file.read_to_end(&mut body).unwrap();
+    body
+}
+
 /// What the fake importer answers.
 type Answer = Result<Synced, ImportError>;
 
@@ -51,9 +59,9 @@ impl Fake {
         answer: impl Fn(&str) -> Answer,
     ) -> Vec<(String, Outcome)> {
         inbox
-            .pass(|name, body| {
+            .pass(|name, file| {
                 let result = answer(&name);
-                self.calls.borrow_mut().push((name, body));
+                self.calls.borrow_mut().push((name, contents(file)));
                 async move { result }
             })
             .await
@@ -72,8 +80,8 @@ impl Fake {
 
     /// Takes `name` at once (as if a pass had listed it), its import applied.
     async fn take(&self, inbox: &mut Inbox, name: &str) -> Outcome {
-        let mut import = |name: String, body: Vec<u8>| {
-            self.calls.borrow_mut().push((name, body));
+        let mut import = |name: String, file: std::fs::File| {
+            self.calls.borrow_mut().push((name, contents(file)));
             async { applied("") }
         };
         inbox.take(name, &mut import).await
@@ -315,14 +323,15 @@ async fn a_fifo_is_refused_without_waiting_for_a_writer() {
 }
 
 #[tokio::test]
-async fn reading_stops_at_the_limit_whatever_the_listing_said() {
+async fn a_file_over_the_limit_is_refused_before_it_is_read() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("big.csv");
     std::fs::write(&path, vec![b'x'; 4096]).unwrap();
-    let why = read_limited(&path, 1024).await.unwrap_err();
+    let why = open_limited(&path, 1024).await.unwrap_err();
     assert!(why.contains("--max-employee-file-bytes"), "{why}");
     std::fs::write(&path, vec![b'x'; 1024]).unwrap();
-    assert_eq!(read_limited(&path, 1024).await.unwrap().len(), 1024);
+    let file = open_limited(&path, 1024).await.unwrap();
+    assert_eq!(contents(file).len(), 1024);
 }
 
 #[tokio::test]

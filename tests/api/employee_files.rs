@@ -340,3 +340,106 @@ async fn the_inbox_imports_finished_files_and_fails_malformed_ones() {
         .await;
     assert!(data.to_string().contains("good.csv"), "{data}");
 }
+
+/// The statements among `sql` that write (INSERT, UPDATE, DELETE).
+fn writes(sql: &[String]) -> Vec<&str> {
+    sql.iter()
+        .map(|s| s.trim_start())
+        .filter(|sql| {
+            ["INSERT", "UPDATE", "DELETE"]
+                .iter()
+                .any(|w| sql.to_ascii_uppercase().starts_with(w))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_file_dropped_again_into_the_inbox_writes_only_its_sync_row() {
+    let inbox = tempfile::tempdir().expect("temp dir");
+    let dir = inbox.path().to_owned();
+    let app = spawn_app_with(|s| {
+        s.employee_inbox = Some(dir.clone());
+        s.employee_inbox_poll_seconds = 1;
+    })
+    .await;
+    app.it_support_rule().await;
+    // With an extra column and a terminated employee, which must compare equal too.
+    let file = format!(
+        "{}E3,cy@example.com,Cy,Ng,IT,Paris,Engineer,E2,terminated,CC-2\n",
+        TWO_IN_IT
+            .lines()
+            .enumerate()
+            .map(|(i, line)| match i {
+                0 => format!("{line},Status,CostCenter\n"),
+                _ => format!("{line},,CC-1\n"),
+            })
+            .collect::<String>()
+    );
+    std::fs::write(dir.join("first.csv"), &file).expect("write");
+    files_in(&dir.join("processed"), 1).await;
+    let rows_before = app.row_counts().await;
+
+    app.statements.start_recording();
+    std::fs::write(dir.join("second.csv"), &file).expect("write");
+    files_in(&dir.join("processed"), 2).await;
+    let statements = app.statements.stop_recording();
+    let sql: Vec<String> = statements.into_iter().map(|s| s.sql).collect();
+    let written = writes(&sql);
+    assert!(!written.is_empty(), "the sync row is written");
+    assert!(
+        written
+            .iter()
+            .all(|sql| sql.contains("\"employee_sync\"") || sql.contains(" employee_sync ")),
+        "{written:#?}"
+    );
+    assert_eq!(app.row_counts().await, rows_before);
+    let data = app
+        .data(
+            "{ employeeSyncs(first: 2) { edges { node { status rows created unchanged } } } }",
+            json!({}),
+        )
+        .await;
+    let syncs = &data["employeeSyncs"]["edges"];
+    assert_eq!(
+        syncs[0]["node"],
+        json!({"status": "applied", "rows": 3, "created": 0, "unchanged": 2}),
+        "{data}"
+    );
+    assert_eq!(syncs[1]["node"]["created"], 2, "{data}");
+}
+
+#[tokio::test]
+async fn a_file_held_from_the_command_line_keeps_its_file_to_be_applied() {
+    let app = spawn_app().await;
+    app.it_support_rule().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert_eq!(
+        import_command(&app, dir.path(), TWO_IN_IT).status.code(),
+        Some(0)
+    );
+    // Read as it is parsed, the file is read again for the held sync's record.
+    assert_eq!(
+        import_command(&app, dir.path(), NONE_IN_IT).status.code(),
+        Some(3)
+    );
+    let data = app
+        .data(
+            "{ employeeSyncs(first: 1) { edges { node { id status } } } }",
+            json!({}),
+        )
+        .await;
+    let held = &data["employeeSyncs"]["edges"][0]["node"];
+    assert_eq!(held["status"], "held", "{data}");
+    let applied = app
+        .data(
+            "mutation($id: ID!) { employeeSyncs { apply(input: {employeeSyncId: $id}) {
+                employeeSync { status deactivated } errors { message } } } }",
+            json!({ "id": held["id"] }),
+        )
+        .await;
+    assert_eq!(
+        applied["employeeSyncs"]["apply"],
+        json!({"employeeSync": {"status": "applied", "deactivated": 2}, "errors": []}),
+        "{applied}"
+    );
+}

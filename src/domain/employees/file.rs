@@ -4,12 +4,15 @@
 //! UTF-8, a header without the required columns) is refused whole, because a snapshot read
 //! wrongly would deactivate people who are still there; a bad row only leaves that row out and
 //! is reported by line, so one typo does not stop everyone else's sync.
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque, hash_map::RandomState};
 use std::fmt;
+use std::hash::BuildHasher;
 use std::io::Read;
-use std::sync::Arc;
+
+use hashbrown::HashTable;
 
 use crate::domain::employees::rules::folded_text;
+use crate::domain::employees::table::{Employees, NewEmployee, Refused};
 use crate::domain::{stored::stored_enum, validate};
 
 /// The longest value a cell may hold, in characters: beyond it the row is left out, so a
@@ -57,27 +60,6 @@ stored_enum! {
     }
 }
 
-/// One accepted row. Values are trimmed but keep their case: rules fold when they compare.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Employee {
-    /// Where the row starts in the file (header = line 1), for notes that point at it.
-    pub line: u64,
-    pub employee_id: String,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub department: String,
-    pub location: String,
-    pub job_title: String,
-    /// `""` when the employee has no manager.
-    pub manager_id: String,
-    pub status: EmployeeStatus,
-    /// Derived by [`derive_managers`]: another active employee names this one as manager.
-    pub is_manager: bool,
-    /// The other columns, by normalised name: the names are shared by every row, not copied.
-    pub extra: BTreeMap<Arc<str>, String>,
-}
-
 /// A row left out (or, in a sync plan, a row whose change was skipped), with why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowProblem {
@@ -91,9 +73,9 @@ pub struct RowProblem {
 /// A parsed file: the accepted employees in file order and the rows left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
-    pub employees: Vec<Employee>,
-    /// The columns beyond the known ones, normalised, in header order: what rules may name.
-    pub extra_columns: Vec<String>,
+    /// With the columns beyond the known ones (normalised, in header order): what rules may
+    /// name.
+    pub employees: Employees,
     /// The first [`REJECTED_KEPT`] rows left out.
     pub rejected: Vec<RowProblem>,
     /// How many rows were left out in all.
@@ -134,15 +116,16 @@ struct Columns {
     required: [usize; 8],
     status: Option<usize>,
     /// `(index, normalised name)` of every extra column.
-    extra: Vec<(usize, Arc<str>)>,
+    extra: Vec<(usize, String)>,
     /// What a row's problem calls each column: the canonical name of a known column, the
     /// header's (trimmed) of any other.
     labels: Vec<String>,
     width: usize,
 }
 
-/// Reads a whole employee file, streaming: only the accepted employees (and two indexes that
-/// find repeated ids and emails) are held, never the file's text.
+/// Reads a whole employee file, streaming: only the accepted employees, compactly
+/// ([`Employees`]), and an index of their folded emails (to refuse repeats) are held, never
+/// the file's text.
 pub fn parse<R: Read>(reader: R) -> Result<Snapshot, FileRejection> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -159,29 +142,33 @@ pub fn parse<R: Read>(reader: R) -> Result<Snapshot, FileRejection> {
     };
     let columns = columns(&header)?;
     let mut snapshot = Snapshot {
-        extra_columns: columns.extra.iter().map(|(_, n)| n.to_string()).collect(),
+        employees: Employees::new(columns.extra.iter().map(|(_, n)| n.clone()).collect()),
         ..Snapshot::default()
     };
-    let mut seen = Seen::default();
+    let mut emails = Emails::default();
     while read(&mut csv, &mut record)? {
         if is_blank(&record) {
             continue;
         }
         let line = line_of(&mut csv, record.position());
-        match row(&columns, &record, line, &mut seen) {
-            Ok(employee) => snapshot.employees.push(employee),
-            Err(problem) => {
-                snapshot.rejected_total += 1;
-                if let Some(id) = &problem.employee_id {
-                    snapshot.rejected_ids.insert(id.clone());
-                }
-                if snapshot.rejected.len() < REJECTED_KEPT {
-                    snapshot.rejected.push(problem);
-                }
+        let accepted = row(
+            &columns,
+            &record,
+            line,
+            &mut snapshot.employees,
+            &mut emails,
+        )?;
+        if let Err(problem) = accepted {
+            snapshot.rejected_total += 1;
+            if let Some(id) = &problem.employee_id {
+                snapshot.rejected_ids.insert(id.clone());
+            }
+            if snapshot.rejected.len() < REJECTED_KEPT {
+                snapshot.rejected.push(problem);
             }
         }
     }
-    derive_managers(&mut snapshot.employees);
+    snapshot.employees.derive_managers();
     Ok(snapshot)
 }
 
@@ -362,7 +349,7 @@ fn columns(header: &csv::StringRecord) -> Result<Columns, FileRejection> {
         .iter()
         .enumerate()
         .filter(|(i, n)| !n.is_empty() && !known.contains(i))
-        .map(|(i, n)| (i, Arc::from(n.as_str())))
+        .map(|(i, n)| (i, n.clone()))
         .collect();
     let labels = header
         .iter()
@@ -388,19 +375,48 @@ fn columns(header: &csv::StringRecord) -> Result<Columns, FileRejection> {
     })
 }
 
-/// The accepted rows' ids and folded emails, with their lines, to refuse repeats.
+/// The folded emails of the accepted rows, to refuse repeats: a hash table of row numbers,
+/// the emails themselves staying in [`Employees`] (folding them again to compare is free for
+/// the usual ASCII lower-case address).
 #[derive(Default)]
-struct Seen {
-    ids: HashMap<String, u64>,
-    emails: HashMap<String, u64>,
+struct Emails {
+    rows: HashTable<u32>,
+    hasher: RandomState,
 }
 
+impl Emails {
+    /// The line of the accepted row with this folded email.
+    fn line_of(&self, employees: &Employees, folded: &str) -> Option<u64> {
+        let hash = self.hasher.hash_one(folded);
+        self.rows
+            .find(hash, |&row| folded_email(employees, row) == folded)
+            .and_then(|&row| employees.get(row as usize))
+            .map(|e| e.line())
+    }
+
+    fn insert(&mut self, employees: &Employees, folded: &str, row: usize) {
+        let Ok(row) = u32::try_from(row) else { return };
+        let hasher = &self.hasher;
+        self.rows
+            .insert_unique(hasher.hash_one(folded), row, |&other| {
+                hasher.hash_one(folded_email(employees, other).as_ref())
+            });
+    }
+}
+
+fn folded_email(employees: &Employees, row: u32) -> std::borrow::Cow<'_, str> {
+    folded_text(employees.get(row as usize).map_or("", |e| e.email()))
+}
+
+/// Reads one row into `employees`: `Ok(Err(problem))` when the row is left out, `Err` when
+/// the file cannot be taken at all (more rows than a table can number).
 fn row(
     columns: &Columns,
     record: &csv::StringRecord,
     line: u64,
-    seen: &mut Seen,
-) -> Result<Employee, RowProblem> {
+    employees: &mut Employees,
+    emails: &mut Emails,
+) -> Result<Result<(), RowProblem>, FileRejection> {
     let value = |i: usize| record.get(i).unwrap_or("").trim();
     let id = value(columns.required[EMPLOYEE_ID]);
     // An id with control characters is not repeated in the problem: PostgreSQL cannot store
@@ -410,120 +426,123 @@ fn row(
         employee_id: (!id.is_empty() && !id.chars().any(char::is_control)).then(|| id.to_owned()),
         message,
     };
-    if record.len() != columns.width {
-        return Err(problem(format!(
-            "has {} fields; the header has {}",
-            record.len(),
-            columns.width
-        )));
-    }
-    if let Some(long) = (0..record.len()).find(|&i| value(i).chars().count() > VALUE_MAX) {
-        return Err(problem(format!(
-            "column {} is longer than {VALUE_MAX} characters",
-            long + 1
-        )));
-    }
-    if let Some(at) = (0..record.len()).find(|&i| value(i).chars().any(forbidden_control)) {
-        let label = columns.labels.get(at).map_or("a column", String::as_str);
-        return Err(problem(format!(
-            "{label} must not contain control characters (only tabs and line breaks, in a \
-             quoted field)"
-        )));
-    }
-    if id.is_empty() {
-        return Err(problem("EmployeeId is blank".to_owned()));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(problem(
-            "EmployeeId must not contain control characters".to_owned(),
-        ));
-    }
-    let email = validate::email("Email", value(columns.required[EMAIL]))
-        .map_err(|e| problem(format!("Email {}", e.message)))?;
-    for (name, i) in [("FirstName", FIRST_NAME), ("LastName", LAST_NAME)] {
-        let text = value(columns.required[i]);
-        if text.chars().count() > validate::NAME_MAX {
-            return Err(problem(format!(
-                "{name} is longer than {} characters",
-                validate::NAME_MAX
-            )));
-        }
-        if text.chars().any(char::is_control) {
-            return Err(problem(format!(
-                "{name} must not contain control characters"
-            )));
-        }
-    }
+    let email = match checked(columns, record) {
+        Ok(email) => email,
+        Err(message) => return Ok(Err(problem(message))),
+    };
     let status = match columns.status.map(value) {
         None => EmployeeStatus::Active,
         Some(s) if s.is_empty() || s.eq_ignore_ascii_case("active") => EmployeeStatus::Active,
         Some(s) if s.eq_ignore_ascii_case("terminated") => EmployeeStatus::Terminated,
         Some(s) => {
-            return Err(problem(format!(
+            return Ok(Err(problem(format!(
                 "Status {s:?} is neither active nor terminated"
-            )));
+            ))));
         }
     };
-    if let Some(earlier) = seen.ids.get(id) {
-        return Err(problem(format!(
-            "EmployeeId {id} already appears on line {earlier}"
-        )));
+    if let Some(earlier) = employees.find(id) {
+        return Ok(Err(problem(format!(
+            "EmployeeId {id} already appears on line {}",
+            earlier.line()
+        ))));
     }
-    let folded = folded_text(&email).into_owned();
-    if let Some(earlier) = seen.emails.get(&folded) {
-        return Err(problem(format!(
+    let folded = folded_text(&email);
+    if let Some(earlier) = emails.line_of(employees, &folded) {
+        return Ok(Err(problem(format!(
             "Email {email} already appears on line {earlier}"
-        )));
+        ))));
     }
-    seen.ids.insert(id.to_owned(), line);
-    seen.emails.insert(folded, line);
-    Ok(Employee {
+    let new = NewEmployee {
         line,
-        employee_id: id.to_owned(),
-        email,
-        first_name: value(columns.required[FIRST_NAME]).to_owned(),
-        last_name: value(columns.required[LAST_NAME]).to_owned(),
-        department: value(columns.required[DEPARTMENT]).to_owned(),
-        location: value(columns.required[LOCATION]).to_owned(),
-        job_title: value(columns.required[JOB_TITLE]).to_owned(),
-        manager_id: value(columns.required[MANAGER_ID]).to_owned(),
+        employee_id: id,
+        email: &email,
+        first_name: value(columns.required[FIRST_NAME]),
+        last_name: value(columns.required[LAST_NAME]),
+        department: value(columns.required[DEPARTMENT]),
+        location: value(columns.required[LOCATION]),
+        job_title: value(columns.required[JOB_TITLE]),
+        manager_id: value(columns.required[MANAGER_ID]),
         status,
         is_manager: false,
-        extra: columns
-            .extra
-            .iter()
-            .map(|(i, n)| (n.clone(), value(*i).to_owned()))
-            .collect(),
-    })
+    };
+    let extra = columns.extra.iter().map(|(i, _)| Some(value(*i)));
+    match employees.push(&new, extra) {
+        Ok(()) => {}
+        Err(Refused::Full) => {
+            return Err(rejection(format!(
+                "line {line}: the file has more employees than can be read at once ({})",
+                u32::MAX
+            )));
+        }
+        // Both are checked above: a repeated id, and control characters.
+        Err(Refused::Repeated { line: earlier }) => {
+            return Ok(Err(problem(format!(
+                "EmployeeId {id} already appears on line {earlier}"
+            ))));
+        }
+        Err(Refused::Separator) => {
+            return Ok(Err(problem(
+                "a value must not contain control characters".to_owned(),
+            )));
+        }
+    }
+    emails.insert(employees, &folded, employees.len() - 1);
+    Ok(Ok(()))
+}
+
+/// The checks of a row that need nothing but the row: its width, its values' lengths and
+/// characters, and its id, email and names. The email as validated, or why the row is left
+/// out.
+fn checked(columns: &Columns, record: &csv::StringRecord) -> Result<String, String> {
+    let value = |i: usize| record.get(i).unwrap_or("").trim();
+    let id = value(columns.required[EMPLOYEE_ID]);
+    if record.len() != columns.width {
+        return Err(format!(
+            "has {} fields; the header has {}",
+            record.len(),
+            columns.width
+        ));
+    }
+    if let Some(long) = (0..record.len()).find(|&i| value(i).chars().count() > VALUE_MAX) {
+        return Err(format!(
+            "column {} is longer than {VALUE_MAX} characters",
+            long + 1
+        ));
+    }
+    if let Some(at) = (0..record.len()).find(|&i| value(i).chars().any(forbidden_control)) {
+        let label = columns.labels.get(at).map_or("a column", String::as_str);
+        return Err(format!(
+            "{label} must not contain control characters (only tabs and line breaks, in a \
+             quoted field)"
+        ));
+    }
+    if id.is_empty() {
+        return Err("EmployeeId is blank".to_owned());
+    }
+    if id.chars().any(char::is_control) {
+        return Err("EmployeeId must not contain control characters".to_owned());
+    }
+    let email = validate::email("Email", value(columns.required[EMAIL]))
+        .map_err(|e| format!("Email {}", e.message))?;
+    for (name, i) in [("FirstName", FIRST_NAME), ("LastName", LAST_NAME)] {
+        let text = value(columns.required[i]);
+        if text.chars().count() > validate::NAME_MAX {
+            return Err(format!(
+                "{name} is longer than {} characters",
+                validate::NAME_MAX
+            ));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(format!("{name} must not contain control characters"));
+        }
+    }
+    Ok(email)
 }
 
 /// A control character no field may hold: NUL and the like are never HR data (and
 /// PostgreSQL cannot store a NUL). Tabs and line breaks can be, in a quoted field.
 fn forbidden_control(c: char) -> bool {
     c.is_control() && !matches!(c, '\t' | '\n' | '\r')
-}
-
-/// Sets `is_manager`: true when another *active* employee's ManagerId names this employee. A
-/// terminated report no longer makes anyone a manager; an employee naming themself does not
-/// count; unknown ids are ignored. One pass over the file and a set, so 100,000 rows are
-/// cheap, and nothing walks the reporting chain, so cycles need no care.
-pub fn derive_managers(employees: &mut [Employee]) {
-    let flags: Vec<bool> = {
-        let named: HashSet<&str> = employees
-            .iter()
-            .filter(|e| e.status == EmployeeStatus::Active)
-            .map(|e| (e.manager_id.trim(), e.employee_id.trim()))
-            .filter(|(manager, own)| !manager.is_empty() && manager != own)
-            .map(|(manager, _)| manager)
-            .collect();
-        employees
-            .iter()
-            .map(|e| named.contains(e.employee_id.trim()))
-            .collect()
-    };
-    for (employee, flag) in employees.iter_mut().zip(flags) {
-        employee.is_manager = flag;
-    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! Rule-based provisioning of administrators from an HR employee file (PRODUCT §7), as pure
-//! functions: [`file`] reads a snapshot, [`rules`] decides which employees a rule matches and
+//! functions: [`file`] reads a snapshot into a compact [`table`], [`rules`] decides which employees a rule matches and
 //! whether two rules can meet, [`sync`] plans what a snapshot changes. Nothing here reads or
 //! writes storage, so every branch of the sync is tested without a database.
 pub mod authority;
 pub mod file;
 pub mod rules;
 pub mod sync;
+pub mod table;
 
 use crate::domain::stored::stored_enum;
 

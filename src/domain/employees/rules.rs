@@ -10,7 +10,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::domain::employees::ConditionOp;
-use crate::domain::employees::file::{Employee, EmployeeStatus, VALUE_MAX, normalise_column};
+use crate::domain::employees::file::{EmployeeStatus, VALUE_MAX, normalise_column};
+use crate::domain::employees::table::Employee;
 use crate::domain::{stored::StoredEnum, validate};
 use crate::error::{ErrorCode, FieldError};
 
@@ -159,38 +160,32 @@ pub fn conditions(input: &[ConditionInput]) -> Result<Vec<Condition>, Vec<FieldE
 /// The value a (normalised) field names for an employee; `None` for a column this file does
 /// not have, which rules read as `""`. The known fields win over an extra column of the same
 /// name: `isManager` is always the derived flag, whatever the file says.
-pub fn value_of<'a>(employee: &'a Employee, field: &str) -> Option<Cow<'a, str>> {
-    let known = match field {
-        "department" => &employee.department,
-        "location" => &employee.location,
-        "jobtitle" => &employee.job_title,
-        "employeeid" => &employee.employee_id,
-        "email" => &employee.email,
-        "firstname" => &employee.first_name,
-        "lastname" => &employee.last_name,
-        "managerid" => &employee.manager_id,
-        IS_MANAGER => {
-            return Some(Cow::Borrowed(if employee.is_manager {
-                "true"
-            } else {
-                "false"
-            }));
-        }
-        STATUS => return Some(Cow::Borrowed(employee.status.as_str())),
-        _ => return employee.extra.get(field).map(|v| Cow::Borrowed(v.as_str())),
-    };
-    Some(Cow::Borrowed(known.as_str()))
+pub fn value_of<'a>(employee: Employee<'a>, field: &str) -> Option<&'a str> {
+    Some(match field {
+        "department" => employee.department(),
+        "location" => employee.location(),
+        "jobtitle" => employee.job_title(),
+        "employeeid" => employee.employee_id(),
+        "email" => employee.email(),
+        "firstname" => employee.first_name(),
+        "lastname" => employee.last_name(),
+        "managerid" => employee.manager_id(),
+        IS_MANAGER if employee.is_manager() => "true",
+        IS_MANAGER => "false",
+        STATUS => employee.status().as_str(),
+        _ => return employee.extra(field),
+    })
 }
 
 /// Whether an employee meets every condition. Terminated employees meet none (PRODUCT §7), and
 /// an empty list matches nobody: a rule stored without conditions must not grant everyone.
-pub fn matches(conditions: &[Condition], employee: &Employee) -> bool {
-    if conditions.is_empty() || employee.status != EmployeeStatus::Active {
+pub fn matches(conditions: &[Condition], employee: Employee<'_>) -> bool {
+    if conditions.is_empty() || employee.status() != EmployeeStatus::Active {
         return false;
     }
     conditions.iter().all(|c| {
-        let raw = value_of(employee, &c.field).unwrap_or(Cow::Borrowed(""));
-        holds(c, &Probe::new(&raw))
+        let raw = value_of(employee, &c.field).unwrap_or("");
+        holds(c, &Probe::new(raw))
     })
 }
 

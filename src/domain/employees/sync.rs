@@ -5,8 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use crate::domain::employees::file::{Employee, EmployeeStatus, RowProblem};
+use crate::domain::employees::file::{EmployeeStatus, RowProblem};
 use crate::domain::employees::rules::{self, Condition, folded_text};
+use crate::domain::employees::table::{Employee, Employees};
 use crate::domain::employees::{AdminOrigin, AdminRole, AdminStatus, ChangeKind};
 use crate::domain::stored::StoredEnum;
 
@@ -98,30 +99,20 @@ pub struct Plan {
 /// Plans a sync. `kept_ids` are the EmployeeIds of rows refused this time: their
 /// administrators are left as they are, since a typo in the file says nothing about the
 /// person. Manual administrators are never changed nor counted; their emails still block a
-/// new rule administrator with the same address.
-pub fn plan(
+/// new rule administrator with the same address. The employees come from one [`Employees`]
+/// table (or part of one), so their ids are unique.
+pub fn plan<'e>(
     rules: &[RuleView],
-    employees: &[Employee],
+    employees: impl IntoIterator<Item = Employee<'e>>,
     admins: &[AdminView],
     kept_ids: &HashSet<String>,
 ) -> Plan {
     let mut planner = Planner::new(rules, admins);
-    let mut seen: HashSet<&str> = HashSet::with_capacity(employees.len());
     let mut matched: Vec<&RuleView> = Vec::with_capacity(rules.len());
     for employee in employees {
-        if !seen.insert(employee.employee_id.as_str()) {
-            planner.note(
-                employee,
-                format!(
-                    "EmployeeId {} appears twice; this row was ignored",
-                    employee.employee_id
-                ),
-            );
-            continue;
-        }
-        let admin = planner.linked.remove(employee.employee_id.as_str());
-        let id = &employee.employee_id;
-        if employee.status == EmployeeStatus::Terminated {
+        let id = employee.employee_id();
+        let admin = planner.linked.remove(id);
+        if employee.status() == EmployeeStatus::Terminated {
             if let Some(admin) = admin {
                 planner.deactivate(admin, format!("employee {id} is terminated"));
             }
@@ -167,12 +158,11 @@ pub fn would_hold(plan: &Plan, admins: &[AdminView], max_deactivation_percent: u
 pub fn matching_both<'a>(
     a: &[Condition],
     b: &[Condition],
-    employees: &'a [Employee],
-) -> Vec<&'a Employee> {
+    employees: &'a Employees,
+) -> impl Iterator<Item = Employee<'a>> {
     employees
         .iter()
-        .filter(|e| rules::matches(a, e) && rules::matches(b, e))
-        .collect()
+        .filter(|e| rules::matches(a, *e) && rules::matches(b, *e))
 }
 
 struct Planner<'a> {
@@ -218,21 +208,21 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn note(&mut self, employee: &Employee, message: String) {
+    fn note(&mut self, employee: Employee<'_>, message: String) {
         self.plan.notes.push(RowProblem {
-            line: employee.line,
-            employee_id: Some(employee.employee_id.clone()),
+            line: employee.line(),
+            employee_id: Some(employee.employee_id().to_owned()),
             message,
         });
     }
 
     /// An employee without an administrator: one is created for the first matching rule,
     /// unless the address already belongs to an administrator (a manual one, typically).
-    fn create(&mut self, employee: &Employee, matched: &[&RuleView]) {
+    fn create(&mut self, employee: Employee<'_>, matched: &[&RuleView]) {
         let Some(first) = matched.first() else {
             return;
         };
-        let folded = folded_text(&employee.email);
+        let folded = folded_text(employee.email());
         if let Some(other) = self.by_email.get(folded.as_ref()) {
             let origin = match other.origin {
                 AdminOrigin::Manual => "a manual",
@@ -240,7 +230,8 @@ impl<'a> Planner<'a> {
             };
             let message = format!(
                 "{} is already {origin} administrator; no administrator created for employee {}",
-                employee.email, employee.employee_id
+                employee.email(),
+                employee.employee_id()
             );
             self.note(employee, message);
             return;
@@ -248,14 +239,16 @@ impl<'a> Planner<'a> {
         if !self.claimed.insert(folded.into_owned()) {
             let message = format!(
                 "{} is given to another administrator by this sync; no administrator created for employee {}",
-                employee.email, employee.employee_id
+                employee.email(),
+                employee.employee_id()
             );
             self.note(employee, message);
             return;
         }
         let mut reason = format!(
             "employee {} matches rule {:?}",
-            employee.employee_id, first.name
+            employee.employee_id(),
+            first.name
         );
         if matched.len() > 1 {
             let others: Vec<String> = matched[1..]
@@ -270,13 +263,13 @@ impl<'a> Planner<'a> {
         self.plan.counts.created += 1;
         self.plan.changes.push(Change {
             target: Target::New {
-                employee_id: employee.employee_id.clone(),
-                email: employee.email.clone(),
-                first_name: employee.first_name.clone(),
-                last_name: employee.last_name.clone(),
+                employee_id: employee.employee_id().to_owned(),
+                email: employee.email().to_owned(),
+                first_name: employee.first_name().to_owned(),
+                last_name: employee.last_name().to_owned(),
             },
             kind: ChangeKind::Created,
-            employee_id: employee.employee_id.clone(),
+            employee_id: employee.employee_id().to_owned(),
             old_rule_id: None,
             new_rule_id: Some(first.id),
             old_role: None,
@@ -297,8 +290,8 @@ impl<'a> Planner<'a> {
     }
 
     /// A rule administrator whose employee is in the file and active.
-    fn follow(&mut self, admin: &AdminView, employee: &Employee, matched: &[&RuleView]) {
-        let id = &employee.employee_id;
+    fn follow(&mut self, admin: &AdminView, employee: Employee<'_>, matched: &[&RuleView]) {
+        let id = employee.employee_id();
         let reactivated = admin.status == AdminStatus::Inactive;
         let again = if reactivated { " again" } else { "" };
         let controlling = matched.iter().find(|r| Some(r.id) == admin.rule_id);
@@ -335,8 +328,8 @@ impl<'a> Planner<'a> {
                 .push_str(&format!("; role {}", rule.role.as_str()));
         }
         let mut updated = Vec::new();
-        if employee.email != admin.email {
-            let folded = folded_text(&employee.email);
+        if employee.email() != admin.email {
+            let folded = folded_text(employee.email());
             let taken = self
                 .by_email
                 .get(folded.as_ref())
@@ -345,23 +338,23 @@ impl<'a> Planner<'a> {
             if taken {
                 let message = format!(
                     "{} already belongs to another administrator; the email of employee {id}'s administrator was left as it is",
-                    employee.email
+                    employee.email()
                 );
                 self.note(employee, message);
             } else {
                 if folded.as_ref() != admin.email_folded {
                     self.claimed.insert(folded.into_owned());
                 }
-                change.new_email = Some(employee.email.clone());
+                change.new_email = Some(employee.email().to_owned());
                 updated.push("email");
             }
         }
-        if employee.first_name != admin.first_name {
-            change.new_first_name = Some(employee.first_name.clone());
+        if employee.first_name() != admin.first_name {
+            change.new_first_name = Some(employee.first_name().to_owned());
             updated.push("first name");
         }
-        if employee.last_name != admin.last_name {
-            change.new_last_name = Some(employee.last_name.clone());
+        if employee.last_name() != admin.last_name {
+            change.new_last_name = Some(employee.last_name().to_owned());
             updated.push("last name");
         }
         if !updated.is_empty() {

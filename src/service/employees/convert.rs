@@ -2,15 +2,18 @@
 use std::collections::BTreeMap;
 
 use entity::{admin_provisioning_rule, administrator, employee};
+use futures_util::StreamExt;
+use sea_orm::{ConnectionTrait, StreamTrait};
 
 use crate::{
-    db::{self, employees::extra_json},
+    db,
     domain::{
         employees::{
             AdminOrigin, AdminRole, AdminStatus,
-            file::{Employee, EmployeeStatus},
+            file::EmployeeStatus,
             rules::{self, ConditionInput},
             sync::{AdminView, RuleView},
+            table::{Employee, Employees, NewEmployee},
         },
         stored::StoredEnum,
     },
@@ -46,44 +49,66 @@ pub fn admin_view(admin: &administrator::Model) -> AppResult<AdminView> {
     })
 }
 
-/// The employees of the stored (latest) snapshot.
-pub async fn stored_employees(db: &impl sea_orm::ConnectionTrait) -> AppResult<Vec<Employee>> {
-    let rows = db::employees::employees(db).await?;
-    rows.into_iter().map(employee_of).collect()
+/// The employees of the stored (latest) snapshot, in file order, read one row at a time into
+/// a compact table.
+pub async fn stored_employees<Db: ConnectionTrait + StreamTrait>(db: &Db) -> AppResult<Employees> {
+    let mut employees = Employees::default();
+    let mut rows = db::employees::employees_in_file_order(db).await?;
+    while let Some(row) = rows.next().await {
+        add_stored(&mut employees, row?)?;
+    }
+    Ok(employees)
 }
 
-fn employee_of(row: employee::Model) -> AppResult<Employee> {
+/// Adds a stored row. Its extra columns are those its file had: a row kept from an older file
+/// may lack (or have) columns that the others have, so the table's columns are all those met.
+fn add_stored(employees: &mut Employees, row: employee::Model) -> AppResult<()> {
     let status = AppError::decode::<EmployeeStatus>(&row.status)?;
     let extra: BTreeMap<String, String> = AppError::decode_json("employee.extra", &row.extra)?;
-    let extra = extra.into_iter().map(|(k, v)| (k.into(), v)).collect();
-    Ok(Employee {
+    let mut values: Vec<Option<&str>> = vec![None; employees.extra_columns().len()];
+    for (name, value) in &extra {
+        let at = employees.add_extra_column(name);
+        if at >= values.len() {
+            values.resize(at + 1, None);
+        }
+        values[at] = Some(value);
+    }
+    let new = NewEmployee {
         line: u64::try_from(row.line).unwrap_or_default(),
-        employee_id: row.employee_id,
-        email: row.email,
-        first_name: row.first_name,
-        last_name: row.last_name,
-        department: row.department,
-        location: row.location,
-        job_title: row.job_title,
-        manager_id: row.manager_id,
+        employee_id: &row.employee_id,
+        email: &row.email,
+        first_name: &row.first_name,
+        last_name: &row.last_name,
+        department: &row.department,
+        location: &row.location,
+        job_title: &row.job_title,
+        manager_id: &row.manager_id,
         status,
         is_manager: row.is_manager,
-        extra,
-    })
+    };
+    employees
+        .push(&new, values)
+        .map_err(|_| AppError::corrupt("employee.employee_id", &row.employee_id))
 }
 
 /// Whether a stored row already says what the file says, down to the line it came from (so
 /// that `Employee.line` stays true; an unchanged file rewrites nothing).
-pub fn same_employee(row: &employee::Model, e: &Employee) -> bool {
-    u64::try_from(row.line).ok() == Some(e.line)
-        && row.email == e.email
-        && row.first_name == e.first_name
-        && row.last_name == e.last_name
-        && row.department == e.department
-        && row.location == e.location
-        && row.job_title == e.job_title
-        && row.manager_id == e.manager_id
-        && row.status == e.status.as_str()
-        && row.is_manager == e.is_manager
-        && extra_json(e) == row.extra
+pub fn same_employee(row: &employee::Model, e: Employee<'_>) -> bool {
+    u64::try_from(row.line).ok() == Some(e.line())
+        && row.email == e.email()
+        && row.first_name == e.first_name()
+        && row.last_name == e.last_name()
+        && row.department == e.department()
+        && row.location == e.location()
+        && row.job_title == e.job_title()
+        && row.manager_id == e.manager_id()
+        && row.status == e.status().as_str()
+        && row.is_manager == e.is_manager()
+        && row.extra.as_object().is_some_and(|stored| {
+            let mut extras = 0;
+            e.extras().all(|(name, value)| {
+                extras += 1;
+                stored.get(name).and_then(serde_json::Value::as_str) == Some(value)
+            }) && extras == stored.len()
+        })
 }

@@ -14,7 +14,7 @@ use crate::{
     domain::{
         access::{Action, Caller},
         audit::Actor,
-        employees::{AdminRole, SyncSource, file::Employee, rules, sync as plan},
+        employees::{AdminRole, SyncSource, rules, sync as plan, table::EmployeeRecord},
         id::NodeKind,
         stored::StoredEnum,
         validate,
@@ -29,7 +29,7 @@ pub use crate::domain::employees::rules::ConditionInput;
 pub struct Conflict {
     pub rule: admin_provisioning_rule::Model,
     /// Employees of the latest snapshot matching both rules.
-    pub employees: Vec<Employee>,
+    pub employees: Vec<EmployeeRecord>,
 }
 
 /// What a rule change did.
@@ -243,7 +243,7 @@ async fn resync(
         dry_run: false,
         hold_above: None,
         snapshot: None,
-        body: None,
+        body: super::Original::None,
         existing: None,
     };
     Ok(Some(sync::run(txn, run).await?.record))
@@ -274,9 +274,8 @@ async fn conflicts_of(
         .into_iter()
         .map(|(other, view)| Conflict {
             employees: plan::matching_both(&this.conditions, &view.conditions, &employees)
-                .into_iter()
                 .take(CONFLICT_EMPLOYEES_MAX)
-                .cloned()
+                .map(|e| e.to_record())
                 .collect(),
             rule: other,
         })

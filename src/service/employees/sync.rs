@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    Synced,
+    Original, Synced,
     convert::{admin_view, rule_view, same_employee, stored_employees},
 };
 use crate::{
@@ -23,6 +23,7 @@ use crate::{
             authority,
             file::{RowProblem, Snapshot},
             sync::{self, Change, Plan, Target},
+            table::Employees,
         },
         id::{NodeKind, encode},
         stored::StoredEnum,
@@ -46,8 +47,9 @@ pub(super) struct Run<'a> {
     pub hold_above: Option<u8>,
     /// The file's snapshot; `None` re-evaluates the stored latest snapshot (rule changes).
     pub snapshot: Option<Snapshot>,
-    /// The file itself, kept with a held sync so that it can be applied later.
-    pub body: Option<&'a str>,
+    /// The file itself, kept with a held sync so that it can be applied later: read only
+    /// then, once the snapshot is dropped.
+    pub body: Original<'a>,
     /// Applying a held sync: its row, updated instead of a new one.
     pub existing: Option<employee_sync::Model>,
 }
@@ -61,8 +63,8 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
         .collect::<AppResult<Vec<_>>>()?;
     let rule_names: HashMap<Uuid, String> =
         rule_rows.iter().map(|r| (r.id, r.name.clone())).collect();
-    let admin_rows = db::administrators::all(txn).await?;
-    let admins = admin_rows
+    let admins = db::administrators::all(txn)
+        .await?
         .iter()
         .map(admin_view)
         .collect::<AppResult<Vec<_>>>()?;
@@ -85,6 +87,7 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
         ),
     };
     let plan = sync::plan(&rules, &employees, &admins, &kept);
+    let rows = i32::try_from(employees.len() as u64 + rejected_total).unwrap_or(i32::MAX);
     let beyond_sender = authority::beyond(&plan, run.sender);
     if let (Some(held), Some((change, needed))) = (&run.existing, beyond_sender) {
         // Applying is sending the file again: the one who applies needs what it hands out.
@@ -142,15 +145,22 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
         (None, false) => SyncStatus::Applied,
     };
     let at = now();
-    let rows = i32::try_from(employees.len() as u64 + rejected_total).unwrap_or(i32::MAX);
+    // The snapshot is written only when the sync is applied; a held sync keeps its file
+    // instead, read now that the snapshot is gone, so that the two are never held together.
+    // The snapshot is written first, and dropped: the sync's record (its list of changes) is
+    // built after, so that the two are never held together. A held sync keeps its file
+    // instead, read now that the snapshot is gone.
+    if status == SyncStatus::Applied && from_file {
+        write_snapshot(txn, &employees, &kept).await?;
+    }
+    drop(employees);
+    let body = match status {
+        SyncStatus::Held => run.body.text().await?,
+        _ => None,
+    };
     let (hold_reason, reason) = hold.unzip();
     let ids = administrator_ids(&plan, status == SyncStatus::Applied);
-    let changes = plan
-        .changes
-        .iter()
-        .zip(&ids)
-        .map(|(c, id)| change_json(c, *id, &rule_names))
-        .collect();
+    let changes = changes_text(&plan, &ids, &rule_names)?;
     let outcome = db::employees::SyncOutcome {
         status,
         rows,
@@ -158,16 +168,15 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
         rejected_rows: problems_json(&rejected),
         rejected_row_count: i32::try_from(rejected_total).unwrap_or(i32::MAX),
         notes: problems_json(&plan.notes),
-        changes: Value::Array(changes),
+        // Written below as text: a tree of JSON values costs about 1.4 KB a change, and
+        // building the row would copy it twice more.
+        changes: Value::Array(Vec::new()),
         reason,
         hold_reason,
-        body: (status == SyncStatus::Held)
-            .then_some(run.body)
-            .flatten()
-            .map(str::to_owned),
+        body,
         applied_at: (status == SyncStatus::Applied).then_some(at),
     };
-    let sync = match run.existing {
+    let mut sync = match run.existing {
         Some(existing) => db::employees::update_sync(txn, existing, outcome).await?,
         None => {
             let new = db::employees::NewSync {
@@ -179,12 +188,15 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
             db::employees::insert_sync(txn, new, outcome).await?
         }
     };
+    if !plan.changes.is_empty() {
+        db::employees::set_sync_changes(txn, sync.id, &changes).await?;
+        sync.changes = serde_json::from_str(&changes)
+            .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))?;
+    }
+    drop(changes);
 
     if status == SyncStatus::Applied {
         apply_plan(txn, &plan, &ids, sync.id, &rule_names, run.actor, at).await?;
-        if from_file {
-            write_snapshot(txn, &employees, &kept).await?;
-        }
     }
     if from_file && status != SyncStatus::DryRun {
         db::employees::supersede_held(txn, sync.id).await?;
@@ -249,28 +261,55 @@ fn administrator_ids(plan: &Plan, applied: bool) -> Vec<Option<Uuid>> {
 
 /// One change as stored with its sync: `email` is the administrator's address after the
 /// change (a new one's, an existing one's new or current one).
-fn change_json(
-    c: &Change,
-    administrator_id: Option<Uuid>,
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangeEntry<'a> {
+    administrator_id: Option<String>,
+    employee_id: &'a str,
+    email: &'a str,
+    kind: &'static str,
+    rule_id: Option<String>,
+    rule_name: Option<&'a str>,
+    old_role: Option<&'static str>,
+    new_role: &'static str,
+    old_status: Option<&'static str>,
+    new_status: &'static str,
+    reason: &'a str,
+}
+
+/// The changes of a plan as the JSON text of the sync's `changes` column, serialised straight
+/// from the plan.
+fn changes_text(
+    plan: &Plan,
+    ids: &[Option<Uuid>],
     rule_names: &HashMap<Uuid, String>,
-) -> Value {
-    let rule = c.new_rule_id.or(c.old_rule_id);
-    json!({
-        "administratorId": administrator_id.map(|id| encode(NodeKind::Administrator, id)),
-        "employeeId": c.employee_id,
-        "email": match &c.target {
-            Target::New { email, .. } => email,
-            Target::Existing { email, .. } => c.new_email.as_ref().unwrap_or(email),
-        },
-        "kind": c.kind.as_str(),
-        "ruleId": rule.map(|id| encode(NodeKind::AdminProvisioningRule, id)),
-        "ruleName": rule.and_then(|id| rule_names.get(&id)),
-        "oldRole": c.old_role.map(|r| r.as_str()),
-        "newRole": c.new_role.as_str(),
-        "oldStatus": c.old_status.map(|s| s.as_str()),
-        "newStatus": c.new_status.as_str(),
-        "reason": c.reason,
-    })
+) -> AppResult<String> {
+    let entries: Vec<ChangeEntry<'_>> = plan
+        .changes
+        .iter()
+        .zip(ids)
+        .map(|(c, id)| {
+            let rule = c.new_rule_id.or(c.old_rule_id);
+            ChangeEntry {
+                administrator_id: id.map(|id| encode(NodeKind::Administrator, id)),
+                employee_id: &c.employee_id,
+                email: match &c.target {
+                    Target::New { email, .. } => email,
+                    Target::Existing { email, .. } => c.new_email.as_ref().unwrap_or(email),
+                },
+                kind: c.kind.as_str(),
+                rule_id: rule.map(|id| encode(NodeKind::AdminProvisioningRule, id)),
+                rule_name: rule.and_then(|id| rule_names.get(&id)).map(String::as_str),
+                old_role: c.old_role.map(|r| r.as_str()),
+                new_role: c.new_role.as_str(),
+                old_status: c.old_status.map(|s| s.as_str()),
+                new_status: c.new_status.as_str(),
+                reason: &c.reason,
+            }
+        })
+        .collect();
+    serde_json::to_string(&entries)
+        .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))
 }
 
 async fn apply_plan(
@@ -359,29 +398,27 @@ async fn update_administrator(
 /// Writes the difference between the stored snapshot and the file: new and changed rows,
 /// and the rows of employees no longer in it, except those whose row this file refused (the
 /// sync left their administrators alone, so their last known row stays too). The stored
-/// snapshot is read a page at a time and the new rows are built a batch at a time, so that
-/// memory holds the file's snapshot and little else.
+/// snapshot is read a page at a time and each row is found in the file by the table's own
+/// index; the new rows are built a batch at a time, so that memory holds the file's snapshot
+/// and little else (a flag per employee, the ids of employees gone).
 async fn write_snapshot(
     txn: &DatabaseTransaction,
-    employees: &[crate::domain::employees::file::Employee],
+    employees: &Employees,
     kept: &HashSet<String>,
 ) -> AppResult<()> {
-    let in_file: HashMap<&str, usize> = employees
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.employee_id.as_str(), i))
-        .collect();
     // Whether each employee of the file is stored as it is.
     let mut stored_as_is = vec![false; employees.len()];
-    let mut delete: Vec<String> = Vec::new();
+    // Stored rows that differ from the file's: deleted, then written again.
+    let mut changed: Vec<usize> = Vec::new();
+    let mut gone: Vec<String> = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let page = db::employees::employees_after(txn, after.as_deref()).await?;
         for row in &page {
-            match in_file.get(row.employee_id.as_str()) {
-                Some(&i) if same_employee(row, &employees[i]) => stored_as_is[i] = true,
-                Some(_) => delete.push(row.employee_id.clone()),
-                None if !kept.contains(&row.employee_id) => delete.push(row.employee_id.clone()),
+            match employees.find(&row.employee_id) {
+                Some(e) if same_employee(row, e) => stored_as_is[e.index()] = true,
+                Some(e) => changed.push(e.index()),
+                None if !kept.contains(&row.employee_id) => gone.push(row.employee_id.clone()),
                 None => {}
             }
         }
@@ -392,13 +429,29 @@ async fn write_snapshot(
             _ => break,
         }
     }
+    let mut delete: Vec<&str> = gone.iter().map(String::as_str).collect();
+    for &index in &changed {
+        if let Some(e) = employees.get(index) {
+            delete.push(e.employee_id());
+        }
+    }
     db::employees::delete_employees(txn, &delete).await?;
-    let new_rows: Vec<_> = employees
-        .iter()
-        .zip(&stored_as_is)
-        .filter(|(_, as_is)| !**as_is)
-        .map(|(e, _)| e)
-        .collect();
-    db::employees::insert_employees(txn, &new_rows).await?;
+    drop(delete);
+    let mut batch = Vec::with_capacity(db::employees::EMPLOYEE_BATCH);
+    // By index, not by an iterator of the table held across the writes' awaits: its
+    // closures would make this future's `Send` depend on lifetimes the compiler cannot name.
+    for (index, as_is) in stored_as_is.iter().enumerate() {
+        if *as_is {
+            continue;
+        }
+        if let Some(e) = employees.get(index) {
+            batch.push(e);
+        }
+        if batch.len() == db::employees::EMPLOYEE_BATCH {
+            db::employees::insert_employees(txn, &batch).await?;
+            batch.clear();
+        }
+    }
+    db::employees::insert_employees(txn, &batch).await?;
     Ok(())
 }

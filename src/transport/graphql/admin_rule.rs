@@ -23,7 +23,9 @@ use super::{
 use crate::{
     domain::{
         access::Action,
-        employees::{AdminRole as DomainRole, ConditionOp, file::Employee as DomainEmployee},
+        employees::{
+            AdminRole as DomainRole, ConditionOp, table::EmployeeRecord as DomainEmployee,
+        },
         id::NodeKind,
         stored::StoredEnum,
     },
@@ -128,8 +130,7 @@ row_object! {
         }
         /// The file's further columns, by lower-case column name.
         async fn extra(&self) -> Json<BTreeMap<String, String>> {
-            let extra = self.0.extra.iter();
-            Json(extra.map(|(k, v)| (k.to_string(), v.clone())).collect())
+            Json(self.0.extra.clone())
         }
     }
 }

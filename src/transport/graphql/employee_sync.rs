@@ -25,7 +25,7 @@ use crate::{
         id::NodeKind,
         stored::StoredEnum,
     },
-    service::employees::{self, Import, Synced},
+    service::employees::{self, Body, Import, Synced},
 };
 
 /// What became of one employee sync.
@@ -239,7 +239,8 @@ impl EmployeeSyncMutations {
             file_name: input.file_name.as_deref(),
             dry_run: input.dry_run,
         };
-        let result = employees::import(app(ctx)?, principal(ctx)?, import, input.file.as_bytes());
+        let body = Body::Bytes(input.file.as_bytes());
+        let result = employees::import(app(ctx)?, principal(ctx)?, import, body);
         EmployeeSyncPayload::from(result.await)
     }
 }

@@ -23,7 +23,7 @@ use crate::{
         id::{self, NodeKind},
     },
     error::AppError,
-    service::employees::{self, FILE_NAME_MAX, Import, Sender, Synced},
+    service::employees::{self, Body, FILE_NAME_MAX, Import, Sender, Synced},
 };
 
 /// What the query string asks for.
@@ -234,7 +234,7 @@ async fn answer(state: &AppState, request: Request) -> Result<Response, Response
         file_name: options.file_name.as_deref(),
         dry_run: options.dry_run,
     };
-    let synced = sender.import(&state.app, import, &body).await;
+    let synced = sender.import(&state.app, import, Body::Bytes(&body)).await;
     Ok(reply(&synced.map_err(app_error)?))
 }
 

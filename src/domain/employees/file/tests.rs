@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::employees::table::EmployeeRecord;
 
 const HEADER: &str = "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId";
 
@@ -11,11 +12,12 @@ fn refused(bytes: &[u8]) -> String {
 }
 
 fn ids(snapshot: &Snapshot) -> Vec<&str> {
-    snapshot
-        .employees
-        .iter()
-        .map(|e| e.employee_id.as_str())
-        .collect()
+    snapshot.employees.iter().map(|e| e.employee_id()).collect()
+}
+
+/// The accepted employees, copied out of the compact table.
+fn rows(snapshot: &Snapshot) -> Vec<EmployeeRecord> {
+    snapshot.employees.iter().map(|e| e.to_record()).collect()
 }
 
 #[test]
@@ -24,7 +26,7 @@ fn reads_rows_with_trimmed_values_and_line_numbers() {
         "{HEADER}\nE1, ann@example.com ,Ann,Lee,Sales,Paris,Head of Sales,\nE2,bob@example.com,Bob,Ray,Sales,Paris,Rep,E1\n"
     ));
     assert_eq!(ids(&s), ["E1", "E2"]);
-    let ann = &s.employees[0];
+    let ann = &rows(&s)[0];
     assert_eq!(
         (ann.line, ann.email.as_str(), ann.job_title.as_str()),
         (2, "ann@example.com", "Head of Sales")
@@ -32,9 +34,9 @@ fn reads_rows_with_trimmed_values_and_line_numbers() {
     assert_eq!(ann.manager_id, "");
     assert_eq!(ann.status, EmployeeStatus::Active);
     assert!(ann.is_manager);
-    assert!(!s.employees[1].is_manager);
-    assert_eq!(s.employees[1].line, 3);
-    assert!(s.rejected.is_empty() && s.extra_columns.is_empty());
+    assert!(!rows(&s)[1].is_manager);
+    assert_eq!(rows(&s)[1].line, 3);
+    assert!(s.rejected.is_empty() && s.employees.extra_columns().is_empty());
 }
 
 #[test]
@@ -43,9 +45,9 @@ fn header_names_are_matched_case_insensitively_after_trimming() {
         "  employeeID ,EMAIL,firstname,LastName,department, Location,  jobtitle ,managerid, STATUS \n\
          E1,a@example.com,A,B,D,L,J,,Terminated\n",
     );
-    assert_eq!(s.employees[0].job_title, "J");
-    assert_eq!(s.employees[0].status, EmployeeStatus::Terminated);
-    assert!(s.extra_columns.is_empty());
+    assert_eq!(rows(&s)[0].job_title, "J");
+    assert_eq!(rows(&s)[0].status, EmployeeStatus::Terminated);
+    assert!(s.employees.extra_columns().is_empty());
 }
 
 #[test]
@@ -54,8 +56,8 @@ fn columns_may_come_in_any_order_and_extra_columns_are_kept() {
         "Cost Center,ManagerId,JobTitle,Location,Department,LastName,FirstName,Email,EmployeeId, Level \n\
          CC-1,,J,L,D,B,A,a@example.com,E1,  7 \n",
     );
-    assert_eq!(s.extra_columns, ["cost center", "level"]);
-    let e = &s.employees[0];
+    assert_eq!(s.employees.extra_columns(), ["cost center", "level"]);
+    let e = &rows(&s)[0];
     assert_eq!(e.employee_id, "E1");
     assert_eq!(e.extra.get("cost center").map(String::as_str), Some("CC-1"));
     assert_eq!(e.extra.get("level").map(String::as_str), Some("7"));
@@ -66,7 +68,7 @@ fn status_is_optional_case_insensitive_and_blank_means_active() {
     let s = parsed(&format!(
         "{HEADER},Status\nE1,a@example.com,A,B,D,L,J,, ACTIVE \nE2,b@example.com,A,B,D,L,J,,\nE3,c@example.com,A,B,D,L,J,,terminated\nE4,d@example.com,A,B,D,L,J,,retired\n"
     ));
-    let statuses: Vec<_> = s.employees.iter().map(|e| e.status).collect();
+    let statuses: Vec<_> = s.employees.iter().map(|e| e.status()).collect();
     assert_eq!(
         statuses,
         [
@@ -169,13 +171,13 @@ fn quoted_fields_with_commas_and_newlines_keep_line_numbers_right() {
     let s = parsed(&format!(
         "{HEADER},Note\nE1,a@example.com,A,B,\"Sales, EMEA\",L,J,,\"two\nlines\"\nE2,b@example.com,\"Ann \"\"Jo\"\"\",B,D,L,J,,x\nE3,bad,A,B,D,L,J,,x\n"
     ));
-    assert_eq!(s.employees[0].department, "Sales, EMEA");
+    assert_eq!(rows(&s)[0].department, "Sales, EMEA");
     assert_eq!(
-        s.employees[0].extra.get("note").map(String::as_str),
+        rows(&s)[0].extra.get("note").map(String::as_str),
         Some("two\nlines")
     );
-    assert_eq!(s.employees[1].line, 4);
-    assert_eq!(s.employees[1].first_name, "Ann \"Jo\"");
+    assert_eq!(rows(&s)[1].line, 4);
+    assert_eq!(rows(&s)[1].first_name, "Ann \"Jo\"");
     assert_eq!(s.rejected[0].line, 5);
 }
 
@@ -185,7 +187,7 @@ fn blank_lines_are_skipped() {
         "\n{HEADER}\n\nE1,a@example.com,A,B,D,L,J,\n,,,,,,,\n\nE2,b@example.com,A,B,D,L,J,\n"
     ));
     assert_eq!(ids(&s), ["E1", "E2"]);
-    assert_eq!(s.employees[1].line, 7);
+    assert_eq!(rows(&s)[1].line, 7);
     assert!(s.rejected.is_empty());
 }
 
@@ -235,60 +237,46 @@ fn repeated_ids_and_emails_refuse_the_later_row() {
     assert_eq!(s.rejected[1].line, 4);
 }
 
-fn employee(id: &str, manager: &str, status: EmployeeStatus) -> Employee {
-    Employee {
-        line: 0,
-        employee_id: id.to_owned(),
-        email: format!("{id}@example.com"),
-        first_name: String::new(),
-        last_name: String::new(),
-        department: String::new(),
-        location: String::new(),
-        job_title: String::new(),
-        manager_id: manager.to_owned(),
-        status,
-        is_manager: false,
-        extra: BTreeMap::new(),
+/// The ids of the managers among `rows` (`id,manager,status`), as the file derives them.
+fn managers(rows: &[&str]) -> Vec<String> {
+    let mut text = format!("{HEADER},Status\n");
+    for row in rows {
+        let [id, manager, status] = row.split(',').collect::<Vec<_>>()[..] else {
+            panic!("not id,manager,status: {row}");
+        };
+        text.push_str(&format!("{id},{id}@example.com,,,,,,{manager},{status}\n"));
     }
-}
-
-fn managers(employees: &mut [Employee]) -> Vec<&str> {
-    derive_managers(employees);
-    employees
+    let s = parsed(&text);
+    assert!(s.rejected.is_empty(), "{:?}", s.rejected);
+    s.employees
         .iter()
-        .filter(|e| e.is_manager)
-        .map(|e| e.employee_id.as_str())
+        .filter(|e| e.is_manager())
+        .map(|e| e.employee_id().to_owned())
         .collect()
 }
 
 #[test]
 fn is_manager_is_derived_from_active_reports() {
-    use EmployeeStatus::{Active, Terminated};
-    let mut staff = [
-        employee("boss", "", Active),
-        employee("mid", "boss", Active),
-        employee("rep", "mid", Active),
-        employee("solo", "solo", Active),
-        employee("left", "", Active),
-        employee("gone", "left", Terminated),
-        employee("x", "unknown", Active),
+    let staff = [
+        "boss,,active",
+        "mid,boss,active",
+        "rep,mid,active",
+        "solo,solo,active",
+        "left,,active",
+        "gone,left,terminated",
+        "x,unknown,active",
     ];
     // Self-management does not count; a terminated report makes no manager.
-    assert_eq!(managers(&mut staff), ["boss", "mid"]);
+    assert_eq!(managers(&staff), ["boss", "mid"]);
 }
 
 #[test]
 fn management_cycles_are_harmless() {
-    use EmployeeStatus::Active;
-    let mut staff = [
-        employee("a", "b", Active),
-        employee("b", "a", Active),
-        employee("c", "c", Active),
-    ];
-    assert_eq!(managers(&mut staff), ["a", "b"]);
-    // Deriving again from scratch clears stale flags.
-    staff[0].manager_id.clear();
-    assert_eq!(managers(&mut staff), ["a"]);
+    assert_eq!(
+        managers(&["a,b,active", "b,a,active", "c,c,active"]),
+        ["a", "b"]
+    );
+    assert_eq!(managers(&["a,,active", "b,a,active", "c,c,active"]), ["a"]);
 }
 
 #[test]
@@ -328,7 +316,7 @@ fn line_numbers_survive_blank_lines_crlf_and_quoted_newlines() {
         ),
     ] {
         let s = parsed(&text);
-        let found: Vec<u64> = s.employees.iter().map(|e| e.line).collect();
+        let found: Vec<u64> = s.employees.iter().map(|e| e.line()).collect();
         assert_eq!(found, lines, "{text:?}");
     }
     // Rejected rows and whole-file faults use the same count.
@@ -391,5 +379,5 @@ fn control_characters_refuse_the_row_naming_the_column_but_tabs_and_line_breaks_
     }
     assert_eq!(s.rejected[3].employee_id, None);
     assert_eq!(ids(&s), ["E5"]);
-    assert_eq!(s.employees[0].department, "D\tE");
+    assert_eq!(rows(&s)[0].department, "D\tE");
 }

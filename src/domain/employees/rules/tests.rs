@@ -1,8 +1,9 @@
 use super::*;
 use crate::domain::employees::file::parse;
+use crate::domain::employees::table::Employees;
 
 /// Employees from CSV rows under a header with a `Level` extra column.
-fn staff(rows: &[&str]) -> Vec<Employee> {
+fn staff(rows: &[&str]) -> Employees {
     let text = format!(
         "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId,Status,Level\n{}\n",
         rows.join("\n")
@@ -150,11 +151,12 @@ fn conditions_need_at_least_one_and_report_every_fault() {
 
 #[test]
 fn values_are_read_by_field() {
-    let e = &staff(&[
+    let people = staff(&[
         "E1,a@example.com,Ann,Lee,Sales,Paris,Head,,active,7",
         "E2,b@example.com,Bob,Ray,Sales,Paris,Rep,E1,,",
-    ])[0];
-    let read = |field: &str| value_of(e, field).map(|v| v.into_owned());
+    ]);
+    let e = people.get(0).unwrap();
+    let read = |field: &str| value_of(e, field).map(str::to_owned);
     assert_eq!(read("department").as_deref(), Some("Sales"));
     assert_eq!(read("jobtitle").as_deref(), Some("Head"));
     assert_eq!(read("ismanager").as_deref(), Some("true"));
@@ -186,12 +188,16 @@ fn matching_is_case_insensitive_trimmed_and_needs_every_condition() {
             .collect();
         assert_eq!(hits, expected, "{conditions}");
     }
-    assert!(!matches(&[], &people[0]), "no conditions match nobody");
+    assert!(
+        !matches(&[], people.get(0).unwrap()),
+        "no conditions match nobody"
+    );
 }
 
 #[test]
 fn a_missing_column_reads_as_empty() {
-    let e = &staff(&["E1,a@example.com,A,B,D,L,J,,,"])[0];
+    let people = staff(&["E1,a@example.com,A,B,D,L,J,,,"]);
+    let e = people.get(0).unwrap();
     assert!(matches(&[ne("costcenter", "x")], e));
     assert!(!matches(&[eq("costcenter", "x")], e));
     assert!(matches(&[like("costcenter", "%")], e));
@@ -200,7 +206,8 @@ fn a_missing_column_reads_as_empty() {
 
 #[test]
 fn terminated_employees_match_nothing() {
-    let e = &staff(&["E1,a@example.com,A,B,Sales,L,J,,terminated,"])[0];
+    let people = staff(&["E1,a@example.com,A,B,Sales,L,J,,terminated,"]);
+    let e = people.get(0).unwrap();
     assert!(!matches(&[eq("department", "sales")], e));
     assert!(!matches(&[eq("status", "terminated")], e));
 }
@@ -227,7 +234,8 @@ fn like_is_sql_like_over_the_whole_value() {
         ("Straße", "stra_e", false),
     ];
     for (value, pattern, expected) in cases {
-        let e = &staff(&[&format!("E1,a@example.com,A,B,D,L,{value},,,")])[0];
+        let people = staff(&[&format!("E1,a@example.com,A,B,D,L,{value},,,")]);
+        let e = people.get(0).unwrap();
         assert_eq!(
             matches(&[like("jobTitle", pattern)], e),
             expected,

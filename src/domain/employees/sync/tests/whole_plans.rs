@@ -62,7 +62,7 @@ fn an_empty_file_deactivates_everyone_and_is_held() {
         admin(10, "E1", Some(1), AdminRole::Owner),
         admin(11, "E2", Some(1), AdminRole::Owner),
     ];
-    let plan = plan(&rules, &[], &admins, &no_kept());
+    let plan = plan(&rules, &Employees::default(), &admins, &no_kept());
     assert_eq!(plan.counts.deactivated, 2);
     assert!(would_hold(&plan, &admins, 20));
 }
@@ -73,8 +73,7 @@ fn matching_both_lists_the_employees_in_conflict() {
     let paris = rule(2, "Paris", AdminRole::Auditor, &[("location", "paris")]);
     let people = org();
     let both: Vec<&str> = matching_both(&sales.conditions, &paris.conditions, &people)
-        .iter()
-        .map(|e| e.employee_id.as_str())
+        .map(|e| e.employee_id())
         .collect();
     assert_eq!(both, ["E1", "E2"]);
 }
@@ -105,7 +104,7 @@ fn a_hundred_thousand_rows_parse_and_plan() {
     let snapshot = parse(text.as_bytes()).unwrap();
     assert_eq!(snapshot.employees.len(), N);
     assert!(snapshot.rejected.is_empty());
-    let managers = snapshot.employees.iter().filter(|e| e.is_manager).count();
+    let managers = snapshot.employees.iter().filter(|e| e.is_manager()).count();
     assert_eq!(managers, N / 10);
     let mut rules: Vec<RuleView> = (0..10u128)
         .map(|n| {

@@ -11,8 +11,9 @@
 //! baseline). The returning learners of the "individual" identity provider also sign in with an
 //! ID token it signed (issue 21), measured beside their bare sign-in through the same server
 //! (alone, after their learners are made, with `--only proofs`). Last come the SCIM cells: two more identity providers with a configuration and a
-//! SCIM token each, one seeded with `--small` SCIM users and one with `--big`; then the
-//! employee-file syncs of `--employees` people (alone with `--only employees`). Progress goes
+//! SCIM token each, one seeded with `--small` SCIM users and one with `--big`, and a third
+//! whose group of `--group-members` members gains and loses one member at a time (alone with
+//! `--only groups`); then the employee-file syncs of `--employees` people (alone with `--only employees`). Progress goes
 //! to stderr; the markdown report to stdout and `target/bench-load.md`.
 //!
 //! The modules live in `benches/load/` (a bench root file has no directory of its own).
@@ -46,6 +47,8 @@ mod scenarios;
 mod scim;
 #[path = "load/scim_baseline.rs"]
 mod scim_baseline;
+#[path = "load/scim_groups.rs"]
+mod scim_groups;
 #[path = "load/scim_pressure.rs"]
 mod scim_pressure;
 #[path = "load/seed.rs"]
@@ -264,6 +267,28 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
         rows: Vec::new(),
     };
 
+    if options.only_groups {
+        let addr = runner.server.addr.to_string();
+        notes.extend(group_cells(&mut runner, &mut seeder, &client, &addr, &prefix).await);
+        let rows = std::mem::take(&mut runner.rows);
+        let (peak_rss_mib, end_rss_mib) = server.memory_mib();
+        notes.push(report::load_note(&load_before));
+        notes.extend(report::server_log_notes(&server, &rows));
+        drop(server);
+        with_pool!(&pool, p => p.close().await);
+        let seeding = std::mem::take(&mut seeder.times);
+        drop(target);
+        return DatabaseReport {
+            kind,
+            rows,
+            peak_rss_mib,
+            end_rss_mib,
+            seeding,
+            notes,
+            employees: None,
+        };
+    }
+
     let counted_before = client.api.sign_ins_counted(&client.setup.owner).await;
     if options.only_proofs {
         proof_cells(&mut runner, &client, &baseline, &idps).await;
@@ -347,6 +372,7 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
         let counted = scim_cells(&mut runner, &mut seeder, scim, brand, size, names, &client);
         notes.extend(counted.await);
     }
+    notes.extend(group_cells(&mut runner, &mut seeder, &client, &addr, &prefix).await);
 
     // Memory of the cells above, before the employee-sync cells reset the peak.
     let rows = std::mem::take(&mut runner.rows);
@@ -656,6 +682,83 @@ async fn scim_cells(
 /// Users the PATCH `active` cells change, half by the server and half by the baseline; a
 /// cell of more calls changes them again (deactivated, then reactivated).
 const PATCHED_USERS: u64 = 2000;
+/// Issue 23, item 5: a configuration of its own with twice `--group-members` SCIM users, the
+/// first half seeded as one group's members; the group read back through `/scim/v2`; then
+/// one member added, and one removed, per call (server, then baseline: see
+/// `scim_groups`), each after its statements per call.
+async fn group_cells(
+    runner: &mut Runner<'_>,
+    seeder: &mut seed::Seeder,
+    client: &Client,
+    addr: &str,
+    prefix: &str,
+) -> Vec<String> {
+    let size = runner.options.group_members;
+    let tag = "groups";
+    let setup = api::scim_setup(
+        &client.api,
+        &client.setup.owner,
+        &client.setup.brand,
+        prefix,
+        tag,
+    )
+    .await;
+    let target = seed::ScimTarget {
+        tag,
+        prefix,
+        configuration_id: setup.configuration_id,
+        identity_provider_id: setup.idp_id,
+    };
+    seeder.grow_scim_users(&target, 0, 2 * size).await;
+    let mut users = seeder.scim_user_ids(setup.configuration_id).await;
+    assert_eq!(users.len() as u64, 2 * size, "the group cells' SCIM users");
+    let outsiders = users.split_off(size as usize);
+    let configuration_id = setup.configuration_id;
+    let id = seeder
+        .seed_group(configuration_id, scim_groups::DISPLAY_NAME, &users)
+        .await;
+    db::settle(runner.pool).await;
+    let group = Arc::new(scim_groups::Group {
+        id,
+        configuration_id,
+        members: users,
+        outsiders,
+    });
+    let scim = Arc::new(scim::Scim::new(addr, tag, prefix, setup));
+    scim_groups::verify(&scim, &group).await;
+    let baseline = scim_groups::Baseline::new(runner.pool.clone(), &group);
+    assert_eq!(baseline.members().await, size, "the seeded group's members");
+    let mut notes = Vec::new();
+    for (name, server, base) in [
+        (
+            ops::GROUP_MEMBER_ADD,
+            scim_groups::add(&scim, &group),
+            baseline.add(),
+        ),
+        (
+            ops::GROUP_MEMBER_REMOVE,
+            scim_groups::remove(&scim, &group),
+            baseline.remove(),
+        ),
+    ] {
+        // Counted first, while every call still changes a membership (a small group's cells
+        // may use up the users, after which the calls write nothing).
+        let per_call = statements_per_call(client, &server).await;
+        eprintln!(
+            "  [{}] {name}: {per_call:.1} statements per call",
+            runner.kind.name()
+        );
+        notes.push(format!(
+            "{name} (group of {size} members): {per_call:.1} statements per call (server)"
+        ));
+        runner.cells(name, &server, &base).await;
+    }
+    notes.push(format!(
+        "the group has {} members after its cells",
+        baseline.members().await
+    ));
+    notes
+}
 
 /// Calls of an operation the statements are counted over, one at a time.
 const COUNTED_CALLS: u64 = 20;

@@ -68,6 +68,14 @@ impl Stats {
         self.percentile_ms(99)
     }
 
+    /// The mean latency of a call, in ms.
+    pub fn mean_ms(&self) -> f64 {
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        self.latencies_us.iter().sum::<u64>() as f64 / self.latencies_us.len() as f64 / 1000.0
+    }
+
     /// The mean wall-clock cost of one successful call (1 / throughput), in ms.
     pub fn mean_cost_ms(&self) -> f64 {
         1000.0 / self.throughput()

@@ -3,7 +3,8 @@ use crate::db::Kind;
 
 pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgres|both] \
 [--seconds N] [--big N] [--small N] [--concurrency 1,16,64] [--quick] [--employees N] \
-[--only employees|scim-pressure|proofs|scale-out] [--hostile-lines N] [--hostile-bytes N]
+[--only employees|scim-pressure|proofs|groups|scale-out] [--hostile-lines N] \
+[--hostile-bytes N] [--group-members N]
   --quick            = --seconds 1 --big 100000 (explicit flags still win)
   --employees N      people in the employee files of the employee-sync cells (default 100000)
   --only employees   run only the employee-sync cells
@@ -13,6 +14,9 @@ pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgre
                      bare (server and baseline), then signed beside bare (same server)
   --only scale-out   run only the scale-out cells (PostgreSQL): first sign-ins and SCIM
                      creates spread over 1, 2 and 4 server instances on one database
+  --only groups      run only the SCIM group cells: one member added to and removed from a
+                     group of --group-members members (server and baseline)
+  --group-members N  members of the group of the SCIM group cells (default 100000)
   --hostile-lines N  bad lines of the first hostile-file cell (default 1000000, 2 MiB)
   --hostile-bytes N  size of the body-limit hostile-file cells (default 67108864, the default limit)
   BENCH_DATABASE_URL PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/postgres)";
@@ -41,6 +45,10 @@ pub struct Options {
     pub only_proofs: bool,
     /// `--only scale-out`: only the 1, 2 and 4 instance cells (issue 23).
     pub only_scale_out: bool,
+    /// Members of the group whose member add and remove are measured (issue 23, item 5).
+    pub group_members: u64,
+    /// `--only groups`: only the SCIM group cells.
+    pub only_groups: bool,
     pub pg_admin_url: String,
     /// Cargo passes `--bench` under `cargo bench` only; `cargo test --all-targets` runs bench
     /// targets too, without it, and must not start a load run.
@@ -66,6 +74,8 @@ impl Options {
         let mut only_scim_pressure = false;
         let mut only_proofs = false;
         let mut only_scale_out = false;
+        let mut only_groups = false;
+        let mut group_members = None;
         let mut quick = false;
         let mut under_cargo_bench = false;
         let mut args = args.peekable();
@@ -102,6 +112,9 @@ impl Options {
                     )
                 }
                 "--employees" => employees = Some(number::<usize>("--employees", &value())),
+                "--group-members" => {
+                    group_members = Some(number::<u64>("--group-members", &value()));
+                }
                 "--hostile-lines" => {
                     hostile_lines = Some(number::<usize>("--hostile-lines", &value()));
                 }
@@ -113,9 +126,10 @@ impl Options {
                     "scim-pressure" => only_scim_pressure = true,
                     "proofs" => only_proofs = true,
                     "scale-out" => only_scale_out = true,
+                    "groups" => only_groups = true,
                     other => fail(&format!(
                         "--only: unknown cells {other:?} (`employees`, `scim-pressure`, \
-                         `proofs` or `scale-out`)"
+                         `proofs`, `groups` or `scale-out`)"
                     )),
                 },
                 "--quick" => quick = true,
@@ -147,6 +161,8 @@ impl Options {
             only_scim_pressure,
             only_proofs,
             only_scale_out,
+            group_members: group_members.unwrap_or(100_000),
+            only_groups,
             pg_admin_url: std::env::var("BENCH_DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
             under_cargo_bench,
@@ -155,8 +171,12 @@ impl Options {
             || options.concurrency.contains(&0)
             || options.small == 0
             || options.employees == 0
+            || options.group_members == 0
         {
-            fail("--seconds, --small, --employees and every --concurrency level must be positive");
+            fail(
+                "--seconds, --small, --employees, --group-members and every --concurrency level \
+                 must be positive",
+            );
         }
         if options.big < options.small {
             fail("--big must be at least --small");

@@ -22,6 +22,7 @@ use crate::{
 const SCIM_JSON: &str = "application/scim+json";
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// The SCIM users a request creates: never seen before, apart from the seeded ones and from
 /// the baseline's (whose `prefix` ends in `-baseline`).
@@ -115,6 +116,46 @@ impl Scim {
         }
         serde_json::from_slice(&body)
             .map_err(|e| format!("HTTP {status}, not JSON ({e}): {}", text()))
+    }
+
+    /// `PATCH /Groups/{group}` with `operations`, which must answer 204 No Content with the
+    /// group's new version as its `ETag`, as a membership PATCH does.
+    pub async fn patch_group(&self, group: uuid::Uuid, operations: Value) -> Result<(), String> {
+        let response = self
+            .client
+            .patch(format!("{}/Groups/{group}", self.base))
+            .bearer_auth(&self.token)
+            .header(header::CONTENT_TYPE, SCIM_JSON)
+            .body(json!({ "schemas": [PATCH_SCHEMA], "Operations": operations }).to_string())
+            .send()
+            .await
+            .map_err(|e| format!("request failed: {e}"))?;
+        let status = response.status();
+        let etag = response.headers().contains_key(header::ETAG);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| format!("reading the response failed: {e}"))?;
+        if status != StatusCode::NO_CONTENT || !etag || !body.is_empty() {
+            let text: String = String::from_utf8_lossy(&body).chars().take(500).collect();
+            return Err(format!(
+                "HTTP {status} (expected 204 with an ETag and no body): {text}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// `GET /Groups` with `params`: a ListResponse.
+    pub async fn list_groups(&self, params: &[(&str, String)]) -> Result<Value, String> {
+        let request = self
+            .client
+            .get(format!("{}/Groups", self.base))
+            .query(params);
+        let body = self.send(request, StatusCode::OK).await?;
+        if body["schemas"] != json!([LIST_SCHEMA]) {
+            return Err(format!("not a ListResponse: {body}"));
+        }
+        Ok(body)
     }
 
     async fn list(&self, params: &[(&str, String)]) -> Result<Value, String> {

@@ -87,6 +87,17 @@ pub const SCIM_USER_COLUMNS: &[&str] = &[
     "updated_at",
 ];
 
+pub const SCIM_GROUP_COLUMNS: &[&str] = &[
+    "id",
+    "configuration_id",
+    "display_name",
+    "display_name_folded",
+    "external_id",
+    "created_at",
+    "updated_at",
+];
+pub const SCIM_GROUP_MEMBER_COLUMNS: &[&str] = &["group_id", "user_id"];
+
 /// Rows per INSERT: 1000 rows of 10 (or a SCIM user's 20) columns stay well under SQLite's
 /// 32766 bound parameters.
 const ROWS_PER_STATEMENT: usize = 1000;
@@ -199,6 +210,8 @@ impl Seeder {
             ("credential", CREDENTIAL_COLUMNS),
             ("provisioning_event", EVENT_COLUMNS),
             ("scim_user", SCIM_USER_COLUMNS),
+            ("scim_group", SCIM_GROUP_COLUMNS),
+            ("scim_group_member", SCIM_GROUP_MEMBER_COLUMNS),
         ] {
             check_columns(&pool, table, columns).await;
         }
@@ -448,6 +461,75 @@ impl Seeder {
             start,
         );
         first
+    }
+
+    /// The ids of a configuration's SCIM users, in creation order (as seeded).
+    pub async fn scim_user_ids(&self, configuration_id: Uuid) -> Vec<Uuid> {
+        with_pool!(&self.pool, p => {
+            sqlx::query_scalar::<_, Uuid>(
+                "SELECT id FROM scim_user WHERE configuration_id = $1 ORDER BY created_at, id",
+            )
+            .bind(configuration_id)
+            .fetch_all(p)
+            .await
+        })
+        .unwrap_or_else(|e| panic!("cannot read the seeded SCIM users: {e}"))
+    }
+
+    /// Seeds a group of a configuration named `display_name` (whose name maps to no role)
+    /// with `members`, as `POST /Groups` writes it: its row, then its memberships in batches.
+    /// Returns the group's id.
+    pub async fn seed_group(
+        &mut self,
+        configuration_id: Uuid,
+        display_name: &str,
+        members: &[Uuid],
+    ) -> Uuid {
+        let start = Instant::now();
+        let id = Uuid::now_v7();
+        let at = self.next_at();
+        write_tx!(&self.pool, c => {
+            let sql = insert_sql(&self.pool, "scim_group", SCIM_GROUP_COLUMNS, 1);
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(id)
+                .bind(configuration_id)
+                .bind(display_name)
+                .bind(fold_name(display_name))
+                .bind(None::<String>)
+                .bind(at)
+                .bind(at)
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("seeding the SCIM group failed: {e}"));
+        for chunk in members.chunks(ROWS_PER_TRANSACTION as usize) {
+            write_tx!(&self.pool, c => {
+                for batch in chunk.chunks(ROWS_PER_STATEMENT) {
+                    let sql = insert_sql(
+                        &self.pool,
+                        "scim_group_member",
+                        SCIM_GROUP_MEMBER_COLUMNS,
+                        batch.len(),
+                    );
+                    let mut query = sqlx::query(AssertSqlSafe(sql));
+                    for user in batch {
+                        query = query.bind(id).bind(*user);
+                    }
+                    query.execute(&mut *c).await?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap_or_else(|e| panic!("seeding the SCIM group's members failed: {e}"));
+        }
+        self.record(
+            format!("SCIM group members ({display_name})"),
+            members.len() as u64,
+            start,
+        );
+        id
     }
 
     fn record(&mut self, what: String, rows: u64, start: Instant) {

@@ -92,6 +92,24 @@ pub async fn update<C: ConnectionTrait>(
     active.update(db).await
 }
 
+/// Gives each of the contacts `ids` the roles `roles` (the same for all), updated at `at`: one
+/// statement for all of them (callers send at most a chunk of ids), as a group's members whose
+/// roles change alike are written.
+pub async fn set_roles<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+    roles: Value,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    contact::Entity::update_many()
+        .col_expr(contact::Column::Roles, Expr::val(roles))
+        .col_expr(contact::Column::UpdatedAt, Expr::val(at))
+        .filter(contact::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The attributes a sign-in writes to an existing contact.
 pub struct SignInUpdate<'a> {
     pub email: &'a str,

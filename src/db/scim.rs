@@ -335,29 +335,36 @@ pub async fn group<Db: ConnectionTrait>(
     query.one(db).await
 }
 
-/// The members of each of `groups`, as (group, user id, userName), by userName: one
-/// statement however many members the groups have.
-pub async fn members_of_groups<Db: ConnectionTrait>(
+/// The members of each of `groups`, as (group, user id), by group and then user id: one
+/// statement that reads the membership key alone (no join, no sort), however many members
+/// the groups have.
+pub async fn member_ids_of_groups<Db: ConnectionTrait>(
     db: &Db,
     groups: &[Uuid],
-) -> Result<Vec<(Uuid, Uuid, String)>, DbErr> {
+) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
     if groups.is_empty() {
         return Ok(Vec::new());
     }
-    let to_user = scim_group_member::Entity::belongs_to(scim_user::Entity)
-        .from(scim_group_member::Column::UserId)
-        .to(scim_user::Column::Id)
-        .into();
     scim_group_member::Entity::find()
         .select_only()
         .column(scim_group_member::Column::GroupId)
         .column(scim_group_member::Column::UserId)
-        .column(scim_user::Column::UserName)
-        .join(JoinType::InnerJoin, to_user)
         .filter(scim_group_member::Column::GroupId.is_in(groups.iter().copied()))
-        .order_by_asc(scim_user::Column::UserNameFolded)
+        .order_by_asc(scim_group_member::Column::GroupId)
         .order_by_asc(scim_group_member::Column::UserId)
         .into_tuple()
+        .all(db)
+        .await
+}
+
+/// The members of a group, sorted by user id: one statement on the membership key.
+pub async fn member_ids<Db: ConnectionTrait>(db: &Db, group_id: Uuid) -> Result<Vec<Uuid>, DbErr> {
+    scim_group_member::Entity::find()
+        .select_only()
+        .column(scim_group_member::Column::UserId)
+        .filter(scim_group_member::Column::GroupId.eq(group_id))
+        .order_by_asc(scim_group_member::Column::UserId)
+        .into_tuple::<Uuid>()
         .all(db)
         .await
 }

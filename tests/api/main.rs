@@ -30,6 +30,7 @@ mod proofs;
 mod readme;
 mod scim;
 mod scim_cursor;
+mod scim_groups;
 mod scim_load;
 mod scim_trust;
 mod slow_clients;

@@ -5,8 +5,10 @@
 use chrono::{DateTime, Utc};
 use entity::{scim_group, scim_group_member, scim_user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, sea_query::OnConflict,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    sea_query::{Expr, OnConflict},
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -82,18 +84,21 @@ pub async fn update_user<C: ConnectionTrait>(
     row.update(db).await
 }
 
-/// Records the roles the user's groups grant it now (taken back when they stop), updated at
-/// `at`.
-pub async fn set_group_roles<C: ConnectionTrait>(
+/// Records, for each of `users`, the roles their groups grant them now (`roles`, the same for
+/// all), updated at `at`: one statement for all of them (callers send at most a chunk of ids).
+pub async fn set_group_roles_of<C: ConnectionTrait>(
     db: &C,
-    current: scim_user::Model,
+    users: &[Uuid],
     roles: Value,
     at: DateTime<Utc>,
-) -> Result<scim_user::Model, DbErr> {
-    let mut row = current.into_active_model();
-    row.group_roles = Set(roles);
-    row.updated_at = Set(at);
-    row.update(db).await
+) -> Result<(), DbErr> {
+    scim_user::Entity::update_many()
+        .col_expr(scim_user::Column::GroupRoles, Expr::val(roles))
+        .col_expr(scim_user::Column::UpdatedAt, Expr::val(at))
+        .filter(scim_user::Column::Id.is_in(users.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// A group as created.
@@ -138,6 +143,17 @@ pub async fn update_group<C: ConnectionTrait>(
     row.update(db).await
 }
 
+/// Stamps a group updated at `at` (a new version): its members changed.
+pub async fn touch_group<C: ConnectionTrait>(
+    db: &C,
+    current: scim_group::Model,
+    at: DateTime<Utc>,
+) -> Result<scim_group::Model, DbErr> {
+    let mut row = current.into_active_model();
+    row.updated_at = Set(at);
+    row.update(db).await
+}
+
 /// Adds `users` to a group; one already in it stays, once.
 pub async fn add_members<C: ConnectionTrait>(
     db: &C,
@@ -178,17 +194,4 @@ pub async fn remove_members<C: ConnectionTrait>(
             .await?;
     }
     Ok(())
-}
-
-/// Replaces a group's members.
-pub async fn set_members<C: ConnectionTrait>(
-    db: &C,
-    group_id: Uuid,
-    members: &[Uuid],
-) -> Result<(), DbErr> {
-    scim_group_member::Entity::delete_many()
-        .filter(scim_group_member::Column::GroupId.eq(group_id))
-        .exec(db)
-        .await?;
-    add_members(db, group_id, members).await
 }

@@ -191,8 +191,9 @@ fn group_attributes() -> Vec<Attr> {
         attr("displayName", "string", "Unique per configuration, ignoring case; when it is a provider role of the configuration's roleMappings, members get the mapped role.")
             .required()
             .unique(),
-        attr("members", "complex", "The group's members: users of the same configuration (others are ignored).")
+        attr("members", "complex", "The group's members: users of the same configuration (others are ignored). Returned only when `attributes` names it: a group may have 100,000.")
             .multi()
+            .returned("request")
             .sub(vec![
                 attr("value", "string", "The member's id.").exact().mutability("immutable"),
                 attr("$ref", "reference", "The member's URI.")

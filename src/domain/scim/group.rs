@@ -1,10 +1,15 @@
 //! A SCIM Group (RFC 7643 §4.2) of one configuration: a display name, an external id and
 //! members, who are users of the same configuration.
+use serde::{
+    Serialize, Serializer,
+    ser::{SerializeMap, SerializeSeq},
+};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{
     GROUP_SCHEMA, ScimError,
+    project::Selection,
     user::{Meta, check_schemas, elements, member, object, text},
 };
 
@@ -61,6 +66,13 @@ pub fn parse(body: &Value) -> Result<GroupData, ScimError> {
     })
 }
 
+/// Whether a create or replace body sends `members` (an empty list included): the client
+/// specified them, so the answer shows them (RFC 7643 §7 `returned: request`).
+pub fn sends_members(body: &Value) -> bool {
+    body.as_object()
+        .is_some_and(|body| member(body, "members").is_some())
+}
+
 /// A Group as we return it; `members` are user ids, or `None` when the caller asked not to
 /// see them (they may be many). A member is returned as it is written (value, `$ref`, type),
 /// so what a client PATCHes in reads back the same.
@@ -95,6 +107,108 @@ pub fn render(
     body.into()
 }
 
+/// A group's `members` as returned: each member's `value`, `type` and `$ref` (as the
+/// selection keeps them), the same as [`render`] writes. They are written out one by one, from
+/// their ids, as the response is serialized ([`WithMembers`]): a group of 100,000 members is
+/// 100,000 ids in memory (1.6 MB) and its answer, never 100,000 JSON objects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Members {
+    ids: Vec<Uuid>,
+    /// `{base}/Users/`: each member's `$ref` is this and its id.
+    users: String,
+    value: bool,
+    kind: bool,
+    reference: bool,
+}
+
+impl Members {
+    /// The members `ids` (in the order given), with the sub-attributes `selection` keeps.
+    pub fn new(ids: Vec<Uuid>, base: &str, selection: &Selection) -> Self {
+        Self {
+            ids,
+            users: format!("{base}/Users/"),
+            value: selection.keeps_sub("members", "value"),
+            kind: selection.keeps_sub("members", "type"),
+            reference: selection.keeps_sub("members", "$ref"),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+impl Serialize for Members {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fields = usize::from(self.value) + usize::from(self.kind) + usize::from(self.reference);
+        let mut seq = serializer.serialize_seq(Some(self.ids.len()))?;
+        for id in &self.ids {
+            seq.serialize_element(&Member {
+                id,
+                of: self,
+                fields,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// One member of [`Members`], written as [`render`] writes it.
+struct Member<'a> {
+    id: &'a Uuid,
+    of: &'a Members,
+    fields: usize,
+}
+
+impl Serialize for Member<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.fields))?;
+        if self.of.value {
+            map.serialize_entry("value", &self.id.hyphenated())?;
+        }
+        if self.of.kind {
+            map.serialize_entry("type", "User")?;
+        }
+        if self.of.reference {
+            let reference = format_args!("{}{}", self.of.users, self.id.hyphenated());
+            map.serialize_entry("$ref", &reference)?;
+        }
+        map.end()
+    }
+}
+
+/// A rendered group (an object) with its members written in before `meta` (or last when
+/// there is none), as [`render`] places them.
+pub struct WithMembers<'a> {
+    pub body: &'a Value,
+    pub members: &'a Members,
+}
+
+impl Serialize for WithMembers<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Some(body) = self.body.as_object() else {
+            return self.body.serialize(serializer);
+        };
+        let mut map = serializer.serialize_map(Some(body.len() + 1))?;
+        let mut written = false;
+        for (key, value) in body {
+            if key == "meta" && !written {
+                map.serialize_entry("members", self.members)?;
+                written = true;
+            }
+            map.serialize_entry(key, value)?;
+        }
+        if !written {
+            map.serialize_entry("members", self.members)?;
+        }
+        map.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +224,45 @@ mod tests {
         .unwrap();
         assert_eq!(g.members, vec![a]);
         assert_eq!(g.display_name, "Sales");
+    }
+
+    /// The members written as the body is serialized read as [`render`] writes them.
+    #[test]
+    fn streamed_members_read_as_rendered_ones() {
+        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        let meta = Meta {
+            resource_type: "Group",
+            created: chrono::Utc::now(),
+            last_modified: chrono::Utc::now(),
+            location: "https://x/scim/v2/Groups/1".into(),
+        };
+        let data = GroupData {
+            display_name: "Sales".into(),
+            ..Default::default()
+        };
+        let base = "https://x/scim/v2";
+        let rendered = render(Uuid::nil(), &data, Some(&ids), base, &meta);
+        let bare = render(Uuid::nil(), &data, None, base, &meta);
+        let all = Selection::default();
+        let members = Members::new(ids.clone(), base, &all);
+        let streamed = serde_json::to_string(&WithMembers {
+            body: &bare,
+            members: &members,
+        })
+        .unwrap();
+        // The same keys in the same order.
+        assert_eq!(streamed, rendered.to_string());
+        let value_only = Selection::parse(Some("members.value"), None).unwrap();
+        let members = Members::new(ids.clone(), base, &value_only);
+        let streamed: Value = serde_json::from_str(
+            &serde_json::to_string(&WithMembers {
+                body: &bare,
+                members: &members,
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(streamed["members"][2], json!({"value": ids[2].to_string()}));
     }
 
     #[test]

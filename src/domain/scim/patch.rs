@@ -24,11 +24,13 @@ mod elements;
 mod keys;
 mod limits;
 mod matching;
+mod members;
 mod paths;
 
 pub use limits::{MemberReach, check, max_operations, member_reach};
 /// Text compared as a filter compares it, for `filter`'s fixed sub-attributes too.
 pub(super) use matching::str_compare;
+pub use members::{MemberChanges, member_changes};
 
 use elements::*;
 use keys::*;

@@ -19,6 +19,9 @@ struct Selected {
 pub struct Selection {
     include: Vec<Selected>,
     exclude: Vec<Selected>,
+    /// Attributes returned on request that the request asks for without naming them in
+    /// `attributes` (see [`Selection::requesting`]).
+    requested: Vec<&'static str>,
 }
 
 /// Attributes returned whatever the selection says (RFC 7643 §7 "returned: always").
@@ -74,6 +77,7 @@ impl Selection {
         let selection = Self {
             include: list(attributes),
             exclude: list(excluded),
+            requested: Vec::new(),
         };
         if !selection.include.is_empty() && !selection.exclude.is_empty() {
             return Err(ScimError::invalid_value(
@@ -95,6 +99,46 @@ impl Selection {
             return self.include.iter().any(named);
         }
         !self.exclude.iter().any(|s| named(s) && s.sub.is_none())
+    }
+
+    /// The same selection, asking also for `name`, an attribute returned on request, unless
+    /// `attributes` leaves it out or `excludedAttributes` names it: what a request asks for by
+    /// what it is rather than by its parameters (a write that specified the attribute, RFC
+    /// 7643 §7; a read of one known resource).
+    pub fn requesting(mut self, name: &'static str) -> Self {
+        self.requested.push(name);
+        self
+    }
+
+    /// Whether the selection returns `name`, an attribute returned on request (RFC 7643 §7
+    /// `returned: request`, a group's `members`): when `attributes` names it (or one of its
+    /// sub-attributes), or, without `attributes`, when the request asks for it by what it is
+    /// ([`Selection::requesting`]) and `excludedAttributes` does not name it.
+    pub fn asks_for(&self, name: &str) -> bool {
+        let named = |s: &Selected| s.extension.is_none() && s.name.eq_ignore_ascii_case(name);
+        if !self.include.is_empty() {
+            return self.include.iter().any(named);
+        }
+        self.requested.iter().any(|r| r.eq_ignore_ascii_case(name))
+            && !self.exclude.iter().any(|s| named(s) && s.sub.is_none())
+    }
+
+    /// Whether the selection keeps the sub-attribute `sub` of the root attribute `name`, once
+    /// `name` itself is returned: what [`Selection::apply`] would leave of it.
+    pub fn keeps_sub(&self, name: &str, sub: &str) -> bool {
+        let named = |s: &&Selected| s.extension.is_none() && s.name.eq_ignore_ascii_case(name);
+        if !self.include.is_empty() {
+            return self
+                .include
+                .iter()
+                .filter(named)
+                .any(|s| s.sub.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(sub)));
+        }
+        !self.exclude.iter().filter(named).any(|s| {
+            s.sub
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(sub))
+        })
     }
 
     /// Applies the selection to a rendered resource.
@@ -292,6 +336,43 @@ mod tests {
         assert!(doc.get("emails").is_none());
         assert_eq!(doc["id"], "1");
         assert_eq!(doc["name"], json!({"familyName": "J"}));
+    }
+
+    #[test]
+    fn an_attribute_returned_on_request_is_returned_only_when_asked_for() {
+        let parse = |a, e| Selection::parse(a, e).unwrap();
+        assert!(!parse(None, None).asks_for("members"));
+        assert!(!parse(None, Some("displayName")).asks_for("members"));
+        assert!(parse(Some("members"), None).asks_for("members"));
+        assert!(parse(Some("Members.value"), None).asks_for("members"));
+        let urn = format!("{GROUP_SCHEMA}:members");
+        assert!(parse(Some(&urn), None).asks_for("members"));
+        assert!(!parse(Some("displayName"), None).asks_for("members"));
+        // Asked for by what the request is, unless the parameters say otherwise.
+        assert!(parse(None, None).requesting("members").asks_for("members"));
+        assert!(
+            parse(None, Some("displayName"))
+                .requesting("members")
+                .asks_for("members")
+        );
+        assert!(
+            !parse(None, Some("members"))
+                .requesting("members")
+                .asks_for("members")
+        );
+        assert!(
+            !parse(Some("displayName"), None)
+                .requesting("members")
+                .asks_for("members")
+        );
+        // Which of its sub-attributes are kept.
+        let value_only = parse(Some("members.value"), None);
+        assert!(value_only.keeps_sub("members", "value"));
+        assert!(!value_only.keeps_sub("members", "$ref"));
+        assert!(parse(Some("members"), None).keeps_sub("members", "$ref"));
+        let no_type = parse(None, Some("members.type"));
+        assert!(!no_type.keeps_sub("members", "type"));
+        assert!(no_type.keeps_sub("members", "value"));
     }
 
     #[test]

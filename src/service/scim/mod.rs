@@ -247,27 +247,33 @@ fn neighbours(
     }
 }
 
-/// A ListResponse message.
+/// A ListResponse message of `resources` (the discovery endpoints').
 pub fn list_response(
     total: u64,
     start: u64,
     resources: Vec<serde_json::Value>,
 ) -> serde_json::Value {
+    let mut body = list_head(total, start, resources.len());
+    body["Resources"] = resources.into();
+    body
+}
+
+/// A ListResponse's attributes before its `Resources`, for `count` of them from `start`.
+fn list_head(total: u64, start: u64, count: usize) -> serde_json::Value {
     serde_json::json!({
         "schemas": [crate::domain::scim::LIST_SCHEMA],
         "totalResults": total,
         "startIndex": start + 1,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
+        "itemsPerPage": count,
     })
 }
 
-/// A cursor page's ListResponse (RFC 9865 §2): no `startIndex` (a cursor page has no
-/// index), `totalResults` when the page was counted, and each cursor when the walk goes on
-/// that way.
-pub fn cursor_response(
+/// A cursor page's ListResponse attributes before its `count` resources (RFC 9865 §2): no
+/// `startIndex` (a cursor page has no index), `totalResults` when the page was counted, and
+/// each cursor when the walk goes on that way.
+fn cursor_head(
     total: Option<u64>,
-    resources: Vec<serde_json::Value>,
+    count: usize,
     previous: Option<String>,
     next: Option<String>,
 ) -> serde_json::Value {
@@ -275,14 +281,13 @@ pub fn cursor_response(
     if let Some(total) = total {
         body["totalResults"] = total.into();
     }
-    body["itemsPerPage"] = resources.len().into();
+    body["itemsPerPage"] = count.into();
     if let Some(previous) = previous {
         body["previousCursor"] = previous.into();
     }
     if let Some(next) = next {
         body["nextCursor"] = next.into();
     }
-    body["Resources"] = resources.into();
     body
 }
 

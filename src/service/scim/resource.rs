@@ -3,20 +3,22 @@
 //! handlers, and what every resource type does alike (reading one or a page, rendering, a write
 //! planned outside the write gate) is written once here: a resource type's `impl` says only
 //! what is its own.
-use std::future::Future;
+use std::{collections::HashMap, future::Future};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    ListQuery, Paging, ScimResult, Scope, check_version, cursor_response, list_response, neighbours,
+    ListQuery, Paging, ScimResult, Scope, check_version, cursor_head, list_head, neighbours,
 };
 use crate::{
     db::scim::{Read, ScimPage, Window},
     domain::scim::{
         ScimError,
         cursor::{Binding, Cursor, Position},
+        group::{Members, WithMembers},
         project::Selection,
         user::Meta,
     },
@@ -26,9 +28,36 @@ use crate::{
 
 /// A resource as returned, with its `Location` and its version for the `ETag` header.
 pub struct Rendered {
+    /// Its representation, the selection applied; without a group's `members`, which are
+    /// written into it as it is serialized (see [`Members`]).
     pub body: Value,
+    /// A group's members, when returned.
+    pub members: Option<Members>,
     pub location: String,
     pub version: String,
+}
+
+/// The representation as sent: the body, with the members in it.
+impl Serialize for Rendered {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.members {
+            None => self.body.serialize(serializer),
+            Some(members) => WithMembers {
+                body: &self.body,
+                members,
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
+/// What a `PUT` or `PATCH` answers (RFC 7644 §3.5.1, §3.5.2).
+pub enum Answer {
+    /// 200 with the resource.
+    Resource(Rendered),
+    /// 204 No Content: the resource is as the request asked and is not sent back (a
+    /// membership change of a group that may have 100,000 members); its new version is.
+    NoContent { version: String },
 }
 
 /// Which write of an existing resource a request is.
@@ -49,8 +78,13 @@ pub trait ScimResource: Send + Sync + 'static {
     /// Where its resources are below the SCIM base URL.
     const ENDPOINT: &'static str;
     /// The attribute that shows resources of the other type (a user's `groups`, a group's
-    /// `members`), which costs a query and is loaded only when the selection keeps it.
+    /// `members`), which costs a query and is loaded only when the selection returns it.
     const LINKS: &'static str;
+    /// Whether [`Self::LINKS`] is returned only when asked for (RFC 7643 §7 `returned:
+    /// request`, see [`Selection::asks_for`]) rather than unless `excludedAttributes` names it.
+    const LINKS_ON_REQUEST: bool;
+    /// What [`Self::LINKS`] shows of one resource of the other type.
+    type Link: Send;
 
     fn id(row: &Self::Row) -> Uuid;
 
@@ -76,30 +110,33 @@ pub trait ScimResource: Send + Sync + 'static {
         window: &Window,
     ) -> impl Future<Output = ScimResult<ScimPage<Self::Row>>> + Send;
 
-    /// What [`Self::LINKS`] shows of each of `ids`, for all at once: (id, the other
-    /// resource's id, its name).
+    /// What [`Self::LINKS`] shows of each of `ids`, for all at once, in the order shown:
+    /// (id, link).
     fn links<Db: ConnectionTrait>(
         db: &Db,
         ids: &[Uuid],
-    ) -> impl Future<Output = Result<Vec<(Uuid, Uuid, String)>, DbErr>> + Send;
+    ) -> impl Future<Output = Result<Vec<(Uuid, Self::Link)>, DbErr>> + Send;
 
-    /// A row's representation; `links` (other id, name) is `None` when the selection leaves
-    /// them out.
+    /// A row as returned, with `selection` applied: `links` is `None` when the selection
+    /// does not return them.
     fn represent(
         scope: &Scope,
         row: &Self::Row,
-        links: Option<&[(Uuid, String)]>,
-        meta: &Meta,
-    ) -> AppResult<Value>;
+        links: Option<Vec<Self::Link>>,
+        meta: Meta,
+        selection: &Selection,
+    ) -> AppResult<Rendered>;
 
-    /// `POST /{type}`.
+    /// `POST /{type}`, answered with `selection` of the new resource.
     fn create(
         app: &App,
         scope: &Scope,
         body: &Value,
+        selection: &Selection,
     ) -> impl Future<Output = ScimResult<Rendered>> + Send;
 
-    /// `PUT` or `PATCH /{type}/{id}`.
+    /// `PUT` or `PATCH /{type}/{id}`, answered with `selection` of the resource (or, for a
+    /// group's membership PATCH without `attributes` or `excludedAttributes`, 204).
     fn update(
         app: &App,
         scope: &Scope,
@@ -107,7 +144,8 @@ pub trait ScimResource: Send + Sync + 'static {
         how: Update,
         body: &Value,
         if_match: Option<&str>,
-    ) -> impl Future<Output = ScimResult<Rendered>> + Send;
+        selection: &Selection,
+    ) -> impl Future<Output = ScimResult<Answer>> + Send;
 
     /// Deletes `row`, with what goes with it, in `DELETE`'s transaction.
     fn remove(
@@ -141,7 +179,10 @@ pub async fn delete<R: ScimResource>(
     .await
 }
 
-/// `GET /{type}/{id}`.
+/// `GET /{type}/{id}`. A read of one known resource (RFC 7644 §3.4.1) asks for its links
+/// even when they are returned on request: only a query (a list, `.search`) needs
+/// `attributes` to name them (RFC 7643 §7); `excludedAttributes` leaves them out here, as
+/// Entra's `GET /Groups/{id}?excludedAttributes=members` does.
 pub async fn get<R: ScimResource>(
     app: &App,
     scope: &Scope,
@@ -149,7 +190,27 @@ pub async fn get<R: ScimResource>(
     selection: &Selection,
 ) -> ScimResult<Rendered> {
     let row = load::<R, _>(app.db(), scope, raw_id, Read::Plain).await?;
-    render_one::<R, _>(app.db(), scope, row, selection).await
+    let selection = selection.clone().requesting(R::LINKS);
+    render_one::<R, _>(app.db(), scope, row, &selection).await
+}
+
+/// A `ListResponse` (RFC 7644 §3.4.2): its attributes, then its resources.
+pub struct Listed {
+    head: Value,
+    resources: Vec<Rendered>,
+}
+
+impl Serialize for Listed {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let head = self.head.as_object();
+        let mut map = serializer.serialize_map(Some(head.map_or(0, |h| h.len()) + 1))?;
+        for (key, value) in head.into_iter().flatten() {
+            map.serialize_entry(key, value)?;
+        }
+        map.serialize_entry("Resources", &self.resources)?;
+        map.end()
+    }
 }
 
 /// `GET /{type}` and `POST /{type}/.search`: a `ListResponse` page, by index or by cursor.
@@ -157,7 +218,7 @@ pub async fn list<R: ScimResource>(
     app: &App,
     scope: &Scope,
     query: &ListQuery,
-) -> ScimResult<Value> {
+) -> ScimResult<Listed> {
     let binding = Binding {
         configuration: scope.configuration.id,
         resource: R::NAME,
@@ -165,14 +226,14 @@ pub async fn list<R: ScimResource>(
     };
     let paging = query.paging(&binding)?;
     let page = R::page(app.db(), scope, query, &paging.window()).await?;
-    let rendered = render::<R, _>(app.db(), scope, &page.items, &query.selection).await?;
-    let bodies = rendered.into_iter().map(|r| r.body).collect();
-    Ok(match paging {
+    let resources = render::<R, _>(app.db(), scope, &page.items, &query.selection).await?;
+    let count = resources.len();
+    let head = match paging {
         Paging::Index { offset, .. } => {
             let total = page
                 .total
                 .ok_or_else(|| AppError::Internal(format!("a {} page was not counted", R::NAME)))?;
-            list_response(total, offset, bodies)
+            list_head(total, offset, count)
         }
         Paging::Cursor { from, .. } => {
             let rows = page
@@ -182,9 +243,10 @@ pub async fn list<R: ScimResource>(
                 .map(|(first, last)| (R::position(first), R::position(last)));
             let (previous, next) = neighbours(from, rows, page.more);
             let encode = |c: Cursor| c.encode(&binding);
-            cursor_response(page.total, bodies, previous.map(encode), next.map(encode))
+            cursor_head(page.total, count, previous.map(encode), next.map(encode))
         }
-    })
+    };
+    Ok(Listed { head, resources })
 }
 
 /// The resource a URL names; an id we never issued (not a UUID) is simply not found.
@@ -209,55 +271,58 @@ async fn render<R: ScimResource, Db: ConnectionTrait>(
     rows: &[R::Row],
     selection: &Selection,
 ) -> ScimResult<Vec<Rendered>> {
-    let links = if selection.keeps(R::LINKS) {
+    let mut links = if shows_links::<R>(selection) {
         let ids: Vec<Uuid> = rows.iter().map(R::id).collect();
-        Some(R::links(db, &ids).await?)
+        // Grouped by resource in one pass, in the order loaded: never a scan of all the links
+        // for each row.
+        let mut by_row: HashMap<Uuid, Vec<R::Link>> =
+            ids.iter().map(|id| (*id, Vec::new())).collect();
+        for (of, link) in R::links(db, &ids).await? {
+            if let Some(mine) = by_row.get_mut(&of) {
+                mine.push(link);
+            }
+        }
+        Some(by_row)
     } else {
         None
     };
-    represent_all::<R>(scope, rows, links.as_deref(), selection)
-}
-
-/// Rows as their representations, with the links given (`None`: not asked for).
-fn represent_all<R: ScimResource>(
-    scope: &Scope,
-    rows: &[R::Row],
-    links: Option<&[(Uuid, Uuid, String)]>,
-    selection: &Selection,
-) -> ScimResult<Vec<Rendered>> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let id = R::id(row);
-        let mine: Option<Vec<(Uuid, String)>> = links.map(|links| {
-            links
-                .iter()
-                .filter(|(of, _, _)| *of == id)
-                .map(|(_, other, name)| (*other, name.clone()))
-                .collect()
-        });
-        let meta = R::meta(scope, row);
-        let mut body = R::represent(scope, row, mine.as_deref(), &meta)?;
-        selection.apply(&mut body);
-        out.push(Rendered {
-            body,
-            version: meta.version(),
-            location: meta.location,
-        });
+        let mine = links
+            .as_mut()
+            .map(|links| links.remove(&R::id(row)).unwrap_or_default());
+        out.push(R::represent(
+            scope,
+            row,
+            mine,
+            R::meta(scope, row),
+            selection,
+        )?);
     }
     Ok(out)
 }
 
-/// A resource just written that nothing links to yet (a new user is in no group), rendered
-/// without asking the database.
-pub fn render_unlinked<R: ScimResource>(
+/// Whether `selection` returns the resource type's links.
+pub(super) fn shows_links<R: ScimResource>(selection: &Selection) -> bool {
+    if R::LINKS_ON_REQUEST {
+        selection.asks_for(R::LINKS)
+    } else {
+        selection.keeps(R::LINKS)
+    }
+}
+
+/// A resource just written whose links are known without asking the database: `links` (a
+/// new user is in no group; a group's members are those just written), shown when the
+/// selection returns them.
+pub fn render_known<R: ScimResource>(
     scope: &Scope,
     row: R::Row,
+    links: Vec<R::Link>,
     selection: &Selection,
 ) -> ScimResult<Rendered> {
-    let links = selection.keeps(R::LINKS).then_some(&[][..]);
-    let mut rendered = represent_all::<R>(scope, std::slice::from_ref(&row), links, selection)?;
-    let missing = || AppError::Internal(format!("rendered no {}", R::NAME)).into();
-    rendered.pop().ok_or_else(missing)
+    let links = shows_links::<R>(selection).then_some(links);
+    let meta = R::meta(scope, &row);
+    Ok(R::represent(scope, &row, links, meta, selection)?)
 }
 
 pub async fn render_one<R: ScimResource, Db: ConnectionTrait>(
@@ -314,6 +379,7 @@ pub(super) async fn write_planned<R: ScimResource>(
     raw_id: &str,
     if_match: Option<&str>,
     change: &impl Planned<R>,
+    selection: &Selection,
 ) -> ScimResult<Rendered> {
     for _ in 0..OPTIMISTIC_ATTEMPTS {
         let seen = load::<R, _>(app.db(), scope, raw_id, Read::Plain).await?;
@@ -331,7 +397,7 @@ pub(super) async fn write_planned<R: ScimResource>(
             })
             .await?;
         if let Some(row) = written {
-            return render_one::<R, _>(app.db(), scope, row, &Selection::default()).await;
+            return render_one::<R, _>(app.db(), scope, row, selection).await;
         }
         tracing::debug!(resource = R::NAME, %id, "SCIM resource changed while its write was planned");
     }
@@ -344,5 +410,5 @@ pub(super) async fn write_planned<R: ScimResource>(
             change.store(txn, scope, seen, &plan).await
         })
         .await?;
-    render_one::<R, _>(app.db(), scope, row, &Selection::default()).await
+    render_one::<R, _>(app.db(), scope, row, selection).await
 }

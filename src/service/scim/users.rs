@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{
     ListQuery, ScimResult, Scope,
     resource::{
-        Planned, Rendered, ScimResource, Update, Users, load, render_one, render_unlinked,
+        Answer, Planned, Rendered, ScimResource, Update, Users, load, render_known, render_one,
         write_planned,
     },
 };
@@ -89,6 +89,9 @@ impl ScimResource for Users {
     const NAME: &'static str = "User";
     const ENDPOINT: &'static str = "/Users";
     const LINKS: &'static str = "groups";
+    const LINKS_ON_REQUEST: bool = false;
+    /// A group the user is in: its id and display name.
+    type Link = (Uuid, String);
 
     fn id((u, _): &UserRow) -> Uuid {
         u.id
@@ -133,33 +136,44 @@ impl ScimResource for Users {
     async fn links<Db: ConnectionTrait>(
         db: &Db,
         ids: &[Uuid],
-    ) -> Result<Vec<(Uuid, Uuid, String)>, DbErr> {
-        db::scim::groups_of_users(db, ids).await
+    ) -> Result<Vec<(Uuid, (Uuid, String))>, DbErr> {
+        Ok(db::scim::groups_of_users(db, ids)
+            .await?
+            .into_iter()
+            .map(|(user, group, name)| (user, (group, name)))
+            .collect())
     }
 
     fn represent(
         scope: &Scope,
         (u, c): &UserRow,
-        groups: Option<&[(Uuid, String)]>,
-        meta: &Meta,
-    ) -> AppResult<Value> {
+        groups: Option<Vec<(Uuid, String)>>,
+        meta: Meta,
+        selection: &Selection,
+    ) -> AppResult<Rendered> {
         let groups = groups.unwrap_or_default();
-        Ok(user::render(
-            u.id,
-            &data_of(u, c)?,
-            groups,
-            &scope.base,
-            meta,
-        ))
+        let mut body = user::render(u.id, &data_of(u, c)?, &groups, &scope.base, &meta);
+        selection.apply(&mut body);
+        Ok(Rendered {
+            body,
+            members: None,
+            version: meta.version(),
+            location: meta.location,
+        })
     }
 
     /// `POST /Users`: in `create`, with the adoption rules.
-    async fn create(app: &App, scope: &Scope, body: &Value) -> ScimResult<Rendered> {
+    async fn create(
+        app: &App,
+        scope: &Scope,
+        body: &Value,
+        selection: &Selection,
+    ) -> ScimResult<Rendered> {
         let data = user::parse(body)?;
         app.transaction(async |txn| {
             let row = create::create_in(txn, scope, &data).await?;
             // A new user is in no group yet (an adopted contact's SCIM user is new too).
-            render_unlinked::<Self>(scope, row, &Selection::default())
+            render_known::<Self>(scope, row, Vec::new(), selection)
         })
         .await
     }
@@ -175,10 +189,14 @@ impl ScimResource for Users {
         how: Update,
         body: &Value,
         if_match: Option<&str>,
-    ) -> ScimResult<Rendered> {
+        selection: &Selection,
+    ) -> ScimResult<Answer> {
         if how == Update::Patch {
             patch::check(body, Kind::User)?;
-            return write_planned::<Users>(app, scope, raw_id, if_match, &Patching(body)).await;
+            let patching = Patching(body);
+            let rendered =
+                write_planned::<Users>(app, scope, raw_id, if_match, &patching, selection).await?;
+            return Ok(Answer::Resource(rendered));
         }
         let data = user::parse(body)?;
         let hash = data.password.as_deref().map(hash_password).transpose()?;
@@ -189,7 +207,8 @@ impl ScimResource for Users {
                 replace_in(txn, scope, row, &data, hash).await
             })
             .await?;
-        render_one::<Self, _>(app.db(), scope, row, &Selection::default()).await
+        let rendered = render_one::<Self, _>(app.db(), scope, row, selection).await?;
+        Ok(Answer::Resource(rendered))
     }
 
     /// `DELETE /Users/{id}`: the SCIM identity goes (with its SSO credential, password and group

@@ -11,7 +11,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{any, get, post},
 };
-use serde_json::Value;
 
 use super::AppState;
 use crate::{
@@ -95,14 +94,21 @@ async fn log_traffic(request: Request, next: Next) -> Response {
     response
 }
 
-/// A SCIM message.
-fn message(status: StatusCode, body: &Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON))],
-        body.to_string(),
-    )
-        .into_response()
+/// A SCIM message. A body that cannot be written (it never happens: every key is a string)
+/// is our failure, a bare 500.
+fn message(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(json) => (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON))],
+            json,
+        )
+            .into_response(),
+        Err(e) => ScimFailure::Internal(AppError::Internal(format!(
+            "a SCIM answer could not be written: {e}"
+        )))
+        .into_response(),
+    }
 }
 
 /// A refused request answers with its SCIM error, so handlers can `?` one.

@@ -77,17 +77,26 @@ pub enum MemberReach {
     /// gives the same result on a representation holding only those of them who are members
     /// as on the whole group.
     Named(Vec<Uuid>),
-    /// Possibly every member (`remove members`, `replace members`, a filter on something
-    /// else than `value eq`): the whole membership is needed.
+    /// Every member, but the result does not depend on them: the first operation on members
+    /// sets the whole list (`replace members`, a pathless replace of `members`, `remove
+    /// members`). The PATCH gives the same result on a representation without members as on
+    /// the whole group, and its result's members are the group's new members.
+    Replaced,
+    /// Possibly every member, in a way that depends on them (a filter on something else than
+    /// `value eq`, `replace members.value`): the whole membership is needed.
     All,
 }
 
-/// The members a group PATCH names, or [`MemberReach::All`] when its effect may depend on
-/// the others. Operations on other attributes name none.
+/// The members a group PATCH names, or [`MemberReach::Replaced`] when it replaces them all
+/// first, or [`MemberReach::All`] when its effect may depend on the others. Operations on
+/// other attributes name none.
 pub fn member_reach(body: &Value) -> MemberReach {
     let Ok(ops) = operations(body) else {
         return MemberReach::All;
     };
+    if replaces_members_first(ops) {
+        return MemberReach::Replaced;
+    }
     let mut named: Vec<Uuid> = Vec::new();
     for raw in ops {
         let Ok((op, path, value)) = parts(raw) else {
@@ -140,7 +149,44 @@ pub fn member_reach(body: &Value) -> MemberReach {
     MemberReach::Named(named)
 }
 
-fn is_members(attr: &AttrPath) -> bool {
+/// Whether the first operation on members sets the whole list, so that what the PATCH does
+/// depends on no current member.
+fn replaces_members_first(ops: &[Value]) -> bool {
+    for raw in ops {
+        let Ok((op, path, value)) = parts(raw) else {
+            return false;
+        };
+        let whole = |attr: &AttrPath| {
+            attr.sub_attr.is_none()
+                && (op == Op::Replace || (op == Op::Remove && value.is_none_or(Value::is_null)))
+        };
+        match path {
+            Some(PatchPath::Attr(attr)) if is_members(&attr) => return whole(&attr),
+            Some(PatchPath::Value(vp)) if is_members(&vp.attr) => return false,
+            Some(_) => {}
+            None => {
+                let Some(Value::Object(attrs)) = value else {
+                    continue;
+                };
+                let mut touched = None;
+                for key in attrs.keys() {
+                    let replaced = match parse_path(key) {
+                        Ok(PatchPath::Attr(attr)) if is_members(&attr) => whole(&attr),
+                        Ok(PatchPath::Value(vp)) if is_members(&vp.attr) => false,
+                        _ => continue,
+                    };
+                    touched = Some(touched.unwrap_or(true) && replaced);
+                }
+                if let Some(replaced) = touched {
+                    return replaced;
+                }
+            }
+        }
+    }
+    false
+}
+
+pub(super) fn is_members(attr: &AttrPath) -> bool {
     eq_ci(&attr.name, "members")
         && attr
             .uri
@@ -150,7 +196,7 @@ fn is_members(attr: &AttrPath) -> bool {
 
 /// `value eq "x"`: the member it selects (`None` inside when `x` is no id, which selects no
 /// member); anything else is `None`.
-fn value_eq(filter: &ValFilter) -> Option<Option<Uuid>> {
+pub(super) fn value_eq(filter: &ValFilter) -> Option<Option<Uuid>> {
     match filter {
         ValFilter::Attr(AttrExp::Comparison(path, CompareOp::Eq, CompValue::Str(s)))
             if eq_ci(&path.name, "value") && path.sub_attr.is_none() && path.uri.is_none() =>
@@ -269,12 +315,25 @@ mod tests {
             {"op": "add", "value": {"members": [{"value": a.to_string()}], "externalId": "x"}}
         ])));
         assert_eq!(named, MemberReach::Named(vec![a, b, c]));
-        for all in [
+        for replaced in [
             json!([{"op": "remove", "path": "members"}]),
             json!([{"op": "replace", "path": "members", "value": [{"value": a.to_string()}]}]),
             json!([{"op": "replace", "value": {"members": []}}]),
+            json!([{"op": "replace", "path": "displayName", "value": "x"},
+                   {"op": "Replace", "path": "members", "value": []},
+                   {"op": "add", "path": "members", "value": [{"value": a.to_string()}]}]),
+        ] {
+            assert_eq!(
+                member_reach(&message(replaced.clone())),
+                MemberReach::Replaced,
+                "{replaced}"
+            );
+        }
+        for all in [
             json!([{"op": "remove", "path": "members[type eq \"User\"]"}]),
             json!([{"op": "replace", "path": "members.value", "value": a.to_string()}]),
+            json!([{"op": "remove", "path": "members[type eq \"User\"]"},
+                   {"op": "replace", "path": "members", "value": []}]),
         ] {
             assert_eq!(
                 member_reach(&message(all.clone())),
@@ -282,6 +341,29 @@ mod tests {
                 "{all}"
             );
         }
+    }
+
+    /// What a PATCH that replaces the members first does to a representation without members
+    /// is what it does to the whole group.
+    #[test]
+    fn a_replacing_patch_does_not_depend_on_the_members() {
+        let members: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+        let doc = |ids: &[Uuid]| {
+            let members: Vec<Value> = ids
+                .iter()
+                .map(|id| json!({"value": id.to_string(), "type": "User"}))
+                .collect();
+            json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": members})
+        };
+        let body = message(json!([
+            {"op": "replace", "path": "members", "value": [{"value": members[1].to_string()}, {"value": members[4].to_string()}]},
+            {"op": "remove", "path": format!("members[value eq \"{}\"]", members[4])},
+            {"op": "add", "path": "members", "value": [{"value": members[2].to_string()}]}
+        ]));
+        assert_eq!(member_reach(&body), MemberReach::Replaced);
+        let whole = apply(&doc(&members), &body, Kind::Group).unwrap();
+        let bare = apply(&doc(&[]), &body, Kind::Group).unwrap();
+        assert_eq!(whole["members"], bare["members"]);
     }
 
     /// What a PATCH naming members does to a representation holding only the named members

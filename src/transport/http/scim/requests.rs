@@ -16,7 +16,10 @@ use crate::{
         scim::{ScimError, project::Selection, user},
         validate,
     },
-    service::scim::{ListQuery, ScimResult, Scope, resource::Rendered},
+    service::scim::{
+        ListQuery, ScimResult, Scope,
+        resource::{Answer, Listed, Rendered},
+    },
 };
 
 pub(super) type Scoped = Extension<Arc<Scope>>;
@@ -78,7 +81,7 @@ pub(super) fn resource(
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        message(status, &rendered.body)
+        message(status, &rendered)
     };
     if let Ok(etag) = HeaderValue::from_str(&rendered.version) {
         response.headers_mut().insert(header::ETAG, etag);
@@ -89,6 +92,27 @@ pub(super) fn resource(
         response.headers_mut().insert(header::LOCATION, location);
     }
     response
+}
+
+/// A PUT's or PATCH's answer: 200 with the resource, or 204 with only its `ETag`.
+pub(super) fn answer(answered: ScimResult<Answer>) -> Response {
+    match answered {
+        Ok(Answer::Resource(rendered)) => resource(StatusCode::OK, Ok(rendered), None),
+        Ok(Answer::NoContent { version }) => {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            if let Ok(etag) = HeaderValue::from_str(&version) {
+                response.headers_mut().insert(header::ETAG, etag);
+            }
+            response
+        }
+        Err(f) => f.into_response(),
+    }
+}
+
+/// The `attributes` and `excludedAttributes` of a request's query string (RFC 7644 §3.9: a
+/// POST, PUT or PATCH may ask for part of the resource it answers with, as a GET may).
+pub(super) fn selection(params: QueryParams) -> Result<Selection, ScimError> {
+    Ok(list_query(params)?.selection)
 }
 
 pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -192,7 +216,7 @@ pub(super) fn search_query(headers: &HeaderMap, body: &Bytes) -> Result<ListQuer
 }
 
 /// A `ListResponse`, or the failure that stopped it.
-pub(super) fn listed(result: ScimResult<Value>) -> Response {
+pub(super) fn listed(result: ScimResult<Listed>) -> Response {
     result
         .map(|list| message(StatusCode::OK, &list))
         .into_response()

@@ -12,7 +12,8 @@ use serde_json::Value;
 use super::{
     message,
     requests::{
-        QueryParams, Scoped, body_json, if_match, list_query, listed, resource, search_query,
+        QueryParams, Scoped, answer, body_json, if_match, list_query, listed, resource,
+        search_query, selection,
     },
 };
 use crate::{
@@ -57,7 +58,7 @@ pub(super) async fn read<R: ScimResource>(
     headers: HeaderMap,
     params: QueryParams,
 ) -> Result<Response, ScimError> {
-    let selection = list_query(params)?.selection;
+    let selection = selection(params)?;
     let found = resources::get::<R>(&state.app, &scope, &id, &selection).await;
     Ok(resource(StatusCode::OK, found, Some(&headers)))
 }
@@ -66,10 +67,12 @@ pub(super) async fn create<R: ScimResource>(
     State(state): State<AppState>,
     Extension(scope): Scoped,
     headers: HeaderMap,
+    params: QueryParams,
     body: Bytes,
 ) -> Result<Response, ScimError> {
+    let selection = selection(params)?;
     let body = body_json(&headers, &body)?;
-    let created = R::create(&state.app, &scope, &body).await;
+    let created = R::create(&state.app, &scope, &body, &selection).await;
     Ok(resource(StatusCode::CREATED, created, None))
 }
 
@@ -80,8 +83,10 @@ pub(super) async fn update<R: ScimResource>(
     Path(id): Path<String>,
     method: Method,
     headers: HeaderMap,
+    params: QueryParams,
     body: Bytes,
 ) -> Result<Response, ScimError> {
+    let selection = selection(params)?;
     let body = body_json(&headers, &body)?;
     let how = if method == Method::PATCH {
         Update::Patch
@@ -89,8 +94,9 @@ pub(super) async fn update<R: ScimResource>(
         Update::Replace
     };
     let if_match = if_match(&headers);
-    let updated = R::update(&state.app, &scope, &id, how, &body, if_match.as_deref()).await;
-    Ok(resource(StatusCode::OK, updated, None))
+    let if_match = if_match.as_deref();
+    let updated = R::update(&state.app, &scope, &id, how, &body, if_match, &selection).await;
+    Ok(answer(updated))
 }
 
 pub(super) async fn delete<R: ScimResource>(

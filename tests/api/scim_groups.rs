@@ -10,9 +10,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    helpers::{ScimClient, ScimReply, TestApp},
-    scim_load::{recorded, work},
-    sso::Portal,
+    helpers::{ScimClient, ScimReply},
+    scim_load::{Scim, recorded, work},
 };
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -23,34 +22,8 @@ const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 /// Members of the large group: more than any chunk of ids the server sends in one statement.
 const LARGE: usize = 3_000;
 
-struct Scim {
-    p: Portal,
-    c: ScimClient,
-}
-
+/// The calls of these tests, beside `scim_load`'s.
 impl Scim {
-    async fn new(settings: Value) -> Self {
-        let (p, c) = Portal::with_scim(settings).await;
-        Self { p, c }
-    }
-
-    fn app(&self) -> &TestApp {
-        &self.p.app
-    }
-
-    async fn create_user(&self, user_name: &str) -> String {
-        let (status, _, user) = self
-            .c
-            .post(
-                "/Users",
-                &json!({"schemas": [USER], "userName": user_name, "active": true,
-                    "emails": [{"value": user_name, "type": "work", "primary": true}]}),
-            )
-            .await;
-        assert_eq!(status, 201, "{user}");
-        user["id"].as_str().expect("id").to_owned()
-    }
-
     /// `count` users of this configuration, written straight into the database: copies of a
     /// user made through the API (same configuration, IdP and account), each with its own
     /// id, userName, email and contact, inserted a few hundred rows per statement.
@@ -115,7 +88,8 @@ impl Scim {
         ids
     }
 
-    async fn create_group(&self, display_name: &str, members: &[String]) -> Value {
+    /// `POST /Groups`: the group as created.
+    async fn group_created(&self, display_name: &str, members: &[String]) -> Value {
         let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
         let (status, _, group) = self
             .c
@@ -128,7 +102,7 @@ impl Scim {
         group
     }
 
-    async fn patch(&self, path: &str, ops: Value) -> ScimReply {
+    async fn patch_reply(&self, path: &str, ops: Value) -> ScimReply {
         self.c
             .patch(path, &json!({"schemas": [PATCH_OP], "Operations": ops}))
             .await
@@ -173,25 +147,6 @@ impl Scim {
             .as_str()
             .expect("version")
             .to_owned()
-    }
-
-    /// The roles of the contact with `email`, sorted.
-    async fn roles(&self, email: &str) -> Vec<String> {
-        let data = self
-            .app()
-            .data(
-                "query($f: [ContactFilter!]) { contacts(first: 1, filters: $f) { edges { node { roles } } } }",
-                json!({"f": [{"field": "email", "operation": "eq", "value": email}]}),
-            )
-            .await;
-        let mut roles: Vec<String> = data["contacts"]["edges"][0]["node"]["roles"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no contact {email}: {data}"))
-            .iter()
-            .map(|r| r.as_str().expect("role").to_owned())
-            .collect();
-        roles.sort();
-        roles
     }
 }
 
@@ -257,10 +212,10 @@ async fn a_membership_change_costs_what_it_names_whatever_the_group_size() {
     for i in 0..4 {
         small.push(s.create_user(&format!("small.{i}@example.com")).await);
     }
-    let large_group = s.create_group("Big", large).await;
+    let large_group = s.group_created("Big", large).await;
     let large_id = large_group["id"].as_str().expect("id").to_owned();
     assert_eq!(large_group["members"].as_array().map(Vec::len), Some(LARGE));
-    let small_id = s.create_group("Small", &small[..3]).await["id"]
+    let small_id = s.group_created("Small", &small[..3]).await["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -275,7 +230,7 @@ async fn a_membership_change_costs_what_it_names_whatever_the_group_size() {
         let before = s.version(group).await;
         let (removal, removal_sql) = recorded(
             s.app(),
-            s.patch(
+            s.patch_reply(
                 &path,
                 json!([{"op": "remove", "path": format!("members[value eq \"{leaving}\"]")}]),
             ),
@@ -288,7 +243,7 @@ async fn a_membership_change_costs_what_it_names_whatever_the_group_size() {
         assert_eq!(etag(&removal), after_removal);
         let (addition, addition_sql) = recorded(
             s.app(),
-            s.patch(
+            s.patch_reply(
                 &path,
                 json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": joining}]}]),
             ),
@@ -357,7 +312,7 @@ async fn a_membership_change_costs_what_it_names_whatever_the_group_size() {
         json!([{"op": "add", "path": "members", "value": [{"value": theirs}]}]),
         json!([{"op": "add", "path": "members", "value": [{"value": Uuid::now_v7().to_string()}]}]),
     ] {
-        let (reply, statements) = recorded(s.app(), s.patch(&path, ops.clone())).await;
+        let (reply, statements) = recorded(s.app(), s.patch_reply(&path, ops.clone())).await;
         assert_eq!(reply.0, 204, "{ops}: {}", reply.2);
         assert_eq!(etag(&reply), version, "{ops}");
         assert_eq!(writes(&work(&statements)), Vec::<String>::new(), "{ops}");
@@ -404,7 +359,7 @@ async fn members_are_returned_on_request() {
         s.create_user("a@example.com").await,
         s.create_user("b@example.com").await,
     );
-    let group = s.create_group("Sales", std::slice::from_ref(&a)).await;
+    let group = s.group_created("Sales", std::slice::from_ref(&a)).await;
     assert_eq!(member_ids(&group), [a.as_str()]);
     let id = group["id"].as_str().expect("id").to_owned();
     let path = format!("/Groups/{id}");
@@ -512,7 +467,7 @@ async fn members_are_returned_on_request() {
     assert_eq!(status, 200, "{put}");
     assert!(put.get("members").is_none(), "{put}");
     let (status, _, renamed) = s
-        .patch(
+        .patch_reply(
             &path,
             json!([{"op": "replace", "path": "displayName", "value": "Sales"}]),
         )
@@ -520,7 +475,7 @@ async fn members_are_returned_on_request() {
     assert_eq!(status, 200, "{renamed}");
     assert!(renamed.get("members").is_none(), "{renamed}");
     let (status, _, replaced) = s
-        .patch(
+        .patch_reply(
             &path,
             json!([{"op": "replace", "path": "members", "value": [{"value": a}, {"value": b}]}]),
         )
@@ -530,7 +485,7 @@ async fn members_are_returned_on_request() {
     // A membership PATCH mixed with a rename is applied to the representation: 200, and the
     // members it did not ask for are left out.
     let (status, _, mixed) = s
-        .patch(
+        .patch_reply(
             &path,
             json!([{"op": "remove", "path": format!("members[value eq \"{a}\"]")},
                    {"op": "replace", "path": "displayName", "value": "Sales EU"}]),
@@ -542,7 +497,7 @@ async fn members_are_returned_on_request() {
     // Bad input in a membership PATCH is refused naming the field, and changes nothing.
     let version = s.version(&id).await;
     let (status, _, refused) = s
-        .patch(
+        .patch_reply(
             &path,
             json!([{"op": "add", "path": "members", "value": [{"value": a, "type": "Group"}]}]),
         )
@@ -567,7 +522,7 @@ async fn a_full_replace_writes_the_difference_in_batches() {
     let s = Scim::new(json!({"roleMappings": [{"providerRole": "Big", "role": "big"}]})).await;
     let seeded = s.seed_users("big", LARGE + 20).await;
     let (first, fresh) = seeded.split_at(LARGE);
-    let id = s.create_group("Big", first).await["id"]
+    let id = s.group_created("Big", first).await["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -618,7 +573,7 @@ async fn a_full_replace_writes_the_difference_in_batches() {
     let value: Vec<Value> = back.iter().map(|m| json!({"value": m})).collect();
     let ((status, _, replaced), statements) = recorded(
         s.app(),
-        s.patch(
+        s.patch_reply(
             &path,
             json!([{"op": "replace", "path": "members", "value": value}]),
         ),

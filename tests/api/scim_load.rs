@@ -19,22 +19,23 @@ const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// The server's default `--max-body-bytes`.
 const MAX_BODY: usize = 256 * 1024;
 
-struct Scim {
-    p: Portal,
-    c: ScimClient,
+/// A portal with a SCIM token and its client; `scim_groups` adds its own calls.
+pub(crate) struct Scim {
+    pub(crate) p: Portal,
+    pub(crate) c: ScimClient,
 }
 
 impl Scim {
-    async fn new(settings: Value) -> Self {
+    pub(crate) async fn new(settings: Value) -> Self {
         let (p, c) = Portal::with_scim(settings).await;
         Self { p, c }
     }
 
-    fn app(&self) -> &TestApp {
+    pub(crate) fn app(&self) -> &TestApp {
         &self.p.app
     }
 
-    async fn create_user(&self, user_name: &str) -> String {
+    pub(crate) async fn create_user(&self, user_name: &str) -> String {
         let (status, _, user) = self
             .c
             .post(
@@ -84,7 +85,7 @@ impl Scim {
     }
 
     /// The roles of the contact with `email`, sorted.
-    async fn roles(&self, email: &str) -> Vec<String> {
+    pub(crate) async fn roles(&self, email: &str) -> Vec<String> {
         let data = self
             .app()
             .data(

@@ -234,7 +234,7 @@ fn ids(list: &Value) -> Vec<String> {
 }
 
 /// The `value`s of a group's members, sorted.
-fn member_ids(group: &Value) -> Vec<String> {
+pub(crate) fn member_ids(group: &Value) -> Vec<String> {
     let mut ids: Vec<String> = group["members"]
         .as_array()
         .map(|members| {
@@ -248,7 +248,7 @@ fn member_ids(group: &Value) -> Vec<String> {
     ids
 }
 
-fn sorted(mut items: Vec<String>) -> Vec<String> {
+pub(crate) fn sorted(mut items: Vec<String>) -> Vec<String> {
     items.sort();
     items
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{ScimClient, ScimReply},
+    scim::{member_ids, sorted},
     scim_load::{Scim, recorded, work},
 };
 
@@ -88,20 +89,6 @@ impl Scim {
         ids
     }
 
-    /// `POST /Groups`: the group as created.
-    async fn group_created(&self, display_name: &str, members: &[String]) -> Value {
-        let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
-        let (status, _, group) = self
-            .c
-            .post(
-                "/Groups",
-                &json!({"schemas": [GROUP], "displayName": display_name, "members": members}),
-            )
-            .await;
-        assert_eq!(status, 201, "{}", truncated(&group));
-        group
-    }
-
     async fn patch_reply(&self, path: &str, ops: Value) -> ScimReply {
         self.c
             .patch(path, &json!({"schemas": [PATCH_OP], "Operations": ops}))
@@ -153,26 +140,6 @@ impl Scim {
 /// A response body short enough to print.
 fn truncated(body: &Value) -> String {
     body.to_string().chars().take(500).collect()
-}
-
-/// The `value`s of a group's members, sorted.
-fn member_ids(group: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = group["members"]
-        .as_array()
-        .map(|members| {
-            members
-                .iter()
-                .map(|m| m["value"].as_str().expect("member value").to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    ids.sort();
-    ids
-}
-
-fn sorted(mut ids: Vec<String>) -> Vec<String> {
-    ids.sort();
-    ids
 }
 
 fn etag(reply: &ScimReply) -> String {

@@ -311,16 +311,23 @@ pub(crate) async fn files_in(dir: &Path, n: usize) -> Vec<String> {
     panic!("{} never held {n} files", dir.display());
 }
 
-#[tokio::test]
-
-async fn the_inbox_imports_finished_files_and_fails_malformed_ones() {
+/// A server watching a new inbox directory every second; the directory lives as long as the
+/// guard.
+pub(crate) async fn app_with_inbox() -> (tempfile::TempDir, TestApp) {
     let inbox = tempfile::tempdir().expect("temp dir");
     let dir = inbox.path().to_owned();
     let app = spawn_app_with(|s| {
-        s.employee_inbox = Some(dir.clone());
+        s.employee_inbox = Some(dir);
         s.employee_inbox_poll_seconds = 1;
     })
     .await;
+    (inbox, app)
+}
+
+#[tokio::test]
+async fn the_inbox_imports_finished_files_and_fails_malformed_ones() {
+    let (inbox, app) = app_with_inbox().await;
+    let dir = inbox.path().to_owned();
     app.it_support_rule().await;
     std::fs::write(dir.join("upload.csv.part"), TWO_IN_IT).expect("write");
     std::fs::write(dir.join("bad.csv"), MALFORMED).expect("write");
@@ -355,13 +362,8 @@ fn writes(sql: &[String]) -> Vec<&str> {
 
 #[tokio::test]
 async fn a_file_dropped_again_into_the_inbox_writes_only_its_sync_row() {
-    let inbox = tempfile::tempdir().expect("temp dir");
+    let (inbox, app) = app_with_inbox().await;
     let dir = inbox.path().to_owned();
-    let app = spawn_app_with(|s| {
-        s.employee_inbox = Some(dir.clone());
-        s.employee_inbox_poll_seconds = 1;
-    })
-    .await;
     app.it_support_rule().await;
     // With an extra column and a terminated employee, which must compare equal too.
     let file = format!(

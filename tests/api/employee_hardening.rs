@@ -6,8 +6,8 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::{
-    employee_files::files_in,
-    helpers::{TestApp, spawn_app, spawn_app_with},
+    employee_files::{app_with_inbox, files_in},
+    helpers::{TestApp, spawn_app},
 };
 
 const HEADER: &str = "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId";
@@ -306,13 +306,8 @@ async fn a_file_name_with_a_nul_is_a_field_error_not_a_500() {
 
 #[tokio::test]
 async fn a_file_with_a_nul_in_the_inbox_is_imported_and_later_files_follow() {
-    let inbox = tempfile::tempdir().expect("temp dir");
+    let (inbox, app) = app_with_inbox().await;
     let dir = inbox.path().to_owned();
-    let app = spawn_app_with(|s| {
-        s.employee_inbox = Some(dir.clone());
-        s.employee_inbox_poll_seconds = 1;
-    })
-    .await;
     let nul = format!("{HEADER}\n{}{}", row("E1", "IT"), row("E2", "I\0T"));
     std::fs::write(dir.join("a.csv"), nul).expect("write");
     std::fs::write(dir.join("b.csv"), format!("{HEADER}\n{}", row("E1", "IT"))).expect("write");

@@ -12,7 +12,11 @@ use std::io::Read;
 use hashbrown::HashTable;
 
 use crate::domain::employees::rules::folded_text;
-use crate::domain::employees::table::{Employees, NewEmployee, Refused};
+// `REQUIRED` lists the columns in the order the table keeps their values.
+use crate::domain::employees::table::{
+    DEPARTMENT, EMAIL, EMPLOYEE_ID, Employees, FIRST_NAME, JOB_TITLE, LAST_NAME, LOCATION,
+    MANAGER_ID, NewEmployee, Refused,
+};
 use crate::domain::{stored::stored_enum, validate};
 
 /// The longest value a cell may hold, in characters: beyond it the row is left out, so a
@@ -41,14 +45,6 @@ const REQUIRED: [&str; 8] = [
     "JobTitle",
     "ManagerId",
 ];
-const EMPLOYEE_ID: usize = 0;
-const EMAIL: usize = 1;
-const FIRST_NAME: usize = 2;
-const LAST_NAME: usize = 3;
-const DEPARTMENT: usize = 4;
-const LOCATION: usize = 5;
-const JOB_TITLE: usize = 6;
-const MANAGER_ID: usize = 7;
 const STATUS: &str = "status";
 
 stored_enum! {

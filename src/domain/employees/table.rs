@@ -30,14 +30,15 @@ const ABSENT: &str = "\u{1d}";
 /// Bytes of text per chunk of the buffer (a longer row gets a chunk of its own size).
 const CHUNK: usize = 1 << 20;
 
-const EMPLOYEE_ID: usize = 0;
-const EMAIL: usize = 1;
-const FIRST_NAME: usize = 2;
-const LAST_NAME: usize = 3;
-const DEPARTMENT: usize = 4;
-const LOCATION: usize = 5;
-const JOB_TITLE: usize = 6;
-const MANAGER_ID: usize = 7;
+// Where each known value sits in a row (and each required column in the file's `REQUIRED`).
+pub(super) const EMPLOYEE_ID: usize = 0;
+pub(super) const EMAIL: usize = 1;
+pub(super) const FIRST_NAME: usize = 2;
+pub(super) const LAST_NAME: usize = 3;
+pub(super) const DEPARTMENT: usize = 4;
+pub(super) const LOCATION: usize = 5;
+pub(super) const JOB_TITLE: usize = 6;
+pub(super) const MANAGER_ID: usize = 7;
 /// The values every row has, in this order, before its extra columns.
 const KNOWN: usize = 8;
 

@@ -6,8 +6,8 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
-    sea_query::{Expr, ExprTrait},
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    sea_query::{Expr, ExprTrait, LockType},
 };
 use uuid::Uuid;
 
@@ -238,22 +238,16 @@ pub async fn user<Db: ConnectionTrait>(
     id: Uuid,
     read: Read,
 ) -> Result<Option<(scim_user::Model, contact::Model)>, DbErr> {
-    if read.locks(db) {
-        scim_user::Entity::find_by_id(id)
-            .select_only()
-            .column(scim_user::Column::Id)
-            .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
-            .lock_exclusive()
-            .into_tuple::<Uuid>()
-            .one(db)
-            .await?;
-    }
-    Ok(scim_user::Entity::find_by_id(id)
+    let mut query = scim_user::Entity::find_by_id(id)
         .filter(scim_user::Column::ConfigurationId.eq(configuration_id))
-        .find_also_related(contact::Entity)
-        .one(db)
-        .await?
-        .and_then(|(u, c)| c.map(|c| (u, c))))
+        .find_also_related(contact::Entity);
+    if read.locks(db) {
+        // `OF scim_user`: PostgreSQL refuses to lock the nullable side of an outer join, and
+        // the user's row is what writers of one resource take turns on. One statement, where
+        // a separate locking read would cost a round trip.
+        QueryTrait::query(&mut query).lock_with_tables(LockType::Update, [scim_user::Entity]);
+    }
+    Ok(query.one(db).await?.and_then(|(u, c)| c.map(|c| (u, c))))
 }
 
 /// The SCIM user of an identity provider with this userName (folded), if any.

@@ -363,6 +363,13 @@ pub(super) trait Planned<R: ScimResource>: Sync {
         row: R::Row,
         plan: &Self::Plan,
     ) -> impl Future<Output = ScimResult<R::Row>> + Send;
+
+    /// The resource's links as read when planning, when the write cannot change them (a
+    /// user's groups are read-only): the answer shows them without reading them again. `None`
+    /// reads them after the write.
+    fn known_links(&self, _plan: &Self::Plan) -> Option<Vec<R::Link>> {
+        None
+    }
 }
 
 /// How often a write planned outside the write gate is planned again because the resource
@@ -397,18 +404,32 @@ pub(super) async fn write_planned<R: ScimResource>(
             })
             .await?;
         if let Some(row) = written {
-            return render_one::<R, _>(app.db(), scope, row, selection).await;
+            return answer::<R>(app, scope, row, change.known_links(&plan), selection).await;
         }
         tracing::debug!(resource = R::NAME, %id, "SCIM resource changed while its write was planned");
     }
-    let row = app
-        .transaction(async |txn| {
-            load::<R, _>(txn, scope, raw_id, Read::ForUpdate).await?;
-            let seen = load::<R, _>(txn, scope, raw_id, Read::Plain).await?;
+    let (row, links) = app
+        .transaction(async |txn| -> ScimResult<_> {
+            let seen = load::<R, _>(txn, scope, raw_id, Read::ForUpdate).await?;
             R::check_if_match(scope, &seen, if_match)?;
             let plan = change.plan(txn, scope, &seen).await?;
-            change.store(txn, scope, seen, &plan).await
+            let row = change.store(txn, scope, seen, &plan).await?;
+            Ok((row, change.known_links(&plan)))
         })
         .await?;
-    render_one::<R, _>(app.db(), scope, row, selection).await
+    answer::<R>(app, scope, row, links, selection).await
+}
+
+/// A written resource as returned: with the links its plan read, or reading them.
+async fn answer<R: ScimResource>(
+    app: &App,
+    scope: &Scope,
+    row: R::Row,
+    links: Option<Vec<R::Link>>,
+    selection: &Selection,
+) -> ScimResult<Rendered> {
+    match links {
+        Some(links) => render_known::<R>(scope, row, links, selection),
+        None => render_one::<R, _>(app.db(), scope, row, selection).await,
+    }
 }

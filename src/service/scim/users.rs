@@ -347,20 +347,40 @@ async fn write_contact(
 /// A user's PATCH: the operations applied to its representation.
 struct Patching<'a>(&'a Value);
 
+/// A user's PATCH as planned from one version of the user.
+struct PatchedUser {
+    /// The attributes with the operations applied.
+    data: UserData,
+    /// The hash of a password they set.
+    password_hash: Option<String>,
+    /// The user's groups, read to patch the whole representation.
+    groups: Vec<(Uuid, String)>,
+}
+
 impl Planned<Users> for Patching<'_> {
-    /// The patched attributes, and the hash of a password they set.
-    type Plan = (UserData, Option<String>);
+    type Plan = PatchedUser;
 
     async fn plan<Db: ConnectionTrait>(
         &self,
         db: &Db,
         scope: &Scope,
         row: &UserRow,
-    ) -> ScimResult<Self::Plan> {
-        let current = render_one::<Users, _>(db, scope, row.clone(), &Selection::default()).await?;
+    ) -> ScimResult<PatchedUser> {
+        let (u, _) = row;
+        let groups: Vec<(Uuid, String)> = Users::links(db, &[u.id])
+            .await?
+            .into_iter()
+            .map(|(_, group)| group)
+            .collect();
+        let current =
+            render_known::<Users>(scope, row.clone(), groups.clone(), &Selection::default())?;
         let data = user::parse(&patch::apply(&current.body, self.0, Kind::User)?)?;
-        let hash = data.password.as_deref().map(hash_password).transpose()?;
-        Ok((data, hash))
+        let password_hash = data.password.as_deref().map(hash_password).transpose()?;
+        Ok(PatchedUser {
+            data,
+            password_hash,
+            groups,
+        })
     }
 
     async fn store(
@@ -368,9 +388,16 @@ impl Planned<Users> for Patching<'_> {
         txn: &DatabaseTransaction,
         scope: &Scope,
         row: UserRow,
-        (data, hash): &Self::Plan,
+        plan: &PatchedUser,
     ) -> ScimResult<UserRow> {
-        replace_in(txn, scope, row, data, hash.clone()).await
+        replace_in(txn, scope, row, &plan.data, plan.password_hash.clone()).await
+    }
+
+    /// A PATCH cannot change a user's groups (they are read-only), so the answer shows those
+    /// the plan read, without a read after the commit. A membership changed between the two
+    /// shows in the next GET, as a membership changed just after the answer would.
+    fn known_links(&self, plan: &PatchedUser) -> Option<Vec<(Uuid, String)>> {
+        Some(plan.groups.clone())
     }
 }
 

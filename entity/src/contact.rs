@@ -14,6 +14,13 @@ pub struct Model {
     /// share it. Indexed, not unique.
     pub email_skeleton: String,
     pub account_id: Uuid,
+    /// The Username an identity provider or an administrator gave (Brightspace's), and its
+    /// folded form, which lookups compare. Indexed, not unique.
+    pub username: Option<String>,
+    pub username_folded: Option<String>,
+    /// The OrgDefinedId (an organisation's own id of the person), compared exactly. Indexed,
+    /// not unique.
+    pub org_defined_id: Option<String>,
     /// JSON array of platform role names.
     pub roles: Json,
     /// `active` or `inactive`.

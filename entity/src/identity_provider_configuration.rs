@@ -10,6 +10,9 @@ pub struct Model {
     pub auto_provision_learners: bool,
     pub default_account_id: Option<Uuid>,
     pub update_attributes_on_login: bool,
+    /// `None`: follows `update_attributes_on_login` (which refreshed roles too before the two
+    /// were apart).
+    pub update_roles_on_login: Option<bool>,
     pub link_existing_contacts: bool,
     /// `exact` or `caseInsensitive`.
     pub company_match: String,
@@ -18,6 +21,12 @@ pub struct Model {
     pub last_name_claim: String,
     pub company_name_claim: String,
     pub roles_claim: String,
+    /// The claims of a Username and an OrgDefinedId; `None`: not mapped.
+    pub username_claim: Option<String>,
+    pub org_defined_id_claim: Option<String>,
+    /// `subject`, `email`, `username` or `orgDefinedId`: what finds an existing contact
+    /// without a credential of the subject.
+    pub match_by: String,
     pub default_role: String,
     /// What a proof must name as its audience (OIDC client ID, SAML SP entity ID).
     pub audience: Option<String>,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::set_some;
 
 use crate::domain::{
-    configuration::{AttributeMap, CompanyMatch, ProofPolicy},
+    configuration::{AttributeMap, CompanyMatch, MatchBy, ProofPolicy},
     stored::StoredEnum,
 };
 
@@ -22,8 +22,11 @@ pub struct NewConfiguration {
     pub auto_provision_learners: bool,
     pub default_account_id: Option<Uuid>,
     pub update_attributes_on_login: bool,
+    /// `None`: follows `update_attributes_on_login`.
+    pub update_roles_on_login: Option<bool>,
     pub link_existing_contacts: bool,
     pub company_match: CompanyMatch,
+    pub match_by: MatchBy,
     pub attribute_map: AttributeMap,
     pub default_role: String,
     pub audience: Option<String>,
@@ -44,13 +47,17 @@ pub async fn insert<Db: ConnectionTrait>(
         auto_provision_learners: Set(new.auto_provision_learners),
         default_account_id: Set(new.default_account_id),
         update_attributes_on_login: Set(new.update_attributes_on_login),
+        update_roles_on_login: Set(new.update_roles_on_login),
         link_existing_contacts: Set(new.link_existing_contacts),
         company_match: Set(new.company_match.as_str().into()),
+        match_by: Set(new.match_by.as_str().into()),
         email_claim: Set(new.attribute_map.email),
         first_name_claim: Set(new.attribute_map.first_name),
         last_name_claim: Set(new.attribute_map.last_name),
         company_name_claim: Set(new.attribute_map.company_name),
         roles_claim: Set(new.attribute_map.roles),
+        username_claim: Set(new.attribute_map.username),
+        org_defined_id_claim: Set(new.attribute_map.org_defined_id),
         default_role: Set(new.default_role),
         audience: Set(new.audience),
         recipient: Set(new.recipient),
@@ -68,8 +75,11 @@ pub struct ConfigurationUpdate {
     pub auto_provision_learners: Option<bool>,
     pub default_account_id: Option<Option<Uuid>>,
     pub update_attributes_on_login: Option<bool>,
+    /// `Some(None)`: follow `update_attributes_on_login` again.
+    pub update_roles_on_login: Option<Option<bool>>,
     pub link_existing_contacts: Option<bool>,
     pub company_match: Option<CompanyMatch>,
+    pub match_by: Option<MatchBy>,
     pub attribute_map: Option<AttributeMap>,
     pub default_role: Option<String>,
     pub audience: Option<Option<String>>,
@@ -99,6 +109,14 @@ pub async fn update<Db: ConnectionTrait>(
         update.update_attributes_on_login,
     );
     set_some(
+        &mut model.update_roles_on_login,
+        update.update_roles_on_login,
+    );
+    set_some(
+        &mut model.match_by,
+        update.match_by.map(|v| v.as_str().into()),
+    );
+    set_some(
         &mut model.link_existing_contacts,
         update.link_existing_contacts,
     );
@@ -112,6 +130,8 @@ pub async fn update<Db: ConnectionTrait>(
         model.last_name_claim = Set(map.last_name);
         model.company_name_claim = Set(map.company_name);
         model.roles_claim = Set(map.roles);
+        model.username_claim = Set(map.username);
+        model.org_defined_id_claim = Set(map.org_defined_id);
     }
     set_some(&mut model.default_role, update.default_role);
     set_some(&mut model.audience, update.audience);

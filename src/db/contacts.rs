@@ -28,6 +28,8 @@ pub struct NewContact {
     /// JSON array of platform role names.
     pub roles: Value,
     pub status: ContactStatus,
+    pub username: Option<String>,
+    pub org_defined_id: Option<String>,
 }
 
 /// Inserts a contact created at `at`, with its email's folded form and skeleton.
@@ -37,6 +39,7 @@ pub async fn insert<C: ConnectionTrait>(
     at: DateTime<Utc>,
 ) -> Result<contact::Model, DbErr> {
     let email_folded = validate::fold(&new.email);
+    let username_folded = new.username.as_deref().map(validate::fold);
     contact::ActiveModel {
         id: Set(Uuid::now_v7()),
         first_name: Set(new.first_name),
@@ -47,6 +50,9 @@ pub async fn insert<C: ConnectionTrait>(
         account_id: Set(new.account_id),
         roles: Set(new.roles),
         status: Set(new.status.as_str().into()),
+        username: Set(new.username),
+        username_folded: Set(username_folded),
+        org_defined_id: Set(new.org_defined_id),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -63,6 +69,9 @@ pub struct ContactChanges {
     pub status: Option<ContactStatus>,
     pub account_id: Option<Uuid>,
     pub roles: Option<Value>,
+    /// `Some(None)` clears it.
+    pub username: Option<Option<String>>,
+    pub org_defined_id: Option<Option<String>>,
 }
 
 /// Writes `changes` over the contact `current` (a new email with its folded form and
@@ -88,6 +97,11 @@ pub async fn update<C: ConnectionTrait>(
     );
     set_some(&mut active.account_id, changes.account_id);
     set_some(&mut active.roles, changes.roles);
+    if let Some(username) = changes.username {
+        active.username_folded = Set(username.as_deref().map(validate::fold));
+        active.username = Set(username);
+    }
+    set_some(&mut active.org_defined_id, changes.org_defined_id);
     active.updated_at = Set(at);
     active.update(db).await
 }
@@ -116,6 +130,8 @@ pub struct SignInUpdate<'a> {
     pub first_name: &'a str,
     pub last_name: &'a str,
     pub roles: Value,
+    pub username: Option<&'a str>,
+    pub org_defined_id: Option<&'a str>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -157,6 +173,15 @@ pub async fn update_on_sign_in<C: ConnectionTrait>(
         .col_expr(contact::Column::FirstName, Expr::val(update.first_name))
         .col_expr(contact::Column::LastName, Expr::val(update.last_name))
         .col_expr(contact::Column::Roles, Expr::val(update.roles))
+        .col_expr(contact::Column::Username, Expr::val(update.username))
+        .col_expr(
+            contact::Column::UsernameFolded,
+            Expr::val(update.username.map(validate::fold)),
+        )
+        .col_expr(
+            contact::Column::OrgDefinedId,
+            Expr::val(update.org_defined_id),
+        )
         .col_expr(contact::Column::UpdatedAt, Expr::val(update.updated_at))
         .filter(contact::Column::Id.eq(id))
         .exec_with_returning(db)

@@ -208,7 +208,7 @@ mod tests {
     use crate::domain::{
         access::Role,
         audit::AuditEntity,
-        configuration::{CompanyMatch, ProofPolicy},
+        configuration::{CompanyMatch, MatchBy, ProofPolicy},
         employees::{
             AdminOrigin, AdminRole, AdminStatus, ChangeKind, HoldReason, SyncSource, SyncStatus,
             file::EmployeeStatus,
@@ -234,6 +234,7 @@ mod tests {
             (Source::COLUMN, spellings::<Source>()),
             (CompanyMatch::COLUMN, spellings::<CompanyMatch>()),
             (ProofPolicy::COLUMN, spellings::<ProofPolicy>()),
+            (MatchBy::COLUMN, spellings::<MatchBy>()),
             (AuditEntity::COLUMN, spellings::<AuditEntity>()),
             (AdminRole::COLUMN, spellings::<AdminRole>()),
             // Rules hand out the same roles administrators hold.

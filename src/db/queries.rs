@@ -161,6 +161,25 @@ pub async fn contact_with_email<Db: ConnectionTrait>(
     first_except(db, query, contact::Column::Id, except).await
 }
 
+/// Up to two contacts whose Username folds to `key` (`by_username`) or whose OrgDefinedId is
+/// `key`: two are enough to tell that the claim names no one person.
+pub async fn contacts_holding<Db: ConnectionTrait>(
+    db: &Db,
+    by_username: bool,
+    key: &str,
+) -> Result<Vec<contact::Model>, DbErr> {
+    let column = match by_username {
+        true => contact::Column::UsernameFolded,
+        false => contact::Column::OrgDefinedId,
+    };
+    contact::Entity::find()
+        .filter(column.eq(key))
+        .order_by_asc(contact::Column::Id)
+        .limit(2)
+        .all(db)
+        .await
+}
+
 /// A contact (other than `except`) whose email looks like this one (the same confusable
 /// skeleton) without being the same address, if any.
 pub async fn contact_looking_like<Db: ConnectionTrait>(

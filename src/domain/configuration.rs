@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use crate::error::{ErrorCode, FieldError};
 
 use super::{
-    stored::stored_enum,
+    stored::{StoredEnum, stored_enum},
     validate::{NAME_MAX, required_text},
 };
 
@@ -29,6 +29,21 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// Which claim finds an existing contact that has no credential of the subject (a known
+    /// credential always comes first). Brightspace's "User/Name ID mapping" (seed 003).
+    pub enum MatchBy in "identity_provider_configuration.match_by" {
+        /// The subject's credential only: no claim links an existing contact.
+        Subject = "subject",
+        /// The email claim (the default, as before the choice existed).
+        Email = "email",
+        /// The Username claim (`attributeMap.username`), compared folded.
+        Username = "username",
+        /// The OrgDefinedId claim (`attributeMap.orgDefinedId`), compared exactly.
+        OrgDefinedId = "orgDefinedId",
+    }
+}
+
 /// Which claim feeds which contact field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttributeMap {
@@ -37,6 +52,10 @@ pub struct AttributeMap {
     pub last_name: String,
     pub company_name: String,
     pub roles: String,
+    /// Brightspace's Username and OrgDefinedId: not mapped unless set, so that claims an IdP
+    /// already sends change nothing until a configuration asks for them.
+    pub username: Option<String>,
+    pub org_defined_id: Option<String>,
 }
 
 impl Default for AttributeMap {
@@ -47,6 +66,8 @@ impl Default for AttributeMap {
             last_name: "family_name".into(),
             company_name: "company".into(),
             roles: "roles".into(),
+            username: None,
+            org_defined_id: None,
         }
     }
 }
@@ -59,6 +80,9 @@ pub struct AttributeMapPatch {
     pub last_name: Option<String>,
     pub company_name: Option<String>,
     pub roles: Option<String>,
+    /// `Some(None)`: an explicit null, which unmaps it.
+    pub username: Option<Option<String>>,
+    pub org_defined_id: Option<Option<String>>,
 }
 
 pub const DEFAULT_ROLE: &str = "learner";
@@ -78,18 +102,54 @@ impl AttributeMap {
                 }
             },
         };
+        let mut pick_optional =
+            |label: &str, current: &Option<String>, new: &Option<Option<String>>| match new {
+                None => current.clone(),
+                Some(None) => None,
+                Some(Some(raw)) => Some(pick(
+                    label,
+                    current.as_deref().unwrap_or(""),
+                    &Some(raw.clone()),
+                )),
+            };
+        let username = pick_optional("username", &self.username, &patch.username);
+        let org_defined_id =
+            pick_optional("orgDefinedId", &self.org_defined_id, &patch.org_defined_id);
         let map = Self {
             email: pick("email", &self.email, &patch.email),
             first_name: pick("firstName", &self.first_name, &patch.first_name),
             last_name: pick("lastName", &self.last_name, &patch.last_name),
             company_name: pick("companyName", &self.company_name, &patch.company_name),
             roles: pick("roles", &self.roles, &patch.roles),
+            username,
+            org_defined_id,
         };
         if errors.is_empty() {
             Ok(map)
         } else {
             Err(errors)
         }
+    }
+}
+
+/// A configuration that matches contacts by a claim must say which claim carries it.
+pub fn match_claim_mapped(match_by: MatchBy, map: &AttributeMap) -> Result<(), FieldError> {
+    let (mapped, field) = match match_by {
+        MatchBy::Subject | MatchBy::Email => return Ok(()),
+        MatchBy::Username => (&map.username, "attributeMap.username"),
+        MatchBy::OrgDefinedId => (&map.org_defined_id, "attributeMap.orgDefinedId"),
+    };
+    match mapped {
+        Some(_) => Ok(()),
+        None => Err(FieldError::new(
+            "matchBy",
+            ErrorCode::Invalid,
+            format!(
+                "matching by {} needs {field}: the claim that carries it",
+                match_by.as_str()
+            ),
+            Some(match_by.as_str()),
+        )),
     }
 }
 

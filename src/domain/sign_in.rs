@@ -5,15 +5,15 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use self::claims::{
-    Attributes, ContactAttributes, EMAIL_VERIFIED, individual_account_name, map_roles, refresh,
-    required_email,
+    Attributes, ContactAttributes, EMAIL_VERIFIED, Refreshed, individual_account_name, map_roles,
+    refresh, required_email,
 };
 use super::{
-    configuration::{AttributeMap, CompanyMatch},
+    configuration::{AttributeMap, CompanyMatch, MatchBy},
     stored::{AccountAssignment, ContactStatus},
     validate,
 };
-use crate::error::FieldError;
+use crate::{domain::stored::StoredEnum, error::FieldError};
 
 /// The configuration of (brand, IdP), as the decision reads it.
 #[derive(Clone, Debug)]
@@ -21,6 +21,11 @@ pub struct Rules {
     pub auto_provision_learners: bool,
     pub link_existing_contacts: bool,
     pub update_attributes_on_login: bool,
+    /// Apart from attributes (seed 003); a configuration that never set it follows
+    /// `update_attributes_on_login`.
+    pub update_roles_on_login: bool,
+    /// Which claim finds an existing contact without a credential of the subject.
+    pub match_by: MatchBy,
     pub company_match: CompanyMatch,
     pub default_account: Option<Uuid>,
     pub default_role: String,
@@ -42,6 +47,15 @@ pub struct Person {
 pub struct Existing {
     pub person: Person,
     pub credentials: Vec<(Option<Uuid>, Option<String>)>,
+}
+
+/// The contacts holding the Username or OrgDefinedId a configuration matches by.
+#[derive(Clone, Debug)]
+pub enum Found {
+    Nobody,
+    One(Existing),
+    /// More than one: the claim cannot say which, so none is linked.
+    Several,
 }
 
 /// An account the decision may choose.
@@ -68,6 +82,8 @@ pub struct Context {
     /// The contact of the (IdP, subject) credential, if there is one.
     pub known: Option<Person>,
     pub by_email: Lookup<Option<Existing>>,
+    /// By the claim `matchBy` names, when it is the Username or the OrgDefinedId.
+    pub by_claim: Lookup<Found>,
     pub default_account: Lookup<Option<AccountRef>>,
     pub company_account: Lookup<Option<AccountRef>>,
 }
@@ -77,6 +93,9 @@ pub struct Context {
 pub enum Need {
     /// The contact whose email folds to this, locked, with its credentials.
     ContactByEmail { email_folded: String },
+    /// The contacts whose Username (`key` folded) or OrgDefinedId (`key` exact) it is, the one
+    /// found locked, with its credentials.
+    ContactByClaim { by: MatchBy, key: String },
     /// The configuration's default account.
     DefaultAccount(Uuid),
     /// The first account of the oldest company named `key` (compared folded, or exactly).
@@ -104,6 +123,8 @@ pub enum DenialReason {
     LinkingDisabled,
     /// Step 3.
     ContactHasCredentials,
+    /// Step 3 by Username or OrgDefinedId: more than one contact holds it.
+    MatchAmbiguous,
     /// Step 4.
     ProvisioningDisabled,
     /// The configuration requires a signed proof and the call sent bare claims (§4.1).
@@ -125,6 +146,7 @@ impl DenialReason {
             Self::EmailUnverified => "emailUnverified",
             Self::LinkingDisabled => "linkingDisabled",
             Self::ContactHasCredentials => "contactHasCredentials",
+            Self::MatchAmbiguous => "matchAmbiguous",
             Self::ProvisioningDisabled => "provisioningDisabled",
             Self::ProofRequired => "proofRequired",
             Self::ProofInvalid => "proofInvalid",
@@ -166,6 +188,8 @@ pub struct NewPerson {
     pub first_name: String,
     pub last_name: String,
     pub roles: Vec<String>,
+    pub username: Option<String>,
+    pub org_defined_id: Option<String>,
     pub account: AccountChoice,
     pub assignment: AccountAssignment,
     pub changed: Vec<&'static str>,
@@ -182,7 +206,8 @@ pub enum Decision {
         update: Option<Update>,
         reason: &'static str,
     },
-    /// The contact with the claimed email gets this SSO credential.
+    /// The contact found by the claimed email (or the claim `matchBy` names) gets this SSO
+    /// credential.
     Link {
         contact: Uuid,
         update: Option<Update>,
@@ -258,12 +283,17 @@ fn update_on_login(
     claimed: &Attributes,
     claims: &Value,
 ) -> Result<Option<Update>, Refusal> {
-    if !rules.update_attributes_on_login {
+    let refreshed = Refreshed {
+        attributes: rules.update_attributes_on_login,
+        roles: rules.update_roles_on_login,
+    };
+    if !refreshed.attributes && !refreshed.roles {
         return Ok(None);
     }
     let (next, changed) = refresh(
         &person.attributes,
         claimed,
+        refreshed,
         &rules.role_mappings,
         &rules.default_role,
     );
@@ -299,6 +329,11 @@ fn decide_or_refuse(
         });
     }
 
+    // 3, by the Username or the OrgDefinedId: the contact that holds the claimed one.
+    if let Some(decided) = match_by_claim(context, claimed, claims)? {
+        return Ok(decided);
+    }
+
     // 3 and 4 trust the email: without a verified one, stop before looking it up, so the
     // answer is the same whether a contact has it or not.
     let map = &rules.attribute_map;
@@ -318,7 +353,28 @@ fn decide_or_refuse(
         Lookup::Loaded(existing) => existing,
     };
     if let Some(existing) = existing {
-        return link(context, existing, claimed, claims, &email);
+        let found_by = Key {
+            label: format!("claims.{}", map.email),
+            value: &email,
+            by: MatchBy::Email,
+        };
+        if rules.match_by != MatchBy::Email {
+            // The address is that contact's: a new contact cannot have it too, and this
+            // configuration does not say that it is the same person.
+            return Err(Refusal::new(
+                DenialReason::LinkingDisabled,
+                &found_by.label,
+                &format!(
+                    "a contact with this email already exists, and this configuration matches \
+                     contacts by {} (matchBy), not by email",
+                    rules.match_by.as_str()
+                ),
+                Some(&email),
+            )
+            .about(existing.person.id)
+            .disclosing());
+        }
+        return link(context, existing, claimed, claims, &found_by);
     }
 
     // 4. Nobody: provision, if the configuration allows it.
@@ -335,25 +391,94 @@ fn decide_or_refuse(
     provision(context, claimed, email)
 }
 
+/// The claim a contact was found by: its label in errors, its value and what it is.
+struct Key<'a> {
+    label: String,
+    value: &'a str,
+    by: MatchBy,
+}
+
+/// Step 3 when the configuration matches by the Username or the OrgDefinedId: link the one
+/// contact that holds the claimed value, refuse when several do, or `None` when nobody does
+/// (a new contact is then provisioned, by the email as ever).
+fn match_by_claim(
+    context: &Context,
+    claimed: &Attributes,
+    claims: &Value,
+) -> Result<Option<Decision>, Refusal> {
+    let map = &context.rules.attribute_map;
+    let by = context.rules.match_by;
+    let (claim, value) = match by {
+        MatchBy::Subject | MatchBy::Email => return Ok(None),
+        MatchBy::Username => (&map.username, &claimed.username),
+        MatchBy::OrgDefinedId => (&map.org_defined_id, &claimed.org_defined_id),
+    };
+    let noun = by.as_str();
+    // The configuration's check keeps the claim mapped; a missing map is a missing claim.
+    let claim = claim.as_deref().unwrap_or(noun);
+    let label = format!("claims.{claim}");
+    let Some(value) = value else {
+        return Err(Refusal::of(
+            DenialReason::InvalidInput,
+            FieldError::new(
+                &label,
+                crate::error::ErrorCode::Blank,
+                format!(
+                    "this configuration finds contacts by {noun} (matchBy), and the `{claim}` \
+                     claim is missing"
+                ),
+                None,
+            ),
+        ));
+    };
+    let found = match &context.by_claim {
+        Lookup::NotLoaded => {
+            let key = match by {
+                MatchBy::Username => validate::fold(value),
+                _ => value.clone(),
+            };
+            return Ok(Some(Decision::Load(Need::ContactByClaim { by, key })));
+        }
+        Lookup::Loaded(found) => found,
+    };
+    let key = Key { label, value, by };
+    match found {
+        Found::Nobody => Ok(None),
+        Found::One(existing) => link(context, existing, claimed, claims, &key).map(Some),
+        Found::Several => Err(Refusal::new(
+            DenialReason::MatchAmbiguous,
+            &key.label,
+            &format!(
+                "more than one contact has this {noun}, so the sign-in cannot tell which one \
+                 it is; an administrator must give it to one contact only"
+            ),
+            Some(value),
+        )
+        .disclosing()),
+    }
+}
+
 fn link(
     context: &Context,
     existing: &Existing,
     claimed: &Attributes,
     claims: &Value,
-    email: &str,
+    key: &Key<'_>,
 ) -> Result<Decision, Refusal> {
     let person = &existing.person;
-    let label = format!("claims.{}", context.rules.attribute_map.email);
+    let (label, noun) = (&key.label, key.by.as_str());
     let refuse_link = |reason: DenialReason, message: &str| {
-        Refusal::new(reason, &label, message, Some(email))
+        Refusal::new(reason, label, message, Some(key.value))
             .about(person.id)
             .disclosing()
     };
     if !context.rules.link_existing_contacts {
         return Err(refuse_link(
             DenialReason::LinkingDisabled,
-            "a contact with this email already exists, and this configuration does not link \
-             existing contacts (linkExistingContacts is off)",
+            &format!(
+                "a contact with this {noun} already exists, and this configuration does not \
+                 link existing contacts (linkExistingContacts is off)"
+            ),
         ));
     }
     let ours = existing.credentials.iter().any(|(idp, subject)| {
@@ -366,20 +491,33 @@ fn link(
         return Err(refuse_link(
             DenialReason::ContactHasCredentials,
             &format!(
-                "a contact with this email exists and already has {} sign-in credential(s); only a \
-             contact without credentials is linked automatically",
+                "a contact with this {noun} exists and already has {} sign-in credential(s); \
+                 only a contact without credentials is linked automatically",
                 existing.credentials.len()
             ),
         ));
     }
     if person.status == ContactStatus::Inactive {
-        return Err(inactive(&label, email).about(person.id).disclosing());
+        return Err(inactive(label, key.value).about(person.id).disclosing());
     }
+    let reason = match key.by {
+        MatchBy::Username => {
+            "linked to the existing contact with this username, which had no credentials; \
+             the account is unchanged"
+        }
+        MatchBy::OrgDefinedId => {
+            "linked to the existing contact with this orgDefinedId, which had no credentials; \
+             the account is unchanged"
+        }
+        MatchBy::Email | MatchBy::Subject => {
+            "linked to the existing contact with this email, which had no credentials; \
+             the account is unchanged"
+        }
+    };
     Ok(Decision::Link {
         contact: person.id,
         update: update_on_login(&context.rules, person, claimed, claims)?,
-        reason: "linked to the existing contact with this email, which had no credentials; \
-                 the account is unchanged",
+        reason,
     })
 }
 
@@ -414,12 +552,20 @@ fn provision(context: &Context, claimed: &Attributes, email: String) -> Result<D
         changed.push("lastName");
     }
     changed.push("roles");
+    if claimed.username.is_some() {
+        changed.push("username");
+    }
+    if claimed.org_defined_id.is_some() {
+        changed.push("orgDefinedId");
+    }
     Ok(Decision::Create {
         person: NewPerson {
             email,
             first_name,
             last_name,
             roles,
+            username: claimed.username.clone(),
+            org_defined_id: claimed.org_defined_id.clone(),
             account,
             assignment,
             changed,

@@ -14,8 +14,8 @@ use crate::{
         access::{Action, Principal},
         audit::{Actor, AuditEntity},
         configuration::{
-            AttributeMap, AttributeMapPatch, CompanyMatch, DEFAULT_ROLE, ProofPolicy,
-            role_mappings, role_name,
+            AttributeMap, AttributeMapPatch, CompanyMatch, DEFAULT_ROLE, MatchBy, ProofPolicy,
+            match_claim_mapped, role_mappings, role_name,
         },
         id::NodeKind,
         proof::settings,
@@ -33,8 +33,11 @@ pub struct ConfigurationInput<'a> {
     /// `Some(None)`: an explicit null, which clears the default account.
     pub default_account_id: Option<Option<&'a str>>,
     pub update_attributes_on_login: Option<bool>,
+    /// `Some(None)`: an explicit null, which makes it follow `update_attributes_on_login`.
+    pub update_roles_on_login: Option<Option<bool>>,
     pub link_existing_contacts: Option<bool>,
     pub company_match: Option<CompanyMatch>,
+    pub match_by: Option<MatchBy>,
     pub attribute_map: Option<AttributeMapPatch>,
     pub default_role: Option<&'a str>,
     pub role_mappings: Option<Vec<(String, String)>>,
@@ -134,6 +137,15 @@ fn proofs_possible(
     ))
 }
 
+/// Matching by the Username or the OrgDefinedId is refused while no claim carries it: every
+/// sign-in without a credential would then be denied. Checked on the row as written, so that
+/// unmapping the claim of a configuration that matches by it is refused too (the transaction
+/// rolls back).
+fn match_possible(model: &configuration::Model) -> AppResult<()> {
+    let match_by: MatchBy = AppError::decode(&model.match_by)?;
+    match_claim_mapped(match_by, &attribute_map(model)).map_err(|e| AppError::Invalid(vec![e]))
+}
+
 /// The attribute map a configuration applies.
 pub fn attribute_map(model: &configuration::Model) -> AttributeMap {
     AttributeMap {
@@ -142,7 +154,17 @@ pub fn attribute_map(model: &configuration::Model) -> AttributeMap {
         last_name: model.last_name_claim.clone(),
         company_name: model.company_name_claim.clone(),
         roles: model.roles_claim.clone(),
+        username: model.username_claim.clone(),
+        org_defined_id: model.org_defined_id_claim.clone(),
     }
+}
+
+/// Whether sign-ins refresh roles: as set, or (never set) as they refresh attributes, which
+/// refreshed roles too before the two were apart.
+pub fn update_roles_on_login(model: &configuration::Model) -> bool {
+    model
+        .update_roles_on_login
+        .unwrap_or(model.update_attributes_on_login)
 }
 
 pub async fn create(
@@ -175,8 +197,10 @@ pub async fn create(
             auto_provision_learners: input.auto_provision_learners.unwrap_or(false),
             default_account_id: r.default_account_id.flatten(),
             update_attributes_on_login: input.update_attributes_on_login.unwrap_or(false),
+            update_roles_on_login: input.update_roles_on_login.flatten(),
             link_existing_contacts: input.link_existing_contacts.unwrap_or(true),
             company_match: input.company_match.unwrap_or(CompanyMatch::Exact),
+            match_by: input.match_by.unwrap_or(MatchBy::Email),
             attribute_map,
             default_role: r.default_role.unwrap_or_else(|| DEFAULT_ROLE.into()),
             audience: r.audience.clone().flatten(),
@@ -187,6 +211,7 @@ pub async fn create(
         let insert = db::configurations::insert(txn, new);
         let model = unless_taken(existing, already_exists, insert).await?;
         proofs_possible(&model, &r.identity_provider)?;
+        match_possible(&model)?;
         if let Some(mappings) = &r.role_mappings {
             db::configurations::replace_role_mappings(txn, model.id, mappings).await?;
         }
@@ -282,8 +307,10 @@ pub async fn update(
                 auto_provision_learners: input.auto_provision_learners,
                 default_account_id: r.default_account_id,
                 update_attributes_on_login: input.update_attributes_on_login,
+                update_roles_on_login: input.update_roles_on_login,
                 link_existing_contacts: input.link_existing_contacts,
                 company_match: input.company_match,
+                match_by: input.match_by,
                 attribute_map,
                 default_role: r.default_role.clone(),
                 audience: r.audience.clone(),
@@ -292,6 +319,7 @@ pub async fn update(
             };
             let model = db::configurations::update(txn, current.id, update, now()).await?;
             proofs_possible(&model, &r.identity_provider)?;
+            match_possible(&model)?;
             if let Some(mappings) = &r.role_mappings {
                 let before = db::scim::role_mappings(txn, model.id).await?;
                 db::configurations::replace_role_mappings(txn, model.id, mappings).await?;

@@ -24,6 +24,9 @@ pub struct NewContact<'a> {
     pub account_id: &'a str,
     /// Platform roles; `None` gives the default role, `learner`.
     pub roles: Option<&'a [String]>,
+    /// Brightspace's Username and OrgDefinedId, which a configuration may match sign-ins by.
+    pub username: Option<&'a str>,
+    pub org_defined_id: Option<&'a str>,
 }
 
 #[derive(Default)]
@@ -34,6 +37,15 @@ pub struct ContactChanges<'a> {
     pub status: Option<ContactStatus>,
     pub account_id: Option<&'a str>,
     pub roles: Option<&'a [String]>,
+    /// `Some(None)` (or blank) clears it.
+    pub username: Option<Option<&'a str>>,
+    pub org_defined_id: Option<Option<&'a str>>,
+}
+
+/// A Username or OrgDefinedId as given: blank is none; otherwise a trimmed single line.
+fn identifier(problems: &mut Problems, label: &str, raw: Option<&str>) -> Option<String> {
+    raw.filter(|raw| !raw.trim().is_empty())
+        .and_then(|raw| problems.name(label, raw))
 }
 
 fn email_taken(raw: &str) -> FieldError {
@@ -100,6 +112,8 @@ pub async fn create(
         Some(raw) => roles(&mut problems, raw),
         None => serde_json::json!([crate::domain::configuration::DEFAULT_ROLE]),
     };
+    let username = identifier(&mut problems, "username", input.username);
+    let org_defined_id = identifier(&mut problems, "orgDefinedId", input.org_defined_id);
     app.transaction(async |txn| {
         let account = problems
             .load::<account::Entity, _>(txn, NodeKind::Account, "accountId", input.account_id)
@@ -114,12 +128,22 @@ pub async fn create(
             account_id: account.id,
             roles,
             status: ContactStatus::Active,
+            username,
+            org_defined_id,
         };
         let model = db::contacts::insert(txn, new, now())
             .await
             .map_err(|e| unique_or_internal(e, || email_taken(input.email)))?;
         super::audit::created(txn, &actor, "contacts.create", &model).await?;
-        let attributes = ["email", "firstName", "lastName", "roles", "status"];
+        let mut attributes = vec!["email", "firstName", "lastName", "roles", "status"];
+        for (set, name) in [
+            (model.username.is_some(), "username"),
+            (model.org_defined_id.is_some(), "orgDefinedId"),
+        ] {
+            if set {
+                attributes.push(name);
+            }
+        }
         log_admin_change(
             txn,
             &actor,
@@ -150,6 +174,12 @@ pub async fn update(
         .email
         .and_then(|v| problems.check(validate::email("email", v)));
     let new_roles = changes.roles.map(|raw| roles(&mut problems, raw));
+    let username = changes
+        .username
+        .map(|raw| identifier(&mut problems, "username", raw));
+    let org_defined_id = changes
+        .org_defined_id
+        .map(|raw| identifier(&mut problems, "orgDefinedId", raw));
     app.transaction(async |txn| {
         let current = problems
             .load::<contact::Entity, _>(txn, NodeKind::Contact, "contactId", contact_id)
@@ -169,6 +199,8 @@ pub async fn update(
             status: changes.status,
             account_id: account.map(|a| a.id),
             roles: new_roles,
+            username,
+            org_defined_id,
         };
         let model = db::contacts::update(txn, current.clone(), written, now())
             .await
@@ -197,6 +229,11 @@ fn changed_attributes(before: &contact::Model, after: &contact::Model) -> Vec<&'
         (before.status != after.status, "status"),
         (before.account_id != after.account_id, "account"),
         (before.roles != after.roles, "roles"),
+        (before.username != after.username, "username"),
+        (
+            before.org_defined_id != after.org_defined_id,
+            "orgDefinedId",
+        ),
     ]
     .into_iter()
     .filter_map(|(changed, name)| changed.then_some(name))

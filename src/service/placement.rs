@@ -21,7 +21,7 @@ pub(crate) async fn needed_account(
         Need::CompanyAccount { key, folded } => {
             queries::first_account_of_company_named(txn, key, *folded).await
         }
-        Need::ContactByEmail { .. } => Ok(None),
+        Need::ContactByEmail { .. } | Need::ContactByClaim { .. } => Ok(None),
     }
 }
 

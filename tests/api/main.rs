@@ -7,6 +7,7 @@ mod answers;
 mod audit;
 mod auth;
 mod brands;
+mod brightspace;
 mod cli;
 mod concurrency;
 mod configurations;

@@ -24,6 +24,9 @@ pub struct Attributes {
     pub company_name: Option<String>,
     /// Provider roles, before mapping.
     pub roles: Option<Vec<String>>,
+    /// Brightspace's Username and OrgDefinedId, when the configuration maps them.
+    pub username: Option<String>,
+    pub org_defined_id: Option<String>,
     /// Whether the email may be trusted: see [`email_verified`].
     pub email_verified: bool,
 }
@@ -119,6 +122,9 @@ pub fn read_claims(claims: &Value, map: &AttributeMap) -> Result<Attributes, Vec
     let first_name = keep(name(&map.first_name));
     let last_name = keep(name(&map.last_name));
     let company_name = keep(name(&map.company_name));
+    let mut mapped = |claim: &Option<String>| claim.as_deref().and_then(|c| keep(name(c)));
+    let username = mapped(&map.username);
+    let org_defined_id = mapped(&map.org_defined_id);
     let roles = list(claims, &map.roles)
         .map_err(|e| errors.push(e))
         .ok()
@@ -131,6 +137,8 @@ pub fn read_claims(claims: &Value, map: &AttributeMap) -> Result<Attributes, Vec
             last_name,
             company_name,
             roles,
+            username,
+            org_defined_id,
             email_verified,
         })
     } else {
@@ -244,6 +252,15 @@ pub struct ContactAttributes {
     pub first_name: String,
     pub last_name: String,
     pub roles: Vec<String>,
+    pub username: Option<String>,
+    pub org_defined_id: Option<String>,
+}
+
+/// What an update on login refreshes (`updateAttributesOnLogin`, `updateRolesOnLogin`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refreshed {
+    pub attributes: bool,
+    pub roles: bool,
 }
 
 /// What an update on login changes: the new values and the names of the changed attributes.
@@ -251,22 +268,41 @@ pub struct ContactAttributes {
 pub fn refresh(
     current: &ContactAttributes,
     claimed: &Attributes,
+    refreshed: Refreshed,
     mappings: &[(String, String)],
     default_role: &str,
 ) -> (ContactAttributes, Vec<&'static str>) {
     let mut next = current.clone();
     let mut changed = Vec::new();
-    for (name, claim, value) in [
-        ("email", &claimed.email, &mut next.email),
-        ("firstName", &claimed.first_name, &mut next.first_name),
-        ("lastName", &claimed.last_name, &mut next.last_name),
-    ] {
-        if let Some(claim) = claim
-            && claim != value
-        {
-            value.clone_from(claim);
-            changed.push(name);
+    if refreshed.attributes {
+        for (name, claim, value) in [
+            ("email", &claimed.email, &mut next.email),
+            ("firstName", &claimed.first_name, &mut next.first_name),
+            ("lastName", &claimed.last_name, &mut next.last_name),
+        ] {
+            if let Some(claim) = claim
+                && claim != value
+            {
+                value.clone_from(claim);
+                changed.push(name);
+            }
         }
+        for (name, claim, value) in [
+            ("username", &claimed.username, &mut next.username),
+            (
+                "orgDefinedId",
+                &claimed.org_defined_id,
+                &mut next.org_defined_id,
+            ),
+        ] {
+            if claim.is_some() && claim != value {
+                value.clone_from(claim);
+                changed.push(name);
+            }
+        }
+    }
+    if !refreshed.roles {
+        return (next, changed);
     }
     if let Some(provider_roles) = &claimed.roles {
         let roles = map_roles(provider_roles, mappings, default_role);
@@ -473,6 +509,8 @@ mod tests {
             first_name: "Ada".into(),
             last_name: "L".into(),
             roles: vec!["learner".into()],
+            username: Some("ada".into()),
+            org_defined_id: None,
         };
         let claimed = Attributes {
             first_name: Some("Ada".into()),
@@ -481,12 +519,77 @@ mod tests {
             ..Default::default()
         };
         let mappings = vec![("Staff".to_string(), "instructor".to_string())];
-        let (next, changed) = refresh(&current, &claimed, &mappings, "learner");
+        let both = Refreshed {
+            attributes: true,
+            roles: true,
+        };
+        let (next, changed) = refresh(&current, &claimed, both, &mappings, "learner");
         assert_eq!(changed, ["lastName", "roles"]);
         assert_eq!(next.email, "a@x.io");
         assert_eq!(next.roles, ["instructor"]);
-        let (_, changed) = refresh(&current, &Attributes::default(), &mappings, "learner");
+        assert_eq!(
+            next.username.as_deref(),
+            Some("ada"),
+            "an absent claim keeps it"
+        );
+        let (_, changed) = refresh(&current, &Attributes::default(), both, &mappings, "learner");
         assert!(changed.is_empty());
+    }
+
+    /// Seed 003: "Update attributes on login" and "Update role on login" are apart.
+    #[test]
+    fn attributes_and_roles_are_refreshed_apart() {
+        let current = ContactAttributes {
+            email: "a@x.io".into(),
+            first_name: "Ada".into(),
+            last_name: "L".into(),
+            roles: vec!["learner".into()],
+            username: None,
+            org_defined_id: Some("E-1".into()),
+        };
+        let claimed = Attributes {
+            last_name: Some("Lovelace".into()),
+            roles: Some(vec!["Staff".into()]),
+            username: Some("ada.l".into()),
+            org_defined_id: Some("E-2".into()),
+            ..Default::default()
+        };
+        let mappings = vec![("Staff".to_string(), "instructor".to_string())];
+        let only = |attributes, roles| {
+            let (next, changed) = refresh(
+                &current,
+                &claimed,
+                Refreshed { attributes, roles },
+                &mappings,
+                "learner",
+            );
+            (next, changed)
+        };
+        let (next, changed) = only(true, false);
+        assert_eq!(changed, ["lastName", "username", "orgDefinedId"]);
+        assert_eq!(next.roles, ["learner"]);
+        assert_eq!(next.org_defined_id.as_deref(), Some("E-2"));
+        let (next, changed) = only(false, true);
+        assert_eq!(changed, ["roles"]);
+        assert_eq!((next.last_name.as_str(), next.username), ("L", None));
+        assert!(only(false, false).1.is_empty());
+    }
+
+    #[test]
+    fn username_and_org_defined_id_are_read_only_when_mapped() {
+        let claims = json!({"email": "a@x.io", "Username": " ada.l ", "UserId": "E-7"});
+        let unmapped = read_claims(&claims, &map()).unwrap();
+        assert_eq!((unmapped.username, unmapped.org_defined_id), (None, None));
+        let mapped = AttributeMap {
+            username: Some("Username".into()),
+            org_defined_id: Some("UserId".into()),
+            ..map()
+        };
+        let read = read_claims(&claims, &mapped).unwrap();
+        assert_eq!(read.username.as_deref(), Some("ada.l"));
+        assert_eq!(read.org_defined_id.as_deref(), Some("E-7"));
+        let bad = read_claims(&json!({"UserId": 7}), &mapped).unwrap_err();
+        assert_eq!(bad[0].label.as_deref(), Some("claims.UserId"));
     }
 
     #[test]

@@ -17,6 +17,8 @@ fn rules() -> Rules {
         auto_provision_learners: true,
         link_existing_contacts: true,
         update_attributes_on_login: false,
+        update_roles_on_login: false,
+        match_by: MatchBy::Email,
         company_match: CompanyMatch::Exact,
         default_account: None,
         default_role: "learner".into(),
@@ -34,6 +36,8 @@ fn person(id: Uuid, status: ContactStatus) -> Person {
             first_name: "Ada".into(),
             last_name: "Lovelace".into(),
             roles: vec!["learner".into()],
+            username: None,
+            org_defined_id: None,
         },
     }
 }
@@ -45,6 +49,7 @@ fn context() -> Context {
         subject: "s1".into(),
         known: None,
         by_email: Lookup::NotLoaded,
+        by_claim: Lookup::NotLoaded,
         default_account: Lookup::NotLoaded,
         company_account: Lookup::NotLoaded,
     }
@@ -363,5 +368,203 @@ fn a_new_contact_gets_mapped_roles_and_the_claimed_attributes() {
     assert_eq!(
         reason,
         "no default account and the claims carry no company name: new individual account"
+    );
+}
+
+/// `c` matching by `by`, with seed 003's statement attributes mapped (Username, UserId).
+fn matching(by: MatchBy, c: Context) -> Context {
+    ruled(c, |r| {
+        r.match_by = by;
+        r.attribute_map.username = Some("Username".into());
+        r.attribute_map.org_defined_id = Some("UserId".into());
+    })
+}
+
+fn found(found: Found) -> Context {
+    Context {
+        by_claim: Lookup::Loaded(found),
+        ..context()
+    }
+}
+
+fn one(credentials: Vec<(Option<Uuid>, Option<String>)>) -> Found {
+    Found::One(Existing {
+        person: person(EXISTING, ContactStatus::Active),
+        credentials,
+    })
+}
+
+/// Seed 003: the User/Name ID mapping (`matchBy`), and roles refreshed apart from attributes.
+#[test]
+fn brightspace_matching_and_refreshing() {
+    use DenialReason::*;
+    use MatchBy::{OrgDefinedId, Subject, Username};
+    let ada = json!({"email": "ada@example.com", "Username": "Ada.L", "UserId": "E-7"});
+    let theirs = vec![(Some(OTHER_IDP), Some("x".to_owned()))];
+    let by_email_too = |f: Found, existing_by_email: bool| Context {
+        by_email: Lookup::Loaded(existing_by_email.then(|| Existing {
+            person: person(EXISTING, ContactStatus::Active),
+            credentials: vec![],
+        })),
+        ..found(f)
+    };
+    let cases: Vec<(&str, Context, Value, Expect)> = vec![
+        (
+            "by username, the claim is missing",
+            matching(Username, context()),
+            json!({"email": "ada@example.com"}),
+            Expect::Deny {
+                reason: InvalidInput,
+                label: "claims.Username",
+                code: ErrorCode::Blank,
+                about: None,
+                discloses: false,
+            },
+        ),
+        (
+            "by username, looked up folded",
+            matching(Username, context()),
+            ada.clone(),
+            Expect::Load(Need::ContactByClaim {
+                by: Username,
+                key: "ada.l".into(),
+            }),
+        ),
+        (
+            "by orgDefinedId, looked up exactly",
+            matching(OrgDefinedId, context()),
+            json!({"email": "ada@example.com", "UserId": "e-7X"}),
+            Expect::Load(Need::ContactByClaim {
+                by: OrgDefinedId,
+                key: "e-7X".into(),
+            }),
+        ),
+        (
+            "by username, one contact without credentials is linked",
+            matching(Username, found(one(vec![]))),
+            ada.clone(),
+            Expect::Link,
+        ),
+        (
+            "by username, without a verified email it is linked all the same",
+            matching(Username, found(one(vec![]))),
+            json!({"Username": "ada.l", "email_verified": false}),
+            Expect::Link,
+        ),
+        (
+            "by username, the contact has another credential",
+            matching(Username, found(one(theirs.clone()))),
+            ada.clone(),
+            denied(
+                ContactHasCredentials,
+                "claims.Username",
+                Some(EXISTING),
+                true,
+            ),
+        ),
+        (
+            "by orgDefinedId, linking off",
+            ruled(matching(OrgDefinedId, found(one(vec![]))), |r| {
+                r.link_existing_contacts = false
+            }),
+            ada.clone(),
+            denied(LinkingDisabled, "claims.UserId", Some(EXISTING), true),
+        ),
+        (
+            "by username, several contacts hold it",
+            matching(Username, found(Found::Several)),
+            ada.clone(),
+            denied(MatchAmbiguous, "claims.Username", None, true),
+        ),
+        (
+            "by username, nobody holds it: the email is looked up",
+            matching(Username, found(Found::Nobody)),
+            ada.clone(),
+            Expect::Load(Need::ContactByEmail {
+                email_folded: "ada@example.com".into(),
+            }),
+        ),
+        (
+            "by username, nobody holds it and another contact has the email",
+            matching(Username, by_email_too(Found::Nobody, true)),
+            ada.clone(),
+            denied(LinkingDisabled, "claims.email", Some(EXISTING), true),
+        ),
+        (
+            "by username, nobody holds it nor the email: a new contact",
+            matching(Username, by_email_too(Found::Nobody, false)),
+            ada.clone(),
+            Expect::Create(
+                AccountAssignment::IndividualAccount,
+                AccountChoice::Individual("ada@example.com".into()),
+            ),
+        ),
+        (
+            "by subject, a contact with the email is not linked",
+            matching(Subject, existing(ContactStatus::Active, vec![])),
+            ada.clone(),
+            denied(LinkingDisabled, "claims.email", Some(EXISTING), true),
+        ),
+        (
+            "by subject, nobody: a new contact",
+            matching(Subject, nobody()),
+            ada.clone(),
+            Expect::Create(
+                AccountAssignment::IndividualAccount,
+                AccountChoice::Individual("ada@example.com".into()),
+            ),
+        ),
+        (
+            "a known credential signs in first, whatever the match",
+            matching(Username, known(ContactStatus::Active)),
+            json!({}),
+            Expect::SignIn(None),
+        ),
+        (
+            "roles refreshed, attributes not",
+            ruled(known(ContactStatus::Active), |r| {
+                r.update_roles_on_login = true
+            }),
+            json!({"given_name": "Augusta", "roles": ["Staff"]}),
+            Expect::SignIn(Some(vec!["roles"])),
+        ),
+        (
+            "attributes refreshed, roles not",
+            ruled(known(ContactStatus::Active), |r| {
+                r.update_attributes_on_login = true
+            }),
+            json!({"given_name": "Augusta", "roles": ["Staff"]}),
+            Expect::SignIn(Some(vec!["firstName"])),
+        ),
+        (
+            "the mapped username and orgDefinedId are refreshed as attributes",
+            matching(
+                Username,
+                ruled(known(ContactStatus::Active), |r| {
+                    r.update_attributes_on_login = true
+                }),
+            ),
+            ada.clone(),
+            Expect::SignIn(Some(vec!["username", "orgDefinedId"])),
+        ),
+    ];
+    for (name, context, claims, expect) in cases {
+        check(name, &context, claims, expect);
+    }
+}
+
+#[test]
+fn a_new_contact_keeps_its_username_and_org_defined_id() {
+    let claims = json!({"email": "new@example.com", "Username": "grace.h", "UserId": "E-9"});
+    let context = matching(MatchBy::Email, nobody());
+    let claimed = read_claims(&claims, &context.rules.attribute_map).expect("claims");
+    let Decision::Create { person, .. } = decide(&context, &claimed, &claims) else {
+        panic!("expected a new contact");
+    };
+    assert_eq!(person.username.as_deref(), Some("grace.h"));
+    assert_eq!(person.org_defined_id.as_deref(), Some("E-9"));
+    assert_eq!(
+        person.changed,
+        ["email", "roles", "username", "orgDefinedId"]
     );
 }

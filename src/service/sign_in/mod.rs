@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     App,
-    configurations::attribute_map,
+    configurations::{attribute_map, update_roles_on_login},
     now,
     placement::{account_ref, needed_account},
 };
@@ -20,10 +20,10 @@ use crate::{
     db::{self, WriteGate, proofs, provisioning_events, queries, sign_in},
     domain::{
         access::{Action, Principal},
-        configuration::ProofPolicy,
+        configuration::{MatchBy, ProofPolicy},
         id::{self, NodeKind},
         sign_in::{
-            Context, Decision, DenialReason, Existing, Lookup, Need, Person, Refusal, Rules,
+            Context, Decision, DenialReason, Existing, Found, Lookup, Need, Person, Refusal, Rules,
             claims::{self, ContactAttributes},
         },
         stored::{AccountAssignment, Outcome, Source, StoredEnum},
@@ -410,16 +410,17 @@ async fn decide(
             .transpose()
             .map_err(Stop::Failed)?,
         by_email: Lookup::NotLoaded,
+        by_claim: Lookup::NotLoaded,
         default_account: Lookup::NotLoaded,
         company_account: Lookup::NotLoaded,
     };
     // Rows read on the way, which the persisted decision refers to.
-    let mut email_contact = None;
+    let mut found_contact = None;
     let mut accounts = Vec::new();
     loop {
         let decided = match crate::domain::sign_in::decide(&context, &claimed, &evidence.claims) {
             Decision::Load(need) => {
-                load(txn, need, &mut context, &mut email_contact, &mut accounts).await?;
+                load(txn, need, &mut context, &mut found_contact, &mut accounts).await?;
                 continue;
             }
             Decision::Deny(refusal) => return Err(Stop::Denied(Denial::refused(scope, refusal))),
@@ -429,7 +430,7 @@ async fn decide(
                 signed_in(txn, known, update, reason).await?
             }
             Decision::Link { update, reason, .. } => {
-                let contact = email_contact.ok_or_else(|| missing("the contact found by email"))?;
+                let contact = found_contact.ok_or_else(|| missing("the contact found"))?;
                 linked(txn, contact, (brand_id, idp_id), &subject, update, reason).await?
             }
             Decision::Create { person, reason } => {
@@ -484,37 +485,38 @@ fn missing(what: &str) -> Stop {
     )))
 }
 
-/// Loads what the decision needs into `context`, keeping the rows for the persisted decision.
+/// Loads what the decision needs into `context`, keeping the rows for the persisted decision
+/// (`found_contact`: the contact a link would be to).
 async fn load(
     txn: &DatabaseTransaction,
     need: Need,
     context: &mut Context,
-    email_contact: &mut Option<contact::Model>,
+    found_contact: &mut Option<contact::Model>,
     accounts: &mut Vec<account::Model>,
 ) -> Result<(), Stop> {
     match need {
         Need::ContactByEmail { email_folded } => {
             let found = queries::contact_with_email(txn, &email_folded, None).await?;
             let existing = match &found {
-                Some(contact) => {
-                    // Two calls linking this contact through two subjects: the second waits
-                    // here for the first to commit, then finds its credential (PostgreSQL
-                    // reads each statement from a new snapshot; SQLite's write transaction
-                    // already holds the whole database).
-                    queries::lock_contact(txn, contact.id).await?;
-                    let credentials = queries::credentials_of_contact(txn, contact.id).await?;
-                    Some(Existing {
-                        person: person_of(contact).map_err(Stop::Failed)?,
-                        credentials: credentials
-                            .into_iter()
-                            .map(|c| (c.identity_provider_id, c.subject))
-                            .collect(),
-                    })
-                }
+                Some(contact) => Some(existing(txn, contact).await?),
                 None => None,
             };
             context.by_email = Lookup::Loaded(existing);
-            *email_contact = found;
+            *found_contact = found;
+        }
+        Need::ContactByClaim { by, key } => {
+            let mut holders = queries::contacts_holding(txn, by == MatchBy::Username, &key).await?;
+            let found = match holders.len() {
+                0 => Found::Nobody,
+                1 => {
+                    let contact = holders.remove(0);
+                    let found = Found::One(existing(txn, &contact).await?);
+                    *found_contact = Some(contact);
+                    found
+                }
+                _ => Found::Several,
+            };
+            context.by_claim = Lookup::Loaded(found);
         }
         Need::DefaultAccount(_) | Need::CompanyAccount { .. } => {
             let account = needed_account(txn, &need).await?;
@@ -529,6 +531,22 @@ async fn load(
     Ok(())
 }
 
+/// A contact a sign-in may link, locked, with its credentials. Two calls linking it through two
+/// subjects: the second waits here for the first to commit, then finds its credential
+/// (PostgreSQL reads each statement from a new snapshot; SQLite's write transaction already
+/// holds the whole database).
+async fn existing(txn: &DatabaseTransaction, contact: &contact::Model) -> Result<Existing, Stop> {
+    queries::lock_contact(txn, contact.id).await?;
+    let credentials = queries::credentials_of_contact(txn, contact.id).await?;
+    Ok(Existing {
+        person: person_of(contact).map_err(Stop::Failed)?,
+        credentials: credentials
+            .into_iter()
+            .map(|c| (c.identity_provider_id, c.subject))
+            .collect(),
+    })
+}
+
 /// The configuration as the decision reads it; unreadable stored values fail closed.
 pub(crate) fn rules_of(
     configuration: &configuration::Model,
@@ -538,6 +556,8 @@ pub(crate) fn rules_of(
         auto_provision_learners: configuration.auto_provision_learners,
         link_existing_contacts: configuration.link_existing_contacts,
         update_attributes_on_login: configuration.update_attributes_on_login,
+        update_roles_on_login: update_roles_on_login(configuration),
+        match_by: AppError::decode(&configuration.match_by)?,
         company_match: AppError::decode(&configuration.company_match)?,
         default_account: configuration.default_account_id,
         default_role: configuration.default_role.clone(),
@@ -557,6 +577,8 @@ fn person_of(contact: &contact::Model) -> AppResult<Person> {
             first_name: contact.first_name.clone(),
             last_name: contact.last_name.clone(),
             roles: AppError::decode_json("contact.roles", &contact.roles)?,
+            username: contact.username.clone(),
+            org_defined_id: contact.org_defined_id.clone(),
         },
     })
 }

@@ -37,6 +37,8 @@ async fn apply_update(
             first_name: &next.first_name,
             last_name: &next.last_name,
             roles: Value::from(next.roles.clone()),
+            username: next.username.as_deref(),
+            org_defined_id: next.org_defined_id.as_deref(),
             updated_at: now(),
         },
     )
@@ -144,6 +146,8 @@ pub(super) async fn created(
         account_id: account.id,
         roles: Value::from(person.roles),
         status: ContactStatus::Active,
+        username: person.username,
+        org_defined_id: person.org_defined_id,
     };
     let contact = contacts::insert(txn, new, now()).await?;
     insert_credential(txn, contact.id, door, subject).await?;

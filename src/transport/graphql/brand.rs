@@ -8,7 +8,7 @@ use entity::{audit_event, brand, identity_provider_configuration};
 use super::{
     Allow, app,
     audit_event::AuditEvent,
-    configuration::{CompanyMatch, IdentityProviderConfiguration, ProofPolicy},
+    configuration::{CompanyMatch, IdentityProviderConfiguration, MatchBy, ProofPolicy},
     connection::{BrandField, entity_queries},
     errors::ApiFieldError,
     id_or_null,
@@ -82,6 +82,11 @@ pub struct AttributeMapInput {
     pub last_name: Option<String>,
     pub company_name: Option<String>,
     pub roles: Option<String>,
+    /// The claim of a Username (Brightspace's); `null` unmaps it (not mapped by default).
+    pub username: MaybeUndefined<String>,
+    /// The claim of an OrgDefinedId (an organisation's own id of the person); `null` unmaps
+    /// it (not mapped by default).
+    pub org_defined_id: MaybeUndefined<String>,
 }
 
 #[derive(InputObject)]
@@ -99,12 +104,19 @@ pub struct IdentityProviderConfigurationInput {
     /// Create contacts on first SSO sign-in (default false).
     pub auto_provision_learners: Option<bool>,
     pub default_account_id: MaybeUndefined<ID>,
-    /// Refresh mapped attributes and roles at each sign-in (default false).
+    /// Refresh the mapped attributes at each sign-in (default false); roles too, unless
+    /// `updateRolesOnLogin` says otherwise.
     pub update_attributes_on_login: Option<bool>,
+    /// Refresh the roles at each sign-in, apart from the attributes. Omitted on create, or
+    /// `null`: follows `updateAttributesOnLogin`.
+    pub update_roles_on_login: MaybeUndefined<bool>,
     /// Link a contact found by email that has no credentials yet (default true).
     pub link_existing_contacts: Option<bool>,
     /// How the company claim is compared with company names (default exact).
     pub company_match: Option<CompanyMatch>,
+    /// Which claim finds an existing contact that has no credential of the subject (default
+    /// `email`). `username` and `orgDefinedId` need their claim in `attributeMap`.
+    pub match_by: Option<MatchBy>,
     pub attribute_map: Option<AttributeMapInput>,
     /// Role of new contacts whose roles map to nothing (default learner).
     pub default_role: Option<String>,
@@ -128,14 +140,18 @@ impl IdentityProviderConfigurationInput {
             auto_provision_learners: self.auto_provision_learners,
             default_account_id: id_or_null(&self.default_account_id),
             update_attributes_on_login: self.update_attributes_on_login,
+            update_roles_on_login: self.update_roles_on_login.as_opt_ref().map(|v| v.copied()),
             link_existing_contacts: self.link_existing_contacts,
             company_match: self.company_match.map(Into::into),
+            match_by: self.match_by.map(Into::into),
             attribute_map: self.attribute_map.as_ref().map(|m| AttributeMapPatch {
                 email: m.email.clone(),
                 first_name: m.first_name.clone(),
                 last_name: m.last_name.clone(),
                 company_name: m.company_name.clone(),
                 roles: m.roles.clone(),
+                username: text_or_null(&m.username).map(|v| v.map(str::to_owned)),
+                org_defined_id: text_or_null(&m.org_defined_id).map(|v| v.map(str::to_owned)),
             }),
             default_role: self.default_role.as_deref(),
             role_mappings: self.role_mappings.as_ref().map(|m| {

@@ -17,7 +17,7 @@ use crate::{
     domain::{
         configuration::{
             AttributeMap as DomainAttributeMap, CompanyMatch as DomainCompanyMatch,
-            ProofPolicy as DomainProofPolicy,
+            MatchBy as DomainMatchBy, ProofPolicy as DomainProofPolicy,
         },
         id::NodeKind,
     },
@@ -32,6 +32,21 @@ pub enum CompanyMatch {
     Exact,
     /// Equal after trimming and folding (NFKC and Unicode case folding).
     CaseInsensitive,
+}
+
+/// Which claim finds an existing contact that has no credential of the subject (a known
+/// credential always signs in first): Brightspace's "User/Name ID mapping".
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "DomainMatchBy", rename_items = "camelCase")]
+pub enum MatchBy {
+    /// The subject's credential only: no claim links an existing contact.
+    Subject,
+    /// The email claim (the default).
+    Email,
+    /// The Username claim (`attributeMap.username`), compared case-insensitively.
+    Username,
+    /// The OrgDefinedId claim (`attributeMap.orgDefinedId`), compared exactly.
+    OrgDefinedId,
 }
 
 /// Whether the sign-in hook believes claims without the identity provider's signed proof.
@@ -49,7 +64,17 @@ row_object! {
     #[derive(Description)]
     /// Which claim feeds which contact field.
     AttributeMap(DomainAttributeMap);
-    columns { email: String, first_name: String, last_name: String, company_name: String, roles: String }
+    columns {
+        email: String,
+        first_name: String,
+        last_name: String,
+        company_name: String,
+        roles: String,
+        /// The claim of a Username; `null`: not mapped.
+        username: Option<String>,
+        /// The claim of an OrgDefinedId; `null`: not mapped.
+        org_defined_id: Option<String>,
+    }
 }
 
 row_object! {
@@ -66,6 +91,7 @@ row_object! {
     columns {
         /// Create contacts on their first SSO sign-in.
         auto_provision_learners: bool,
+        /// Refresh the mapped attributes at each sign-in.
         update_attributes_on_login: bool,
         link_existing_contacts: bool,
         /// The role given to a new contact whose roles claim maps to nothing.
@@ -81,6 +107,7 @@ row_object! {
     stored {
         company_match: CompanyMatch = DomainCompanyMatch,
         proof_policy: ProofPolicy = DomainProofPolicy,
+        match_by: MatchBy = DomainMatchBy,
     }
     related {
         brand: Brand = brand::Entity, brand_id,
@@ -89,6 +116,11 @@ row_object! {
         default_account: Account = account::Entity, default_account_id,
     }
     resolvers {
+        /// Refresh the roles at each sign-in: as set, or (never set) as
+        /// `updateAttributesOnLogin`.
+        async fn update_roles_on_login(&self) -> bool {
+            service::configurations::update_roles_on_login(&self.0)
+        }
         async fn attribute_map(&self) -> AttributeMap {
             AttributeMap(service::configurations::attribute_map(&self.0))
         }

@@ -1,6 +1,6 @@
 //! Contacts and their credentials: object types, queries and mutations.
 use super::types::Timestamp;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use entity::{account, contact, credential, identity_provider, provisioning_event, scim_user};
 
 use super::{
@@ -14,6 +14,7 @@ use super::{
     mutation::entity_payload,
     principal,
     provisioning_event::ProvisioningEvent,
+    text_or_null,
     types::{self, UNPAGED_LIST_COST, row_object},
 };
 use crate::{
@@ -40,6 +41,12 @@ row_object! {
         first_name: String,
         last_name: String,
         email: String,
+        /// The Username an identity provider or an administrator gave (Brightspace's); a
+        /// configuration may match sign-ins by it (`matchBy: username`).
+        username: Option<String>,
+        /// The organisation's own id of the person (Brightspace's OrgDefinedId); a
+        /// configuration may match sign-ins by it (`matchBy: orgDefinedId`).
+        org_defined_id: Option<String>,
         created_at: Timestamp,
         updated_at: Timestamp,
     }
@@ -151,6 +158,10 @@ pub struct CreateContactInput {
     pub account_id: ID,
     /// Platform roles (default `["learner"]`).
     pub roles: Option<Vec<String>>,
+    /// Brightspace's Username (compared case-insensitively by `matchBy: username`).
+    pub username: Option<String>,
+    /// The organisation's own id of the person (compared exactly by `matchBy: orgDefinedId`).
+    pub org_defined_id: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -164,6 +175,10 @@ pub struct UpdateContactInput {
     pub account_id: Option<ID>,
     /// Replaces the contact's roles when given.
     pub roles: Option<Vec<String>>,
+    /// `null` or blank clears it.
+    pub username: MaybeUndefined<String>,
+    /// `null` or blank clears it.
+    pub org_defined_id: MaybeUndefined<String>,
 }
 
 entity_payload!(ContactPayload { contact: Contact });
@@ -183,6 +198,8 @@ impl ContactMutations {
                     email: &input.email,
                     account_id: &input.account_id,
                     roles: input.roles.as_deref(),
+                    username: input.username.as_deref(),
+                    org_defined_id: input.org_defined_id.as_deref(),
                 },
             )
             .await,
@@ -202,6 +219,8 @@ impl ContactMutations {
                     status: input.status.map(Into::into),
                     account_id: input.account_id.as_ref().map(|id| id.as_str()),
                     roles: input.roles.as_deref(),
+                    username: text_or_null(&input.username),
+                    org_defined_id: text_or_null(&input.org_defined_id),
                 },
             )
             .await,

@@ -120,10 +120,16 @@ pub enum DenialReason {
     ContactInactive,
     /// The identity provider does not say the email is verified.
     EmailUnverified,
-    /// A contact has the email, and the configuration does not link existing contacts.
+    /// A contact has the email (or the claim the configuration matches by), and the
+    /// configuration does not link it: `linkExistingContacts` is off, or it matches contacts
+    /// by another claim (`matchBy`).
     LinkingDisabled,
-    /// A contact has the email and already has sign-in credentials.
+    /// A contact has the email (or the Username or OrgDefinedId the configuration matches
+    /// by) and already has sign-in credentials.
     ContactHasCredentials,
+    /// The configuration matches by Username or OrgDefinedId, and more than one contact
+    /// holds the claimed one.
+    MatchAmbiguous,
     /// Nobody has the subject or the email, and auto-provisioning is off.
     ProvisioningDisabled,
     /// The email would be a new contact's, but it looks like another contact's address
@@ -260,7 +266,7 @@ mod tests {
     #[test]
     fn denial_codes_in_logs_and_metrics_are_the_api_spellings() {
         let items = <DenialReason as EnumType>::items();
-        assert_eq!(items.len(), 11);
+        assert_eq!(items.len(), 12);
         for item in items {
             let core: CoreDenialReason = item.value.into();
             assert_eq!(core.code(), item.name);

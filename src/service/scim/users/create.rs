@@ -118,6 +118,10 @@ pub(super) async fn create_in(
                 account_id: account.id,
                 roles: Value::from(roles),
                 status: user::status_of(data.active),
+                // SCIM's userName is the identity provider's, kept on the SCIM user; the
+                // contact's Username is what sign-ins or an administrator give it.
+                username: None,
+                org_defined_id: None,
             };
             let contact = db::contacts::insert(txn, new, now()).await?;
             (contact, Outcome::Created, Some(assignment), reason)

@@ -218,6 +218,23 @@ pub struct Settings {
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
     )]
     pub max_employee_file_bytes: usize,
+    /// File holding the key that seals HRIS connection secrets (API keys, passwords, client
+    /// secrets) in the database: 32 random bytes as 64 hex characters (`openssl rand -hex
+    /// 32`). Unset (and no `AUTOPROV_SECRET_KEY`): HRIS connections cannot be created.
+    #[arg(long, env = "AUTOPROV_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<std::path::PathBuf>,
+    /// The same key given directly (64 hex characters), for platforms that inject secrets as
+    /// environment variables; environment only, so that it never shows in a process list.
+    #[arg(skip = std::env::var("AUTOPROV_SECRET_KEY").ok())]
+    pub secret_key: Option<String>,
+    /// Seconds between two looks for HRIS connections whose scheduled sync is due.
+    #[arg(
+        long,
+        env = "AUTOPROV_HRIS_POLL_SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub hris_poll_seconds: u64,
     /// A JWKS URL is fetched again (on a token naming a key we do not hold) at most this often
     /// per identity provider, in seconds.
     #[arg(long, env = "AUTOPROV_JWKS_REFETCH_SECONDS", default_value_t = 60)]
@@ -277,6 +294,7 @@ impl Settings {
         Self {
             bind: "127.0.0.1:0".into(),
             database_url: database_url.into(),
+            secret_key: None,
             ..defaults
         }
     }

@@ -18,7 +18,8 @@
 //! Layout:
 //! - [`config`]: command line and environment settings, in one struct.
 //! - [`startup`]: [`startup::Application`] connects the database, runs migrations, binds its
-//!   listener and starts the inbox; the composition root, so it may wire every layer.
+//!   listener and starts the inbox and the HRIS schedule; the composition root, so it may wire
+//!   every layer.
 //! - [`transport`]: the doors. `http`: axum routes and bearer-token authentication, GraphQL
 //!   over HTTP (`/graphql`, its media types and status codes), the playground, `/metrics`,
 //!   `/healthz`, `/readyz`, `POST /employee-files`, SCIM v2 (`/scim/v2`: routes, SCIM tokens,
@@ -33,16 +34,19 @@
 //!   same transaction); `placement` the account rules every door shares; `read` serves the
 //!   object graph and `list` every list; `scim` the SCIM users and groups of a configuration;
 //!   `employees` employee files, their syncs and the rules that provision administrators;
-//!   `administrators` manual administrators and their SSO sign-in; `health` what `/readyz`
-//!   reports; `recent` the settings hot doors read on every call, kept for a few seconds.
+//!   `administrators` manual administrators and their SSO sign-in; `hris` the HRIS
+//!   connections that pull employee reports into the same sync (`secrets` seals their
+//!   credentials); `health` what `/readyz` reports; `recent` the settings hot doors read on
+//!   every call, kept for a few seconds.
 //! - [`db`]: all sea-orm access, and the only place a row is built: one write module per
 //!   table (family), lookups, the sign-in statements, listings, SCIM filters as SQL, the
 //!   employee snapshot and sync lock, the statement log and the SQLite write gate.
 //! - [`domain`]: pure rules: global IDs, validation and folding, access control, stored enums,
 //!   the sign-in decision (and the account rules SCIM shares), what an audit event records,
 //!   pacing, the one format of instants (`time`), SCIM's resources, PATCH, filters and
-//!   discovery documents, and (`employees`) employee files (read into a compact table), rule
-//!   conditions and the sync plan.
+//!   discovery documents, (`employees`) employee files (read into a compact table), rule
+//!   conditions and the sync plan, and (`hris`) what an HRIS connection needs, its schedule,
+//!   and an HRIS report as an employee file.
 //! - [`error`]: the one core error type, with codes and field paths and no transport.
 //! - [`metrics`]: the Prometheus registry, and [`telemetry`]: structured tracing (both
 //!   cross-cutting).

@@ -11,7 +11,9 @@ use crate::{
     domain::rate::Pace,
     error::AppError,
     metrics::Metrics,
-    service::{self, App, api_tokens::TokenCache, app::Limits, rate_limit::SignInPacer},
+    service::{
+        self, App, api_tokens::TokenCache, app::Limits, rate_limit::SignInPacer, secrets::Sealer,
+    },
     transport::{
         graphql,
         http::{
@@ -52,6 +54,22 @@ pub enum StartupError {
     },
     #[error("cannot listen for SIGHUP (which reloads the TLS certificate): {0}")]
     Hangup(std::io::Error),
+    #[error("the secret key (--secret-key-file or AUTOPROV_SECRET_KEY): {0}")]
+    SecretKey(String),
+}
+
+/// The key HRIS secrets are sealed with: `--secret-key-file`, else `AUTOPROV_SECRET_KEY`, else
+/// none (HRIS connections then cannot be created, and say why).
+pub fn sealer(settings: &Settings) -> Result<Option<Sealer>, StartupError> {
+    let text = match (&settings.secret_key_file, &settings.secret_key) {
+        (Some(path), _) => std::fs::read_to_string(path)
+            .map_err(|e| StartupError::SecretKey(format!("cannot read {}: {e}", path.display())))?,
+        (None, Some(key)) => key.clone(),
+        (None, None) => return Ok(None),
+    };
+    Sealer::from_hex(&text)
+        .map(Some)
+        .map_err(StartupError::SecretKey)
 }
 
 /// HTTPS, when both files are given.
@@ -159,6 +177,8 @@ pub struct Application {
     inbox: Option<InboxSettings>,
     tls: Option<TlsSettings>,
     app: App,
+    /// Between two looks for due HRIS syncs.
+    hris_poll: Duration,
 }
 
 impl Application {
@@ -179,7 +199,9 @@ impl Application {
         let db = open_observed_database(settings, &statements).await?;
         let bootstrap_secret = service::api_tokens::bootstrap(&db).await?;
         let (listener, local_addr) = bind(&settings.bind).await?;
-        let the_app = app(db.clone(), settings).with_statements(statements.clone());
+        let the_app = app(db.clone(), settings)
+            .with_statements(statements.clone())
+            .with_sealer(sealer(settings)?);
         let state = AppState {
             app: the_app.clone(),
             schema: graphql::schema(settings),
@@ -228,6 +250,7 @@ impl Application {
             inbox,
             tls,
             app: the_app,
+            hris_poll: Duration::from_secs(settings.hris_poll_seconds),
         })
     }
 
@@ -277,6 +300,7 @@ impl Application {
         });
         let inbox = self.inbox.map(|i| inbox::spawn(i.inbox, i.poll, i.app));
         let statistics = tokio::spawn(analyze_unseen_tables(self.app.clone()));
+        let hris = tokio::spawn(run_due_hris_syncs(self.app.clone(), self.hris_poll));
         let pruner = tokio::spawn(forget_expired_proofs(self.app));
         let acceptor = self.tls.as_ref().map(|t| t.tls.acceptor());
         #[cfg(unix)]
@@ -295,6 +319,7 @@ impl Application {
         }
         pruner.abort();
         statistics.abort();
+        hris.abort();
         #[cfg(unix)]
         if let Some(task) = reloader {
             task.abort();
@@ -316,6 +341,19 @@ async fn forget_expired_proofs(app: App) {
             Ok(0) => {}
             Ok(forgotten) => tracing::debug!(forgotten, "expired signed proofs forgotten"),
             Err(e) => tracing::warn!(error = %e, "expired signed proofs not forgotten"),
+        }
+    }
+}
+
+/// Every `poll`, runs the HRIS syncs that are due (each taken by a database lease, so that
+/// instances sharing one database run it once).
+async fn run_due_hris_syncs(app: App, poll: Duration) {
+    loop {
+        tokio::time::sleep(poll).await;
+        match service::hris::run_due(&app, chrono::Utc::now()).await {
+            Ok(ran) if ran.is_empty() => {}
+            Ok(ran) => tracing::info!(connections = ran.len(), "scheduled HRIS syncs ran"),
+            Err(e) => tracing::warn!(error = %e, "scheduled HRIS syncs not run"),
         }
     }
 }

@@ -8,8 +8,10 @@ pub struct Model {
     pub id: Uuid,
     /// `applied`, `held`, `dryRun`, `rejected` or `superseded`.
     pub status: String,
-    /// `upload`, `cli`, `inbox` or `rules`.
+    /// `upload`, `cli`, `inbox`, `rules` or `hris`.
     pub source: String,
+    /// The HRIS connection of a `hris` sync (cleared when the connection is deleted).
+    pub hris_connection_id: Option<Uuid>,
     pub file_name: Option<String>,
     /// Who sent it (a token's name, the command line, the inbox).
     pub actor: Option<String>,

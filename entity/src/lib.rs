@@ -13,6 +13,7 @@ pub mod contact;
 pub mod credential;
 pub mod employee;
 pub mod employee_sync;
+pub mod hris_connection;
 pub mod identity_provider;
 pub mod identity_provider_configuration;
 pub mod identity_provider_key_set;

@@ -10,6 +10,7 @@ pub use super::contact::Entity as Contact;
 pub use super::credential::Entity as Credential;
 pub use super::employee::Entity as Employee;
 pub use super::employee_sync::Entity as EmployeeSync;
+pub use super::hris_connection::Entity as HrisConnection;
 pub use super::identity_provider::Entity as IdentityProvider;
 pub use super::identity_provider_configuration::Entity as IdentityProviderConfiguration;
 pub use super::identity_provider_key_set::Entity as IdentityProviderKeySet;

@@ -14,6 +14,7 @@ mod m20261202_000009_sync_rejections;
 mod m20261202_000010_email_skeleton;
 mod m20261204_000011_signed_proofs;
 mod m20261205_000012_brightspace;
+mod m20261205_000013_hris;
 
 /// The enum columns and the values the database accepts in each: those of the latest
 /// migration that changed them, as (table, column, values). The service's enums spell the same
@@ -27,6 +28,7 @@ pub fn stored_enums() -> Vec<(&'static str, &'static str, &'static [&'static str
         m20261202_000008_admin_trust::CHECKED,
         m20261204_000011_signed_proofs::CHECKED,
         m20261205_000012_brightspace::CHECKED,
+        m20261205_000013_hris::CHECKED,
     ];
     // A later migration's list replaces an earlier one's for the same column.
     let mut lists: Vec<(&'static str, &'static str, &'static [&'static str])> = Vec::new();
@@ -60,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_email_skeleton::Migration),
             Box::new(m20261204_000011_signed_proofs::Migration),
             Box::new(m20261205_000012_brightspace::Migration),
+            Box::new(m20261205_000013_hris::Migration),
         ]
     }
 }

@@ -229,6 +229,8 @@ pub async fn delete_rule<Db: ConnectionTrait>(db: &Db, id: Uuid) -> Result<(), D
 /// Where a sync came from: written when it is first recorded, kept when a held one is applied.
 pub struct NewSync<'a> {
     pub source: SyncSource,
+    /// The HRIS connection of a `hris` sync.
+    pub hris_connection: Option<Uuid>,
     pub file_name: Option<&'a str>,
     pub actor: Option<&'a str>,
     pub at: DateTime<Utc>,
@@ -283,6 +285,7 @@ pub fn new_sync(new: NewSync<'_>, outcome: SyncOutcome) -> employee_sync::Active
     let record = employee_sync::ActiveModel {
         id: Set(Uuid::now_v7()),
         source: Set(new.source.as_str().to_owned()),
+        hris_connection_id: Set(new.hris_connection),
         file_name: Set(new.file_name.map(str::to_owned)),
         actor: Set(new.actor.map(str::to_owned)),
         created_at: Set(new.at),

@@ -10,6 +10,7 @@ pub(crate) mod configurations;
 pub(crate) mod contacts;
 pub(crate) mod credentials;
 pub(crate) mod employees;
+pub(crate) mod hris;
 pub(crate) mod identity_providers;
 pub(crate) mod list;
 pub(crate) mod proofs;
@@ -213,6 +214,7 @@ mod tests {
             AdminOrigin, AdminRole, AdminStatus, ChangeKind, HoldReason, SyncSource, SyncStatus,
             file::EmployeeStatus,
         },
+        hris::HrisKind,
         stored::{
             AccountAssignment, ContactStatus, CredentialKind, Outcome, Protocol, Source, StoredEnum,
         },
@@ -235,6 +237,7 @@ mod tests {
             (CompanyMatch::COLUMN, spellings::<CompanyMatch>()),
             (ProofPolicy::COLUMN, spellings::<ProofPolicy>()),
             (MatchBy::COLUMN, spellings::<MatchBy>()),
+            (HrisKind::COLUMN, spellings::<HrisKind>()),
             (AuditEntity::COLUMN, spellings::<AuditEntity>()),
             (AdminRole::COLUMN, spellings::<AdminRole>()),
             // Rules hand out the same roles administrators hold.

@@ -23,6 +23,7 @@ stored_enum! {
         Administrator = "administrator",
         AdminProvisioningRule = "adminProvisioningRule",
         EmployeeSync = "employeeSync",
+        HrisConnection = "hrisConnection",
     }
 }
 

@@ -48,6 +48,7 @@ node_kinds! {
     AdminProvisioningRule: "administrator provisioning rule",
     EmployeeSync: "employee sync",
     AdministratorEvent: "administrator event",
+    HrisConnection: "HRIS connection",
 }
 
 impl NodeKind {

@@ -4,6 +4,7 @@ pub mod access;
 pub mod audit;
 pub(crate) mod configuration;
 pub mod employees;
+pub(crate) mod hris;
 pub(crate) mod id;
 pub mod proof;
 pub(crate) mod rate;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{
     WriteGate, api_tokens::TokenCache, key_sets::KeySets, rate_limit::SignInPacer, recent::Recent,
-    scim::ScimSettings,
+    scim::ScimSettings, secrets::Sealer,
 };
 use crate::{
     db,
@@ -47,6 +47,8 @@ pub struct App {
     scim_settings: Arc<Recent<Uuid, ScimSettings>>,
     /// The statements run on the pool, for `/metrics`.
     statements: db::StatementLog,
+    /// Seals the secrets of HRIS connections (`--secret-key-file`); `None`: no key given.
+    sealer: Option<Arc<Sealer>>,
 }
 
 impl App {
@@ -63,6 +65,7 @@ impl App {
             proof_contexts: Arc::new(Recent::new(settings_ttl)),
             scim_settings: Arc::new(Recent::new(settings_ttl)),
             statements: db::StatementLog::default(),
+            sealer: None,
             db,
             tokens: Arc::new(tokens),
             sign_in_pacer: Arc::new(sign_in_pacer),
@@ -70,6 +73,16 @@ impl App {
             key_sets: Arc::new(KeySets::new(limits.jwks_refetch)),
             limits,
         }
+    }
+
+    /// The key HRIS connections' secrets are sealed with.
+    pub fn with_sealer(mut self, sealer: Option<Sealer>) -> Self {
+        self.sealer = sealer.map(Arc::new);
+        self
+    }
+
+    pub(crate) fn sealer(&self) -> Option<&Sealer> {
+        self.sealer.as_deref()
     }
 
     /// The log `db::connect` reports this pool's statements to, counted in `/metrics`.

@@ -13,6 +13,7 @@ pub(crate) mod configurations;
 pub(crate) mod contacts;
 pub mod employees;
 pub mod health;
+pub mod hris;
 pub(crate) mod identity_providers;
 pub(crate) mod key_sets;
 pub(crate) mod list;
@@ -21,6 +22,7 @@ pub(crate) mod rate_limit;
 pub(crate) mod read;
 pub(crate) mod recent;
 pub mod scim;
+pub mod secrets;
 pub(crate) mod sign_in;
 
 /// Turns at SQLite's write lock; the sign-in hook takes one (see [`crate::db::WriteGate`]).

@@ -72,6 +72,7 @@ pub async fn import(settings: &Settings, file: &Path, dry_run: bool) -> Result<E
     let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
     let import = Import {
         source: SyncSource::Cli,
+        hris_connection: None,
         file_name: file_name.as_deref(),
         dry_run,
     };

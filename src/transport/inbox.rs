@@ -427,6 +427,7 @@ async fn import(
 ) -> Result<Synced, ImportError> {
     let import = Import {
         source: SyncSource::Inbox,
+        hris_connection: None,
         file_name: Some(&name),
         dry_run: false,
     };

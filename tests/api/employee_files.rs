@@ -55,7 +55,7 @@ impl TestApp {
     }
 
     /// A rule making everyone in IT a support administrator.
-    async fn it_support_rule(&self) {
+    pub(crate) async fn it_support_rule(&self) {
         let data = self
             .data(
                 r#"mutation { adminProvisioningRules { create(input: {name: "IT",

@@ -232,6 +232,7 @@ impl TestApp {
             "provisioning_event",
             "api_token",
             "audit_event",
+            "hris_connection",
         ] {
             let row = self
                 .db

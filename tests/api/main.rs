@@ -19,6 +19,7 @@ mod durability;
 mod employee_files;
 mod employee_hardening;
 mod hardening;
+mod hris;
 mod http_surface;
 mod layers;
 mod limits;

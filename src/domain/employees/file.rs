@@ -35,7 +35,7 @@ pub const COLUMNS_MAX: usize = 250;
 pub const COLUMN_NAME_MAX: usize = 128;
 
 /// The required columns by canonical name, in the order their indexes are kept.
-const REQUIRED: [&str; 8] = [
+pub(crate) const REQUIRED: [&str; 8] = [
     "EmployeeId",
     "Email",
     "FirstName",

@@ -79,6 +79,8 @@ stored_enum! {
         Inbox = "inbox",
         /// A rule change re-applied to the latest snapshot.
         Rules = "rules",
+        /// A report pulled from an HRIS connection (`hrisConnections`).
+        Hris = "hris",
     }
 }
 

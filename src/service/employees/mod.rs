@@ -10,6 +10,7 @@ use std::io::{Read, Seek, SeekFrom};
 use entity::employee_sync;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Map, Value, json};
+use uuid::Uuid;
 
 use super::{App, load, load_error, now};
 use crate::{
@@ -39,6 +40,7 @@ impl Synced {
         use sea_orm::TryIntoModel;
         let new = db::employees::NewSync {
             source: SyncSource::Upload,
+            hris_connection: None,
             file_name: None,
             actor: None,
             at: chrono::Utc::now(),
@@ -100,6 +102,7 @@ impl Sender {
                 Ok(snapshot) => {
                     let run = sync::Run {
                         source: import.source,
+                        hris_connection: import.hris_connection,
                         file_name: import.file_name,
                         actor: &self.actor.name,
                         sender: self.role,
@@ -242,6 +245,8 @@ impl<R: Read> Read for Limited<R> {
 /// How one employee file arrived and what to do with it.
 pub struct Import<'a> {
     pub source: SyncSource,
+    /// The HRIS connection the file was built from (`source: hris`).
+    pub hris_connection: Option<Uuid>,
     /// The file's name, when it has one (the inbox, the command line).
     pub file_name: Option<&'a str>,
     /// Plan and record the sync, change nothing.
@@ -287,6 +292,22 @@ fn file_name(name: Option<&str>) -> AppResult<()> {
     Ok(())
 }
 
+/// Records a sync that had no file to read (an HRIS report that could not be fetched, or
+/// was empty): rejected, with why; nothing else changes.
+pub async fn reject_unread<'a>(
+    app: &App,
+    caller: impl Into<Caller<'a>>,
+    import: &Import<'_>,
+    reason: &str,
+) -> AppResult<Synced> {
+    let sender = Sender::admit(app, caller)?;
+    let synced = app
+        .transaction(async |txn| reject(txn, &sender.actor, import, reason).await)
+        .await?;
+    app.record_sync(&synced.record);
+    Ok(synced)
+}
+
 /// Records a refused file: nothing else is written.
 async fn reject(
     db: &impl ConnectionTrait,
@@ -296,6 +317,7 @@ async fn reject(
 ) -> AppResult<Synced> {
     let new = db::employees::NewSync {
         source: import.source,
+        hris_connection: import.hris_connection,
         file_name: import.file_name,
         actor: Some(&actor.name),
         at: now(),
@@ -362,6 +384,7 @@ pub async fn apply<'a>(
             let file_name = held.file_name.clone();
             let run = sync::Run {
                 source: AppError::decode::<SyncSource>(&held.source)?,
+                hris_connection: held.hris_connection_id,
                 file_name: file_name.as_deref(),
                 actor: &sender.actor.name,
                 sender: sender.role,

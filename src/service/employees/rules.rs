@@ -236,6 +236,7 @@ async fn resync(
     }
     let run = sync::Run {
         source: SyncSource::Rules,
+        hris_connection: None,
         file_name: None,
         actor: &actor.name,
         // Only owners change rules (`ManageAdministrators`).

@@ -35,6 +35,7 @@ use crate::{
 /// What one sync works on and how.
 pub(super) struct Run<'a> {
     pub source: SyncSource,
+    pub hris_connection: Option<Uuid>,
     pub file_name: Option<&'a str>,
     pub actor: &'a str,
     /// The role of whoever sent the file (or applies the held sync): a sync never gives
@@ -181,6 +182,7 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
         None => {
             let new = db::employees::NewSync {
                 source: run.source,
+                hris_connection: run.hris_connection,
                 file_name: run.file_name,
                 actor: Some(run.actor),
                 at,

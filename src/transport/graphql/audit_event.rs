@@ -32,6 +32,7 @@ pub enum AuditEntityType {
     Administrator,
     AdminProvisioningRule,
     EmployeeSync,
+    HrisConnection,
 }
 
 /// One changed field: its value before and after (null before a create, after a delete).
@@ -55,6 +56,7 @@ fn kind_of(entity: CoreAuditEntity) -> NodeKind {
         CoreAuditEntity::Administrator => NodeKind::Administrator,
         CoreAuditEntity::AdminProvisioningRule => NodeKind::AdminProvisioningRule,
         CoreAuditEntity::EmployeeSync => NodeKind::EmployeeSync,
+        CoreAuditEntity::HrisConnection => NodeKind::HrisConnection,
     }
 }
 

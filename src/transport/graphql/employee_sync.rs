@@ -10,6 +10,7 @@ use super::{
     administrator::{AdminRole, AdministratorChangeKind, AdministratorStatus},
     app,
     connection::{EmployeeSyncField, entity_queries},
+    hris::HrisConnection,
     mutation::entity_payload,
     principal,
     types::{json, row_object, stored_or_null},
@@ -67,6 +68,8 @@ pub enum EmployeeSyncSource {
     Inbox,
     /// A rule change re-applied to the latest snapshot.
     Rules,
+    /// A report pulled from an HRIS connection (`hrisConnection` says which).
+    Hris,
 }
 
 /// A row of the file that was refused (left out of the snapshot), or read and left alone.
@@ -157,6 +160,11 @@ row_object! {
         status: EmployeeSyncStatus = DomainStatus,
         source: EmployeeSyncSource = DomainSource,
     }
+    related {
+        /// The HRIS connection a `hris` sync came from (null once it is deleted).
+        #[graphql(guard = "Allow(Action::ManageAdministrators)")]
+        hris_connection: HrisConnection = entity::hris_connection::Entity, hris_connection_id,
+    }
     resolvers {
         /// Why a held sync is held: `tooManyDeactivations`, or `needsOwner` (sent by support,
         /// it would give an administrator more than support has; an owner must apply it).
@@ -236,6 +244,7 @@ impl EmployeeSyncMutations {
     ) -> Result<EmployeeSyncPayload> {
         let import = Import {
             source: DomainSource::Upload,
+            hris_connection: None,
             file_name: input.file_name.as_deref(),
             dry_run: input.dry_run,
         };

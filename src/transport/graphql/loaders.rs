@@ -7,7 +7,7 @@ use std::{collections::HashMap, marker::PhantomData, sync::Arc, time::Duration};
 use async_graphql::{Context, Request, dataloader::DataLoader, dataloader::Loader};
 use entity::{
     account, admin_provisioning_rule, administrator, administrator_event, api_token, audit_event,
-    brand, company, contact, credential, employee_sync, identity_provider,
+    brand, company, contact, credential, employee_sync, hris_connection, identity_provider,
     identity_provider_configuration as configuration, provisioning_event, role_mapping, scim_user,
 };
 use uuid::Uuid;
@@ -150,6 +150,7 @@ pub fn attach(request: Request, db: &Db, window: Duration) -> Request {
         .data(batched::<ById<api_token::Entity>>(db, window))
         .data(batched::<ById<admin_provisioning_rule::Entity>>(db, window))
         .data(batched::<ById<employee_sync::Entity>>(db, window))
+        .data(batched::<ById<hris_connection::Entity>>(db, window))
         .data(batched::<NewestOf<administrator_event::Entity>>(db, window))
 }
 

@@ -14,6 +14,7 @@ mod document;
 mod employee_sync;
 pub mod errors;
 mod guard;
+mod hris;
 mod identity_provider;
 mod limits;
 mod loaders;

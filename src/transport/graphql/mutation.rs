@@ -14,6 +14,7 @@ use super::{
     contact::ContactMutations,
     employee_sync::EmployeeSyncMutations,
     errors::{ApiFieldError, ToGraphql, field_errors},
+    hris::HrisConnectionMutations,
     identity_provider::IdentityProviderMutations,
     sso::SsoMutations,
 };
@@ -68,6 +69,8 @@ namespaces! {
     admin_provisioning_rules: AdminProvisioningRuleMutations = "Allow(Action::ManageAdministrators)",
     /// Employee files and held syncs (owners and support).
     employee_syncs: EmployeeSyncMutations = "Allow(Action::ImportEmployees)",
+    /// Connections that pull employee data from an HRIS (owners only).
+    hris_connections: HrisConnectionMutations = "Allow(Action::ManageAdministrators)",
 }
 
 /// Declares the payload of the mutations that return one entity: the entity (null when there

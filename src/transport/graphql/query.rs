@@ -9,7 +9,7 @@ use super::{
 };
 use super::{
     admin_rule::AdminProvisioningRuleQuery, administrator::AdministratorQuery,
-    employee_sync::EmployeeSyncQuery,
+    employee_sync::EmployeeSyncQuery, hris::HrisConnectionQuery,
 };
 
 #[derive(MergedObject, Default)]
@@ -26,4 +26,5 @@ pub struct QueryRoot(
     AdministratorQuery,
     AdminProvisioningRuleQuery,
     EmployeeSyncQuery,
+    HrisConnectionQuery,
 );

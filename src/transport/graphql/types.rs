@@ -7,7 +7,7 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use entity::{
     account, admin_provisioning_rule, administrator, administrator_event, api_token, audit_event,
-    brand, company, contact, employee_sync, identity_provider,
+    brand, company, contact, employee_sync, hris_connection, identity_provider,
     identity_provider_configuration as configuration, provisioning_event,
 };
 
@@ -24,6 +24,7 @@ use super::{
     contact::Contact,
     employee_sync::EmployeeSync,
     errors::{GqlResultExt, ToGraphql},
+    hris::HrisConnection,
     identity_provider::IdentityProvider,
     loaders::{Batch, ById, load},
     pool,
@@ -211,6 +212,7 @@ pub enum Node {
     AdminProvisioningRule(AdminProvisioningRule),
     EmployeeSync(EmployeeSync),
     AdministratorEvent(AdministratorEvent),
+    HrisConnection(HrisConnection),
 }
 
 /// Loads one entity by global ID for a single-fetch query; a malformed or wrong-type ID is
@@ -276,6 +278,10 @@ impl NodeQuery {
             NodeKind::EmployeeSync => node::<employee_sync::Entity, EmployeeSync>(db, uuid).await,
             NodeKind::AdministratorEvent => {
                 node::<administrator_event::Entity, AdministratorEvent>(db, uuid).await
+            }
+            NodeKind::HrisConnection => {
+                async_graphql::Guard::check(&Allow(Action::ManageAdministrators), ctx).await?;
+                node::<hris_connection::Entity, HrisConnection>(db, uuid).await
             }
         }
     }

@@ -231,6 +231,7 @@ async fn answer(state: &AppState, request: Request) -> Result<Response, Response
         })?;
     let import = Import {
         source: SyncSource::Upload,
+        hris_connection: None,
         file_name: options.file_name.as_deref(),
         dry_run: options.dry_run,
     };

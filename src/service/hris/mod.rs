@@ -328,14 +328,7 @@ pub async fn delete(
 ) -> AppResult<connection::Model> {
     let actor = app.authorize(principal, Action::ManageAdministrators)?;
     app.transaction(async |txn| {
-        let current = super::load::<connection::Entity, _>(
-            txn,
-            NodeKind::HrisConnection,
-            "hrisConnectionId",
-            raw_id,
-        )
-        .await
-        .map_err(super::load_error)?;
+        let current = named(txn, raw_id).await?;
         db::hris::delete(txn, current.id).await?;
         record(
             txn,
@@ -349,6 +342,13 @@ pub async fn delete(
         Ok(current)
     })
     .await
+}
+
+/// The connection `raw_id` names (`hrisConnectionId`).
+async fn named(db: &impl sea_orm::ConnectionTrait, raw_id: &str) -> AppResult<connection::Model> {
+    super::load::<connection::Entity, _>(db, NodeKind::HrisConnection, "hrisConnectionId", raw_id)
+        .await
+        .map_err(super::load_error)
 }
 
 /// The audit record of a change; the sealed secret is left out (PRODUCT: never shown), and
@@ -382,14 +382,7 @@ async fn record(
 /// work, and the first rows as the sync would read them.
 pub async fn test(app: &App, principal: &Principal, raw_id: &str) -> AppResult<Tested> {
     app.authorize(principal, Action::ManageAdministrators)?;
-    let model = super::load::<connection::Entity, _>(
-        app.db(),
-        NodeKind::HrisConnection,
-        "hrisConnectionId",
-        raw_id,
-    )
-    .await
-    .map_err(super::load_error)?;
+    let model = named(app.db(), raw_id).await?;
     let map = field_map_of(&model)?;
     Ok(match report(app, &model).await? {
         Err(problem) => Tested {
@@ -441,14 +434,7 @@ async fn report(
 /// `syncNow`: one run now, as the owner who asks; the schedule is unchanged.
 pub async fn sync_now(app: &App, principal: &Principal, raw_id: &str) -> AppResult<Synced> {
     app.authorize(principal, Action::ManageAdministrators)?;
-    let model = super::load::<connection::Entity, _>(
-        app.db(),
-        NodeKind::HrisConnection,
-        "hrisConnectionId",
-        raw_id,
-    )
-    .await
-    .map_err(super::load_error)?;
+    let model = named(app.db(), raw_id).await?;
     run(app, &model, Caller::Token(principal)).await
 }
 

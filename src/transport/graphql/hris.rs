@@ -153,11 +153,9 @@ impl HrisConnectionQuery {
     }
 }
 
+/// A connection's settings by kind; on update, omitted ones are kept.
 #[derive(InputObject)]
-pub struct CreateHrisConnectionInput {
-    /// Unique, compared case-insensitively.
-    pub name: String,
-    pub kind: HrisKind,
+pub struct HrisSettingsInput {
     /// BambooHR: the company's subdomain (`acme` for acme.bamboohr.com).
     pub company_domain: Option<String>,
     /// BambooHR: the API's base URL (default `https://api.bamboohr.com`).
@@ -170,6 +168,28 @@ pub struct CreateHrisConnectionInput {
     pub username: Option<String>,
     /// Workday OAuth: the token endpoint.
     pub token_url: Option<String>,
+}
+
+impl HrisSettingsInput {
+    fn to_service(&self) -> SettingsInput {
+        SettingsInput {
+            company_domain: self.company_domain.clone(),
+            base_url: self.base_url.clone(),
+            report_url: self.report_url.clone(),
+            auth: self.auth.map(Into::into),
+            username: self.username.clone(),
+            token_url: self.token_url.clone(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateHrisConnectionInput {
+    /// Unique, compared case-insensitively.
+    pub name: String,
+    pub kind: HrisKind,
+    #[graphql(flatten)]
+    pub settings: HrisSettingsInput,
     /// BambooHR's API key, Workday's password or client secret. Stored sealed, never shown.
     pub secret: String,
     /// Changes over the kind's default field names.
@@ -182,12 +202,8 @@ pub struct CreateHrisConnectionInput {
 pub struct UpdateHrisConnectionInput {
     pub hris_connection_id: ID,
     pub name: Option<String>,
-    pub company_domain: Option<String>,
-    pub base_url: Option<String>,
-    pub report_url: Option<String>,
-    pub auth: Option<WorkdayAuth>,
-    pub username: Option<String>,
-    pub token_url: Option<String>,
+    #[graphql(flatten)]
+    pub settings: HrisSettingsInput,
     /// A new secret; omitted keeps the stored one.
     pub secret: Option<String>,
     pub field_map: Option<Vec<HrisFieldMappingInput>>,
@@ -238,14 +254,7 @@ impl HrisConnectionMutations {
         let connection = ConnectionInput {
             name: Some(&input.name),
             kind: Some(input.kind.into()),
-            settings: SettingsInput {
-                company_domain: input.company_domain.clone(),
-                base_url: input.base_url.clone(),
-                report_url: input.report_url.clone(),
-                auth: input.auth.map(Into::into),
-                username: input.username.clone(),
-                token_url: input.token_url.clone(),
-            },
+            settings: input.settings.to_service(),
             secret: Some(&input.secret),
             field_map: mappings(&input.field_map),
             schedule: Some((
@@ -266,14 +275,7 @@ impl HrisConnectionMutations {
         let connection = ConnectionInput {
             name: input.name.as_deref(),
             kind: None,
-            settings: SettingsInput {
-                company_domain: input.company_domain.clone(),
-                base_url: input.base_url.clone(),
-                report_url: input.report_url.clone(),
-                auth: input.auth.map(Into::into),
-                username: input.username.clone(),
-                token_url: input.token_url.clone(),
-            },
+            settings: input.settings.to_service(),
             secret: input.secret.as_deref(),
             field_map: mappings(&input.field_map),
             schedule: input

@@ -242,8 +242,7 @@ async fn resync(
         sender: AdminRole::Owner,
         dry_run: false,
         hold_above: None,
-        snapshot: None,
-        body: super::Original::None,
+        file: None,
         existing: None,
     };
     Ok(Some(sync::run(txn, run).await?.record))

@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::employees::table::EmployeeRecord;
+use crate::domain::validate;
 
 const HEADER: &str = "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId";
 

@@ -17,6 +17,7 @@ mod deletes;
 mod durability;
 mod employee_files;
 mod employee_hardening;
+mod employee_two_readings;
 mod hardening;
 mod http_surface;
 mod layers;

@@ -429,6 +429,8 @@ async fn import(
         source: SyncSource::Inbox,
         file_name: Some(&name),
         dry_run: false,
+        // The inbox files the file away by the sync's status and reason alone.
+        answer_changes: false,
     };
     let caller = Caller::Operator("employee inbox");
     let body = Body::File { file, max_bytes };

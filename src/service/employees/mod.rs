@@ -102,6 +102,7 @@ impl Sender {
                         hold_above: Some(app.limits().max_deactivation_percent),
                         file: Some(sync::IndexedFile { index, file }),
                         existing: None,
+                        answer_changes: import.answer_changes,
                     };
                     sync::run(txn, run).await
                 }
@@ -133,6 +134,10 @@ pub struct Import<'a> {
     pub file_name: Option<&'a str>,
     /// Plan and record the sync, change nothing.
     pub dry_run: bool,
+    /// Whether the answer's record carries the sync's changes: a door that shows them says
+    /// yes; the inbox, which never reads them, says no, since the changes of a file of a
+    /// million employees are tens of thousands, some 75 MB as JSON values.
+    pub answer_changes: bool,
 }
 
 /// [`Sender::import`] for a caller not yet admitted.
@@ -259,6 +264,7 @@ pub async fn apply<'a>(
                     file: EmployeeFile::Bytes(body.as_bytes()),
                 }),
                 existing: Some(held),
+                answer_changes: true,
             };
             let synced = sync::run(txn, run).await?;
             let change = super::audit::Change {

@@ -244,6 +244,7 @@ async fn resync(
         hold_above: None,
         file: None,
         existing: None,
+        answer_changes: true,
     };
     Ok(Some(sync::run(txn, run).await?.record))
 }

@@ -51,6 +51,8 @@ pub(super) struct Run<'a> {
     pub file: Option<IndexedFile<'a>>,
     /// Applying a held sync: its row, updated instead of a new one.
     pub existing: Option<employee_sync::Model>,
+    /// Whether the returned record carries the changes (they are stored either way).
+    pub answer_changes: bool,
 }
 
 /// A file after its first reading: what it found, and the file to read again (and to keep
@@ -262,6 +264,8 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
     };
     if !plan.changes.is_empty() {
         db::employees::set_sync_changes(txn, sync.id, &changes).await?;
+    }
+    if !plan.changes.is_empty() && run.answer_changes {
         sync.changes = serde_json::from_str(&changes)
             .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))?;
     }

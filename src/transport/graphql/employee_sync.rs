@@ -238,6 +238,7 @@ impl EmployeeSyncMutations {
             source: DomainSource::Upload,
             file_name: input.file_name.as_deref(),
             dry_run: input.dry_run,
+            answer_changes: true,
         };
         let body = Body::Bytes(input.file.as_bytes());
         let result = employees::import(app(ctx)?, principal(ctx)?, import, body);

@@ -233,6 +233,7 @@ async fn answer(state: &AppState, request: Request) -> Result<Response, Response
         source: SyncSource::Upload,
         file_name: options.file_name.as_deref(),
         dry_run: options.dry_run,
+        answer_changes: true,
     };
     let synced = sender.import(&state.app, import, Body::Bytes(&body)).await;
     Ok(reply(&synced.map_err(app_error)?))

@@ -397,54 +397,62 @@ async fn apply_plan(
     actor: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    let mut new_admins = Vec::new();
-    let mut events = Vec::with_capacity(plan.changes.len());
-    for (change, id) in plan.changes.iter().zip(ids) {
-        let administrator_id = match &change.target {
-            Target::New {
-                employee_id,
-                email,
-                first_name,
-                last_name,
-            } => {
-                let id = id.unwrap_or_else(Uuid::now_v7);
-                new_admins.push(NewAdministrator {
-                    id,
-                    email: email.clone(),
-                    first_name: first_name.clone(),
-                    last_name: last_name.clone(),
-                    role: change.new_role,
-                    status: change.new_status,
-                    origin: AdminOrigin::Rule,
-                    rule_id: change.new_rule_id,
-                    employee_id: Some(employee_id.clone()),
-                    at,
-                });
-                id
-            }
-            Target::Existing { id, .. } => {
-                update_administrator(txn, *id, change, at).await?;
-                *id
-            }
-        };
-        let rule_id = change.new_rule_id.or(change.old_rule_id);
-        events.push(NewEvent {
-            administrator_id,
-            employee_sync_id: Some(sync_id),
-            kind: change.kind,
-            rule_id,
-            rule_name: rule_id.and_then(|id| rule_names.get(&id).cloned()),
-            old_role: change.old_role.map(|r| r.as_str().to_owned()),
-            new_role: change.new_role.as_str().to_owned(),
-            old_status: change.old_status.map(|s| s.as_str().to_owned()),
-            new_status: change.new_status.as_str().to_owned(),
-            reason: change.reason.clone(),
-            actor: Some(actor.to_owned()),
-            at,
-        });
+    // A batch of changes at a time, each batch's new administrators written before their
+    // events: the rows of tens of thousands of changes are never built all at once.
+    for (changes, ids) in plan
+        .changes
+        .chunks(db::employees::EMPLOYEE_BATCH)
+        .zip(ids.chunks(db::employees::EMPLOYEE_BATCH))
+    {
+        let mut new_admins = Vec::new();
+        let mut events = Vec::with_capacity(changes.len());
+        for (change, id) in changes.iter().zip(ids) {
+            let administrator_id = match &change.target {
+                Target::New {
+                    employee_id,
+                    email,
+                    first_name,
+                    last_name,
+                } => {
+                    let id = id.unwrap_or_else(Uuid::now_v7);
+                    new_admins.push(NewAdministrator {
+                        id,
+                        email: email.clone(),
+                        first_name: first_name.clone(),
+                        last_name: last_name.clone(),
+                        role: change.new_role,
+                        status: change.new_status,
+                        origin: AdminOrigin::Rule,
+                        rule_id: change.new_rule_id,
+                        employee_id: Some(employee_id.clone()),
+                        at,
+                    });
+                    id
+                }
+                Target::Existing { id, .. } => {
+                    update_administrator(txn, *id, change, at).await?;
+                    *id
+                }
+            };
+            let rule_id = change.new_rule_id.or(change.old_rule_id);
+            events.push(NewEvent {
+                administrator_id,
+                employee_sync_id: Some(sync_id),
+                kind: change.kind,
+                rule_id,
+                rule_name: rule_id.and_then(|id| rule_names.get(&id).cloned()),
+                old_role: change.old_role.map(|r| r.as_str().to_owned()),
+                new_role: change.new_role.as_str().to_owned(),
+                old_status: change.old_status.map(|s| s.as_str().to_owned()),
+                new_status: change.new_status.as_str().to_owned(),
+                reason: change.reason.clone(),
+                actor: Some(actor.to_owned()),
+                at,
+            });
+        }
+        db::administrators::insert_many(txn, new_admins).await?;
+        db::administrators::insert_events(txn, events).await?;
     }
-    db::administrators::insert_many(txn, new_admins).await?;
-    db::administrators::insert_events(txn, events).await?;
     Ok(())
 }
 

@@ -234,7 +234,6 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
     };
     let (hold_reason, reason) = hold.unzip();
     let ids = administrator_ids(&plan, status == SyncStatus::Applied);
-    let changes = changes_text(&plan, &ids, &rule_names)?;
     let outcome = db::employees::SyncOutcome {
         status,
         rows,
@@ -262,17 +261,20 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
             db::employees::insert_sync(txn, new, outcome).await?
         }
     };
-    if !plan.changes.is_empty() {
-        db::employees::set_sync_changes(txn, sync.id, &changes).await?;
-    }
-    if !plan.changes.is_empty() && run.answer_changes {
-        sync.changes = serde_json::from_str(&changes)
-            .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))?;
-    }
-    drop(changes);
-
     if status == SyncStatus::Applied {
         apply_plan(txn, &plan, &ids, sync.id, &rule_names, run.actor, at).await?;
+    }
+    // The changes as text last, and the plan dropped before they are written: the text and
+    // the statement's copy of it are tens of MB for a file of a million employees, and the
+    // plan as many again.
+    if !plan.changes.is_empty() {
+        let changes = changes_text(&plan, &ids, &rule_names)?;
+        drop(plan);
+        db::employees::set_sync_changes(txn, sync.id, &changes).await?;
+        if run.answer_changes {
+            sync.changes = serde_json::from_str(&changes)
+                .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))?;
+        }
     }
     if from_file && status != SyncStatus::DryRun {
         db::employees::supersede_held(txn, sync.id).await?;

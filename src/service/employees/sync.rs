@@ -356,17 +356,32 @@ struct ChangeEntry<'a> {
 }
 
 /// The changes of a plan as the JSON text of the sync's `changes` column, serialised straight
-/// from the plan.
+/// from the plan, one entry at a time (a list of the entries first would be 8 MB more for
+/// 40,000 changes).
 fn changes_text(
     plan: &Plan,
     ids: &[Option<Uuid>],
     rule_names: &HashMap<Uuid, String>,
 ) -> AppResult<String> {
-    let entries: Vec<ChangeEntry<'_>> = plan
-        .changes
-        .iter()
-        .zip(ids)
-        .map(|(c, id)| {
+    serde_json::to_string(&ChangeEntries {
+        plan,
+        ids,
+        rule_names,
+    })
+    .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))
+}
+
+/// A plan's changes as the JSON array the sync stores.
+struct ChangeEntries<'a> {
+    plan: &'a Plan,
+    ids: &'a [Option<Uuid>],
+    rule_names: &'a HashMap<Uuid, String>,
+}
+
+impl serde::Serialize for ChangeEntries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let rule_names = self.rule_names;
+        serializer.collect_seq(self.plan.changes.iter().zip(self.ids).map(|(c, id)| {
             let rule = c.new_rule_id.or(c.old_rule_id);
             ChangeEntry {
                 administrator_id: id.map(|id| encode(NodeKind::Administrator, id)),
@@ -384,10 +399,8 @@ fn changes_text(
                 new_status: c.new_status.as_str(),
                 reason: &c.reason,
             }
-        })
-        .collect();
-    serde_json::to_string(&entries)
-        .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))
+        }))
+    }
 }
 
 async fn apply_plan(

@@ -224,14 +224,13 @@ impl Bench<'_> {
         let logged = self.server.log_line_count();
         let rss_before = self.server.memory_mib().1;
         self.peak_per_cell &= self.server.reset_peak_rss();
-        let (door, seconds, answer) = if dry_run {
+        let (door, seconds, answer, (peak, rss_after)) = if dry_run {
             let (seconds, answer) = self.post(name, file).await;
-            ("POST", seconds, answer)
+            ("POST", seconds, answer, self.server.memory_mib())
         } else {
-            let (seconds, answer) = self.drop_in_inbox(name, file).await;
-            ("inbox", seconds, answer)
+            let (seconds, answer, memory) = self.drop_in_inbox(name, file).await;
+            ("inbox", seconds, answer, memory)
         };
-        let (peak, rss_after) = self.server.memory_mib();
         let sync = &answer["employeeSync"];
 
         let held = !dry_run
@@ -329,8 +328,10 @@ impl Bench<'_> {
     /// SFTP upload does; waits for the server to file it in `processed/`. Its seconds run from
     /// the server claiming the file (it leaves the inbox) to the file in `processed/`: the
     /// import, without the polls' wait. The answer is the newest sync, read through GraphQL, in
-    /// the shape `POST /employee-files` answers.
-    async fn drop_in_inbox(&mut self, name: &str, file: &Path) -> (f64, Value) {
+    /// the shape `POST /employee-files` answers. The server's peak and current RSS are read as
+    /// soon as the file is filed, before the sync is fetched: reading a sync of tens of
+    /// thousands of changes is a cost of its own, not the import's.
+    async fn drop_in_inbox(&mut self, name: &str, file: &Path) -> (f64, Value, (f64, f64)) {
         self.dropped += 1;
         let inbox = self.server.inbox.path().to_owned();
         let csv = format!("{:04}-bench.csv", self.dropped);
@@ -364,10 +365,11 @@ impl Bench<'_> {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         let seconds = claimed.map_or(f64::NAN, |at| at.elapsed().as_secs_f64());
+        let memory = self.server.memory_mib();
         assert!(!filed(&failed), "{name}: the inbox moved {csv} to failed/");
         let data = self.api.must(self.owner, NEWEST_SYNC, json!({})).await;
         let node = data["employeeSyncs"]["edges"][0]["node"].clone();
-        (seconds, json!({ "employeeSync": node }))
+        (seconds, json!({ "employeeSync": node }), memory)
     }
 
     /// Applies a held sync through `employeeSyncs.apply`; returns its seconds.

@@ -7,8 +7,8 @@ use futures_util::Stream;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Statement, StreamTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, StreamTrait,
     sea_query::Expr,
 };
 use serde_json::Value;
@@ -61,23 +61,43 @@ pub async fn employees_in_file_order<'a, Db: ConnectionTrait + StreamTrait>(
         .await
 }
 
-/// Rows per page of [`employees_after`].
+/// Rows in the latest snapshot.
+pub async fn count_employees<Db: ConnectionTrait>(db: &Db) -> Result<u64, DbErr> {
+    employee::Entity::find().count(db).await
+}
+
+/// The stored rows of these employees (a sync compares a batch of its file with them).
+pub async fn employees_with_ids<Db: ConnectionTrait>(
+    db: &Db,
+    ids: &[&str],
+) -> Result<Vec<employee::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    employee::Entity::find()
+        .filter(employee::Column::EmployeeId.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+}
+
+/// Ids per page of [`employee_ids_after`].
 pub const EMPLOYEE_PAGE: usize = 1000;
 
-/// The next page of the latest snapshot in EmployeeId order, after `after` (from the start
-/// without it): a sync compares the stored snapshot with a file page by page, so that it never
-/// holds both whole (100,000 employees are some 100 MB as rows).
-pub async fn employees_after<Db: ConnectionTrait>(
+/// The next page of the latest snapshot's EmployeeIds in order, after `after` (from the start
+/// without it): the ids alone, a sync looks for the employees gone from its file.
+pub async fn employee_ids_after<Db: ConnectionTrait>(
     db: &Db,
     after: Option<&str>,
-) -> Result<Vec<employee::Model>, DbErr> {
+) -> Result<Vec<String>, DbErr> {
     let mut query = employee::Entity::find()
+        .select_only()
+        .column(employee::Column::EmployeeId)
         .order_by_asc(employee::Column::EmployeeId)
         .limit(EMPLOYEE_PAGE as u64);
     if let Some(after) = after {
         query = query.filter(employee::Column::EmployeeId.gt(after));
     }
-    query.all(db).await
+    query.into_tuple::<String>().all(db).await
 }
 
 /// Deletes the rows of these employees (a changed row is deleted and inserted again),

@@ -75,6 +75,7 @@ pub async fn import(settings: &Settings, file: &Path, dry_run: bool) -> Result<E
         hris_connection: None,
         file_name: file_name.as_deref(),
         dry_run,
+        answer_changes: true,
     };
     let app = crate::startup::app(db.clone(), settings);
     let caller = Caller::Operator("autoprov employees import");

@@ -430,6 +430,8 @@ async fn import(
         hris_connection: None,
         file_name: Some(&name),
         dry_run: false,
+        // The inbox files the file away by the sync's status and reason alone.
+        answer_changes: false,
     };
     let caller = Caller::Operator("employee inbox");
     let body = Body::File { file, max_bytes };

@@ -7,13 +7,14 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, autoprov, spawn_app, spawn_app_with};
 
 /// Two employees of the IT department.
-const TWO_IN_IT: &str = "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId
+pub(crate) const TWO_IN_IT: &str =
+    "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId
 E1,ada@example.com,Ada,Lovelace,IT,London,Engineer,E2
 E2,bob@example.com,Bob,Smith,IT,London,Manager,
 ";
 
 /// The same two, moved out of IT.
-const NONE_IN_IT: &str =
+pub(crate) const NONE_IN_IT: &str =
     "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId
 E1,ada@example.com,Ada,Lovelace,Sales,London,Engineer,E2
 E2,bob@example.com,Bob,Smith,Sales,London,Manager,
@@ -47,7 +48,7 @@ impl TestApp {
         (status, headers, body)
     }
 
-    async fn upload(&self, csv: &str, query: &[(&str, &str)]) -> (u16, Value) {
+    pub(crate) async fn upload(&self, csv: &str, query: &[(&str, &str)]) -> (u16, Value) {
         let (status, _, body) = self
             .send_file(Some(&self.owner_token), "text/csv", query, csv.to_owned())
             .await;

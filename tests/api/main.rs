@@ -18,6 +18,7 @@ mod deletes;
 mod durability;
 mod employee_files;
 mod employee_hardening;
+mod employee_two_readings;
 mod hardening;
 mod hris;
 mod http_surface;

@@ -96,11 +96,8 @@ pub struct Plan {
     pub notes: Vec<RowProblem>,
 }
 
-/// Plans a sync. `kept_ids` are the EmployeeIds of rows refused this time: their
-/// administrators are left as they are, since a typo in the file says nothing about the
-/// person. Manual administrators are never changed nor counted; their emails still block a
-/// new rule administrator with the same address. The employees come from one [`Employees`]
-/// table (or part of one), so their ids are unique.
+/// Plans a sync in one call, from employees at hand (a rule change plans from the stored
+/// snapshot this way): see [`Planner`].
 pub fn plan<'e>(
     rules: &[RuleView],
     employees: impl IntoIterator<Item = Employee<'e>>,
@@ -108,38 +105,10 @@ pub fn plan<'e>(
     kept_ids: &HashSet<String>,
 ) -> Plan {
     let mut planner = Planner::new(rules, admins);
-    let mut matched: Vec<&RuleView> = Vec::with_capacity(rules.len());
     for employee in employees {
-        let id = employee.employee_id();
-        let admin = planner.linked.remove(id);
-        if employee.status() == EmployeeStatus::Terminated {
-            if let Some(admin) = admin {
-                planner.deactivate(admin, format!("employee {id} is terminated"));
-            }
-            continue;
-        }
-        matched.clear();
-        matched.extend(
-            rules
-                .iter()
-                .filter(|r| rules::matches(&r.conditions, employee)),
-        );
-        match admin {
-            None => planner.create(employee, &matched),
-            Some(admin) => planner.follow(admin, employee, &matched),
-        }
+        planner.feed(employee);
     }
-    let mut absent: Vec<&AdminView> = planner.linked.drain().map(|(_, a)| a).collect();
-    absent.append(&mut planner.unlinked);
-    absent.sort_by_key(|a| a.id);
-    for admin in absent {
-        match admin.employee_id.as_deref() {
-            Some(id) if kept_ids.contains(id) => planner.plan.counts.unchanged += 1,
-            Some(id) => planner.deactivate(admin, format!("employee {id} is not in the file")),
-            None => planner.deactivate(admin, "it has no employee id".to_owned()),
-        }
-    }
-    planner.plan
+    planner.finish(kept_ids)
 }
 
 /// Whether a plan must be held: it deactivates more than `max_deactivation_percent` of the
@@ -165,8 +134,13 @@ pub fn matching_both<'a>(
         .filter(|e| rules::matches(a, *e) && rules::matches(b, *e))
 }
 
-struct Planner<'a> {
+/// Plans a sync one employee at a time, in file order, so that a file's employees need never
+/// be held all at once: [`Planner::feed`] each, then [`Planner::finish`]. The employees'
+/// EmployeeIds must be unique across all the calls (a file's reader refuses repeats).
+pub struct Planner<'a> {
     rules: &'a [RuleView],
+    /// The rules an employee matches, reused from one employee to the next.
+    matched: Vec<&'a RuleView>,
     /// Rule administrators by employee id, removed as their employee is met.
     linked: HashMap<&'a str, &'a AdminView>,
     /// Rule administrators no employee can be linked to (no id, or a repeated one).
@@ -179,7 +153,8 @@ struct Planner<'a> {
 }
 
 impl<'a> Planner<'a> {
-    fn new(rules: &'a [RuleView], admins: &'a [AdminView]) -> Self {
+    /// A planner for these rules (in precedence order) and every administrator.
+    pub fn new(rules: &'a [RuleView], admins: &'a [AdminView]) -> Self {
         let mut by_id: Vec<&AdminView> = admins.iter().collect();
         // The lowest id wins a repeated employee id, whatever the order admins came in.
         by_id.sort_by_key(|a| a.id);
@@ -200,12 +175,55 @@ impl<'a> Planner<'a> {
         }
         Self {
             rules,
+            matched: Vec::with_capacity(rules.len()),
             linked,
             unlinked,
             by_email,
             claimed: HashSet::new(),
             plan: Plan::default(),
         }
+    }
+
+    /// Plans the next employee of the file.
+    pub fn feed(&mut self, employee: Employee<'_>) {
+        let id = employee.employee_id();
+        let admin = self.linked.remove(id);
+        if employee.status() == EmployeeStatus::Terminated {
+            if let Some(admin) = admin {
+                self.deactivate(admin, format!("employee {id} is terminated"));
+            }
+            return;
+        }
+        let mut matched = std::mem::take(&mut self.matched);
+        matched.clear();
+        matched.extend(
+            self.rules
+                .iter()
+                .filter(|r| rules::matches(&r.conditions, employee)),
+        );
+        match admin {
+            None => self.create(employee, &matched),
+            Some(admin) => self.follow(admin, employee, &matched),
+        }
+        self.matched = matched;
+    }
+
+    /// The plan, once every employee was fed. `kept_ids` are the EmployeeIds of rows refused
+    /// this time: their administrators are left as they are, since a typo in the file says
+    /// nothing about the person. Manual administrators are never changed nor counted; their
+    /// emails still block a new rule administrator with the same address.
+    pub fn finish(mut self, kept_ids: &HashSet<String>) -> Plan {
+        let mut absent: Vec<&AdminView> = self.linked.drain().map(|(_, a)| a).collect();
+        absent.append(&mut self.unlinked);
+        absent.sort_by_key(|a| a.id);
+        for admin in absent {
+            match admin.employee_id.as_deref() {
+                Some(id) if kept_ids.contains(id) => self.plan.counts.unchanged += 1,
+                Some(id) => self.deactivate(admin, format!("employee {id} is not in the file")),
+                None => self.deactivate(admin, "it has no employee id".to_owned()),
+            }
+        }
+        self.plan
     }
 
     fn note(&mut self, employee: Employee<'_>, message: String) {

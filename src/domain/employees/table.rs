@@ -256,6 +256,18 @@ impl Employees {
         }
     }
 
+    /// Sets whether row `index` is a manager, as a reading of the whole file found (a row
+    /// alone cannot tell).
+    pub fn set_manager(&mut self, index: usize, manager: bool) {
+        if let Some(flags) = self.flags.get_mut(index) {
+            *flags = if manager {
+                *flags | MANAGER
+            } else {
+                *flags & !MANAGER
+            };
+        }
+    }
+
     /// The text of a row, without its end.
     fn row_text(&self, index: usize) -> &str {
         row_text_in(&self.chunks, &self.rows, index).unwrap_or("")

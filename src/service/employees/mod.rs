@@ -3,9 +3,11 @@
 //! (`sync`).
 mod convert;
 pub mod rules;
+mod snapshot;
+mod source;
 mod sync;
 
-use std::io::{Read, Seek, SeekFrom};
+pub use source::Body;
 
 use entity::employee_sync;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -24,6 +26,7 @@ use crate::{
     },
     error::{AppError, AppResult, ErrorCode},
 };
+use source::EmployeeFile;
 
 /// A recorded sync with its status read, so that a door branches on the status, never on the
 /// stored text.
@@ -83,23 +86,13 @@ impl Sender {
     /// changed). `Err` only for a failure of the service itself.
     pub async fn import(&self, app: &App, import: Import<'_>, body: Body<'_>) -> AppResult<Synced> {
         file_name(import.file_name)?;
-        let (parsed, original) = match body {
-            Body::Bytes(bytes) => (file::parse(bytes), Original::Bytes(bytes)),
-            Body::File { file, max_bytes } => {
-                // Parsing a large file takes seconds of CPU: off the async workers.
-                let (parsed, file) = tokio::task::spawn_blocking(move || {
-                    let mut file = file;
-                    (file::parse(Limited::new(&mut file, max_bytes)), file)
-                })
-                .await
-                .map_err(|e| AppError::Internal(format!("reading an employee file: {e}")))?;
-                (parsed, Original::File { file, max_bytes })
-            }
-        };
+        // The first reading, before the transaction: the second, which plans and writes, is
+        // in it.
+        let (indexed, file) = EmployeeFile::from(body).index().await?;
         let synced = app
-            .transaction(async |txn| match parsed {
+            .transaction(async |txn| match indexed {
                 Err(rejection) => reject(txn, &self.actor, &import, &rejection.message).await,
-                Ok(snapshot) => {
+                Ok(index) => {
                     let run = sync::Run {
                         source: import.source,
                         hris_connection: import.hris_connection,
@@ -110,9 +103,9 @@ impl Sender {
                         // A sync deactivating more than this share of active rule-provisioned
                         // administrators is held until `employeeSyncs.apply`.
                         hold_above: Some(app.limits().max_deactivation_percent),
-                        snapshot: Some(snapshot),
-                        body: original,
+                        file: Some(sync::IndexedFile { index, file }),
                         existing: None,
+                        answer_changes: import.answer_changes,
                     };
                     sync::run(txn, run).await
                 }
@@ -137,111 +130,6 @@ impl Sender {
     }
 }
 
-/// An employee file as a door has it.
-pub enum Body<'a> {
-    /// Its bytes, as a request carried them (`POST /employee-files`, GraphQL).
-    Bytes(&'a [u8]),
-    /// An open file (the command line, the inbox): read as it is parsed, never whole, and at
-    /// most `max_bytes` of it (`--max-employee-file-bytes`), whatever its size said when the
-    /// door looked.
-    File { file: std::fs::File, max_bytes: u64 },
-}
-
-/// The file a sync came from, kept to be stored with the sync if it is held (and read again
-/// only then, from a file).
-pub(super) enum Original<'a> {
-    Bytes(&'a [u8]),
-    File {
-        file: std::fs::File,
-        max_bytes: u64,
-    },
-    /// A rule change or an applied held sync: no file to keep.
-    None,
-}
-
-impl Original<'_> {
-    /// The file as text, to keep with a held sync. The file parsed, so it is UTF-8. PostgreSQL
-    /// cannot store a NUL in text, so each is kept as SUB (U+001A), another control
-    /// character: the rows holding one are refused alike when the file is applied.
-    async fn text(self) -> AppResult<Option<String>> {
-        let text = match self {
-            Self::None => return Ok(None),
-            Self::Bytes(bytes) => std::str::from_utf8(bytes)
-                .map(str::to_owned)
-                .map_err(|_| changed())?,
-            Self::File { file, max_bytes } => {
-                tokio::task::spawn_blocking(move || -> AppResult<String> {
-                    let mut file = file;
-                    file.seek(SeekFrom::Start(0)).map_err(|e| read_error(&e))?;
-                    let mut text = String::new();
-                    Limited::new(&mut file, max_bytes)
-                        .read_to_string(&mut text)
-                        .map_err(|e| match e.kind() {
-                            std::io::ErrorKind::InvalidData => changed(),
-                            _ => read_error(&e),
-                        })?;
-                    Ok(text)
-                })
-                .await
-                .map_err(|e| AppError::Internal(format!("reading an employee file: {e}")))??
-            }
-        };
-        Ok(Some(if text.contains('\0') {
-            text.replace('\0', "\u{1a}")
-        } else {
-            text
-        }))
-    }
-}
-
-fn changed() -> AppError {
-    AppError::Internal("the employee file changed while it was imported".to_owned())
-}
-
-fn read_error(e: &std::io::Error) -> AppError {
-    AppError::Internal(format!("reading an employee file again: {e}"))
-}
-
-/// A reader that fails past `max_bytes`, whatever the file's size said when it was opened (it
-/// may still be growing).
-struct Limited<R> {
-    inner: R,
-    left: u64,
-    max_bytes: u64,
-}
-
-impl<R> Limited<R> {
-    fn new(inner: R, max_bytes: u64) -> Self {
-        Self {
-            inner,
-            left: max_bytes,
-            max_bytes,
-        }
-    }
-}
-
-impl<R: Read> Read for Limited<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.left == 0 {
-            // One byte more tells a file of exactly the limit from a longer one.
-            let mut probe = [0u8; 1];
-            return match self.inner.read(&mut probe)? {
-                0 => Ok(0),
-                _ => Err(std::io::Error::other(format!(
-                    "the file is larger than --max-employee-file-bytes ({})",
-                    self.max_bytes
-                ))),
-            };
-        }
-        let room = usize::try_from(self.left)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
-        let n = self.inner.read(&mut buf[..room])?;
-        self.left -= n as u64;
-        Ok(n)
-    }
-}
-
 /// How one employee file arrived and what to do with it.
 pub struct Import<'a> {
     pub source: SyncSource,
@@ -251,6 +139,10 @@ pub struct Import<'a> {
     pub file_name: Option<&'a str>,
     /// Plan and record the sync, change nothing.
     pub dry_run: bool,
+    /// Whether the answer's record carries the sync's changes: a door that shows them says
+    /// yes; the inbox, which never reads them, says no, since the changes of a file of a
+    /// million employees are tens of thousands, some 75 MB as JSON values.
+    pub answer_changes: bool,
 }
 
 /// [`Sender::import`] for a caller not yet admitted.
@@ -377,9 +269,9 @@ pub async fn apply<'a>(
                     held.id
                 )));
             };
-            let snapshot = file::parse(body.as_bytes())
+            // Read twice from the text, which stays until the sync is written again without it.
+            let index = file::index(body.as_bytes())
                 .map_err(|r| AppError::Internal(format!("held sync {}: {}", held.id, r.message)))?;
-            drop(body);
             let before = audited_fields(&held);
             let file_name = held.file_name.clone();
             let run = sync::Run {
@@ -390,9 +282,12 @@ pub async fn apply<'a>(
                 sender: sender.role,
                 dry_run: false,
                 hold_above: None,
-                snapshot: Some(snapshot),
-                body: Original::None,
+                file: Some(sync::IndexedFile {
+                    index,
+                    file: EmployeeFile::Bytes(body.as_bytes()),
+                }),
                 existing: Some(held),
+                answer_changes: true,
             };
             let synced = sync::run(txn, run).await?;
             let change = super::audit::Change {
@@ -436,36 +331,4 @@ fn audited_fields(sync: &employee_sync::Model) -> Map<String, Value> {
     ]);
     fields.extend(counts(sync));
     fields
-}
-
-#[cfg(test)]
-mod tests {
-    use std::io::Read;
-
-    use super::Limited;
-
-    fn read_all(bytes: &[u8], max: u64) -> std::io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        Limited::new(bytes, max).read_to_end(&mut out)?;
-        Ok(out)
-    }
-
-    #[test]
-    fn a_limited_read_takes_the_limit_and_fails_one_byte_past_it() {
-        assert_eq!(read_all(b"abcd", 4).unwrap(), b"abcd");
-        assert_eq!(read_all(b"abc", 4).unwrap(), b"abc");
-        let why = read_all(b"abcde", 4).unwrap_err().to_string();
-        assert!(why.contains("--max-employee-file-bytes (4)"), "{why}");
-    }
-
-    #[test]
-    fn a_file_growing_past_the_limit_is_refused_whole_by_the_parser() {
-        let text = "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId\n\
-                    E1,a@example.com,A,B,D,L,J,\n";
-        let limit = text.len() as u64 - 5;
-        let why = crate::domain::employees::file::parse(Limited::new(text.as_bytes(), limit))
-            .unwrap_err()
-            .message;
-        assert!(why.contains("--max-employee-file-bytes"), "{why}");
-    }
 }

@@ -243,9 +243,9 @@ async fn resync(
         sender: AdminRole::Owner,
         dry_run: false,
         hold_above: None,
-        snapshot: None,
-        body: super::Original::None,
+        file: None,
         existing: None,
+        answer_changes: true,
     };
     Ok(Some(sync::run(txn, run).await?.record))
 }

@@ -4,13 +4,15 @@
 use std::collections::{HashMap, HashSet};
 
 use entity::employee_sync;
-use sea_orm::DatabaseTransaction;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    Original, Synced,
-    convert::{admin_view, rule_view, same_employee, stored_employees},
+    Synced,
+    convert::{admin_view, rule_view, stored_employees},
+    snapshot::{self, SnapshotWriter},
+    source::EmployeeFile,
 };
 use crate::{
     db::{
@@ -21,9 +23,8 @@ use crate::{
         employees::{
             AdminOrigin, AdminRole, AdminStatus, ChangeKind, HoldReason, SyncSource, SyncStatus,
             authority,
-            file::{RowProblem, Snapshot},
-            sync::{self, Change, Plan, Target},
-            table::Employees,
+            file::{Fingerprint, Index, RowProblem},
+            sync::{self, AdminView, Change, Plan, Planner, RuleView, Target},
         },
         id::{NodeKind, encode},
         stored::StoredEnum,
@@ -46,13 +47,93 @@ pub(super) struct Run<'a> {
     /// rule-provisioned administrators; `None` never holds (rule changes, applying a held
     /// sync).
     pub hold_above: Option<u8>,
-    /// The file's snapshot; `None` re-evaluates the stored latest snapshot (rule changes).
-    pub snapshot: Option<Snapshot>,
-    /// The file itself, kept with a held sync so that it can be applied later: read only
-    /// then, once the snapshot is dropped.
-    pub body: Original<'a>,
+    /// The file, indexed by its first reading; `None` re-evaluates the stored latest snapshot
+    /// (rule changes).
+    pub file: Option<IndexedFile<'a>>,
     /// Applying a held sync: its row, updated instead of a new one.
     pub existing: Option<employee_sync::Model>,
+    /// Whether the returned record carries the changes (they are stored either way).
+    pub answer_changes: bool,
+}
+
+/// A file after its first reading: what it found, and the file to read again (and to keep
+/// with the sync if it is held).
+pub(super) struct IndexedFile<'a> {
+    pub index: Index,
+    pub file: EmployeeFile<'a>,
+}
+
+/// What a sync planned from, once planned.
+struct Planned<'a> {
+    plan: Plan,
+    rows: u64,
+    rejected: Vec<RowProblem>,
+    rejected_total: u64,
+    /// The file's snapshot written in its savepoint, kept or undone once the sync's status
+    /// is known; `None` for a dry run and a rule change.
+    savepoint: Option<DatabaseTransaction>,
+    /// The file and its fingerprint, to keep its text if the sync is held.
+    file: Option<(EmployeeFile<'a>, Fingerprint)>,
+}
+
+/// Plans from the file, reading it a second time, and writes its snapshot in a savepoint
+/// unless the sync is a dry run: whether the sync is applied is only known once the whole file
+/// is planned, and a held sync must leave the stored snapshot as it was.
+async fn plan_file<'a>(
+    txn: &DatabaseTransaction,
+    indexed: IndexedFile<'a>,
+    rules: &[RuleView],
+    admins: &[AdminView],
+    dry_run: bool,
+) -> AppResult<Planned<'a>> {
+    let IndexedFile { index, file } = indexed;
+    let Index {
+        rejected,
+        rejected_total,
+        rejected_ids,
+        employees,
+        ids,
+        selection,
+        ..
+    } = index;
+    let fingerprint = selection.fingerprint().clone();
+    let savepoint = match dry_run {
+        true => None,
+        false => Some(txn.begin().await?),
+    };
+    let writer = match &savepoint {
+        Some(savepoint) => Some(SnapshotWriter::new(savepoint).await?),
+        None => None,
+    };
+    let mut planner = Planner::new(rules, admins);
+    let mut batches = file.read_again(selection)?;
+    snapshot::plan_and_write(&mut batches, &mut planner, writer, &ids, &rejected_ids).await?;
+    let file = batches.finish().await?;
+    Ok(Planned {
+        plan: planner.finish(&rejected_ids),
+        rows: employees as u64,
+        rejected,
+        rejected_total,
+        savepoint,
+        file: Some((file, fingerprint)),
+    })
+}
+
+/// Plans a rule change from the stored snapshot, which it leaves as it is.
+async fn plan_stored<'a>(
+    txn: &DatabaseTransaction,
+    rules: &[RuleView],
+    admins: &[AdminView],
+) -> AppResult<Planned<'a>> {
+    let employees = stored_employees(txn).await?;
+    Ok(Planned {
+        plan: sync::plan(rules, &employees, admins, &HashSet::new()),
+        rows: employees.len() as u64,
+        rejected: Vec::new(),
+        rejected_total: 0,
+        savepoint: None,
+        file: None,
+    })
 }
 
 pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Synced> {
@@ -69,26 +150,19 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
         .iter()
         .map(admin_view)
         .collect::<AppResult<Vec<_>>>()?;
-    // A file is compared with the stored snapshot page by page when it is applied
-    // (`write_snapshot`); only a rule change plans from the stored snapshot itself.
-    let (employees, rejected, rejected_total, kept, from_file) = match run.snapshot {
-        Some(snapshot) => (
-            snapshot.employees,
-            snapshot.rejected,
-            snapshot.rejected_total,
-            snapshot.rejected_ids,
-            true,
-        ),
-        None => (
-            stored_employees(txn).await?,
-            Vec::new(),
-            0,
-            HashSet::new(),
-            false,
-        ),
+    let from_file = run.file.is_some();
+    let Planned {
+        plan,
+        rows,
+        rejected,
+        rejected_total,
+        savepoint,
+        file,
+    } = match run.file {
+        Some(indexed) => plan_file(txn, indexed, &rules, &admins, run.dry_run).await?,
+        None => plan_stored(txn, &rules, &admins).await?,
     };
-    let plan = sync::plan(&rules, &employees, &admins, &kept);
-    let rows = i32::try_from(employees.len() as u64 + rejected_total).unwrap_or(i32::MAX);
+    let rows = i32::try_from(rows + rejected_total).unwrap_or(i32::MAX);
     let beyond_sender = authority::beyond(&plan, run.sender);
     if let (Some(held), Some((change, needed))) = (&run.existing, beyond_sender) {
         // Applying is sending the file again: the one who applies needs what it hands out.
@@ -146,22 +220,21 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
         (None, false) => SyncStatus::Applied,
     };
     let at = now();
-    // The snapshot is written only when the sync is applied; a held sync keeps its file
-    // instead, read now that the snapshot is gone, so that the two are never held together.
-    // The snapshot is written first, and dropped: the sync's record (its list of changes) is
-    // built after, so that the two are never held together. A held sync keeps its file
-    // instead, read now that the snapshot is gone.
-    if status == SyncStatus::Applied && from_file {
-        write_snapshot(txn, &employees, &kept).await?;
+    // The snapshot was written as the file was read: kept when the sync is applied, undone
+    // otherwise. Either way before the sync's record (its list of changes) is built.
+    if let Some(savepoint) = savepoint {
+        match status {
+            SyncStatus::Applied => savepoint.commit().await?,
+            _ => savepoint.rollback().await?,
+        }
     }
-    drop(employees);
-    let body = match status {
-        SyncStatus::Held => run.body.text().await?,
+    // A held sync keeps its file, read a third time.
+    let body = match (status, file) {
+        (SyncStatus::Held, Some((file, fingerprint))) => Some(file.text(&fingerprint).await?),
         _ => None,
     };
     let (hold_reason, reason) = hold.unzip();
     let ids = administrator_ids(&plan, status == SyncStatus::Applied);
-    let changes = changes_text(&plan, &ids, &rule_names)?;
     let outcome = db::employees::SyncOutcome {
         status,
         rows,
@@ -190,15 +263,20 @@ pub(super) async fn run(txn: &DatabaseTransaction, run: Run<'_>) -> AppResult<Sy
             db::employees::insert_sync(txn, new, outcome).await?
         }
     };
-    if !plan.changes.is_empty() {
-        db::employees::set_sync_changes(txn, sync.id, &changes).await?;
-        sync.changes = serde_json::from_str(&changes)
-            .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))?;
-    }
-    drop(changes);
-
     if status == SyncStatus::Applied {
         apply_plan(txn, &plan, &ids, sync.id, &rule_names, run.actor, at).await?;
+    }
+    // The changes as text last, and the plan dropped before they are written: the text and
+    // the statement's copy of it are tens of MB for a file of a million employees, and the
+    // plan as many again.
+    if !plan.changes.is_empty() {
+        let changes = changes_text(&plan, &ids, &rule_names)?;
+        drop(plan);
+        db::employees::set_sync_changes(txn, sync.id, &changes).await?;
+        if run.answer_changes {
+            sync.changes = serde_json::from_str(&changes)
+                .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))?;
+        }
     }
     if from_file && status != SyncStatus::DryRun {
         db::employees::supersede_held(txn, sync.id).await?;
@@ -280,17 +358,32 @@ struct ChangeEntry<'a> {
 }
 
 /// The changes of a plan as the JSON text of the sync's `changes` column, serialised straight
-/// from the plan.
+/// from the plan, one entry at a time (a list of the entries first would be 8 MB more for
+/// 40,000 changes).
 fn changes_text(
     plan: &Plan,
     ids: &[Option<Uuid>],
     rule_names: &HashMap<Uuid, String>,
 ) -> AppResult<String> {
-    let entries: Vec<ChangeEntry<'_>> = plan
-        .changes
-        .iter()
-        .zip(ids)
-        .map(|(c, id)| {
+    serde_json::to_string(&ChangeEntries {
+        plan,
+        ids,
+        rule_names,
+    })
+    .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))
+}
+
+/// A plan's changes as the JSON array the sync stores.
+struct ChangeEntries<'a> {
+    plan: &'a Plan,
+    ids: &'a [Option<Uuid>],
+    rule_names: &'a HashMap<Uuid, String>,
+}
+
+impl serde::Serialize for ChangeEntries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let rule_names = self.rule_names;
+        serializer.collect_seq(self.plan.changes.iter().zip(self.ids).map(|(c, id)| {
             let rule = c.new_rule_id.or(c.old_rule_id);
             ChangeEntry {
                 administrator_id: id.map(|id| encode(NodeKind::Administrator, id)),
@@ -308,10 +401,8 @@ fn changes_text(
                 new_status: c.new_status.as_str(),
                 reason: &c.reason,
             }
-        })
-        .collect();
-    serde_json::to_string(&entries)
-        .map_err(|e| AppError::Internal(format!("a sync's changes: {e}")))
+        }))
+    }
 }
 
 async fn apply_plan(
@@ -323,54 +414,62 @@ async fn apply_plan(
     actor: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    let mut new_admins = Vec::new();
-    let mut events = Vec::with_capacity(plan.changes.len());
-    for (change, id) in plan.changes.iter().zip(ids) {
-        let administrator_id = match &change.target {
-            Target::New {
-                employee_id,
-                email,
-                first_name,
-                last_name,
-            } => {
-                let id = id.unwrap_or_else(Uuid::now_v7);
-                new_admins.push(NewAdministrator {
-                    id,
-                    email: email.clone(),
-                    first_name: first_name.clone(),
-                    last_name: last_name.clone(),
-                    role: change.new_role,
-                    status: change.new_status,
-                    origin: AdminOrigin::Rule,
-                    rule_id: change.new_rule_id,
-                    employee_id: Some(employee_id.clone()),
-                    at,
-                });
-                id
-            }
-            Target::Existing { id, .. } => {
-                update_administrator(txn, *id, change, at).await?;
-                *id
-            }
-        };
-        let rule_id = change.new_rule_id.or(change.old_rule_id);
-        events.push(NewEvent {
-            administrator_id,
-            employee_sync_id: Some(sync_id),
-            kind: change.kind,
-            rule_id,
-            rule_name: rule_id.and_then(|id| rule_names.get(&id).cloned()),
-            old_role: change.old_role.map(|r| r.as_str().to_owned()),
-            new_role: change.new_role.as_str().to_owned(),
-            old_status: change.old_status.map(|s| s.as_str().to_owned()),
-            new_status: change.new_status.as_str().to_owned(),
-            reason: change.reason.clone(),
-            actor: Some(actor.to_owned()),
-            at,
-        });
+    // A batch of changes at a time, each batch's new administrators written before their
+    // events: the rows of tens of thousands of changes are never built all at once.
+    for (changes, ids) in plan
+        .changes
+        .chunks(db::employees::EMPLOYEE_BATCH)
+        .zip(ids.chunks(db::employees::EMPLOYEE_BATCH))
+    {
+        let mut new_admins = Vec::new();
+        let mut events = Vec::with_capacity(changes.len());
+        for (change, id) in changes.iter().zip(ids) {
+            let administrator_id = match &change.target {
+                Target::New {
+                    employee_id,
+                    email,
+                    first_name,
+                    last_name,
+                } => {
+                    let id = id.unwrap_or_else(Uuid::now_v7);
+                    new_admins.push(NewAdministrator {
+                        id,
+                        email: email.clone(),
+                        first_name: first_name.clone(),
+                        last_name: last_name.clone(),
+                        role: change.new_role,
+                        status: change.new_status,
+                        origin: AdminOrigin::Rule,
+                        rule_id: change.new_rule_id,
+                        employee_id: Some(employee_id.clone()),
+                        at,
+                    });
+                    id
+                }
+                Target::Existing { id, .. } => {
+                    update_administrator(txn, *id, change, at).await?;
+                    *id
+                }
+            };
+            let rule_id = change.new_rule_id.or(change.old_rule_id);
+            events.push(NewEvent {
+                administrator_id,
+                employee_sync_id: Some(sync_id),
+                kind: change.kind,
+                rule_id,
+                rule_name: rule_id.and_then(|id| rule_names.get(&id).cloned()),
+                old_role: change.old_role.map(|r| r.as_str().to_owned()),
+                new_role: change.new_role.as_str().to_owned(),
+                old_status: change.old_status.map(|s| s.as_str().to_owned()),
+                new_status: change.new_status.as_str().to_owned(),
+                reason: change.reason.clone(),
+                actor: Some(actor.to_owned()),
+                at,
+            });
+        }
+        db::administrators::insert_many(txn, new_admins).await?;
+        db::administrators::insert_events(txn, events).await?;
     }
-    db::administrators::insert_many(txn, new_admins).await?;
-    db::administrators::insert_events(txn, events).await?;
     Ok(())
 }
 
@@ -394,66 +493,5 @@ async fn update_administrator(
     if change.kind == ChangeKind::Deactivated || change.old_role != Some(change.new_role) {
         db::api_tokens::revoke_all_of(txn, id, at).await?;
     }
-    Ok(())
-}
-
-/// Writes the difference between the stored snapshot and the file: new and changed rows,
-/// and the rows of employees no longer in it, except those whose row this file refused (the
-/// sync left their administrators alone, so their last known row stays too). The stored
-/// snapshot is read a page at a time and each row is found in the file by the table's own
-/// index; the new rows are built a batch at a time, so that memory holds the file's snapshot
-/// and little else (a flag per employee, the ids of employees gone).
-async fn write_snapshot(
-    txn: &DatabaseTransaction,
-    employees: &Employees,
-    kept: &HashSet<String>,
-) -> AppResult<()> {
-    // Whether each employee of the file is stored as it is.
-    let mut stored_as_is = vec![false; employees.len()];
-    // Stored rows that differ from the file's: deleted, then written again.
-    let mut changed: Vec<usize> = Vec::new();
-    let mut gone: Vec<String> = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = db::employees::employees_after(txn, after.as_deref()).await?;
-        for row in &page {
-            match employees.find(&row.employee_id) {
-                Some(e) if same_employee(row, e) => stored_as_is[e.index()] = true,
-                Some(e) => changed.push(e.index()),
-                None if !kept.contains(&row.employee_id) => gone.push(row.employee_id.clone()),
-                None => {}
-            }
-        }
-        match page.last() {
-            Some(last) if page.len() == db::employees::EMPLOYEE_PAGE => {
-                after = Some(last.employee_id.clone());
-            }
-            _ => break,
-        }
-    }
-    let mut delete: Vec<&str> = gone.iter().map(String::as_str).collect();
-    for &index in &changed {
-        if let Some(e) = employees.get(index) {
-            delete.push(e.employee_id());
-        }
-    }
-    db::employees::delete_employees(txn, &delete).await?;
-    drop(delete);
-    let mut batch = Vec::with_capacity(db::employees::EMPLOYEE_BATCH);
-    // By index, not by an iterator of the table held across the writes' awaits: its
-    // closures would make this future's `Send` depend on lifetimes the compiler cannot name.
-    for (index, as_is) in stored_as_is.iter().enumerate() {
-        if *as_is {
-            continue;
-        }
-        if let Some(e) = employees.get(index) {
-            batch.push(e);
-        }
-        if batch.len() == db::employees::EMPLOYEE_BATCH {
-            db::employees::insert_employees(txn, &batch).await?;
-            batch.clear();
-        }
-    }
-    db::employees::insert_employees(txn, &batch).await?;
     Ok(())
 }

@@ -446,6 +446,8 @@ async fn run(app: &App, model: &connection::Model, caller: Caller<'_>) -> AppRes
         hris_connection: Some(model.id),
         file_name: Some(&model.name),
         dry_run: false,
+        // `syncNow` answers with the sync, whose changes a caller may read.
+        answer_changes: true,
     };
     let map = field_map_of(model)?;
     let file = report(app, model)

@@ -247,6 +247,7 @@ impl EmployeeSyncMutations {
             hris_connection: None,
             file_name: input.file_name.as_deref(),
             dry_run: input.dry_run,
+            answer_changes: true,
         };
         let body = Body::Bytes(input.file.as_bytes());
         let result = employees::import(app(ctx)?, principal(ctx)?, import, body);

@@ -234,6 +234,7 @@ async fn answer(state: &AppState, request: Request) -> Result<Response, Response
         hris_connection: None,
         file_name: options.file_name.as_deref(),
         dry_run: options.dry_run,
+        answer_changes: true,
     };
     let synced = sender.import(&state.app, import, Body::Bytes(&body)).await;
     Ok(reply(&synced.map_err(app_error)?))

@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::employees::table::EmployeeRecord;
+use crate::domain::validate;
 
 const HEADER: &str = "EmployeeId,Email,FirstName,LastName,Department,Location,JobTitle,ManagerId";
 
@@ -380,4 +381,114 @@ fn control_characters_refuse_the_row_naming_the_column_but_tabs_and_line_breaks_
     assert_eq!(s.rejected[3].employee_id, None);
     assert_eq!(ids(&s), ["E5"]);
     assert_eq!(rows(&s)[0].department, "D\tE");
+}
+
+/// `n` rows where each employee reports to the one `ahead` rows later, so that most managers
+/// are named before their own row is read.
+fn reporting_chain(n: usize, ahead: usize) -> Vec<String> {
+    (1..=n)
+        .map(|i| {
+            let manager = if i + ahead <= n {
+                format!("E{}", i + ahead)
+            } else {
+                String::new()
+            };
+            format!("E{i},e{i}@example.com,F,L,D,L,J,{manager}")
+        })
+        .collect()
+}
+
+/// Every batch of the second reading, in order, as records.
+fn read_in_batches(text: &str, size: usize) -> Vec<EmployeeRecord> {
+    let selection = index(text.as_bytes()).unwrap().selection;
+    let mut rows = read_again(text.as_bytes(), selection).unwrap();
+    let mut records = Vec::new();
+    while let Some(batch) = rows.next_batch(size).unwrap() {
+        assert!(batch.len() <= size);
+        records.extend(batch.iter().map(|e| e.to_record()));
+    }
+    records
+}
+
+#[test]
+fn the_second_reading_gives_in_batches_what_one_reading_gives() {
+    let mut lines = reporting_chain(1200, 700);
+    lines.push("E3,again@example.com,F,L,D,L,J,".to_owned());
+    lines.push("E9001,E5@EXAMPLE.com,F,L,D,L,J,".to_owned());
+    lines.push("E9002,not-an-address,F,L,D,L,J,".to_owned());
+    lines.push("E9002,e9002@example.com,F,L,D,L,J,E1".to_owned());
+    lines.push("E9003,e9003@example.com,F,L,D,L,J,E9003".to_owned());
+    let text = format!("{HEADER}\n{}\n", lines.join("\n"));
+    let whole = parsed(&text);
+    let records = read_in_batches(&text, 500);
+    let index = index(text.as_bytes()).unwrap();
+
+    assert_eq!(records, rows(&whole));
+    assert_eq!(index.employees, 1202);
+    assert_eq!(index.rejected, whole.rejected);
+    assert_eq!(index.rejected_total, 3);
+    let messages: Vec<_> = index.rejected.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "EmployeeId E3 already appears on line 4",
+            "Email E5@EXAMPLE.com already appears on line 6",
+            "Email must be an email address like name@example.com",
+        ]
+    );
+    assert!(index.ids.contains("E9002") && index.ids.contains("E1200"));
+    assert!(!index.ids.contains("E1201") && !index.ids.contains("e1"));
+
+    // The managers agree with the table's own derivation from every row at once.
+    let mut derived = whole.employees.clone();
+    derived.derive_managers();
+    let managers: Vec<bool> = records.iter().map(|r| r.is_manager).collect();
+    assert_eq!(
+        managers,
+        derived.iter().map(|e| e.is_manager()).collect::<Vec<_>>()
+    );
+    let manager = |id: &str| {
+        records
+            .iter()
+            .find(|r| r.employee_id == id)
+            .unwrap()
+            .is_manager
+    };
+    // Named from an earlier batch, from a later one, by themself only, and by nobody.
+    assert!(manager("E701") && manager("E1200") && manager("E1"));
+    assert!(!manager("E9003") && !manager("E2") && !manager("E700"));
+}
+
+#[test]
+fn a_file_changed_between_the_readings_is_refused_by_the_second() {
+    let text = format!("{HEADER}\n{}\n", reporting_chain(10, 1).join("\n"));
+    for changed in [
+        text.replace("e7@", "x7@"),
+        text.replace("E10,e10@example.com,F,L,D,L,J,\n", ""),
+        format!("{text}E11,e11@example.com,F,L,D,L,J,\n"),
+    ] {
+        let selection = index(text.as_bytes()).unwrap().selection;
+        let why = read_again(changed.as_bytes(), selection)
+            .and_then(|mut rows| rows.next_batch(500))
+            .err()
+            .map(|r| r.message)
+            .unwrap_or_default();
+        assert!(why.contains(CHANGED), "{why}");
+    }
+
+    // A change far into a large file: the batches before it come, then the refusal.
+    let text = format!("{HEADER}\n{}\n", reporting_chain(20_000, 1).join("\n"));
+    let selection = index(text.as_bytes()).unwrap().selection;
+    let changed = text.replace("e19999@", "x19999@");
+    let mut rows = read_again(changed.as_bytes(), selection).unwrap();
+    let mut read = 0;
+    let why = loop {
+        match rows.next_batch(500) {
+            Ok(Some(batch)) => read += batch.len(),
+            Ok(None) => panic!("the change was not seen"),
+            Err(rejection) => break rejection.message,
+        }
+    };
+    assert!(why.contains(CHANGED), "{why}");
+    assert!(read > 0 && read < 20_000, "{read}");
 }

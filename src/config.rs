@@ -235,6 +235,15 @@ pub struct Settings {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub hris_poll_seconds: u64,
+    /// Seconds one request to an HRIS (a report, an OAuth token) may take, connection
+    /// included, before the run is rejected as unanswered.
+    #[arg(
+        long,
+        env = "AUTOPROV_HRIS_TIMEOUT_SECONDS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub hris_timeout_seconds: u64,
     /// A JWKS URL is fetched again (on a token naming a key we do not hold) at most this often
     /// per identity provider, in seconds.
     #[arg(long, env = "AUTOPROV_JWKS_REFETCH_SECONDS", default_value_t = 60)]

@@ -124,6 +124,7 @@ pub fn app(db: DatabaseConnection, settings: &Settings) -> App {
         Limits {
             max_deactivation_percent: settings.max_deactivation_percent,
             jwks_refetch: Duration::from_secs(settings.jwks_refetch_seconds),
+            hris_timeout: Duration::from_secs(settings.hris_timeout_seconds),
         },
     )
 }

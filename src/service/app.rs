@@ -30,6 +30,8 @@ pub struct Limits {
     pub max_deactivation_percent: u8,
     /// The least time between two fetches of one identity provider's JWKS URL.
     pub jwks_refetch: Duration,
+    /// How long one request to an HRIS may take.
+    pub hris_timeout: Duration,
 }
 
 #[derive(Clone)]

@@ -30,6 +30,8 @@ struct Hris {
     calls: Arc<AtomicUsize>,
     /// Answer with this instead of the employees (status, body).
     broken: Arc<Mutex<Option<(u16, String)>>>,
+    /// Wait this long before answering a report.
+    delay: Arc<Mutex<Option<std::time::Duration>>>,
 }
 
 impl Hris {
@@ -81,6 +83,10 @@ async fn bamboohr_report(
     }
     if let Some(answer) = gate(&hris) {
         return answer;
+    }
+    let delay = *hris.delay.lock().unwrap();
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
     }
     let employees = hris.employees.lock().unwrap().clone();
     Json(json!({"title": "Report", "fields": body["fields"], "employees": employees}))
@@ -310,21 +316,36 @@ async fn a_bamboohr_report_is_synced_as_an_employee_file() {
         json!({"status": "applied", "deactivated": 1, "source": "hris"})
     );
 
-    // The secret is never shown, logged in the audit trail, nor stored in clear.
+    // The secret is never shown, kept in the audit trail (not even sealed), nor stored in
+    // clear.
     let audit = app
         .data("{ auditEvents(first: 50) { edges { node { operation changes { field before after } } } } }", json!({}))
         .await;
-    assert!(!audit.to_string().contains(API_KEY), "{audit}");
+    let created_event = audit["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| &edge["node"])
+        .find(|node| node["operation"] == "hrisConnections.create")
+        .unwrap_or_else(|| panic!("no audit event of the creation: {audit}"));
+    let fields: Vec<&str> = created_event["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|change| change["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"name"), "{fields:?}");
     assert!(
-        audit.to_string().contains("hrisConnections.create"),
-        "{audit}"
+        !fields.iter().any(|f| f.to_lowercase().contains("secret")),
+        "{fields:?}"
     );
-    let stored: Vec<String> = sqlx_free_secrets(&app).await;
+    assert!(!audit.to_string().contains(API_KEY), "{audit}");
+    let stored: Vec<String> = stored_secrets(&app).await;
     assert!(stored.iter().all(|s| !s.contains(API_KEY)) && !stored.is_empty());
 }
 
 /// The `secret` column as stored.
-async fn sqlx_free_secrets(app: &TestApp) -> Vec<String> {
+async fn stored_secrets(app: &TestApp) -> Vec<String> {
     use sea_orm::EntityTrait;
     entity::hris_connection::Entity::find()
         .all(&app.db)
@@ -400,6 +421,38 @@ async fn a_failed_fetch_or_an_empty_report_changes_nothing_and_says_why() {
             .contains("refused the credentials"),
         "{tested}"
     );
+}
+
+#[tokio::test]
+async fn a_report_not_answered_in_time_is_rejected_and_changes_nothing() {
+    let hris = Hris::default();
+    hris.set(json!([bamboo_employee(
+        "1",
+        "ada@example.com",
+        "IT",
+        "Active"
+    )]));
+    *hris.delay.lock().unwrap() = Some(std::time::Duration::from_secs(4));
+    let base = fake_hris(hris.clone()).await;
+    let app = spawn_app_with(|s| {
+        s.secret_key = Some(KEY.to_owned());
+        s.hris_timeout_seconds = 1;
+    })
+    .await;
+    app.it_support_rule().await;
+    let id = created(&app, bamboo_input(&base, API_KEY)).await;
+    let before = app.row_counts().await;
+    let sync = sync_now(&app, &id).await;
+    assert_eq!(sync["status"], "rejected", "{sync}");
+    assert!(
+        sync["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no whole answer within 1 s"),
+        "{sync}"
+    );
+    assert_eq!(app.row_counts().await, before);
+    assert_eq!(administrators(&app).await, 0);
 }
 
 #[tokio::test]

@@ -12,8 +12,6 @@ use crate::domain::hris::{
     records_of_json,
 };
 
-/// How long one request may take, connection included.
-const TIMEOUT: Duration = Duration::from_secs(60);
 /// How many times a rate-limited request is sent again.
 const RETRIES: usize = 3;
 /// The longest wait a `Retry-After` may ask for before the run gives up.
@@ -28,15 +26,17 @@ pub struct Source<'a> {
     pub secret: &'a str,
     /// The HRIS fields to ask for (BambooHR's report names its fields).
     pub fields: Vec<&'a str>,
+    /// How long one request may take, connection and body included (`--hris-timeout-seconds`).
+    pub timeout: Duration,
 }
 
 fn problem(message: impl Into<String>) -> ReportProblem {
     ReportProblem(message.into())
 }
 
-fn client() -> Result<reqwest::Client, ReportProblem> {
+fn client(timeout: Duration) -> Result<reqwest::Client, ReportProblem> {
     reqwest::Client::builder()
-        .timeout(TIMEOUT)
+        .timeout(timeout)
         // A redirect would carry the credentials to wherever it points.
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("autoprov/", env!("CARGO_PKG_VERSION")))
@@ -46,7 +46,7 @@ fn client() -> Result<reqwest::Client, ReportProblem> {
 
 /// Every record of the report.
 pub async fn records(source: &Source<'_>) -> Result<Vec<Map<String, Value>>, ReportProblem> {
-    let client = client()?;
+    let client = client(source.timeout)?;
     match source.kind {
         HrisKind::Bamboohr => bamboohr(&client, source).await,
         HrisKind::WorkdayRaas => workday(&client, source).await,
@@ -76,7 +76,7 @@ async fn bamboohr(
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.clone())
     };
-    let (_, text) = send(request).await?;
+    let (_, text) = send(request, source.timeout).await?;
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| problem(format!("BambooHR's answer is not JSON: {e}")))?;
     records_of_json(&value)
@@ -102,7 +102,7 @@ async fn workday(
             None => request.basic_auth(user, Some(source.secret)),
         }
     };
-    let (content_type, text) = send(request).await?;
+    let (content_type, text) = send(request, source.timeout).await?;
     if content_type.contains("csv") {
         return records_of_csv(&text);
     }
@@ -126,7 +126,7 @@ async fn token(client: &reqwest::Client, source: &Source<'_>) -> Result<String, 
             )
             .body("grant_type=client_credentials")
     };
-    let (_, text) = send(request)
+    let (_, text) = send(request, source.timeout)
         .await
         .map_err(|p| problem(format!("token: {}", p.0)))?;
     let value: Value = serde_json::from_str(&text)
@@ -141,12 +141,13 @@ async fn token(client: &reqwest::Client, source: &Source<'_>) -> Result<String, 
 /// answer's content type and text.
 async fn send(
     build: impl Fn() -> reqwest::RequestBuilder,
+    timeout: Duration,
 ) -> Result<(String, String), ReportProblem> {
     let mut attempt = 0;
     loop {
         let response = build().send().await.map_err(|e| {
             if e.is_timeout() {
-                problem(format!("no answer within {} s", TIMEOUT.as_secs()))
+                unanswered(timeout)
             } else {
                 problem(format!(
                     "the HRIS could not be reached: {}",
@@ -162,7 +163,7 @@ async fn send(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_ascii_lowercase();
-            return Ok((content_type, text_of(response).await?));
+            return Ok((content_type, text_of(response, timeout).await?));
         }
         let later = status == reqwest::StatusCode::TOO_MANY_REQUESTS
             || status == reqwest::StatusCode::SERVICE_UNAVAILABLE;
@@ -202,6 +203,14 @@ async fn send(
     }
 }
 
+/// The HRIS took longer than a request may (the whole answer, not its first byte).
+fn unanswered(timeout: Duration) -> ReportProblem {
+    problem(format!(
+        "no whole answer within {} s (--hris-timeout-seconds)",
+        timeout.as_secs()
+    ))
+}
+
 /// `Retry-After` in seconds (the HTTP-date form is read as a short wait).
 fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
@@ -214,13 +223,18 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 }
 
 /// The answer's text, at most [`REPORT_MAX`] bytes.
-async fn text_of(mut response: reqwest::Response) -> Result<String, ReportProblem> {
+async fn text_of(
+    mut response: reqwest::Response,
+    timeout: Duration,
+) -> Result<String, ReportProblem> {
     let mut bytes = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| problem(format!("the report could not be read: {}", e.without_url())))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        if e.is_timeout() {
+            unanswered(timeout)
+        } else {
+            problem(format!("the report could not be read: {}", e.without_url()))
+        }
+    })? {
         if bytes.len() + chunk.len() > REPORT_MAX {
             return Err(problem(format!(
                 "the report is larger than {} MiB",

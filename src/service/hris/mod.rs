@@ -427,6 +427,7 @@ async fn report(
         settings: &settings,
         secret: &secret,
         fields: map.iter().map(|(_, theirs)| theirs.as_str()).collect(),
+        timeout: app.limits().hris_timeout,
     };
     Ok(fetch::records(&source).await)
 }
@@ -441,14 +442,7 @@ pub async fn sync_now(app: &App, principal: &Principal, raw_id: &str) -> AppResu
 /// One run of `model`: its report imported as an employee file, or a rejected sync that says
 /// why there was none.
 async fn run(app: &App, model: &connection::Model, caller: Caller<'_>) -> AppResult<Synced> {
-    let import = Import {
-        source: SyncSource::Hris,
-        hris_connection: Some(model.id),
-        file_name: Some(&model.name),
-        dry_run: false,
-        // `syncNow` answers with the sync, whose changes a caller may read.
-        answer_changes: true,
-    };
+    let import = import_of(model);
     let map = field_map_of(model)?;
     let file = report(app, model)
         .await?
@@ -462,15 +456,37 @@ async fn run(app: &App, model: &connection::Model, caller: Caller<'_>) -> AppRes
     }
 }
 
+/// How a run of `model` is recorded: its sync names the connection (its file name and
+/// `hris_connection_id`).
+fn import_of(model: &connection::Model) -> Import<'_> {
+    Import {
+        source: SyncSource::Hris,
+        hris_connection: Some(model.id),
+        file_name: Some(&model.name),
+        dry_run: false,
+        // `syncNow` answers with the sync, whose changes a caller may read.
+        answer_changes: true,
+    }
+}
+
 /// Runs every connection due at `now` whose lease this instance wins; the ids run.
 pub async fn run_due(app: &App, now: DateTime<Utc>) -> AppResult<Vec<Uuid>> {
     let leased = db::hris::lease_due(app.db(), now, now + LEASE).await?;
     let mut ran = Vec::with_capacity(leased.len());
     for model in leased {
-        // The sync's record names the connection (its file name and `hris_connection_id`).
-        let outcome = run(app, &model, Caller::Operator("HRIS schedule")).await;
-        if let Err(e) = &outcome {
+        let caller = || Caller::Operator("HRIS schedule");
+        if let Err(e) = run(app, &model, caller()).await {
             tracing::error!(connection = %model.id, error = %e, "scheduled HRIS sync failed");
+            // Shown on the connection as its last sync, so that a run that failed inside the
+            // server is not mistaken for one that never came; if even that cannot be
+            // written, the log above is all there is.
+            let reason = "the sync failed inside the server (its log says why); nothing was \
+                          changed, and the next run is at its scheduled time";
+            if let Err(e) =
+                employees::reject_unread(app, caller(), &import_of(&model), reason).await
+            {
+                tracing::error!(connection = %model.id, error = %e, "a failed HRIS sync could not be recorded");
+            }
         }
         let next = schedule_of(&model)?.next_after(now);
         db::hris::finish_run(app.db(), model.id, now, next).await?;

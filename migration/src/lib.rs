@@ -15,6 +15,7 @@ mod m20261202_000010_email_skeleton;
 mod m20261204_000011_signed_proofs;
 mod m20261205_000012_brightspace;
 mod m20261205_000013_hris;
+mod m20261205_000014_sync_change_parts;
 
 /// The enum columns and the values the database accepts in each: those of the latest
 /// migration that changed them, as (table, column, values). The service's enums spell the same
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_signed_proofs::Migration),
             Box::new(m20261205_000012_brightspace::Migration),
             Box::new(m20261205_000013_hris::Migration),
+            Box::new(m20261205_000014_sync_change_parts::Migration),
         ]
     }
 }

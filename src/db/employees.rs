@@ -314,23 +314,52 @@ pub fn new_sync(new: NewSync<'_>, outcome: SyncOutcome) -> employee_sync::Active
     with_outcome(record, outcome)
 }
 
-/// Writes a sync's list of changes, given as JSON text: a sync of tens of thousands of changes
-/// would otherwise be built as a tree of JSON values, and copied as the row is built and read
-/// back.
-pub async fn set_sync_changes<Db: ConnectionTrait>(
+/// Adds a part of a sync's list of changes (JSON text; the parts in `seq` order make the
+/// array): a sync of tens of thousands of changes would otherwise be built as a tree of JSON
+/// values, or sent as one text tens of MB long.
+pub async fn add_sync_change_part<Db: ConnectionTrait>(
     db: &Db,
-    id: Uuid,
-    changes: &str,
+    sync_id: Uuid,
+    seq: i32,
+    part: String,
 ) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => {
-            r#"UPDATE "employee_sync" SET "changes" = CAST($1 AS json) WHERE "id" = $2"#
+            r#"INSERT INTO "employee_sync_change_part" ("employee_sync_id", "seq", "part") VALUES ($1, $2, $3)"#
         }
-        _ => r#"UPDATE "employee_sync" SET "changes" = ? WHERE "id" = ?"#,
+        _ => {
+            r#"INSERT INTO "employee_sync_change_part" ("employee_sync_id", "seq", "part") VALUES (?, ?, ?)"#
+        }
     };
-    let values: [sea_orm::Value; 2] = [changes.into(), id.into()];
+    let values: [sea_orm::Value; 3] = [sync_id.into(), seq.into(), part.into()];
     db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map(|_| ())
+}
+
+/// Joins the parts added for a sync into its `changes` (in the database: the whole text is
+/// never in this process) and deletes them.
+pub async fn join_sync_change_parts<Db: ConnectionTrait>(
+    db: &Db,
+    sync_id: Uuid,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let (join, delete) = match backend {
+        DbBackend::Postgres => (
+            r#"UPDATE "employee_sync" SET "changes" = (SELECT CAST(string_agg("part", '' ORDER BY "seq") AS json) FROM "employee_sync_change_part" WHERE "employee_sync_id" = $1) WHERE "id" = $2"#,
+            r#"DELETE FROM "employee_sync_change_part" WHERE "employee_sync_id" = $1"#,
+        ),
+        _ => (
+            r#"UPDATE "employee_sync" SET "changes" = (SELECT group_concat("part", '' ORDER BY "seq") FROM "employee_sync_change_part" WHERE "employee_sync_id" = ?) WHERE "id" = ?"#,
+            r#"DELETE FROM "employee_sync_change_part" WHERE "employee_sync_id" = ?"#,
+        ),
+    };
+    let values: [sea_orm::Value; 2] = [sync_id.into(), sync_id.into()];
+    db.execute_raw(Statement::from_sql_and_values(backend, join, values))
+        .await?;
+    let values: [sea_orm::Value; 1] = [sync_id.into()];
+    db.execute_raw(Statement::from_sql_and_values(backend, delete, values))
         .await
         .map(|_| ())
 }

@@ -197,6 +197,54 @@ async fn listing_syncs_reads_rejected_rows_and_changes_only_when_selected() {
 }
 
 #[tokio::test]
+async fn a_long_list_of_changes_is_stored_in_parts_and_read_back_whole() {
+    let app = spawn_app().await;
+    app.rule_for_it().await;
+    // Some 3 MB of changes: written as many parts of about 64 KiB, joined by the database.
+    let employees = 8000;
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..employees {
+        csv.push_str(&row(&format!("E{i:05}"), "IT"));
+    }
+    app.statements.start_recording();
+    let (status, body) = app.post_file(csv, &[]).await;
+    let statements = app.statements.stop_recording();
+    assert_eq!(status, 200, "{body}");
+    let parts = statements
+        .iter()
+        .filter(|s| s.sql.contains("INSERT INTO \"employee_sync_change_part\""))
+        .count();
+    assert!(parts >= 2, "{parts} parts");
+    assert_eq!(rows_in(&app, "employee_sync_change_part").await, 0);
+
+    let id = body["employeeSync"]["id"].as_str().expect("id");
+    let data = app
+        .data(
+            "query($id: ID!) { employeeSync(id: $id) { status
+                changes { employeeId email kind newRole } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let sync = &data["employeeSync"];
+    assert_eq!(sync["status"], "applied", "{body}");
+    let changes = sync["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), employees);
+    for (i, change) in changes.iter().enumerate() {
+        let employee = format!("E{i:05}");
+        assert_eq!(change["employeeId"], employee.as_str(), "change {i}");
+        assert_eq!(change["email"], format!("{employee}@example.com"));
+        assert_eq!(change["kind"], "created");
+        assert_eq!(change["newRole"], "support");
+    }
+    // The answer to the import carries the same list.
+    assert_eq!(
+        body["employeeSync"]["changes"].as_array().map(Vec::len),
+        Some(employees),
+        "the import's answer"
+    );
+}
+
+#[tokio::test]
 async fn a_nul_or_control_character_is_a_rejected_row_naming_its_column() {
     let app = spawn_app().await;
     app.rule_for_it().await;

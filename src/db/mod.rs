@@ -43,7 +43,8 @@ pub use statements::StatementLog;
 ///
 /// A pooled connection is pinged before use only after it sat idle for
 /// [`PING_WHEN_IDLE_FOR`] (the way a server, proxy or firewall drops one): sqlx's default pings
-/// at every checkout, a round trip per statement outside a transaction.
+/// at every checkout, a round trip per statement outside a transaction. Going back to the pool
+/// it is flushed, not pinged (the patched sqlx-core in `vendor/`, see vendor/README.md).
 pub async fn connect(
     url: &str,
     max_connections: u32,

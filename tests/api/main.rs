@@ -29,6 +29,7 @@ mod metrics;
 mod operations;
 mod overload;
 pub mod performance;
+mod pool;
 mod proofs;
 mod readme;
 mod scim;

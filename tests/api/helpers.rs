@@ -10,10 +10,13 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// A database made for one test: a SQLite file in a temporary directory, or a new database
-/// on the PostgreSQL server named by `TEST_DATABASE_URL`.
+/// on the PostgreSQL server named by `TEST_DATABASE_URL`. Either is removed when the test
+/// ends (a run on PostgreSQL would otherwise leave a few hundred databases, 2 GB).
 pub struct TestDatabase {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
+    /// On PostgreSQL: the admin URL and the database's name, to drop it.
+    postgres: Option<(String, String)>,
 }
 
 impl TestDatabase {
@@ -36,6 +39,7 @@ impl TestDatabase {
                 Self {
                     url: format!("{base}/{name}"),
                     _dir: None,
+                    postgres: Some((admin_url, name)),
                 }
             }
             _ => {
@@ -44,8 +48,45 @@ impl TestDatabase {
                 Self {
                     url: format!("sqlite://{}?mode=rwc", path.display()),
                     _dir: Some(dir),
+                    postgres: None,
                 }
             }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    /// Drops the PostgreSQL database, closing the connections the test's server still holds
+    /// (`WITH (FORCE)`). On a thread of its own: the test's runtime cannot be blocked on from
+    /// inside it. A failure is reported, never a panic (a panic in a drop that runs while a
+    /// failed test unwinds would abort the whole run).
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                admin
+                    .execute_unprepared(&statement)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                admin.close().await.ok();
+                Ok::<_, String>(())
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not drop test database {name}: {e}"),
+            Err(_) => eprintln!("could not drop test database {name}: the thread panicked"),
         }
     }
 }

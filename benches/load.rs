@@ -267,9 +267,17 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
         rows: Vec::new(),
     };
 
-    if options.only_groups {
+    if options.only_groups || options.only_scim {
         let addr = runner.server.addr.to_string();
-        notes.extend(group_cells(&mut runner, &mut seeder, &client, &addr, &prefix).await);
+        if options.only_groups {
+            notes.extend(group_cells(&mut runner, &mut seeder, &client, &addr, &prefix).await);
+        } else {
+            runner
+                .cells(ops::NOOP, &scenarios::noop(&client), &baseline.noop())
+                .await;
+            let scim = scim_user_cells(&mut runner, &mut seeder, &client, &addr, &prefix, brand);
+            notes.extend(scim.await);
+        }
         let rows = std::mem::take(&mut runner.rows);
         let (peak_rss_mib, end_rss_mib) = server.memory_mib();
         notes.push(report::load_note(&load_before));
@@ -336,42 +344,8 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
     let total = seed::count(&pool, "contact").await;
     listing_cells(&mut runner, &client, &baseline, total).await;
 
-    // SCIM: the small configuration's users and cells, then the big one's.
     let addr = runner.server.addr.to_string();
-    for (tag, size, names) in [
-        (
-            "small",
-            options.small,
-            [
-                ops::SCIM_FILTER_SMALL,
-                ops::SCIM_PAGE_SMALL,
-                ops::SCIM_CREATE_SMALL,
-                ops::SCIM_PATCH_SMALL,
-            ],
-        ),
-        (
-            "big",
-            options.big,
-            [
-                ops::SCIM_FILTER_BIG,
-                ops::SCIM_PAGE_BIG,
-                ops::SCIM_CREATE_BIG,
-                ops::SCIM_PATCH_BIG,
-            ],
-        ),
-    ] {
-        let setup = api::scim_setup(
-            &client.api,
-            &client.setup.owner,
-            &client.setup.brand,
-            &prefix,
-            tag,
-        )
-        .await;
-        let scim = scim::Scim::new(&addr, tag, &prefix, setup);
-        let counted = scim_cells(&mut runner, &mut seeder, scim, brand, size, names, &client);
-        notes.extend(counted.await);
-    }
+    notes.extend(scim_user_cells(&mut runner, &mut seeder, &client, &addr, &prefix, brand).await);
     notes.extend(group_cells(&mut runner, &mut seeder, &client, &addr, &prefix).await);
 
     // Memory of the cells above, before the employee-sync cells reset the peak.
@@ -607,6 +581,55 @@ async fn returning_cell(
     let server = scenarios::returning(client, server_idp, taken(server_learners), update_names);
     let base = baseline.returning(baseline_idp, taken(baseline_learners), update_names);
     runner.cells(op, &server, &base).await;
+}
+
+/// SCIM: the small configuration's users and cells, then the big one's; the notes give the
+/// statements per call of each operation.
+async fn scim_user_cells(
+    runner: &mut Runner<'_>,
+    seeder: &mut seed::Seeder,
+    client: &Client,
+    addr: &str,
+    prefix: &str,
+    brand: Uuid,
+) -> Vec<String> {
+    let options = runner.options;
+    let mut notes = Vec::new();
+    for (tag, size, names) in [
+        (
+            "small",
+            options.small,
+            [
+                ops::SCIM_FILTER_SMALL,
+                ops::SCIM_PAGE_SMALL,
+                ops::SCIM_CREATE_SMALL,
+                ops::SCIM_PATCH_SMALL,
+            ],
+        ),
+        (
+            "big",
+            options.big,
+            [
+                ops::SCIM_FILTER_BIG,
+                ops::SCIM_PAGE_BIG,
+                ops::SCIM_CREATE_BIG,
+                ops::SCIM_PATCH_BIG,
+            ],
+        ),
+    ] {
+        let setup = api::scim_setup(
+            &client.api,
+            &client.setup.owner,
+            &client.setup.brand,
+            prefix,
+            tag,
+        )
+        .await;
+        let scim = scim::Scim::new(addr, tag, prefix, setup);
+        let counted = scim_cells(runner, seeder, scim, brand, size, names, client);
+        notes.extend(counted.await);
+    }
+    notes
 }
 
 /// Seeds `size` SCIM users into `scim`'s configuration, reads the first back through

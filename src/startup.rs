@@ -17,7 +17,7 @@ use crate::{
     transport::{
         graphql,
         http::{
-            self, AppState,
+            self, AppState, Shared,
             server::{self, ConnectionLimits},
             tls::{Tls, TlsError, TlsFiles},
         },
@@ -203,13 +203,13 @@ impl Application {
         let the_app = app(db.clone(), settings)
             .with_statements(statements.clone())
             .with_sealer(sealer(settings)?);
-        let state = AppState {
+        let state = AppState::new(Shared {
             app: the_app.clone(),
             schema: graphql::schema(settings),
             batch_window: Duration::from_millis(settings.batch_window_ms),
             metrics_roles: settings.metrics_roles.0.clone(),
             max_employee_file_bytes: settings.max_employee_file_bytes,
-        };
+        });
         // Opened here so that a directory that cannot be created stops the start.
         let inbox = match &settings.employee_inbox {
             Some(dir) => Some(InboxSettings {

@@ -3,11 +3,13 @@ use crate::db::Kind;
 
 pub const USAGE: &str = "usage: cargo bench --bench load -- [--db sqlite|postgres|both] \
 [--seconds N] [--big N] [--small N] [--concurrency 1,16,64] [--quick] [--employees N] \
-[--only employees|scim-pressure|proofs|groups|scale-out] [--hostile-lines N] \
+[--only employees|scim|scim-pressure|proofs|groups|scale-out] [--hostile-lines N] \
 [--hostile-bytes N] [--group-members N]
   --quick            = --seconds 1 --big 100000 (explicit flags still win)
   --employees N      people in the employee files of the employee-sync cells (default 100000)
   --only employees   run only the employee-sync cells
+  --only scim        run only the noop floor and the SCIM user cells (filter, deep page,
+                     create, PATCH `active`) of the small and big configurations
   --only scim-pressure  run only the SCIM pressure cells: first sign-ins alone, then beside
                      four clients sending oversize SCIM PATCHes
   --only proofs      run only the returning sign-ins of the \"individual\" identity provider:
@@ -39,6 +41,8 @@ pub struct Options {
     pub only_employees: bool,
     /// The sizes of the hostile employee files.
     pub hostile: crate::hostile_files::Sizes,
+    /// `--only scim`: only the noop floor and the SCIM user cells.
+    pub only_scim: bool,
     /// `--only scim-pressure`: only the SCIM pressure cells.
     pub only_scim_pressure: bool,
     /// `--only proofs`: only the returning sign-in cells, bare and signed (issue 21).
@@ -71,6 +75,7 @@ impl Options {
         let mut only_employees = false;
         let mut hostile_lines = None;
         let mut hostile_bytes = None;
+        let mut only_scim = false;
         let mut only_scim_pressure = false;
         let mut only_proofs = false;
         let mut only_scale_out = false;
@@ -123,13 +128,14 @@ impl Options {
                 }
                 "--only" => match value().as_str() {
                     "employees" => only_employees = true,
+                    "scim" => only_scim = true,
                     "scim-pressure" => only_scim_pressure = true,
                     "proofs" => only_proofs = true,
                     "scale-out" => only_scale_out = true,
                     "groups" => only_groups = true,
                     other => fail(&format!(
-                        "--only: unknown cells {other:?} (`employees`, `scim-pressure`, \
-                         `proofs`, `groups` or `scale-out`)"
+                        "--only: unknown cells {other:?} (`employees`, `scim`, \
+                         `scim-pressure`, `proofs`, `groups` or `scale-out`)"
                     )),
                 },
                 "--quick" => quick = true,
@@ -163,6 +169,7 @@ impl Options {
             only_scale_out,
             group_members: group_members.unwrap_or(100_000),
             only_groups,
+            only_scim,
             pg_admin_url: std::env::var("BENCH_DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
             under_cargo_bench,

@@ -232,7 +232,7 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
     }
     let setup = api::setup(&api, owner, &prefix).await;
     if options.only_scale_out {
-        return scale_out_report(kind, &target.url, server, &api, setup, &prefix, options).await;
+        return scale_out_report(&target, server, &api, setup, &prefix, options).await;
     }
     let brand = api::uuid_of(&setup.brand);
     let idps = IdpKeys {
@@ -391,8 +391,7 @@ async fn bench_database(kind: Kind, options: &Options) -> DatabaseReport {
 /// `--only scale-out`: the 1, 2 and 4 instance cells, on PostgreSQL only (instances of one
 /// SQLite file would share its one write lock, which the figure is not about).
 async fn scale_out_report(
-    kind: Kind,
-    database_url: &str,
+    target: &db::Target,
     server: server::Server,
     api: &api::Api,
     setup: api::Setup,
@@ -401,15 +400,25 @@ async fn scale_out_report(
 ) -> DatabaseReport {
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut notes = Vec::new();
+    let kind = target.kind;
     if kind == Kind::Postgres {
+        let pool = target.pool().await;
         let scim = api::scim_setup(api, &setup.owner, &setup.brand, prefix, "scale").await;
         let shared = scale_out::Shared {
-            database_url,
+            database_url: &target.url,
             setup: &setup,
             scim: &scim,
             prefix,
         };
-        let cells = scale_out::cells(&server, &shared, &options.concurrency, options.seconds).await;
+        let cells = scale_out::cells(
+            &pool,
+            &server,
+            &shared,
+            &options.concurrency,
+            options.seconds,
+        )
+        .await;
+        with_pool!(&pool, p => p.close().await);
         let failed = scale_out::failed(&cells);
         if failed > 0 {
             eprintln!("{failed} scale-out calls failed; see the errors above");

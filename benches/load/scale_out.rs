@@ -40,10 +40,10 @@ pub struct Shared<'a> {
 /// instance already serving (the one setup went through), the others are started here.
 ///
 /// The tables first get [`PREPARED`] rows of each operation, and each cell starts from fresh
-/// statistics (`db::analyze`, as every other cell does). Tables growing from empty during the
-/// cells made one cell or another plan from statistics of a table a fraction of its size:
-/// without `ANALYZE` the 2-instance SCIM cell cost PostgreSQL two thirds more CPU per create in
-/// two runs; with it alone, the 1-instance cells did (analyzed nearly empty).
+/// statistics (`db::analyze`, as every other cell does). With tables growing from empty during
+/// the cells, one cell or another cost PostgreSQL far more CPU per call than its neighbours:
+/// without `ANALYZE` the 2-instance SCIM cell (two thirds more per create, in two runs); with
+/// it alone, the 1-instance cells (analyzed nearly empty).
 pub async fn cells(
     pool: &Pool,
     first: &Server,
